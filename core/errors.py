@@ -1,0 +1,38 @@
+"""One root error with families; the API maps each family to a stable error code."""
+
+from __future__ import annotations
+
+
+class YiwangError(Exception):
+    """Root of every error yiwang raises on purpose."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class Invalid(YiwangError):
+    """The caller sent something we cannot accept; the message says what to fix."""
+
+    code = "BAD_INPUT"
+
+
+class NotFound(YiwangError):
+    """The thing asked for does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class Conflict(YiwangError):
+    """The request clashes with the current state (a duplicate, a port in use)."""
+
+    code = "CONFLICT"
+
+
+class Upstream(YiwangError):
+    """A system we depend on (Postgres, NATS, a search engine, a crawled site) failed or is unreachable."""
+
+    code = "UPSTREAM"

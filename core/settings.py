@@ -1,0 +1,133 @@
+"""Every knob of yiwang, read once from the environment (typed, defaults documented in README)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from core.errors import Invalid
+
+SEARCH_ENGINES = ("tantivy", "meilisearch")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration; `from_env` is the only reader of os.environ in the project."""
+
+    database_url: str | None = None
+    nats_url: str | None = None
+    broker_url: str | None = None
+    search_engine: str = "tantivy"
+    meilisearch_url: str | None = None
+    meilisearch_key: str | None = field(default=None, repr=False)
+    data_dir: Path = Path(".yiwang")
+    sites_file: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_format: str = "json"
+    # API limits
+    max_page_size: int = 100
+    max_query_depth: int = 10
+    max_query_tokens: int = 2000
+    max_query_aliases: int = 30
+    max_query_length: int = 500
+    # crawling limits
+    crawl_max_pages: int = 5000
+    crawl_max_depth: int = 8
+    crawl_max_body_bytes: int = 5 * 1024 * 1024
+    crawl_timeout_s: float = 20.0
+    crawl_concurrency: int = 8
+    crawl_host_delay_s: float = 0.0
+    crawl_user_agent: str = "yiwang-crawler/0.1 (+https://github.com/yiwang)"
+    event_text_cap: int = 200_000
+    # bus
+    consumer_batch: int = 64
+    consumer_max_deliver: int = 5
+    consumer_ack_wait_s: float = 60.0
+    publish_buffer_bytes: int = 8 * 1024 * 1024
+    # jobs and scheduling
+    job_time_limit_s: int = 1800
+    job_max_retries: int = 5
+    scheduler_tick_s: float = 10.0
+    # start-up
+    connect_retries: int = 10
+    connect_retry_delay_s: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, f.type)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.search_engine not in SEARCH_ENGINES:
+            raise Invalid(f"SEARCH_ENGINE must be one of {', '.join(SEARCH_ENGINES)}, not {self.search_engine!r}")
+        if self.search_engine == "meilisearch" and not self.meilisearch_url:
+            raise Invalid("SEARCH_ENGINE=meilisearch needs MEILISEARCH_URL")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise Invalid(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        if not 0 < self.port < 65536:
+            raise Invalid(f"PORT must be between 1 and 65535, not {self.port}")
+        if self.max_page_size < 1:
+            raise Invalid("MAX_PAGE_SIZE must be at least 1")
+
+    def with_urls(self, **urls: str) -> Settings:
+        return replace(self, **urls)  # type: ignore[arg-type]
+
+    @property
+    def effective_broker_url(self) -> str | None:
+        return self.broker_url or self.database_url
+
+    def describe(self) -> dict[str, str]:
+        """Settings for logs and `yiwang config`: secrets and URL passwords masked."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("_key") and value:
+                value = "****"
+            elif f.name.endswith("_url") and value:
+                value = mask_url(str(value))
+            out[f.name.upper()] = "" if value is None else str(value)
+        return out
+
+
+def mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _convert(name: str, raw: str, kind: object) -> object:
+    kind = str(kind)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw)
+    except ValueError:
+        raise Invalid(f"{name.upper()}={raw!r} is not a valid {kind.split(' ')[0]}") from None
+    if name == "log_level":
+        return raw.upper()
+    return raw
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
