@@ -1,0 +1,155 @@
+"""The NATS connection: idempotent stream setup, publishing that waits out outages, live subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.errors import ConnectionClosedError, NoServersError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
+
+from core.bus.events import STREAMS, Event
+from core.errors import Invalid, Upstream
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=Event)
+
+STREAM_MAX_AGE_S = 7 * 24 * 3600
+DUPLICATE_WINDOW_S = 3600  # a redelivered publish within an hour is dropped by JetStream
+RETRYABLE = (NatsTimeout, asyncio.TimeoutError, ConnectionClosedError, NoStreamResponseError,
+             ServiceUnavailableError, OSError)  # fmt: skip
+
+
+class Bus:
+    """One NATS connection per process; publishers block (not drop) while NATS is away."""
+
+    def __init__(
+        self, settings: Settings, *, name: str = "yiwang", max_publish_wait_s: float = 600.0
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.max_publish_wait_s = max_publish_wait_s
+        self.nc: NATS | None = None
+        self._js: JetStreamContext | None = None
+
+    async def connect(self) -> Bus:
+        url = self.settings.nats_url
+        if not url:
+            raise Upstream("NATS_URL is not set and no embedded NATS was started")
+        last: Exception | None = None
+        for attempt in range(1, self.settings.connect_retries + 1):
+            try:
+                self.nc = await nats.connect(
+                    url,
+                    name=self.name,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=3,
+                    pending_size=self.settings.publish_buffer_bytes,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnect,
+                    reconnected_cb=self._on_reconnect,
+                )
+                self._js = self.nc.jetstream(timeout=10)
+                return self
+            except (TimeoutError, NoServersError, OSError, NatsTimeout) as exc:
+                last = exc
+                log.warning("nats not reachable yet", extra={"url": url, "attempt": attempt})
+                await asyncio.sleep(self.settings.connect_retry_delay_s * min(attempt, 5))
+        raise Upstream(f"cannot reach NATS at {url} after {self.settings.connect_retries} attempts: {last}")
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise Upstream("the bus is not connected")
+        return self._js
+
+    @property
+    def connected(self) -> bool:
+        return self.nc is not None and self.nc.is_connected
+
+    async def close(self) -> None:
+        if self.nc is not None and not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except (TimeoutError, ConnectionClosedError, NatsTimeout, OSError):
+                await self.nc.close()
+        self.nc = None
+        self._js = None
+
+    async def ensure_streams(self) -> None:
+        """Create or update every stream of core.bus.events.STREAMS; safe to run from every process."""
+        for name, subjects in STREAMS.items():
+            config = StreamConfig(
+                name=name,
+                subjects=subjects,
+                max_age=STREAM_MAX_AGE_S,
+                duplicate_window=DUPLICATE_WINDOW_S,
+            )
+            try:
+                await self.js.stream_info(name)
+                await self.js.update_stream(config)
+            except nats.js.errors.NotFoundError:
+                await self.js.add_stream(config)
+
+    async def publish(self, event: Event) -> int:
+        """Publish to JetStream and wait for its ack; retries with backoff through outages.
+
+        The crawl that calls this pauses while NATS is unreachable instead of dropping pages: the
+        client's reconnect buffer is bounded (PUBLISH_BUFFER_BYTES) and the ack is awaited.
+        """
+        data = event.encode()
+        headers = {"Nats-Msg-Id": event.key}
+        delay, waited = 0.2, 0.0
+        while True:
+            try:
+                ack = await self.js.publish(event.subject, data, headers=headers, timeout=5)
+                return int(ack.seq)
+            except RETRYABLE as exc:
+                if waited >= self.max_publish_wait_s:
+                    raise Upstream(f"could not publish {event.subject} for {waited:.0f} s: {exc!r}") from exc
+                log.warning("publish waiting for nats", extra={"subject": event.subject, "error": repr(exc)})
+                pause = delay * (0.5 + random.random())
+                await asyncio.sleep(pause)
+                waited += pause + 5 * isinstance(exc, NatsTimeout | asyncio.TimeoutError)
+                delay = min(delay * 2, 5.0)
+
+    async def live(self, event_type: type[E], subject: str) -> AsyncIterator[E]:
+        """Yield events published on `subject` from now on (core NATS: any replica serves any subscriber)."""
+        if not subject.startswith(event_type.SUBJECT):
+            raise Invalid(f"{subject} is not a {event_type.__name__} subject")
+        if self.nc is None:
+            raise Upstream("the bus is not connected")
+        sub = await self.nc.subscribe(subject, pending_msgs_limit=10_000)
+        try:
+            async for msg in sub.messages:
+                try:
+                    yield event_type.decode(msg.data)
+                except Invalid as exc:
+                    log.warning(
+                        "dropped malformed live event", extra={"subject": msg.subject, "error": str(exc)}
+                    )
+        finally:
+            try:
+                await sub.unsubscribe()
+            except (TimeoutError, ConnectionClosedError, NatsTimeout, OSError):
+                pass
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.warning("nats error", extra={"error": repr(exc)})
+
+    async def _on_disconnect(self) -> None:
+        log.warning("nats disconnected; reconnecting")
+
+    async def _on_reconnect(self) -> None:
+        log.info("nats reconnected")

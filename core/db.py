@@ -1,0 +1,102 @@
+"""Postgres access: an asyncpg pool opened with retries, and versioned SQL migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import asyncpg
+
+from core.errors import Upstream
+from core.settings import Settings, mask_url
+
+log = logging.getLogger(__name__)
+
+MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# One lock id for the whole migration run, so concurrent starters migrate once.
+MIGRATION_LOCK = 0x59_57_4D_49  # "YWMI"
+
+
+async def connect_pool(settings: Settings, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """Open a pool to DATABASE_URL, retrying while Postgres starts; raise Upstream naming the URL."""
+    url = settings.database_url
+    if not url:
+        raise Upstream("DATABASE_URL is not set and no embedded Postgres was started")
+    last: BaseException | None = None
+    for attempt in range(1, settings.connect_retries + 1):
+        try:
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=60)
+            assert pool is not None
+            return pool
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            last = exc
+            log.warning(
+                "postgres not reachable yet",
+                extra={"url": mask_url(url), "attempt": attempt, "error": str(exc) or type(exc).__name__},
+            )
+            await asyncio.sleep(settings.connect_retry_delay_s * min(attempt, 5))
+    raise Upstream(
+        f"cannot reach Postgres at {mask_url(url)} after {settings.connect_retries} attempts: "
+        f"{last or 'unknown error'}",
+        url=mask_url(url),
+    )
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file from core/migrations."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    found = []
+    for entry in resources.files("core.migrations").iterdir():
+        match = MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(versions) != len(set(versions)):
+        raise RuntimeError(f"two migrations share a version number: {versions}")
+    return found
+
+
+async def migrate(pool: asyncpg.Pool) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; return the names applied."""
+    applied: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            await conn.execute(
+                """create table if not exists schema_migrations (
+                       version integer primary key,
+                       name text not null,
+                       applied_at timestamptz not null default now())"""
+            )
+            done = {r["version"] for r in await conn.fetch("select version from schema_migrations")}
+            for migration in load_migrations():
+                if migration.version in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(migration.sql)
+                    await conn.execute(
+                        "insert into schema_migrations (version, name) values ($1, $2)",
+                        migration.version,
+                        migration.name,
+                    )
+                log.info("applied migration", extra={"migration": migration.name})
+                applied.append(migration.name)
+        finally:
+            await conn.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK)
+    return applied
+
+
+async def applied_versions(pool: asyncpg.Pool) -> list[int]:
+    rows = await pool.fetch("select version from schema_migrations order by version")
+    return [r["version"] for r in rows]

