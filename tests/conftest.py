@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import bus, database_url, pg_pool, service_urls, settings  # noqa: F401 - fixtures
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 

@@ -1,0 +1,120 @@
+"""What the search engines index, what they are asked and what they answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from core.errors import Invalid
+
+Sort = Literal["relevance", "date_desc", "date_asc"]
+SORTS: tuple[str, ...] = ("relevance", "date_desc", "date_asc")
+
+# Keyword fields a request may filter and facet on; `year` is derived from `published_at`.
+FILTER_FIELDS: tuple[str, ...] = (
+    "site",
+    "kind",
+    "department",
+    "region",
+    "level",
+    "theme",
+    "year",
+    "issuer",
+    "audience",
+)
+MULTI_VALUED_FIELDS: frozenset[str] = frozenset({"theme", "audience"})
+MAX_LIMIT = 100
+MAX_FACET_VALUES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    """One document as the search index sees it (a projection of the Postgres row)."""
+
+    id: str
+    url: str
+    title: str
+    text: str = ""
+    site: str = ""
+    kind: str = ""
+    published_at: date | None = None
+    doc_no: str = ""
+    doc_no_normalized: str = ""
+    issuer: str = ""
+    department: str = ""
+    region: str = ""
+    level: str = ""
+    theme: list[str] = field(default_factory=list)
+    audience: list[str] = field(default_factory=list)
+    column: str = ""
+    validity: str = ""
+    pinned_terms: list[str] = field(default_factory=list)
+
+    @property
+    def year(self) -> str:
+        return str(self.published_at.year) if self.published_at else ""
+
+    def keyword_values(self, name: str) -> list[str]:
+        """The non-empty values of a filter field, as a list whether the field is single or multi."""
+        if name == "year":
+            return [self.year] if self.year else []
+        value = getattr(self, name)
+        values = value if isinstance(value, list) else [value]
+        return [v for v in values if v]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A search: the raw user query plus structured constraints; engines analyse the query themselves."""
+
+    query: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    published_after: date | None = None
+    published_before: date | None = None
+    must_phrases: list[str] = field(default_factory=list)
+    exclude_terms: list[str] = field(default_factory=list)
+    title_terms: list[str] = field(default_factory=list)
+    doc_no: str = ""
+    offset: int = 0
+    limit: int = 10
+    sort: Sort = "relevance"
+    facets: list[str] = field(default_factory=list)
+    highlight: bool = True
+
+    def validate(self) -> None:
+        """Raise Invalid for what a caller can fix (unknown fields, bad paging)."""
+        unknown = [f for f in (*self.filters, *self.facets) if f not in FILTER_FIELDS]
+        if unknown:
+            raise Invalid(f"unknown filter or facet field(s): {', '.join(sorted(set(unknown)))}")
+        if self.sort not in SORTS:
+            raise Invalid(f"sort must be one of {', '.join(SORTS)}")
+        if self.offset < 0 or not 0 <= self.limit <= MAX_LIMIT:
+            raise Invalid(f"offset must be >= 0 and limit between 0 and {MAX_LIMIT}")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One result; `title_highlighted` and `snippet` are HTML-escaped with matches in <em>."""
+
+    id: str
+    url: str
+    title: str
+    title_highlighted: str
+    snippet: str
+    score: float
+    site: str
+    kind: str
+    published_at: date | None
+    doc_no: str
+    issuer: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """A page of hits, the total number of matches, facet counts and the time the engine took."""
+
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    took_ms: float = 0.0

@@ -1,0 +1,1 @@
+"""Chinese text analysis shared by indexing, search and Q&A."""

@@ -1,0 +1,85 @@
+"""The embedded services, migrations and the bus against real Postgres and NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from core.bus import Bus, PageFetched
+from core.db import applied_versions, connect_pool, load_migrations, migrate
+from core.errors import Upstream
+from core.settings import Settings
+from ops.embedded import EmbeddedServices
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_embedded_services_start_once_reuse_and_keep_data(tmp_path: Path) -> None:
+    services = EmbeddedServices(tmp_path)
+    first = services.start()
+    try:
+        assert first["postgres"].port not in (5432, 4222) and first["nats"].port not in (5432, 4222)
+        again = services.start()
+        assert again["postgres"].pid == first["postgres"].pid, "a running Postgres is reused, not restarted"
+        assert again["nats"].pid == first["nats"].pid
+
+        async def write() -> None:
+            conn = await asyncpg.connect(first["postgres"].url)
+            await conn.execute("create table kept (v text); insert into kept values ('still here')")
+            await conn.close()
+
+        asyncio.run(write())
+        assert sorted(services.stop()) == ["nats", "postgres"]
+        assert services.status() == {"postgres": None, "nats": None}
+
+        restarted = services.start()
+
+        async def read() -> str:
+            conn = await asyncpg.connect(restarted["postgres"].url)
+            try:
+                return str(await conn.fetchval("select v from kept"))
+            finally:
+                await conn.close()
+
+        assert asyncio.run(read()) == "still here"
+    finally:
+        services.stop()
+
+
+async def test_migrations_are_recorded_and_idempotent(pg_pool: asyncpg.Pool) -> None:
+    assert await migrate(pg_pool) == [], "a second run applies nothing"
+    assert await applied_versions(pg_pool) == [m.version for m in load_migrations()]
+
+
+async def test_unreachable_postgres_is_a_clear_error_naming_the_url() -> None:
+    port = free_port()
+    settings = Settings(database_url=f"postgresql://u:secret@127.0.0.1:{port}/x", connect_retries=2,
+                        connect_retry_delay_s=0.01)  # fmt: skip
+    with pytest.raises(Upstream) as err:
+        await connect_pool(settings)
+    assert f"127.0.0.1:{port}" in err.value.message
+    assert "secret" not in err.value.message, "passwords are masked"
+
+
+async def test_publish_is_idempotent_by_message_id(bus: Bus) -> None:
+    event = PageFetched(site_id="dedupe", url="http://x.test/a", status=200, content_hash="h1", fetched_at="t")
+    first = await bus.publish(event)
+    second = await bus.publish(event)
+    assert first == second, "JetStream drops the duplicate and acks with the original sequence"
+
+
+@pytest.mark.skipif(not os.environ.get("YIWANG_EXTERNAL_PG"), reason="set YIWANG_EXTERNAL_PG to a Postgres 15 URL")
+async def test_external_postgres_migrates() -> None:
+    url = os.environ["YIWANG_EXTERNAL_PG"]
+    from tests.services import create_database
+
+    pool = await asyncpg.create_pool(await create_database(url), min_size=1, max_size=2)
+    try:
+        assert await migrate(pool)
+    finally:
+        await pool.close()
