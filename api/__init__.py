@@ -1,1 +1,1 @@
-"""api package."""
+"""The ASGI app and its HTTP routes."""

@@ -1,1 +1,1 @@
-"""workers package."""
+"""Dramatiq actors and JetStream consumers: thin adapters over core services."""

@@ -42,6 +42,8 @@ create table documents (
     attachments   jsonb not null default '[]'::jsonb,
     content_hash  text not null,
     version       integer not null default 1,
+    fetched_at    timestamptz not null default now(),  -- time of the fetch applied: older events never win
+    last_event    text,                                 -- key of the event that made this version
     first_seen    timestamptz not null default now(),
     last_seen     timestamptz not null default now(),
     last_changed  timestamptz not null default now(),
@@ -76,6 +78,8 @@ create table crawls (
     pages_fetched integer not null default 0,
     pages_changed integer not null default 0,
     errors        integer not null default 0,
+    queued        integer not null default 0,         -- URLs waiting in the frontier at the last update
+    heartbeat_at  timestamptz,
     message       text
 );
 create index crawls_site_idx on crawls (site_id, queued_at desc);

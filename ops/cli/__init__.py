@@ -12,7 +12,9 @@ from core.errors import YiwangError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yiwang", description="yiwang (一网): one backend for a government site group")
+    parser = argparse.ArgumentParser(
+        prog="yiwang", description="yiwang (一网): one backend for a government site group"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):

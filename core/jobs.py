@@ -1,0 +1,90 @@
+"""Dramatiq: commands that exactly one worker must carry out, on the Postgres broker by default."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Retries, TimeLimit
+
+from core.errors import Invalid, Upstream
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("crawl", "checks", "maintenance")
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """The broker named by BROKER_URL (postgres://, redis://, amqp://), else the DATABASE_URL's Postgres."""
+    url = settings.effective_broker_url
+    if not url:
+        raise Upstream("no BROKER_URL or DATABASE_URL: start the embedded services or set one")
+    scheme = url.split(":", 1)[0]
+    broker: dramatiq.Broker
+    if scheme in ("postgres", "postgresql"):
+        from dramatiq_postgres import PostgresBroker
+
+        broker = PostgresBroker(url=url, results=False, poll_interval=0.5)
+    elif scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    elif scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    elif scheme == "stub":
+        broker = StubBroker()
+    else:
+        raise Invalid(f"BROKER_URL scheme {scheme!r} is not supported: use postgresql://, redis:// or amqp://")
+    for middleware in broker.middleware:
+        if isinstance(middleware, TimeLimit):
+            middleware.time_limit = settings.job_time_limit_s * 1000
+        if isinstance(middleware, Retries):
+            middleware.max_retries = settings.job_max_retries
+            middleware.min_backoff = 2_000
+            middleware.max_backoff = 300_000
+    return broker
+
+
+async def ensure_broker_schema(pool: asyncpg.Pool, settings: Settings) -> bool:
+    """Create the dramatiq-postgres tables when the broker is Postgres; idempotent."""
+    url = settings.effective_broker_url or ""
+    if not url.startswith(("postgres://", "postgresql://")) or url != settings.database_url:
+        return False
+    from dramatiq_postgres import generate_init_sql
+
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock(hashtext('yiwang-dramatiq-schema'))")
+        exists = await conn.fetchval("select to_regclass('dramatiq.queue')")
+        if exists:
+            return False
+        await conn.execute(generate_init_sql())
+    return True
+
+
+async def queue_depth(pool: asyncpg.Pool) -> dict[str, int]:
+    """Queued job messages per queue (Postgres broker), for /metrics."""
+    if not await pool.fetchval("select to_regclass('dramatiq.queue')"):
+        return {}
+    rows = await pool.fetch(
+        "select queue_name, count(*) as n from dramatiq.queue where state = 'queued' group by queue_name"
+    )
+    return {r["queue_name"]: int(r["n"]) for r in rows}
+
+
+# Actor names and queues, declared here so any process can send a job without importing workers.
+CRAWL_SITE = ("crawl_site", "crawl")
+
+
+def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:
+    """Enqueue a job by actor name; returns the message id. Call it after the transaction that records it."""
+    name, queue = actor
+    message: dramatiq.Message[object] = dramatiq.Message(
+        queue_name=queue, actor_name=name, args=tuple(args), kwargs={}, options={}
+    )
+    broker.enqueue(message, delay=delay_ms)
+    return str(message.message_id)

@@ -1,0 +1,93 @@
+"""Site store: load configured sites into Postgres and read them back with their counts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from core.errors import NotFound
+from core.sites.config import SiteConfig
+
+
+@dataclass(frozen=True)
+class Site:
+    """A site as stored, with what the platform knows of it."""
+
+    id: str
+    name: str
+    level: str
+    region: str | None
+    department: str | None
+    parent_id: str | None
+    config: dict[str, Any]
+    schedule_s: int
+    enabled: bool
+    document_count: int
+    last_crawled_at: datetime | None
+
+
+SITE_SELECT = """
+    select s.id, s.name, s.level, s.region, s.department, s.parent_id, s.config, s.schedule_s, s.enabled,
+           (select count(*) from documents d where d.site_id = s.id and not d.gone) as document_count,
+           (select max(c.finished_at) from crawls c where c.site_id = s.id and c.state = 'done') as last_crawled_at
+    from sites s
+"""
+
+
+def _row(r: asyncpg.Record) -> Site:
+    config = r["config"]
+    return Site(
+        id=r["id"], name=r["name"], level=r["level"], region=r["region"], department=r["department"],
+        parent_id=r["parent_id"], config=json.loads(config) if isinstance(config, str) else dict(config),
+        schedule_s=r["schedule_s"], enabled=r["enabled"], document_count=int(r["document_count"]),
+        last_crawled_at=r["last_crawled_at"],
+    )  # fmt: skip
+
+
+async def sync_sites(pool: asyncpg.Pool, sites: Sequence[SiteConfig], *, disable_missing: bool = False) -> int:
+    """Upsert every configured site (parents first); optionally disable sites no longer configured."""
+    ordered = sorted(sites, key=lambda s: s.parent is not None)
+    async with pool.acquire() as conn, conn.transaction():
+        for s in ordered:
+            await conn.execute(
+                """insert into sites (id, name, level, region, department, parent_id, config, schedule_s, enabled)
+                   values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+                   on conflict (id) do update set name = excluded.name, level = excluded.level,
+                       region = excluded.region, department = excluded.department,
+                       parent_id = excluded.parent_id, config = excluded.config,
+                       schedule_s = excluded.schedule_s, enabled = excluded.enabled, updated_at = now()""",
+                s.id, s.name, s.level, s.region, s.department, s.parent, json.dumps(s.crawl_config()),
+                s.schedule_s, s.enabled,
+            )  # fmt: skip
+        if disable_missing:
+            await conn.execute(
+                "update sites set enabled = false, updated_at = now() where not (id = any($1::text[]))",
+                [s.id for s in sites],
+            )
+    return len(ordered)
+
+
+async def list_sites(pool: asyncpg.Pool, *, level: str | None = None, limit: int = 500) -> list[Site]:
+    if level:
+        rows = await pool.fetch(SITE_SELECT + " where s.level = $1 order by s.id limit $2", level, limit)
+    else:
+        rows = await pool.fetch(SITE_SELECT + " order by s.id limit $1", limit)
+    return [_row(r) for r in rows]
+
+
+async def get_site(pool: asyncpg.Pool, site_id: str) -> Site:
+    row = await pool.fetchrow(SITE_SELECT + " where s.id = $1", site_id)
+    if row is None:
+        raise NotFound(f"no site with id {site_id!r}")
+    return _row(row)
+
+
+async def get_sites(pool: asyncpg.Pool, site_ids: Sequence[str]) -> dict[str, Site]:
+    """Batch lookup for DataLoaders."""
+    rows = await pool.fetch(SITE_SELECT + " where s.id = any($1::text[])", list(site_ids))
+    return {r["id"]: _row(r) for r in rows}

@@ -1,0 +1,70 @@
+"""The Procfile's processes: `yiwang web`, `worker`, `consumers`, `scheduler`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from ops.runtime import check_port_free, prepare, setup
+
+
+def web(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    resolved = setup("web")
+    settings = resolved.settings
+    port = args.port or settings.port
+    check_port_free(settings.host, port)
+    prepare(settings)
+    print(f"GraphQL: http://{settings.host}:{port}/graphql", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=port, log_level=settings.log_level.lower(),
+                access_log=False, ws="websockets-sansio", lifespan="on")  # fmt: skip
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Runs dramatiq with the resolved URLs (dramatiq forks its own worker processes)."""
+    resolved = setup("worker")
+    prepare(resolved.settings)
+    env = resolved.child_env()
+    cmd = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(args.processes),
+           "--threads", str(args.threads)]  # fmt: skip
+    os.execve(sys.executable, cmd, env)
+
+
+def consumers(args: argparse.Namespace) -> int:
+    from workers.runtime import run_consumers
+
+    resolved = setup("consumers")
+    prepare(resolved.settings)
+    asyncio.run(run_consumers(resolved.settings, args.only or None))
+    return 0
+
+
+def scheduler(args: argparse.Namespace) -> int:
+    resolved = setup("scheduler")
+    prepare(resolved.settings)
+    os.environ.update(resolved.child_env())  # the dramatiq broker reads settings from the environment
+    from workers.scheduler import run_scheduler
+
+    asyncio.run(run_scheduler(resolved.settings))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("web", help="serve GraphQL, /healthz, /readyz and /metrics (uvicorn)")
+    p.add_argument("--port", type=int, default=None, help="overrides PORT")
+    p.set_defaults(func=web)
+    w = sub.add_parser("worker", help="run dramatiq job workers (crawls, link checks, rebuilds)")
+    w.add_argument("--processes", type=int, default=1)
+    w.add_argument("--threads", type=int, default=4)
+    w.set_defaults(func=worker)
+    c = sub.add_parser("consumers", help="run the JetStream consumers (indexer, search projection, analytics)")
+    c.add_argument("--only", action="append", help="run only this consumer (repeatable)")
+    c.set_defaults(func=consumers)
+    s = sub.add_parser("scheduler", help="enqueue each site's crawl on its schedule (one leader at a time)")
+    s.set_defaults(func=scheduler)

@@ -1,0 +1,47 @@
+"""`yiwang services start|stop|status` and `yiwang migrate`: the embedded Postgres and NATS, the schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from core.logs import setup_logging
+from core.settings import get_settings
+from ops.embedded import EmbeddedServices
+from ops.runtime import prepare, resolve
+
+
+def services_cmd(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    setup_logging(settings.log_level, "text")
+    services = EmbeddedServices(settings.data_dir)
+    if args.action == "start":
+        for name, state in services.start().items():
+            print(f"{name:<9} running  pid {state.pid:<8} {state.url}")
+    elif args.action == "stop":
+        stopped = services.stop()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        status = services.status()
+        if args.json:
+            print(json.dumps({k: (vars(v) if v else None) for k, v in status.items()}, indent=2))
+        for name, current in status.items():
+            print(f"{name:<9} " + (f"running  pid {current.pid:<8} {current.url}" if current else "stopped"))
+    return 0
+
+
+def migrate_cmd(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    setup_logging(settings.log_level, "text")
+    applied = prepare(resolve(settings).settings)
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("services", help="start, stop or show the embedded Postgres and NATS of DATA_DIR")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("--json", action="store_true", help="status as JSON")
+    p.set_defaults(func=services_cmd)
+    m = sub.add_parser("migrate", help="apply database migrations (also done at every start)")
+    m.set_defaults(func=migrate_cmd)

@@ -1,0 +1,33 @@
+"""`yiwang up`: the whole platform on one machine (the README's first command runs it)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import asyncio
+from pathlib import Path
+
+from core.logs import setup_logging
+from core.settings import get_settings
+from ops.runtime import resolve
+
+
+def up(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    setup_logging(settings.log_level, "text")
+    if args.port:
+        settings = dataclasses.replace(settings, port=args.port)
+    resolved = resolve(settings)
+    from ops.up import run_up
+
+    sites = Path(args.sites) if args.sites else settings.sites_file
+    return asyncio.run(run_up(resolved, demo=not args.no_demo, sites_file=sites, worker_threads=args.threads))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="run everything: services, demo sites, web, worker, consumers, scheduler")
+    p.add_argument("--sites", help="a sites.yaml to crawl instead of the demo site group (or SITES_FILE)")
+    p.add_argument("--no-demo", action="store_true", help="do not serve the demo site group")
+    p.add_argument("--port", type=int, help="GraphQL port (or PORT; default 8000)")
+    p.add_argument("--threads", type=int, default=4, help="worker threads (parallel crawls)")
+    p.set_defaults(func=up)

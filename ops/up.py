@@ -1,0 +1,104 @@
+"""`yiwang up`: embedded services, migrations, streams, the demo site group and every Procfile process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from core.bus import Bus
+from core.db import connect_pool, migrate
+from core.jobs import ensure_broker_schema
+from core.sites import load_sites_file, sync_sites
+from ops.embedded import EmbeddedServices
+from ops.runtime import Resolved, check_port_free
+from ops.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+PROCESSES = ("web", "worker", "consumers", "scheduler")
+
+
+async def _prepare(resolved: Resolved, sites_file: Path) -> int:
+    settings = resolved.settings
+    pool = await connect_pool(settings, max_size=2)
+    try:
+        applied = await migrate(pool)
+        if applied:
+            log.info("migrations applied", extra={"migrations": applied})
+        await ensure_broker_schema(pool, settings)
+        count = await sync_sites(pool, load_sites_file(sites_file))
+    finally:
+        await pool.close()
+    bus = await Bus(settings, name="up").connect()
+    try:
+        await bus.ensure_streams()
+    finally:
+        await bus.close()
+    return count
+
+
+async def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                    if resp.status == 200:
+                        return True
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.3)
+    return False
+
+
+async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, worker_threads: int = 4) -> int:
+    settings = resolved.settings
+    check_port_free(settings.host, settings.port)
+    group = None
+    if demo and sites_file is None:
+        from ops.demo.server import DemoSiteGroup
+
+        group = DemoSiteGroup(settings.data_dir / "demo")
+        await group.start()
+        sites_file = settings.data_dir / "demo" / "sites.yaml"
+        group.write_sites_yaml(sites_file)
+    if sites_file is None:
+        raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
+    count = await _prepare(resolved, sites_file)
+    env = resolved.child_env()
+    env.setdefault("LOG_FORMAT", "text")
+    supervisor = Supervisor(env)
+    me = [sys.executable, "-m", "ops"]
+    for name in PROCESSES:
+        extra = ["--threads", str(worker_threads)] if name == "worker" else []
+        supervisor.add(name, [*me, name, *extra])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await supervisor.start()
+    base = f"http://{settings.host}:{settings.port}"
+    try:
+        if await _wait_ready(f"{base}/healthz", supervisor):
+            lines = [f"\n  yiwang is up: {count} sites, crawling now.", f"  GraphQL  {base}/graphql"]
+            if group is not None:
+                lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
+            lines += ["  Ctrl-C stops everything.\n"]
+            print("\n".join(lines), flush=True)
+        else:
+            log.error("the web process did not become healthy within 60 s; see its output above")
+        await stop.wait()
+    finally:
+        print("\nstopping…", flush=True)
+        await supervisor.stop()
+        if group is not None:
+            await group.stop()
+        if resolved.started:
+            EmbeddedServices(settings.data_dir).stop()
+        print("stopped.", flush=True)
+    return 0
