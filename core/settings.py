@@ -15,7 +15,7 @@ SEARCH_ENGINES = ("tantivy", "meilisearch")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
     """The whole configuration; `from_env` is the only reader of os.environ in the project."""
 
@@ -92,6 +92,9 @@ class Settings:
     @property
     def effective_broker_url(self) -> str | None:
         return self.broker_url or self.database_url
+
+    def __repr__(self) -> str:
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if v) + ")"
 
     def describe(self) -> dict[str, str]:
         """Settings for logs and `yiwang config`: secrets and URL passwords masked."""
