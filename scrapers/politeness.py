@@ -1,0 +1,133 @@
+"""Per-host politeness: a concurrency cap and a minimum delay between requests, in-process or via Postgres."""
+
+# The delay for a host is max(the site's setting, robots.txt Crawl-delay), capped at `max_delay_s` so that
+# a robots.txt asking for an hour between requests cannot stall a crawl (such hosts are crawled at the cap).
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
+
+import asyncpg
+
+GRANT_SLOT = """
+insert into crawl_host_slots as s (host, next_at) values ($1, now() + $2::interval)
+on conflict (host) do update set next_at = greatest(s.next_at, now()) + $2::interval
+returning extract(epoch from (s.next_at - $2::interval - clock_timestamp()))::float8 as wait_s
+"""
+
+
+@runtime_checkable
+class HostLimiter(Protocol):
+    """Grants the right to send one request to a host; `slot(host)` pairs acquire with release."""
+
+    async def acquire(self, host: str) -> None: ...
+
+    def release(self, host: str) -> None: ...
+
+    def set_delay(self, host: str, delay_s: float) -> None: ...
+
+    def slot(self, host: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class _Delays:
+    """The delay per host: max(default, what robots.txt asked), never above the cap."""
+
+    def __init__(self, delay_s: float, max_delay_s: float) -> None:
+        self.default_s = delay_s
+        self.max_s = max_delay_s
+        self._asked: dict[str, float] = {}
+
+    def set(self, host: str, delay_s: float) -> None:
+        self._asked[host] = delay_s
+
+    def get(self, host: str) -> float:
+        return min(self.max_s, max(self.default_s, self._asked.get(host, 0.0)))
+
+
+class LocalHostLimiter:
+    """In-process limiter: at most `concurrency` requests in flight and `delay` between starts, per host."""
+
+    def __init__(self, *, concurrency: int = 2, delay_s: float = 0.0, max_delay_s: float = 60.0) -> None:
+        self._concurrency = concurrency
+        self._delays = _Delays(delay_s, max_delay_s)
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._next_at: dict[str, float] = {}
+
+    def set_delay(self, host: str, delay_s: float) -> None:
+        self._delays.set(host, delay_s)
+
+    def delay_for(self, host: str) -> float:
+        return self._delays.get(host)
+
+    async def acquire(self, host: str) -> None:
+        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self._concurrency))
+        await semaphore.acquire()
+        # Reserve the next start time before sleeping, so waiters queue up in order without a lock.
+        now = time.monotonic()
+        start = max(now, self._next_at.get(host, now))
+        reserved = self._next_at[host] = start + self._delays.get(host)
+        try:
+            if start > now:
+                await asyncio.sleep(start - now)
+        except BaseException:
+            if self._next_at.get(host) == reserved:
+                self._next_at[host] = start  # a cancelled last waiter hands its slot on
+            semaphore.release()
+            raise
+
+    def release(self, host: str) -> None:
+        self._semaphores[host].release()
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        await self.acquire(host)
+        try:
+            yield
+        finally:
+            self.release(host)
+
+
+class PgHostLimiter:
+    """Limiter shared by every process on one database: start times are granted from `crawl_host_slots`."""
+
+    # The delay between requests to a host holds across processes and machines (the database clock
+    # decides); the concurrency cap is per process.
+
+    def __init__(
+        self, pool: asyncpg.Pool, *, concurrency: int = 2, delay_s: float = 0.0, max_delay_s: float = 60.0
+    ) -> None:
+        self._pool = pool
+        self._local = LocalHostLimiter(concurrency=concurrency, delay_s=0.0, max_delay_s=max_delay_s)
+        self._delays = _Delays(delay_s, max_delay_s)
+
+    def set_delay(self, host: str, delay_s: float) -> None:
+        self._delays.set(host, delay_s)
+
+    def delay_for(self, host: str) -> float:
+        return self._delays.get(host)
+
+    async def acquire(self, host: str) -> None:
+        await self._local.acquire(host)
+        try:
+            wait_s = await self._pool.fetchval(GRANT_SLOT, host, timedelta(seconds=self._delays.get(host)))
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
+        except BaseException:
+            self._local.release(host)
+            raise
+
+    def release(self, host: str) -> None:
+        self._local.release(host)
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        await self.acquire(host)
+        try:
+            yield
+        finally:
+            self.release(host)
