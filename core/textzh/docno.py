@@ -15,7 +15,7 @@ _CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "000012345
 _LABEL = re.compile(r"^\s*(?:发\s*文\s*字\s*号|发\s*文\s*号|文\s*件\s*编\s*号|文\s*号|字\s*号)\s*[:：]?\s*")
 # Words that end the running text before a 文号 (“…的通知国办发…”, “根据国办发…”): the prefix starts after them.
 _LEAD_NOISE = re.compile(
-    r".*(?:通知|通告|公告(?=[^\s]{2,}(?:令|发|函|字|规))|意见|决定|批复|办法|方案|关于|根据|按照|依据|依照|参照|落实|废止"
+    r".*(?:通知|通告|公告(?=[^\s]{2,}(?:令|发|函|字|规))|意见|决定|批复|办法|方案|关于|根据|据|按照|依据|依照|参照|落实|废止"
     r"|印发|转发|已发布|发布|贯彻|执行|现将|详见|参见|附件|的|(?<!共)和|及|与|或)"
 )
 _GOV_LABEL = re.compile(r"^(?:省|市|自治区|区|县)人民政府(?=[^令公]{2,})")
@@ -33,7 +33,6 @@ _FORMS = [
     re.compile(_PREFIX + r"\s*第\s*(\d{1,6})\s*号"),
 ]
 _ORDER_PREFIX = re.compile(r"(?:令|公告|通告)$")
-_JOINERS = re.compile(r"[、，,；;/／]|\s{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +136,3 @@ def find_doc_nos(text: str | None) -> list[DocNo]:
             seen.add(doc.normalized)
             out.append(doc)
     return out
-
-
-def split_joint(s: str) -> list[str]:
-    """The parts of a joint 发文字号 value, as written."""
-    return [part.strip() for part in _JOINERS.split(_clean(s)) if part.strip()]
