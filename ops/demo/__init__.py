@@ -1,1 +1,1 @@
-"""ops/demo package."""
+"""The demo site group: three self-written government sites served on loopback for `yiwang up` and tests."""
