@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool = await connect_pool(settings, max_size=20)
         bus = await Bus(settings, name="api").connect()
+        await bus.ensure_streams()
         services = Services(settings=settings, pool=pool, bus=bus)
         services.extras["broker"] = build_broker(settings)
         app.state.services = services

@@ -175,9 +175,13 @@ class EmbeddedServices:
         return PG_USER_WHEN_ROOT
 
     def _stop_postgres(self, pgdata: Path) -> None:
-        run_as = PG_USER_WHEN_ROOT if os.geteuid() == 0 else None
-        _run([pg_bin_dir() / "pg_ctl", "-D", pgdata, "-m", "fast", "-w", "-t", "60",
-              "stop"], user=run_as, what="pg_ctl stop")  # fmt: skip
+        """Fast shutdown by signal (SIGINT to the postmaster): needs no access to the data directory."""
+        pidfile = pgdata / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        _terminate(pid, sig=signal.SIGINT, timeout=60.0)
 
     # -- nats ----------------------------------------------------------------------------------
     def _start_nats(self) -> ServiceState:
@@ -255,9 +259,9 @@ def _create_database(bin_dir: Path, base_url: str, name: str) -> None:
         _run([*psql, f'create database "{name}"'], user=None, what="create database")
 
 
-def _terminate(pid: int, timeout: float = 10.0) -> None:
+def _terminate(pid: int, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 10.0) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
     deadline = time.monotonic() + timeout
     while pid_alive(pid) and time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):

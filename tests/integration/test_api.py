@@ -1,0 +1,134 @@
+"""The GraphQL API over real HTTP and websockets: queries, limits, coded errors, live subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from core.bus import Bus, DocumentChanged, PageFetched
+from core.documents import apply_pages
+from core.sites import parse_sites, sync_sites
+
+pytestmark = pytest.mark.integration
+
+SITES = """
+sites:
+  - {id: api-portal, name: 示范市政府, level: 市, start_urls: ["http://127.0.0.1:1/"]}
+  - {id: api-county, name: 青山县, level: 区县, parent: api-portal, start_urls: ["http://127.0.0.1:2/"]}
+"""
+
+
+async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql",
+                                                    json={"query": query, "variables": variables or {}}) as r:  # fmt: skip
+        assert r.status in (200, 400), await r.text()
+        return dict(await r.json())
+
+
+@pytest.fixture(scope="module")
+async def seeded(pg_pool: asyncpg.Pool) -> None:
+    await sync_sites(pg_pool, parse_sites(SITES))
+    page = PageFetched(
+        site_id="api-portal", url="http://127.0.0.1:1/zcwj/a.html", status=200, content_hash="h1",
+        fetched_at="2026-01-01T00:00:00+00:00", kind="policy", title="关于进一步做好稳就业工作的通知",
+        text="各区人民政府……", published_at="2024-03-05", column="政策文件",
+        meta={"doc_no": "示政发[2024]12号", "doc_no_normalized": "示政发〔2024〕12号", "issuer": "示范市人民政府",
+              "index_no": "11440100/2024-00012", "theme": "劳动、人事、监察", "written_date": "2024-03-01",
+              "validity": "有效"},
+        attachments=[{"name": "附件1.pdf", "url": "http://127.0.0.1:1/a.pdf", "type": "pdf", "size": "120KB"}],
+    )  # fmt: skip
+    async with pg_pool.acquire() as conn, conn.transaction():
+        await apply_pages(conn, [page])
+
+
+async def test_sites_and_document(api_url: str, seeded: None) -> None:
+    out = await gql(api_url, "{ sites { id name level documentCount lastCrawledAt parentId } }")
+    sites = {s["id"]: s for s in out["data"]["sites"]}
+    assert sites["api-portal"]["documentCount"] == 1 and sites["api-county"]["parentId"] == "api-portal"
+    doc = await gql(api_url, """query($u: String!) { document(url: $u) { title kind column publishedAt
+        attachments { name size } site { name } meta { docNo docNoNormalized issuer indexNo theme writtenDate
+        validity } } }""", {"u": "http://127.0.0.1:1/zcwj/a.html"})  # fmt: skip
+    d = doc["data"]["document"]
+    assert d["meta"]["docNoNormalized"] == "示政发〔2024〕12号" and d["meta"]["writtenDate"] == "2024-03-01"
+    assert d["site"]["name"] == "示范市政府" and d["attachments"][0]["size"] == "120KB"
+    assert d["column"] == "政策文件" and d["publishedAt"] == "2024-03-05"
+
+
+async def test_unknown_things_get_coded_errors(api_url: str, seeded: None) -> None:
+    out = await gql(api_url, '{ site(id: "no-such-site") { name } }')
+    assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert "no-such-site" in out["errors"][0]["message"]
+    out = await gql(api_url, '{ site(id: "DROP TABLE sites;") { name } }')
+    assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    out = await gql(api_url, '{ document(url: "http://127.0.0.1:1/never") { title } }')
+    assert out["data"]["document"] is None
+    out = await gql(api_url, '{ document(url: "javascript:alert(1)") { title } }')
+    assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+async def test_page_limits(api_url: str, seeded: None) -> None:
+    out = await gql(api_url, "{ documents(pageSize: 1000) { total } }")
+    assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT" and "pageSize" in out["errors"][0]["message"]
+    out = await gql(api_url, "{ documents(page: 0) { total } }")
+    assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    out = await gql(api_url, '{ documents(site: "api-portal", page: 99) { total items { url } } }')
+    assert out["data"]["documents"] == {"total": 1, "items": []}, "a page beyond the last is empty, not an error"
+
+
+async def test_hostile_queries_are_refused(api_url: str) -> None:
+    out = await gql(api_url, "{ documents { items { site { id } } } }")  # depth 3 > 2, the test app's limit
+    assert "exceeds maximum operation depth" in out["errors"][0]["message"]
+    aliases = "{ " + " ".join(f"a{i}: sites {{ id }}" for i in range(100)) + " }"
+    out = await gql(api_url, aliases)
+    assert "aliases found" in out["errors"][0]["message"].lower()
+    tokens = "{ sites { " + " ".join(["id"] * 3000) + " } }"
+    out = await gql(api_url, tokens)
+    assert "more than 2000 tokens" in out["errors"][0]["message"]
+    out = await gql(api_url, "{ sites { id ")
+    assert out["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_health_ready_and_metrics(api_url: str) -> None:
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{api_url}/healthz") as r:
+            assert r.status == 200 and r.headers["x-request-id"]
+        async with s.get(f"{api_url}/readyz") as r:
+            body = await r.json()
+            assert r.status == 200 and body["checks"] == {"postgres": True, "nats": True}
+        async with s.get(f"{api_url}/metrics") as r:
+            text = await r.text()
+            assert 'yw_http_request_seconds_count{method="GET",route="/healthz",status="200"}' in text
+            assert 'yw_stream_messages{stream="YW_CRAWL"}' in text
+
+
+async def _subscribe(api_url: str, protocol: str, bus: Bus, site: str) -> dict[str, Any]:
+    query = "subscription($s: ID) { documentChanged(site: $s) { url change version siteId } }"
+    legacy = protocol == "graphql-ws"
+    async with aiohttp.ClientSession() as s, s.ws_connect(f"{api_url}/graphql", protocols=[protocol]) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "start" if legacy else "subscribe",
+                            "payload": {"query": query, "variables": {"s": site}}})  # fmt: skip
+        await asyncio.sleep(0.3)  # the subscription is live once the server subscribed to NATS
+        other = DocumentChanged(document_id="d0", url="http://x/other", site_id="api-county", change="created",
+                                version=1, content_hash="h")  # fmt: skip
+        mine = DocumentChanged(document_id="d1", url=f"http://x/{protocol}", site_id=site, change="updated",
+                               version=2, content_hash="h")  # fmt: skip
+        await bus.publish(other)
+        await bus.publish(mine)
+        while True:
+            msg = await ws.receive_json(timeout=10)
+            if msg["type"] in ("next", "data"):
+                return dict(msg["payload"]["data"]["documentChanged"])
+            assert msg["type"] in ("ka", "ping", "pong"), json.dumps(msg)
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_document_changed_subscription(api_url: str, bus: Bus, protocol: str) -> None:
+    got = await _subscribe(api_url, protocol, bus, "api-portal")
+    assert got == {"url": f"http://x/{protocol}", "change": "updated", "version": 2, "siteId": "api-portal"}
