@@ -1,0 +1,1 @@
+"""Benchmarks and measurements run by hand, never by the test suite."""
