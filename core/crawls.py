@@ -60,7 +60,7 @@ async def due_sites(pool: asyncpg.Pool, now: datetime) -> list[str]:
            where s.enabled
              and not exists (select 1 from crawls c where c.site_id = s.id and c.state in ('queued', 'running'))
              and coalesce((select max(c.queued_at) from crawls c where c.site_id = s.id), '-infinity')
-                 < $1 - make_interval(secs => s.schedule_s)
+                 < $1::timestamptz - make_interval(secs => s.schedule_s)
            order by s.id""",
         now,
     )

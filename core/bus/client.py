@@ -39,6 +39,7 @@ class Bus:
         self.name = name
         self.max_publish_wait_s = max_publish_wait_s
         self.nc: NATS | None = None
+        self._closing = False
         self._js: JetStreamContext | None = None
 
     async def connect(self) -> Bus:
@@ -79,6 +80,7 @@ class Bus:
         return self.nc is not None and self.nc.is_connected
 
     async def close(self) -> None:
+        self._closing = True
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await self.nc.drain()
@@ -149,7 +151,8 @@ class Bus:
         log.warning("nats error", extra={"error": repr(exc)})
 
     async def _on_disconnect(self) -> None:
-        log.warning("nats disconnected; reconnecting")
+        if not self._closing:
+            log.warning("nats disconnected; reconnecting")
 
     async def _on_reconnect(self) -> None:
         log.info("nats reconnected")
