@@ -1,0 +1,61 @@
+"""Turns text into what the engines index and query, with core.textzh: word terms and character tokens."""
+
+from __future__ import annotations
+
+import re
+
+from core.textzh.analyzer import get_analyzer
+from core.textzh.normalize import fold as _fold
+
+MAX_TERM_CHARS = 64
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_TERMS = 64
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+# One token per Han character, one per run of other letters/digits: an exact-substring index.
+_CHAR_TOKEN = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Traditional-to-simplified, full-width-to-half-width and lower case: the form everything is matched in."""
+    return _fold(text).lower()
+
+
+def _clean(terms: list[str]) -> list[str]:
+    out: list[str] = []
+    for term in terms:
+        for part in term.lower().split():
+            if len(part) <= MAX_TERM_CHARS and any(c.isalnum() for c in part):
+                out.append(part)
+    return out
+
+
+def index_terms(text: str) -> list[str]:
+    """Terms of a document field, words inside compounds included, repeated as often as they occur."""
+    if not text:
+        return []
+    return _clean(get_analyzer().index_terms(fold(text)))
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct terms of a user query, in order, at most MAX_QUERY_TERMS."""
+    text = text[:MAX_QUERY_CHARS]
+    if not text.strip():
+        return []
+    return list(dict.fromkeys(_clean(get_analyzer().query_terms(fold(text)))))[:MAX_QUERY_TERMS]
+
+
+def char_terms(text: str) -> list[str]:
+    """Han characters one by one and other alphanumeric runs whole, folded: for exact phrases."""
+    return _CHAR_TOKEN.findall(fold(text))
+
+
+def normalize_keyword(text: str) -> str:
+    """A whole value (a pinned query, a query compared to it) folded with spaces collapsed."""
+    return _SPACES.sub(" ", fold(text)).strip()
+
+
+def can_relax(query: str) -> bool:
+    """Whether a search that found nothing may be retried needing only some of the query's terms."""
+    return len(query_terms(query)) > 1

@@ -1,0 +1,130 @@
+"""Builds tantivy queries from a SearchRequest out of Query objects: user text never meets a parser."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tantivy import FieldType, Occur, Query, Schema
+
+from core.search.analysis import char_terms, normalize_keyword, query_terms
+from core.search.models import SearchRequest
+from core.search.tantivy_schema import to_datetime
+
+TITLE_BOOST = 3.0
+EXACT_TITLE_BOOST = 4.0
+EXACT_TEXT_BOOST = 1.5
+PINNED_BOOST = 100.0
+MAX_PHRASE_TOKENS = 32
+MAX_QUERY_CHUNKS = 8
+MAX_PINNED_CHARS = 200
+
+
+def phrase(schema: Schema, field: str, text: str) -> Query | None:
+    """Exact-substring match over a character field; None when `text` has nothing to match."""
+    tokens = char_terms(text)[:MAX_PHRASE_TOKENS]
+    if not tokens:
+        return None
+    if len(tokens) == 1:  # tantivy panics on a one-term phrase
+        return Query.term_query(schema, field, tokens[0])
+    return Query.phrase_query(schema, field, list(tokens))
+
+
+def _either(queries: Sequence[Query | None]) -> Query | None:
+    """Any of the queries given; None if none was."""
+    present = [q for q in queries if q is not None]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return Query.boolean_query([(Occur.Should, q) for q in present])
+
+
+def _boost(query: Query | None, boost: float) -> Query | None:
+    return None if query is None else Query.boost_query(query, boost)
+
+
+def text_query(schema: Schema, raw: str, *, relaxed: bool = False) -> Query | None:
+    """Every query term (any one if `relaxed`) in title or text, title weighing more; exact chunks and
+    pinned queries score extra. None when the query has nothing to match on."""
+    per_term = [
+        Query.boolean_query(
+            [
+                (Occur.Should, Query.boost_query(Query.term_query(schema, "title_terms", term), TITLE_BOOST)),
+                (Occur.Should, Query.term_query(schema, "text_terms", term)),
+            ]
+        )
+        for term in query_terms(raw)
+    ]
+    bonus = [
+        q
+        for chunk in raw.split()[:MAX_QUERY_CHUNKS]
+        for q in (
+            _boost(phrase(schema, "title_chars", chunk), EXACT_TITLE_BOOST),
+            _boost(phrase(schema, "text_chars", chunk), EXACT_TEXT_BOOST),
+        )
+        if q is not None
+    ]
+    if per_term:
+        occur = Occur.Should if relaxed else Occur.Must
+        match = Query.boolean_query([(occur, q) for q in per_term] + [(Occur.Should, q) for q in bonus])
+    elif bonus:  # e.g. a query of stop words only: match it literally
+        match = Query.boolean_query([(Occur.Should, q) for q in bonus])
+    else:
+        return None
+    pinned = normalize_keyword(raw[:MAX_PINNED_CHARS])
+    if not pinned:
+        return match
+    # Pinned documents come first for their query even when their text does not contain it.
+    pinned_query = Query.boost_query(Query.term_query(schema, "pinned", pinned), PINNED_BOOST)
+    return Query.boolean_query([(Occur.Should, match), (Occur.Should, pinned_query)])
+
+
+def filter_queries(schema: Schema, req: SearchRequest) -> list[Query]:
+    must: list[Query] = []
+    for name, values in req.filters.items():
+        wanted = [v for v in values if v]
+        if wanted:
+            must.append(Query.term_set_query(schema, name, wanted))
+    if req.published_after or req.published_before:
+        must.append(
+            Query.range_query(
+                schema,
+                "published_at",
+                FieldType.Date,
+                to_datetime(req.published_after) if req.published_after else None,
+                to_datetime(req.published_before) if req.published_before else None,
+            )
+        )
+    if req.doc_no.strip():
+        must.append(Query.term_query(schema, "doc_no_normalized", req.doc_no.strip()))
+    return must
+
+
+def build_query(schema: Schema, req: SearchRequest, *, relaxed: bool = False) -> Query:
+    clauses: list[tuple[Occur, Query]] = []
+    main = text_query(schema, req.query, relaxed=relaxed)
+    if main is not None:
+        clauses.append((Occur.Must, main))
+    for p in req.must_phrases:
+        either = _either([phrase(schema, "title_chars", p), phrase(schema, "text_chars", p)])
+        if either is not None:
+            clauses.append((Occur.Must, either))
+    for t in req.title_terms:
+        in_title = phrase(schema, "title_chars", t)
+        if in_title is not None:
+            clauses.append((Occur.Must, in_title))
+    clauses.extend((Occur.Must, q) for q in filter_queries(schema, req))
+    for t in req.exclude_terms:
+        for field in ("title_chars", "text_chars"):
+            excluded = phrase(schema, field, t)
+            if excluded is not None:
+                clauses.append((Occur.MustNot, excluded))
+    if not any(occur == Occur.Must for occur, _ in clauses):
+        # A query of only exclusions (or nothing) means "everything except": tantivy needs a positive clause.
+        clauses.append((Occur.Must, Query.all_query()))
+    return Query.boolean_query(clauses)
+
+
+def highlight_source(req: SearchRequest) -> list[str]:
+    """The strings whose occurrences hits should mark."""
+    return [*query_terms(req.query), *req.must_phrases, *req.title_terms]

@@ -1,0 +1,100 @@
+"""Index generations on disk: `gen-*` directories and a `CURRENT` file naming the live one."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.errors import Upstream
+
+POINTER = "CURRENT"
+_PREFIX = "gen-"
+
+
+class GenerationStore:
+    """The directory of one named index; switching generations is one atomic rename of `CURRENT`."""
+
+    def __init__(self, root: Path, schema_version: int) -> None:
+        self.root = root
+        self.schema_version = schema_version
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise creating and publishing generations across processes."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def pointer_stamp(self) -> tuple[int, int] | None:
+        """Changes whenever `CURRENT` is replaced (new inode) or rewritten; None before the first publish."""
+        try:
+            st = (self.root / POINTER).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def current(self) -> str | None:
+        try:
+            name = (self.root / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def check_version(self, name: str) -> None:
+        if not name.startswith(f"{_PREFIX}v{self.schema_version}-"):
+            raise Upstream(
+                f"search index {name} was built with another schema (this code writes v{self.schema_version}): "
+                "rebuild it with `yiwang reindex`",
+                index=str(self.root),
+            )
+
+    def new_generation(self) -> str:
+        name = f"{_PREFIX}v{self.schema_version}-{time.time_ns()}-{os.getpid()}"
+        self.path(name).mkdir(parents=True)
+        return name
+
+    def publish(self, name: str) -> None:
+        """Make `name` the live generation: write a temp file, fsync, rename over `CURRENT`."""
+        tmp = self.root / f".{POINTER}.{os.getpid()}.{time.time_ns()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / POINTER)
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove generations older than every kept one: readers elsewhere may still hold the previous
+        generation, and a younger one may be a rebuild in progress in another process."""
+        oldest_kept = min(_created_ns(name) for name in keep)
+        for child in self.root.iterdir():
+            name = child.name
+            if child.is_dir() and name.startswith(_PREFIX) and name not in keep and _created_ns(name) < oldest_kept:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def discard(self, name: str) -> None:
+        shutil.rmtree(self.path(name), ignore_errors=True)
+
+
+def _created_ns(name: str) -> int:
+    """`gen-v1-<time_ns>-<pid>` -> time_ns; unparsable names count as oldest."""
+    try:
+        return int(name.split("-")[2])
+    except (IndexError, ValueError):
+        return 0
