@@ -23,6 +23,7 @@ from core.bus import Bus
 from core.db import connect_pool
 from core.jobs import build_broker
 from core.logs import request_id
+from core.search import build_engine
 from core.settings import Settings
 from schema import build_schema
 from schema.context import Context, Services
@@ -80,11 +81,20 @@ def create_app(settings: Settings) -> ASGIApp:
         await bus.ensure_streams()
         services = Services(settings=settings, pool=pool, bus=bus)
         services.extras["broker"] = build_broker(settings)
+        engine = build_engine(
+            settings.search_engine,
+            data_dir=settings.data_dir,
+            meilisearch_url=settings.meilisearch_url,
+            meilisearch_key=settings.meilisearch_key,
+        )
+        await engine.open()  # a reader: the consumers process holds the one writer
+        services.extras["search"] = engine
         app.state.services = services
         log.info("api ready", extra={"graphql": f"http://{settings.host}:{settings.port}/graphql"})
         try:
             yield
         finally:
+            await engine.close()
             await bus.close()
             await pool.close()
             services.extras["broker"].close()

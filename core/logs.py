@@ -63,4 +63,4 @@ def setup_logging(level: str = "INFO", fmt: str = "json", process: str | None = 
     for noisy in ("jieba", "asyncio", "nats", "aiohttp.access", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     if process:
-        logging.getLogger(__name__).debug("logging ready", extra={"process": process})
+        logging.getLogger(__name__).debug("logging ready", extra={"proc": process})

@@ -121,12 +121,17 @@ class EmbeddedServices:
         with self._locked():
             stopped = []
             for name, state in self._read().items():
-                if pid_alive(state.pid):
+                if not pid_alive(state.pid):
+                    continue
+                try:
                     if name == "postgres":
                         self._stop_postgres(Path(state.data))
                     else:
                         _terminate(state.pid)
-                    stopped.append(name)
+                except OSError as exc:  # keep stopping the others
+                    log.error("could not stop embedded service", extra={"service": name, "error": repr(exc)})
+                    continue
+                stopped.append(name)
             if self.state_file.exists():
                 self.state_file.unlink()
             return stopped

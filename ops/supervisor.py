@@ -73,11 +73,11 @@ class Supervisor:
         if self.stopping:
             return
         if child.restarts >= self.max_restarts:
-            log.error("process keeps crashing; giving up", extra={"process": child.name, "exit": code})
+            log.error("process keeps crashing; giving up", extra={"child": child.name, "exit": code})
             return
         child.restarts += 1
         delay = min(2.0**child.restarts, 30.0) if time.monotonic() - child.started_at < 30 else 1.0
-        log.warning("process exited; restarting", extra={"process": child.name, "exit": code, "in_s": delay})
+        log.warning("process exited; restarting", extra={"child": child.name, "exit": code, "in_s": delay})
         await asyncio.sleep(delay)
         if not self.stopping:
             await self._spawn(child)
@@ -96,7 +96,7 @@ class Supervisor:
             try:
                 await asyncio.wait_for(child.proc.wait(), timeout=max(deadline - time.monotonic(), 0.1))
             except TimeoutError:
-                log.warning("process did not stop in time; killing", extra={"process": child.name})
+                log.warning("process did not stop in time; killing", extra={"child": child.name})
                 with contextlib.suppress(ProcessLookupError):
                     child.proc.kill()
                 await child.proc.wait()

@@ -9,6 +9,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -26,6 +27,52 @@ from scrapers.urls import Scope, TrapDetector, canonicalize
 
 log = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Files are links to check, not pages to crawl: they are kept as attachments and never fetched as pages.
+FILE_EXTENSIONS = frozenset(
+    [
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "wps",
+        "et",
+        "dps",
+        "ofd",
+        "zip",
+        "rar",
+        "7z",
+        "gz",
+        "tar",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "bmp",
+        "webp",
+        "svg",
+        "mp3",
+        "mp4",
+        "avi",
+        "mov",
+        "wmv",
+        "flv",
+        "swf",
+        "exe",
+        "apk",
+        "txt",
+        "csv",
+    ]
+)
+
+
+def is_file_url(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return "." in path.rsplit("/", 1)[-1] and path.rsplit(".", 1)[-1] in FILE_EXTENSIONS
+
+
 GONE_AFTER = 2  # consecutive 404/410 answers before a page is marked gone
 
 
@@ -55,6 +102,7 @@ def content_hash(ex: Extracted) -> str:
 
 
 def page_event(site_id: str, url: str, ex: Extracted, digest: str, crawl_id: int, text_cap: int) -> PageFetched:
+    files = {a.url for a in ex.attachments}
     return PageFetched(
         site_id=site_id,
         url=url,
@@ -70,7 +118,10 @@ def page_event(site_id: str, url: str, ex: Extracted, digest: str, crawl_id: int
         meta=ex.meta.as_dict() | _dates(ex),
         crawl_id=crawl_id,
         attachments=[{"name": a.name, "url": a.url, "type": a.type, "size": a.size} for a in ex.attachments],
-        links=[{"url": link.url, "text": link.text} for link in ex.links[:1000]],
+        links=[
+            {"url": link.url, "text": link.text, "kind": "attachment" if link.url in files else "link"}
+            for link in ex.links[:1000]
+        ],
     )
 
 
@@ -258,7 +309,9 @@ class _SiteRun:
         found = []
         for link in ex.links:
             target = canonicalize(link.url)
-            if target and self.scope.allows(target, u.depth + 1) is None and self.traps.check(target) is None:
+            if not target or is_file_url(target):
+                continue
+            if self.scope.allows(target, u.depth + 1) is None and self.traps.check(target) is None:
                 found.append((target, u.depth + 1))
         self.result.discovered += await frontier.discover(self.c.pool, self.site.id, self.crawl_id, found)
         await frontier.record(

@@ -80,14 +80,17 @@ class Bus:
         return self.nc is not None and self.nc.is_connected
 
     async def close(self) -> None:
+        """Flush what was published, then close; drain is bounded so a stuck subscription cannot hang exit."""
         self._closing = True
-        if self.nc is not None and not self.nc.is_closed:
-            try:
-                await self.nc.drain()
-            except (TimeoutError, ConnectionClosedError, NatsTimeout, OSError):
-                await self.nc.close()
-        self.nc = None
-        self._js = None
+        nc, self.nc, self._js = self.nc, None, None
+        if nc is None or nc.is_closed:
+            return
+        try:
+            await asyncio.wait_for(nc.drain(), timeout=5)
+        except (ConnectionClosedError, NatsTimeout, asyncio.TimeoutError, OSError):
+            pass
+        if not nc.is_closed:
+            await nc.close()
 
     async def ensure_streams(self) -> None:
         """Create or update every stream of core.bus.events.STREAMS; safe to run from every process."""

@@ -99,7 +99,7 @@ async def test_health_ready_and_metrics(api_url: str) -> None:
             assert r.status == 200 and r.headers["x-request-id"]
         async with s.get(f"{api_url}/readyz") as r:
             body = await r.json()
-            assert r.status == 200 and body["checks"] == {"postgres": True, "nats": True}
+            assert r.status == 200 and body["checks"] == {"postgres": True, "nats": True, "search": True}
         async with s.get(f"{api_url}/metrics") as r:
             text = await r.text()
             assert 'yw_http_request_seconds_count{method="GET",route="/healthz",status="200"}' in text
