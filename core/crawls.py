@@ -112,3 +112,11 @@ async def get_crawl(pool: asyncpg.Pool, crawl_id: int) -> Crawl:
 async def latest_crawl(pool: asyncpg.Pool, site_id: str) -> Crawl | None:
     row = await pool.fetchrow(CRAWL_SELECT + " where site_id = $1 order by queued_at desc limit 1", site_id)
     return _row(row) if row else None
+
+
+async def mark_site_due(pool: asyncpg.Pool, site_id: str) -> int:
+    """Make every known URL of the site due now (a full recheck: conditional GETs keep it cheap)."""
+    status = await pool.execute(
+        "update crawl_urls set next_check_at = now() where site_id = $1 and state <> 'gone'", site_id
+    )
+    return int(status.split()[-1])

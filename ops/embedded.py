@@ -113,15 +113,18 @@ class EmbeddedServices:
                 current = states.get(name)
                 if current and self._running(current):
                     continue
-                states[name] = self._start_postgres() if name == "postgres" else self._start_nats()
+                # Same port as last time when it is free, so clients that know the URL reconnect.
+                port = current.port if current and not port_open(current.port) else free_port()
+                states[name] = self._start_postgres(port) if name == "postgres" else self._start_nats(port)
                 self._write(states)
             return {n: states[n] for n in wanted}
 
-    def stop(self) -> list[str]:
+    def stop(self, only: str | None = None) -> list[str]:
+        """Stop the running services (or only one); their state stays so a restart reuses the ports."""
         with self._locked():
             stopped = []
             for name, state in self._read().items():
-                if not pid_alive(state.pid):
+                if (only and name != only) or not pid_alive(state.pid):
                     continue
                 try:
                     if name == "postgres":
@@ -132,12 +135,10 @@ class EmbeddedServices:
                     log.error("could not stop embedded service", extra={"service": name, "error": repr(exc)})
                     continue
                 stopped.append(name)
-            if self.state_file.exists():
-                self.state_file.unlink()
             return stopped
 
     # -- postgres ------------------------------------------------------------------------------
-    def _start_postgres(self) -> ServiceState:
+    def _start_postgres(self, port: int) -> ServiceState:
         bin_dir = pg_bin_dir()
         pgdata = self.root / "postgres"
         pgdata.mkdir(parents=True, exist_ok=True)
@@ -154,7 +155,6 @@ class EmbeddedServices:
                 self._stop_postgres(pgdata)
             else:
                 stale.unlink()
-        port = free_port()
         options = f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200 -c fsync=on"
         _run([bin_dir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log",
               "-o", options, "start"], user=run_as, what="pg_ctl start")  # fmt: skip
@@ -189,7 +189,7 @@ class EmbeddedServices:
         _terminate(pid, sig=signal.SIGINT, timeout=60.0)
 
     # -- nats ----------------------------------------------------------------------------------
-    def _start_nats(self) -> ServiceState:
+    def _start_nats(self, port: int) -> ServiceState:
         binary = Path(sys.executable).parent / "nats-server"
         if not binary.exists():
             found = shutil.which("nats-server")
@@ -198,7 +198,6 @@ class EmbeddedServices:
             binary = Path(found)
         store = self.root / "nats"
         store.mkdir(parents=True, exist_ok=True)
-        port = free_port()
         logfile = open(store / "server.log", "ab")  # noqa: SIM115 - handed to the child process
         proc = subprocess.Popen(
             [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "-n", "yiwang"],

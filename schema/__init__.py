@@ -7,22 +7,26 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
+from schema.analytics import AnalyticsQuery, AnalyticsSubscription
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
 from schema.errors import CodedErrors
+from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
+from schema.qa import QaMutation, QaQuery
+from schema.search import SearchMutation, SearchQuery
 
 
 @strawberry.type(description="Read the platform")
-class Query(BackboneQuery):
+class Query(BackboneQuery, AnalyticsQuery, SearchQuery, MonitoringQuery, QaQuery):
     pass
 
 
 @strawberry.type(description="Change the platform")
-class Mutation(BackboneMutation):
+class Mutation(BackboneMutation, SearchMutation, MonitoringMutation, QaMutation):
     pass
 
 
 @strawberry.type(description="Live updates, delivered from NATS by any API replica")
-class Subscription(BackboneSubscription):
+class Subscription(BackboneSubscription, AnalyticsSubscription, MonitoringSubscription):
     pass
 
 

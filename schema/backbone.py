@@ -70,10 +70,16 @@ class BackboneQuery:
 
 @strawberry.type
 class BackboneMutation:
-    @strawberry.mutation(description="Queue a crawl of the site now (no-op while one is queued or running)")
-    async def crawl_site(self, info: Info, site: strawberry.ID) -> CrawlStatus:
+    @strawberry.mutation(
+        description="Queue a crawl of the site now (no-op while one is queued or running); full=true rechecks "
+        "every known page, not only list pages and what is due"
+    )
+    async def crawl_site(self, info: Info, site: strawberry.ID, full: bool = False) -> CrawlStatus:
         pool = info.context.pool
-        crawl_id = await crawls.queue_crawl(pool, _site_id(str(site)), "manual")
+        await get_site(pool, _site_id(str(site)))
+        if full:
+            await crawls.mark_site_due(pool, str(site))
+        crawl_id = await crawls.queue_crawl(pool, str(site), "manual-full" if full else "manual")
         if crawl_id is not None:
             broker = info.context.services.extras["broker"]
             await asyncio.to_thread(send, broker, CRAWL_SITE, str(site), crawl_id)

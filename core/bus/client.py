@@ -10,7 +10,13 @@ from typing import TypeVar
 
 import nats
 from nats.aio.client import Client as NATS
-from nats.errors import ConnectionClosedError, NoServersError
+from nats.errors import (
+    ConnectionClosedError,
+    ConnectionReconnectingError,
+    NoRespondersError,
+    NoServersError,
+    StaleConnectionError,
+)
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
@@ -25,16 +31,15 @@ E = TypeVar("E", bound=Event)
 
 STREAM_MAX_AGE_S = 7 * 24 * 3600
 DUPLICATE_WINDOW_S = 3600  # a redelivered publish within an hour is dropped by JetStream
-RETRYABLE = (NatsTimeout, asyncio.TimeoutError, ConnectionClosedError, NoStreamResponseError,
-             ServiceUnavailableError, OSError)  # fmt: skip
+RETRYABLE = (NatsTimeout, asyncio.TimeoutError, ConnectionClosedError, ConnectionReconnectingError,
+             StaleConnectionError, NoRespondersError, NoStreamResponseError, ServiceUnavailableError,
+             OSError)  # fmt: skip
 
 
 class Bus:
     """One NATS connection per process; publishers block (not drop) while NATS is away."""
 
-    def __init__(
-        self, settings: Settings, *, name: str = "yiwang", max_publish_wait_s: float = 600.0
-    ) -> None:
+    def __init__(self, settings: Settings, *, name: str = "yiwang", max_publish_wait_s: float = 600.0) -> None:
         self.settings = settings
         self.name = name
         self.max_publish_wait_s = max_publish_wait_s
@@ -87,7 +92,7 @@ class Bus:
             return
         try:
             await asyncio.wait_for(nc.drain(), timeout=5)
-        except (ConnectionClosedError, NatsTimeout, asyncio.TimeoutError, OSError):
+        except (TimeoutError, ConnectionClosedError, NatsTimeout, OSError):
             pass
         if not nc.is_closed:
             await nc.close()
@@ -129,6 +134,12 @@ class Bus:
                 waited += pause + 5 * isinstance(exc, NatsTimeout | asyncio.TimeoutError)
                 delay = min(delay * 2, 5.0)
 
+    async def notify(self, event: Event) -> None:
+        """Publish on core NATS only (no stream, no ack): a live nudge that nobody needs replayed."""
+        if self.nc is None:
+            raise Upstream("the bus is not connected")
+        await self.nc.publish(event.subject, event.encode())
+
     async def live(self, event_type: type[E], subject: str) -> AsyncIterator[E]:
         """Yield events published on `subject` from now on (core NATS: any replica serves any subscriber)."""
         if not subject.startswith(event_type.SUBJECT):
@@ -141,9 +152,7 @@ class Bus:
                 try:
                     yield event_type.decode(msg.data)
                 except Invalid as exc:
-                    log.warning(
-                        "dropped malformed live event", extra={"subject": msg.subject, "error": str(exc)}
-                    )
+                    log.warning("dropped malformed live event", extra={"subject": msg.subject, "error": str(exc)})
         finally:
             try:
                 await sub.unsubscribe()

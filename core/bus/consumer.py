@@ -41,9 +41,16 @@ class Consumer(abc.ABC, Generic[E]):
     stream: str
     subject: str | None = None  # defaults to every partition of the event type
 
+    def decode(self, data: bytes) -> E:
+        """One message payload as an event; override to read more than one event type."""
+        return self.event_type.decode(data)
+
     @abc.abstractmethod
     async def handle(self, batch: Sequence[E]) -> None:
         """Apply a batch atomically; raise to have the whole batch redelivered."""
+
+    async def close(self) -> None:
+        """Release what the consumer holds (an index writer, say); the runner calls it when it stops."""
 
     def config(self, max_deliver: int, ack_wait_s: float, batch: int) -> ConsumerConfig:
         return ConsumerConfig(
@@ -90,17 +97,20 @@ class ConsumerRunner:
             config.filter_subject or "", durable=c.name, stream=c.stream, config=config
         )
         log.info("consumer started", extra={"consumer": c.name, "subject": config.filter_subject})
-        while not self._stop.is_set():
-            try:
-                msgs = await sub.fetch(self.batch, timeout=1.0)
-            except (TimeoutError, NatsTimeout):
-                continue
-            except ConnectionClosedError:
-                if self._stop.is_set():
-                    break
-                await asyncio.sleep(0.5)
-                continue
-            await self.process(msgs)
+        try:
+            while not self._stop.is_set():
+                try:
+                    msgs = await sub.fetch(self.batch, timeout=1.0)
+                except (TimeoutError, NatsTimeout):
+                    continue
+                except ConnectionClosedError:
+                    if self._stop.is_set():
+                        break
+                    await asyncio.sleep(0.5)
+                    continue
+                await self.process(msgs)
+        finally:
+            await c.close()
         log.info("consumer stopped", extra={"consumer": c.name, **vars(self.stats)})
 
     async def process(self, msgs: list[Msg]) -> None:
@@ -108,7 +118,7 @@ class ConsumerRunner:
         for msg in msgs:
             meta = msg.metadata
             try:
-                event = self.consumer.event_type.decode(msg.data)
+                event = self.consumer.decode(msg.data)
             except Invalid as exc:
                 await self._dead_letter(msg, f"malformed: {exc.message}")
                 continue
@@ -153,13 +163,16 @@ class ConsumerRunner:
         await self.bus.js.publish(f"{DLQ_PREFIX}.{self.consumer.name}", msg.data, headers=headers)
         await msg.term()
         self.stats.dead_lettered += 1
-        log.error(
-            "dead-lettered", extra={"consumer": self.consumer.name, "subject": msg.subject, "reason": reason}
-        )
+        log.error("dead-lettered", extra={"consumer": self.consumer.name, "subject": msg.subject, "reason": reason})
 
 
 async def consumer_lag(bus: Bus, stream: str, durable: str) -> dict[str, int]:
-    """Pending (not yet delivered) and unacked counts of a durable consumer, for /metrics."""
+    """Pending (not yet delivered) and unacked counts of a durable consumer, for /metrics.
+
+    `acked` is the stream sequence below which every message is acked; `waiting` counts open pull requests
+    (a running consumer keeps one open), so callers can tell a slow consumer from an absent one.
+    """
     info = await bus.js.consumer_info(stream, durable)
     return {"pending": int(info.num_pending or 0), "ack_pending": int(info.num_ack_pending or 0),
-            "delivered": int(info.delivered.stream_seq or 0)}  # fmt: skip
+            "delivered": int(info.delivered.stream_seq or 0), "acked": int(info.ack_floor.stream_seq or 0),
+            "waiting": int(info.num_waiting or 0)}  # fmt: skip

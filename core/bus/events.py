@@ -53,6 +53,11 @@ class Event(abc.ABC):
             raise Invalid(f"{cls.__name__}: payload is not JSON: {exc}") from None
         if not isinstance(raw, dict):
             raise Invalid(f"{cls.__name__}: payload is not an object")
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls: type[E], raw: dict[str, Any]) -> E:
+        """Build from a decoded payload: unknown fields are ignored, missing required ones are Invalid."""
         names = {f.name for f in dataclasses.fields(cls)}
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in raw and _required(f)]
         if missing:
@@ -154,6 +159,27 @@ class ResultClicked(Event):
     @property
     def key(self) -> str:
         return f"click:{self.search_id}:{self.document_id}:{self.position}"
+
+
+@dataclass(frozen=True)
+class HotQueriesUpdated(Event):
+    """Analytics counted new searches/clicks of a site; core NATS only (Bus.notify), no stream: a nudge to re-read."""
+
+    # Not kept in a stream on purpose: live subscribers re-read hot queries from Postgres, so a notification
+    # missed while nobody listens loses nothing and there is nothing to replay.
+
+    SUBJECT: ClassVar[str] = "yw.hot.v1"
+    searches: int
+    clicks: int
+    at: str
+    site: str | None = None
+
+    def partition(self) -> str:
+        return self.site or "all"
+
+    @property
+    def key(self) -> str:
+        return f"hot:{self.partition()}:{self.at}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""The whole mesh as a user runs it: `yiwang up` on the embedded default, the demo group, live changes, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+
+from ops.embedded import EmbeddedServices
+from tests.conftest import ROOT, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+DEMO_SITES = {"demo-portal", "demo-dept", "demo-county"}
+
+
+class Up:
+    """`python -m ops up` in a child process, its output collected for assertions and failure messages."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "BROKER_URL", "SITES_FILE")}
+        env |= {"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "ops", "up"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip())
+
+    def output(self) -> str:
+        return "\n".join(self.lines[-80:])
+
+    async def wait_for_line(self, pattern: str, timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if m := re.search(pattern, line):
+                    return m
+            assert self.proc.poll() is None, f"yiwang up exited early:\n{self.output()}"
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{self.output()}")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # what Ctrl-C does
+        return self.proc.wait(timeout=60)
+
+
+async def gql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as s, s.post(url, json={"query": query, "variables": variables or {}}) as r:
+        body = await r.json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+
+async def wait_sites_filled(url: str, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    sites: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        sites = (await gql(url, "{ sites { id name level documentCount lastCrawledAt } }"))["sites"]
+        if {s["id"] for s in sites if s["documentCount"] > 0} >= DEMO_SITES:
+            return sites
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"demo sites not filled within {timeout} s: {sites}")
+
+
+async def first_run(up: Up, port: int) -> None:
+    started = time.monotonic()
+    m = await up.wait_for_line(r"GraphQL\s+(http://\S+/graphql)", timeout=90)
+    url = m.group(1)
+    assert url == f"http://127.0.0.1:{port}/graphql"
+    sites = await wait_sites_filled(url, timeout=60 - (time.monotonic() - started) + 30)
+    assert time.monotonic() - started < 60, "every demo site has documents within 60 s of start"
+    assert {s["level"] for s in sites} >= {"市", "部门", "区县"}
+    while (await gql(url, '{ crawlStatus(site: "demo-portal") { state } }'))["crawlStatus"]["state"] != "done":
+        assert time.monotonic() - started < 120, up.output()
+        await asyncio.sleep(0.5)
+
+    docs = await gql(url, '{ documents(site: "demo-portal", kind: "policy", pageSize: 1) { items { url version } } }')
+    target = docs["documents"]["items"][0]
+    path = urlsplit(target["url"]).path
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(target["url"]))
+
+    query = 'subscription { documentChanged(site: "demo-portal") { url change version } }'
+    async with aiohttp.ClientSession() as s, s.ws_connect(url, protocols=["graphql-transport-ws"]) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=10))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        await asyncio.sleep(0.5)
+        async with s.post(f"{origin}/__demo__/change", params={"path": path}) as r:
+            assert r.status == 200, await r.text()
+        await gql(url, 'mutation { crawlSite(site: "demo-portal", full: true) { state } }')
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline, f"no documentChanged for {target['url']}:\n{up.output()}"
+            msg = await ws.receive_json(timeout=60)
+            if msg["type"] == "next" and msg["payload"]["data"]["documentChanged"]["url"] == target["url"]:
+                change = msg["payload"]["data"]["documentChanged"]
+                break
+    assert change["change"] == "updated" and change["version"] == target["version"] + 1
+    stored = await gql(url, "query($u: String!) { document(url: $u) { version text } }", {"u": target["url"]})
+    assert stored["document"]["version"] == target["version"] + 1 and "更新" in stored["document"]["text"]
+
+
+async def second_run(up: Up) -> None:
+    m = await up.wait_for_line(r"GraphQL\s+(http://\S+/graphql)", timeout=90)
+    sites = (await gql(m.group(1), "{ sites { id documentCount } }"))["sites"]
+    assert all(s["documentCount"] > 0 for s in sites if s["id"] in DEMO_SITES), "data kept across restarts"
+
+
+def test_up_serves_the_demo_group_live_and_stops_cleanly(tmp_path: Path) -> None:
+    data, port = tmp_path / "data", free_port()
+    up = Up(data, port)
+    try:
+        asyncio.run(first_run(up, port))
+    finally:
+        code = up.stop()
+    assert code == 0, up.output()
+    assert "stopped." in up.output()
+    assert EmbeddedServices(data).status() == {"postgres": None, "nats": None}, "Ctrl-C stops every process"
+
+    again = Up(data, port)
+    try:
+        asyncio.run(second_run(again))
+    finally:
+        assert again.stop() == 0, again.output()
