@@ -1,0 +1,128 @@
+"""`yiwang import --kind qa`: pairs from JSONL or CSV (id, question, answer, optional basis URL, tags)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from core.errors import Invalid
+from core.qa import store
+from core.qa.models import Basis, QaPair, check_pair
+
+BATCH = 500
+_URL_KEYS = ("basis_url", "basisUrl", "basis", "url")
+
+
+@dataclass
+class QaImportSummary:
+    """What an import did; `rejected` holds (line number, reason) for every line not stored."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    version: int = 0
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, list):
+        return tuple(str(t).strip() for t in value if str(t).strip())
+    text = str(value).strip()
+    if text.startswith("["):
+        return _tags(json.loads(text))
+    return tuple(t.strip() for t in text.replace("，", ",").replace("|", ",").split(",") if t.strip())
+
+
+def pair_from_record(record: dict[str, Any], *, source: str = "import") -> QaPair:
+    """A validated pair from one JSON object or CSV row; raises Invalid saying what is wrong."""
+    if not isinstance(record, dict):
+        raise Invalid("each line must be a JSON object")
+    text = {k: ("" if v is None else str(v).strip()) for k, v in record.items() if not isinstance(v, list | dict)}
+    url = next((text[k] for k in _URL_KEYS if text.get(k)), None)
+    basis = Basis(url, text.get("basis_title") or text.get("basisTitle") or None,
+                  text.get("basis_kind") or text.get("basisKind") or ("policy" if url else "other"))  # fmt: skip
+    pair = QaPair(text.get("id", ""), text.get("question", ""), text.get("answer", ""), basis,
+                  _tags(record.get("tags")), "active", source)  # fmt: skip
+    check_pair(id=pair.id, question=pair.question, answer=pair.answer, tags=pair.tags, basis=basis)
+    return pair
+
+
+def records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, dict[str, Any] | Exception]]:
+    """(line number, record or the reason it is unreadable) from JSONL, or CSV/TSV with a header row."""
+    it = iter(lines)
+    decoded = ((n, raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw) for n, raw in enumerate(it, 1))
+    first: tuple[int, str] | None = None
+    for n, line in decoded:
+        if line.strip():
+            first = (n, line)
+            break
+    if first is None:
+        return
+    if first[1].lstrip().startswith("{"):
+        for n, line in ((first[0], first[1]), *decoded):
+            if line.strip():
+                try:
+                    yield n, json.loads(line)
+                except ValueError as exc:
+                    yield n, Invalid(f"not JSON: {exc}")
+        return
+    delimiter = "\t" if "\t" in first[1] else ","
+    rest = (line for _, line in decoded)
+    reader = csv.DictReader(io.StringIO(first[1]), delimiter=delimiter)
+    header = reader.fieldnames or []
+    missing = {"id", "question", "answer"} - {h.strip() for h in header}
+    if missing:
+        yield first[0], Invalid(f"the CSV header lacks {', '.join(sorted(missing))}")
+        return
+    body = csv.DictReader(rest, fieldnames=[h.strip() for h in header], delimiter=delimiter)
+    for offset, row in enumerate(body, 1):
+        yield first[0] + offset, {k: v for k, v in row.items() if k is not None}
+
+
+async def import_qa(
+    *, pool: asyncpg.Pool, lines: Iterable[bytes | str], bus: object | None = None,
+    progress: Callable[[int], object] | None = None, source: str = "import", batch_size: int = BATCH,
+) -> QaImportSummary:  # fmt: skip
+    """Store every valid pair; on return they are answerable by every process (they reload on their next ask).
+
+    Lines that fail validation are reported, not stored; a file may be imported again (unchanged pairs stay
+    as they are). `bus` is accepted for the import command's uniform call and not needed."""
+    summary = QaImportSummary()
+    batch: list[QaPair] = []
+    seen: dict[str, int] = {}
+
+    async def flush() -> None:
+        if batch:
+            async with pool.acquire() as conn, conn.transaction():
+                outcome = await store.upsert_pairs(conn, batch)
+            for state in outcome.values():
+                setattr(summary, state, getattr(summary, state) + 1)
+            batch.clear()
+
+    for n, record in records(lines):
+        if progress is not None:
+            progress(1)
+        try:
+            if isinstance(record, Exception):
+                raise record
+            pair = pair_from_record(record, source=source)
+            if pair.id in seen:
+                raise Invalid(f"id {pair.id!r} was already given on line {seen[pair.id]}")
+        except Invalid as exc:
+            summary.rejected.append((n, exc.message))
+            continue
+        seen[pair.id] = n
+        batch.append(pair)
+        if len(batch) >= batch_size:
+            await flush()
+    await flush()
+    summary.version = await store.current_version(pool)
+    return summary

@@ -1,0 +1,91 @@
+"""Q&A over real Postgres: import, ask through GraphQL and the CLI contract, live admin changes, sessions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from core.qa.importer import import_qa
+from core.qa.service import QaService
+from ops.cli.ask import reply_json
+
+pytestmark = pytest.mark.integration
+
+LINES = [
+    json.dumps({"id": "it-sfz-cl", "question": "居民身份证补领需要什么材料？", "answer": "户口簿原件和照片。",
+                "basis_url": "https://zw.example.gov.cn/bsfw/sfz.html", "basis_title": "居民身份证补领",
+                "basis_kind": "service", "tags": ["居民身份证补领"]}, ensure_ascii=False),
+    json.dumps({"id": "it-sfz-dd", "question": "居民身份证补领在哪里办理？", "answer": "户籍所在地派出所。",
+                "basis_url": "https://zw.example.gov.cn/bsfw/sfz.html", "basis_title": "居民身份证补领",
+                "basis_kind": "service", "tags": "居民身份证补领"}, ensure_ascii=False),
+    '{"id": "it-bad", "question": "", "answer": "x"}',
+    "not json",
+]  # fmt: skip
+CSV = [
+    "id,question,answer,basis_url,tags",
+    "it-gjj,住房公积金怎么提取？,持身份证到公积金中心办理。,https://gjj.example.gov.cn/1.html,公积金",
+]
+ASK = """query($q: String!, $s: String) { ask(question: $q, sessionId: $s) {
+  kind answer qaId confidence basis { url title kind } options { qaId question score } related { qaId question score }
+  services { title url } results { title url } hotline } }"""
+
+
+async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"query": query, "variables": variables or {}}
+    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
+        return dict(await r.json())
+
+
+async def test_import_reports_lines_and_makes_pairs_answerable(pg_pool: asyncpg.Pool) -> None:
+    summary = await import_qa(pool=pg_pool, lines=[line.encode() for line in LINES])
+    assert (summary.added, summary.updated) == (2, 0)
+    assert [n for n, _ in summary.rejected] == [3, 4]
+    again = await import_qa(pool=pg_pool, lines=LINES)
+    assert again.unchanged == 2 and again.added == 0
+    csv_summary = await import_qa(pool=pg_pool, lines=CSV)
+    assert csv_summary.added == 1 and not csv_summary.rejected
+    reply = await QaService(pg_pool).ask("公积金提取怎么办")
+    assert (
+        reply.qa_id == "it-gjj" and reply.basis is not None and reply.basis.url == "https://gjj.example.gov.cn/1.html"
+    )
+
+
+async def test_admin_changes_are_live_in_another_process(pg_pool: asyncpg.Pool) -> None:
+    await import_qa(pool=pg_pool, lines=LINES)
+    admin, reader = QaService(pg_pool), QaService(pg_pool)
+    assert (await reader.ask("身份证补领要带什么材料")).qa_id == "it-sfz-cl"
+    await admin.edit("it-sfz-cl", answer="户口簿原件。")
+    assert (await reader.ask("身份证补领要带什么材料")).text == "户口簿原件。"
+    added = await admin.add(question="不动产登记证明怎么查询？", answer="登录不动产登记网上服务平台查询。")
+    assert (await reader.ask("不动产登记证明在哪查询")).qa_id == added.id
+    await admin.retire(added.id)
+    assert (await reader.ask("不动产登记证明在哪查询")).qa_id != added.id
+
+
+async def test_graphql_ask_keeps_session_context_and_matches_the_cli(api_url: str, pg_pool: asyncpg.Pool) -> None:
+    await import_qa(pool=pg_pool, lines=LINES)
+    first = (await gql(api_url, ASK, {"q": "身份证补领在哪里办？", "s": "it-session-1"}))["data"]["ask"]
+    assert first["qaId"] == "it-sfz-dd" and first["basis"]["kind"] == "service"
+    follow = (await gql(api_url, ASK, {"q": "那需要什么材料？", "s": "it-session-1"}))["data"]["ask"]
+    assert follow["kind"] == "answer" and follow["qaId"] == "it-sfz-cl"
+    assert follow["services"] == [{"title": "居民身份证补领", "url": "https://zw.example.gov.cn/bsfw/sfz.html"}]
+    cli = reply_json(await QaService(pg_pool).ask("身份证补领在哪里办？"))
+    assert cli == (await gql(api_url, ASK, {"q": "身份证补领在哪里办？"}))["data"]["ask"]
+    no_context = (await gql(api_url, ASK, {"q": "那需要什么材料？", "s": "it-session-new"}))["data"]["ask"]
+    assert no_context["kind"] == "need_context"
+
+
+async def test_graphql_rejects_bad_input_with_codes_not_traces(api_url: str) -> None:
+    bad_session = await gql(api_url, ASK, {"q": "你好", "s": "有 空格"})
+    assert bad_session["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    for text in ("", "🙂🙂", "傻逼", "x" * 100_000):
+        data = (await gql(api_url, ASK, {"q": text}))["data"]["ask"]
+        assert data["kind"] in ("empty", "refused", "fallback") and data["answer"]
+    added = await gql(api_url, 'mutation { addQaPair(question: "", answer: "a") { id } }')
+    assert added["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    missing = await gql(api_url, 'mutation { retireQaPair(id: "nope") { id } }')
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -1,0 +1,118 @@
+"""The knowledge base answers, clarifies, handles small talk and bad input, and follows a conversation."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.qa.answerer import KnowledgeBase
+from core.qa.models import Basis, QaPair, SessionContext
+
+GUIDE = Basis("https://zw.example.gov.cn/bsfw/sfz-bl.html", "居民身份证补领", "service")
+PAIRS = [
+    QaPair("id-material", "居民身份证补领需要什么材料？", "本人户口簿原件、近期免冠照片。", GUIDE, ("居民身份证补领",)),
+    QaPair("id-place", "居民身份证补领在哪里办理？", "户籍所在地派出所户籍窗口。", GUIDE, ("居民身份证补领",)),
+    QaPair("id-fee", "居民身份证补领收费吗？", "补领收取工本费20元。", GUIDE, ("居民身份证补领",)),
+    QaPair(
+        "gjj-withdraw",
+        "住房公积金提取需要哪些条件？",
+        "购买、建造、翻建、大修自住住房等情形可以提取。",
+        Basis("https://gjj.example.gov.cn/zc/1.html", "住房公积金提取管理办法", "policy"),
+    ),
+    QaPair(
+        "unemployment",
+        "失业保险金在哪里申领？",
+        "可在人社局网上办事大厅或就近的公共就业服务机构申领。",
+        Basis("https://rsj.example.gov.cn/zc/2.html", "失业保险金申领办法", "policy"),
+    ),
+    QaPair("social-delay", "受疫情影响的企业可以缓缴社会保险费吗？", "可以申请缓缴，缓缴期限原则上不超过6个月。"),
+    QaPair("social-delay-hb", "湖北企业缓缴社会保险费的期限是多久？", "湖北企业缓缴期限最长不超过6个月。"),
+    QaPair("social-delay-sd", "山东企业缓缴社会保险费的期限是多久？", "山东企业缓缴期限最长不超过6个月。"),
+]
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    base = KnowledgeBase()
+    base.load(PAIRS, version=1)
+    return base
+
+
+def test_a_paraphrase_gets_the_answer_with_its_basis(kb: KnowledgeBase) -> None:
+    reply = kb.reply("公积金提取要满足什么条件")
+    assert reply.kind == "answer" and reply.qa_id == "gjj-withdraw"
+    assert reply.basis is not None and reply.basis.url == "https://gjj.example.gov.cn/zc/1.html"
+    assert 0 < reply.confidence <= 1
+
+
+def test_typos_pinyin_and_colloquial_words_are_understood(kb: KnowledgeBase) -> None:
+    assert kb.reply("失业保险金在哪里申邻").qa_id == "unemployment"
+    assert kb.reply("shiye保险金在哪里申领").qa_id == "unemployment"
+    assert kb.reply("疫情期间企业社保能缓交吗").qa_id == "social-delay"
+
+
+def test_greetings_around_a_question_are_ignored(kb: KnowledgeBase) -> None:
+    reply = kb.reply("您好，请问失业保险金在哪里申领？谢谢")
+    assert reply.kind == "answer" and reply.qa_id == "unemployment"
+
+
+@pytest.mark.parametrize(("text", "kind"), [("你好", "greeting"), ("谢谢你！", "thanks"), ("好的，再见", "goodbye")])
+def test_small_talk_gets_a_friendly_reply(kb: KnowledgeBase, text: str, kind: str) -> None:
+    reply = kb.reply(text)
+    assert reply.kind == kind and reply.text and reply.qa_id is None
+
+
+def test_close_answers_make_a_clarifying_question(kb: KnowledgeBase) -> None:
+    reply = kb.reply("企业缓缴社会保险费的期限是多久")
+    assert reply.kind == "clarify"
+    assert {o.qa_id for o in reply.options} >= {"social-delay-hb", "social-delay-sd"}
+    assert "哪一个" in reply.text
+
+
+def test_a_follow_up_refers_to_the_service_just_discussed(kb: KnowledgeBase) -> None:
+    first = kb.reply("身份证补领在哪里办？")
+    assert first.qa_id == "id-place" and first.context.topic == "居民身份证补领"
+    follow = kb.reply("那需要什么材料？", first.context)
+    assert follow.kind == "answer" and follow.qa_id == "id-material"
+    assert any(s.url == GUIDE.url for s in follow.services)
+    assert kb.reply("要收费吗", follow.context).qa_id == "id-fee"
+
+
+def test_a_follow_up_without_context_asks_what_it_is_about(kb: KnowledgeBase) -> None:
+    reply = kb.reply("那需要什么材料？")
+    assert reply.kind == "need_context" and "哪一项" in reply.text
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀🎉", "？？？！！", "\x00\x01"])
+def test_empty_or_wordless_input_asks_for_a_question(kb: KnowledgeBase, text: str) -> None:
+    reply = kb.reply(text)
+    assert reply.kind == "empty" and "请输入" in reply.text
+
+
+def test_random_junk_falls_back_to_the_hotline(kb: KnowledgeBase) -> None:
+    for text in ("asdkjh qwe zxcv", "今天天气怎么样啊", "帮我写一首诗"):
+        reply = kb.reply(text)
+        assert reply.kind == "fallback" and reply.hotline == "12345" and "12345" in reply.text
+
+
+def test_sensitive_words_are_refused_politely(kb: KnowledgeBase) -> None:
+    reply = kb.reply("你们这帮傻 逼，失业金在哪领")
+    assert reply.kind == "refused" and reply.qa_id is None and "12345" in reply.text
+
+
+def test_a_very_long_question_is_answered_from_its_start(kb: KnowledgeBase) -> None:
+    reply = kb.reply("失业保险金在哪里申领？" + "我想知道。" * 5000)
+    assert reply.kind == "answer" and reply.qa_id == "unemployment"
+
+
+def test_retired_and_edited_pairs_change_answers_at_once() -> None:
+    base = KnowledgeBase()
+    base.load(PAIRS, version=1)
+    base.load([QaPair("unemployment", "失业保险金在哪里申领？", "新地址：市民中心三楼。")], version=2)
+    assert base.reply("失业保险金在哪里申领").text == "新地址：市民中心三楼。"
+    base.load([QaPair("unemployment", "失业保险金在哪里申领？", "x", status="retired")], version=3)
+    assert base.reply("失业保险金在哪里申领").qa_id != "unemployment" and base.version == 3
+
+
+def test_context_is_kept_when_nothing_was_answered(kb: KnowledgeBase) -> None:
+    context = SessionContext("id-place", "居民身份证补领", 1)
+    assert kb.reply("谢谢", context).context == context
