@@ -1,0 +1,101 @@
+"""What the web office changes in search: pinned results and colloquial-to-official synonyms."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.errors import Invalid, NotFound, Upstream
+from core.search.analysis import normalize_keyword
+from core.search.lexicon_cache import LexiconCache
+from core.search.store import MAX_PINS_PER_QUERY, Pin, SearchStore
+from core.textzh.normalize import fold
+from core.textzh.synonyms import SynonymTable
+
+MAX_PHRASE_CHARS = 50
+
+
+@dataclass(frozen=True)
+class Synonym:
+    """One rewrite of the live table and whether it came from the bundled list or an admin."""
+
+    colloquial: str
+    official: str
+    source: str
+
+
+def _store(cache: LexiconCache) -> SearchStore:
+    if cache.store is None:
+        raise Upstream("search administration needs the database")
+    return cache.store
+
+
+def _query(query: str) -> str:
+    q = normalize_keyword(query)
+    if not q or len(q) > MAX_PHRASE_CHARS * 2:
+        raise Invalid(f"query must be 1 to {MAX_PHRASE_CHARS * 2} characters")
+    return q
+
+
+async def pin_result(cache: LexiconCache, *, query: str, document_id: str, until: datetime | None, by: str = "") -> Pin:
+    """Pin a stored document to the top of a query's results (NotFound if no such document)."""
+    store = _store(cache)
+    q = _query(query)
+    try:
+        uuid.UUID(document_id)
+    except ValueError:
+        raise Invalid("documentId must be a document id (a UUID)") from None
+    if until is not None and (until.tzinfo is None or until <= datetime.now(UTC)):
+        raise Invalid("until must be a future time with a time zone")
+    from core.documents import get_documents
+
+    docs = await get_documents(store.pool, [document_id])
+    if document_id not in docs or docs[document_id].gone:
+        raise NotFound(f"no document {document_id}")
+    if document_id not in await store.pinned_ids(q) and await store.count_pins(q) >= MAX_PINS_PER_QUERY:
+        raise Invalid(f"at most {MAX_PINS_PER_QUERY} pinned results per query")
+    return await store.pin(q, document_id, until, by)
+
+
+async def unpin_result(cache: LexiconCache, *, query: str, document_id: str) -> bool:
+    """Remove a pin; False when there was none."""
+    return await _store(cache).unpin(_query(query), document_id)
+
+
+def _phrase(value: str, name: str) -> str:
+    folded = fold(value)
+    if not folded or len(folded) > MAX_PHRASE_CHARS:
+        raise Invalid(f"{name} must be 1 to {MAX_PHRASE_CHARS} characters")
+    return folded
+
+
+async def add_synonym(cache: LexiconCache, *, colloquial: str, official: str, by: str = "") -> Synonym:
+    """Add a colloquial → official rewrite; it applies in this process at once and in others within a minute."""
+    c, o = _phrase(colloquial, "colloquial"), _phrase(official, "official")
+    if c == o:
+        raise Invalid("colloquial and official are the same")
+    await _store(cache).set_synonym(c, o, removed=False, created_by=by)
+    cache.synonyms.add(c, o)
+    return Synonym(c, o, "admin")
+
+
+async def remove_synonym(cache: LexiconCache, *, colloquial: str, official: str | None) -> int:
+    """Remove one rewrite (or every rewrite of the phrase); returns how many were removed."""
+    c = _phrase(colloquial, "colloquial")
+    targets = [_phrase(official, "official")] if official else cache.synonyms.officials(c)
+    targets = [t for t in targets if t in cache.synonyms.officials(c)]
+    store = _store(cache)
+    for target in targets:
+        await store.set_synonym(c, target, removed=True)
+        cache.synonyms.remove(c, target)
+    return len(targets)
+
+
+def list_synonyms(cache: LexiconCache, *, contains: str | None, offset: int, limit: int) -> tuple[list[Synonym], int]:
+    """A page of the live table, optionally only rows containing a string; and how many rows match."""
+    bundled = set(SynonymTable.default().rows())
+    needle = fold(contains or "")
+    rows = [r for r in cache.synonyms.rows() if not needle or needle in r[0] or needle in r[1]]
+    page = [Synonym(c, o, "bundled" if (c, o) in bundled else "admin") for c, o in rows[offset : offset + limit]]
+    return page, len(rows)

@@ -1,0 +1,51 @@
+"""Merging results: weighted reciprocal-rank fusion of query variants, filters checked, pinned hits made."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import replace
+
+from core.errors import Invalid
+from core.search.models import FILTER_FIELDS, SearchHit, SearchResult
+from core.search.understand import Variant
+
+RRF_K = 10
+MAX_FILTER_VALUES = 20
+
+
+def check_filters(filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Known filter fields with trimmed, bounded values; Invalid otherwise."""
+    out: dict[str, list[str]] = {}
+    for name, values in filters.items():
+        if name not in FILTER_FIELDS:
+            raise Invalid(f"unknown filter {name!r}: use {', '.join(FILTER_FIELDS)}")
+        if len(values) > MAX_FILTER_VALUES or any(len(v) > 200 for v in values):
+            raise Invalid(f"filter {name!r}: at most {MAX_FILTER_VALUES} values of at most 200 characters")
+        if cleaned := [v.strip() for v in values if v.strip()]:
+            out[name] = cleaned
+    return out
+
+
+def fuse(results: Sequence[tuple[Variant, SearchResult]]) -> list[SearchHit]:
+    """Weighted reciprocal-rank fusion of the variants' hits (a document keeps its best-scoring copy)."""
+    score: dict[str, float] = {}
+    first: dict[str, SearchHit] = {}
+    for variant, result in results:
+        for rank, hit in enumerate(result.hits, 1):
+            score[hit.id] = score.get(hit.id, 0.0) + variant.weight / (RRF_K + rank)
+            first.setdefault(hit.id, hit)
+    ranked = sorted(score, key=lambda i: -score[i])
+    return [replace(first[i], score=round(score[i], 6)) for i in ranked]
+
+
+def document_hit(doc: object) -> SearchHit:
+    """A hit for a stored document shown without the engine (a pinned result)."""
+    title, text = str(getattr(doc, "title", "")), str(getattr(doc, "text", ""))
+    return SearchHit(
+        id=str(getattr(doc, "id", "")), url=str(getattr(doc, "url", "")), title=title,
+        title_highlighted=html.escape(title), snippet=html.escape(text[:160]), score=0.0,
+        site=str(getattr(doc, "site_id", "")), kind=str(getattr(doc, "kind", "")),
+        published_at=getattr(doc, "published_at", None), doc_no=str(getattr(doc, "doc_no", "") or ""),
+        issuer=str(getattr(doc, "issuer", "") or ""),
+    )  # fmt: skip

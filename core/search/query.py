@@ -1,0 +1,140 @@
+"""The advanced search syntax: "exact phrase", -exclude, site:, title:, 文号:, type:, after:, before:."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from core.errors import Invalid
+from core.textzh.docno import parse_doc_no
+from core.textzh.normalize import fold
+
+MAX_OPERATORS = 16
+# The kinds a document may have (`yiwang import` documents the same vocabulary) and their Chinese names.
+KINDS: dict[str, str] = {
+    "service": "办事服务",
+    "policy": "政策文件",
+    "interpretation": "政策解读",
+    "news": "新闻",
+    "notice": "通知公告",
+    "article": "文章",
+    "qa": "互动问答",
+    "dataset": "开放数据",
+    "newmedia": "政务新媒体",
+    "page": "网页",
+}
+_SHORT_NAMES = {"办事": "service", "政策": "policy", "解读": "interpretation", "问答": "qa", "数据": "dataset"}
+_KIND_NAMES = {name: kind for kind, name in KINDS.items()} | _SHORT_NAMES | {"公告": "notice"}
+_OPERATORS = {
+    "site": "site", "站点": "site", "title": "title", "标题": "title", "文号": "doc_no", "docno": "doc_no",
+    "type": "type", "kind": "type", "类型": "type", "after": "after", "before": "before", "从": "after", "到": "before",
+}  # fmt: skip
+# A token: -? then an operator prefix or nothing, then a quoted value or a run of non-space characters.
+_TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<op>[^\s:"“”]+)[:：])?(?:["“](?P<quoted>[^"“”]*)["”]?|(?P<bare>\S*))')
+_DATE = re.compile(r"^(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?$")
+_SITE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
+
+
+@dataclass
+class ParsedQuery:
+    """A query split into free text and the constraints its operators expressed."""
+
+    text: str = ""
+    phrases: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    doc_no: str = ""
+    after: date | None = None
+    before: date | None = None
+
+    @property
+    def has_constraints(self) -> bool:
+        return bool(self.phrases or self.sites or self.titles or self.kinds or self.doc_no or self.after or self.before)
+
+
+def parse_date_bound(value: str, *, end: bool) -> date:
+    """YYYY, YYYY-MM or YYYY-MM-DD (also / . 年月日) as the first day, or with `end` the last day, it covers."""
+    m = _DATE.match(fold(value).strip())
+    if not m:
+        raise Invalid(f"{value!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if month is None:
+            return date(year, 12, 31) if end else date(year, 1, 1)
+        if day is None:
+            last = calendar.monthrange(year, int(month))[1]
+            return date(year, int(month), last if end else 1)
+        return date(year, int(month), int(day))
+    except ValueError:
+        raise Invalid(f"{value!r} is not a valid date") from None
+
+
+def kind_of(value: str) -> str:
+    """A kind from its code (policy) or Chinese name (政策文件); Invalid for anything else."""
+    v = fold(value).strip()
+    if v in KINDS:
+        return v
+    if value.strip() in _KIND_NAMES:
+        return _KIND_NAMES[value.strip()]
+    raise Invalid(f"unknown type {value!r}: use one of {', '.join(KINDS)}")
+
+
+def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> None:
+    if negated:
+        raise Invalid(f"-{op}: cannot be negated; exclude words with -word instead")
+    if op == "site":
+        site = fold(value)
+        if not _SITE.match(site):
+            raise Invalid(f"site:{value} is not a site id")
+        out.sites.append(site)
+    elif op == "title":
+        out.titles.append(value)
+    elif op == "type":
+        out.kinds.append(kind_of(value))
+    elif op == "doc_no":
+        parsed = parse_doc_no(value)
+        if parsed is None:
+            raise Invalid(f"文号:{value} is not a document number such as 国办发〔2017〕47号")
+        out.doc_no = parsed.normalized
+    elif op == "after":
+        out.after = parse_date_bound(value, end=False)
+    else:
+        out.before = parse_date_bound(value, end=True)
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """Split a user query; unknown `word:` prefixes stay text, a malformed operator value raises Invalid."""
+    out = ParsedQuery()
+    words: list[str] = []
+    operators = 0
+    for m in _TOKEN.finditer(raw.strip()):
+        if not m.group(0):
+            continue
+        negated, op_raw = bool(m.group("neg")), m.group("op")
+        quoted = m.group("quoted")
+        value = (quoted if quoted is not None else m.group("bare") or "").strip()
+        op = _OPERATORS.get(fold(op_raw)) if op_raw else None
+        if op_raw and op is None:  # not an operator: a word that happens to contain a colon (e.g. 12:30)
+            words.append(m.group(0).lstrip("-") if not negated else m.group(0))
+            continue
+        if op is not None:
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise Invalid(f"at most {MAX_OPERATORS} operators in one query")
+            if value:
+                _apply(out, op, value, negated)
+            continue
+        if negated and value:
+            out.excludes.append(value)
+        elif quoted is not None and value:
+            out.phrases.append(value)
+        elif value:
+            words.append(("-" if negated else "") + value)
+    if out.after and out.before and out.after > out.before:
+        raise Invalid("after: is later than before:")
+    out.text = " ".join(words)
+    return out

@@ -1,0 +1,146 @@
+"""Query understanding: 文号, pinyin, typos, colloquial synonyms and traditional script, each rewrite recorded."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from core.textzh.docno import parse_doc_nos
+from core.textzh.normalize import fold, to_simplified
+from core.textzh.pinyin import PinyinIndex, reading
+from core.textzh.synonyms import SynonymTable
+from core.textzh.typo import Corrector
+
+MAX_HANZI_TERMS = 150_000
+PINYIN_CANDIDATES = 4
+INITIALS_CANDIDATES = 8
+AUTO_CORRECT_CONFIDENCE = 0.5
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_VOWELS = re.compile(r"[aeiouv]")
+_LATIN_TERM = re.compile(r"^[a-z]{2,12}$")
+# 穗府办规2024-13号 and 国办发2017—47号: a dash between year and number is common in file names and chats.
+_DASHED = re.compile(r"([\u4e00-\u9fff])\s*((?:19|20)\d{2})(?:\s*[-—–_/]\s*|\s+)(\d{1,6})\s*号?")
+_ORDER = re.compile(r"(令)\s*(\d{1,6})\s*号")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One rewrite of the query: kind is doc_no, pinyin, typo, synonym or traditional."""
+
+    kind: str
+    original: str
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A query to run; results of all variants are fused by weighted reciprocal rank."""
+
+    query: str
+    weight: float
+    doc_no: str = ""
+    rewrite: Rewrite | None = None
+
+
+@dataclass
+class Interpretation:
+    """What the query was understood as: variants to run, a correction to apply if it finds little, rewrites."""
+
+    original: str
+    variants: list[Variant]
+    rewrites: list[Rewrite] = field(default_factory=list)
+    correction: Variant | None = None
+    did_you_mean: str | None = None
+    related: list[str] = field(default_factory=list)
+
+    @property
+    def primary(self) -> Variant:
+        """The variant whose total and facets describe the result: the strongest text query."""
+        text = [v for v in self.variants if not v.doc_no]
+        return max(text or self.variants, key=lambda v: v.weight)
+
+
+class Lexicon:
+    """Pinyin, typo and completion helpers built from one snapshot of the engine's vocabulary."""
+
+    def __init__(self, vocabulary: list[tuple[str, int]], *, doc_count: int = 0) -> None:
+        self.doc_count = doc_count
+        self.built_at = time.monotonic()
+        self.freq: dict[str, int] = dict(vocabulary)
+        hanzi = [(t, f) for t, f in vocabulary if 2 <= len(t) <= 8 and all(_HAN.match(c) for c in t)]
+        hanzi = hanzi[:MAX_HANZI_TERMS]
+        latin = [(t, f) for t, f in vocabulary if _LATIN_TERM.match(t)]
+        self.pinyin = PinyinIndex([*hanzi, *latin])
+        self.corrector = Corrector(hanzi)
+        # (full pinyin, initials, term) for prefix completion, sorted by frequency
+        self.readings: list[tuple[str, str, str, int]] = []
+        for term, freq in hanzi[:20_000]:
+            syls = reading(term)
+            if len(syls) == len(term):
+                self.readings.append(("".join(syls), "".join(s[0] for s in syls), term, freq))
+
+    @classmethod
+    def empty(cls) -> Lexicon:
+        return cls([])
+
+
+def normalize_doc_no_text(text: str) -> str:
+    """The query with dashed 文号 (穗府办规2024-13号) in a form the 文号 parser reads."""
+    text = _DASHED.sub(lambda m: f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}号", text)
+    return _ORDER.sub(lambda m: f"{m.group(1)}第{m.group(2)}号", text)
+
+
+def find_doc_no(text: str) -> str:
+    """The normalised 文号 a query holds, or ''."""
+    docs = parse_doc_nos(normalize_doc_no_text(text))
+    return docs[0].normalized if docs else ""
+
+
+def understand(text: str, lexicon: Lexicon, synonyms: SynonymTable) -> Interpretation:
+    """Rewrites of a query's free text, most trusted first; the original is always among the variants."""
+    out = Interpretation(original=text, variants=[])
+    folded = fold(text)
+    if not folded:
+        return out
+    simplified = to_simplified(text)
+    if simplified != text and _HAN.search(text):
+        out.rewrites.append(Rewrite("traditional", text, simplified))
+    doc_no = find_doc_no(folded)
+    if doc_no:
+        # the document with that 文号 first, whatever else the query says
+        out.variants.append(Variant("", 10.0, doc_no, Rewrite("doc_no", text, doc_no)))
+        out.rewrites.append(Rewrite("doc_no", text, doc_no))
+        # the 文号 as words too: a page that only quotes it in its text still matches
+        out.variants.append(Variant(folded, 1.0))
+        return out
+    if lexicon.pinyin.is_probably_pinyin(folded):
+        # Initials are ambiguous (jtys: 交通运输 or 家庭医生): their candidates share the first results.
+        initials = not _VOWELS.search(folded)
+        found = lexicon.pinyin.candidates(folded, INITIALS_CANDIDATES if initials else PINYIN_CANDIDATES)
+        for i, (hanzi, score) in enumerate(found):
+            rewrite = Rewrite("pinyin", text, hanzi)
+            weight = 1.0 - 0.1 * i if initials else (2.0 if i == 0 else max(0.2, score))
+            out.variants.append(Variant(hanzi, weight, rewrite=rewrite))
+            if i == 0:
+                out.rewrites.append(rewrite)
+            else:
+                out.related.append(hanzi)
+        out.variants.append(Variant(folded, 0.5))
+        return out
+    officials = synonyms.rewrite(folded)
+    for i, official in enumerate(officials[:3]):
+        rewrite = Rewrite("synonym", text, official)
+        out.variants.append(Variant(official, 1.5 if i == 0 else 0.5, rewrite=rewrite))
+        if i == 0:
+            out.rewrites.append(rewrite)
+        else:
+            out.related.append(official)
+    out.variants.append(Variant(folded, 1.0))
+    correction = lexicon.corrector.suggest(folded)
+    if correction is not None and correction.text != folded:
+        out.did_you_mean = correction.text
+        rewrite = Rewrite("typo", text, correction.text)
+        out.correction = Variant(correction.text, 1.5 if correction.confidence >= AUTO_CORRECT_CONFIDENCE else 0.8,
+                                 rewrite=rewrite)  # fmt: skip
+    return out

@@ -1,0 +1,86 @@
+"""`yiwang search QUERY [--site S] [--limit N] [--json]`: search the index of DATA_DIR as GraphQL would."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from core.search.service import SearchOutcome
+
+MAX_CLI_LIMIT = 100
+
+
+def outcome_json(o: SearchOutcome) -> dict[str, Any]:
+    """The GraphQL `search` result contract, camelCase, for scripts."""
+    return {
+        "searchId": o.search_id,
+        "query": o.query,
+        "total": o.total,
+        "interpreted": {"searched": o.interpreted, "rewrites": [vars(r) for r in o.rewrites] if o.rewrites else []},
+        "didYouMean": o.did_you_mean,
+        "hits": [
+            {
+                "documentId": h.hit.id,
+                "url": h.hit.url,
+                "title": h.hit.title,
+                "score": h.hit.score,
+                "site": h.hit.site,
+                "kind": h.hit.kind,
+                "docNo": h.hit.doc_no or None,
+                "publishedAt": h.hit.published_at.isoformat() if h.hit.published_at else None,
+                "pinned": h.pinned,
+                "position": h.position,
+            }
+            for h in o.hits
+        ],
+        "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in o.facets.items()},
+    }
+
+
+async def _search(args: argparse.Namespace) -> SearchOutcome:
+    from core.search import build_engine
+    from core.search.service import SearchService
+    from ops.runtime import resolve
+
+    settings = resolve(start=False).settings
+    engine = build_engine(
+        settings.search_engine,
+        data_dir=settings.data_dir,
+        meilisearch_url=settings.meilisearch_url,
+        meilisearch_key=settings.meilisearch_key,
+    )
+    await engine.open()  # a reader: no writer is opened for searching
+    try:
+        service = SearchService(engine, max_query_length=settings.max_query_length)
+        return await service.search(args.query, page_size=args.limit, site=args.site, scenes=False)
+    finally:
+        await engine.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= MAX_CLI_LIMIT:
+        print(f"yiwang: --limit must be between 1 and {MAX_CLI_LIMIT}", file=sys.stderr)
+        return 2
+    outcome = asyncio.run(_search(args))
+    if args.json:
+        json.dump(outcome_json(outcome), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if outcome.rewrites:
+        print(f"已为您搜索：{outcome.interpreted}")
+    print(f"{outcome.total} results")
+    for h in outcome.hits:
+        print(f"{h.position:>3}. {h.hit.title}  [{h.hit.kind}] {h.hit.url}  ({h.hit.score:.3f})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="search the index (pinyin, 文号, operators) and print the hits")
+    p.add_argument("query")
+    p.add_argument("--site", help="only this site id")
+    p.add_argument("--limit", type=int, default=10, help=f"hits to print (1-{MAX_CLI_LIMIT}, default 10)")
+    p.add_argument("--json", action="store_true", help="print the GraphQL result contract as JSON")
+    p.set_defaults(func=run)

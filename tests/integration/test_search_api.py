@@ -1,0 +1,176 @@
+"""GraphQL search over a real API server: hits, rewrites, scenes, pins, synonyms, suggest, clicks, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from core.bus import PageFetched
+from core.documents import apply_pages, get_document
+from core.search import IndexDoc
+from core.search.tantivy_engine import TantivyEngine
+from core.settings import Settings
+from core.sites import parse_sites, sync_sites
+
+pytestmark = pytest.mark.integration
+
+SITES = "sites:\n  - {id: srch-portal, name: 搜索测试市, level: 市, start_urls: ['http://127.0.0.1:1/']}\n"
+PIN_URL = "http://127.0.0.1:1/srch/pinned.html"
+
+
+async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"query": query, "variables": variables or {}}
+    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
+        assert r.status in (200, 400), await r.text()
+        return dict(await r.json())
+
+
+def _docs(pinned_id: str) -> list[IndexDoc]:
+    return [
+        IndexDoc(id="srch-1", url="http://127.0.0.1:1/srch/1.html", title="广州市社会保障卡申领指南", kind="service",
+                 text="社保卡 申领 办理地点 社会保障卡", site="srch-portal", theme=["社会保障"], audience=["个人"],
+                 region="广东省广州市"),
+        IndexDoc(id="srch-2", url="http://127.0.0.1:1/srch/2.html",
+                 title="国务院办公厅关于推进政务新媒体健康有序发展的意见", kind="policy", text="各省 政务新媒体",
+                 site="srch-portal", doc_no="国办发〔2018〕123号",
+                 doc_no_normalized="国办发〔2018〕123号", published_at=date(2018, 12, 27)),
+        IndexDoc(id="srch-3", url="http://127.0.0.1:1/srch/3.html", title="社会保障卡政策解读", kind="interpretation",
+                 text="社会保障卡 解读", site="srch-portal", published_at=date(2024, 1, 5)),
+        IndexDoc(id=pinned_id, url=PIN_URL, title="置顶的公告", kind="notice", text="年度通告", site="srch-portal"),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def indexed(api_url: str, settings: Settings, pg_pool: asyncpg.Pool) -> str:
+    await sync_sites(pg_pool, parse_sites(SITES))
+    page = PageFetched(site_id="srch-portal", url=PIN_URL, status=200, content_hash="p1",
+                       fetched_at="2026-01-01T00:00:00+00:00", kind="notice", title="置顶的公告",
+                       text="年度通告")  # fmt: skip
+    async with pg_pool.acquire() as conn, conn.transaction():
+        await apply_pages(conn, [page])
+    pinned_id = (await get_document(pg_pool, url=PIN_URL)).id
+    writer = TantivyEngine(settings.data_dir)
+    await writer.open()
+    await writer.upsert(_docs(pinned_id))
+    await writer.close()
+    # the API's caches notice the new document count within seconds
+    for _ in range(60):
+        out = await gql(api_url, '{ search(query: "shebaoka") { total interpreted { searched } } }')
+        if out["data"]["search"]["interpreted"]["searched"] == "社保卡":
+            break
+        await asyncio.sleep(0.25)
+    return pinned_id
+
+
+HITS = "hits { documentId title titleHighlighted snippet kind docNo pinned position }"
+
+
+async def test_search_returns_hits_facets_and_a_search_id(api_url: str, indexed: str) -> None:
+    out = await gql(api_url, f'{{ search(query: "社会保障卡") {{ searchId total {HITS} didYouMean }} }}')
+    s = out["data"]["search"]
+    assert s["total"] >= 2 and len(s["searchId"]) == 32
+    assert s["hits"][0]["documentId"] in ("srch-1", "srch-3") and "<em>" in s["hits"][0]["titleHighlighted"]
+    assert [h["position"] for h in s["hits"]] == list(range(1, len(s["hits"]) + 1))
+
+
+async def test_doc_no_and_pinyin_rewrites_are_reported(api_url: str, indexed: str) -> None:
+    out = await gql(api_url, '{ search(query: "国办发[2018]123号") { hits { documentId } interpreted { message } } }')
+    s = out["data"]["search"]
+    assert s["hits"][0]["documentId"] == "srch-2" and "文号" in s["interpreted"]["message"]
+    out = await gql(api_url, '{ search(query: "shebaoka") { hits { documentId } interpreted { searched message } } }')
+    s = out["data"]["search"]
+    assert s["interpreted"]["searched"] == "社保卡" and s["interpreted"]["message"].startswith("已为您搜索")
+    assert s["hits"][0]["documentId"] in ("srch-1", "srch-3")
+
+
+async def test_scenes_facets_and_service_guide_filters(api_url: str, indexed: str) -> None:
+    out = await gql(api_url, '{ search(query: "社会保障卡") { scenes { name count } facets { field } } }')
+    scenes = {s["name"]: s["count"] for s in out["data"]["search"]["scenes"]}
+    assert scenes["办事服务"] >= 1 and scenes["政策解读"] >= 1 and scenes["开放数据"] == 0
+    assert "kind" in [f["field"] for f in out["data"]["search"]["facets"]]
+    filters = '{theme: ["社会保障"], audience: ["个人"], region: ["广东省广州市"]}'
+    q = f'{{ search(query: "社会保障卡", filters: {filters}) {{ total }} }}'
+    assert (await gql(api_url, q))["data"]["search"]["total"] == 1
+
+
+async def test_pin_puts_a_document_first_marked_pinned_and_unpin_removes_it(api_url: str, indexed: str) -> None:
+    pin = await gql(api_url, 'mutation($d: ID!) { pinResult(query: "社会保障卡", documentId: $d) { query } }',
+                    {"d": indexed})  # fmt: skip
+    assert pin["data"]["pinResult"]["query"] == "社会保障卡"
+    s = (await gql(api_url, f'{{ search(query: "社会保障卡") {{ {HITS} }} }}'))["data"]["search"]
+    assert s["hits"][0]["documentId"] == indexed and s["hits"][0]["pinned"] is True
+    assert not any(h["pinned"] for h in s["hits"][1:])
+    out = await gql(api_url, 'mutation($d: ID!) { unpinResult(query: "社会保障卡", documentId: $d) }', {"d": indexed})
+    assert out["data"]["unpinResult"] is True
+    s = (await gql(api_url, f'{{ search(query: "社会保障卡") {{ {HITS} }} }}'))["data"]["search"]
+    assert not any(h["pinned"] for h in s["hits"])
+    bad = await gql(
+        api_url, 'mutation { pinResult(query: "x", documentId: "00000000-0000-0000-0000-000000000000") { query } }'
+    )
+    assert bad["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_synonyms_can_be_added_listed_and_removed(api_url: str, indexed: str) -> None:
+    out = await gql(api_url, 'mutation { addSynonym(colloquial: "新媒体号", official: "政务新媒体") { source } }')
+    assert out["data"]["addSynonym"]["source"] == "admin"
+    s = (await gql(api_url, '{ search(query: "新媒体号") { hits { documentId } interpreted { searched } } }'))["data"]
+    assert s["search"]["hits"][0]["documentId"] == "srch-2" and s["search"]["interpreted"]["searched"] == "政务新媒体"
+    listed = await gql(api_url, '{ synonyms(contains: "新媒体号") { total items { official source } } }')
+    assert listed["data"]["synonyms"]["total"] == 1
+    out = await gql(api_url, 'mutation { removeSynonym(colloquial: "新媒体号") }')
+    assert out["data"]["removeSynonym"] == 1
+
+
+async def test_suggest_and_record_click(api_url: str, indexed: str) -> None:
+    out = await gql(api_url, '{ suggest(prefix: "社会保障", limit: 5) { text source } }')
+    assert any(s["text"].startswith("社会保障") for s in out["data"]["suggest"])
+    sid = (await gql(api_url, '{ search(query: "社会保障卡") { searchId } }'))["data"]["search"]["searchId"]
+    out = await gql(api_url, 'mutation($s: String!) { recordClick(searchId: $s, documentId: "srch-1", position: 1) }',
+                    {"s": sid})  # fmt: skip
+    assert out["data"]["recordClick"] is True
+
+
+@pytest.mark.parametrize(
+    ("query", "expect"),
+    [
+        ('{ search(query: "") { total } }', "empty"),
+        ('{ search(query: "？！。，、") { total } }', "empty"),
+        ('{ search(query: "社保 OR 1=1; DROP TABLE documents; -- \\" title:( AND * ~ ^2 [a TO z]") { total } }', "ok"),
+        ('{ search(query: "😀社保卡🎉 ka") { total } }', "ok"),
+        ('{ search(query: "社会保障卡", page: 999) { total hits { title } } }', "past"),
+        ('{ search(query: "社会保障卡", pageSize: 1000) { total } }', "BAD_INPUT"),
+        ('{ search(query: "社保", filters: {fields: [{field: "colour", values: ["red"]}]}) { total } }', "BAD_INPUT"),
+        ('{ search(query: "after:2019-13") { total } }', "BAD_INPUT"),
+        ('{ recordClick(searchId: "nope", documentId: "x", position: 1) }', "BAD_INPUT"),
+        ('{ suggest(prefix: "社", limit: 500) { text } }', "BAD_INPUT"),
+    ],
+)
+async def test_bad_input_is_a_clear_error_or_a_sensible_empty_result(
+    api_url: str, indexed: str, query: str, expect: str
+) -> None:
+    if query.startswith("{ recordClick"):
+        query = "mutation " + query
+    out = await gql(api_url, query)
+    if expect == "BAD_INPUT":
+        assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT" and out["errors"][0]["message"]
+    else:
+        assert "errors" not in out, out
+        s = out["data"]["search"]
+        assert s["total"] == 0 if expect == "empty" else s["total"] >= 0
+        if expect == "past":
+            assert s["hits"] == [] and s["total"] >= 2
+
+
+async def test_a_ten_thousand_character_query_and_an_unknown_filter_field(api_url: str, indexed: str) -> None:
+    out = await gql(api_url, "query($q: String!) { search(query: $q) { total } }", {"q": "社" * 10_000})
+    assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT" and "too long" in out["errors"][0]["message"]
+    out = await gql(api_url, '{ search(query: "社保", filters: {colour: ["red"]}) { total } }')
+    assert (
+        out["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        and "colour" in out["errors"][0]["message"]
+    )

@@ -1,0 +1,50 @@
+"""The advanced search syntax: operators become constraints, malformed ones a clear Invalid, never a crash."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.errors import Invalid
+from core.search.query import parse_query
+
+
+def test_operators_become_constraints_and_the_rest_stays_text() -> None:
+    q = parse_query('社保 "养老保险 转移" -失业 site:gz-portal title:办法 type:policy after:2019 before:2020-06')
+    assert q.text == "社保"
+    assert q.phrases == ["养老保险 转移"] and q.excludes == ["失业"] and q.sites == ["gz-portal"]
+    assert q.titles == ["办法"] and q.kinds == ["policy"]
+    assert q.after == date(2019, 1, 1) and q.before == date(2020, 6, 30)
+
+
+def test_chinese_operator_names_full_width_colons_and_curly_quotes() -> None:
+    q = parse_query("文号：国办发[2017]47号 类型:政策文件 “居民身份证”")
+    assert q.doc_no == "国办发〔2017〕47号" and q.kinds == ["policy"] and q.phrases == ["居民身份证"]
+
+
+def test_a_word_with_a_colon_that_is_no_operator_stays_text() -> None:
+    assert parse_query("办理时间 9:30 http://x.gov.cn").text == "办理时间 9:30 http://x.gov.cn"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "after:2019-13",
+        "before:昨天",
+        "type:unicorn",
+        "文号:随便",
+        "site:Not_A_Site!",
+        "-site:gz",
+        "after:2020 before:2019",
+    ],
+)
+def test_malformed_operators_are_invalid_with_a_message(raw: str) -> None:
+    with pytest.raises(Invalid) as err:
+        parse_query(raw)
+    assert err.value.message
+
+
+@pytest.mark.parametrize("raw", ['"', '"""', "-", "--", ":", "title:", '""社保', "site:"])
+def test_stray_syntax_characters_never_crash(raw: str) -> None:
+    parse_query(raw)
