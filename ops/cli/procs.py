@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from core.settings import get_settings
 from ops.runtime import check_port_free, prepare, setup
 
 
@@ -15,10 +16,11 @@ def web(args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
+    base = get_settings()
+    port = args.port or base.port
+    check_port_free(base.host, port)  # before anything starts, so the error is the first thing said
     resolved = setup("web")
     settings = resolved.settings
-    port = args.port or settings.port
-    check_port_free(settings.host, port)
     prepare(settings)
     print(f"GraphQL: http://{settings.host}:{port}/graphql", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=port, log_level=settings.log_level.lower(),

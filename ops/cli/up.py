@@ -9,7 +9,8 @@ from pathlib import Path
 
 from core.logs import setup_logging
 from core.settings import get_settings
-from ops.runtime import resolve
+from core.sites import load_sites_file
+from ops.runtime import check_port_free, resolve
 
 
 def up(args: argparse.Namespace) -> int:
@@ -17,6 +18,9 @@ def up(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, "text")
     if args.port:
         settings = dataclasses.replace(settings, port=args.port)
+    check_port_free(settings.host, settings.port)  # before starting anything
+    if args.sites:
+        load_sites_file(Path(args.sites))  # a malformed file is reported before anything starts
     resolved = resolve(settings)
     from ops.up import run_up
 
