@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -14,7 +18,7 @@ from core.db import applied_versions, connect_pool, load_migrations, migrate
 from core.errors import Upstream
 from core.settings import Settings
 from ops.embedded import EmbeddedServices
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -73,13 +77,50 @@ async def test_publish_is_idempotent_by_message_id(bus: Bus) -> None:
     assert first == second, "JetStream drops the duplicate and acks with the original sequence"
 
 
-@pytest.mark.skipif(not os.environ.get("YIWANG_EXTERNAL_PG"), reason="set YIWANG_EXTERNAL_PG to a Postgres 15 URL")
-async def test_external_postgres_migrates() -> None:
-    url = os.environ["YIWANG_EXTERNAL_PG"]
+def external_postgres() -> str | None:
+    """YIWANG_EXTERNAL_PG, else a Postgres answering on this machine's standard port (CI machines run one)."""
+    if os.environ.get("YIWANG_EXTERNAL_PG"):
+        return os.environ["YIWANG_EXTERNAL_PG"]
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        if s.connect_ex(("127.0.0.1", 5432)) == 0:
+            return "postgresql://postgres@127.0.0.1:5432/postgres"
+    return None
+
+
+async def test_migrations_run_on_an_external_postgres() -> None:
+    url = external_postgres()
+    if url is None:
+        pytest.skip("no external Postgres: set YIWANG_EXTERNAL_PG to test one")
     from tests.services import create_database
 
-    pool = await asyncpg.create_pool(await create_database(url), min_size=1, max_size=2)
     try:
-        assert await migrate(pool)
+        db = await create_database(url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"external Postgres at {url} refused us: {exc}")
+    pool = await asyncpg.create_pool(db, min_size=1, max_size=2)
+    try:
+        assert await migrate(pool) == [m.name for m in load_migrations()]
+        assert await migrate(pool) == []
     finally:
         await pool.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"), reason="needs root to switch user")
+def test_embedded_services_run_as_an_ordinary_user(tmp_path: Path) -> None:
+    home = tmp_path / "nobody"
+    home.mkdir()
+    shutil.chown(home, "nobody")
+    tmp_path.chmod(0o755)
+    script = (
+        "from pathlib import Path; from ops.embedded import EmbeddedServices; import asyncio, asyncpg\n"
+        f"s = EmbeddedServices(Path({str(home / 'data')!r})); st = s.start()\n"
+        "async def q():\n"
+        "    c = await asyncpg.connect(st['postgres'].url); print(await c.fetchval('select 41 + 1')); await c.close()\n"
+        "asyncio.run(q()); print(sorted(s.stop()))\n"
+    )
+    out = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", script], cwd=ROOT,
+                         env={"HOME": str(home), "PATH": os.environ["PATH"]}, capture_output=True, text=True,
+                         timeout=120, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["42", "['nats',", "'postgres']"]
