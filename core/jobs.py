@@ -78,6 +78,9 @@ async def queue_depth(pool: asyncpg.Pool) -> dict[str, int]:
 
 # Actor names and queues, declared here so any process can send a job without importing workers.
 CRAWL_SITE = ("crawl_site", "crawl")
+CHECK_LINKS = ("check_links", "checks")
+PROBE_HOMEPAGE = ("probe_homepage", "checks")
+INSPECT_SITE = ("inspect_site", "checks")
 
 
 def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:

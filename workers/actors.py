@@ -11,6 +11,7 @@ import workers.broker  # noqa: F401 - the broker must be set before actors are d
 from core.jobs import CRAWL_SITE
 from core.logs import message_id
 from core.settings import get_settings
+from workers import monitor  # noqa: F401 - registers the monitoring actors
 from workers.runtime import crawl_once
 
 log = logging.getLogger(__name__)

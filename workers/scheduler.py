@@ -12,6 +12,7 @@ import asyncpg
 from core.crawls import due_sites, queue_crawl, requeue_stale
 from core.db import connect_pool
 from core.jobs import CRAWL_SITE, send
+from core.monitoring.schedule import due_jobs, enqueue
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ async def tick(pool: asyncpg.Pool, settings: Settings, now: datetime | None = No
         await asyncio.to_thread(send, broker, CRAWL_SITE, site_id, crawl_id)
         log.info("crawl queued", extra={"site": site_id, "crawl_id": crawl_id})
         queued.append(crawl_id)
+    at = now or datetime.now(UTC)
+    for actor, site_id in await due_jobs(pool, at):  # homepage probes, daily link checks, inspections
+        await enqueue(pool, broker, actor, site_id, at)
     return queued
 
 

@@ -1,0 +1,184 @@
+"""What monitoring reads and produces: site facts, findings, rule scores and the scorecard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One homepage probe: did the page open within the time limit."""
+
+    probed_at: datetime
+    ok: bool
+    status: int | None = None
+    elapsed_ms: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """The result of checking one URL (cached per URL per day)."""
+
+    url: str
+    ok: bool
+    status: int | None
+    error: str | None
+    elapsed_ms: int | None
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkFact:
+    """A link on a page of the site with its latest check, if any."""
+
+    page_url: str
+    url: str
+    anchor: str
+    kind: str
+    on_homepage: bool
+    check: LinkCheck | None = None
+
+
+@dataclass(frozen=True)
+class ColumnFact:
+    """A column (栏目) with its type, item count and newest item."""
+
+    id: int
+    name: str
+    type: str
+    items: int
+    last_published: date | None
+    list_url: str | None
+    newest_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DatedItem:
+    """A dated document reachable from the homepage."""
+
+    url: str
+    title: str
+    published: date
+
+
+@dataclass(frozen=True)
+class DocText:
+    """Title and text of a document, for wrong-expression scanning."""
+
+    url: str
+    column: str | None
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A citizen's consultation letter read from a crawled 互动 page."""
+
+    url: str
+    title: str
+    column: str | None
+    asked: date
+    replied: date | None
+
+
+@dataclass(frozen=True)
+class WrongExpression:
+    """A wrong form of a political term or leader's name and its right form."""
+
+    wrong: str
+    right: str
+    category: str = "term"
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """Everything the rules judge one site by, loaded once per inspection."""
+
+    site_id: str
+    site_name: str
+    homepage_url: str | None
+    probes: list[Probe] = field(default_factory=list)
+    homepage_items: list[DatedItem] = field(default_factory=list)
+    second_level_items: list[DatedItem] = field(default_factory=list)
+    columns: list[ColumnFact] = field(default_factory=list)
+    links: list[LinkFact] = field(default_factory=list)
+    documents: list[DocText] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
+    wrong_expressions: list[WrongExpression] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A failed check as a rule reports it; `key` identifies it across inspections."""
+
+    key: str
+    summary: str
+    url: str | None = None
+    column: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's verdict on one site: findings, keys it could not judge (kept as they are), and the score."""
+
+    rule: str
+    title: str
+    findings: list[Draft]
+    vetoed: bool
+    deduction: float
+    measured: str
+    thresholds: dict[str, float]
+    keep: frozenset[str] = frozenset()
+    veto_rule: bool = True
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A stored finding with its evidence; open until a later check passes."""
+
+    id: str
+    site_id: str
+    rule: str
+    key: str
+    state: str
+    summary: str
+    url: str | None
+    column: str | None
+    evidence: dict[str, Any]
+    first_seen: datetime
+    last_seen: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RuleScore:
+    """One line of the scorecard."""
+
+    rule: str
+    title: str
+    count: int
+    vetoed: bool
+    deduction: float
+    measured: str
+    thresholds: dict[str, float]
+    veto_rule: bool
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A site's inspection result: pass/fail on the veto items, and a score after deductions."""
+
+    site_id: str
+    inspected_at: datetime
+    score: float
+    passed: bool
+    items: list[RuleScore]
+
+    @property
+    def vetoes(self) -> list[RuleScore]:
+        return [i for i in self.items if i.vetoed]

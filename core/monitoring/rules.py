@@ -1,0 +1,152 @@
+"""Inspection rules, one object each, with defaults from the 2019 national indicators (国办秘函〔2019〕19号)."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from core.monitoring.clock import local_date
+from core.monitoring.models import DatedItem, Draft, LinkFact, RuleResult, SiteFacts
+
+
+class Rule(abc.ABC):
+    """One check of the indicators: `evaluate` turns a site's facts into findings and a score."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    veto: ClassVar[bool] = True
+    defaults: ClassVar[dict[str, float]]
+    help: ClassVar[dict[str, str]] = {}
+
+    def settings(self, overrides: Mapping[str, float]) -> dict[str, float]:
+        return {k: float(overrides.get(k, v)) for k, v in self.defaults.items()}
+
+    @abc.abstractmethod
+    def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
+        """Judge the site at `now` with thresholds `t`."""
+
+    def counted(self, findings: list[Draft], t: dict[str, float], measured: str,
+                keep: frozenset[str] = frozenset()) -> RuleResult:  # fmt: skip
+        """The common score: veto when the count reaches veto_at, else deduct_each per finding up to deduct_max."""
+        n = len(findings)
+        vetoed = self.veto and "veto_at" in t and n >= t["veto_at"] > 0
+        deduction = 0.0 if vetoed else min(t.get("deduct_max", 0.0), t.get("deduct_each", 0.0) * n)
+        return RuleResult(self.name, self.title, findings, vetoed, round(deduction, 2), measured, t, keep, self.veto)
+
+
+class SiteUnreachable(Rule):
+    """站点无法访问: the homepage does not open within 15 s in ≥ 5% of the probes of a week (≥ 20 a day)."""
+
+    name = "site_unreachable"
+    title = "站点无法访问"
+    defaults: ClassVar[dict[str, float]] = {"window_days": 7, "timeout_s": 15, "veto_ratio": 0.05,
+                                            "probes_per_day": 24, "min_probes": 20}  # fmt: skip
+
+    def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
+        since = now - timedelta(days=t["window_days"])
+        limit_ms = t["timeout_s"] * 1000
+        probes = [p for p in facts.probes if since < p.probed_at <= now]
+        failed = [p for p in probes if not p.ok or (p.elapsed_ms or 0) > limit_ms]
+        ratio = len(failed) / len(probes) if probes else 0.0
+        measured = f"{t['window_days']:g} 天内监测 {len(probes)} 次，失败 {len(failed)} 次（{ratio:.1%}）"
+        if len(probes) < t["min_probes"]:
+            # Too few probes to judge: an open finding stays as it is.
+            return RuleResult(self.name, self.title, [], False, 0.0, measured + "，次数不足，暂不判定",
+                              t, frozenset({"homepage"}), self.veto)  # fmt: skip
+        findings = []
+        if ratio >= t["veto_ratio"]:
+            recent = sorted(failed, key=lambda p: p.probed_at, reverse=True)[:10]
+            findings.append(Draft(
+                key="homepage", url=facts.homepage_url,
+                summary=f"首页 {ratio:.1%} 的监测无法在 {t['timeout_s']:g} 秒内打开（{len(failed)}/{len(probes)} 次）",
+                evidence={"probes": len(probes), "failed": len(failed), "ratio": round(ratio, 4),
+                          "failures": [{"at": p.probed_at.isoformat(), "status": p.status, "error": p.error,
+                                        "elapsed_ms": p.elapsed_ms} for p in recent]},
+            ))  # fmt: skip
+        return RuleResult(self.name, self.title, findings, bool(findings), 0.0, measured, t, frozenset(), self.veto)
+
+
+class HomepageStale(Rule):
+    """首页不更新: nothing new on the homepage for 2 weeks (a navigation-only homepage: its second-level pages)."""
+
+    name = "homepage_stale"
+    title = "首页栏目不更新"
+    defaults: ClassVar[dict[str, float]] = {"idle_days": 14}
+
+    def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
+        if facts.homepage_url is None:
+            return RuleResult(self.name, self.title, [], False, 0.0, "首页尚未采集", t,
+                              frozenset({"homepage"}), self.veto)  # fmt: skip
+        navigation_only = not facts.homepage_items
+        items = facts.second_level_items if navigation_only else facts.homepage_items
+        newest: DatedItem | None = max(items, key=lambda i: i.published, default=None)
+        today = local_date(now)
+        idle = (today - newest.published).days if newest else None
+        where = "二级页面" if navigation_only else "首页"
+        measured = f"{where}最近更新：{newest.published.isoformat() if newest else '无'}"
+        findings = []
+        if idle is None or idle > t["idle_days"]:
+            last = f"（最近更新 {newest.published}）" if newest else "（没有带日期的信息）"
+            findings.append(Draft(
+                key="homepage", url=facts.homepage_url, summary=f"首页超过 {t['idle_days']:g} 天未更新{last}",
+                evidence={"newest_date": newest.published.isoformat() if newest else None,
+                          "newest_url": newest.url if newest else None,
+                          "newest_title": newest.title if newest else None,
+                          "idle_days": idle, "navigation_only": navigation_only},
+            ))  # fmt: skip
+        return RuleResult(self.name, self.title, findings, bool(findings), 0.0, measured, t, frozenset(), self.veto)
+
+
+class _BrokenLinks(Rule):
+    """Links, images and attachments that do not open, from the link checks of the last days."""
+
+    veto = False
+    on_homepage: ClassVar[bool]
+
+    def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
+        fresh_after = now - timedelta(days=t["max_check_age_days"])
+        findings, keep, checked = [], set(), 0
+        for link in facts.links:
+            if link.on_homepage != self.on_homepage:
+                continue
+            key = f"{link.page_url} -> {link.url}"
+            check = link.check
+            if check is None or check.checked_at < fresh_after:
+                keep.add(key)  # not judged: an earlier finding stays as it is
+                continue
+            checked += 1
+            if not check.ok:
+                findings.append(self._draft(key, link))
+        measured = f"检查链接 {checked} 个，不可用 {len(findings)} 个" + (f"，{len(keep)} 个未检查" if keep else "")
+        return self.counted(findings, t, measured, frozenset(keep))
+
+    def _draft(self, key: str, link: LinkFact) -> Draft:
+        check = link.check
+        assert check is not None
+        what = {"attachment": "附件", "image": "图片"}.get(link.kind, "链接")
+        status = f"HTTP {check.status}" if check.status else (check.error or "无法打开")
+        return Draft(
+            key=key, url=link.page_url, summary=f"{what}无法打开（{status}）：{link.anchor or link.url}",
+            evidence={"page": link.page_url, "link": link.url, "anchor": link.anchor, "kind": link.kind,
+                      "status": check.status, "error": check.error, "checked_at": check.checked_at.isoformat()},
+        )  # fmt: skip
+
+
+class HomepageBrokenLinks(_BrokenLinks):
+    """首页链接不可用: each broken link on the homepage deducts 1 point."""
+
+    name = "homepage_broken_links"
+    title = "首页链接不可用"
+    on_homepage = True
+    defaults: ClassVar[dict[str, float]] = {"deduct_each": 1.0, "deduct_max": 5.0, "max_check_age_days": 2}
+
+
+class PageBrokenLinks(_BrokenLinks):
+    """其他页面链接不可用: each broken link on other pages deducts 0.1 point."""
+
+    name = "broken_links"
+    title = "其他页面链接不可用"
+    on_homepage = False
+    defaults: ClassVar[dict[str, float]] = {"deduct_each": 0.1, "deduct_max": 5.0, "max_check_age_days": 2}

@@ -1,0 +1,58 @@
+"""When monitoring jobs are due: homepage probes ≥ 20 a day, link checks daily, inspections after crawls or daily."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import asyncpg
+import dramatiq
+
+from core.jobs import CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, send
+from core.monitoring.thresholds import load_overrides, rule
+
+DAY = timedelta(days=1)
+
+DUE = """
+    select s.id from sites s where s.enabled
+      and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
+    order by s.id"""
+CRAWLED_SINCE_INSPECTION = """
+    select s.id from sites s where s.enabled
+      and exists (select 1 from crawls c where c.site_id = s.id and c.state = 'done'
+                  and c.finished_at > coalesce((select max(j.enqueued_at) from job_runs j
+                                                where j.actor = $1 and j.key = s.id), '-infinity'))
+    order by s.id"""
+
+
+async def due_jobs(pool: asyncpg.Pool, now: datetime) -> list[tuple[tuple[str, str], str]]:
+    """(actor, site id) pairs to enqueue now; `record_enqueued` must follow each send."""
+    overrides = await load_overrides(pool)
+    per_day = rule("site_unreachable").settings(overrides.get("site_unreachable", {}))["probes_per_day"]
+    probe_every = DAY / max(per_day, 1.0)
+    due: list[tuple[tuple[str, str], str]] = []
+    for r in await pool.fetch(DUE, PROBE_HOMEPAGE[0], now - probe_every):
+        due.append((PROBE_HOMEPAGE, r["id"]))
+    for r in await pool.fetch(DUE, CHECK_LINKS[0], now - DAY):
+        due.append((CHECK_LINKS, r["id"]))
+    inspect = {r["id"] for r in await pool.fetch(DUE, INSPECT_SITE[0], now - DAY)}
+    inspect |= {r["id"] for r in await pool.fetch(CRAWLED_SINCE_INSPECTION, INSPECT_SITE[0])}
+    due += [(INSPECT_SITE, site_id) for site_id in sorted(inspect)]
+    return due
+
+
+async def record_enqueued(pool: asyncpg.Pool, actor: tuple[str, str], site_id: str, message_id: str,
+                          now: datetime) -> None:  # fmt: skip
+    await pool.execute(
+        "insert into job_runs (actor, key, message_id, enqueued_at) values ($1, $2, $3, $4)",
+        actor[0], site_id, message_id, now,
+    )  # fmt: skip
+
+
+async def enqueue(pool: asyncpg.Pool, broker: dramatiq.Broker, actor: tuple[str, str], site_id: str,
+                  now: datetime) -> str:  # fmt: skip
+    """Send a monitoring job for a site and record it (the record is what makes the next one due later)."""
+    broker.declare_queue(actor[1])  # idempotent; a process that declared no actors may send
+    message_id = await asyncio.to_thread(send, broker, actor, site_id)
+    await record_enqueued(pool, actor, site_id, message_id, now)
+    return message_id

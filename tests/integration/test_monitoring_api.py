@@ -1,0 +1,165 @@
+"""Monitoring over GraphQL: inspection, inventory, trend, admin mutations, and alerts live over websockets."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+import uvicorn
+
+from api.app import create_app
+from core.bus import Bus, PageFetched
+from core.documents import apply_pages
+from core.monitoring import inspect, inspect_and_alert
+from core.settings import Settings
+from core.sites import parse_sites, sync_sites
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+SITE = "mon-api"
+NOW = datetime(2024, 6, 30, 4, 0, tzinfo=UTC)
+BASE = "http://127.0.0.1:9/"
+
+
+@pytest.fixture(scope="module")
+async def api_url(settings: Settings) -> AsyncIterator[str]:
+    """An API server of our own: the shared one keeps the query depth at 2, and scorecards nest deeper."""
+    port = free_port()
+    app_settings = dataclasses.replace(settings, port=port, broker_url="stub://")
+    server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on", ws="websockets-sansio"))  # fmt: skip
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"query": query, "variables": variables or {}}
+    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
+        assert r.status in (200, 400), await r.text()
+        return dict(await r.json())
+
+
+def page(path: str, kind: str, title: str, column: str, published: str | None, text: str = "",
+         links: list[str] | None = None) -> PageFetched:  # fmt: skip
+    return PageFetched(site_id=SITE, url=BASE + path, status=200, content_hash=f"h-{path}-{published}",
+                       fetched_at="2024-06-30T04:00:00+00:00", kind=kind, title=title, text=text,
+                       published_at=published, column=column,
+                       links=[{"url": BASE + u, "text": u, "kind": "link"} for u in links or []])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def seeded(pg_pool: asyncpg.Pool) -> None:
+    await sync_sites(pg_pool, parse_sites(f"sites:\n  - {{id: {SITE}, name: 监测测试站, level: 部门, "
+                                          f'start_urls: ["{BASE}"]}}\n'))  # fmt: skip
+    pages = [
+        page("", "homepage", "监测测试站", "首页", None, links=["ywdt/a1.html", "ywdt/index.html"]),
+        page("ywdt/index.html", "column", "要闻动态", "要闻动态", None),
+        page("ywdt/a1.html", "news", "全市推进会召开", "要闻动态", "2024-06-28", "弘扬不忘出心精神"),
+        page("ywdt/a2.html", "news", "专题会议", "要闻动态", "2024-06-10"),
+        page("zwdc/index.html", "column", "政务督查", "政务督查", None),
+    ]
+    async with pg_pool.acquire() as conn, conn.transaction():
+        await apply_pages(conn, pages)
+    await inspect(pg_pool, SITE, NOW)
+
+
+async def test_inspection_scorecard_and_findings(api_url: str, seeded: None) -> None:
+    out = await gql(api_url, """query($s: ID!) { inspection(site: $s) { scorecard { passed score vetoes { rule }
+        items { rule title vetoed count } } findings { total items { rule summary url column evidence firstSeen } }
+        } }""", {"s": SITE})  # fmt: skip
+    got = out["data"]["inspection"]
+    assert got["scorecard"]["passed"] is False
+    assert [v["rule"] for v in got["scorecard"]["vetoes"]] == ["wrong_expressions"]
+    rules = {f["rule"]: f for f in got["findings"]["items"]}
+    assert rules["wrong_expressions"]["evidence"]["found"] == "不忘出心"
+    assert rules["wrong_expressions"]["url"] == BASE + "ywdt/a1.html"
+    assert rules["columns_blank"]["column"] == "政务督查"
+    out = await gql(api_url, '{ inspection(site: "no-such-site") { siteId } }')
+    assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_inventory_trend_and_comparison(api_url: str, seeded: None) -> None:
+    out = await gql(api_url, """query($s: ID!) { inventory(site: $s) { documents byKind { kind count }
+        columns { name type items lastPublished } } updateTrend(site: $s, weeks: 4) { week count }
+        inventoryComparison(level: "部门") { siteId documents } }""", {"s": SITE})  # fmt: skip
+    inv = out["data"]["inventory"]
+    assert {c["name"]: c["items"] for c in inv["columns"]}["要闻动态"] == 2
+    assert {c["name"]: c["type"] for c in inv["columns"]}["要闻动态"] == "news"
+    assert len(out["data"]["updateTrend"]) == 4
+    assert SITE in [s["siteId"] for s in out["data"]["inventoryComparison"]]
+    out = await gql(api_url, "query($s: ID!) { updateTrend(site: $s, weeks: 500) { week } }", {"s": SITE})
+    assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+async def test_admin_mutations(api_url: str, seeded: None, pg_pool: asyncpg.Pool) -> None:
+    out = await gql(
+        api_url,
+        """mutation { setThreshold(rule: "homepage_stale", name: "idle_days", value: 30) {
+        ... on Threshold { value default } ... on MonitoringInputError { message } } }""",
+    )
+    assert out["data"]["setThreshold"] == {"value": 30.0, "default": 14.0}
+    out = await gql(
+        api_url,
+        """mutation { setThreshold(rule: "homepage_stale", name: "idle_days", value: null) {
+        ... on Threshold { value } } }""",
+    )
+    assert out["data"]["setThreshold"] == {"value": 14.0}
+    out = await gql(
+        api_url,
+        """mutation { setThreshold(rule: "homepage_stale", name: "nope", value: 1) {
+        ... on MonitoringInputError { message } } }""",
+    )
+    assert "idle_days" in out["data"]["setThreshold"]["message"]
+    out = await gql(api_url, """mutation($s: ID!) { setColumnType(site: $s, column: "政务督查", type: "notice") {
+        ... on ColumnType { type } } bad: setColumnType(site: $s, column: "无此栏目", type: "news") {
+        ... on MonitoringInputError { message } } }""", {"s": SITE})  # fmt: skip
+    assert out["data"]["setColumnType"] == {"type": "notice"} and "无此栏目" in out["data"]["bad"]["message"]
+    out = await gql(
+        api_url,
+        """mutation { putWrongExpression(wrong: "全心全意为人名服务", right: "全心全意为人民服务") {
+        ... on WrongExpression { wrong right category } } }""",
+    )
+    assert out["data"]["putWrongExpression"]["right"] == "全心全意为人民服务"
+    listed = await gql(api_url, "{ wrongExpressions { wrong } monitoringThresholds { rule name value } }")
+    assert "全心全意为人名服务" in [w["wrong"] for w in listed["data"]["wrongExpressions"]]
+    assert {"rule": "site_unreachable", "name": "veto_ratio", "value": 0.05} in listed["data"]["monitoringThresholds"]
+    out = await gql(api_url, 'mutation { deleteWrongExpression(wrong: "全心全意为人名服务") }')
+    assert out["data"]["deleteWrongExpression"] is True
+    out = await gql(api_url, "mutation($s: ID!) { runInspection(site: $s) { job messageId } }", {"s": SITE})
+    assert out["data"]["runInspection"]["job"] == "inspect_site"
+    row = await pg_pool.fetchrow("select key, message_id from job_runs where actor = 'inspect_site' and key = $1", SITE)
+    assert row["message_id"] == out["data"]["runInspection"]["messageId"]
+
+
+async def test_alerts_are_delivered_live(api_url: str, seeded: None, pg_pool: asyncpg.Pool, bus: Bus) -> None:
+    query = "subscription($s: ID) { alerts(site: $s) { siteId rule state summary findingId } }"
+    async with aiohttp.ClientSession() as s, s.ws_connect(f"{api_url}/graphql",
+                                                          protocols=["graphql-transport-ws"]) as ws:  # fmt: skip
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"s": SITE}}})
+        await asyncio.sleep(0.3)
+        await inspect_and_alert(pg_pool, bus, SITE, NOW + timedelta(days=30))  # the homepage is now stale
+        got = []
+        while not any(a["rule"] == "homepage_stale" for a in got):
+            msg = await ws.receive_json(timeout=10)
+            if msg["type"] == "next":
+                got.append(msg["payload"]["data"]["alerts"])
+            else:
+                assert msg["type"] in ("ping", "pong"), json.dumps(msg)
+    stale = next(a for a in got if a["rule"] == "homepage_stale")
+    assert stale["state"] == "opened" and stale["siteId"] == SITE and "首页" in stale["summary"]

@@ -1,0 +1,82 @@
+"""Homepage probes and polite link checks: fetch with scrapers, record through core.monitoring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import aiohttp
+import asyncpg
+
+from core.monitoring import LinkCheck, Probe, links_to_check, record_link_checks, record_probe
+from core.settings import Settings
+from core.sites import get_site
+from scrapers.fetch import Fetcher, FetchResult, HopCheck
+from scrapers.politeness import PgHostLimiter
+from scrapers.robots import RobotsCache
+
+log = logging.getLogger(__name__)
+NOT_JUDGED = frozenset({"robots_disallow", "out_of_scope"})  # we may not look: neither broken nor fine
+LINK_CHECK_CONCURRENCY = 16
+
+
+@asynccontextmanager
+async def checking_fetcher(
+    settings: Settings, pool: asyncpg.Pool, *, timeout_s: float, retries: int = 1, robots: bool = True,
+    hop_check: HopCheck | None = None,
+) -> AsyncIterator[Fetcher]:  # fmt: skip
+    """A fetcher for checks: per-host politeness shared through Postgres, robots.txt obeyed."""
+    async with aiohttp.ClientSession(headers={"User-Agent": settings.crawl_user_agent}) as session:
+        yield Fetcher(
+            session, user_agent=settings.crawl_user_agent, timeout_s=timeout_s, retries=retries,
+            robots=RobotsCache(session, user_agent=settings.crawl_user_agent) if robots else None,
+            limiter=PgHostLimiter(pool, concurrency=2, delay_s=settings.crawl_host_delay_s), hop_check=hop_check,
+        )  # fmt: skip
+
+
+def probe_of(res: FetchResult, now: datetime, timeout_s: float) -> Probe:
+    ok = res.ok and res.status is not None and 200 <= res.status < 300 and res.elapsed_ms <= timeout_s * 1000
+    return Probe(now, ok, res.status, res.elapsed_ms, None if ok else (res.error or "too_slow"))
+
+
+async def probe_site(pool: asyncpg.Pool, fetcher: Fetcher, site_id: str, now: datetime, timeout_s: float) -> Probe:
+    """Open the homepage once and record whether it opened in time."""
+    site = await get_site(pool, site_id)
+    url = site.config["start_urls"][0]
+    probe = probe_of(await fetcher.fetch(url), now, timeout_s)
+    await record_probe(pool, site_id, url, probe)
+    return probe
+
+
+def check_of(url: str, res: FetchResult, now: datetime) -> LinkCheck | None:
+    if res.error in NOT_JUDGED:
+        return None
+    ok = res.status is not None and 200 <= res.status < 300 and res.error not in ("timeout", "too_slow")
+    return LinkCheck(url, ok, res.status, None if ok else (res.error or f"HTTP {res.status}"), res.elapsed_ms, now)
+
+
+async def check_site_links(
+    pool: asyncpg.Pool, fetcher: Fetcher, site_id: str, now: datetime, *, allow: Callable[[str], bool] | None = None
+) -> list[LinkCheck]:
+    """Check every link of the site not yet checked today (HEAD, then GET where HEAD is refused).
+
+    `allow` narrows which URLs may be fetched at all (tests keep to loopback); the others stay unchecked.
+    """
+    urls = [u for u in await links_to_check(pool, site_id, now) if allow is None or allow(u)]
+    gate = asyncio.Semaphore(LINK_CHECK_CONCURRENCY)
+
+    async def one(url: str) -> LinkCheck | None:
+        async with gate:
+            res = await fetcher.head(url)
+            if res.status in (403, 405, 501):
+                res = await fetcher.fetch(url)
+            return check_of(url, res, now)
+
+    checks = [c for c in await asyncio.gather(*(one(u) for u in urls)) if c is not None]
+    await record_link_checks(pool, checks)
+    log.info("links checked", extra={"site": site_id, "checked": len(checks),
+                                     "broken": sum(not c.ok for c in checks)})  # fmt: skip
+    return checks
