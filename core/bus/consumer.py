@@ -40,6 +40,7 @@ class Consumer(abc.ABC, Generic[E]):
     event_type: type[E]
     stream: str
     subject: str | None = None  # defaults to every partition of the event type
+    fetch_batch: int | None = None  # a preferred batch size; None: the runner's (CONSUMER_BATCH)
 
     def decode(self, data: bytes) -> E:
         """One message payload as an event; override to read more than one event type."""

@@ -1,0 +1,101 @@
+"""`yiwang import --kind document FILE.jsonl`: load documents without crawling; returns when they are searchable."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from core.bus import Bus
+from core.db import connect_pool
+from core.documents.importer import ImportSummary, import_documents
+from core.errors import Invalid, NotFound
+from core.settings import Settings
+from ops.runtime import prepare, setup
+
+SHOWN_REJECTIONS = 50
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        yield from fh
+
+
+def _qa_importer() -> Any:
+    try:
+        module = importlib.import_module("core.qa.importer")
+    except ImportError:
+        module = None
+    if module is None or not hasattr(module, "import_qa"):
+        raise Invalid("--kind qa is not available in this version: the Q&A knowledge base importer is missing")
+    return module.import_qa
+
+
+def render(summary: Any) -> str:
+    """The summary a user reads: counts, then each rejected line with its reason."""
+    rejected = list(summary.rejected)
+    out = [f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
+           f"rejected {len(rejected)}"]  # fmt: skip
+    out += [f"  line {line}: {reason}" for line, reason in rejected[:SHOWN_REJECTIONS]]
+    if len(rejected) > SHOWN_REJECTIONS:
+        out.append(f"  … and {len(rejected) - SHOWN_REJECTIONS} more")
+    waited = getattr(summary, "waited_s", None)
+    if waited is not None:
+        out.append(f"searchable: the search index has every change (waited {waited:.1f} s)")
+    return "\n".join(out)
+
+
+def _count_lines(path: Path) -> int:
+    if not path.is_file():
+        raise NotFound(f"no such file: {path}")
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh)
+
+
+async def run_import(settings: Settings, args: argparse.Namespace, *, show_progress: bool = True) -> Any:
+    """Import the file of `args` (the parsed command line); returns the importer's summary."""
+    path = Path(args.file)
+    total = _count_lines(path)
+    importer = _qa_importer() if args.kind == "qa" else None
+    pool = await connect_pool(settings, max_size=3)
+    bus = await Bus(settings, name="import").connect()
+    try:
+        await bus.ensure_streams()
+        with tqdm(total=total, unit="line", desc=f"import {args.kind}", disable=not show_progress) as bar:
+            if importer is not None:
+                return await importer(pool=pool, bus=bus, lines=_lines(path), progress=bar.update)
+            return await import_documents(
+                pool, bus, _lines(path), default_site=args.site, batch_size=args.batch,
+                max_text_chars=settings.event_text_cap, progress=bar.update, wait=not args.no_wait,
+                wait_timeout_s=args.wait_timeout,
+            )  # fmt: skip
+    finally:
+        await bus.close()
+        await pool.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.kind == "qa":
+        _qa_importer()  # a clear message before any service starts
+    resolved = setup("import")
+    prepare(resolved.settings)
+    summary: ImportSummary = asyncio.run(run_import(resolved.settings, args, show_progress=not args.quiet))
+    print(render(summary))
+    return 1 if summary.rejected else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import documents (or Q&A) from a JSONL file; returns when searchable")
+    p.add_argument("file", metavar="FILE.jsonl", help="one JSON object a line (format: docs/import.md)")
+    p.add_argument("--kind", choices=["document", "qa"], default="document", help="what the file holds")
+    p.add_argument("--site", help="site id for lines that name none (default: the site 'imported')")
+    p.add_argument("--batch", type=int, default=200, help="lines stored per transaction (default 200)")
+    p.add_argument("--no-wait", action="store_true", help="return once stored, without waiting for the index")
+    p.add_argument("--wait-timeout", type=float, default=600.0, help="seconds to wait for the index (default 600)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)

@@ -1,0 +1,59 @@
+"""The search projector consumer: every DocumentChanged makes the search index match Postgres again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+
+from core.bus import Consumer, DocumentChanged
+from core.search import SearchEngine, build_engine
+from core.search.projection import index_docs
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SearchProjector(Consumer[DocumentChanged]):
+    """Projects documents into the search index by id from their current rows, so any event order converges."""
+
+    # The consumers process runs the one projector and so holds the one tantivy writer; API processes
+    # open the same index as readers. Home and column pages are not indexed (core.search.projection).
+    name = "search-projector"
+    event_type = DocumentChanged
+    stream = "YW_DOC"
+
+    def __init__(self, pool: asyncpg.Pool, engine: SearchEngine) -> None:
+        self.pool = pool
+        self.engine = engine
+        self._opened = False
+
+    @classmethod
+    def create(cls, settings: Settings, pool: asyncpg.Pool) -> SearchProjector:
+        """The projector over the engine the settings name; the engine opens on the first batch."""
+        engine = build_engine(
+            settings.search_engine,
+            data_dir=settings.data_dir,
+            meilisearch_url=settings.meilisearch_url,
+            meilisearch_key=settings.meilisearch_key,
+        )
+        return cls(pool, engine)
+
+    async def handle(self, batch: Sequence[DocumentChanged]) -> None:
+        if not self._opened:
+            await self.engine.open()
+            self._opened = True
+        # The event only says which document to look at: its current row decides, so the newest
+        # state wins even when an older event arrives last.
+        upserts, deletes = await index_docs(self.pool, [ev.document_id for ev in batch])
+        if deletes:
+            await self.engine.delete(deletes)
+        if upserts:
+            await self.engine.upsert(upserts)
+        log.debug("projected", extra={"upserted": len(upserts), "deleted": len(deletes)})
+
+    async def close(self) -> None:
+        if self._opened:
+            self._opened = False
+            await self.engine.close()
