@@ -17,7 +17,9 @@ from core.db import connect_pool
 from core.settings import Settings
 from core.sites import get_site
 from scrapers.crawl import Crawler
+from workers.analytics import AnalyticsConsumer
 from workers.indexer import Indexer
+from workers.policy_library import PolicyLibrary
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,11 @@ ConsumerFactory = Callable[[Runtime], Consumer]
 
 def consumer_factories() -> dict[str, ConsumerFactory]:
     """Every consumer this process kind can run, by durable name."""
-    factories: dict[str, ConsumerFactory] = {"indexer": lambda rt: Indexer(rt.pool, rt.bus)}
+    factories: dict[str, ConsumerFactory] = {
+        "indexer": lambda rt: Indexer(rt.pool, rt.bus),
+        "analytics": lambda rt: AnalyticsConsumer(rt.pool, rt.bus),
+        "policy-library": lambda rt: PolicyLibrary(rt.pool),
+    }
     try:
         from workers.projector import SearchProjector
     except ImportError:  # the search projection arrives with the search engine
@@ -77,9 +83,9 @@ async def run_consumers(settings: Settings, names: list[str] | None = None) -> N
     async with opened(settings, "consumers", pool_size=len(names) + 2) as rt:
         await rt.bus.ensure_streams()
         runners = [
-            ConsumerRunner(rt.bus, factories[n](rt), batch=settings.consumer_batch,
+            ConsumerRunner(rt.bus, c, batch=c.fetch_batch or settings.consumer_batch,
                            max_deliver=settings.consumer_max_deliver, ack_wait_s=settings.consumer_ack_wait_s)
-            for n in names
+            for c in (factories[n](rt) for n in names)
         ]  # fmt: skip
         loop = asyncio.get_running_loop()
 
@@ -89,4 +95,9 @@ async def run_consumers(settings: Settings, names: list[str] | None = None) -> N
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop_all)
-        await asyncio.gather(*(r.run() for r in runners))
+        results = await asyncio.gather(*(r.run() for r in runners), return_exceptions=True)
+        failed = [(r.consumer.name, e) for r, e in zip(runners, results, strict=True) if isinstance(e, Exception)]
+        for name, exc in failed:
+            log.error("consumer crashed", exc_info=exc, extra={"consumer": name})
+        if failed:
+            raise failed[0][1]
