@@ -11,17 +11,18 @@ from schema.analytics import AnalyticsQuery, AnalyticsSubscription
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
 from schema.errors import CodedErrors
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
+from schema.policy import PolicyMutation, PolicyQuery
 from schema.qa import QaMutation, QaQuery
 from schema.search import SearchMutation, SearchQuery
 
 
 @strawberry.type(description="Read the platform")
-class Query(BackboneQuery, AnalyticsQuery, SearchQuery, MonitoringQuery, QaQuery):
+class Query(BackboneQuery, AnalyticsQuery, SearchQuery, MonitoringQuery, QaQuery, PolicyQuery):
     pass
 
 
 @strawberry.type(description="Change the platform")
-class Mutation(BackboneMutation, SearchMutation, MonitoringMutation, QaMutation):
+class Mutation(BackboneMutation, SearchMutation, MonitoringMutation, QaMutation, PolicyMutation):
     pass
 
 

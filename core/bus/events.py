@@ -43,7 +43,9 @@ class Event(abc.ABC):
         """The idempotency key sent as Nats-Msg-Id: the same fact always has the same key."""
 
     def encode(self) -> bytes:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, separators=(",", ":")).encode()
+        # Shallow on purpose: dataclasses.asdict deep-copies every nested list and dict (a page's links) first.
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls: type[E], data: bytes) -> E:

@@ -1,0 +1,121 @@
+"""Search analytics over the real API: queries, argument errors, and hot queries pushed live while people search."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from core.bus import Bus, ConsumerRunner, ResultClicked, SearchLogged
+from tests.integration.test_api import gql
+from workers.analytics import AnalyticsConsumer
+
+pytestmark = pytest.mark.integration
+
+SITE = "an-api"
+HOT = 'query($l: Int!) { hotQueries(window: DAY, limit: $l, site: "an-api") { query searches clicks } }'
+
+
+@pytest.fixture(scope="module")
+async def consumer(pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIterator[ConsumerRunner]:
+    runner = ConsumerRunner(bus, AnalyticsConsumer(pg_pool, bus), batch=100, ack_wait_s=5)
+    task = asyncio.create_task(runner.run())
+    yield runner
+    runner.stop()
+    await asyncio.wait_for(task, timeout=10)
+
+
+async def searched(bus: Bus, query: str, n: int, *, total: int = 3, prefix: str = "") -> list[SearchLogged]:
+    now = datetime.now(UTC).isoformat()
+    events = [SearchLogged(search_id=f"api-{prefix}{query}-{i}", query=query, total=total, at=now, site=SITE)
+              for i in range(n)]  # fmt: skip
+    for e in events:
+        await bus.publish(e)
+    return events
+
+
+async def eventually(api_url: str, query: str, check: Any, variables: dict[str, Any] | None = None) -> Any:
+    for _ in range(100):
+        out = await gql(api_url, query, variables)
+        if "errors" not in out and check(out["data"]):
+            return out["data"]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never true: {out}")
+
+
+async def test_stats_hot_zero_and_rising_queries(api_url: str, bus: Bus, consumer: ConsumerRunner) -> None:
+    found = await searched(bus, "人才公寓", 4, prefix="q")
+    await searched(bus, "人才公寓申请条件2099", 2, total=0, prefix="q")
+    await bus.publish(ResultClicked(search_id=found[0].search_id, document_id="d1", position=2,
+                                    at=datetime.now(UTC).isoformat()))  # fmt: skip
+    stats_query = """{ searchStats(window: DAY, site: "an-api") { searches zeroResults zeroResultRate clicks
+        clickThroughRate meanClickPosition distinctQueries bySource { source searches } } }"""
+    data = await eventually(api_url, stats_query, lambda d: d["searchStats"]["clicks"] == 1)
+    stats = data["searchStats"]
+    assert (stats["searches"], stats["zeroResults"], stats["distinctQueries"]) == (6, 2, 2)
+    assert stats["zeroResultRate"] == pytest.approx(1 / 3) and stats["clickThroughRate"] == pytest.approx(1 / 6)
+    assert stats["meanClickPosition"] == 2.0 and stats["bySource"] == [{"source": "api", "searches": 6}]
+    hot = (await gql(api_url, HOT, {"l": 1}))["data"]["hotQueries"]
+    assert hot == [{"query": "人才公寓", "searches": 4, "clicks": 1}]
+    zero = await gql(api_url, '{ zeroResultQueries(window: WEEK, site: "an-api") { query zeroResults } }')
+    assert zero["data"]["zeroResultQueries"] == [{"query": "人才公寓申请条件2099", "zeroResults": 2}]
+    rising = await gql(api_url, '{ risingQueries(window: DAY, limit: 5, site: "an-api") { query searches previous } }')
+    assert {"query": "人才公寓", "searches": 4, "previous": 0} in rising["data"]["risingQueries"]
+    trend = await gql(api_url, '{ queryTrend(query: "人才公寓", window: DAY, site: "an-api") { searches } }')
+    assert len(trend["data"]["queryTrend"]) == 24 and trend["data"]["queryTrend"][-1]["searches"] == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "message"),
+    [
+        ("{ hotQueries(window: DAY, limit: 0) { query } }", "BAD_INPUT", "limit must be between 1 and 100"),
+        ("{ risingQueries(window: DAY, limit: 500) { query } }", "BAD_INPUT", "limit must be between 1 and 100"),
+        ("{ zeroResultQueries(window: DAY, limit: -1) { query } }", "BAD_INPUT", "limit"),
+        ('{ searchStats(window: DAY, site: "../x") { searches } }', "BAD_INPUT", "is not a site id"),
+        ('{ queryTrend(query: " ", window: DAY) { searches } }', "BAD_INPUT", "query must be"),
+        # An unknown window is refused by the schema itself, before any resolver runs.
+        ("{ hotQueries(window: MONTH) { query } }", "GRAPHQL_VALIDATION_FAILED", "MONTH"),
+    ],
+)
+async def test_bad_arguments_get_coded_errors(api_url: str, query: str, code: str, message: str) -> None:
+    out = await gql(api_url, query)
+    assert out["errors"][0]["extensions"]["code"] == code and message in out["errors"][0]["message"]
+
+
+async def test_hot_queries_subscription_updates_live_and_throttled(
+    api_url: str, bus: Bus, consumer: ConsumerRunner
+) -> None:
+    sub = 'subscription { hotQueries(window: DAY, limit: 3, site: "an-api") { query searches } }'
+    async with aiohttp.ClientSession() as s, s.ws_connect(f"{api_url}/graphql",
+                                                          protocols=["graphql-transport-ws"]) as ws:  # fmt: skip
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": sub}})
+
+        async def next_list() -> list[dict[str, Any]]:
+            while True:
+                msg = await ws.receive_json(timeout=10)
+                if msg["type"] == "next":
+                    return list(msg["payload"]["data"]["hotQueries"])
+                assert msg["type"] in ("ping", "pong"), json.dumps(msg)
+
+        first = await next_list()  # the current list, at once
+        assert all(q["query"] != "居民身份证" for q in first)
+        await asyncio.sleep(0.3)
+        started = asyncio.get_running_loop().time()
+        for burst in range(5):  # people keep searching: many batches, many nudges
+            await searched(bus, "居民身份证", 10, prefix=f"live{burst}-")
+            await asyncio.sleep(0.1)
+        updates = [await next_list()]
+        while {"query": "居民身份证", "searches": 50} not in updates[-1]:
+            updates.append(await next_list())
+        elapsed = asyncio.get_running_loop().time() - started
+        assert updates[-1][0] == {"query": "居民身份证", "searches": 50}, "the top of the list now"
+        assert len(updates) <= elapsed + 1, f"{len(updates)} pushes in {elapsed:.1f} s: more than one a second"
+        await ws.send_json({"id": "1", "type": "complete"})
