@@ -98,21 +98,32 @@ class ConsumerRunner:
             config.filter_subject or "", durable=c.name, stream=c.stream, config=config
         )
         log.info("consumer started", extra={"consumer": c.name, "subject": config.filter_subject})
+        # The next batch is fetched while this one is handled: the round trip to NATS overlaps the work.
+        # Handlers are idempotent and order-independent, so a prefetched batch may be applied after a retry.
+        pending_fetch = asyncio.create_task(self._fetch(sub))
         try:
             while not self._stop.is_set():
-                try:
-                    msgs = await sub.fetch(self.batch, timeout=1.0)
-                except (TimeoutError, NatsTimeout):
-                    continue
-                except ConnectionClosedError:
-                    if self._stop.is_set():
-                        break
-                    await asyncio.sleep(0.5)
-                    continue
-                await self.process(msgs)
+                msgs = await pending_fetch
+                if self._stop.is_set():
+                    await asyncio.gather(*(m.nak() for m in msgs), return_exceptions=True)  # redeliver now
+                    break
+                pending_fetch = asyncio.create_task(self._fetch(sub))
+                if msgs:
+                    await self.process(msgs)
         finally:
+            pending_fetch.cancel()
             await c.close()
         log.info("consumer stopped", extra={"consumer": c.name, **vars(self.stats)})
+
+    async def _fetch(self, sub: Any) -> list[Msg]:
+        try:
+            return list(await sub.fetch(self.batch, timeout=1.0))
+        except (TimeoutError, NatsTimeout):
+            return []
+        except ConnectionClosedError:
+            if not self._stop.is_set():
+                await asyncio.sleep(0.5)
+            return []
 
     async def process(self, msgs: list[Msg]) -> None:
         good: list[Delivery[Any]] = []
@@ -134,8 +145,7 @@ class ConsumerRunner:
             log.exception("batch failed; retrying one by one", extra={"consumer": self.consumer.name})
             await self._one_by_one(good, exc)
             return
-        for d in good:
-            await d.msg.ack()
+        await asyncio.gather(*(d.msg.ack() for d in good))
         self.stats.consumed += len(good)
 
     async def _one_by_one(self, deliveries: list[Delivery[Any]], first_error: Exception) -> None:
