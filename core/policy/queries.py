@@ -1,0 +1,222 @@
+"""Reading the policy library: one policy with what explains it, and the cascading filtered list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from core.errors import NotFound
+
+# The admin's word, else the page's, else what “有效期N年” in the text implies today.
+VALIDITY_SQL = """coalesce(p.validity_admin, p.validity_page,
+    case when p.expires_on is null then null when p.expires_on < current_date then '失效' else '有效' end)"""
+VALIDITY_SOURCE_SQL = """case when p.validity_admin is not null then 'admin' when p.validity_page is not null
+    then 'page' when p.expires_on is not null then 'text' end"""
+_SELECT = f"""
+    select p.document_id::text as id, p.canonical_id::text as canonical_id, p.title, p.issuers, p.written_date,
+           p.published_date, p.year, {VALIDITY_SQL} as validity, {VALIDITY_SOURCE_SQL} as validity_source,
+           p.expires_on, p.audience, p.theme, p.theme_top, p.theme_source, d.url, d.site_id,
+           coalesce((select array_agg(n.normalized order by n.position) from policy_doc_nos n
+                     where n.document_id = p.document_id), '{{}}') as doc_nos
+    from policies p join documents d on d.id = p.document_id
+"""
+LEVELS = ("issuer", "year", "theme", "validity")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy as the library shows it."""
+
+    id: str
+    canonical_id: str
+    url: str
+    site_id: str
+    title: str
+    doc_nos: tuple[str, ...]
+    issuers: tuple[str, ...]
+    written_date: date | None
+    published_date: date | None
+    year: int | None
+    validity: str | None
+    validity_source: str | None
+    expires_on: date | None
+    audience: tuple[str, ...]
+    theme: str | None
+    theme_top: str | None
+    theme_source: str | None
+
+
+@dataclass(frozen=True)
+class Related:
+    """A page tied to a policy: a copy, an interpretation or response, or a related service."""
+
+    document_id: str
+    title: str
+    url: str
+    site_id: str
+    kind: str = ""
+    relation: str = ""
+    matched_by: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyQa:
+    """A stored question-answer pair drawn from the policy or from a page explaining it."""
+
+    id: str
+    question: str
+    answer: str
+    basis_url: str | None
+    basis_title: str | None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The cascading selection: issuer → year → theme (full label or top level) → validity."""
+
+    issuer: str | None = None
+    year: int | None = None
+    theme: str | None = None
+    validity: str | None = None
+
+
+@dataclass
+class PolicyPage:
+    """A page of canonical policies, the total, and counts at each filter level for the selection above it."""
+
+    items: list[Policy]
+    total: int
+    counts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def _policy(r: asyncpg.Record) -> Policy:
+    return Policy(
+        id=r["id"], canonical_id=r["canonical_id"], url=r["url"], site_id=r["site_id"], title=r["title"],
+        doc_nos=tuple(r["doc_nos"]), issuers=tuple(r["issuers"]), written_date=r["written_date"],
+        published_date=r["published_date"], year=r["year"], validity=r["validity"],
+        validity_source=r["validity_source"], expires_on=r["expires_on"], audience=tuple(r["audience"]),
+        theme=r["theme"], theme_top=r["theme_top"], theme_source=r["theme_source"],
+    )  # fmt: skip
+
+
+async def get_policy(pool: asyncpg.Pool, policy_id: str) -> Policy:
+    row = await pool.fetchrow(_SELECT + " where p.document_id = $1::uuid and not d.gone", policy_id)
+    if row is None:
+        raise NotFound(f"no policy with id {policy_id!r}")
+    return _policy(row)
+
+
+def _where(f: Filters, upto: int) -> tuple[str, list[Any]]:
+    """SQL conditions for the first `upto` levels of the filters."""
+    conds, args = ["not d.gone", "p.canonical_id = p.document_id"], []
+    values = (f.issuer, f.year, f.theme, f.validity)[:upto]
+    sql = ("${} = any(p.issuers)", "p.year = ${}", "(p.theme = ${0} or p.theme_top = ${0})", VALIDITY_SQL + " = ${}")
+    for value, cond in zip(values, sql, strict=False):
+        if value is not None:
+            args.append(value)
+            conds.append(cond.format(len(args)))
+    return " where " + " and ".join(conds), args
+
+
+_FACET_SQL = {
+    "issuer": "select i as value, count(*) from policies p join documents d on d.id = p.document_id,"
+    " unnest(p.issuers) i",
+    "year": "select p.year::text as value, count(*) from policies p join documents d on d.id = p.document_id",
+    "theme": "select p.theme as value, count(*) from policies p join documents d on d.id = p.document_id",
+    "validity": f"select {VALIDITY_SQL} as value, count(*) from policies p join documents d on d.id = p.document_id",
+}
+
+
+async def list_policies(pool: asyncpg.Pool, filters: Filters, *, offset: int = 0, limit: int = 20) -> PolicyPage:
+    """Canonical policies (reprints shown once), newest first, with the counts of every filter level."""
+    where, args = _where(filters, len(LEVELS))
+    total = await pool.fetchval("select count(*) from policies p join documents d on d.id = p.document_id" + where,
+                                *args)  # fmt: skip
+    rows = await pool.fetch(
+        _SELECT + where + f" order by p.published_date desc nulls last, p.document_id"
+        f" offset ${len(args) + 1} limit ${len(args) + 2}",
+        *args, offset, limit,
+    )  # fmt: skip
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for i, level in enumerate(LEVELS):
+        level_where, level_args = _where(filters, i)
+        facet = await pool.fetch(
+            _FACET_SQL[level] + level_where + " group by 1 having count(*) > 0 order by 2 desc, 1 limit 200",
+            *level_args,
+        )
+        counts[level] = [(r["value"], int(r["count"])) for r in facet if r["value"] is not None]
+    return PolicyPage([_policy(r) for r in rows], int(total), counts)
+
+
+async def copies_of(pool: asyncpg.Pool, policy_id: str) -> list[Related]:
+    """The other documents of a policy's reprint cluster."""
+    rows = await pool.fetch(
+        """select d.id::text, d.title, d.url, d.site_id from policies p join policies me on me.document_id = $1::uuid
+           join documents d on d.id = p.document_id
+           where p.canonical_id = me.canonical_id and p.document_id <> me.document_id and not d.gone
+           order by d.first_seen""",
+        policy_id,
+    )  # fmt: skip
+    return [Related(r["id"], r["title"], r["url"], r["site_id"], kind="copy") for r in rows]
+
+
+_LINKED = """
+with cluster as (
+    select p.document_id, p.names from policies p join policies me on me.document_id = $1::uuid
+    where p.canonical_id = me.canonical_id
+), keys as (
+    select 'doc_no' as by, n.normalized as value from policy_doc_nos n join cluster c using (document_id)
+    union select 'title', unnest(c.names) from cluster c
+), auto as (
+    select distinct on (m.document_id) m.document_id, m.relation, m.kind, m.by as matched_by
+    from policy_mentions m join keys k on k.by = m.by and k.value = m.value
+    where m.document_id not in (select document_id from cluster)
+    order by m.document_id, m.by
+), chosen as (
+    select a.* from auto a where not exists (
+        select 1 from policy_link_overrides o where o.policy_id = $1::uuid and o.document_id = a.document_id)
+    union all
+    select o.document_id, o.relation, o.kind, 'admin' from policy_link_overrides o
+    where o.policy_id = $1::uuid and o.action = 'link'
+)
+select c.document_id::text as id, d.title, d.url, d.site_id, c.relation, c.kind, c.matched_by
+from chosen c join documents d on d.id = c.document_id
+where not d.gone and ($2::text is null or c.relation = $2)
+order by d.published_at desc nulls last, d.url limit 200
+"""
+
+
+async def explained_by(pool: asyncpg.Pool, policy_id: str, relation: str | None = None) -> list[Related]:
+    """Interpretations and responses of a policy (any copy of it), after the admin's link/unlink decisions."""
+    rows = await pool.fetch(_LINKED, policy_id, relation)
+    return [Related(r["id"], r["title"], r["url"], r["site_id"], r["kind"], r["relation"], r["matched_by"])
+            for r in rows]  # fmt: skip
+
+
+async def qa_of(pool: asyncpg.Pool, policy_id: str, limit: int = 100) -> list[PolicyQa]:
+    """Active Q&A pairs extracted from the policy, its copies or the pages explaining it (transcripts)."""
+    ids = [policy_id, *(r.document_id for r in await explained_by(pool, policy_id))]
+    ids += [c.document_id for c in await copies_of(pool, policy_id)]
+    rows = await pool.fetch(
+        """select id, question, answer, basis_url, basis_title from qa_pairs
+           where document_id = any($1::uuid[]) and status = 'active' order by id limit $2""",
+        ids, limit,
+    )  # fmt: skip
+    return [PolicyQa(r["id"], r["question"], r["answer"], r["basis_url"], r["basis_title"]) for r in rows]
+
+
+async def related_services(pool: asyncpg.Pool, policy: Policy, limit: int = 20) -> list[Related]:
+    """Service guides whose text names the policy's title (or the document it carries) or one of its 文号."""
+    names = await pool.fetchval("select names from policies where document_id = $1::uuid", policy.id) or []
+    needles = [n for n in {policy.title, *names, *policy.doc_nos} if len(n) >= 6]
+    rows = await pool.fetch(
+        """select d.id::text, d.title, d.url, d.site_id from documents d
+           where d.kind = 'service' and not d.gone
+             and exists (select 1 from unnest($1::text[]) n where strpos(d.title || d.text, n) > 0)
+           order by d.title limit $2""",
+        needles, limit,
+    )  # fmt: skip
+    return [Related(r["id"], r["title"], r["url"], r["site_id"], kind="service") for r in rows]

@@ -1,0 +1,71 @@
+"""Keeping the policy library in step with the documents: one call per changed document, idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import asyncpg
+
+from core.documents import Document
+from core.policy import store
+from core.policy.derive import derive
+from core.policy.links import explaining
+from core.policy.themes import Example, ThemeModel
+
+log = logging.getLogger(__name__)
+RETRAIN_GROWTH = 0.1  # retrain when the labelled pages grew (or shrank) by a tenth
+RETRAIN_MIN_S = 300.0
+
+
+class ThemeClassifier:
+    """A theme model trained at run time from the policy pages in Postgres that carry their own 主题分类."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._model: ThemeModel | None = None
+        self._trained_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def model(self) -> ThemeModel | None:
+        """The current model, retrained when the labelled pages changed enough; None when there are none."""
+        async with self._lock:
+            count = await store.labelled_count(self._pool)
+            stale = self._model is None or (
+                abs(count - self._model.labelled) > RETRAIN_GROWTH * max(self._model.labelled, 10)
+                and time.monotonic() - self._trained_at > RETRAIN_MIN_S
+            )
+            if count and stale:
+                rows = await store.labelled_pages(self._pool)
+                examples = [Example(r["title"], r["text"], r["theme"]) for r in rows]
+                # Segmenting a few thousand pages takes seconds: off the event loop.
+                self._model = await asyncio.to_thread(ThemeModel.train, examples)
+                self._trained_at = time.monotonic()
+                log.info("theme model trained", extra={"labelled": len(examples)})
+        return self._model
+
+    async def predict(self, title: str, text: str) -> str | None:
+        model = await self.model()
+        if model is None:
+            return None
+        found = await asyncio.to_thread(model.predict, title, text)
+        return found.label if found else None
+
+
+async def apply_document(pool: asyncpg.Pool, doc: Document, classifier: ThemeClassifier) -> str:
+    """Make the library match one document's current row; returns what it did (for logs and tests)."""
+    if doc.gone or doc.kind != "policy":
+        found = None if doc.gone else explaining(doc.title, doc.text, doc.column, doc.kind)
+        async with pool.acquire() as conn, conn.transaction():
+            await store.delete_policy(conn, doc.id)
+            await store.replace_mentions(conn, doc.id, found)
+        return "gone" if doc.gone else ("explaining" if found else "other")
+    rec = await asyncio.to_thread(derive, doc)
+    theme, source = rec.theme, "page"
+    if theme is None:
+        theme, source = await classifier.predict(doc.title, doc.text), "predicted"
+    async with pool.acquire() as conn, conn.transaction():
+        await store.replace_mentions(conn, doc.id, None)
+        changed = await store.upsert_policy(conn, rec, theme=theme, source=source)
+    return "policy" if changed else "unchanged"

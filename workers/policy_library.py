@@ -1,0 +1,82 @@
+"""The policy-library consumer: every DocumentChanged keeps the policy library and extracted Q&A pairs in step."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+
+from core.bus import Consumer, DocumentChanged
+from core.documents import Document, get_documents
+from core.policy import ThemeClassifier, apply_document
+from core.policy.links import explaining
+from core.policy.transcripts import is_transcript, split_transcript
+from core.qa import store as qa_store
+from core.qa.guides import guide_pairs
+from core.qa.models import MAX_ANSWER, MAX_QUESTION, Basis, QaPair
+
+log = logging.getLogger(__name__)
+
+
+def transcript_pairs(doc: Document) -> list[QaPair]:
+    """The exchanges of a press conference or 答记者问 page, each citing the page."""
+    basis = Basis(doc.url, doc.title[:300], "transcript")
+    return [
+        QaPair(
+            f"transcript-{doc.id}-{i + 1}",
+            ex.question[:MAX_QUESTION],
+            ex.answer[:MAX_ANSWER],
+            basis,
+            (ex.speaker,) if ex.speaker else (),
+            "active",
+            "transcript",
+        )
+        for i, ex in enumerate(split_transcript(doc.text))
+    ]
+
+
+def extracted_pairs(doc: Document) -> list[QaPair] | None:
+    """Pairs this consumer owns for a document; None when it owns none (its other pairs are left alone)."""
+    if doc.gone:
+        return []
+    if doc.kind == "service":
+        return guide_pairs(document_id=doc.id, url=doc.url, title=doc.title, text=doc.text)
+    if explaining(doc.title, doc.text, doc.column, doc.kind) is not None or doc.kind == "interpretation":
+        return transcript_pairs(doc) if is_transcript(doc.title, doc.text) else []
+    return None
+
+
+class PolicyLibrary(Consumer[DocumentChanged]):
+    """Derives policy records, reprint clusters and links from documents, and Q&A pairs from guides and
+    transcripts (through core.qa's store: a feature-to-feature step, so it lives here and not in core)."""
+
+    name = "policy-library"
+    event_type = DocumentChanged
+    stream = "YW_DOC"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.classifier = ThemeClassifier(pool)
+
+    async def handle(self, batch: Sequence[DocumentChanged]) -> None:
+        # The event only names the document: its current row decides, so redelivered or out-of-order
+        # events converge on what Postgres holds now.
+        ids = list(dict.fromkeys(ev.document_id for ev in batch))
+        docs = await get_documents(self.pool, ids)
+        for doc_id in ids:
+            doc = docs.get(doc_id)
+            if doc is None:  # deleted outright: the cascade already removed what hangs on it
+                continue
+            outcome = await apply_document(self.pool, doc, self.classifier)
+            await self._qa(doc)
+            log.debug("policy library applied", extra={"document_id": doc_id, "outcome": outcome})
+
+    async def _qa(self, doc: Document) -> None:
+        pairs = extracted_pairs(doc)
+        if pairs is None:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            if pairs:
+                await qa_store.upsert_pairs(conn, pairs, document_id=doc.id)
+            await qa_store.retire_pairs_of_document(conn, doc.id, [p.id for p in pairs])
