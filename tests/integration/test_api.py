@@ -24,8 +24,8 @@ sites:
 
 
 async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql",
-                                                    json={"query": query, "variables": variables or {}}) as r:  # fmt: skip
+    body = {"query": query, "variables": variables or {}}
+    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
         assert r.status in (200, 400), await r.text()
         return dict(await r.json())
 
@@ -132,3 +132,8 @@ async def _subscribe(api_url: str, protocol: str, bus: Bus, site: str) -> dict[s
 async def test_document_changed_subscription(api_url: str, bus: Bus, protocol: str) -> None:
     got = await _subscribe(api_url, protocol, bus, "api-portal")
     assert got == {"url": f"http://x/{protocol}", "change": "updated", "version": 2, "siteId": "api-portal"}
+
+
+async def test_graphiql_is_served_at_the_endpoint(api_url: str) -> None:
+    async with aiohttp.ClientSession() as s, s.get(f"{api_url}/graphql", headers={"Accept": "text/html"}) as r:
+        assert r.status == 200 and "graphiql" in (await r.text()).lower()
