@@ -20,6 +20,7 @@ from scrapers.crawl import Crawler
 from workers.analytics import AnalyticsConsumer
 from workers.indexer import Indexer
 from workers.policy_library import PolicyLibrary
+from workers.projector import SearchProjector
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,8 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
         "indexer": lambda rt: Indexer(rt.pool, rt.bus),
         "analytics": lambda rt: AnalyticsConsumer(rt.pool, rt.bus),
         "policy-library": lambda rt: PolicyLibrary(rt.pool),
+        "search-projector": lambda rt: SearchProjector.create(rt.settings, rt.pool),
     }
-    try:
-        from workers.projector import SearchProjector
-    except ImportError:  # the search projection arrives with the search engine
-        return factories
-    factories["search-projector"] = lambda rt: SearchProjector.create(rt.settings, rt.pool)
     return factories
 
 

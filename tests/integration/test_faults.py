@@ -69,10 +69,13 @@ async def test_kill_9_mid_batch_loses_and_doubles_nothing(own_services: tuple[Em
         await bus.ensure_streams()
         await sync_sites(pool, parse_sites("sites: [{id: k9, name: K9, level: 市, start_urls: ['http://k9.test/']}]"))
         total = 3000
-        for i in range(total):
-            await bus.publish(PageFetched(site_id="k9", url=f"http://k9.test/p{i}.html", status=200,
-                                          content_hash=f"h{i}", fetched_at="2026-01-01T00:00:00+00:00",
-                                          title=f"第{i}号通知", text="正文" * 50))  # fmt: skip
+
+        def page(i: int) -> PageFetched:
+            return PageFetched(site_id="k9", url=f"http://k9.test/p{i}.html", status=200, content_hash=f"h{i}",
+                               fetched_at="2026-01-01T00:00:00+00:00", title=f"第{i}号", text="正文" * 50)  # fmt: skip
+
+        for start in range(0, total, 250):
+            await asyncio.gather(*(bus.publish(page(i)) for i in range(start, min(start + 250, total))))
         first = consumers_process(settings)
         seen = await wait_for(pool, "k9", 300, timeout=60)
         first.send_signal(signal.SIGKILL)
