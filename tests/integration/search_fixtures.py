@@ -67,7 +67,7 @@ async def running(bus: Bus, *consumers: Any) -> AsyncIterator[list[ConsumerRunne
                 await bus.js.delete_consumer(c.stream, c.name)
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout: float = 10.0) -> T:
+async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout: float = 30.0) -> T:
     """Poll `probe` until `check` holds; fail with the last value seen."""
     deadline = time.monotonic() + timeout
     while True:
