@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,15 +11,13 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-import uvicorn
 
-from api.app import create_app
 from core.bus import Bus, PageFetched
 from core.documents import apply_pages
 from core.monitoring import inspect, inspect_and_alert
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
-from tests.conftest import free_port
+from tests.integration.conftest import serve_api
 
 pytestmark = pytest.mark.integration
 
@@ -32,18 +29,8 @@ BASE = "http://127.0.0.1:9/"
 @pytest.fixture(scope="module")
 async def api_url(settings: Settings) -> AsyncIterator[str]:
     """An API server of our own: the shared one keeps the query depth at 2, and scorecards nest deeper."""
-    port = free_port()
-    app_settings = dataclasses.replace(settings, port=port, broker_url="stub://")
-    server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on", ws="websockets-sansio"))  # fmt: skip
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serve_api(settings) as url:
+        yield url
 
 
 async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
