@@ -66,6 +66,8 @@ def classify(tree: LexborHTMLParser, ev: Evidence) -> Kind:
         return "homepage"
     if not ev.title and not ev.text:
         return "other"
+    if place and ev.title.strip() == place.strip() and _list_like(tree, ev.text) and len(ev.text) < 6000:
+        return "column"  # a column's own list page (政策解读, 通知公告 …), titled with the column's name
     if _INTERPRETATION.search(ev.title):
         return "interpretation"
     if ev.has_meta_block or ev.doc_no_on_top:

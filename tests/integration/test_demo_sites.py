@@ -399,3 +399,23 @@ async def test_run_forever_prints_the_sites_and_stops_when_cancelled(
     with pytest.raises(aiohttp.ClientConnectionError):
         async with http.get(urls[2]):
             pass
+
+
+async def test_column_list_pages_are_columns_whatever_their_name(tmp_path: Path) -> None:
+    """政策解读's list page is a column, not an interpretation; its articles are interpretations."""
+    from scrapers.extract import extract
+
+    group = DemoSiteGroup(tmp_path / "demo")
+    await group.start()
+    try:
+        base = group.base("demo-portal")
+        async with aiohttp.ClientSession() as s:
+            async with s.get(f"{base}/zcjd/") as r:
+                listing = extract(await r.text(), f"{base}/zcjd/")
+            article = next(link.url for link in listing.links if "/zcjd/2" in link.url)
+            async with s.get(article) as r:
+                page = extract(await r.text(), article)
+        assert (listing.kind, listing.column) == ("column", "政策解读")
+        assert page.kind == "interpretation"
+    finally:
+        await group.stop()
