@@ -94,6 +94,9 @@ def create_app(settings: Settings) -> ASGIApp:
         try:
             yield
         finally:
+            search_service = services.extras.get("search_service")
+            if search_service is not None:  # made by the first search; flushes popular-query counts
+                await search_service.close()
             await engine.close()
             await bus.close()
             await pool.close()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
@@ -15,11 +15,13 @@ from core.search.engine import SearchEngine
 from core.search.store import SearchStore
 from core.search.suggest import Completer
 from core.search.understand import Lexicon
+from core.textzh.phrases import PhraseIndex
 from core.textzh.synonyms import SynonymTable
 
 log = logging.getLogger(__name__)
 
 VOCABULARY_LIMIT = 300_000
+PHRASE_TITLES = 20_000  # titles read for the phrase vocabulary of pinyin queries (any 20,000 of a larger index)
 POPULAR_LIMIT = 5_000
 MAX_AGE_S = 900.0  # rebuild at least this often even when the document count did not change
 MAX_COUNTED_CHARS = 40
@@ -34,6 +36,7 @@ class Snapshot:
     synonyms: SynonymTable
     popular: list[tuple[str, int]]
     completer: Completer
+    queries: PhraseIndex  # popular queries keyed by their pinyin
 
 
 class LexiconCache:
@@ -99,9 +102,11 @@ class LexiconCache:
         lexicon = old.lexicon if old is not None else None
         if force or lexicon is None or lexicon.doc_count != count or time.monotonic() - lexicon.built_at > MAX_AGE_S:
             vocabulary = await self._engine.vocabulary(VOCABULARY_LIMIT)
-            lexicon = await asyncio.to_thread(Lexicon, vocabulary, doc_count=count)
+            titles = await self._engine.titles(PHRASE_TITLES)
+            lexicon = await asyncio.to_thread(Lexicon, vocabulary, doc_count=count, titles=titles)
         completer = await asyncio.to_thread(Completer, lexicon.readings, popular)
-        self._snapshot = Snapshot(lexicon, self.synonyms, popular, completer)
+        queries = await asyncio.to_thread(PhraseIndex.from_queries, popular)
+        self._snapshot = Snapshot(lexicon, self.synonyms, popular, completer, queries)
 
     async def _load_synonyms(self) -> None:
         assert self._store is not None
@@ -113,7 +118,7 @@ class LexiconCache:
                 table.add(row.colloquial, row.official)
         self.synonyms = table
         if self._snapshot is not None:
-            self._snapshot = Snapshot(self._snapshot.lexicon, table, self._snapshot.popular, self._snapshot.completer)
+            self._snapshot = replace(self._snapshot, synonyms=table)
 
     async def _flush_counts(self) -> None:
         counts, self._counts = self._counts, Counter()

@@ -120,6 +120,13 @@ class MeiliEngine:
         words = (response.get("facetDistribution") or {}).get(mr.VOCABULARY_FACET) or {}
         return sorted(((str(k), int(v)) for k, v in words.items()), key=lambda kv: (-kv[1], kv[0]))[: max(0, limit)]
 
+    async def titles(self, limit: int) -> list[str]:
+        if limit <= 0:
+            return []
+        params = {"fields": ["title"], "limit": limit}
+        response = await self._call(self.client.index(self.index_name).get_documents, params)
+        return [str(getattr(d, "title", "") or "") for d in response.results]
+
     async def health(self) -> bool:
         try:
             return bool(await self._call(self.client.is_healthy))

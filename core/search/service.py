@@ -137,7 +137,9 @@ class SearchService:
             # empty or punctuation only: nothing to look for (an empty query with filters browses them)
             return SearchOutcome(search_id, query, [], 0, page, page_size, interpreted="")
         lex = await self.cache.get()
-        meaning = understand(parsed.text, lex.lexicon, lex.synonyms) if has_text else Interpretation(query, [])
+        meaning = (
+            understand(parsed.text, lex.lexicon, lex.synonyms, lex.queries) if has_text else Interpretation(query, [])
+        )
         await self._keep_attested(meaning)
         if parsed.doc_no:
             meaning.variants.insert(0, Variant("", 10.0, parsed.doc_no, Rewrite("doc_no", query, parsed.doc_no)))

@@ -170,6 +170,7 @@ class TantivyEngine:
                     published_at=f["published_at"],
                     doc_no=f["doc_no"],
                     issuer=f["issuer"],
+                    copies=f["copies"],
                 )
             )
         facets = self._facets(searcher, query, req.facets)
@@ -217,6 +218,16 @@ class TantivyEngine:
             for term, df in searcher.terms_with_prefix(field, ""):
                 freq[term] = max(freq.get(term, 0), int(df))
         return sorted(freq.items(), key=lambda kv: (-kv[1], kv[0]))[: max(0, limit)]
+
+    async def titles(self, limit: int) -> list[str]:
+        return await asyncio.to_thread(self._titles, limit)
+
+    def _titles(self, limit: int) -> list[str]:
+        searcher = self._refresh().index.searcher()
+        if limit <= 0 or searcher.num_docs == 0:
+            return []
+        found = searcher.search(tantivy.Query.all_query(), limit=min(limit, searcher.num_docs)).hits
+        return [(searcher.doc(address).get_first("title") or b"").decode() for _, address in found]
 
     async def health(self) -> bool:
         try:

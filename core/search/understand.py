@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.textzh.analyzer import get_analyzer
 from core.textzh.docno import parse_doc_nos
 from core.textzh.normalize import fold, to_simplified
+from core.textzh.phrases import PhraseIndex
 from core.textzh.pinyin import PinyinIndex, reading
 from core.textzh.synonyms import SynonymTable
 from core.textzh.typo import Corrector
@@ -15,6 +18,7 @@ from core.textzh.typo import Corrector
 MAX_HANZI_TERMS = 150_000
 PINYIN_CANDIDATES = 4
 INITIALS_CANDIDATES = 8
+PHRASE_SCORE = 0.5  # a whole phrase of a title ranks like a likely composition
 AUTO_CORRECT_CONFIDENCE = 0.5
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _VOWELS = re.compile(r"[aeiouv]")
@@ -62,10 +66,11 @@ class Interpretation:
 
 
 class Lexicon:
-    """Pinyin, typo and completion helpers built from one snapshot of the engine's vocabulary."""
+    """Pinyin, typo and completion helpers built from one snapshot of the engine's vocabulary and titles."""
 
-    def __init__(self, vocabulary: list[tuple[str, int]], *, doc_count: int = 0) -> None:
+    def __init__(self, vocabulary: list[tuple[str, int]], *, doc_count: int = 0, titles: Sequence[str] = ()) -> None:
         self.doc_count = doc_count
+        self.phrases = PhraseIndex.from_titles(titles, get_analyzer().tokens) if titles else PhraseIndex()
         self.built_at = time.monotonic()
         self.freq: dict[str, int] = dict(vocabulary)
         hanzi = [(t, f) for t, f in vocabulary if 2 <= len(t) <= 8 and all(_HAN.match(c) for c in t)]
@@ -97,7 +102,34 @@ def find_doc_no(text: str) -> str:
     return docs[0].normalized if docs else ""
 
 
-def understand(text: str, lexicon: Lexicon, synonyms: SynonymTable) -> Interpretation:
+def is_pinyin(folded: str, lexicon: Lexicon) -> bool:
+    """Pinyin by its form, or initials with a zero-initial syllable that a title phrase has (`xaxq`)."""
+    if lexicon.pinyin.is_probably_pinyin(folded):
+        return True
+    return lexicon.pinyin.could_be_initials(folded) and bool(lexicon.phrases.lookup(folded, 1))
+
+
+def pinyin_candidates(folded: str, lexicon: Lexicon, queries: PhraseIndex | None) -> list[tuple[str, float]]:
+    """Hanzi readings of a pinyin query with scores, best first.
+
+    Initials: whole phrases people searched, then whole phrases of titles, then compositions of
+    vocabulary words. Full pinyin: compositions first (each syllable spelled out is precise), then
+    whole phrases.
+    """
+    initials = not _VOWELS.search(folded) or lexicon.pinyin.could_be_initials(folded)
+    limit = INITIALS_CANDIDATES if initials else PINYIN_CANDIDATES
+    composed = lexicon.pinyin.candidates(folded, limit)
+    phrases = [*(queries.lookup(folded, limit) if queries is not None else []), *lexicon.phrases.lookup(folded, limit)]
+    scored = [(p, PHRASE_SCORE) for p, _ in phrases]
+    out: dict[str, float] = {}
+    for phrase, score in [*scored, *composed] if initials else [*composed, *scored]:
+        out.setdefault(phrase, score)
+    return list(out.items())[:limit]
+
+
+def understand(
+    text: str, lexicon: Lexicon, synonyms: SynonymTable, queries: PhraseIndex | None = None
+) -> Interpretation:
     """Rewrites of a query's free text, most trusted first; the original is always among the variants."""
     out = Interpretation(original=text, variants=[])
     folded = fold(text)
@@ -114,10 +146,10 @@ def understand(text: str, lexicon: Lexicon, synonyms: SynonymTable) -> Interpret
         # the 文号 as words too: a page that only quotes it in its text still matches
         out.variants.append(Variant(folded, 1.0))
         return out
-    if lexicon.pinyin.is_probably_pinyin(folded):
+    if is_pinyin(folded, lexicon):
         # Initials are ambiguous (jtys: 交通运输 or 家庭医生): their candidates share the first results.
-        initials = not _VOWELS.search(folded)
-        found = lexicon.pinyin.candidates(folded, INITIALS_CANDIDATES if initials else PINYIN_CANDIDATES)
+        initials = not _VOWELS.search(folded) or lexicon.pinyin.could_be_initials(folded)
+        found = pinyin_candidates(folded, lexicon, queries)
         for i, (hanzi, score) in enumerate(found):
             rewrite = Rewrite("pinyin", text, hanzi)
             weight = 1.0 - 0.1 * i if initials else (2.0 if i == 0 else max(0.2, score))

@@ -95,6 +95,19 @@ def is_probably_pinyin(query: str, known_terms: Container[str] = frozenset()) ->
     return full and sum(_count_syllables(run) for run in runs) >= 2
 
 
+def could_be_initials(query: str, known_terms: Container[str] = frozenset()) -> bool:
+    """Whether a Latin-only query may be initials that include a zero-initial syllable (`xaxq` for 雄安新区:
+    安 is typed `a`): one run of 2–6 letters, consonant initials or a/e/o, at least two consonants, that
+    neither parses into full syllables nor is a Latin word. Callers must attest it (a phrase with
+    exactly these initials) before reading it as pinyin: English words look like this too."""
+    q = fold(query).replace("'", "")
+    if not re.fullmatch(r"[a-z]{2,6}", q) or q in known_terms or _parses(q, syllables()):
+        return False
+    if q in frozenset(lexicon.read_rows("latin_words.txt")):
+        return False
+    return set(q) <= _INITIAL_LETTERS | set("aeo") and sum(ch in _INITIAL_LETTERS for ch in q) >= 2
+
+
 def _count_syllables(run: str) -> int:
     best = [0] + [99] * len(run)
     for i in range(len(run)):
@@ -167,6 +180,10 @@ class PinyinIndex:
     def is_probably_pinyin(self, query: str) -> bool:
         """`is_probably_pinyin` with this vocabulary as the known terms."""
         return is_probably_pinyin(query, self._known)
+
+    def could_be_initials(self, query: str) -> bool:
+        """`could_be_initials` with this vocabulary as the known terms."""
+        return could_be_initials(query, self._known)
 
     def _matches(self, q: str, start: int, breaks: frozenset[int], modes: str) -> dict[tuple[int, str], int]:
         """(end, term) → fewest abbreviated syllables, for terms read from q[start:]."""

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from core.search import SearchEngine
 from core.search.meili_engine import MeiliEngine
 from core.settings import Settings
+from tests.unit.core.search import search_contract
 
 pytestmark = pytest.mark.integration
 
-_CONTRACT = Path(__file__).resolve().parents[1] / "unit" / "core" / "search" / "search_contract.py"
-
-
-def _contract() -> ModuleType:
-    """The suite tantivy runs in tests/unit, loaded by path (tests/ is not a package)."""
-    if "search_contract" in sys.modules:
-        return sys.modules["search_contract"]
-    spec = importlib.util.spec_from_file_location("search_contract", _CONTRACT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["search_contract"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-CASES: list[Callable[..., Awaitable[None]]] = _contract().CASES
+CASES: list[Callable[..., Awaitable[None]]] = search_contract.CASES
 
 
 @pytest.fixture

@@ -216,6 +216,8 @@ async def reports_vocabulary_count_and_health(make: EngineFactory) -> None:
     assert vocabulary.get("农业", 0) >= 2
     top = await engine.vocabulary(3)
     assert len(top) == 3 and [n for _, n in top] == sorted((n for _, n in top), reverse=True)
+    assert sorted(await engine.titles(10)) == sorted(d.title for d in ALL)
+    assert len(await engine.titles(2)) == 2
 
 
 async def rebuilds_and_swaps_under_readers(make: EngineFactory) -> None:

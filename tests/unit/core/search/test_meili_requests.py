@@ -7,19 +7,21 @@ wherever MEILISEARCH_URL is set; here a recording stand-in replaces the official
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from meilisearch.errors import MeilisearchApiError
-from search_contract import BANK, NOTICE
 
 from core.errors import Upstream
 from core.search import SearchRequest, build_engine
 from core.search import meili_engine as engine_module
 from core.search import meili_requests as mr
 from core.search.meili_engine import MeiliEngine
+from core.search.models import Copy
+from tests.unit.core.search.search_contract import BANK, NOTICE
 
 # Shaped like the search response documented at https://www.meilisearch.com/docs/reference/api/search
 SAMPLE_RESPONSE: dict[str, Any] = {
@@ -67,6 +69,18 @@ def test_documents_carry_pre_analysed_terms() -> None:
     assert "政务" in payload["title_terms"].split() and "政务" in payload["title_words"]
     assert mr.to_document(BANK)["doc_no"] == ""
     json.dumps(payload)
+
+
+def test_a_canonical_document_carries_its_copies_for_display_only() -> None:
+    copy = Copy(url="https://county.example.gov.cn/zcwj/9.html", site="county")
+    payload = mr.to_document(replace(NOTICE, copies=[copy]))
+    assert payload["copies"] == [{"url": copy.url, "site": "county"}] and mr.to_document(BANK)["copies"] == []
+    settings = mr.index_settings()
+    assert "copies" in settings["displayedAttributes"] and "copies" not in settings["searchableAttributes"]
+    assert "copies" in mr.search_params(SearchRequest(query="政务"))["attributesToRetrieve"]
+    hit = mr.to_hit({"id": NOTICE.id, "title": NOTICE.title, "copies": payload["copies"]}, SearchRequest())
+    assert hit.copies == (copy,)
+    assert mr.to_hit(SAMPLE_RESPONSE["hits"][0], SearchRequest()).copies == ()
 
 
 def test_filters_quote_and_escape_user_values() -> None:

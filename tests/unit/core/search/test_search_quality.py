@@ -243,15 +243,7 @@ async def measure(service: SearchService, kind: str) -> tuple[float, float, list
 
 @pytest.mark.corpus
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="initials below goal: docs/search-quality.md"))
-        if k == "initials"
-        else k
-        for k in QUERIES
-    ],
-)
+@pytest.mark.parametrize("kind", list(QUERIES))
 async def test_recall_at_5_per_query_kind(quality_service: SearchService, kind: str) -> None:
     assert len(QUERIES[kind]) >= 20
     recall, mrr, misses = await measure(quality_service, kind)

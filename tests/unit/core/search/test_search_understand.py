@@ -49,3 +49,20 @@ def test_colloquial_to_official_and_traditional_are_recorded() -> None:
 def test_nothing_to_understand_in_punctuation_or_emoji() -> None:
     assert understand("？？！！", LEX, SYN).rewrites == []
     assert understand("😀", LEX, SYN).did_you_mean is None
+
+
+TITLED = Lexicon(
+    [("长期", 90), ("号楼", 80), ("保险", 70), ("护理", 3), ("西安", 60), ("需求", 50)],
+    titles=["广州市长期护理保险试行办法", "河北雄安新区总体规划"],
+)
+
+
+def test_initials_read_as_a_whole_title_phrase_before_compositions() -> None:
+    meaning = understand("cqhlbx", TITLED, SYN)
+    assert meaning.rewrites[0].replacement == "长期护理保险", "not 长期号楼保险 from frequent single words"
+    assert understand("xaxq", TITLED, SYN).rewrites[0].replacement == "雄安新区", "安 typed as its zero initial a"
+
+
+def test_latin_words_and_unattested_vowel_initials_stay_as_typed() -> None:
+    for q in ["pdf", "app", "wifi", "data", "xaxy"]:
+        assert [r.kind for r in understand(q, TITLED, SYN).rewrites] == [], q

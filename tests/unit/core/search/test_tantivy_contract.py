@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from search_contract import CASES, EngineFactory
 
 from core.search import SearchEngine
 from core.search.tantivy_engine import TantivyEngine
+from tests.unit.core.search.search_contract import CASES, EngineFactory
 
 
 @pytest.fixture

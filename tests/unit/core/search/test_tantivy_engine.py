@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from search_contract import ALL, BANK, FARM, NOTICE, doc, ids
 
 from core.errors import Invalid, Upstream
 from core.search import SearchRequest, build_engine
+from core.search.models import Copy
 from core.search.tantivy_engine import TantivyEngine
 from core.search.tantivy_store import POINTER
+from tests.unit.core.search.search_contract import ALL, BANK, FARM, NOTICE, doc, ids
 
 HEAP = 15_000_000
 
@@ -38,6 +40,14 @@ async def test_a_reopened_index_still_finds_chinese_words(tmp_path: Path, engine
         assert BANK.id in ids(await again.search(SearchRequest(query="农业")))
     finally:
         await again.close()
+
+
+async def test_a_hit_lists_the_copies_its_document_carries(engine: TantivyEngine) -> None:
+    copies = [Copy("https://county.example.gov.cn/zcwj/9.html", "county"), Copy("https://b.example.gov.cn/1", "b")]
+    await engine.upsert([replace(NOTICE, copies=copies), BANK])
+    found = {h.id: h for h in (await engine.search(SearchRequest(query="农业"))).hits}
+    assert found[NOTICE.id].copies == tuple(copies) and found[BANK.id].copies == ()
+    assert (await engine.search(SearchRequest(query="county"))).total == 0, "copies are shown, never searched"
 
 
 async def test_only_one_writer_holds_the_index(tmp_path: Path, engine: TantivyEngine) -> None:

@@ -1,0 +1,171 @@
+"""`python -m ops.bench.search --docs N`: index N generated documents, then time the same queries everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from core.db import migrate
+from core.search.models import SearchRequest
+from core.search.service import SearchService
+from core.search.tantivy_engine import TantivyEngine
+from core.search.tantivy_rebuild import prepare
+from ops.bench.search import postgres
+from ops.bench.search.corpus import documents, queries
+from ops.embedded import EmbeddedServices, free_port, port_open
+
+PREFIXES = ["社", "社会保", "长期护", "公积金", "shebao", "sheb", "gjj", "cqhl", "zfgjj", "广州市人", "rcgy", "jiuye"]
+SEARCH = "query($q: String!) { search(query: $q, pageSize: 10) { total hits { title url } } }"
+SUGGEST = "query($p: String!) { suggest(prefix: $p, limit: 8) { text } }"
+
+
+def pct(ms: Sequence[float], p: float) -> float:
+    ordered = sorted(ms)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def timed(fn: Callable[[str], Awaitable[object]], items: Sequence[str], rounds: int) -> list[float]:
+    for item in items:  # warm caches once; measure the rounds after
+        await fn(item)
+    out = []
+    for _ in range(rounds):
+        for item in items:
+            started = time.perf_counter()
+            await fn(item)
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+async def index(engine: TantivyEngine, n: int, batch: int) -> dict[str, float]:
+    """End to end through the engine's upsert (analysis with jieba, then tantivy), then where the time goes."""
+    started, done = time.perf_counter(), 0
+    while done < n:
+        await engine.upsert(list(documents(min(batch, n - done), done)))
+        done += batch
+    total = time.perf_counter() - started
+    sample = list(documents(1000, n + 1))
+    t0 = time.perf_counter()
+    prepared = prepare(sample)
+    analyse = time.perf_counter() - t0
+    gen_t0 = time.perf_counter()
+    list(documents(1000, n + 1))
+    generate = time.perf_counter() - gen_t0
+    return {"docs": n, "seconds": total, "docs_per_s": n / total, "analysis_share": analyse / (total / n * 1000),
+            "analysis_docs_per_s": 1000 / analyse, "generate_docs_per_s": 1000 / generate,
+            "prepared": len(prepared)}  # fmt: skip
+
+
+async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -> dict[str, object]:
+    data = tmp / "data"
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=4)
+    await migrate(pool)
+    engine = TantivyEngine(data)
+    await engine.open()
+    report: dict[str, object] = {"indexing": await index(engine, args.docs, args.batch)}
+    print("indexed", report["indexing"], file=sys.stderr, flush=True)
+    report["postgres_load"] = await postgres.load(pool, list(documents(args.docs)))
+    print("postgres loaded", report["postgres_load"], file=sys.stderr, flush=True)
+    qs = queries()
+
+    async def engine_search(q: str) -> object:
+        return await engine.search(SearchRequest(query=q, limit=10))
+
+    latency = {
+        "engine": await timed(engine_search, qs, args.rounds),
+        "postgres_fts": await timed(lambda q: postgres.fts(pool, q), qs, args.rounds),
+        "pg_trgm": await timed(lambda q: postgres.trgm(pool, q), qs, args.rounds),
+    }
+    # a peer that finds nothing is not faster: how many of the queries each one answers with hits
+    report["queries_with_hits"] = {
+        "engine": len([q for q in qs if (await engine.search(SearchRequest(query=q, limit=10))).hits]),
+        "postgres_fts": len([q for q in qs if await postgres.fts(pool, q)]),
+        "pg_trgm": len([q for q in qs if await postgres.trgm(pool, q)]),
+    }
+    service = SearchService(engine)
+    latency["service"] = await timed(lambda q: service.search(q), qs, args.rounds)
+    latency["suggest_service"] = await timed(lambda p: service.suggest(p, 8), PREFIXES, args.rounds * 5)
+    await service.close()
+    for name, ms in latency.items():  # said before the API starts, so a failing API loses nothing measured
+        print(f"{name}: p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms", file=sys.stderr, flush=True)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "NATS_URL": nats_url, "DATA_DIR": str(data), "PORT": str(port),
+           "BROKER_URL": "stub://", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    api = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
+        [sys.executable, "-m", "ops.bench.search.api"], env=env
+    )
+    try:
+        while not port_open(port):
+            if api.poll() is not None:
+                raise SystemExit("the API did not start")
+            await asyncio.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/graphql"
+        async with aiohttp.ClientSession() as http:
+
+            async def gql(body: dict[str, object]) -> object:
+                async with http.post(url, json=body) as response:
+                    assert response.status == 200, await response.text()
+                    return await response.json()
+
+            latency["graphql"] = await timed(lambda q: gql({"query": SEARCH, "variables": {"q": q}}), qs, args.rounds)
+            latency["suggest_graphql"] = await timed(
+                lambda p: gql({"query": SUGGEST, "variables": {"p": p}}), PREFIXES, args.rounds * 5
+            )
+        report["api_rss_mb"], report["api_peak_rss_mb"] = rss_mb(api.pid)
+    finally:
+        api.terminate()
+        api.wait()
+    report["latency_ms"] = {k: {"n": len(v), "p50": pct(v, 50), "p99": pct(v, 99), "mean": statistics.fmean(v)}
+                            for k, v in latency.items()}  # fmt: skip
+    report["queries"] = len(qs)
+    await engine.close()
+    await pool.close()
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1000, help="documents per engine upsert (one commit each)")
+    parser.add_argument("--rounds", type=int, default=5, help="times each query is timed")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="yw-search-bench-") as tmp:
+        services = EmbeddedServices(Path(tmp))
+        started = services.start()
+        try:
+            report = asyncio.run(run(args, Path(tmp), started["postgres"].url, started["nats"].url))
+        finally:
+            services.stop()
+    report["machine"] = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    lat = report["latency_ms"]
+    assert isinstance(lat, dict)
+    print(f"{'path':16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+    for name, row in lat.items():
+        print(f"{name:16} {row['p50']:8.2f} {row['p99']:8.2f} {row['mean']:8.2f}")
+    for peer in ("postgres_fts", "pg_trgm"):
+        print(f"engine vs {peer}: p50 {lat[peer]['p50'] / lat['engine']['p50']:.1f}x, "
+              f"p99 {lat[peer]['p99'] / lat['engine']['p99']:.1f}x faster")  # fmt: skip
+    print(json.dumps(report, ensure_ascii=False, default=float))
+
+
+if __name__ == "__main__":
+    main()
