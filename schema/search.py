@@ -64,6 +64,12 @@ class SearchFilters:
         return out
 
 
+@strawberry.type(description="Another page of the same document: a reprint on another site")
+class SearchHitCopy:
+    url: str
+    site: str
+
+
 @strawberry.type(description="One search result; titleHighlighted and snippet are HTML with matches in <em>")
 class SearchHit:
     document_id: strawberry.ID
@@ -79,6 +85,9 @@ class SearchHit:
     issuer: str | None
     pinned: bool = strawberry.field(description="置顶: placed first by the web office for this query")
     position: int = strawberry.field(description="1-based position, to send back with recordClick")
+    copies: list[SearchHitCopy] = strawberry.field(
+        description="转载: the same document on other sites, shown once under this hit (oldest first)"
+    )
 
     @classmethod
     def of(cls, h: Hit) -> SearchHit:
@@ -87,6 +96,7 @@ class SearchHit:
             document_id=strawberry.ID(x.id), url=x.url, title=x.title, title_highlighted=x.title_highlighted,
             snippet=x.snippet, score=x.score, site=x.site, kind=x.kind, published_at=x.published_at,
             doc_no=x.doc_no or None, issuer=x.issuer or None, pinned=h.pinned, position=h.position,
+            copies=[SearchHitCopy(url=c.url, site=c.site) for c in x.copies],
         )  # fmt: skip
 
 

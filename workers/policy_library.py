@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from core.bus import Consumer, DocumentChanged
+from core.bus import Bus, Consumer, DocumentChanged
 from core.documents import Document, get_documents
+from core.documents.reprojections import DRAIN_LIMIT, drain_reprojections
 from core.policy import ThemeClassifier, apply_document
 from core.policy.links import explaining
 from core.policy.transcripts import is_transcript, split_transcript
@@ -55,8 +56,9 @@ class PolicyLibrary(Consumer[DocumentChanged]):
     event_type = DocumentChanged
     stream = "YW_DOC"
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, bus: Bus) -> None:
         self.pool = pool
+        self.bus = bus
         self.classifier = ThemeClassifier(pool)
 
     async def handle(self, batch: Sequence[DocumentChanged]) -> None:
@@ -71,6 +73,10 @@ class PolicyLibrary(Consumer[DocumentChanged]):
             outcome = await apply_document(self.pool, doc, self.classifier)
             await self._qa(doc)
             log.debug("policy library applied", extra={"document_id": doc_id, "outcome": outcome})
+        # After commit: documents whose reprint cluster changed are announced again so the search
+        # projection redoes their hits (requests left by a crash before publishing go out now too).
+        while await drain_reprojections(self.pool, self.bus) == DRAIN_LIMIT:
+            pass
 
     async def _qa(self, doc: Document) -> None:
         pairs = extracted_pairs(doc)

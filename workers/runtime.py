@@ -67,7 +67,7 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
     factories: dict[str, ConsumerFactory] = {
         "indexer": lambda rt: Indexer(rt.pool, rt.bus),
         "analytics": lambda rt: AnalyticsConsumer(rt.pool, rt.bus),
-        "policy-library": lambda rt: PolicyLibrary(rt.pool),
+        "policy-library": lambda rt: PolicyLibrary(rt.pool, rt.bus),
         "search-projector": lambda rt: SearchProjector.create(rt.settings, rt.pool),
     }
     return factories

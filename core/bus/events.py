@@ -116,13 +116,17 @@ class DocumentChanged(Event):
     title: str = ""
     kind: str = "page"
     changed_at: str = ""
+    # Set when the row did not change but its projection must be redone (a reprint joined or left its
+    # cluster): a token of that request, so JetStream does not drop it as a repeat of the change itself.
+    reproject: str = ""
 
     def partition(self) -> str:
         return self.site_id
 
     @property
     def key(self) -> str:
-        return f"doc:{self.document_id}:{self.version}:{self.change}"
+        base = f"doc:{self.document_id}:{self.version}:{self.change}"
+        return f"{base}:reproject:{self.reproject}" if self.reproject else base
 
 
 @dataclass(frozen=True)

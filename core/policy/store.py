@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import asyncpg
 
+from core.documents.reprojections import queue_reprojections
 from core.errors import Invalid, NotFound
 from core.policy.derive import VALIDITIES, PolicyRecord
 from core.policy.links import INTERPRETATION_KINDS, RESPONSE_KINDS, Explaining
@@ -49,15 +50,25 @@ async def upsert_policy(conn: asyncpg.Connection, rec: PolicyRecord, *, theme: s
     return True
 
 
+async def _lock_clusters(conn: asyncpg.Connection) -> None:
+    """Serialise re-clustering until the caller's transaction ends: two reprints written at once by two
+    consumers would otherwise each miss the other's uncommitted row and both stay canonical."""
+    await conn.execute("select pg_advisory_xact_lock(hashtext('yiwang.policy.reprints'))")
+
+
 async def delete_policy(conn: asyncpg.Connection, document_id: str) -> None:
     """Forget a document that is gone or no longer a policy; its former copies find a new canonical."""
     orphans = await conn.fetch(
         "delete from policies where document_id = $1::uuid returning document_id::text", document_id
     )
+    affected = {document_id}
     if orphans:
+        await _lock_clusters(conn)
         rows = await conn.fetch("select document_id::text from policies where canonical_id = $1::uuid", document_id)
         for r in rows:
             await _assign(conn, r["document_id"])
+            affected.add(r["document_id"])
+    await sync_documents(conn, affected)
 
 
 _KEYS = """p.names || coalesce((select array_agg(n.normalized) from policy_doc_nos n
@@ -95,6 +106,7 @@ async def _assign(conn: asyncpg.Connection, document_id: str) -> list[str]:
 
 async def recluster(conn: asyncpg.Connection, document_id: str) -> None:
     """Re-pick the canonical of a changed policy, of its near-duplicates and of its former copies."""
+    await _lock_clusters(conn)
     former = await conn.fetch(
         "select document_id::text from policies where canonical_id = $1::uuid and document_id <> $1::uuid", document_id
     )
@@ -102,6 +114,30 @@ async def recluster(conn: asyncpg.Connection, document_id: str) -> None:
     affected.update(await _assign(conn, document_id))
     for other in sorted(affected - {document_id}):
         await _assign(conn, other)
+    await sync_documents(conn, affected)
+
+
+_SYNC = """
+with wanted as (
+    select d.id, d.canonical_id as old, nullif(p.canonical_id, d.id) as new
+    from documents d left join policies p on p.document_id = d.id
+    where (d.id = any($1::uuid[]) or d.canonical_id = any($1::uuid[])
+           or d.id in (select q.document_id from policies q where q.canonical_id = any($1::uuid[])))
+      and d.canonical_id is distinct from nullif(p.canonical_id, d.id)
+    for update of d
+), changed as (
+    update documents d set canonical_id = w.new from wanted w where d.id = w.id returning w.id, w.old, w.new
+)
+select id::text, old::text, new::text from changed
+"""
+
+
+async def sync_documents(conn: asyncpg.Connection, ids: set[str]) -> None:
+    """Copy the clusters of these policies (and of what pointed at them) to `documents.canonical_id`, where
+    the search projection reads them (null: canonical); documents whose hit changes are announced again."""
+    changed = await conn.fetch(_SYNC, sorted(ids))
+    # The copy leaves or joins the index, and the canonicals it leaves and joins list it no more or now.
+    await queue_reprojections(conn, {v for r in changed for v in (r["id"], r["old"], r["new"]) if v})
 
 
 async def replace_mentions(conn: asyncpg.Connection, document_id: str, found: Explaining | None) -> None:

@@ -13,12 +13,13 @@ from core.search.models import (
     FILTER_FIELDS,
     MAX_FACET_VALUES,
     MULTI_VALUED_FIELDS,
+    Copy,
     IndexDoc,
     SearchHit,
     SearchRequest,
 )
 
-RETRIEVED = ["id", "url", "title", "site", "kind", "published_at", "doc_no", "issuer"]
+RETRIEVED = ["id", "url", "title", "site", "kind", "published_at", "doc_no", "issuer", "copies"]
 CROP_WORDS = 60
 VOCABULARY_FACET = "title_words"
 _CONTROL = dict.fromkeys(range(0x20), " ")
@@ -79,6 +80,7 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         title_terms=" ".join(title_terms),
         text_terms=" ".join(index_terms(text)),
         title_words=sorted(set(title_terms)),
+        copies=[{"url": c.url, "site": c.site} for c in doc.copies],  # displayed only: not searchable
     )
     return out
 
@@ -164,6 +166,7 @@ def to_hit(hit: Mapping[str, Any], req: SearchRequest) -> SearchHit:
         published_at=date.fromisoformat(published) if published else None,
         doc_no=str(hit.get("doc_no") or ""),
         issuer=str(hit.get("issuer") or ""),
+        copies=tuple(Copy(url=str(c.get("url") or ""), site=str(c.get("site") or "")) for c in hit.get("copies") or ()),
     )
 
 

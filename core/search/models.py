@@ -29,6 +29,14 @@ MAX_FACET_VALUES = 100
 
 
 @dataclass(frozen=True, slots=True)
+class Copy:
+    """Another page of the same document (a reprint on another site), listed under the canonical hit."""
+
+    url: str
+    site: str
+
+
+@dataclass(frozen=True, slots=True)
 class IndexDoc:
     """One document as the search index sees it (a projection of the Postgres row)."""
 
@@ -50,6 +58,7 @@ class IndexDoc:
     column: str = ""
     validity: str = ""
     pinned_terms: list[str] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)
 
     @property
     def year(self) -> str:
@@ -108,6 +117,7 @@ class SearchHit:
     published_at: date | None
     doc_no: str
     issuer: str
+    copies: tuple[Copy, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,26 +10,37 @@ from typing import Any
 
 import asyncpg
 
-from core.search.models import IndexDoc
+from core.search.models import Copy, IndexDoc
 from core.textzh.docno import parse_doc_no
 
 # Home pages and column (栏目) pages are lists of links to other documents: indexing them would put a
 # list page above the article a citizen wants for every word of every headline it lists.
 NOT_INDEXED_KINDS: tuple[str, ...] = ("homepage", "column")
 
-PROJECTION_SELECT = """
+MAX_COPIES = 50  # a hit lists at most this many reprints (the earliest)
+_KINDS_SQL = ", ".join(f"'{k}'" for k in NOT_INDEXED_KINDS)
+# A reprint (`canonical_id` names another document) is shown under its canonical's hit, not on its own,
+# as long as that canonical is itself indexed; `copies` are the indexed reprints a canonical lists.
+_COPY_OF_INDEXED = """exists (select 1 from documents cd where cd.id = d.canonical_id and cd.id <> d.id
+                                        and not cd.gone and cd.kind <> all({kinds}))"""
+PROJECTION_SELECT = f"""
     select d.id::text as id, d.url, d.site_id, d.kind, d.title, d.text, d.published_at, d.doc_no, d.doc_no_norm,
-           d.issuer, d.metadata, d.gone, c.name as column_name, s.level, s.region, s.department
+           d.issuer, d.metadata, d.gone, c.name as column_name, s.level, s.region, s.department,
+           {_COPY_OF_INDEXED.format(kinds=f"array[{_KINDS_SQL}]")} as is_copy,
+           coalesce((select json_agg(json_build_object('url', r.url, 'site', r.site_id) order by r.first_seen, r.url)
+                     from (select r.url, r.site_id, r.first_seen from documents r
+                           where r.canonical_id = d.id and r.id <> d.id and not r.gone
+                           order by r.first_seen, r.url limit {MAX_COPIES}) r), '[]') as copies
     from documents d join sites s on s.id = d.site_id left join site_columns c on c.id = d.column_id
 """
 # Rows the index should hold, for a rebuild; `index_docs` applies the same rule to single rows.
-INDEXED_WHERE = " where not d.gone and d.kind <> all($1::text[])"
+INDEXED_WHERE = f" where not d.gone and d.kind <> all($1::text[]) and not {_COPY_OF_INDEXED.format(kinds='$1::text[]')}"
 _SPLIT = re.compile(r"\s*[、,，;；/|]\s*")
 
 
-def is_indexed(kind: str, gone: bool) -> bool:
-    """Whether a document belongs in the search index (not gone, not a list page)."""
-    return not gone and kind not in NOT_INDEXED_KINDS
+def is_indexed(kind: str, gone: bool, is_copy: bool = False) -> bool:
+    """Whether a document belongs in the search index (not gone, not a list page, not a reprint)."""
+    return not gone and kind not in NOT_INDEXED_KINDS and not is_copy
 
 
 def _values(value: Any) -> list[str]:
@@ -72,7 +83,13 @@ def to_index_doc(row: asyncpg.Record | dict[str, Any]) -> IndexDoc:
         audience=_values(meta.get("audience")),
         column=row["column_name"] or "",
         validity=_text(meta.get("validity")),
+        copies=_copies(row["copies"]),
     )
+
+
+def _copies(value: Any) -> list[Copy]:
+    items = json.loads(value) if isinstance(value, str) else value or []
+    return [Copy(url=str(c["url"]), site=str(c["site"])) for c in items]
 
 
 def _uuids(ids: Sequence[str]) -> list[str]:
@@ -96,7 +113,7 @@ async def index_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> tuple[list[Index
     deletes: list[str] = []
     for doc_id in wanted:
         row = by_id.get(doc_id)
-        if row is not None and is_indexed(row["kind"], row["gone"]):
+        if row is not None and is_indexed(row["kind"], row["gone"], row["is_copy"]):
             upserts.append(to_index_doc(row))
         else:
             deletes.append(doc_id)

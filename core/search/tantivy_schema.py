@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
 import tantivy
 
 from core.search.analysis import char_terms, index_terms, normalize_keyword
-from core.search.models import FILTER_FIELDS, IndexDoc
+from core.search.models import FILTER_FIELDS, Copy, IndexDoc
 
 # Bump when the schema or the analysis changes: a new version needs a rebuild (`begin_rebuild`).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Pre-analysed fields hold space-joined folded terms, so tantivy's built-in `whitespace` tokenizer
 # suffices and nothing custom has to be registered again each time an index is opened.
@@ -31,6 +32,8 @@ def build_schema() -> tantivy.Schema:
     # Display copies: stored, never indexed (a raw token of a long text would exceed tantivy's limit).
     sb.add_bytes_field("title", stored=True, indexed=False)
     sb.add_bytes_field("text", stored=True, indexed=False)
+    # The reprints listed under this hit, as JSON [{"url", "site"}] (version 2).
+    sb.add_bytes_field("copies", stored=True, indexed=False)
     # Word terms for recall and BM25; character positions for exact phrases and exclusions.
     sb.add_text_field("title_terms", stored=False, tokenizer_name=TERMS_TOKENIZER, index_option="freq")
     sb.add_text_field("text_terms", stored=False, tokenizer_name=TERMS_TOKENIZER, index_option="freq")
@@ -58,6 +61,8 @@ def to_tantivy(doc: IndexDoc) -> tantivy.Document:
             out.add_text("pinned", normalize_keyword(term))
     out.add_bytes("title", doc.title.encode())
     out.add_bytes("text", doc.text.encode())
+    if doc.copies:
+        out.add_bytes("copies", json.dumps([{"url": c.url, "site": c.site} for c in doc.copies]).encode())
     out.add_text("title_terms", " ".join(index_terms(doc.title)))
     out.add_text("text_terms", " ".join(index_terms(doc.text)))
     out.add_text("title_chars", " ".join(char_terms(doc.title)))
@@ -79,4 +84,5 @@ def stored_fields(doc: tantivy.Document) -> dict[str, Any]:
         "title": (first("title") or b"").decode(),
         "text": (first("text") or b"").decode(),
         "published_at": published.date() if isinstance(published, datetime) else None,
+        "copies": tuple(Copy(url=c["url"], site=c["site"]) for c in json.loads(first("copies") or b"[]")),
     }

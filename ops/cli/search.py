@@ -33,6 +33,7 @@ def outcome_json(o: SearchOutcome) -> dict[str, Any]:
                 "publishedAt": h.hit.published_at.isoformat() if h.hit.published_at else None,
                 "pinned": h.pinned,
                 "position": h.position,
+                "copies": [{"url": c.url, "site": c.site} for c in h.hit.copies],
             }
             for h in o.hits
         ],

@@ -53,7 +53,7 @@ def consumers(pool: asyncpg.Pool, bus: Bus, sites: list[str]) -> list[Any]:
     """The real indexer and policy-library consumer under durable names reading only these sites' events."""
     out: list[Any] = []
     for site in sites:
-        indexer, library = Indexer(pool, bus), PolicyLibrary(pool)
+        indexer, library = Indexer(pool, bus), PolicyLibrary(pool, bus)
         indexer.name, indexer.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
         library.name, library.subject = f"policy-library-{site}", f"{DocumentChanged.SUBJECT}.{site}"
         out += [indexer, library]
