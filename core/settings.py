@@ -74,9 +74,7 @@ class Settings:
 
     def validate(self) -> None:
         if self.search_engine not in SEARCH_ENGINES:
-            raise Invalid(
-                f"SEARCH_ENGINE must be one of {', '.join(SEARCH_ENGINES)}, not {self.search_engine!r}"
-            )
+            raise Invalid(f"SEARCH_ENGINE must be one of {', '.join(SEARCH_ENGINES)}, not {self.search_engine!r}")
         if self.search_engine == "meilisearch" and not self.meilisearch_url:
             raise Invalid("SEARCH_ENGINE=meilisearch needs MEILISEARCH_URL")
         if self.log_level.upper() not in LOG_LEVELS:

@@ -213,9 +213,7 @@ class EmbeddedServices:
                 raise Upstream(f"nats-server exited with {proc.returncode}; see {store / 'server.log'}")
             if time.monotonic() > deadline:
                 _terminate(proc.pid)
-                raise Upstream(
-                    f"nats-server did not open port {port} within 30 s; see {store / 'server.log'}"
-                )
+                raise Upstream(f"nats-server did not open port {port} within 30 s; see {store / 'server.log'}")
             time.sleep(0.05)
         log.info("embedded nats running", extra={"port": port, "pid": proc.pid})
         return ServiceState("nats", proc.pid, port, f"nats://127.0.0.1:{port}", str(store))
