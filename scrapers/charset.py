@@ -86,13 +86,16 @@ def looks_binary(body: bytes) -> bool:
     return not body.startswith(WIDE_BOMS) and b"\x00" in body[:8192]
 
 
+# Replacement characters, C0 controls other than tab/newline/form feed/carriage return, DEL and C1 controls.
+_UNDECODABLE = re.compile("[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def undecodable_share(text: str) -> float:
     """The share of replacement and control characters in decoded text: high means it was never text."""
     sample = text[:20000]
     if not sample:
         return 0.0
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
-    return bad / len(sample)
+    return len(_UNDECODABLE.findall(sample)) / len(sample)
 
 
 def header_charset(content_type: str | None) -> str | None:

@@ -47,52 +47,88 @@ async def seed(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequence[s
     return int(status.split()[-1])
 
 
-async def claim(pool: asyncpg.Pool, crawl_id: int, limit: int) -> list[FrontierUrl]:
-    """The next pending URLs of this crawl, shallowest first."""
+async def claim(pool: asyncpg.Pool, crawl_id: int, limit: int, exclude: Sequence[str] = ()) -> list[FrontierUrl]:
+    """The next pending URLs of this crawl, shallowest first, leaving out the ones already in flight."""
     rows = await pool.fetch(
         """select url, depth, etag, last_modified, content_hash, not_found, kind from crawl_urls
-           where crawl_id = $1 and state = 'pending' order by depth, discovered_at, url limit $2""",
-        crawl_id, limit,
+           where crawl_id = $1 and state = 'pending' and not (url = any($3::text[]))
+           order by depth, discovered_at, url limit $2""",
+        crawl_id, limit, list(exclude),
     )  # fmt: skip
     return [FrontierUrl(**dict(r)) for r in rows]
+
+
+DISCOVER = """insert into crawl_urls (site_id, url, depth, crawl_id)
+              select $1, u.url, u.depth, $2 from unnest($3::text[], $4::int[]) as u(url, depth)
+              on conflict (site_id, url) do nothing"""
 
 
 async def discover(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequence[tuple[str, int]]) -> int:
     """Queue newly found URLs in this crawl; URLs already known keep their own schedule."""
     if not urls:
         return 0
-    status = await pool.execute(
-        """insert into crawl_urls (site_id, url, depth, crawl_id)
-           select $1, u.url, u.depth, $2 from unnest($3::text[], $4::int[]) as u(url, depth)
-           on conflict (site_id, url) do nothing""",
-        site_id, crawl_id, [u for u, _ in urls], [d for _, d in urls],
-    )  # fmt: skip
+    status = await pool.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [d for _, d in urls])
     return int(status.split()[-1])
 
 
-async def record(
+async def enqueue(
     pool: asyncpg.Pool,
     site_id: str,
-    url: str,
+    crawl_id: int,
+    urls: Sequence[tuple[str, datetime | None]],
     *,
-    state: str,
-    status: int | None,
-    kind: str | None,
-    etag: str | None,
-    last_modified: str | None,
-    content_hash: str | None,
-    not_found: int,
-    reason: str | None,
-    recheck_s: int,
-) -> None:
-    await pool.execute(
+    depth: int = 1,
+    force: bool = False,
+) -> int:
+    """URLs a sitemap or feed names: new ones join this crawl; known ones do when the site says they changed
+    since our last fetch (sitemap lastmod), or always with `force` (a feed item is news)."""
+    if not urls:
+        return 0
+    async with pool.acquire() as conn, conn.transaction():
+        status = await conn.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [depth] * len(urls))
+        added = int(status.split()[-1])
+        status = await conn.execute(
+            """update crawl_urls c set state = 'pending', crawl_id = $2, next_check_at = now()
+               from unnest($3::text[], $4::timestamptz[]) as u(url, changed_at)
+               where c.site_id = $1 and c.url = u.url and c.state <> 'pending'
+                 and ($5 or (u.changed_at is not null and (c.fetched_at is null or u.changed_at > c.fetched_at)))""",
+            site_id, crawl_id, [u for u, _ in urls], [t for _, t in urls], force,
+        )  # fmt: skip
+    return added + int(status.split()[-1])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one fetch taught us about a URL, and when to look again."""
+
+    url: str
+    state: str
+    status: int | None
+    recheck_s: int
+    kind: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    not_found: int = 0
+    reason: str | None = None
+
+
+async def record(pool: asyncpg.Pool, site_id: str, outcomes: Sequence[Outcome]) -> None:
+    """Write fetch outcomes back to the frontier (one pipelined statement for the lot)."""
+    if not outcomes:
+        return
+    await pool.executemany(
         """update crawl_urls set state = $3, status = $4, kind = coalesce($5, kind),
                   etag = coalesce($6, etag), last_modified = coalesce($7, last_modified),
                   content_hash = coalesce($8, content_hash), not_found = $9, reason = $10,
                   fail_count = case when $3 = 'failed' then fail_count + 1 else 0 end,
                   fetched_at = now(), next_check_at = now() + make_interval(secs => $11)
            where site_id = $1 and url = $2""",
-        site_id, url, state, status, kind, etag, last_modified, content_hash, not_found, reason, recheck_s,
+        [
+            (site_id, o.url, o.state, o.status, o.kind, o.etag, o.last_modified, o.content_hash, o.not_found,
+             o.reason, o.recheck_s)
+            for o in outcomes
+        ],
     )  # fmt: skip
 
 

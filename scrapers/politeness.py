@@ -113,8 +113,11 @@ class PgHostLimiter:
 
     async def acquire(self, host: str) -> None:
         await self._local.acquire(host)
+        delay_s = self._delays.get(host)
+        if delay_s <= 0:
+            return  # no delay asked for this host: nothing to share, so no round trip to the database
         try:
-            wait_s = await self._pool.fetchval(GRANT_SLOT, host, timedelta(seconds=self._delays.get(host)))
+            wait_s = await self._pool.fetchval(GRANT_SLOT, host, timedelta(seconds=delay_s))
             if wait_s > 0:
                 await asyncio.sleep(wait_s)
         except BaseException:

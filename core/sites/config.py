@@ -17,7 +17,7 @@ SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 KNOWN_KEYS = {"id", "name", "level", "region", "department", "parent", "start_urls", "allowed_hosts", "exclude",
-              "schedule", "feeds", "max_pages", "max_depth", "delay", "concurrency", "enabled"}  # fmt: skip
+              "schedule", "feeds", "ckan", "max_pages", "max_depth", "delay", "concurrency", "enabled"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class SiteConfig:
     exclude: list[str] = field(default_factory=list)
     schedule_s: int = 3600
     feeds: list[str] = field(default_factory=list)
+    ckan: list[str] = field(default_factory=list)
     max_pages: int | None = None
     max_depth: int | None = None
     delay_s: float | None = None
@@ -48,6 +49,7 @@ class SiteConfig:
             "allowed_hosts": self.allowed_hosts,
             "exclude": self.exclude,
             "feeds": self.feeds,
+            "ckan": self.ckan,
             "max_pages": self.max_pages,
             "max_depth": self.max_depth,
             "delay_s": self.delay_s,
@@ -123,6 +125,7 @@ def _site(entry: object, index: int) -> SiteConfig:
         exclude=[str(e) for e in exclude],
         schedule_s=parse_duration(entry.get("schedule", "1h"), where),
         feeds=_urls(entry, "feeds", where, required=False),
+        ckan=_urls(entry, "ckan", where, required=False),
         delay_s=float(delay) if delay is not None else None,
         enabled=bool(entry.get("enabled", True)),
         **numbers,

@@ -54,12 +54,20 @@ def test_good_file_loads_with_defaults() -> None:
             "site id 'a' appears twice",
         ),
         ("sites: [{id: a, name: A, level: 市, start_urls: [http://x/], parent: zz}]", "names parent 'zz'"),
+        ("sites: [{id: a, name: A, level: 市, start_urls: [http://x/], ckan: [data.example]}]", "ckan has"),
     ],
 )
 def test_mistakes_are_named(text: str, message: str) -> None:
     with pytest.raises(Invalid) as err:
         parse_sites(text)
     assert message in err.value.message
+
+
+def test_ckan_sources_are_optional_and_reach_the_crawler() -> None:
+    text = GOOD.replace("    schedule: 10m\n", '    schedule: 10m\n    ckan: ["https://data.example.gov.cn/"]\n')
+    portal, county = parse_sites(text)
+    assert portal.crawl_config()["ckan"] == ["https://data.example.gov.cn/"]
+    assert county.ckan == [] and county.crawl_config()["ckan"] == []
 
 
 def test_missing_file_is_clear(tmp_path: Path) -> None:
