@@ -1,10 +1,9 @@
-"""`yiwang import --kind document FILE.jsonl`: load documents without crawling; returns when they are searchable."""
+"""`yiwang import --kind document|qa FILE`: load documents or Q&A pairs without crawling; returns when usable."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,8 @@ from tqdm import tqdm
 from core.bus import Bus
 from core.db import connect_pool
 from core.documents.importer import ImportSummary, import_documents
-from core.errors import Invalid, NotFound
+from core.errors import NotFound
+from core.qa.importer import import_qa
 from core.settings import Settings
 from ops.runtime import prepare, setup
 
@@ -24,16 +24,6 @@ SHOWN_REJECTIONS = 50
 def _lines(path: Path) -> Iterator[bytes]:
     with path.open("rb") as fh:
         yield from fh
-
-
-def _qa_importer() -> Any:
-    try:
-        module = importlib.import_module("core.qa.importer")
-    except ImportError:
-        module = None
-    if module is None or not hasattr(module, "import_qa"):
-        raise Invalid("--kind qa is not available in this version: the Q&A knowledge base importer is missing")
-    return module.import_qa
 
 
 def render(summary: Any) -> str:
@@ -61,14 +51,13 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
     """Import the file of `args` (the parsed command line); returns the importer's summary."""
     path = Path(args.file)
     total = _count_lines(path)
-    importer = _qa_importer() if args.kind == "qa" else None
     pool = await connect_pool(settings, max_size=3)
     bus = await Bus(settings, name="import").connect()
     try:
         await bus.ensure_streams()
         with tqdm(total=total, unit="line", desc=f"import {args.kind}", disable=not show_progress) as bar:
-            if importer is not None:
-                return await importer(pool=pool, bus=bus, lines=_lines(path), progress=bar.update)
+            if args.kind == "qa":
+                return await import_qa(pool=pool, bus=bus, lines=_lines(path), progress=bar.update)
             return await import_documents(
                 pool, bus, _lines(path), default_site=args.site, batch_size=args.batch,
                 max_text_chars=settings.event_text_cap, progress=bar.update, wait=not args.no_wait,
@@ -80,8 +69,6 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.kind == "qa":
-        _qa_importer()  # a clear message before any service starts
     resolved = setup("import")
     prepare(resolved.settings)
     summary: ImportSummary = asyncio.run(run_import(resolved.settings, args, show_progress=not args.quiet))

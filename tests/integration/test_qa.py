@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -11,7 +15,9 @@ import pytest
 
 from core.qa.importer import import_qa
 from core.qa.service import QaService
+from core.settings import Settings
 from ops.cli.ask import reply_json
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -89,3 +95,26 @@ async def test_graphql_rejects_bad_input_with_codes_not_traces(api_url: str) -> 
     assert added["errors"][0]["extensions"]["code"] == "BAD_INPUT"
     missing = await gql(api_url, 'mutation { retireQaPair(id: "nope") { id } }')
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_cli_imports_pairs_and_answers_with_the_graphql_contract(settings: Settings, tmp_path: Path) -> None:
+    """`yiwang import --kind qa FILE` then `yiwang ask … --json`, as an operator runs them."""
+    faq = tmp_path / "faq.jsonl"
+    pairs = [
+        {"id": "cli-gjj-tq", "question": "住房公积金怎么提取？", "answer": "登录公积金网上服务大厅申请提取。",
+         "basis_url": "https://zw.example.gov.cn/bsfw/gjj.html", "tags": ["公积金"]},
+        {"id": "cli-bad"},
+    ]  # fmt: skip
+    faq.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in pairs) + "\n", encoding="utf-8")
+    env = dict(os.environ, DATABASE_URL=settings.database_url or "", NATS_URL=settings.nats_url or "",
+               DATA_DIR=str(tmp_path))  # fmt: skip
+    run = [sys.executable, "-m", "ops"]
+    imported = subprocess.run([*run, "import", "--kind", "qa", str(faq), "--quiet"], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert imported.returncode == 1, "a rejected line makes the exit code 1"
+    assert "added 1" in imported.stdout and "line 2:" in imported.stdout
+    asked = subprocess.run([*run, "ask", "公积金如何提取", "--json"], env=env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=120, check=False)  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    reply = json.loads(asked.stdout)
+    assert reply["qaId"] == "cli-gjj-tq" and reply["basis"]["url"] == "https://zw.example.gov.cn/bsfw/gjj.html"
