@@ -98,14 +98,6 @@ create table fetch_log (
 create index fetch_log_crawl_idx on fetch_log (crawl_id);
 create index fetch_log_url_idx on fetch_log (url, fetched_at desc);
 
--- Idempotency record for event consumers: a redelivered event is recognised and skipped.
-create table processed_events (
-    consumer      text not null,
-    event_id      text not null,
-    processed_at  timestamptz not null default now(),
-    primary key (consumer, event_id)
-);
-
 -- Bookkeeping of scheduled jobs (dramatiq carries the messages; this records what ran and when).
 create table job_runs (
     id            bigint generated always as identity primary key,
