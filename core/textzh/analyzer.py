@@ -155,13 +155,26 @@ class Analyzer:
     def _unknown_cjk(self, token: str) -> bool:
         return len(token) >= 3 and _is_cjk(token) and not self._tokenizer().FREQ.get(token, 0) > 0
 
+    def _long_words(self, folded: str) -> dict[int, list[str]]:
+        """Dictionary words of 3+ characters by start offset (jieba's DAG, read from the Rust port's full cut)."""
+        freq = self._tokenizer().FREQ
+        out: dict[int, list[str]] = {}
+        pos = 0
+        for word in self._fast.cut_all(folded):
+            # cut_all yields words in order of their start, so the first occurrence from the last start is it
+            pos = folded.find(word, pos)
+            if len(word) >= 3 and freq.get(word, 0) > 0:
+                out.setdefault(pos, []).append(word)
+        return out
+
     def index_terms(self, text: str) -> list[str]:
         """Terms to index for a text, in order, repeated as often as they occur."""
         folded = fold(text)
         stop = lexicon.stopwords()
-        dag = self._tokenizer().get_DAG(folded)
+        spans = self._spans(folded)
+        long_words = self._long_words(folded)
         out: list[str] = []
-        for start, token in self._spans(folded):
+        for start, token in spans:
             terms = [] if token in stop else [token]
             if terms and _ASCII_JOINED.fullmatch(token):
                 # "0311-88615047", "a.gov.cn": the whole run and its parts, so part of a number is found too
@@ -173,9 +186,8 @@ class Analyzer:
             # Dictionary words of 3+ characters starting here, even across token boundaries: the same
             # text is cut differently in different contexts (居民/身份证补领), a long word is still found.
             for i in range(start, start + len(token)):
-                for end in dag[i]:
-                    word = folded[i : end + 1]
-                    if end - i >= 2 and word not in terms and word not in stop:
+                for word in long_words.get(i, ()):
+                    if word not in terms and word not in stop:
                         terms.append(word)
             out.extend(terms)
         return out
