@@ -161,9 +161,14 @@ class Analyzer:
         out: dict[int, list[str]] = {}
         pos = 0
         for word in self._fast.cut_all(folded):
-            # cut_all yields words in order of their start, so the first occurrence from the last start is it
+            if len(word) < 3:
+                continue  # a shorter word starts at or after the last long one: the search below still holds
+            # cut_all yields words in order of their start, so the first occurrence from the last start is it,
+            # unless that occurrence was this same word's previous one
             pos = folded.find(word, pos)
-            if len(word) >= 3 and freq.get(word, 0) > 0:
+            while word in out.get(pos, ()):
+                pos = folded.find(word, pos + 1)
+            if freq.get(word, 0) > 0:
                 out.setdefault(pos, []).append(word)
         return out
 
@@ -173,6 +178,8 @@ class Analyzer:
         stop = lexicon.stopwords()
         spans = self._spans(folded)
         long_words = self._long_words(folded)
+        starts = sorted(long_words)
+        next_long = 0
         out: list[str] = []
         for start, token in spans:
             terms = [] if token in stop else [token]
@@ -185,10 +192,14 @@ class Analyzer:
                 terms.extend(self.parts(token))
             # Dictionary words of 3+ characters starting here, even across token boundaries: the same
             # text is cut differently in different contexts (居民/身份证补领), a long word is still found.
-            for i in range(start, start + len(token)):
-                for word in long_words.get(i, ()):
+            end = start + len(token)
+            while next_long < len(starts) and starts[next_long] < start:
+                next_long += 1  # long words inside skipped punctuation or whitespace
+            while next_long < len(starts) and starts[next_long] < end:
+                for word in long_words[starts[next_long]]:
                     if word not in terms and word not in stop:
                         terms.append(word)
+                next_long += 1
             out.extend(terms)
         return out
 
