@@ -30,7 +30,7 @@ class AnalyticsConsumer(Consumer[Activity]):
     name = "analytics"
     event_type = SearchLogged
     stream = "YW_SEARCH"
-    fetch_batch = 500  # per-batch costs (commit, round trips) dominate below a few hundred events
+    fetch_batch = 1000  # per-batch costs (commit, round trips) dominate below a few hundred events
 
     def __init__(self, pool: asyncpg.Pool, bus: Bus, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self.pool = pool

@@ -61,6 +61,7 @@ class Bus:
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     connect_timeout=3,
+                    drain_timeout=5,  # nats-py bounds its own drain (cancelling it from outside leaks a future)
                     pending_size=self.settings.publish_buffer_bytes,
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnect,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -112,6 +113,8 @@ class ConsumerRunner:
                     await self.process(msgs)
         finally:
             pending_fetch.cancel()
+            with contextlib.suppress(Exception):  # nothing left for the connection's drain to wait on
+                await sub.unsubscribe()
             await c.close()
         log.info("consumer stopped", extra={"consumer": c.name, **vars(self.stats)})
 
