@@ -2,4 +2,5 @@
 
 from ops.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes of a multiprocessing pool import this module too
+    main()

@@ -11,6 +11,7 @@ import tantivy
 
 from core.errors import Upstream
 from core.search.models import IndexDoc
+from core.search.parallel import analyse_all
 from core.search.tantivy_schema import to_tantivy
 from core.search.tantivy_store import GenerationStore
 
@@ -21,7 +22,7 @@ Prepared = list[tuple[str, tantivy.Document]]
 
 def prepare(docs: Sequence[IndexDoc]) -> Prepared:
     """Analyse documents (the slow part) before any lock is taken."""
-    return [(doc.id, to_tantivy(doc)) for doc in docs]
+    return [(doc.id, to_tantivy(doc, analysed)) for doc, analysed in zip(docs, analyse_all(docs), strict=True)]
 
 
 def write(writer: tantivy.IndexWriter, upserts: Prepared, deletes: Sequence[str]) -> None:

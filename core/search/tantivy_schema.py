@@ -47,7 +47,17 @@ def to_datetime(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def to_tantivy(doc: IndexDoc) -> tantivy.Document:
+Analysed = tuple[str, str, str, str]  # title terms, text terms, title chars, text chars (space-joined)
+
+
+def analyse(doc: IndexDoc) -> Analysed:
+    """The slow, picklable part of indexing a document: it may run in another process."""
+    return (" ".join(index_terms(doc.title)), " ".join(index_terms(doc.text)), " ".join(char_terms(doc.title)),
+            " ".join(char_terms(doc.text)))  # fmt: skip
+
+
+def to_tantivy(doc: IndexDoc, analysed: Analysed | None = None) -> tantivy.Document:
+    title_terms, text_terms, title_chars, text_chars = analysed or analyse(doc)
     out = tantivy.Document()
     for name in (*STORED_KEYWORDS, *INDEXED_KEYWORDS):
         values = doc.keyword_values(name) if name in FILTER_FIELDS else [getattr(doc, name)]
@@ -63,10 +73,10 @@ def to_tantivy(doc: IndexDoc) -> tantivy.Document:
     out.add_bytes("text", doc.text.encode())
     if doc.copies:
         out.add_bytes("copies", json.dumps([{"url": c.url, "site": c.site} for c in doc.copies]).encode())
-    out.add_text("title_terms", " ".join(index_terms(doc.title)))
-    out.add_text("text_terms", " ".join(index_terms(doc.text)))
-    out.add_text("title_chars", " ".join(char_terms(doc.title)))
-    out.add_text("text_chars", " ".join(char_terms(doc.text)))
+    out.add_text("title_terms", title_terms)
+    out.add_text("text_terms", text_terms)
+    out.add_text("title_chars", title_chars)
+    out.add_text("text_chars", text_chars)
     if doc.published_at:
         out.add_date("published_at", to_datetime(doc.published_at))
     return out
