@@ -16,7 +16,7 @@ from core.db import connect_pool, migrate
 from core.jobs import ensure_broker_schema
 from core.sites import load_sites_file, sync_sites
 from ops.embedded import EmbeddedServices
-from ops.runtime import Resolved, check_port_free
+from ops.runtime import Resolved
 from ops.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ async def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -
 
 async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, worker_threads: int = 4) -> int:
     settings = resolved.settings
-    check_port_free(settings.host, settings.port)
     group = None
     if demo and sites_file is None:
         from ops.demo.server import DemoSiteGroup

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import time
 from collections.abc import AsyncIterator
@@ -49,7 +50,27 @@ class _Delays:
         return min(self.max_s, max(self.default_s, self._asked.get(host, 0.0)))
 
 
-class LocalHostLimiter:
+class _Slots(abc.ABC):
+    """`slot(host)`: acquire, run the block, release — the same for every limiter."""
+
+    @abc.abstractmethod
+    async def acquire(self, host: str) -> None:
+        """Wait until a request to `host` may start."""
+
+    @abc.abstractmethod
+    def release(self, host: str) -> None:
+        """Mark a request to `host` finished."""
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        await self.acquire(host)
+        try:
+            yield
+        finally:
+            self.release(host)
+
+
+class LocalHostLimiter(_Slots):
     """In-process limiter: at most `concurrency` requests in flight and `delay` between starts, per host."""
 
     def __init__(self, *, concurrency: int = 2, delay_s: float = 0.0, max_delay_s: float = 60.0) -> None:
@@ -83,16 +104,8 @@ class LocalHostLimiter:
     def release(self, host: str) -> None:
         self._semaphores[host].release()
 
-    @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        await self.acquire(host)
-        try:
-            yield
-        finally:
-            self.release(host)
 
-
-class PgHostLimiter:
+class PgHostLimiter(_Slots):
     """Limiter shared by every process on one database: start times are granted from `crawl_host_slots`."""
 
     # The delay between requests to a host holds across processes and machines (the database clock
@@ -126,11 +139,3 @@ class PgHostLimiter:
 
     def release(self, host: str) -> None:
         self._local.release(host)
-
-    @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        await self.acquire(host)
-        try:
-            yield
-        finally:
-            self.release(host)

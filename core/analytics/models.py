@@ -35,6 +35,22 @@ class Window(enum.Enum):
             raise Invalid(f"window must be one of {'/'.join(w.name for w in cls)}, not {name!r}") from None
 
 
+class _Rates:
+    """Zero-result and click-through rates of anything that counts searches."""
+
+    searches: int
+    zero_results: int
+    clicked_searches: int
+
+    @property
+    def zero_result_rate(self) -> float:
+        return self.zero_results / self.searches if self.searches else 0.0
+
+    @property
+    def click_through_rate(self) -> float:
+        return self.clicked_searches / self.searches if self.searches else 0.0
+
+
 @dataclass(frozen=True)
 class Span:
     """The hourly buckets [first, last] of a window ending at `now`, and how much of it has elapsed."""
@@ -85,7 +101,7 @@ def check_limit(limit: int, maximum: int = MAX_LIMIT) -> int:
 
 
 @dataclass(frozen=True)
-class SourceStats:
+class SourceStats(_Rates):
     """Counters of one search source (api, portal box, suggestion, …) over a window."""
 
     source: str
@@ -93,17 +109,9 @@ class SourceStats:
     zero_results: int
     clicked_searches: int
 
-    @property
-    def zero_result_rate(self) -> float:
-        return self.zero_results / self.searches if self.searches else 0.0
-
-    @property
-    def click_through_rate(self) -> float:
-        return self.clicked_searches / self.searches if self.searches else 0.0
-
 
 @dataclass(frozen=True)
-class SearchStats:
+class SearchStats(_Rates):
     """What the public searched over a window: volume, failures, clicks."""
 
     window: Window
@@ -117,20 +125,12 @@ class SearchStats:
     by_source: list[SourceStats]
 
     @property
-    def zero_result_rate(self) -> float:
-        return self.zero_results / self.searches if self.searches else 0.0
-
-    @property
-    def click_through_rate(self) -> float:
-        return self.clicked_searches / self.searches if self.searches else 0.0
-
-    @property
     def mean_click_position(self) -> float | None:
         return self.position_sum / self.clicks if self.clicks else None
 
 
 @dataclass(frozen=True)
-class QueryCount:
+class QueryCount(_Rates):
     """One normalised query with its counters over a window."""
 
     query: str
@@ -138,10 +138,6 @@ class QueryCount:
     zero_results: int
     clicks: int
     clicked_searches: int
-
-    @property
-    def click_through_rate(self) -> float:
-        return self.clicked_searches / self.searches if self.searches else 0.0
 
 
 @dataclass(frozen=True)
