@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
 
 from core.search.analysis import fold
+from core.textzh.normalize import to_traditional
 
 SNIPPET_CHARS = 160
 _LEAD_CHARS = 24
-_SCAN_CHARS = 30_000  # matches further into a long text are not worth folding the whole text for
+_SCAN_CHARS = 30_000  # matches further into a long text are not worth scanning the whole text for
 _MAX_MATCHES = 500
 _MAX_TERMS = 64
 
@@ -21,13 +23,33 @@ def highlight_terms(*groups: Sequence[str]) -> list[str]:
     return sorted((t for t in terms if t), key=lambda t: (-len(t), t))[:_MAX_TERMS]
 
 
+def _scan(haystack: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for m in pattern.finditer(haystack):
+        spans.append(m.span())
+        if len(spans) >= _MAX_MATCHES:
+            break
+    return spans
+
+
+_FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
+@functools.lru_cache(maxsize=8192)
+def written_forms(term: str) -> tuple[str, ...]:
+    """A folded term as a page may write it: as is, in traditional script, with full-width ASCII."""
+    return tuple(dict.fromkeys((term, to_traditional(term), term.translate(_FULL_WIDTH))))
+
+
 def _matches(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     if not terms or not text:
         return []
-    folded = fold(text)
-    # Folding may change lengths (e.g. NFKC of ㈠); offsets are only valid if it did not.
-    haystack = folded if len(folded) == len(text) else text.lower()
-    pattern = re.compile("|".join(re.escape(t) for t in terms))
+    # Folding a whole body (script and width) costs ~20x more than looking for each term in every way
+    # it may be written; forms of another length than the term are dropped so offsets stay exact.
+    forms = sorted({f for t in terms for f in written_forms(t) if len(f) == len(t)}, key=lambda f: (-len(f), f))
+    pattern = re.compile("|".join(re.escape(f) for f in forms))
+    lowered = text.lower()
+    haystack = lowered if len(lowered) == len(text) else text
     spans: list[tuple[int, int]] = []
     for m in pattern.finditer(haystack):
         spans.append(m.span())
@@ -52,7 +74,7 @@ def _render(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -
 
 def highlight_all(text: str, terms: Sequence[str]) -> str:
     """The whole text, whitespace collapsed, escaped, every match wrapped in <em>."""
-    text = " ".join(text.split())  # folding collapses whitespace too: keeps offsets aligned
+    text = " ".join(text.split())  # shown with whitespace collapsed, as the title of a hit
     return _render(text, _matches(text, terms), 0, len(text))
 
 

@@ -13,10 +13,12 @@ from pathlib import Path
 import tantivy
 
 from core.errors import Upstream
-from core.search.analysis import can_relax
+from core.search.analysis import can_relax, char_terms
 from core.search.engine import RebuildHandle
 from core.search.highlight import highlight_all, highlight_terms, snippet
 from core.search.models import MAX_FACET_VALUES, IndexDoc, SearchHit, SearchRequest, SearchResult
+from core.search.rescore import body_form, exact_chunks, idf, rescored
+from core.search.rescore import window as rescore_window
 from core.search.tantivy_query import build_query, highlight_source
 from core.search.tantivy_rebuild import Prepared, TantivyRebuild, prepare, write
 from core.search.tantivy_schema import SCHEMA_VERSION, build_schema, stored_fields
@@ -25,6 +27,10 @@ from core.search.tantivy_store import GenerationStore
 logger = logging.getLogger(__name__)
 
 MAX_OFFSET = 10_000  # tantivy keeps offset+limit docs in a heap; deeper pages are not served
+
+
+def _key(address: tantivy.DocAddress) -> tuple[int, int]:
+    return (address.segment_ord, address.doc)
 
 
 @dataclass
@@ -153,10 +159,13 @@ class TantivyEngine:
             # Like Meilisearch's matching strategy: when no document has every term, accept fewer.
             query = build_query(self._schema, req, relaxed=True)
             total, found = self._top(searcher, query, req)
+        loaded: dict[tuple[int, int], tantivy.Document] = {}
+        if found and req.sort == "relevance" and (chunks := exact_chunks(req.query)):
+            found, loaded = self._rescore(searcher, found, chunks, rescore_window(req.limit))
         terms = highlight_terms(highlight_source(req)) if req.highlight else []
         hits = []
-        for score, address in found:
-            f = stored_fields(searcher.doc(address))
+        for score, address in found[req.offset : req.offset + req.limit]:
+            f = stored_fields(loaded.get(_key(address)) or searcher.doc(address))
             hits.append(
                 SearchHit(
                     id=f["id"],
@@ -178,17 +187,34 @@ class TantivyEngine:
 
     @staticmethod
     def _top(searcher: tantivy.Searcher, query: tantivy.Query, req: SearchRequest) -> tuple[int, list]:
+        """The total and the best `offset + limit` matches (by relevance, the whole rescore window)."""
         if req.limit == 0 or req.offset >= MAX_OFFSET:  # tantivy panics on limit 0
             return int(searcher.search(query, limit=1, count=True).count), []  # type: ignore[attr-defined]
+        window = req.offset + req.limit
         result = searcher.search(
             query,
-            limit=req.limit,
+            limit=max(window, rescore_window(req.limit)) if req.sort == "relevance" else window,
             count=True,
-            offset=req.offset,
             order_by_field=None if req.sort == "relevance" else "published_at",
             order=tantivy.Order.Asc if req.sort == "date_asc" else tantivy.Order.Desc,
         )
         return int(result.count), result.hits  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _rescore(
+        searcher: tantivy.Searcher, found: list, chunks: list[str], size: int
+    ) -> tuple[list, dict[tuple[int, int], tantivy.Document]]:
+        """The first `size` matches re-ranked with the exact-chunk bonus, the rest below them in
+        their order (pages agree with each other); the documents loaded on the way, to be reused."""
+        head = found[:size]
+        docs = [searcher.doc(address) for _, address in head]
+        n = int(searcher.num_docs)
+        weights = [(c, sum(idf(n, int(searcher.doc_freq("text_chars", t))) for t in char_terms(c))) for c in chunks]
+        bodies = [body_form((d.get_first("text") or b"").decode()) for d in docs]
+        scores = rescored([float(s) for s, _ in head], bodies, weights)
+        order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+        ranked = [(scores[i], head[i][1]) for i in order]
+        return ranked + found[size:], {_key(a): d for (_, a), d in zip(head, docs, strict=True)}
 
     @staticmethod
     def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str]) -> dict:

@@ -8,11 +8,11 @@ from tantivy import FieldType, Occur, Query, Schema
 
 from core.search.analysis import char_terms, normalize_keyword, query_terms
 from core.search.models import SearchRequest
+from core.search.rescore import EXACT_TEXT_BOOST
 from core.search.tantivy_schema import to_datetime
 
 TITLE_BOOST = 3.0
 EXACT_TITLE_BOOST = 4.0
-EXACT_TEXT_BOOST = 1.5
 PINNED_BOOST = 100.0
 MAX_PHRASE_TOKENS = 32
 MAX_QUERY_CHUNKS = 8
@@ -44,8 +44,12 @@ def _boost(query: Query | None, boost: float) -> Query | None:
 
 
 def text_query(schema: Schema, raw: str, *, relaxed: bool = False) -> Query | None:
-    """Every query term (any one if `relaxed`) in title or text, title weighing more; exact chunks and
-    pinned queries score extra. None when the query has nothing to match on."""
+    """Every query term (any one if `relaxed`) in title or text, title weighing more; chunks found exactly
+    in the title and pinned queries score extra. None when the query has nothing to match on.
+
+    Chunks found exactly in the body score extra too, but only among the best matches (`core.search.rescore`):
+    checking every matching body's character positions here made broad queries ten times slower.
+    """
     per_term = [
         Query.boolean_query(
             [
@@ -55,14 +59,12 @@ def text_query(schema: Schema, raw: str, *, relaxed: bool = False) -> Query | No
         )
         for term in query_terms(raw)
     ]
+    fields = [("title_chars", EXACT_TITLE_BOOST)] + ([] if per_term else [("text_chars", EXACT_TEXT_BOOST)])
     bonus = [
         q
         for chunk in raw.split()[:MAX_QUERY_CHUNKS]
-        for q in (
-            _boost(phrase(schema, "title_chars", chunk), EXACT_TITLE_BOOST),
-            _boost(phrase(schema, "text_chars", chunk), EXACT_TEXT_BOOST),
-        )
-        if q is not None
+        for field, boost in fields  # with no terms (stop words only), the phrases are what matches
+        if (q := _boost(phrase(schema, field, chunk), boost)) is not None
     ]
     if per_term:
         occur = Occur.Should if relaxed else Occur.Must

@@ -14,23 +14,33 @@ _TABLE = {**_FULLWIDTH, **_INVISIBLE}
 _SPACES = re.compile(r"\s+")
 
 _lock = threading.Lock()
-_converter: Any = None
+_converters: dict[str, Any] = {}
+
+
+def _opencc(config: str) -> Any:
+    converter = _converters.get(config)
+    if converter is None:
+        with _lock:
+            converter = _converters.get(config)
+            if converter is None:
+                import opencc
+
+                converter = _converters[config] = opencc.OpenCC(config)
+    return converter
 
 
 def _t2s() -> Any:
-    global _converter
-    if _converter is None:
-        with _lock:
-            if _converter is None:
-                import opencc
-
-                _converter = opencc.OpenCC("t2s")
-    return _converter
+    return _opencc("t2s")
 
 
 def to_simplified(text: str) -> str:
     """Traditional Chinese to simplified (OpenCC t2s, phrase-aware)."""
     return str(_t2s().convert(text)) if text else text
+
+
+def to_traditional(text: str) -> str:
+    """Simplified Chinese to traditional (OpenCC s2t): how a folded term may be written in a page."""
+    return str(_opencc("s2t").convert(text)) if text else text
 
 
 def fold_char(char: str) -> str:

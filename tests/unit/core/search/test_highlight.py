@@ -32,3 +32,10 @@ def test_snippets_without_matches_show_the_start() -> None:
 
 def test_regex_characters_in_terms_are_literal() -> None:
     assert highlight_all("a.b a*b (x)", ["a*b", "(x)"]) == "a.b <em>a*b</em> <em>(x)</em>"
+
+
+def test_traditional_and_full_width_pages_are_marked_without_folding_them() -> None:
+    assert highlight_all("辦理１２３４５熱線 ABC 臨時救助", highlight_terms(["12345", "临时救助"])) == (
+        "辦理<em>１２３４５</em>熱線 ABC <em>臨時救助</em>"
+    )
+    assert "<em>臨時救助</em>實施細則" in snippet("臨時救助實施細則" * 40, ["临时救助"])
