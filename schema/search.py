@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import Enum
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from core.search import admin
 from core.search.service import Hit, SearchOutcome, SearchService
@@ -220,6 +221,17 @@ def _session(info: Info) -> str | None:
     return str(value)[:64] if value else None
 
 
+def _selected(selections: list[Selection]) -> set[str]:
+    """The field names asked for at this level, through fragments and inline fragments."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:
+            names |= _selected(selection.selections)
+    return names
+
+
 @strawberry.type
 class SearchQuery:
     @strawberry.field(description="Search every site: hanzi, pinyin, typos, 文号 and operators such as site: 文号:")
@@ -228,10 +240,10 @@ class SearchQuery:
         sort: SearchSort = SearchSort.RELEVANCE,
     ) -> SearchResult:  # fmt: skip
         check_page(page, page_size, info.context.settings.max_page_size)
-        wants_scenes = any(f.name == "scenes" for f in info.selected_fields[0].selections if hasattr(f, "name"))
+        wanted = _selected(info.selected_fields[0].selections)
         outcome = await service(info).search(
             query, filters=filters.as_dict() if filters else None, page=page, page_size=page_size,
-            sort=sort.value, session_id=_session(info), scenes=wants_scenes,
+            sort=sort.value, session_id=_session(info), scenes="scenes" in wanted, facets="facets" in wanted,
             after=filters.published_after if filters else None, before=filters.published_before if filters else None,
         )  # fmt: skip
         return SearchResult.of(outcome)

@@ -115,9 +115,12 @@ class SearchService:
     async def search(
         self, query: str, *, filters: dict[str, list[str]] | None = None, page: int = 1, page_size: int = 10,
         sort: Sort = "relevance", session_id: str | None = None, site: str | None = None, scenes: bool = True,
-        after: date | None = None, before: date | None = None,
+        facets: bool = True, after: date | None = None, before: date | None = None,
     ) -> SearchOutcome:  # fmt: skip
-        """Search; Invalid for what the caller can fix (too long, unknown filter, bad operator or paging)."""
+        """Search; Invalid for what the caller can fix (too long, unknown filter, bad operator or paging).
+
+        Facets and scenes cost a pass over every match each: a caller that shows neither says so.
+        """
         started = time.perf_counter()
         if len(query) > self.max_query_length:
             raise Invalid(f"query is too long: at most {self.max_query_length} characters")
@@ -150,16 +153,18 @@ class SearchService:
             must_phrases=parsed.phrases, exclude_terms=parsed.excludes, title_terms=parsed.titles, sort=sort,
         )  # fmt: skip
         offset = (page - 1) * page_size
-        hits, total, facets, primary = await self._run(base, meaning, offset, page_size)
+        counted = FACETS if facets else ["kind"] if scenes else []  # scenes are counted by kind
+        hits, total, facet_counts, primary = await self._run(base, meaning, offset, page_size, counted)
         pinned = await self._pinned(parsed.text, checked) if page == 1 and sort == "relevance" and has_text else []
         pinned_ids = {h.id for h in pinned}
         served = [Hit(h, True, 0) for h in pinned] + [Hit(h, False, 0) for h in hits if h.id not in pinned_ids]
         served = [replace(h, position=offset + i) for i, h in enumerate(served[:page_size], 1)]
-        scene_list = await self._scenes(base, primary, facets) if scenes else []
+        scene_list = await self._scenes(base, primary, facet_counts) if scenes else []
         answers = [a for p in self.answers if (a := p.answer(parsed.text, today=date.today())) is not None]
         interpreted = next((r.replacement for r in meaning.rewrites if r.kind != "traditional"), parsed.text)
         outcome = SearchOutcome(
-            search_id, query, served, max(total, len(served)), page, page_size, facets, scene_list,
+            search_id, query, served, max(total, len(served)), page, page_size,
+            facet_counts if facets else {}, scene_list,
             meaning.did_you_mean, interpreted, meaning.rewrites, self._related(meaning, lex.popular), answers,
         )  # fmt: skip
         outcome.took_ms = (time.perf_counter() - started) * 1000
@@ -189,17 +194,17 @@ class SearchService:
         ]
 
     async def _run(
-        self, base: SearchRequest, meaning: Interpretation, offset: int, limit: int
+        self, base: SearchRequest, meaning: Interpretation, offset: int, limit: int, facets: list[str]
     ) -> tuple[list[SearchHit], int, dict[str, list[tuple[str, int]]], Variant]:
         """Hits of the page, total, facets and the variant they describe, fusing variants on early pages."""
         primary = meaning.primary
         variants = list(meaning.variants) + ([meaning.correction] if meaning.correction else [])
         window = offset + limit
         if len(variants) == 1 or window > MAX_LIMIT:
-            result = await self.engine.search(self._request(base, primary, offset, limit, facets=True))
+            result = await self.engine.search(self._request(base, primary, offset, limit, facets))
             return result.hits, result.total, result.facets, primary
         results = await asyncio.gather(
-            *(self.engine.search(self._request(base, v, 0, window, facets=v is primary)) for v in variants)
+            *(self.engine.search(self._request(base, v, 0, window, facets if v is primary else [])) for v in variants)
         )
         by_variant = list(zip(variants, results, strict=True))
         main = results[variants.index(primary)]
@@ -212,16 +217,15 @@ class SearchService:
                 if weak:
                     by_variant[-1] = (replace(meaning.correction, weight=3.0), corrected)
                     primary, main = meaning.correction, corrected
-                    main = await self.engine.search(self._request(base, primary, 0, window, facets=True))
+                    main = await self.engine.search(self._request(base, primary, 0, window, facets))
             else:
                 by_variant = by_variant[:-1]
         total = max(r.total for _, r in by_variant)
         return fuse(by_variant)[offset:window], total, main.facets, primary
 
     @staticmethod
-    def _request(base: SearchRequest, v: Variant, offset: int, limit: int, *, facets: bool) -> SearchRequest:
-        return replace(base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit,
-                       facets=FACETS if facets else [])  # fmt: skip
+    def _request(base: SearchRequest, v: Variant, offset: int, limit: int, facets: list[str]) -> SearchRequest:
+        return replace(base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit, facets=facets)
 
     async def _scenes(
         self, base: SearchRequest, primary: Variant, facets: dict[str, list[tuple[str, int]]]
@@ -229,7 +233,7 @@ class SearchService:
         counts = dict(facets.get("kind", []))
         wanted = [(key, name, kinds) for key, name, kinds in SCENES if sum(counts.get(k, 0) for k in kinds)]
         found = await asyncio.gather(*(
-            self.engine.search(replace(self._request(base, primary, 0, SCENE_HITS, facets=False),
+            self.engine.search(replace(self._request(base, primary, 0, SCENE_HITS, []),
                                        filters={**base.filters, "kind": list(kinds)}))
             for _, _, kinds in wanted
         ))  # fmt: skip

@@ -98,6 +98,17 @@ async def test_scenes_facets_and_service_guide_filters(api_url: str, indexed: st
     assert (await gql(api_url, q))["data"]["search"]["total"] == 1
 
 
+async def test_scenes_and_facets_asked_for_through_fragments_are_filled(api_url: str, indexed: str) -> None:
+    # only what is selected is computed; a frontend selecting through fragments must still get it
+    q = """query { search(query: "社会保障卡") { total ...Groups ... on SearchResult { facets { field } } } }
+           fragment Groups on SearchResult { scenes { name count } }"""
+    s = (await gql(api_url, q))["data"]["search"]
+    assert {x["name"]: x["count"] for x in s["scenes"]}["办事服务"] >= 1
+    assert "kind" in [f["field"] for f in s["facets"]]
+    bare = (await gql(api_url, '{ search(query: "社会保障卡") { total facets { field } } }'))["data"]["search"]
+    assert bare["total"] == s["total"] and bare["facets"] == s["facets"]
+
+
 async def test_pin_puts_a_document_first_marked_pinned_and_unpin_removes_it(api_url: str, indexed: str) -> None:
     pin = await gql(api_url, 'mutation($d: ID!) { pinResult(query: "社会保障卡", documentId: $d) { query } }',
                     {"d": indexed})  # fmt: skip
