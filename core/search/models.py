@@ -90,10 +90,18 @@ class SearchRequest:
     sort: Sort = "relevance"
     facets: list[str] = field(default_factory=list)
     highlight: bool = True
+    # Best hits per value of this keyword field among the ranked window (scenes by kind); an engine may
+    # leave `SearchResult.groups` empty, and callers search a missing group on its own.
+    group_by: str = ""
+    group_size: int = 0
 
     def validate(self) -> None:
         """Raise Invalid for what a caller can fix (unknown fields, bad paging)."""
-        unknown = [f for f in (*self.filters, *self.facets) if f not in FILTER_FIELDS]
+        unknown = [
+            f
+            for f in (*self.filters, *self.facets, *([self.group_by] if self.group_by else []))
+            if f not in FILTER_FIELDS
+        ]
         if unknown:
             raise Invalid(f"unknown filter or facet field(s): {', '.join(sorted(set(unknown)))}")
         if self.sort not in SORTS:
@@ -122,9 +130,11 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """A page of hits, the total number of matches, facet counts and the time the engine took."""
+    """A page of hits, the total number of matches, facet counts, the time the engine took and, if asked,
+    the best hits per group."""
 
     hits: list[SearchHit]
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     took_ms: float = 0.0
+    groups: dict[str, list[SearchHit]] = field(default_factory=dict)

@@ -1,22 +1,25 @@
-"""Second pass of ranking: the best first-pass matches gain when a query chunk occurs verbatim in the body.
+"""Second pass of ranking: the best first-pass matches gain when a query chunk occurs verbatim in the
+title or the body.
 
 Matching and ranking on word terms visits every matching document cheaply; checking character positions
-in every body for the exact chunk is what made broad queries slow (it scanned each matching body's
-positions). So, like Elasticsearch's `rescore`, the first pass ranks without it and only the best
-RESCORE_WINDOW documents are re-ranked, with the bonus tantivy's phrase query would have given: BM25 of
-the chunk's occurrences, weighted by the summed idf of its characters.
+in every match for the exact chunk is what made broad queries slow (a phrase query scans each matching
+document's positions). So, like Elasticsearch's `rescore`, the first pass ranks without it and only the
+best RESCORE_WINDOW documents are re-ranked, with the bonus tantivy's phrase query would have given: BM25
+of the chunk's occurrences, weighted by the summed idf of its characters.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from core.search.analysis import char_terms, fold
 from core.search.highlight import written_forms
 
 RESCORE_WINDOW = 100  # at most this many first-pass matches are re-ranked …
 RESCORE_PER_HIT = 10  # … and at most this many per hit asked for (a scene's three hits: thirty)
+EXACT_TITLE_BOOST = 4.0
 EXACT_TEXT_BOOST = 1.5
 MAX_CHUNKS = 8
 SCAN_CHARS = 30_000
@@ -28,7 +31,7 @@ def exact_chunks(query: str) -> list[str]:
     out = []
     for chunk in query.split()[:MAX_CHUNKS]:
         if char_terms(chunk):
-            out.append(body_form(fold(chunk)))
+            out.append(match_form(fold(chunk)))
     return list(dict.fromkeys(out))
 
 
@@ -43,8 +46,8 @@ def idf(num_docs: int, doc_freq: int) -> float:
     return math.log(1.0 + (num_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def body_form(text: str) -> str:
-    """A body as exact chunks are looked for in it: lower case, whitespace removed, otherwise as written.
+def match_form(text: str) -> str:
+    """A title or body as exact chunks are looked for in it: lower case, no whitespace, otherwise as written.
 
     Folding whole bodies (script, width) would cost ~20x more per body; instead chunks are looked for in
     every way a page may write them (`written_forms`: as folded, traditional, full-width ASCII).
@@ -52,19 +55,29 @@ def body_form(text: str) -> str:
     return "".join(text[:SCAN_CHARS].lower().split())
 
 
-def rescored(scores: Sequence[float], bodies: Sequence[str], chunks: Sequence[tuple[str, float]]) -> list[float]:
-    """First-pass scores plus EXACT_TEXT_BOOST × BM25 of each (chunk, idf sum) found verbatim in each body
-    (already in `body_form`); body lengths are normalised by their mean over the window."""
-    if not chunks or not bodies:
-        return list(scores)
-    mean = sum(len(b) for b in bodies) / len(bodies) or 1.0
-    written = [(written_forms(chunk), weight) for chunk, weight in chunks]
-    out = []
-    for score, body in zip(scores, bodies, strict=True):
-        norm = K1 * (1 - B + B * len(body) / mean)
-        for options, weight in written:
-            tf = sum(body.count(form) for form in options)
-            if tf:
-                score += EXACT_TEXT_BOOST * weight * (1 + K1) * tf / (tf + norm)
-        out.append(score)
+@dataclass(frozen=True)
+class Field:
+    """One field's side of the bonus: its texts over the window (in `match_form`), the query chunks with
+    their idf sums in that field, and the field's boost."""
+
+    texts: Sequence[str]
+    chunks: Sequence[tuple[str, float]]
+    boost: float
+
+
+def rescored(scores: Sequence[float], fields: Sequence[Field]) -> list[float]:
+    """First-pass scores plus, per field, boost × BM25 of each chunk found verbatim in the document's
+    text; text lengths are normalised by their mean over the window."""
+    out = list(scores)
+    for field in fields:
+        if not field.chunks or not field.texts:
+            continue
+        mean = sum(len(t) for t in field.texts) / len(field.texts) or 1.0
+        written = [(written_forms(chunk), weight) for chunk, weight in field.chunks]
+        for i, text in enumerate(field.texts):
+            norm = K1 * (1 - B + B * len(text) / mean)
+            for options, weight in written:
+                tf = sum(text.count(form) for form in options)
+                if tf:
+                    out[i] += field.boost * weight * (1 + K1) * tf / (tf + norm)
     return out

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -20,7 +21,7 @@ from core.search.answers import AnswerProvider, InstantAnswer, default_providers
 from core.search.engine import SearchEngine
 from core.search.lexicon_cache import LexiconCache
 from core.search.merge import check_filters, document_hit, fuse
-from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, Sort
+from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, SearchResult, Sort
 from core.search.query import parse_query
 from core.search.suggest import MAX_SUGGEST, Suggestion
 from core.search.understand import Interpretation, Rewrite, Variant, understand
@@ -153,18 +154,20 @@ class SearchService:
             must_phrases=parsed.phrases, exclude_terms=parsed.excludes, title_terms=parsed.titles, sort=sort,
         )  # fmt: skip
         offset = (page - 1) * page_size
-        counted = FACETS if facets else ["kind"] if scenes else []  # scenes are counted by kind
-        hits, total, facet_counts, primary = await self._run(base, meaning, offset, page_size, counted)
+        extras: dict[str, object] = {"facets": FACETS if facets else ["kind"] if scenes else []}  # scenes: by kind
+        if scenes:
+            extras.update(group_by="kind", group_size=SCENE_HITS)
+        hits, total, main, primary = await self._run(base, meaning, offset, page_size, extras)
         pinned = await self._pinned(parsed.text, checked) if page == 1 and sort == "relevance" and has_text else []
         pinned_ids = {h.id for h in pinned}
         served = [Hit(h, True, 0) for h in pinned] + [Hit(h, False, 0) for h in hits if h.id not in pinned_ids]
         served = [replace(h, position=offset + i) for i, h in enumerate(served[:page_size], 1)]
-        scene_list = await self._scenes(base, primary, facet_counts) if scenes else []
+        scene_list = await self._scenes(base, primary, main) if scenes else []
         answers = [a for p in self.answers if (a := p.answer(parsed.text, today=date.today())) is not None]
         interpreted = next((r.replacement for r in meaning.rewrites if r.kind != "traditional"), parsed.text)
         outcome = SearchOutcome(
             search_id, query, served, max(total, len(served)), page, page_size,
-            facet_counts if facets else {}, scene_list,
+            main.facets if facets else {}, scene_list,
             meaning.did_you_mean, interpreted, meaning.rewrites, self._related(meaning, lex.popular), answers,
         )  # fmt: skip
         outcome.took_ms = (time.perf_counter() - started) * 1000
@@ -194,17 +197,21 @@ class SearchService:
         ]
 
     async def _run(
-        self, base: SearchRequest, meaning: Interpretation, offset: int, limit: int, facets: list[str]
-    ) -> tuple[list[SearchHit], int, dict[str, list[tuple[str, int]]], Variant]:
-        """Hits of the page, total, facets and the variant they describe, fusing variants on early pages."""
+        self, base: SearchRequest, meaning: Interpretation, offset: int, limit: int, extras: dict[str, object]
+    ) -> tuple[list[SearchHit], int, SearchResult, Variant]:
+        """Hits of the page, total, the primary variant's result (facets and groups: `extras` ask for them)
+        and that variant, fusing variants on early pages."""
         primary = meaning.primary
         variants = list(meaning.variants) + ([meaning.correction] if meaning.correction else [])
         window = offset + limit
         if len(variants) == 1 or window > MAX_LIMIT:
-            result = await self.engine.search(self._request(base, primary, offset, limit, facets))
-            return result.hits, result.total, result.facets, primary
+            result = await self.engine.search(self._request(base, primary, offset, limit, **extras))
+            return result.hits, result.total, result, primary
         results = await asyncio.gather(
-            *(self.engine.search(self._request(base, v, 0, window, facets if v is primary else [])) for v in variants)
+            *(
+                self.engine.search(self._request(base, v, 0, window, **(extras if v is primary else {})))
+                for v in variants
+            )
         )
         by_variant = list(zip(variants, results, strict=True))
         main = results[variants.index(primary)]
@@ -217,33 +224,44 @@ class SearchService:
                 if weak:
                     by_variant[-1] = (replace(meaning.correction, weight=3.0), corrected)
                     primary, main = meaning.correction, corrected
-                    main = await self.engine.search(self._request(base, primary, 0, window, facets))
+                    main = await self.engine.search(self._request(base, primary, 0, window, **extras))
             else:
                 by_variant = by_variant[:-1]
         total = max(r.total for _, r in by_variant)
-        return fuse(by_variant)[offset:window], total, main.facets, primary
+        return fuse(by_variant)[offset:window], total, main, primary
 
     @staticmethod
-    def _request(base: SearchRequest, v: Variant, offset: int, limit: int, facets: list[str]) -> SearchRequest:
-        return replace(base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit, facets=facets)
+    def _request(base: SearchRequest, v: Variant, offset: int, limit: int, **extras: Any) -> SearchRequest:
+        return replace(base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit, **extras)
 
-    async def _scenes(
-        self, base: SearchRequest, primary: Variant, facets: dict[str, list[tuple[str, int]]]
-    ) -> list[Scene]:
-        counts = dict(facets.get("kind", []))
-        wanted = [(key, name, kinds) for key, name, kinds in SCENES if sum(counts.get(k, 0) for k in kinds)]
+    async def _scenes(self, base: SearchRequest, primary: Variant, main: SearchResult) -> list[Scene]:
+        """Each scene's count (from the kind facet) and best hits: the best of its kinds among the ranked
+        window of the main search when there are enough there, else a search of those kinds alone."""
+        counts = dict(main.facets.get("kind", []))
+        picked: dict[str, list[SearchHit]] = {}
+        missing = []
+        for key, _, kinds in SCENES:
+            count = sum(counts.get(k, 0) for k in kinds)
+            grouped = sorted((h for k in kinds for h in main.groups.get(k, [])), key=lambda h: -h.score)
+            if len(grouped) >= min(SCENE_HITS, count):
+                picked[key] = grouped[:SCENE_HITS]
+            else:
+                missing.append((key, kinds))
         found = await asyncio.gather(*(
-            self.engine.search(replace(self._request(base, primary, 0, SCENE_HITS, []),
+            self.engine.search(replace(self._request(base, primary, 0, SCENE_HITS),
                                        filters={**base.filters, "kind": list(kinds)}))
-            for _, _, kinds in wanted
+            for _, kinds in missing
         ))  # fmt: skip
-        by_key = {key: result for (key, _, _), result in zip(wanted, found, strict=True)}
-        out = []
-        for key, name, kinds in SCENES:
-            result = by_key.get(key)
-            hits = [Hit(h, False, i) for i, h in enumerate(result.hits, 1)] if result else []
-            out.append(Scene(key, name, sum(counts.get(k, 0) for k in kinds), hits))
-        return out
+        picked.update((key, result.hits) for (key, _), result in zip(missing, found, strict=True))
+        return [
+            Scene(
+                key,
+                name,
+                sum(counts.get(k, 0) for k in kinds),
+                [Hit(h, False, i) for i, h in enumerate(picked[key], 1)],
+            )
+            for key, name, kinds in SCENES
+        ]
 
     async def _pinned(self, text: str, filters: dict[str, list[str]]) -> list[SearchHit]:
         if self.pool is None or not normalize_keyword(text):

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +18,20 @@ from core.search.analysis import can_relax, char_terms
 from core.search.engine import RebuildHandle
 from core.search.highlight import highlight_all, highlight_terms, snippet
 from core.search.models import MAX_FACET_VALUES, IndexDoc, SearchHit, SearchRequest, SearchResult
-from core.search.rescore import body_form, exact_chunks, idf, rescored
+from core.search.rescore import EXACT_TEXT_BOOST, EXACT_TITLE_BOOST, Field, exact_chunks, idf, match_form, rescored
 from core.search.rescore import window as rescore_window
 from core.search.tantivy_query import build_query, highlight_source
 from core.search.tantivy_rebuild import Prepared, TantivyRebuild, prepare, write
-from core.search.tantivy_schema import SCHEMA_VERSION, build_schema, stored_fields
+from core.search.tantivy_schema import SCHEMA_VERSION, STORED_KEYWORDS, build_schema, stored_fields
 from core.search.tantivy_store import GenerationStore
 
 logger = logging.getLogger(__name__)
 
 MAX_OFFSET = 10_000  # tantivy keeps offset+limit docs in a heap; deeper pages are not served
+
+
+def _counting_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="tantivy-facets")
 
 
 def _key(address: tantivy.DocAddress) -> tuple[int, int]:
@@ -62,6 +67,7 @@ class TantivyEngine:
         self._writer: tantivy.IndexWriter | None = None
         self._writer_gen: str | None = None
         self._rebuild: TantivyRebuild | None = None
+        self._counting = _counting_pool()
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
@@ -81,6 +87,8 @@ class TantivyEngine:
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
+        counting, self._counting = self._counting, _counting_pool()  # threads start only when used
+        counting.shutdown(wait=True)
         with self._write_lock:
             self._drop_writer()
         with self._state_lock:
@@ -154,36 +162,42 @@ class TantivyEngine:
         started = time.perf_counter()
         searcher = self._refresh().index.searcher()
         query = build_query(self._schema, req)
+        # Facets are a second pass over every match: run it beside the ranking (tantivy releases the GIL).
+        facets = self._counting.submit(self._facets, searcher, query, req.facets) if req.facets else None
         total, found = self._top(searcher, query, req)
         if total == 0 and can_relax(req.query):
             # Like Meilisearch's matching strategy: when no document has every term, accept fewer.
             query = build_query(self._schema, req, relaxed=True)
             total, found = self._top(searcher, query, req)
+            if facets is not None:
+                facets.result()
+                facets = self._counting.submit(self._facets, searcher, query, req.facets)
         loaded: dict[tuple[int, int], tantivy.Document] = {}
         if found and req.sort == "relevance" and (chunks := exact_chunks(req.query)):
             found, loaded = self._rescore(searcher, found, chunks, rescore_window(req.limit))
         terms = highlight_terms(highlight_source(req)) if req.highlight else []
-        hits = []
-        for score, address in found[req.offset : req.offset + req.limit]:
+
+        def hit(score: float, address: tantivy.DocAddress) -> SearchHit:
             f = stored_fields(loaded.get(_key(address)) or searcher.doc(address))
-            hits.append(
-                SearchHit(
-                    id=f["id"],
-                    url=f["url"],
-                    title=f["title"],
-                    title_highlighted=highlight_all(f["title"], terms),
-                    snippet=snippet(f["text"], terms),
-                    score=float(score) if req.sort == "relevance" else 0.0,
-                    site=f["site"],
-                    kind=f["kind"],
-                    published_at=f["published_at"],
-                    doc_no=f["doc_no"],
-                    issuer=f["issuer"],
-                    copies=f["copies"],
-                )
-            )
-        facets = self._facets(searcher, query, req.facets)
-        return SearchResult(hits, total, facets, took_ms=(time.perf_counter() - started) * 1000)
+            return SearchHit(
+                id=f["id"], url=f["url"], title=f["title"], title_highlighted=highlight_all(f["title"], terms),
+                snippet=snippet(f["text"], terms), score=float(score) if req.sort == "relevance" else 0.0,
+                site=f["site"], kind=f["kind"], published_at=f["published_at"], doc_no=f["doc_no"],
+                issuer=f["issuer"], copies=f["copies"],
+            )  # fmt: skip
+
+        hits = [hit(score, address) for score, address in found[req.offset : req.offset + req.limit]]
+        groups: dict[str, list[SearchHit]] = {}
+        if req.group_by in STORED_KEYWORDS and req.group_size > 0:
+            # the best of each group among the ranked window, in the window's order
+            for score, address in found[: rescore_window(req.limit)]:
+                doc = loaded.get(_key(address)) or searcher.doc(address)
+                value = doc.get_first(req.group_by) or ""
+                if value and len(group := groups.setdefault(value, [])) < req.group_size:
+                    group.append(hit(score, address))
+        return SearchResult(
+            hits, total, facets.result() if facets else {}, (time.perf_counter() - started) * 1000, groups
+        )
 
     @staticmethod
     def _top(searcher: tantivy.Searcher, query: tantivy.Query, req: SearchRequest) -> tuple[int, list]:
@@ -209,9 +223,13 @@ class TantivyEngine:
         head = found[:size]
         docs = [searcher.doc(address) for _, address in head]
         n = int(searcher.num_docs)
-        weights = [(c, sum(idf(n, int(searcher.doc_freq("text_chars", t))) for t in char_terms(c))) for c in chunks]
-        bodies = [body_form((d.get_first("text") or b"").decode()) for d in docs]
-        scores = rescored([float(s) for s, _ in head], bodies, weights)
+
+        def field(stored: str, chars: str, boost: float) -> Field:
+            weights = [(c, sum(idf(n, int(searcher.doc_freq(chars, t))) for t in char_terms(c))) for c in chunks]
+            return Field([match_form((d.get_first(stored) or b"").decode()) for d in docs], weights, boost)
+
+        fields = [field("title", "title_chars", EXACT_TITLE_BOOST), field("text", "text_chars", EXACT_TEXT_BOOST)]
+        scores = rescored([float(s) for s, _ in head], fields)
         order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
         ranked = [(scores[i], head[i][1]) for i in order]
         return ranked + found[size:], {_key(a): d for (_, a), d in zip(head, docs, strict=True)}

@@ -8,11 +8,10 @@ from tantivy import FieldType, Occur, Query, Schema
 
 from core.search.analysis import char_terms, normalize_keyword, query_terms
 from core.search.models import SearchRequest
-from core.search.rescore import EXACT_TEXT_BOOST
+from core.search.rescore import EXACT_TEXT_BOOST, EXACT_TITLE_BOOST
 from core.search.tantivy_schema import to_datetime
 
 TITLE_BOOST = 3.0
-EXACT_TITLE_BOOST = 4.0
 PINNED_BOOST = 100.0
 MAX_PHRASE_TOKENS = 32
 MAX_QUERY_CHUNKS = 8
@@ -44,41 +43,42 @@ def _boost(query: Query | None, boost: float) -> Query | None:
 
 
 def text_query(schema: Schema, raw: str, *, relaxed: bool = False) -> Query | None:
-    """Every query term (any one if `relaxed`) in title or text, title weighing more; chunks found exactly
-    in the title and pinned queries score extra. None when the query has nothing to match on.
+    """Every query term (any one if `relaxed`) in title or text, title weighing more; pinned queries score
+    extra. None when the query has nothing to match on.
 
-    Chunks found exactly in the body score extra too, but only among the best matches (`core.search.rescore`):
-    checking every matching body's character positions here made broad queries ten times slower.
+    Chunks found exactly in the title or body score extra too, but only among the best matches
+    (`core.search.rescore`): checking character positions of every match here made broad queries ten
+    times slower. One term (or any term) is a flat disjunction of term queries, which tantivy ranks
+    with block-max WAND instead of scoring every match.
     """
-    per_term = [
-        Query.boolean_query(
-            [
-                (Occur.Should, Query.boost_query(Query.term_query(schema, "title_terms", term), TITLE_BOOST)),
-                (Occur.Should, Query.term_query(schema, "text_terms", term)),
-            ]
-        )
-        for term in query_terms(raw)
-    ]
-    fields = [("title_chars", EXACT_TITLE_BOOST)] + ([] if per_term else [("text_chars", EXACT_TEXT_BOOST)])
-    bonus = [
-        q
-        for chunk in raw.split()[:MAX_QUERY_CHUNKS]
-        for field, boost in fields  # with no terms (stop words only), the phrases are what matches
-        if (q := _boost(phrase(schema, field, chunk), boost)) is not None
-    ]
-    if per_term:
-        occur = Occur.Should if relaxed else Occur.Must
-        match = Query.boolean_query([(occur, q) for q in per_term] + [(Occur.Should, q) for q in bonus])
-    elif bonus:  # e.g. a query of stop words only: match it literally
-        match = Query.boolean_query([(Occur.Should, q) for q in bonus])
-    else:
-        return None
+    terms = query_terms(raw)
     pinned = normalize_keyword(raw[:MAX_PINNED_CHARS])
-    if not pinned:
-        return match
     # Pinned documents come first for their query even when their text does not contain it.
-    pinned_query = Query.boost_query(Query.term_query(schema, "pinned", pinned), PINNED_BOOST)
-    return Query.boolean_query([(Occur.Should, match), (Occur.Should, pinned_query)])
+    pin = [Query.boost_query(Query.term_query(schema, "pinned", pinned), PINNED_BOOST)] if pinned else []
+
+    def either_field(term: str) -> list[Query]:
+        title = Query.boost_query(Query.term_query(schema, "title_terms", term), TITLE_BOOST)
+        return [title, Query.term_query(schema, "text_terms", term)]
+
+    if len(terms) == 1 or (terms and relaxed):
+        return Query.boolean_query(
+            [(Occur.Should, q) for t in terms for q in either_field(t)] + [(Occur.Should, q) for q in pin]
+        )
+    if terms:
+        match = Query.boolean_query(
+            [(Occur.Must, Query.boolean_query([(Occur.Should, q) for q in either_field(t)])) for t in terms]
+        )
+    else:  # e.g. a query of stop words only: match it literally
+        found = [
+            q
+            for chunk in raw.split()[:MAX_QUERY_CHUNKS]
+            for field, boost in (("title_chars", EXACT_TITLE_BOOST), ("text_chars", EXACT_TEXT_BOOST))
+            if (q := _boost(phrase(schema, field, chunk), boost)) is not None
+        ]
+        if not found:
+            return None
+        match = Query.boolean_query([(Occur.Should, q) for q in found])
+    return Query.boolean_query([(Occur.Should, match), *((Occur.Should, q) for q in pin)]) if pin else match
 
 
 def filter_queries(schema: Schema, req: SearchRequest) -> list[Query]:
@@ -124,6 +124,8 @@ def build_query(schema: Schema, req: SearchRequest, *, relaxed: bool = False) ->
     if not any(occur == Occur.Must for occur, _ in clauses):
         # A query of only exclusions (or nothing) means "everything except": tantivy needs a positive clause.
         clauses.append((Occur.Must, Query.all_query()))
+    if len(clauses) == 1 and main is not None:
+        return main  # unwrapped, so that a flat disjunction is ranked with block-max WAND
     return Query.boolean_query(clauses)
 
 

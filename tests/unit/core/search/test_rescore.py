@@ -9,7 +9,7 @@ import pytest
 
 from core.search import SearchRequest
 from core.search.highlight import written_forms
-from core.search.rescore import RESCORE_WINDOW, body_form, exact_chunks, rescored, window
+from core.search.rescore import RESCORE_WINDOW, Field, exact_chunks, match_form, rescored, window
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.search_contract import doc, ids
 
@@ -26,14 +26,17 @@ def test_chunks_are_folded_like_the_index_and_looked_for_in_both_widths() -> Non
     assert exact_chunks("辦理時限  12345熱線 ！！ 办理时限") == ["办理时限", "12345热线"]
     assert written_forms("12345热线") == ("12345热线", "12345熱線", "１２３４５热线")
     assert written_forms("办理时限") == ("办理时限", "辦理時限")
-    assert body_form("办理 时限\n为十个 工作日") == "办理时限为十个工作日"
+    assert match_form("办理 时限\n为十个 工作日") == "办理时限为十个工作日"
 
 
 def test_a_body_with_the_exact_chunk_gains_and_more_occurrences_gain_more() -> None:
-    bodies = [body_form(b) for b in ("办理的时限", "办理时限为五日", "办理时限为五日，辦理時限可延长")]
-    scores = rescored([1.0, 1.0, 1.0], bodies, [("办理时限", 2.0)])
+    bodies = [match_form(b) for b in ("办理的时限", "办理时限为五日", "办理时限为五日，辦理時限可延长")]
+    scores = rescored([1.0, 1.0, 1.0], [Field(bodies, [("办理时限", 2.0)], 1.5)])
     assert scores[0] == 1.0 and 1.0 < scores[1] < scores[2]  # the traditional occurrence counts too
-    assert rescored([2.0, 1.0], bodies[:2], []) == [2.0, 1.0]
+    assert rescored([2.0, 1.0], [Field(bodies[:2], [], 1.5)]) == [2.0, 1.0]
+    titles = [match_form(t) for t in ("办理时限说明", "其他")]
+    both = rescored([1.0, 1.0], [Field(titles, [("办理时限", 2.0)], 4.0), Field(bodies[1:], [("办理时限", 2.0)], 1.5)])
+    assert both[0] > both[1] > 1.0  # a title occurrence weighs more than a body one
 
 
 def test_the_window_covers_the_page_and_is_the_same_for_every_page() -> None:

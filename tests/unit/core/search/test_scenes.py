@@ -1,0 +1,74 @@
+"""Scenes (办事服务, 政策文件, …) come from one ranked search when they can, and are never short of hits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.search import SearchRequest
+from core.search.service import SearchService
+from core.search.tantivy_engine import TantivyEngine
+from tests.unit.core.search.search_contract import doc, ids
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[TantivyEngine]:
+    e = TantivyEngine(tmp_path, writer_heap_bytes=15_000_000)
+    await e.open()
+    yield e
+    await e.close()
+
+
+KINDS = ["service", "policy", "interpretation", "news", "qa"]
+
+
+def mixed(n: int) -> list:
+    return [
+        doc(f"m{i}", f"社会保障卡{'申领' if i % 4 else ''}通知{i}", "社会保障卡办理。" * (1 + i % 5), kind=KINDS[i % 5])
+        for i in range(n)
+    ]
+
+
+async def test_groups_are_the_best_of_each_kind_in_rank_order(engine: TantivyEngine) -> None:
+    await engine.upsert(mixed(40))
+    result = await engine.search(SearchRequest(query="社会保障卡", group_by="kind", group_size=3))
+    assert set(result.groups) == set(KINDS)
+    for kind, hits in result.groups.items():
+        alone = await engine.search(SearchRequest(query="社会保障卡", filters={"kind": [kind]}, limit=3))
+        assert [h.id for h in hits] == ids(alone)
+    with pytest.raises(Exception, match="unknown"):
+        await engine.search(SearchRequest(query="社会保障卡", group_by="colour", group_size=3))
+
+
+async def test_scenes_show_the_same_hits_as_searching_each_scene_alone(engine: TantivyEngine) -> None:
+    await engine.upsert(mixed(40))
+    service = SearchService(engine)
+    try:
+        outcome = await service.search("社会保障卡")
+    finally:
+        await service.close()
+    scenes = {s.key: s for s in outcome.scenes}
+    assert scenes["service"].count == 8 and scenes["dataset"].count == 0 and scenes["dataset"].hits == []
+    for key, kinds in (("service", ["service"]), ("policy", ["policy"]), ("news", ["news", "notice", "article"])):
+        alone = await engine.search(SearchRequest(query="社会保障卡", filters={"kind": kinds}, limit=3))
+        assert [h.hit.id for h in scenes[key].hits] == ids(alone)
+
+
+async def test_a_kind_ranked_below_the_window_is_searched_on_its_own(engine: TantivyEngine) -> None:
+    # 130 news items name the query in their titles; five datasets only in their bodies, below all of them
+    news = [doc(f"n{i}", f"社会保障卡新闻{i}", "社会保障卡。", kind="news") for i in range(130)]
+    datasets = [
+        doc(f"d{i}", f"统计数据{i}", "含社会保障卡发放数量。" + "其他字段说明。" * 30, kind="dataset") for i in range(5)
+    ]
+    await engine.upsert(news + datasets)
+    window = await engine.search(SearchRequest(query="社会保障卡", group_by="kind", group_size=3))
+    assert "dataset" not in window.groups  # not among the ranked window
+    service = SearchService(engine)
+    try:
+        outcome = await service.search("社会保障卡")
+    finally:
+        await service.close()
+    data = next(s for s in outcome.scenes if s.key == "dataset")
+    assert data.count == 5 and len(data.hits) == 3 and all(h.hit.kind == "dataset" for h in data.hits)
