@@ -19,6 +19,7 @@ KINDS: tuple[str, ...] = ("policy", "interpretation", "news", "notice", "service
 LEVELS: tuple[str, ...] = ("国家", "省", "市", "区县", "部门", "乡镇街道", "村社区")
 MAX_TITLE_CHARS = 1000
 MAX_FIELD_CHARS = 200
+LEAD_LINE_CHARS = 200
 LEAD_LINES = 5  # a 文号 or a date is looked for in the title and these first lines of the text
 _INTERPRETATION = re.compile(r"解读|答记者问|一图读懂|图解")
 _SERVICE = re.compile(r"办事指南|服务指南|办理指南|申报指南|申领指南|办事指引")
@@ -83,8 +84,10 @@ def _list(raw: dict[str, Any], name: str) -> list[str]:
 
 
 def lead_lines(text: str) -> list[str]:
-    """The first non-empty lines of a text, where 文号 and dates of official documents stand."""
-    lines = [line.strip() for line in text[:3000].splitlines() if line.strip()]
+    """The first non-empty lines of a text, where 文号 and dates of official documents stand; each line at
+    most LEAD_LINE_CHARS (a text without line breaks is one long line, and scanning all of it for a 文号
+    cost 2.4 ms a document: most of an import's time)."""
+    lines = [line.strip()[:LEAD_LINE_CHARS] for line in text[:3000].splitlines() if line.strip()]
     return lines[:LEAD_LINES]
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from core.documents.import_records import parse_record
+from core.documents.import_records import LEAD_LINE_CHARS, lead_lines, parse_record
 from core.errors import Invalid
 
 
@@ -29,6 +29,14 @@ def test_policy_fields_are_derived_from_title_and_first_lines() -> None:
     assert rec.meta["doc_no"] == "国办发〔2017〕47号" and rec.meta["doc_no_normalized"] == "国办发〔2017〕47号"
     assert rec.published_at == date(2017, 5, 21)
     assert rec.line == 3
+
+
+def test_a_text_without_line_breaks_is_read_for_its_head_only() -> None:
+    # one long line is not scanned whole for a 文号 or a date (that was most of an import's time)
+    text = "发布日期：2017年5月21日 各省、自治区、直辖市人民政府：" + "现通知如下。" * 400 + "粤府〔2020〕1号"
+    assert [len(x) for x in lead_lines(text)] == [LEAD_LINE_CHARS]
+    rec = parse_record(line(title="工作通知", text=text), 1, max_text_chars=5000)
+    assert rec.published_at == date(2017, 5, 21) and "doc_no" not in rec.meta
 
 
 def test_doc_no_in_the_title_in_any_form_is_normalised() -> None:
