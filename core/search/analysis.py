@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from core.textzh.analyzer import get_analyzer
 from core.textzh.normalize import fold as _fold
+from core.textzh.normalize import to_traditional
 
 MAX_TERM_CHARS = 64
 MAX_QUERY_CHARS = 1000
@@ -62,3 +64,13 @@ def normalize_keyword(text: str) -> str:
 def can_relax(query: str) -> bool:
     """Whether a search that found nothing may be retried needing only some of the query's terms."""
     return len(query_terms(query)) > 1
+
+
+_FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
+@functools.lru_cache(maxsize=8192)
+def written_forms(term: str) -> tuple[str, ...]:
+    """A folded term as a page may write it: as is, in traditional script, with full-width ASCII. Looking
+    for each form costs far less than folding a whole page to find the term."""
+    return tuple(dict.fromkeys((term, to_traditional(term), term.translate(_FULL_WIDTH))))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Sequence
 
-from core.search.analysis import fold
-from core.textzh.normalize import to_traditional
+from core.search.analysis import fold, written_forms
 
 SNIPPET_CHARS = 160
 _LEAD_CHARS = 24
-_SCAN_CHARS = 30_000  # matches further into a long text are not worth scanning the whole text for
+SCAN_CHARS = 30_000  # matches further into a long text are not worth scanning the whole text for
 _MAX_MATCHES = 500
 _MAX_TERMS = 64
 
@@ -21,24 +19,6 @@ def highlight_terms(*groups: Sequence[str]) -> list[str]:
     """Folded, distinct, non-empty terms to mark, longest first so a compound wins over its parts."""
     terms = {fold(t).strip() for group in groups for t in group}
     return sorted((t for t in terms if t), key=lambda t: (-len(t), t))[:_MAX_TERMS]
-
-
-def _scan(haystack: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for m in pattern.finditer(haystack):
-        spans.append(m.span())
-        if len(spans) >= _MAX_MATCHES:
-            break
-    return spans
-
-
-_FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
-
-
-@functools.lru_cache(maxsize=8192)
-def written_forms(term: str) -> tuple[str, ...]:
-    """A folded term as a page may write it: as is, in traditional script, with full-width ASCII."""
-    return tuple(dict.fromkeys((term, to_traditional(term), term.translate(_FULL_WIDTH))))
 
 
 def _matches(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
@@ -92,7 +72,7 @@ def _best_window(spans: Sequence[tuple[int, int]], size: int) -> int:
 
 def snippet(text: str, terms: Sequence[str], size: int = SNIPPET_CHARS) -> str:
     """A window of about `size` characters around the densest matches, escaped, matches in <em>."""
-    text = " ".join(text[:_SCAN_CHARS].split())
+    text = " ".join(text[:SCAN_CHARS].split())
     if len(text) <= size:
         return highlight_all(text, terms)
     spans = _matches(text, terms)

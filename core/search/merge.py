@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from core.errors import Invalid
-from core.search.models import FILTER_FIELDS, SearchHit, SearchResult
+from core.search.models import FILTER_FIELDS, IndexDoc, SearchHit, SearchResult
 from core.search.understand import Variant
 
 RRF_K = 10
@@ -39,13 +39,10 @@ def fuse(results: Sequence[tuple[Variant, SearchResult]]) -> list[SearchHit]:
     return [replace(first[i], score=round(score[i], 6)) for i in ranked]
 
 
-def document_hit(doc: object) -> SearchHit:
-    """A hit for a stored document shown without the engine (a pinned result)."""
-    title, text = str(getattr(doc, "title", "")), str(getattr(doc, "text", ""))
+def document_hit(doc: IndexDoc) -> SearchHit:
+    """A hit for a document shown without the engine (a pinned result), from its search projection."""
     return SearchHit(
-        id=str(getattr(doc, "id", "")), url=str(getattr(doc, "url", "")), title=title,
-        title_highlighted=html.escape(title), snippet=html.escape(text[:160]), score=0.0,
-        site=str(getattr(doc, "site_id", "")), kind=str(getattr(doc, "kind", "")),
-        published_at=getattr(doc, "published_at", None), doc_no=str(getattr(doc, "doc_no", "") or ""),
-        issuer=str(getattr(doc, "issuer", "") or ""),
+        id=doc.id, url=doc.url, title=doc.title, title_highlighted=html.escape(doc.title),
+        snippet=html.escape(" ".join(doc.text[:400].split())[:160]), score=0.0, site=doc.site, kind=doc.kind,
+        published_at=doc.published_at, doc_no=doc.doc_no, issuer=doc.issuer, copies=tuple(doc.copies),
     )  # fmt: skip

@@ -137,4 +137,5 @@ class SearchResult:
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     took_ms: float = 0.0
-    groups: dict[str, list[SearchHit]] = field(default_factory=dict)
+    # per value of `group_by`: (rank in the ranked window, hit), best first
+    groups: dict[str, list[tuple[int, SearchHit]]] = field(default_factory=dict)

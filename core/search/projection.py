@@ -118,3 +118,14 @@ async def index_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> tuple[list[Index
         else:
             deletes.append(doc_id)
     return upserts, deletes
+
+
+async def shown_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> list[IndexDoc]:
+    """Documents as a hit shows them (reprints listed), of any kind that is not gone, in the order of `ids`:
+    what an admin pinned is shown even if it is a home page the index leaves out."""
+    wanted = _uuids(ids)
+    if not wanted:
+        return []
+    rows = await pool.fetch(PROJECTION_SELECT + " where d.id = any($1::uuid[]) and not d.gone", wanted)
+    by_id = {r["id"]: to_index_doc(r) for r in rows}
+    return [by_id[i] for i in wanted if i in by_id]

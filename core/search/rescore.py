@@ -14,15 +14,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.search.analysis import char_terms, fold
-from core.search.highlight import written_forms
+from core.search.analysis import char_terms, fold, written_forms
+from core.search.highlight import SCAN_CHARS
 
-RESCORE_WINDOW = 100  # at most this many first-pass matches are re-ranked …
-RESCORE_PER_HIT = 10  # … and at most this many per hit asked for (a scene's three hits: thirty)
+# The best first-pass matches re-ranked: the same number for every page, page size and variant of a
+# query, so that pages neither repeat nor skip a document.
+RESCORE_WINDOW = 100
 EXACT_TITLE_BOOST = 4.0
 EXACT_TEXT_BOOST = 1.5
-MAX_CHUNKS = 8
-SCAN_CHARS = 30_000
+MAX_CHUNKS = 8  # space-separated chunks of a query that count (the query builder's limit too)
 K1, B = 1.2, 0.75  # tantivy's BM25 constants
 
 
@@ -33,12 +33,6 @@ def exact_chunks(query: str) -> list[str]:
         if char_terms(chunk):
             out.append(match_form(fold(chunk)))
     return list(dict.fromkeys(out))
-
-
-def window(page_size: int) -> int:
-    """How many of the best first-pass matches are re-ranked for pages of `page_size`; the same for every
-    page of a query, so that pages neither repeat nor skip a document."""
-    return max(page_size, min(RESCORE_WINDOW, RESCORE_PER_HIT * page_size))
 
 
 def idf(num_docs: int, doc_freq: int) -> float:

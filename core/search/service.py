@@ -155,7 +155,7 @@ class SearchService:
         )  # fmt: skip
         offset = (page - 1) * page_size
         extras: dict[str, object] = {"facets": FACETS if facets else ["kind"] if scenes else []}  # scenes: by kind
-        if scenes:
+        if scenes and sort == "relevance":  # groups are of the relevance ranking
             extras.update(group_by="kind", group_size=SCENE_HITS)
         hits, total, main, primary = await self._run(base, meaning, offset, page_size, extras)
         pinned = await self._pinned(parsed.text, checked) if page == 1 and sort == "relevance" and has_text else []
@@ -242,7 +242,7 @@ class SearchService:
         missing = []
         for key, _, kinds in SCENES:
             count = sum(counts.get(k, 0) for k in kinds)
-            grouped = sorted((h for k in kinds for h in main.groups.get(k, [])), key=lambda h: -h.score)
+            grouped = [h for _, h in sorted(g for k in kinds for g in main.groups.get(k, []))]
             if len(grouped) >= min(SCENE_HITS, count):
                 picked[key] = grouped[:SCENE_HITS]
             else:
@@ -266,16 +266,14 @@ class SearchService:
     async def _pinned(self, text: str, filters: dict[str, list[str]]) -> list[SearchHit]:
         if self.pool is None or not normalize_keyword(text):
             return []
-        from core.documents import get_documents
+        from core.search.projection import shown_docs
         from core.search.store import SearchStore
 
         ids = await SearchStore(self.pool).pinned_ids(text)
         if not ids:
             return []
-        docs = await get_documents(self.pool, ids)
         sites = set(filters.get("site", []))
-        found = [d for i in ids if (d := docs.get(i)) and not d.gone]
-        return [document_hit(d) for d in found if not sites or d.site_id in sites]
+        return [document_hit(d) for d in await shown_docs(self.pool, ids) if not sites or d.site in sites]
 
     @staticmethod
     def _related(meaning: Interpretation, popular: Sequence[tuple[str, int]]) -> list[str]:

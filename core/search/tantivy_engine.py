@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +18,16 @@ from core.search.analysis import can_relax, char_terms
 from core.search.engine import RebuildHandle
 from core.search.highlight import highlight_all, highlight_terms, snippet
 from core.search.models import MAX_FACET_VALUES, IndexDoc, SearchHit, SearchRequest, SearchResult
-from core.search.rescore import EXACT_TEXT_BOOST, EXACT_TITLE_BOOST, Field, exact_chunks, idf, match_form, rescored
-from core.search.rescore import window as rescore_window
+from core.search.rescore import (
+    EXACT_TEXT_BOOST,
+    EXACT_TITLE_BOOST,
+    RESCORE_WINDOW,
+    Field,
+    exact_chunks,
+    idf,
+    match_form,
+    rescored,
+)
 from core.search.tantivy_query import build_query, highlight_source
 from core.search.tantivy_rebuild import Prepared, TantivyRebuild, prepare, write
 from core.search.tantivy_schema import SCHEMA_VERSION, STORED_KEYWORDS, build_schema, stored_fields
@@ -163,18 +171,21 @@ class TantivyEngine:
         searcher = self._refresh().index.searcher()
         query = build_query(self._schema, req)
         # Facets are a second pass over every match: run it beside the ranking (tantivy releases the GIL).
-        facets = self._counting.submit(self._facets, searcher, query, req.facets) if req.facets else None
-        total, found = self._top(searcher, query, req)
+        facets = self._count_facets(searcher, query, req.facets) if req.facets else None
+        chunks = exact_chunks(req.query) if req.sort == "relevance" else []
+        grouped = req.sort == "relevance" and req.group_by in STORED_KEYWORDS and req.group_size > 0
+        window = RESCORE_WINDOW if chunks or grouped else 0
+        total, found = self._top(searcher, query, req, window)
         if total == 0 and can_relax(req.query):
             # Like Meilisearch's matching strategy: when no document has every term, accept fewer.
             query = build_query(self._schema, req, relaxed=True)
-            total, found = self._top(searcher, query, req)
+            total, found = self._top(searcher, query, req, window)
             if facets is not None:
                 facets.result()
-                facets = self._counting.submit(self._facets, searcher, query, req.facets)
+                facets = self._count_facets(searcher, query, req.facets)
         loaded: dict[tuple[int, int], tantivy.Document] = {}
-        if found and req.sort == "relevance" and (chunks := exact_chunks(req.query)):
-            found, loaded = self._rescore(searcher, found, chunks, rescore_window(req.limit))
+        if found and chunks:
+            found, loaded = self._rescore(searcher, found, chunks, RESCORE_WINDOW)
         terms = highlight_terms(highlight_source(req)) if req.highlight else []
 
         def hit(score: float, address: tantivy.DocAddress) -> SearchHit:
@@ -187,32 +198,41 @@ class TantivyEngine:
             )  # fmt: skip
 
         hits = [hit(score, address) for score, address in found[req.offset : req.offset + req.limit]]
-        groups: dict[str, list[SearchHit]] = {}
-        if req.group_by in STORED_KEYWORDS and req.group_size > 0:
-            # the best of each group among the ranked window, in the window's order
-            for score, address in found[: rescore_window(req.limit)]:
+        groups: dict[str, list[tuple[int, SearchHit]]] = {}
+        if grouped:
+            # the best of each group among the re-ranked window, with their ranks there, so that callers
+            # merging groups order them as one search would (ties included)
+            for rank, (score, address) in enumerate(found[:RESCORE_WINDOW]):
                 doc = loaded.get(_key(address)) or searcher.doc(address)
                 value = doc.get_first(req.group_by) or ""
                 if value and len(group := groups.setdefault(value, [])) < req.group_size:
-                    group.append(hit(score, address))
+                    group.append((rank, hit(score, address)))
         return SearchResult(
             hits, total, facets.result() if facets else {}, (time.perf_counter() - started) * 1000, groups
         )
 
     @staticmethod
-    def _top(searcher: tantivy.Searcher, query: tantivy.Query, req: SearchRequest) -> tuple[int, list]:
-        """The total and the best `offset + limit` matches (by relevance, the whole rescore window)."""
+    def _top(searcher: tantivy.Searcher, query: tantivy.Query, req: SearchRequest, window: int) -> tuple[int, list]:
+        """The total and the best `offset + limit` matches, or `window` of them if that is more."""
         if req.limit == 0 or req.offset >= MAX_OFFSET:  # tantivy panics on limit 0
             return int(searcher.search(query, limit=1, count=True).count), []  # type: ignore[attr-defined]
-        window = req.offset + req.limit
         result = searcher.search(
             query,
-            limit=max(window, rescore_window(req.limit)) if req.sort == "relevance" else window,
+            limit=max(req.offset + req.limit, window),
             count=True,
             order_by_field=None if req.sort == "relevance" else "published_at",
             order=tantivy.Order.Asc if req.sort == "date_asc" else tantivy.Order.Desc,
         )
         return int(result.count), result.hits  # type: ignore[attr-defined]
+
+    def _count_facets(self, searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str]) -> Future[dict]:
+        """Facet counts computed in another thread; in this one if the engine is closing meanwhile."""
+        try:
+            return self._counting.submit(self._facets, searcher, query, names)
+        except RuntimeError:  # the pool was shut down by close(): a search still running finishes alone
+            done: Future[dict] = Future()
+            done.set_result(self._facets(searcher, query, names))
+            return done
 
     @staticmethod
     def _rescore(

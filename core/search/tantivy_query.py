@@ -9,12 +9,12 @@ from tantivy import FieldType, Occur, Query, Schema
 from core.search.analysis import char_terms, normalize_keyword, query_terms
 from core.search.models import SearchRequest
 from core.search.rescore import EXACT_TEXT_BOOST, EXACT_TITLE_BOOST
+from core.search.rescore import MAX_CHUNKS as MAX_QUERY_CHUNKS
 from core.search.tantivy_schema import to_datetime
 
 TITLE_BOOST = 3.0
 PINNED_BOOST = 100.0
 MAX_PHRASE_TOKENS = 32
-MAX_QUERY_CHUNKS = 8
 MAX_PINNED_CHARS = 200
 
 

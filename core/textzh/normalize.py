@@ -29,13 +29,9 @@ def _opencc(config: str) -> Any:
     return converter
 
 
-def _t2s() -> Any:
-    return _opencc("t2s")
-
-
 def to_simplified(text: str) -> str:
     """Traditional Chinese to simplified (OpenCC t2s, phrase-aware)."""
-    return str(_t2s().convert(text)) if text else text
+    return str(_opencc("t2s").convert(text)) if text else text
 
 
 def to_traditional(text: str) -> str:

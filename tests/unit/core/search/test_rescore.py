@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.search import SearchRequest
-from core.search.highlight import written_forms
-from core.search.rescore import RESCORE_WINDOW, Field, exact_chunks, match_form, rescored, window
+from core.search.analysis import written_forms
+from core.search.rescore import RESCORE_WINDOW, Field, exact_chunks, match_form, rescored
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.search_contract import doc, ids
 
@@ -39,12 +39,6 @@ def test_a_body_with_the_exact_chunk_gains_and_more_occurrences_gain_more() -> N
     assert both[0] > both[1] > 1.0  # a title occurrence weighs more than a body one
 
 
-def test_the_window_covers_the_page_and_is_the_same_for_every_page() -> None:
-    assert window(10) == RESCORE_WINDOW
-    assert window(3) == 30
-    assert window(100) == 100
-
-
 async def test_an_exact_chunk_in_the_body_outranks_the_same_words_apart(engine: TantivyEngine) -> None:
     # the words apart, shorter and repeated, score higher on words alone
     apart = doc("apart", "通知", "保障卡，办理。保障卡，办理。")
@@ -70,6 +64,10 @@ async def test_paging_through_many_matches_neither_repeats_nor_skips(engine: Tan
         paged += ids(await engine.search(SearchRequest(query=query, offset=page * 10, limit=10)))
     assert len(paged) == len(set(paged)) == 160
     assert paged[:100] == ids(await engine.search(SearchRequest(query=query, limit=100)))
+    small: list[str] = []  # pages of another size list the same documents in the same order
+    for page in range(23):
+        small += ids(await engine.search(SearchRequest(query=query, offset=page * 7, limit=7)))
+    assert small == paged
     # among the re-ranked window, the documents with the exact chunk lead
     exact = {d.id for i, d in enumerate(docs) if i % 3 == 0}
     head = paged[:RESCORE_WINDOW]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from core.search import SearchRequest
+from core.errors import Invalid
+from core.search import SearchRequest, SearchResult
 from core.search.service import SearchService
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.search_contract import doc, ids
@@ -21,14 +23,15 @@ async def engine(tmp_path: Path) -> AsyncIterator[TantivyEngine]:
     await e.close()
 
 
-KINDS = ["service", "policy", "interpretation", "news", "qa"]
+KINDS = ["service", "policy", "interpretation", "news", "qa", "notice"]
 
 
 def mixed(n: int) -> list:
     return [
-        doc(f"m{i}", f"社会保障卡{'申领' if i % 4 else ''}通知{i}", "社会保障卡办理。" * (1 + i % 5), kind=KINDS[i % 5])
+        doc(f"m{i}", f"社会保障卡{'申领' if i % 4 else ''}通知{i}", "社会保障卡办理。" * (1 + i % 5),
+            kind=KINDS[i % 6], published_at=date(2020, 1 + i % 12, 1 + i % 28))
         for i in range(n)
-    ]
+    ]  # fmt: skip
 
 
 async def test_groups_are_the_best_of_each_kind_in_rank_order(engine: TantivyEngine) -> None:
@@ -37,20 +40,40 @@ async def test_groups_are_the_best_of_each_kind_in_rank_order(engine: TantivyEng
     assert set(result.groups) == set(KINDS)
     for kind, hits in result.groups.items():
         alone = await engine.search(SearchRequest(query="社会保障卡", filters={"kind": [kind]}, limit=3))
-        assert [h.id for h in hits] == ids(alone)
-    with pytest.raises(Exception, match="unknown"):
+        assert [h.id for _, h in hits] == ids(alone)
+    with pytest.raises(Invalid, match="unknown"):
         await engine.search(SearchRequest(query="社会保障卡", group_by="colour", group_size=3))
+
+
+class Counting:
+    """The engine, counting the searches made through it."""
+
+    def __init__(self, engine: TantivyEngine) -> None:
+        self.engine, self.searches = engine, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+    async def search(self, req: SearchRequest) -> SearchResult:
+        self.searches += 1
+        return await self.engine.search(req)
 
 
 async def test_scenes_show_the_same_hits_as_searching_each_scene_alone(engine: TantivyEngine) -> None:
     await engine.upsert(mixed(40))
-    service = SearchService(engine)
+    counting = Counting(engine)
+    service = SearchService(counting)  # type: ignore[arg-type]
     try:
         outcome = await service.search("社会保障卡")
+        assert counting.searches == 1  # every scene came from the main search's window
+        by_date = await service.search("社会保障卡", sort="date_desc")
     finally:
         await service.close()
+    news = next(s for s in by_date.scenes if s.key == "news")  # by date, each scene is searched alone
+    dates = [h.hit.published_at or date.min for h in news.hits]
+    assert len(news.hits) == 3 and dates == sorted(dates, reverse=True) and date.min not in dates
     scenes = {s.key: s for s in outcome.scenes}
-    assert scenes["service"].count == 8 and scenes["dataset"].count == 0 and scenes["dataset"].hits == []
+    assert scenes["service"].count == 7 and scenes["dataset"].count == 0 and scenes["dataset"].hits == []
     for key, kinds in (("service", ["service"]), ("policy", ["policy"]), ("news", ["news", "notice", "article"])):
         alone = await engine.search(SearchRequest(query="社会保障卡", filters={"kind": kinds}, limit=3))
         assert [h.hit.id for h in scenes[key].hits] == ids(alone)
