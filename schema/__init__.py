@@ -73,8 +73,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True),
-        # Order matters: the token limit is a parse option the parser cache keys on, and the limits'
-        # rules must be in place before the validation cache looks them up.
+        # The token limit and the limits' rules are set when the operation starts, before any parse or
+        # validation: the parser cache keys on the token limit, the validation cache on the rules.
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: CachedParse(maxsize=QUERY_CACHE_SIZE),

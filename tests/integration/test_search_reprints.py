@@ -8,8 +8,9 @@ import asyncpg
 import pytest
 
 from core.bus import Bus, DocumentChanged
-from core.search import SearchRequest, SearchResult
+from core.search import SearchRequest, SearchResult, admin
 from core.search.models import Copy
+from core.search.service import SearchService
 from core.search.tantivy_engine import TantivyEngine
 from tests.integration.search_fixtures import eventually, make_site, running, site_consumers
 from tests.integration.test_policy_library import page
@@ -61,6 +62,14 @@ async def test_a_reprinted_policy_is_one_hit_listing_its_copies(
             one = [(original.url, (in_county,))]
             found = await eventually(lambda: search(reader, sites), lambda r: shown(r) == one)
             assert found.total == 1 and found.hits[0].site == city
+            # pinned for a query, the policy is shown by the service as the engine shows it: copies listed
+            service = SearchService(reader, pool=pg_pool)
+            try:
+                await admin.pin_result(service.cache, query="加装电梯补助", document_id=found.hits[0].id, until=None)
+                pinned = (await service.search("加装电梯补助", filters={"site": sites}, scenes=False)).hits[0]
+            finally:
+                await service.close()
+            assert pinned.pinned and pinned.hit.url == original.url and pinned.hit.copies == (in_county,)
 
             await bus.publish(page(county, "zcwj/9.html", "", "", kind="policy", gone=True))
             await eventually(lambda: search(reader, sites), lambda r: shown(r) == [(original.url, ())])
