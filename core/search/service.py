@@ -39,6 +39,7 @@ SCENES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dataset", "开放数据", ("dataset",)),
 )
 SCENE_HITS = 3
+TITLE_BUDGET_S = 0.004  # how long suggest waits for titles to fill completions (typing wants < 10 ms)
 LITTLE = 3  # an original query with fewer matches than this "finds little": a correction replaces it
 _HAS_WORD = re.compile(r"[^\W_]")
 
@@ -94,6 +95,7 @@ class SearchService:
         max_query_length: int = 500,
         answers: Sequence[AnswerProvider] | None = None,
         refresh_s: float = 60.0,
+        title_budget_s: float = TITLE_BUDGET_S,
     ) -> None:
         self.engine = engine
         self.pool = pool
@@ -101,6 +103,7 @@ class SearchService:
         self.max_query_length = max_query_length
         self.answers = list(default_providers() if answers is None else answers)
         self.cache = LexiconCache(engine, pool, refresh_s=refresh_s)
+        self.title_budget_s = title_budget_s
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
@@ -293,11 +296,18 @@ class SearchService:
         if not _HAS_WORD.search(prefix):
             return []
         lex = await self.cache.get()
-        titles: list[str] = []
-        if not prefix.isascii():
-            result = await self.engine.search(SearchRequest(title_terms=[prefix], limit=limit, highlight=False))
-            titles = [h.title for h in result.hits]
-        return lex.completer.complete(prefix, limit, titles)
+        out = lex.completer.complete(prefix, limit)
+        if len(out) < limit and not prefix.isascii():
+            # Titles only fill what queries and terms leave. Their search (a phrase over every title holding
+            # the prefix) can take longer than a keystroke allows on a large index: past the budget the
+            # completions go without titles (the search finishes in its thread, its answer unused).
+            search = self.engine.search(SearchRequest(title_terms=[prefix], limit=limit, highlight=False))
+            try:
+                result = await asyncio.wait_for(search, self.title_budget_s)
+            except TimeoutError:
+                return out
+            out = lex.completer.complete(prefix, limit, [h.title for h in result.hits])
+        return out
 
     async def record_click(self, search_id: str, document_id: str, position: int, session_id: str | None) -> None:
         """Publish a ResultClicked event; Invalid for ids or positions that cannot be real."""

@@ -88,15 +88,20 @@ async def index(engine: TantivyEngine, n: int, batch: int) -> dict[str, float]:
 
 
 async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -> dict[str, object]:
-    data = tmp / "data"
+    data = args.data_dir or tmp / "data"
     pool = await asyncpg.create_pool(db_url, min_size=1, max_size=4)
     await migrate(pool)
     engine = TantivyEngine(data)
     await engine.open()
-    report: dict[str, object] = {"indexing": await index(engine, args.docs, args.batch)}
-    print("indexed", report["indexing"], file=sys.stderr, flush=True)
-    report["postgres_load"] = await postgres.load(pool, documents(args.docs), trgm=not args.skip_trgm)
-    print("postgres loaded", report["postgres_load"], file=sys.stderr, flush=True)
+    report: dict[str, object] = {}
+    if args.data_dir is None:
+        report["indexing"] = await index(engine, args.docs, args.batch)
+        print("indexed", report["indexing"], file=sys.stderr, flush=True)
+    else:
+        report["reused_index_docs"] = await engine.count()
+    if not args.skip_peers:
+        report["postgres_load"] = await postgres.load(pool, documents(args.docs), trgm=not args.skip_trgm)
+        print("postgres loaded", report["postgres_load"], file=sys.stderr, flush=True)
     qs = queries()
 
     async def engine_search(q: str) -> object:
@@ -106,9 +111,12 @@ async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -
     latency = {"engine": await timed(engine_search, qs, args.rounds, answered["engine"])}
     print("engine timed", file=sys.stderr, flush=True)
     peer_rounds = args.peer_rounds or args.rounds
-    latency["postgres_fts"] = await timed(lambda q: postgres.fts(pool, q), qs, peer_rounds, answered["postgres_fts"])
-    print("postgres FTS timed", file=sys.stderr, flush=True)
-    if not args.skip_trgm:
+    if not args.skip_peers:
+        latency["postgres_fts"] = await timed(
+            lambda q: postgres.fts(pool, q), qs, peer_rounds, answered["postgres_fts"]
+        )
+        print("postgres FTS timed", file=sys.stderr, flush=True)
+    if not args.skip_trgm and not args.skip_peers:
         latency["pg_trgm"] = await timed(lambda q: postgres.trgm(pool, q), qs, peer_rounds, answered["pg_trgm"])
     report["queries_with_hits"] = {name: len(found) for name, found in answered.items() if name in latency}
     service = SearchService(engine)
@@ -173,6 +181,13 @@ def main() -> None:
         default=20_000,
         help="documents also indexed the production way, import → events → projector (0: skip)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="time an index built before (by an earlier run's indexing) "
+        "instead of building one; its DATA_DIR holds search/documents",
+    )
+    parser.add_argument("--skip-peers", action="store_true", help="no Postgres peers (ratios need them)")
     parser.add_argument("--skip-trgm", action="store_true", help="leave out pg_trgm (seconds a query at 1M documents)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="yw-search-bench-") as tmp:
