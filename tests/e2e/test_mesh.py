@@ -108,7 +108,10 @@ async def first_run(up: Up, port: int) -> None:
             msg = await ws.receive_json(timeout=60)
             if msg["type"] == "next" and msg["payload"]["data"]["documentChanged"]["url"] == target["url"]:
                 change = msg["payload"]["data"]["documentChanged"]
-                break
+                # The first crawl's announcement of this page (published after its commit, so possibly after
+                # we subscribed) or a re-projection of the same version may come first: wait for the change.
+                if change["version"] > target["version"]:
+                    break
     assert change["change"] == "updated" and change["version"] == target["version"] + 1
     stored = await gql(url, "query($u: String!) { document(url: $u) { version text } }", {"u": target["url"]})
     assert stored["document"]["version"] == target["version"] + 1 and "更新" in stored["document"]["text"]
