@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from core.search import SearchRequest
 from core.search.analysis import written_forms
 from core.search.rescore import RESCORE_WINDOW, Field, exact_chunks, match_form, rescored
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.search_contract import doc, ids
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[TantivyEngine]:
-    e = TantivyEngine(tmp_path, writer_heap_bytes=15_000_000)
-    await e.open()
-    yield e
-    await e.close()
 
 
 def test_chunks_are_folded_like_the_index_and_looked_for_in_both_widths() -> None:

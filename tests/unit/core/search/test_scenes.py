@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -13,15 +11,6 @@ from core.search import SearchRequest, SearchResult
 from core.search.service import SearchService
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.search_contract import doc, ids
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[TantivyEngine]:
-    e = TantivyEngine(tmp_path, writer_heap_bytes=15_000_000)
-    await e.open()
-    yield e
-    await e.close()
-
 
 KINDS = ["service", "policy", "interpretation", "news", "qa", "notice"]
 

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from core.search import SearchRequest, SearchResult
 from core.search.service import SearchService
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.test_scenes import Counting, mixed
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[TantivyEngine]:
-    e = TantivyEngine(tmp_path, writer_heap_bytes=15_000_000)
-    await e.open()
-    yield e
-    await e.close()
 
 
 class Slow(Counting):

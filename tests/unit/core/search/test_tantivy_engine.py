@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,14 +16,6 @@ from core.search.tantivy_store import POINTER
 from tests.unit.core.search.search_contract import ALL, BANK, FARM, NOTICE, doc, ids
 
 HEAP = 15_000_000
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[TantivyEngine]:
-    e = TantivyEngine(tmp_path, writer_heap_bytes=HEAP)
-    await e.open()
-    yield e
-    await e.close()
 
 
 def generations(tmp_path: Path) -> list[str]:
