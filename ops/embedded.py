@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -217,6 +218,19 @@ class EmbeddedServices:
             time.sleep(0.05)
         log.info("embedded nats running", extra={"port": port, "pid": proc.pid})
         return ServiceState("nats", proc.pid, port, f"nats://127.0.0.1:{port}", str(store))
+
+
+@contextlib.contextmanager
+def throwaway_services(prefix: str) -> Iterator[tuple[Path, str, str]]:
+    """Postgres and NATS of their own in a temporary directory, stopped and removed afterwards: for
+    benchmarks. Yields (the directory, DATABASE_URL, NATS_URL)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        services = EmbeddedServices(Path(tmp))
+        try:
+            started = services.start()
+            yield Path(tmp), started["postgres"].url, started["nats"].url
+        finally:
+            services.stop()
 
 
 def pg_bin_dir() -> Path:

@@ -10,11 +10,9 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 
@@ -23,7 +21,7 @@ from core.bus import Bus, ConsumerRunner, ResultClicked, SearchLogged
 from core.db import migrate
 from core.settings import Settings
 from ops.demo.vocab import TOPICS
-from ops.embedded import EmbeddedServices
+from ops.embedded import throwaway_services
 from workers.analytics import AnalyticsConsumer
 
 SITES = [None, "demo-portal", "demo-rsj", "demo-gjj", "demo-county"]
@@ -150,13 +148,8 @@ def main() -> None:
     if url:
         asyncio.run(bench(url, n, batches, nats_url))
         return
-    with tempfile.TemporaryDirectory(prefix="yw-bench-") as tmp:
-        services = EmbeddedServices(Path(tmp))
-        try:
-            started = services.start(postgres=True, nats=True)
-            asyncio.run(bench(started["postgres"].url, n, batches, started["nats"].url))
-        finally:
-            services.stop()
+    with throwaway_services("yw-bench-") as (_, db_url, nats_url):
+        asyncio.run(bench(db_url, n, batches, nats_url))
 
 
 if __name__ == "__main__":

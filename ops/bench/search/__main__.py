@@ -10,7 +10,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -26,7 +25,7 @@ from core.search.tantivy_rebuild import prepare
 from ops.bench.search import postgres
 from ops.bench.search.corpus import documents, queries
 from ops.bench.search.events import index_through_events
-from ops.embedded import EmbeddedServices, free_port, port_open
+from ops.embedded import free_port, port_open, throwaway_services
 
 PREFIXES = ["社", "社会保", "长期护", "公积金", "shebao", "sheb", "gjj", "cqhl", "zfgjj", "广州市人", "rcgy", "jiuye"]
 SEARCH = "query($q: String!) { search(query: $q, pageSize: 10) { total hits { title url } } }"
@@ -190,13 +189,8 @@ def main() -> None:
     parser.add_argument("--skip-peers", action="store_true", help="no Postgres peers (ratios need them)")
     parser.add_argument("--skip-trgm", action="store_true", help="leave out pg_trgm (seconds a query at 1M documents)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="yw-search-bench-") as tmp:
-        services = EmbeddedServices(Path(tmp))
-        started = services.start()
-        try:
-            report = asyncio.run(run(args, Path(tmp), started["postgres"].url, started["nats"].url))
-        finally:
-            services.stop()
+    with throwaway_services("yw-search-bench-") as (tmp, db_url, nats_url):
+        report = asyncio.run(run(args, tmp, db_url, nats_url))
     report["machine"] = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )

@@ -11,7 +11,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from core.search.models import IndexDoc, SearchRequest
 from core.search.tantivy_engine import TantivyEngine
 from core.settings import Settings
 from ops.bench.search.corpus import document, documents
-from ops.embedded import EmbeddedServices
+from ops.embedded import throwaway_services
 
 WARMUP_DOCS = 256  # enough for full consumer batches, so the projector's analysis pool is started before timing
 SAMPLES = 5  # documents looked up by title and date once the import returns
@@ -282,13 +281,8 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=0, help="number of the first corpus document")
     parser.add_argument("--warmup", type=int, default=WARMUP_DOCS, help="documents imported before timing")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="yw-events-bench-") as tmp:
-        services = EmbeddedServices(Path(tmp))
-        started = services.start()
-        try:
-            report = asyncio.run(_run(args, Path(tmp), started["postgres"].url, started["nats"].url))
-        finally:
-            services.stop()
+    with throwaway_services("yw-events-bench-") as (tmp, db_url, nats_url):
+        report = asyncio.run(_run(args, tmp, db_url, nats_url))
     print(json.dumps(report))
 
 
