@@ -61,19 +61,22 @@ async def hot_queries(
     pool: asyncpg.Pool, *, window: Window, now: datetime, limit: int = 10, site: str | None = None
 ) -> list[QueryCount]:
     """The most searched queries of the window, most first (ties by query text)."""
-    span = Span.of(window, now)
-    sql = QUERY_COUNTS.format(column="searches")
-    rows = await pool.fetch(sql, span.first, span.last, site, check_limit(limit))
-    return [QueryCount(query=r[0], searches=r[1], zero_results=r[2], clicks=r[3], clicked_searches=r[4]) for r in rows]
+    return await _query_counts(pool, "searches", window, now, limit, site)
 
 
 async def zero_result_queries(
     pool: asyncpg.Pool, *, window: Window, now: datetime, limit: int = 20, site: str | None = None
 ) -> list[QueryCount]:
     """Queries that found nothing, the most frequent failures first: content or synonyms to add."""
+    return await _query_counts(pool, "zero_results", window, now, limit, site)
+
+
+async def _query_counts(
+    pool: asyncpg.Pool, column: str, window: Window, now: datetime, limit: int, site: str | None
+) -> list[QueryCount]:
+    """Queries of the window ordered by `column` (searches or zero_results), most first."""
     span = Span.of(window, now)
-    sql = QUERY_COUNTS.format(column="zero_results")
-    rows = await pool.fetch(sql, span.first, span.last, site, check_limit(limit))
+    rows = await pool.fetch(QUERY_COUNTS.format(column=column), span.first, span.last, site, check_limit(limit))
     return [QueryCount(query=r[0], searches=r[1], zero_results=r[2], clicks=r[3], clicked_searches=r[4]) for r in rows]
 
 
