@@ -23,7 +23,7 @@ from core.bus import Bus
 from core.db import connect_pool
 from core.jobs import build_broker
 from core.logs import request_id
-from core.search import build_engine
+from core.search import engine_for
 from core.settings import Settings
 from schema import build_schema
 from schema.context import Context, Services
@@ -81,12 +81,7 @@ def create_app(settings: Settings) -> ASGIApp:
         await bus.ensure_streams()
         services = Services(settings=settings, pool=pool, bus=bus)
         services.extras["broker"] = build_broker(settings)
-        engine = build_engine(
-            settings.search_engine,
-            data_dir=settings.data_dir,
-            meilisearch_url=settings.meilisearch_url,
-            meilisearch_key=settings.meilisearch_key,
-        )
+        engine = engine_for(settings)
         await engine.open()  # a reader: the consumers process holds the one writer
         services.extras["search"] = engine
         app.state.services = services

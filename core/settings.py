@@ -25,6 +25,7 @@ class Settings:
     search_engine: str = "tantivy"
     meilisearch_url: str | None = None
     meilisearch_key: str | None = field(default=None, repr=False)
+    search_shards: int = 2
     data_dir: Path = Path(".yiwang")
     sites_file: Path | None = None
     host: str = "127.0.0.1"
@@ -81,6 +82,8 @@ class Settings:
             raise Invalid(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         if not 0 < self.port < 65536:
             raise Invalid(f"PORT must be between 1 and 65535, not {self.port}")
+        if not 1 <= self.search_shards <= 16:
+            raise Invalid(f"SEARCH_SHARDS must be between 1 and 16, not {self.search_shards}")
         if self.max_page_size < 1:
             raise Invalid("MAX_PAGE_SIZE must be at least 1")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from core.bus import Consumer, DocumentChanged
-from core.search import SearchEngine, build_engine
+from core.search import SearchEngine, engine_for
 from core.search.projection import index_docs
 from core.settings import Settings
 
@@ -35,12 +35,7 @@ class SearchProjector(Consumer[DocumentChanged]):
     @classmethod
     def create(cls, settings: Settings, pool: asyncpg.Pool) -> SearchProjector:
         """The projector over the engine the settings name; the engine opens on the first batch."""
-        engine = build_engine(
-            settings.search_engine,
-            data_dir=settings.data_dir,
-            meilisearch_url=settings.meilisearch_url,
-            meilisearch_key=settings.meilisearch_key,
-        )
+        engine = engine_for(settings)
         return cls(pool, engine)
 
     async def handle(self, batch: Sequence[DocumentChanged]) -> None:

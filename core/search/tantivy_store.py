@@ -1,4 +1,9 @@
-"""Index generations on disk: `gen-*` directories and a `CURRENT` file naming the live one."""
+"""Index generations on disk: `gen-*` directories and a `CURRENT` file naming the live one.
+
+A generation holds its documents in `shard-0` … `shard-<n-1>`, each a tantivy index (their number is in
+`SHARDS`); a document lives in the shard its id hashes to. Generations written before shards existed are
+one index at the top of the directory and are read as a single shard.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import fcntl
 import os
 import shutil
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +20,43 @@ from core.errors import Upstream
 
 POINTER = "CURRENT"
 _PREFIX = "gen-"
+_SHARD = "shard-"
+_COUNT = "SHARDS"
+MAX_SHARDS = 16
+
+
+def shard_of(doc_id: str, shards: int) -> int:
+    """The shard a document lives in: the same in every process and every run (unlike `hash`)."""
+    return zlib.crc32(doc_id.encode()) % shards
+
+
+def shard_paths(generation: Path) -> list[Path]:
+    """The shards of a generation in order; a generation from before shards is its own single shard."""
+    if (generation / "meta.json").exists():
+        return [generation]
+    try:
+        count = int((generation / _COUNT).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        count = 0
+    paths = [generation / f"{_SHARD}{i}" for i in range(count)]
+    if not paths or not all((path / "meta.json").exists() for path in paths):
+        raise Upstream(
+            f"search index generation {generation.name} has no complete set of shards: "
+            "rebuild it with `yiwang reindex`",
+            index=str(generation),
+        )
+    return paths
+
+
+def new_shard_paths(generation: Path, shards: int) -> list[Path]:
+    """Directories for the shards of a new generation, created, and their number written down."""
+    if not 1 <= shards <= MAX_SHARDS:
+        raise ValueError(f"a search index has 1 to {MAX_SHARDS} shards, not {shards}")
+    paths = [generation / f"{_SHARD}{i}" for i in range(shards)]
+    for path in paths:
+        path.mkdir()
+    (generation / _COUNT).write_text(f"{shards}\n", encoding="utf-8")
+    return paths
 
 
 class GenerationStore:

@@ -35,16 +35,13 @@ def reply_json(r: Reply) -> dict[str, Any]:
 async def _ask(args: argparse.Namespace) -> Reply:
     from core.db import connect_pool
     from core.qa.service import QaService, engine_fallback
-    from core.search import build_engine
+    from core.search import engine_for
     from ops.runtime import prepare_database, setup
 
     settings = setup("ask").settings
     await prepare_database(settings)
     pool = await connect_pool(settings, max_size=2)
-    engine = build_engine(
-        settings.search_engine, data_dir=settings.data_dir,
-        meilisearch_url=settings.meilisearch_url, meilisearch_key=settings.meilisearch_key,
-    )  # fmt: skip
+    engine = engine_for(settings)
     try:
         try:
             await engine.open()

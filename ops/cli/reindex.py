@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from core.bus import Bus
 from core.db import connect_pool
-from core.search import build_engine
+from core.search import engine_for
 from core.search.reindex import count_indexable, rebuild
 from core.settings import Settings
 from ops.runtime import prepare, setup
@@ -19,12 +19,7 @@ async def run_reindex(settings: Settings, *, batch_size: int, show_progress: boo
     """Rebuild with a progress bar (docs/s, ETA); returns the summary line."""
     pool = await connect_pool(settings, max_size=3)
     bus = await Bus(settings, name="reindex").connect()
-    engine = build_engine(
-        settings.search_engine,
-        data_dir=settings.data_dir,
-        meilisearch_url=settings.meilisearch_url,
-        meilisearch_key=settings.meilisearch_key,
-    )
+    engine = engine_for(settings)
     try:
         await bus.ensure_streams()
         await engine.open()

@@ -42,17 +42,12 @@ def outcome_json(o: SearchOutcome) -> dict[str, Any]:
 
 
 async def _search(args: argparse.Namespace) -> SearchOutcome:
-    from core.search import build_engine
+    from core.search import engine_for
     from core.search.service import SearchService
     from ops.runtime import resolve
 
     settings = resolve(start=False).settings
-    engine = build_engine(
-        settings.search_engine,
-        data_dir=settings.data_dir,
-        meilisearch_url=settings.meilisearch_url,
-        meilisearch_key=settings.meilisearch_key,
-    )
+    engine = engine_for(settings)
     await engine.open()  # a reader: no writer is opened for searching
     try:
         service = SearchService(engine, max_query_length=settings.max_query_length)

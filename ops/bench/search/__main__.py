@@ -20,7 +20,7 @@ import asyncpg
 from core.db import migrate
 from core.search.models import SearchRequest
 from core.search.service import SearchService
-from core.search.tantivy_engine import TantivyEngine
+from core.search.tantivy_engine import DEFAULT_SHARDS, TantivyEngine
 from core.search.tantivy_rebuild import prepare
 from ops.bench.search import postgres
 from ops.bench.search.corpus import documents, queries
@@ -90,7 +90,7 @@ async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -
     data = args.data_dir or tmp / "data"
     pool = await asyncpg.create_pool(db_url, min_size=1, max_size=4)
     await migrate(pool)
-    engine = TantivyEngine(data)
+    engine = TantivyEngine(data, shards=args.shards)
     await engine.open()
     report: dict[str, object] = {}
     if args.data_dir is None:
@@ -185,6 +185,9 @@ def main() -> None:
         type=Path,
         help="time an index built before (by an earlier run's indexing) "
         "instead of building one; its DATA_DIR holds search/documents",
+    )
+    parser.add_argument(
+        "--shards", type=int, default=DEFAULT_SHARDS, help="shards of the index built (an index reused keeps its own)"
     )
     parser.add_argument("--skip-peers", action="store_true", help="no Postgres peers (ratios need them)")
     parser.add_argument("--skip-trgm", action="store_true", help="leave out pg_trgm (seconds a query at 1M documents)")
