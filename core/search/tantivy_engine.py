@@ -23,7 +23,7 @@ from core.errors import Upstream
 from core.search.analysis import can_relax, char_terms
 from core.search.engine import RebuildHandle
 from core.search.highlight import highlight_all, highlight_terms, snippet
-from core.search.models import MAX_FACET_VALUES, IndexDoc, SearchHit, SearchRequest, SearchResult
+from core.search.models import IndexDoc, SearchHit, SearchRequest, SearchResult
 from core.search.rescore import (
     EXACT_TEXT_BOOST,
     EXACT_TITLE_BOOST,
@@ -45,6 +45,7 @@ from core.search.tantivy_rebuild import (
     write,
 )
 from core.search.tantivy_schema import SCHEMA_VERSION, STORED_KEYWORDS, build_schema, stored_fields
+from core.search.tantivy_shards import FacetCounts, Found, merge_facets, merge_found, shard_facet_size
 from core.search.tantivy_store import MAX_SHARDS, GenerationStore, shard_paths
 
 logger = logging.getLogger(__name__)
@@ -59,19 +60,6 @@ def _pool(name: str) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=MAX_SHARDS, thread_name_prefix=f"tantivy-{name}")
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    """A match: its sort key (score, or the date in ns), its shard and its address there."""
-
-    key: Any
-    shard: int
-    address: tantivy.DocAddress
-
-    @property
-    def where(self) -> tuple[int, int, int]:
-        return (self.shard, self.address.segment_ord, self.address.doc)
-
-
 @dataclass
 class _Live:
     name: str
@@ -79,13 +67,6 @@ class _Live:
     paths: list[Path]
     pointer_stamp: tuple[int, int] | None
     meta_stamps: list[tuple[int, int, int] | None]
-
-
-def _sort_key(key: Any, descending: bool) -> tuple[int, Any]:
-    """Merge order of first-pass keys; documents without a date (None) come last either way."""
-    if key is None:
-        return (1, 0)
-    return (0, -key if descending else key)
 
 
 def _meta_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -232,10 +213,10 @@ class TantivyEngine:
             found, loaded = self._rescore(searchers, found, chunks, RESCORE_WINDOW)
         terms = highlight_terms(highlight_source(req)) if req.highlight else []
 
-        def load(f: _Found) -> tantivy.Document:
+        def load(f: Found) -> tantivy.Document:
             return loaded.get(f.where) or searchers[f.shard].doc(f.address)
 
-        def hit(f: _Found) -> SearchHit:
+        def hit(f: Found) -> SearchHit:
             d = stored_fields(load(f))
             return SearchHit(
                 id=d["id"], url=d["url"], title=d["title"], title_highlighted=highlight_all(d["title"], terms),
@@ -273,7 +254,7 @@ class TantivyEngine:
 
     def _top(
         self, searchers: Sequence[tantivy.Searcher], query: tantivy.Query, req: SearchRequest, window: int
-    ) -> tuple[int, list[_Found]]:
+    ) -> tuple[int, list[Found]]:
         """The total and the best `offset + limit` matches, or `window` of them if that is more: each
         shard's best, merged."""
         if req.limit == 0 or req.offset >= MAX_OFFSET:  # tantivy panics on limit 0
@@ -295,42 +276,22 @@ class TantivyEngine:
             )
 
         results = self._each(shard, searchers)
-        total = sum(int(r.count) for r in results)
-        found = [_Found(key, i, address) for i, r in enumerate(results) for key, address in r.hits]
-        if len(results) > 1:
-            # each shard's list is in order already; keys compare across shards (BM25 from each shard's own
-            # statistics, as Elasticsearch's default search does). Ties keep shard order: stable pages.
-            descending = req.sort != "date_asc"
-            found.sort(key=lambda f: _sort_key(f.key, descending))
-        return total, found[:limit]
+        found = merge_found([r.hits for r in results], descending=req.sort != "date_asc", limit=limit)
+        return sum(int(r.count) for r in results), found
 
     def _count_facets(
         self, searchers: Sequence[tantivy.Searcher], query: tantivy.Query, names: Sequence[str]
-    ) -> Callable[[], dict]:
+    ) -> Callable[[], FacetCounts]:
         """Facet counts, computed in other threads (one per shard) while the caller ranks; calling the
         result waits for them and merges the shards'."""
-        # Each shard reports more values than are shown, so that a value just below the cut in one shard
-        # still counts in full (Elasticsearch's shard_size).
-        size = MAX_FACET_VALUES if len(searchers) == 1 else MAX_FACET_VALUES * 3 // 2 + 10
+        size = shard_facet_size(len(searchers))
         parts = [self._submit(self._counting, self._facets, s, query, names, size) for s in searchers]
-
-        def merged() -> dict:
-            counts: dict[str, dict[str, int]] = {name: {} for name in names}
-            for part in parts:
-                for name, values in part.result().items():
-                    for value, count in values:
-                        counts[name][value] = counts[name].get(value, 0) + count
-            return {
-                name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
-                for name, values in counts.items()
-            }
-
-        return merged
+        return lambda: merge_facets([part.result() for part in parts], names)
 
     @staticmethod
     def _rescore(
-        searchers: Sequence[tantivy.Searcher], found: list[_Found], chunks: list[str], size: int
-    ) -> tuple[list[_Found], dict[tuple[int, int, int], tantivy.Document]]:
+        searchers: Sequence[tantivy.Searcher], found: list[Found], chunks: list[str], size: int
+    ) -> tuple[list[Found], dict[tuple[int, int, int], tantivy.Document]]:
         """The first `size` matches re-ranked with the exact-chunk bonus, the rest below them in
         their order (pages agree with each other); the documents loaded on the way, to be reused."""
         head = found[:size]
@@ -347,11 +308,11 @@ class TantivyEngine:
         fields = [field("title", "title_chars", EXACT_TITLE_BOOST), field("text", "text_chars", EXACT_TEXT_BOOST)]
         scores = rescored([float(f.key) for f in head], fields)
         order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
-        ranked = [_Found(scores[i], head[i].shard, head[i].address) for i in order]
+        ranked = [Found(scores[i], head[i].shard, head[i].address) for i in order]
         return ranked + found[size:], {f.where: d for f, d in zip(head, docs, strict=True)}
 
     @staticmethod
-    def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str], size: int) -> dict:
+    def _facets(searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[str], size: int) -> FacetCounts:
         if not names:
             return {}
         aggs = {name: {"terms": {"field": name, "size": size}} for name in names}

@@ -12,8 +12,10 @@ import tantivy
 
 from core.errors import Invalid, Upstream
 from core.search import SearchRequest
+from core.search.models import MAX_FACET_VALUES
 from core.search.tantivy_engine import TantivyEngine
 from core.search.tantivy_schema import build_schema, to_tantivy
+from core.search.tantivy_shards import merge_facets, shard_facet_size
 from core.search.tantivy_store import POINTER, shard_of
 from core.settings import Settings
 from tests.unit.core.search.search_contract import ALL, BANK, doc, ids
@@ -158,3 +160,15 @@ def test_the_shard_count_is_checked() -> None:
             Settings.from_env({"SEARCH_SHARDS": bad})
     with pytest.raises(ValueError, match="shards"):
         TantivyEngine(Path("/nonexistent"), shards=0)
+
+
+def test_facet_counts_of_shards_are_summed_and_cut_after_the_merge() -> None:
+    # 150 sites: shard one reports site-0..site-149 once each, shard two site-149 120 times; the merge
+    # sums before it cuts, so site-149 (last in one shard, first in the other) leads with 121
+    one = {"site": [(f"site-{i:03}", 1) for i in range(150)]}
+    two = {"site": [("site-149", 120)], "kind": [("news", 2)]}
+    merged = merge_facets([one, two], ["site", "kind"])
+    assert merged["site"][0] == ("site-149", 121)
+    assert len(merged["site"]) == MAX_FACET_VALUES and merged["site"][1] == ("site-000", 1)
+    assert merged["kind"] == [("news", 2)]
+    assert shard_facet_size(1) == MAX_FACET_VALUES < shard_facet_size(2)
