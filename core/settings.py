@@ -25,7 +25,7 @@ class Settings:
     search_engine: str = "tantivy"
     meilisearch_url: str | None = None
     meilisearch_key: str | None = field(default=None, repr=False)
-    search_shards: int = 2
+    search_shards: int = 2  # core.search.tantivy_store.DEFAULT_SHARDS
     data_dir: Path = Path(".yiwang")
     sites_file: Path | None = None
     host: str = "127.0.0.1"

@@ -7,6 +7,7 @@ from pathlib import Path
 from core.errors import Invalid
 from core.search.engine import RebuildHandle, SearchEngine
 from core.search.models import IndexDoc, SearchHit, SearchRequest, SearchResult
+from core.search.tantivy_store import DEFAULT_SHARDS
 from core.settings import Settings
 
 __all__ = [
@@ -28,15 +29,13 @@ def build_engine(
     meilisearch_url: str | None,
     meilisearch_key: str | None,
     index_name: str = "documents",
-    shards: int | None = None,
+    shards: int = DEFAULT_SHARDS,
 ) -> SearchEngine:
     """The engine settings name (`tantivy` or `meilisearch`), not yet opened; `shards` splits a new
-    tantivy index (default: the engine's)."""
+    tantivy index."""
     if kind == "tantivy":
         from core.search.tantivy_engine import TantivyEngine
 
-        if shards is None:
-            return TantivyEngine(data_dir, index_name)
         return TantivyEngine(data_dir, index_name, shards=shards)
     if kind == "meilisearch":
         if not meilisearch_url:

@@ -46,12 +46,11 @@ from core.search.tantivy_rebuild import (
 )
 from core.search.tantivy_schema import SCHEMA_VERSION, STORED_KEYWORDS, build_schema, stored_fields
 from core.search.tantivy_shards import FacetCounts, Found, merge_facets, merge_found, shard_facet_size
-from core.search.tantivy_store import MAX_SHARDS, GenerationStore, shard_paths
+from core.search.tantivy_store import DEFAULT_SHARDS, MAX_SHARDS, GenerationStore, shard_paths
 
 logger = logging.getLogger(__name__)
 
 MAX_OFFSET = 10_000  # tantivy keeps offset+limit docs in a heap; deeper pages are not served
-DEFAULT_SHARDS = 2
 T = TypeVar("T")
 U = TypeVar("U")
 

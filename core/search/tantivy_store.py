@@ -22,6 +22,7 @@ POINTER = "CURRENT"
 _PREFIX = "gen-"
 _SHARD = "shard-"
 _COUNT = "SHARDS"
+DEFAULT_SHARDS = 2  # SEARCH_SHARDS' default too
 MAX_SHARDS = 16
 
 

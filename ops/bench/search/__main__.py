@@ -20,8 +20,9 @@ import asyncpg
 from core.db import migrate
 from core.search.models import SearchRequest
 from core.search.service import SearchService
-from core.search.tantivy_engine import DEFAULT_SHARDS, TantivyEngine
+from core.search.tantivy_engine import TantivyEngine
 from core.search.tantivy_rebuild import prepare
+from core.search.tantivy_store import DEFAULT_SHARDS
 from ops.bench.search import postgres
 from ops.bench.search.corpus import documents, queries
 from ops.bench.search.events import index_through_events

@@ -16,7 +16,7 @@ from core.search.models import MAX_FACET_VALUES
 from core.search.tantivy_engine import TantivyEngine
 from core.search.tantivy_schema import build_schema, to_tantivy
 from core.search.tantivy_shards import merge_facets, shard_facet_size
-from core.search.tantivy_store import POINTER, shard_of
+from core.search.tantivy_store import DEFAULT_SHARDS, POINTER, shard_of
 from core.settings import Settings
 from tests.unit.core.search.search_contract import ALL, BANK, doc, ids
 
@@ -154,6 +154,7 @@ async def test_a_shard_locked_elsewhere_blocks_writes_and_releases_the_others(tm
 
 
 def test_the_shard_count_is_checked() -> None:
+    assert Settings.from_env({}).search_shards == DEFAULT_SHARDS, "the setting and the engine agree"
     assert Settings.from_env({"SEARCH_SHARDS": "4"}).search_shards == 4
     for bad in ("0", "17"):
         with pytest.raises(Invalid, match="SEARCH_SHARDS"):
