@@ -29,6 +29,7 @@ class Account:
     items: list[FeedItem] = field(default_factory=list)
     fetches: list[FetchResult] = field(default_factory=list)
     error: str | None = None
+    not_modified: bool = False  # the source said nothing changed since it was last read (HTTP 304)
 
 
 class FeedConnector(abc.ABC):
@@ -54,6 +55,8 @@ class WebFeedConnector(FeedConnector):
 
     async def read(self, source: str) -> Account:
         res = await self._fetch(source)
+        if res.not_modified:
+            return Account(source, source, fetches=[res], not_modified=True)
         if not res.ok or res.body is None:
             return Account(source, source, fetches=[res], error=res.error or "empty_body")
         try:

@@ -131,8 +131,15 @@ class _Sources:
         await frontier.enqueue(self.c.pool, self.site.id, self.crawl_id, list(urls.items()))
 
     async def feeds(self) -> None:
-        """Every feed at every crawl: items on the site are crawled as pages, the others stored from the feed."""
-        generic = WebFeedConnector(self._fetch_anywhere)
+        """Every feed at every crawl, asked conditionally: items on the site are crawled as pages, the
+        others stored from the feed. What a feed answered is remembered only once its items are out."""
+        known = await frontier.feed_validators(self.c.pool, self.site.id)
+
+        async def fetch_feed(url: str) -> FetchResult:
+            etag, modified = known.get(url, (None, None))
+            return await self.fetcher.fetch(url, etag=etag, last_modified=modified, hop_check=lambda _: None)
+
+        generic = WebFeedConnector(fetch_feed)
         for source in self.site.config.get("feeds") or []:
             connector = pick_connector([*self.c.connectors, generic], source)
             if connector is None:
@@ -140,6 +147,9 @@ class _Sources:
                 continue
             account = await connector.read(source)
             self._logged(account.fetches, account.error)
+            if account.not_modified:
+                self.result.feeds_unchanged += 1
+                continue
             self.result.feed_items += len(account.items)
             on_site = {t: _utc(i.published) for i in account.items if (t := self._in_scope(i.url))}
             await frontier.enqueue(self.c.pool, self.site.id, self.crawl_id, list(on_site.items()))
@@ -149,6 +159,10 @@ class _Sources:
                 if i.url.startswith(("http://", "https://")) and self._in_scope(i.url) is None
             }
             self.result.changed += await publish_changed(self.c.pool, self.c.bus, list(events.values()))
+            # a feed that failed keeps what it answered before: asking with it again is still right
+            read = next((r for r in account.fetches if r.url == source and r.ok), None)
+            if read is not None:
+                await frontier.save_feed_validators(self.c.pool, self.site.id, source, read.etag, read.last_modified)
 
     async def datasets(self, max_datasets: int) -> None:
         for base in self.site.config.get("ckan") or []:

@@ -145,3 +145,24 @@ async def log_fetch(pool: asyncpg.Pool, rows: Sequence[tuple[object, ...]]) -> N
                values ($1, $2, $3, $4, $5, $6, $7)""",
             rows,
         )
+
+
+async def feed_validators(pool: asyncpg.Pool, site_id: str) -> dict[str, tuple[str | None, str | None]]:
+    """The ETag and Last-Modified each of the site's feeds answered last time, by feed URL."""
+    rows = await pool.fetch("select url, etag, last_modified from feed_validators where site_id = $1", site_id)
+    return {r["url"]: (r["etag"], r["last_modified"]) for r in rows}
+
+
+async def save_feed_validators(
+    pool: asyncpg.Pool, site_id: str, url: str, etag: str | None, modified: str | None
+) -> None:
+    """Remember what a feed answered; a feed that sent neither validator is forgotten (asked in full)."""
+    if etag is None and modified is None:
+        await pool.execute("delete from feed_validators where site_id = $1 and url = $2", site_id, url)
+        return
+    await pool.execute(
+        """insert into feed_validators (site_id, url, etag, last_modified) values ($1, $2, $3, $4)
+           on conflict (site_id, url) do update
+           set etag = excluded.etag, last_modified = excluded.last_modified, checked_at = now()""",
+        site_id, url, etag, modified,
+    )  # fmt: skip

@@ -38,6 +38,7 @@ class CrawlResult:
     discovered: int = 0
     sitemap_urls: int = 0
     feed_items: int = 0
+    feeds_unchanged: int = 0
     datasets: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 

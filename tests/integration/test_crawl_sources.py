@@ -207,3 +207,52 @@ async def test_ckan_portal_is_harvested_into_datasets(
     libya = await get_document(pg_pool, url=f"{base}/dataset/acled-conflict-data-for-libya")
     assert libya.issuer == "ACLED Conflict Data Project" and libya.metadata["tags"][0] == "conflict"
     assert again.result.changed == 0, "unchanged data sets make no events"
+
+
+async def test_an_unchanged_feed_costs_a_304_and_a_failed_read_keeps_what_it_answered(
+    settings: Settings, pg_pool: asyncpg.Pool, bus: Bus
+) -> None:
+    feed = {"etag": '"v1"', "items": ["防汛工作会议召开"], "status": 200}
+    asked: list[str | None] = []  # the If-None-Match of every request for the feed
+
+    async def mirror_routes(request: web.Request) -> web.StreamResponse:
+        if request.path != "/feed.xml":
+            return web.Response(status=404)
+        asked.append(request.headers.get("If-None-Match"))
+        if feed["status"] != 200:
+            return web.Response(status=feed["status"])  # type: ignore[arg-type]
+        if request.headers.get("If-None-Match") == feed["etag"]:
+            return web.Response(status=304, headers={"ETag": str(feed["etag"])})
+        base = f"http://{request.host}"
+        items = "".join(
+            f"<item><title>{t}</title><link>{base}/n/{i}</link><description>{t}的详细内容。</description></item>"
+            for i, t in enumerate(feed["items"])  # type: ignore[arg-type]
+        )
+        rss = f"<rss version='2.0'><channel><title>示范市发布</title>{items}</channel></rss>"
+        return web.Response(text=rss, content_type="application/rss+xml", headers={"ETag": str(feed["etag"])})
+
+    async def site_routes(request: web.Request) -> web.StreamResponse:
+        return html(page("首页")) if request.path == "/" else web.Response(status=404)
+
+    async with (
+        serve(lambda app: app.router.add_get("/{tail:.*}", mirror_routes)) as mirror,
+        serve(lambda app: app.router.add_get("/{tail:.*}", site_routes)) as base,
+    ):
+        site_id = unique("feed304")
+        await add_site(pg_pool, site_record(site_id, base, feeds=[f"{mirror}/feed.xml"]))
+        first = await crawl(settings, pg_pool, bus, site_id)
+        unchanged = await crawl(settings, pg_pool, bus, site_id)
+        feed["status"] = 404
+        failed = await crawl(settings, pg_pool, bus, site_id)
+        feed.update(status=200, etag='"v2"', items=["防汛工作会议召开", "高温天气提示"])
+        changed = await crawl(settings, pg_pool, bus, site_id)
+
+    assert asked == [None, '"v1"', '"v1"', '"v1"'], "asked with the last ETag, also after a failed read"
+    assert (first.result.feed_items, first.result.changed) == (1, 2), "the item and the home page"
+    assert (unchanged.result.feeds_unchanged, unchanged.result.feed_items, unchanged.result.errors) == (1, 0, 0)
+    assert failed.result.errors == 1 and failed.result.feeds_unchanged == 0
+    assert (changed.result.feed_items, changed.result.changed) == (2, 1), "the new item, once"
+    docs, total = await list_documents(pg_pool, site_id=site_id, kind="newmedia")
+    assert total == 2 and {d.title for d in docs} == {"防汛工作会议召开", "高温天气提示"}
+    row = await pg_pool.fetchrow("select etag from feed_validators where site_id = $1", site_id)
+    assert row is not None and row["etag"] == '"v2"'
