@@ -26,6 +26,12 @@ class NotFound(YiwangError):
     code = "NOT_FOUND"
 
 
+class Forbidden(YiwangError):
+    """The caller may not do this: an admin operation without the admin token."""
+
+    code = "FORBIDDEN"
+
+
 class Conflict(YiwangError):
     """The request clashes with the current state (a duplicate, a port in use)."""
 

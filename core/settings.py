@@ -13,6 +13,7 @@ from core.errors import Invalid
 
 SEARCH_ENGINES = ("tantivy", "meilisearch")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_ADMIN_TOKEN = 16
 
 
 @dataclass(frozen=True, repr=False)
@@ -26,6 +27,7 @@ class Settings:
     meilisearch_url: str | None = None
     meilisearch_key: str | None = field(default=None, repr=False)
     search_shards: int = 2  # core.search.tantivy_store.DEFAULT_SHARDS
+    admin_token: str | None = field(default=None, repr=False)  # admin mutations need it (Bearer)
     data_dir: Path = Path(".yiwang")
     sites_file: Path | None = None
     host: str = "127.0.0.1"
@@ -84,6 +86,8 @@ class Settings:
             raise Invalid(f"PORT must be between 1 and 65535, not {self.port}")
         if not 1 <= self.search_shards <= 16:
             raise Invalid(f"SEARCH_SHARDS must be between 1 and 16, not {self.search_shards}")
+        if self.admin_token is not None and len(self.admin_token) < MIN_ADMIN_TOKEN:
+            raise Invalid(f"ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
         if self.max_page_size < 1:
             raise Invalid("MAX_PAGE_SIZE must be at least 1")
 
@@ -102,7 +106,7 @@ class Settings:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith("_key") and value:
+            if f.name.endswith(("_key", "_token")) and value:
                 value = "****"
             elif f.name.endswith("_url") and value:
                 value = mask_url(str(value))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import signal
 import sys
 import time
@@ -14,6 +16,7 @@ import aiohttp
 from core.bus import Bus
 from core.db import connect_pool, migrate
 from core.jobs import ensure_broker_schema
+from core.settings import MIN_ADMIN_TOKEN, Settings
 from core.sites import load_sites_file, sync_sites
 from ops.embedded import EmbeddedServices
 from ops.runtime import Resolved
@@ -21,6 +24,26 @@ from ops.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 PROCESSES = ("web", "worker", "consumers", "scheduler")
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+def admin_token(settings: Settings) -> str:
+    """ADMIN_TOKEN if set, else the token kept in DATA_DIR/admin-token, made on the first start (random,
+    readable by its owner only), so that the web office can use the admin mutations of the whole mesh."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        token = ""
+    if len(token) < MIN_ADMIN_TOKEN:
+        token = secrets.token_urlsafe(24)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token + "\n")
+    return token
 
 
 async def _prepare(resolved: Resolved, sites_file: Path) -> int:
@@ -70,6 +93,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
         raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
     count = await _prepare(resolved, sites_file)
     env = resolved.child_env()
+    env["ADMIN_TOKEN"] = token = admin_token(settings)
     env.setdefault("LOG_FORMAT", "text")
     supervisor = Supervisor(env)
     me = [sys.executable, "-m", "ops"]
@@ -84,7 +108,11 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     base = f"http://{settings.host}:{settings.port}"
     try:
         if await _wait_ready(f"{base}/healthz", supervisor):
-            lines = [f"\n  yiwang is up: {count} sites, crawling now.", f"  GraphQL  {base}/graphql"]
+            lines = [
+                f"\n  yiwang is up: {count} sites, crawling now.",
+                f"  GraphQL  {base}/graphql",
+                f"  admin    Authorization: Bearer {token}  (admin mutations; in DATA_DIR/{ADMIN_TOKEN_FILE})",
+            ]
             if group is not None:
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
             lines += ["  Ctrl-C stops everything.\n"]

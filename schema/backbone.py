@@ -17,6 +17,7 @@ from core.sites import get_site, list_sites
 from core.sites.config import LEVELS, SITE_ID
 from schema.context import Context
 from schema.pagination import check_page
+from schema.permissions import ADMIN
 from schema.types import CrawlStatus, Document, DocumentChange, DocumentPage, Site
 
 Info = strawberry.Info[Context, None]
@@ -71,8 +72,9 @@ class BackboneQuery:
 @strawberry.type
 class BackboneMutation:
     @strawberry.mutation(
+        permission_classes=ADMIN,
         description="Queue a crawl of the site now (no-op while one is queued or running); full=true rechecks "
-        "every known page, not only list pages and what is due"
+        "every known page, not only list pages and what is due",
     )
     async def crawl_site(self, info: Info, site: strawberry.ID, full: bool = False) -> CrawlStatus:
         pool = info.context.pool

@@ -35,6 +35,7 @@ from schema.monitoring_types import (
 )
 from schema.monitoring_types import Finding as FindingType
 from schema.pagination import check_page
+from schema.permissions import ADMIN
 
 Info = strawberry.Info[Context, None]
 
@@ -107,7 +108,9 @@ class MonitoringQuery:
 
 @strawberry.type
 class MonitoringMutation:
-    @strawberry.mutation(description="Inspect the site now (queues a job; alerts follow on the subscription)")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Inspect the site now (queues a job; alerts follow on the subscription)"
+    )
     async def run_inspection(self, info: Info, site: strawberry.ID) -> JobQueued:
         pool = info.context.pool
         await get_site(pool, _site_id(site))
@@ -115,7 +118,9 @@ class MonitoringMutation:
         message_id = await enqueue(pool, broker, INSPECT_SITE, str(site), _now(info))
         return JobQueued(site_id=strawberry.ID(str(site)), job=INSPECT_SITE[0], message_id=message_id)
 
-    @strawberry.mutation(description="Set a rule's threshold; a null value restores the default")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Set a rule's threshold; a null value restores the default"
+    )
     async def set_threshold(self, info: Info, rule: str, name: str, value: float | None) -> ThresholdResult:
         try:
             t = await monitoring.set_threshold(info.context.pool, rule_name=rule, name=name, value=value)
@@ -123,7 +128,10 @@ class MonitoringMutation:
             return MonitoringInputError(message=exc.message)
         return Threshold.of(t)
 
-    @strawberry.mutation(description="Set a column's type (news, notice, policy, …); a null type clears the override")
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Set a column's type (news, notice, policy, …); a null type clears the override",
+    )
     async def set_column_type(
         self, info: Info, site: strawberry.ID, column: str, type: str | None
     ) -> ColumnTypeResult:  # fmt: skip
@@ -135,7 +143,7 @@ class MonitoringMutation:
             return MonitoringInputError(message=exc.message)
         return ColumnType(site_id=strawberry.ID(str(site)), column=column, type=effective)
 
-    @strawberry.mutation(description="Add or change a wrong expression and its right form")
+    @strawberry.mutation(permission_classes=ADMIN, description="Add or change a wrong expression and its right form")
     async def put_wrong_expression(
         self, info: Info, wrong: str, right: str, category: str = "term"
     ) -> WrongExpressionResult:  # fmt: skip
@@ -145,7 +153,9 @@ class MonitoringMutation:
             return MonitoringInputError(message=exc.message)
         return WrongExpression.of(w)
 
-    @strawberry.mutation(description="Remove a wrong expression from the list; false when it was not listed")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Remove a wrong expression from the list; false when it was not listed"
+    )
     async def delete_wrong_expression(self, info: Info, wrong: str) -> bool:
         return await monitoring.delete_wrong_expression(info.context.pool, wrong)
 

@@ -9,6 +9,7 @@ import strawberry
 from core.policy import queries, store
 from schema.context import Context
 from schema.pagination import check_page
+from schema.permissions import ADMIN
 
 Info = strawberry.Info[Context, None]
 
@@ -147,19 +148,27 @@ class PolicyQuery:
 
 @strawberry.type
 class PolicyMutation:
-    @strawberry.mutation(description="Set a policy's validity (admin wins over the page); null returns to the page's")
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Set a policy's validity (admin wins over the page); null returns to the page's",
+    )
     async def set_policy_validity(self, info: Info, id: strawberry.ID, validity: str | None) -> Policy:
         await store.set_validity(info.context.pool, str(id), validity)
         return Policy.of(await queries.get_policy(info.context.pool, str(id)))
 
-    @strawberry.mutation(description="Link a page to the policy it explains (kind: 文字解读 … 热点回应)")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Link a page to the policy it explains (kind: 文字解读 … 热点回应)"
+    )
     async def link_interpretation(self, info: Info, policy_id: strawberry.ID, document_id: strawberry.ID,
                                   kind: str | None = None) -> Policy:  # fmt: skip
         await store.set_link(info.context.pool, policy_id=str(policy_id), document_id=str(document_id), link=True,
                              kind=kind)  # fmt: skip
         return Policy.of(await queries.get_policy(info.context.pool, str(policy_id)))
 
-    @strawberry.mutation(description="Unlink a page from a policy, even when it names the policy's 文号 or title")
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Unlink a page from a policy, even when it names the policy's 文号 or title",
+    )
     async def unlink_interpretation(self, info: Info, policy_id: strawberry.ID, document_id: strawberry.ID) -> Policy:
         await store.set_link(info.context.pool, policy_id=str(policy_id), document_id=str(document_id), link=False)
         return Policy.of(await queries.get_policy(info.context.pool, str(policy_id)))

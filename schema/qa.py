@@ -7,6 +7,7 @@ import strawberry
 from core.qa import models
 from core.qa.service import QaService, engine_fallback
 from schema.context import Context
+from schema.permissions import ADMIN
 
 Info = strawberry.Info[Context, None]
 
@@ -113,14 +114,18 @@ class QaQuery:
 
 @strawberry.type
 class QaMutation:
-    @strawberry.mutation(description="Add a pair; it is answerable at once in every API process")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Add a pair; it is answerable at once in every API process"
+    )
     async def add_qa_pair(self, info: Info, question: str, answer: str, basis: QaBasisInput | None = None,
                           tags: list[str] | None = None, id: strawberry.ID | None = None) -> QaPair:  # fmt: skip
         pair = await qa_service(info).add(question=question, answer=answer, basis=basis.to_basis() if basis else None,
                                           tags=tags or (), id=str(id) if id else None)  # fmt: skip
         return QaPair.of(pair)
 
-    @strawberry.mutation(description="Change a pair's question, answer, basis or tags; live at once")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Change a pair's question, answer, basis or tags; live at once"
+    )
     async def edit_qa_pair(self, info: Info, id: strawberry.ID, question: str | None = None,
                            answer: str | None = None, basis: QaBasisInput | None = None,
                            tags: list[str] | None = None) -> QaPair:  # fmt: skip
@@ -128,6 +133,6 @@ class QaMutation:
                                            basis=basis.to_basis() if basis else None, tags=tags)  # fmt: skip
         return QaPair.of(pair)
 
-    @strawberry.mutation(description="Retire a pair: it is no longer given as an answer")
+    @strawberry.mutation(permission_classes=ADMIN, description="Retire a pair: it is no longer given as an answer")
     async def retire_qa_pair(self, info: Info, id: strawberry.ID) -> QaPair:
         return QaPair.of(await qa_service(info).retire(str(id)))

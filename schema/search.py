@@ -13,6 +13,7 @@ from core.search.service import Hit, SearchOutcome, SearchService
 from core.search.understand import Rewrite
 from schema.context import Context
 from schema.pagination import check_page
+from schema.permissions import ADMIN
 
 Info = strawberry.Info[Context, None]
 REWRITE_WORDS = {"pinyin": "拼音", "typo": "纠错", "synonym": "同义词", "doc_no": "文号", "traditional": "繁体"}
@@ -266,7 +267,10 @@ class SearchQuery:
 
 @strawberry.type
 class SearchMutation:
-    @strawberry.mutation(description="Pin a document to the top of a query's results (until a time, or until removed)")
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Pin a document to the top of a query's results (until a time, or until removed)",
+    )
     async def pin_result(
         self, info: Info, query: str, document_id: strawberry.ID, until: datetime | None = None
     ) -> SearchPin:
@@ -274,16 +278,20 @@ class SearchMutation:
         return SearchPin(query=pin.query, document_id=strawberry.ID(pin.document_id), until=pin.until,
                          created_at=pin.created_at)  # fmt: skip
 
-    @strawberry.mutation(description="Remove a pin; false when there was none")
+    @strawberry.mutation(permission_classes=ADMIN, description="Remove a pin; false when there was none")
     async def unpin_result(self, info: Info, query: str, document_id: strawberry.ID) -> bool:
         return await admin.unpin_result(service(info).cache, query=query, document_id=str(document_id))
 
-    @strawberry.mutation(description="Add a colloquial → official rewrite (e.g. 身份证丢了 → 居民身份证补领)")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Add a colloquial → official rewrite (e.g. 身份证丢了 → 居民身份证补领)"
+    )
     async def add_synonym(self, info: Info, colloquial: str, official: str) -> Synonym:
         s = await admin.add_synonym(service(info).cache, colloquial=colloquial, official=official)
         return Synonym(colloquial=s.colloquial, official=s.official, source=s.source)
 
-    @strawberry.mutation(description="Remove a rewrite, or every rewrite of the phrase; returns how many")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Remove a rewrite, or every rewrite of the phrase; returns how many"
+    )
     async def remove_synonym(self, info: Info, colloquial: str, official: str | None = None) -> int:
         return await admin.remove_synonym(service(info).cache, colloquial=colloquial, official=official)
 

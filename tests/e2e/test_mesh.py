@@ -28,7 +28,8 @@ class Up:
     """`python -m ops up` in a child process, its output collected for assertions and failure messages."""
 
     def __init__(self, data_dir: Path, port: int) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "BROKER_URL", "SITES_FILE")}
+        unset = ("DATABASE_URL", "NATS_URL", "BROKER_URL", "SITES_FILE", "ADMIN_TOKEN")
+        env = {k: v for k, v in os.environ.items() if k not in unset}
         env |= {"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, "-m", "ops", "up"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)  # fmt: skip
@@ -59,8 +60,12 @@ class Up:
         return self.proc.wait(timeout=60)
 
 
-async def gql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as s, s.post(url, json={"query": query, "variables": variables or {}}) as r:
+async def gql(
+    url: str, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"query": query, "variables": variables or {}}
+    async with aiohttp.ClientSession() as s, s.post(url, json=body, headers=headers) as r:
         body = await r.json()
         assert "errors" not in body, body
         return dict(body["data"])
@@ -82,6 +87,7 @@ async def first_run(up: Up, port: int) -> None:
     m = await up.wait_for_line(r"GraphQL\s+(http://\S+/graphql)", timeout=90)
     url = m.group(1)
     assert url == f"http://127.0.0.1:{port}/graphql"
+    token = (await up.wait_for_line(r"Authorization: Bearer (\S+)", timeout=5)).group(1)  # as a user copies it
     sites = await wait_sites_filled(url, timeout=60 - (time.monotonic() - started) + 30)
     assert time.monotonic() - started < 60, "every demo site has documents within 60 s of start"
     assert {s["level"] for s in sites} >= {"市", "部门", "区县"}
@@ -101,7 +107,7 @@ async def first_run(up: Up, port: int) -> None:
         await asyncio.sleep(0.5)
         async with s.post(f"{origin}/__demo__/change", params={"path": path}) as r:
             assert r.status == 200, await r.text()
-        await gql(url, 'mutation { crawlSite(site: "demo-portal", full: true) { state } }')
+        await gql(url, 'mutation { crawlSite(site: "demo-portal", full: true) { state } }', token=token)
         deadline = time.monotonic() + 60
         while True:
             assert time.monotonic() < deadline, f"no documentChanged for {target['url']}:\n{up.output()}"

@@ -14,12 +14,14 @@ import uvicorn
 from api.app import create_app
 from core.settings import Settings
 from tests.conftest import free_port
+from tests.integration.graphql import ADMIN_TOKEN
 
 
 @contextlib.asynccontextmanager
 async def serve_api(settings: Settings, **overrides: Any) -> AsyncIterator[str]:
     """Serve the real app on a free port in this event loop; yields its base URL, shuts down cleanly."""
     port = free_port()
+    overrides.setdefault("admin_token", ADMIN_TOKEN)
     app_settings = dataclasses.replace(settings, port=port, broker_url="stub://", **overrides)
     server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on", ws="websockets-sansio"))  # fmt: skip

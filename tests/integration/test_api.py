@@ -13,6 +13,7 @@ import pytest
 from core.bus import Bus, DocumentChanged, PageFetched
 from core.documents import apply_pages
 from core.sites import parse_sites, sync_sites
+from tests.integration.graphql import gql
 
 pytestmark = pytest.mark.integration
 
@@ -21,13 +22,6 @@ sites:
   - {id: api-portal, name: 示范市政府, level: 市, start_urls: ["http://127.0.0.1:1/"]}
   - {id: api-county, name: 青山县, level: 区县, parent: api-portal, start_urls: ["http://127.0.0.1:2/"]}
 """
-
-
-async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = {"query": query, "variables": variables or {}}
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
-        assert r.status in (200, 400), await r.text()
-        return dict(await r.json())
 
 
 @pytest.fixture(scope="module")

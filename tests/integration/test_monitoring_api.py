@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiohttp
 import asyncpg
@@ -18,6 +17,7 @@ from core.monitoring import inspect, inspect_and_alert
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
 from tests.integration.conftest import serve_api
+from tests.integration.graphql import gql
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +31,6 @@ async def api_url(settings: Settings) -> AsyncIterator[str]:
     """An API server of our own: the shared one keeps the query depth at 2, and scorecards nest deeper."""
     async with serve_api(settings) as url:
         yield url
-
-
-async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = {"query": query, "variables": variables or {}}
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
-        assert r.status in (200, 400), await r.text()
-        return dict(await r.json())
 
 
 def page(path: str, kind: str, title: str, column: str, published: str | None, text: str = "",

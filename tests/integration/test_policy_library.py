@@ -6,12 +6,12 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 
 from core.bus import Bus, DocumentChanged, PageFetched
 from core.qa.service import QaService
+from tests.integration.graphql import gql, gql_data
 from tests.integration.search_fixtures import eventually, make_site, running
 from workers.indexer import Indexer
 from workers.policy_library import PolicyLibrary
@@ -33,14 +33,6 @@ def page(site: str, path: str, title: str, text: str, *, kind: str, meta: dict[s
     return PageFetched(site_id=site, url=f"https://{site}.example.gov.cn/{path}", status=404 if gone else 200,
                        content_hash=digest, fetched_at=datetime.now(UTC).isoformat(), kind=kind, title=title,
                        text=text, meta=meta or {}, gone=gone)  # fmt: skip
-
-
-async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    payload = {"query": query, "variables": variables or {}}
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=payload) as r:
-        body = dict(await r.json())
-    assert not body.get("errors"), body
-    return dict(body["data"])
 
 
 async def doc_id(pool: asyncpg.Pool, site: str, path: str) -> str:
@@ -125,7 +117,7 @@ async def test_consumer_builds_the_library_links_and_pairs(pg_pool: asyncpg.Pool
         q = """query($id: ID!) { policy(id: $id) { docNos issuers validity validitySource audience theme themeSource
                writtenDate copies { url } interpretations { title kind matchedBy } qa { question answer }
                relatedServices { title } } }"""  # fmt: skip
-        p = (await gql(api_url, q, {"id": policy_id}))["policy"]
+        p = (await gql_data(api_url, q, {"id": policy_id}))["policy"]
         assert p["docNos"] == ["示人社发〔2024〕3号", "示财社〔2024〕2号"]
         assert p["issuers"] == ["示范市人力资源和社会保障局", "示范市财政局"] and "企业" in p["audience"]
         assert (p["validity"], p["validitySource"]) == ("有效", "text")  # 有效期3年 from 2024-03-01
@@ -139,23 +131,24 @@ async def test_consumer_builds_the_library_links_and_pairs(pg_pool: asyncpg.Pool
 
         listing = """query($f: PolicyFilters) { policies(filters: $f) { total items { id } issuers { value count }
                      years { value count } themes { value count } validities { value count } } }"""  # fmt: skip
-        one = (await gql(api_url, listing, {"f": {"issuer": "示范市财政局"}}))["policies"]
+        one = (await gql_data(api_url, listing, {"f": {"issuer": "示范市财政局"}}))["policies"]
         assert one["total"] == 1 and one["items"] == [{"id": policy_id}]  # the reprint is shown once
         assert {"value": "示范市财政局", "count": 1} in one["issuers"]
         assert one["years"] == [{"value": "2024", "count": 1}] and one["validities"] == [{"value": "有效", "count": 1}]
-        top = (await gql(api_url, listing, {"f": {"issuer": "示范市财政局", "theme": "劳动、人事、监察"}}))["policies"]
+        wanted = {"f": {"issuer": "示范市财政局", "theme": "劳动、人事、监察"}}
+        top = (await gql_data(api_url, listing, wanted))["policies"]
         assert top["total"] == 1
 
         interp_id = await doc_id(pg_pool, city, "zcjd/1.html")
         m = """mutation($p: ID!, $d: ID!) { unlinkInterpretation(policyId: $p, documentId: $d) { id }
                setPolicyValidity(id: $p, validity: "废止") { validity validitySource } }"""  # fmt: skip
-        changed = await gql(api_url, m, {"p": policy_id, "d": interp_id})
+        changed = await gql_data(api_url, m, {"p": policy_id, "d": interp_id})
         assert changed["setPolicyValidity"] == {"validity": "废止", "validitySource": "admin"}
-        p = (await gql(api_url, q, {"id": policy_id}))["policy"]
+        p = (await gql_data(api_url, q, {"id": policy_id}))["policy"]
         assert [i["kind"] for i in p["interpretations"]] == ["新闻发布会"]
         relink = 'mutation($p: ID!, $d: ID!) { linkInterpretation(policyId: $p, documentId: $d, kind: "图解") { id } }'
-        await gql(api_url, relink, {"p": policy_id, "d": interp_id})
-        p = (await gql(api_url, q, {"id": policy_id}))["policy"]
+        await gql_data(api_url, relink, {"p": policy_id, "d": interp_id})
+        p = (await gql_data(api_url, q, {"id": policy_id}))["policy"]
         assert ("图解", "admin") in {(i["kind"], i["matchedBy"]) for i in p["interpretations"]}
 
         # A redelivered event changes nothing; a gone guide retires its pairs.
@@ -168,9 +161,6 @@ async def test_consumer_builds_the_library_links_and_pairs(pg_pool: asyncpg.Pool
 
 
 async def test_admin_errors_are_typed(api_url: str) -> None:
-    body = {
-        "query": 'mutation { setPolicyValidity(id: "00000000-0000-0000-0000-000000000000", validity: "过期") { id } }'
-    }
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
-        errors = (await r.json())["errors"]
+    query = 'mutation { setPolicyValidity(id: "00000000-0000-0000-0000-000000000000", validity: "过期") { id } }'
+    errors = (await gql(api_url, query))["errors"]
     assert errors[0]["extensions"]["code"] == "BAD_INPUT" and "有效" in errors[0]["message"]

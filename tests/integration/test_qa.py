@@ -7,9 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -18,6 +16,7 @@ from core.qa.service import QaService
 from core.settings import Settings
 from ops.cli.ask import reply_json
 from tests.conftest import ROOT
+from tests.integration.graphql import gql
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +37,6 @@ CSV = [
 ASK = """query($q: String!, $s: String) { ask(question: $q, sessionId: $s) {
   kind answer qaId confidence basis { url title kind } options { qaId question score } related { qaId question score }
   services { title url } results { title url } hotline } }"""
-
-
-async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = {"query": query, "variables": variables or {}}
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
-        return dict(await r.json())
 
 
 async def test_import_reports_lines_and_makes_pairs_answerable(pg_pool: asyncpg.Pool) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -16,18 +14,12 @@ from core.search import IndexDoc
 from core.search.tantivy_engine import TantivyEngine
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
+from tests.integration.graphql import gql
 
 pytestmark = pytest.mark.integration
 
 SITES = "sites:\n  - {id: srch-portal, name: 搜索测试市, level: 市, start_urls: ['http://127.0.0.1:1/']}\n"
 PIN_URL = "http://127.0.0.1:1/srch/pinned.html"
-
-
-async def gql(api_url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = {"query": query, "variables": variables or {}}
-    async with aiohttp.ClientSession() as s, s.post(f"{api_url}/graphql", json=body) as r:
-        assert r.status in (200, 400), await r.text()
-        return dict(await r.json())
 
 
 def _docs(pinned_id: str) -> list[IndexDoc]:

@@ -1,0 +1,31 @@
+"""Who may call what: admin mutations need the admin token (`ADMIN_TOKEN`), sent as a bearer token."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from core.errors import Forbidden
+
+
+class IsAdmin(BasePermission):
+    """The request carries `Authorization: Bearer <ADMIN_TOKEN>`; with no ADMIN_TOKEN set, nobody is admin."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        expected = info.context.services.settings.admin_token
+        if not expected:
+            raise Forbidden("admin mutations are off: the server has no ADMIN_TOKEN set")
+        request = info.context.request
+        header = request.headers.get("authorization", "") if request is not None else ""
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            raise Forbidden("this mutation is for admins: send the header Authorization: Bearer <ADMIN_TOKEN>")
+        if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+            raise Forbidden("the admin token sent is not this server's ADMIN_TOKEN")
+        return True
+
+
+ADMIN: Any = [IsAdmin]  # `permission_classes=ADMIN` on every admin mutation

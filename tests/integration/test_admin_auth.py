@@ -1,0 +1,50 @@
+"""Admin mutations need the admin token; everything citizens and frontends use does not."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from core.settings import Settings
+from tests.integration.conftest import serve_api
+from tests.integration.graphql import gql
+
+pytestmark = pytest.mark.integration
+
+PIN = 'mutation { pinResult(query: "社保卡", documentId: "00000000-0000-0000-0000-000000000000") { query } }'
+PHRASE = f"医保卡丢了{uuid.uuid4().hex[:6]}"
+SYNONYM = f'mutation {{ addSynonym(colloquial: "{PHRASE}", official: "医保卡补办") {{ source }} }}'
+
+
+def refused(body: dict, says: str) -> bool:
+    errors = body.get("errors") or []
+    return bool(errors) and errors[0]["extensions"]["code"] == "FORBIDDEN" and says in errors[0]["message"]
+
+
+async def test_admin_mutations_refuse_requests_without_the_token(api_url: str, pg_pool: asyncpg.Pool) -> None:
+    assert refused(await gql(api_url, SYNONYM, token=None), "Authorization: Bearer")
+    assert refused(await gql(api_url, SYNONYM, token="someone-elses-token-12345"), "not this server's")
+    assert refused(await gql(api_url, 'mutation { crawlSite(site: "demo-portal") { state } }', token=None), "admin")
+    count = "select count(*) from search_synonyms where colloquial = $1"
+    assert await pg_pool.fetchval(count, PHRASE) == 0, "nothing was written"
+    added = await gql(api_url, SYNONYM)  # with the test's ADMIN_TOKEN
+    assert added.get("errors") is None and added["data"]["addSynonym"]["source"] == "admin"
+    removed = await gql(api_url, f'mutation {{ removeSynonym(colloquial: "{PHRASE}") }}')
+    assert removed["data"]["removeSynonym"] == 1
+
+
+async def test_reading_searching_and_clicks_need_no_token(api_url: str) -> None:
+    found = await gql(api_url, '{ search(query: "社保") { searchId total } }', token=None)
+    assert found.get("errors") is None
+    click = "mutation($s: String!, $d: ID!) { recordClick(searchId: $s, documentId: $d, position: 1) }"
+    ids = {"s": found["data"]["search"]["searchId"], "d": "00000000-0000-0000-0000-000000000000"}
+    clicked = await gql(api_url, click, ids, token=None)
+    assert clicked.get("errors") is None and clicked["data"]["recordClick"] is True
+
+
+async def test_without_an_admin_token_configured_admin_mutations_are_off(settings: Settings) -> None:
+    async with serve_api(settings, admin_token=None) as url:
+        body = await gql(url, PIN)
+    assert refused(body, "no ADMIN_TOKEN"), body
