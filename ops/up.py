@@ -94,6 +94,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     count = await _prepare(resolved, sites_file)
     env = resolved.child_env()
     env["ADMIN_TOKEN"] = token = admin_token(settings)
+    where_token = "ADMIN_TOKEN" if settings.admin_token else f"kept in {settings.data_dir / ADMIN_TOKEN_FILE}"
     env.setdefault("LOG_FORMAT", "text")
     supervisor = Supervisor(env)
     me = [sys.executable, "-m", "ops"]
@@ -111,7 +112,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
             lines = [
                 f"\n  yiwang is up: {count} sites, crawling now.",
                 f"  GraphQL  {base}/graphql",
-                f"  admin    Authorization: Bearer {token}  (admin mutations; in DATA_DIR/{ADMIN_TOKEN_FILE})",
+                f"  admin    Authorization: Bearer {token}  (admin mutations; {where_token})",
             ]
             if group is not None:
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
