@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import asyncpg
@@ -23,7 +24,10 @@ def refused(body: dict, says: str) -> bool:
     return bool(errors) and errors[0]["extensions"]["code"] == "FORBIDDEN" and says in errors[0]["message"]
 
 
-async def test_admin_mutations_refuse_requests_without_the_token(api_url: str, pg_pool: asyncpg.Pool) -> None:
+async def test_admin_mutations_refuse_requests_without_the_token(
+    api_url: str, pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="schema.permissions")
     assert refused(await gql(api_url, SYNONYM, token=None), "Authorization: Bearer")
     assert refused(await gql(api_url, SYNONYM, token="someone-elses-token-12345"), "not this server's")
     assert refused(await gql(api_url, 'mutation { crawlSite(site: "demo-portal") { state } }', token=None), "admin")
@@ -33,6 +37,9 @@ async def test_admin_mutations_refuse_requests_without_the_token(api_url: str, p
     assert added.get("errors") is None and added["data"]["addSynonym"]["source"] == "admin"
     removed = await gql(api_url, f'mutation {{ removeSynonym(colloquial: "{PHRASE}") }}')
     assert removed["data"]["removeSynonym"] == 1
+    audit = [(r.getMessage(), getattr(r, "mutation", None)) for r in caplog.records]
+    assert ("admin mutation refused: wrong token", "addSynonym") in audit, "a wrong token is logged"
+    assert ("admin mutation", "addSynonym") in audit and ("admin mutation", "removeSynonym") in audit
 
 
 async def test_reading_searching_and_clicks_need_no_token(api_url: str) -> None:
