@@ -329,11 +329,12 @@ class TantivyEngine:
 
     def _vocabulary(self, limit: int) -> list[tuple[str, int]]:
         # Frequencies come from the term dictionaries: deleted documents count until segments merge.
+        searchers = [index.searcher() for index in self._refresh().indexes]  # one generation for both fields
         freq: dict[str, int] = {}
         for field in ("title_terms", "text_terms"):
             in_field: dict[str, int] = {}
-            for index in self._refresh().indexes:
-                for term, df in index.searcher().terms_with_prefix(field, ""):
+            for searcher in searchers:
+                for term, df in searcher.terms_with_prefix(field, ""):
                     in_field[term] = in_field.get(term, 0) + int(df)
             for term, df in in_field.items():
                 freq[term] = max(freq.get(term, 0), df)
