@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,16 +20,16 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from api.metrics import Metrics, MetricsMiddleware
-from core.bus import Bus
-from core.db import connect_pool
-from core.jobs import build_broker
+from core.clock import Clock, system_clock
 from core.logs import request_id
-from core.search import engine_for
+from core.services import Services, open_services
 from core.settings import Settings
 from schema import build_schema
-from schema.context import Context, Services
+from schema.context import Context
 
 log = logging.getLogger(__name__)
+API_POOL_SIZE = 20
+CHECK_TIMEOUT_S = 2.0
 
 
 class YiwangGraphQL(GraphQL[Context, None]):
@@ -71,65 +72,75 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
-def create_app(settings: Settings) -> ASGIApp:
-    metrics = Metrics()
+async def _passes(check: Awaitable[object]) -> bool:
+    """A readiness check that answers true in time; an error or a timeout is a failed check."""
+    try:
+        return bool(await asyncio.wait_for(check, timeout=CHECK_TIMEOUT_S))
+    except Exception:
+        return False
 
+
+async def readiness(services: Services) -> dict[str, bool]:
+    """Whether each backend answers: Postgres, NATS and the search engine the process opened."""
+    checks = {
+        "postgres": await _passes(services.pool.fetchval("select true")),
+        "nats": services.bus.connected,
+    }
+    if services.engine is not None:
+        checks["search"] = await _passes(services.engine.health())
+    return checks
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    checks = await readiness(request.app.state.services)
+    ok = all(checks.values())
+    body = {"status": "ready" if ok else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _lifespan(settings: Settings, clock: Clock) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await connect_pool(settings, max_size=20)
-        bus = await Bus(settings, name="api").connect()
-        await bus.ensure_streams()
-        services = Services(settings=settings, pool=pool, bus=bus)
-        services.extras["broker"] = build_broker(settings)
-        engine = engine_for(settings)
-        await engine.open()  # a reader: the consumers process holds the one writer
-        services.extras["search"] = engine
-        app.state.services = services
-        log.info("api ready", extra={"graphql": f"http://{settings.host}:{settings.port}/graphql"})
-        try:
+        # A search reader only: the consumers process holds the one index writer.
+        async with open_services(
+            settings,
+            name="api",
+            pool_size=API_POOL_SIZE,
+            broker=True,
+            engine="required",
+            search=True,
+            qa=True,
+            clock=clock,
+        ) as services:
+            await services.bus.ensure_streams()
+            app.state.services = services
+            log.info("api ready", extra={"graphql": f"http://{settings.host}:{settings.port}/graphql"})
             yield
-        finally:
-            search_service = services.extras.get("search_service")
-            if search_service is not None:  # made by the first search; flushes popular-query counts
-                await search_service.close()
-            await engine.close()
-            await bus.close()
-            await pool.close()
-            services.extras["broker"].close()
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    return lifespan
 
-    async def readyz(request: Request) -> Response:
-        services: Services = request.app.state.services
-        checks: dict[str, bool] = {}
-        try:
-            checks["postgres"] = await asyncio.wait_for(services.pool.fetchval("select true"), timeout=2) is True
-        except Exception:
-            checks["postgres"] = False
-        checks["nats"] = services.bus.connected
-        engine = services.extras.get("search")
-        if engine is not None:
-            try:
-                checks["search"] = bool(await asyncio.wait_for(engine.health(), timeout=2))
-            except Exception:
-                checks["search"] = False
-        ok = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
-        )
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
+    """The app over services opened in its lifespan; `clock` is what monitoring and analytics take as now."""
+    metrics = Metrics()
 
     async def metrics_endpoint(request: Request) -> Response:
         await metrics.refresh(request.app.state.services)
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
-    app = Starlette(lifespan=lifespan)
+    app = Starlette(lifespan=_lifespan(settings, clock))
     graphql = YiwangGraphQL(app, settings)
-    app.router.routes.extend([
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", graphql),
-    ])  # fmt: skip
+    app.router.routes.extend(
+        [
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ]
+    )
     return RequestIdMiddleware(MetricsMiddleware(app, metrics))

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.bus import STREAMS, consumer_lag
 from core.jobs import queue_depth
-from schema.context import Services
+from core.services import Services
 
 log = logging.getLogger(__name__)
 CONSUMERS = {"indexer": "YW_CRAWL", "search-projector": "YW_DOC", "analytics": "YW_SEARCH"}
@@ -20,19 +20,19 @@ class Metrics:
     """One registry per app, so tests can build several apps in one process."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.latency = Histogram("yw_http_request_seconds", "HTTP request latency", ["method", "route", "status"],
-                                 registry=self.registry)  # fmt: skip
-        self.errors = Counter("yw_http_errors_total", "HTTP 5xx responses", ["route"], registry=self.registry)
-        self.lag = Gauge("yw_consumer_pending", "Events not yet delivered to a consumer", ["consumer"],
-                         registry=self.registry)  # fmt: skip
-        self.unacked = Gauge("yw_consumer_ack_pending", "Events delivered, not yet acked", ["consumer"],
-                             registry=self.registry)  # fmt: skip
-        self.consumed = Gauge("yw_consumer_delivered_seq", "Stream sequence delivered to a consumer", ["consumer"],
-                              registry=self.registry)  # fmt: skip
-        self.stream_msgs = Gauge("yw_stream_messages", "Messages held by a stream", ["stream"], registry=self.registry)
-        self.jobs = Gauge("yw_jobs_queued", "Jobs waiting in a dramatiq queue", ["queue"], registry=self.registry)
-        self.documents = Gauge("yw_documents", "Documents stored (not gone)", registry=self.registry)
+        r = self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "yw_http_request_seconds", "HTTP request latency", ["method", "route", "status"], registry=r
+        )
+        self.errors = Counter("yw_http_errors_total", "HTTP 5xx responses", ["route"], registry=r)
+        self.lag = Gauge("yw_consumer_pending", "Events not yet delivered to a consumer", ["consumer"], registry=r)
+        self.unacked = Gauge("yw_consumer_ack_pending", "Events delivered, not yet acked", ["consumer"], registry=r)
+        self.consumed = Gauge(
+            "yw_consumer_delivered_seq", "Stream sequence delivered to a consumer", ["consumer"], registry=r
+        )
+        self.stream_msgs = Gauge("yw_stream_messages", "Messages held by a stream", ["stream"], registry=r)
+        self.jobs = Gauge("yw_jobs_queued", "Jobs waiting in a dramatiq queue", ["queue"], registry=r)
+        self.documents = Gauge("yw_documents", "Documents stored (not gone)", registry=r)
 
     async def refresh(self, services: Services) -> None:
         """Read the platform gauges; a part that cannot be read is skipped, not fatal for the scrape."""
@@ -53,7 +53,7 @@ class Metrics:
         try:
             for queue, n in (await queue_depth(services.pool)).items():
                 self.jobs.labels(queue).set(n)
-            self.documents.set(await services.pool.fetchval("select count(*) from documents where not gone"))
+            self.documents.set(await services.pool.fetchval("select count(*) from live_documents"))
         except Exception as exc:
             log.warning("metrics: postgres not readable", extra={"error": repr(exc)})
 

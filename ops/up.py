@@ -13,9 +13,9 @@ from pathlib import Path
 
 import aiohttp
 
-from core.bus import Bus
-from core.db import connect_pool, migrate
+from core.db import migrate
 from core.jobs import ensure_broker_schema
+from core.services import open_services
 from core.settings import MIN_ADMIN_TOKEN, Settings
 from core.sites import load_sites_file, sync_sites
 from ops.embedded import EmbeddedServices
@@ -48,20 +48,13 @@ def admin_token(settings: Settings) -> str:
 
 async def _prepare(resolved: Resolved, sites_file: Path) -> int:
     settings = resolved.settings
-    pool = await connect_pool(settings, max_size=2)
-    try:
-        applied = await migrate(pool)
+    async with open_services(settings, name="up", pool_size=2) as services:
+        applied = await migrate(services.pool)
         if applied:
             log.info("migrations applied", extra={"migrations": applied})
-        await ensure_broker_schema(pool, settings)
-        count = await sync_sites(pool, load_sites_file(sites_file))
-    finally:
-        await pool.close()
-    bus = await Bus(settings, name="up").connect()
-    try:
-        await bus.ensure_streams()
-    finally:
-        await bus.close()
+        await ensure_broker_schema(services.pool, settings)
+        count = await sync_sites(services.pool, load_sites_file(sites_file))
+        await services.bus.ensure_streams()
     return count
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
 from core import analytics
 from core.analytics import QueryCount, SearchStats
 from core.errors import Invalid
-from core.sites.config import SITE_ID
+from core.sites.ids import check_site_id
 from schema.context import Context
 
 Info = strawberry.Info[Context, None]
@@ -30,15 +30,8 @@ class Window(enum.Enum):
 
 
 def _site(value: strawberry.ID | None) -> str | None:
-    if value is None:
-        return None
-    if not SITE_ID.match(str(value)):
-        raise Invalid(f"{value!r} is not a site id (lower-case letters, digits and dashes)")
-    return str(value)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    """The site filter: none for every site."""
+    return None if value is None else check_site_id(value)
 
 
 @strawberry.type(description="Searches of one source (portal box, API, suggestion, …) over the window")
@@ -65,13 +58,25 @@ class SearchStatsResult:
     @classmethod
     def of(cls, s: SearchStats) -> SearchStatsResult:
         return cls(
-            window=Window[s.window.name], site_id=strawberry.ID(s.site) if s.site else None, searches=s.searches,
-            zero_results=s.zero_results, zero_result_rate=s.zero_result_rate, clicks=s.clicks,
-            click_through_rate=s.click_through_rate, mean_click_position=s.mean_click_position,
+            window=Window[s.window.name],
+            site_id=strawberry.ID(s.site) if s.site else None,
+            searches=s.searches,
+            zero_results=s.zero_results,
+            zero_result_rate=s.zero_result_rate,
+            clicks=s.clicks,
+            click_through_rate=s.click_through_rate,
+            mean_click_position=s.mean_click_position,
             distinct_queries=s.distinct_queries,
-            by_source=[SearchSourceStats(source=b.source, searches=b.searches, zero_result_rate=b.zero_result_rate,
-                                   click_through_rate=b.click_through_rate) for b in s.by_source],
-        )  # fmt: skip
+            by_source=[
+                SearchSourceStats(
+                    source=b.source,
+                    searches=b.searches,
+                    zero_result_rate=b.zero_result_rate,
+                    click_through_rate=b.click_through_rate,
+                )
+                for b in s.by_source
+            ],
+        )
 
 
 @strawberry.type(description="A query (normalised: simplified, half-width, lower-case) and its counts")
@@ -84,8 +89,13 @@ class HotQuery:
 
     @classmethod
     def of(cls, q: QueryCount) -> HotQuery:
-        return cls(query=q.query, searches=q.searches, zero_results=q.zero_results, clicks=q.clicks,
-                   click_through_rate=q.click_through_rate)  # fmt: skip
+        return cls(
+            query=q.query,
+            searches=q.searches,
+            zero_results=q.zero_results,
+            clicks=q.clicks,
+            click_through_rate=q.click_through_rate,
+        )
 
 
 @strawberry.type(description="A query searched more than in the previous window")
@@ -108,48 +118,62 @@ class QueryTrendPoint:
 class AnalyticsQuery:
     @strawberry.field(description="Search volume, zero-result and click-through rates over a window")
     async def search_stats(self, info: Info, window: Window, site: strawberry.ID | None = None) -> SearchStatsResult:
-        stats = await analytics.search_stats(info.context.pool, window=window.core, now=_now(), site=_site(site))
+        stats = await analytics.search_stats(
+            info.context.pool, window=window.core, now=info.context.clock(), site=_site(site)
+        )
         return SearchStatsResult.of(stats)
 
     @strawberry.field(description="The most searched queries of the window (limit 1–100)")
-    async def hot_queries(self, info: Info, window: Window, limit: int = 10,
-                          site: strawberry.ID | None = None) -> list[HotQuery]:  # fmt: skip
-        found = await analytics.hot_queries(info.context.pool, window=window.core, now=_now(), limit=limit,
-                                            site=_site(site))  # fmt: skip
+    async def hot_queries(
+        self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
+    ) -> list[HotQuery]:
+        found = await analytics.hot_queries(
+            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=_site(site)
+        )
         return [HotQuery.of(q) for q in found]
 
     @strawberry.field(description="Queries that found nothing, most frequent first (limit 1–100)")
-    async def zero_result_queries(self, info: Info, window: Window, limit: int = 20,
-                                  site: strawberry.ID | None = None) -> list[HotQuery]:  # fmt: skip
-        found = await analytics.zero_result_queries(info.context.pool, window=window.core, now=_now(), limit=limit,
-                                                    site=_site(site))  # fmt: skip
+    async def zero_result_queries(
+        self, info: Info, window: Window, limit: int = 20, site: strawberry.ID | None = None
+    ) -> list[HotQuery]:
+        found = await analytics.zero_result_queries(
+            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=_site(site)
+        )
         return [HotQuery.of(q) for q in found]
 
     @strawberry.field(description="Queries growing fastest against the previous window (limit 1–100)")
-    async def rising_queries(self, info: Info, window: Window, limit: int = 10,
-                             site: strawberry.ID | None = None) -> list[RisingQuery]:  # fmt: skip
-        found = await analytics.rising_queries(info.context.pool, window=window.core, now=_now(), limit=limit,
-                                               site=_site(site))  # fmt: skip
+    async def rising_queries(
+        self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
+    ) -> list[RisingQuery]:
+        found = await analytics.rising_queries(
+            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=_site(site)
+        )
         return [RisingQuery(query=r.query, searches=r.searches, previous=r.previous, growth=r.growth) for r in found]
 
     @strawberry.field(description="Hour by hour counts of one query over the window, oldest first")
-    async def query_trend(self, info: Info, query: str, window: Window,
-                          site: strawberry.ID | None = None) -> list[QueryTrendPoint]:  # fmt: skip
+    async def query_trend(
+        self, info: Info, query: str, window: Window, site: strawberry.ID | None = None
+    ) -> list[QueryTrendPoint]:
         if not query.strip() or len(query) > QUERY_MAX:
             raise Invalid(f"query must be 1 to {QUERY_MAX} characters")
-        points = await analytics.query_trend(info.context.pool, query=query, window=window.core, now=_now(),
-                                             site=_site(site))  # fmt: skip
-        return [QueryTrendPoint(hour=p.hour, searches=p.searches, zero_results=p.zero_results, clicks=p.clicks)
-                for p in points]  # fmt: skip
+        points = await analytics.query_trend(
+            info.context.pool, query=query, window=window.core, now=info.context.clock(), site=_site(site)
+        )
+        return [
+            QueryTrendPoint(hour=p.hour, searches=p.searches, zero_results=p.zero_results, clicks=p.clicks)
+            for p in points
+        ]
 
 
 @strawberry.type
 class AnalyticsSubscription:
     @strawberry.subscription(description="The hot queries now, then again whenever they change (at most 1/s)")
-    async def hot_queries(self, info: Info, window: Window, limit: int = 10,
-                          site: strawberry.ID | None = None) -> AsyncGenerator[list[HotQuery]]:  # fmt: skip
-        services = info.context.services
-        feed = analytics.hot_query_feed(services.pool, services.bus, window=window.core, limit=limit,
-                                        site=_site(site))  # fmt: skip
+    async def hot_queries(
+        self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
+    ) -> AsyncGenerator[list[HotQuery]]:
+        context = info.context
+        feed = analytics.hot_query_feed(
+            context.pool, context.bus, window=window.core, limit=limit, site=_site(site), clock=context.clock
+        )
         async for found in feed:
             yield [HotQuery.of(q) for q in found]

@@ -1,4 +1,4 @@
-"""The per-request context: shared clients from the app state plus DataLoaders built per request."""
+"""The per-request context: the process's services, reached through typed properties, plus DataLoaders."""
 
 from __future__ import annotations
 
@@ -6,27 +6,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import dramatiq
 from strawberry.dataloader import DataLoader
 
 from core.bus import Bus
+from core.clock import Clock
 from core.documents import Document, get_documents
+from core.qa.service import QaService
+from core.search.service import SearchService
+from core.services import Services, need
 from core.settings import Settings
 from core.sites.service import Site, get_sites
 
 
 @dataclass
-class Services:
-    """What the API process opened in its lifespan; one instance per process."""
-
-    settings: Settings
-    pool: asyncpg.Pool
-    bus: Bus
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Context:
-    """Strawberry context: services, the request, and loaders that batch lookups within one request."""
+    """Strawberry context: resolvers reach every service as `info.context.<name>`, never through `services`."""
 
     services: Services
     request: Any = None
@@ -55,3 +50,24 @@ class Context:
     @property
     def pool(self) -> asyncpg.Pool:
         return self.services.pool
+
+    @property
+    def bus(self) -> Bus:
+        return self.services.bus
+
+    @property
+    def broker(self) -> dramatiq.Broker:
+        return need(self.services.broker, "a job broker")
+
+    @property
+    def search(self) -> SearchService:
+        return need(self.services.search, "the search service")
+
+    @property
+    def qa(self) -> QaService:
+        return need(self.services.qa, "the Q&A service")
+
+    @property
+    def clock(self) -> Clock:
+        """What `now` is for monitoring and analytics (tests inject one through `open_services(clock=...)`)."""
+        return self.services.clock

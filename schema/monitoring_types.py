@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -44,9 +43,16 @@ class RuleScore:
 
     @classmethod
     def of(cls, r: RuleScoreRecord) -> RuleScore:
-        return cls(rule=r.rule, title=r.title, count=r.count, vetoed=r.vetoed, veto_rule=r.veto_rule,
-                   deduction=r.deduction, measured=r.measured,
-                   thresholds=[NamedValue(name=k, value=v) for k, v in r.thresholds.items()])  # fmt: skip
+        return cls(
+            rule=r.rule,
+            title=r.title,
+            count=r.count,
+            vetoed=r.vetoed,
+            veto_rule=r.veto_rule,
+            deduction=r.deduction,
+            measured=r.measured,
+            thresholds=[NamedValue(name=k, value=v) for k, v in r.thresholds.items()],
+        )
 
 
 @strawberry.type(description="A site's inspection result: veto items and a score after deductions")
@@ -60,8 +66,14 @@ class Scorecard:
 
     @classmethod
     def of(cls, c: ScorecardRecord) -> Scorecard:
-        return cls(site_id=strawberry.ID(c.site_id), inspected_at=c.inspected_at, score=c.score, passed=c.passed,
-                   items=[RuleScore.of(i) for i in c.items], vetoes=[RuleScore.of(i) for i in c.vetoes])  # fmt: skip
+        return cls(
+            site_id=strawberry.ID(c.site_id),
+            inspected_at=c.inspected_at,
+            score=c.score,
+            passed=c.passed,
+            items=[RuleScore.of(i) for i in c.items],
+            vetoes=[RuleScore.of(i) for i in c.vetoes],
+        )
 
 
 @strawberry.type(description="A failed check with its evidence; it closes itself when a later check passes")
@@ -80,9 +92,19 @@ class Finding:
 
     @classmethod
     def of(cls, f: FindingRecord) -> Finding:
-        return cls(id=strawberry.ID(f.id), site_id=strawberry.ID(f.site_id), rule=f.rule, state=f.state,
-                   summary=f.summary, url=f.url, column=f.column, evidence=f.evidence, first_seen=f.first_seen,  # type: ignore[arg-type]
-                   last_seen=f.last_seen, closed_at=f.closed_at)  # fmt: skip
+        return cls(
+            id=strawberry.ID(f.id),
+            site_id=strawberry.ID(f.site_id),
+            rule=f.rule,
+            state=f.state,
+            summary=f.summary,
+            url=f.url,
+            column=f.column,
+            evidence=f.evidence,  # type: ignore[arg-type]
+            first_seen=f.first_seen,
+            last_seen=f.last_seen,
+            closed_at=f.closed_at,
+        )
 
 
 @strawberry.type(description="One page of findings")
@@ -125,14 +147,27 @@ class SiteInventory:
     @classmethod
     def of(cls, i: InventoryRecord) -> SiteInventory:
         return cls(
-            site_id=strawberry.ID(i.site_id), site_name=i.site_name, level=i.level, department=i.department,
-            documents=i.documents, by_kind=[KindCount(kind=k, count=n) for k, n in i.by_kind.items()],
-            columns=[ColumnInventory(name=c.name, type=c.type, type_override=c.type_override, items=c.items,
-                                     last_published=c.last_published, updates_last_30_days=c.updates_last_30_days)
-                     for c in i.columns],
-            last_published=i.last_published, updates_last_30_days=i.updates_last_30_days,
+            site_id=strawberry.ID(i.site_id),
+            site_name=i.site_name,
+            level=i.level,
+            department=i.department,
+            documents=i.documents,
+            by_kind=[KindCount(kind=k, count=n) for k, n in i.by_kind.items()],
+            columns=[
+                ColumnInventory(
+                    name=c.name,
+                    type=c.type,
+                    type_override=c.type_override,
+                    items=c.items,
+                    last_published=c.last_published,
+                    updates_last_30_days=c.updates_last_30_days,
+                )
+                for c in i.columns
+            ],
+            last_published=i.last_published,
+            updates_last_30_days=i.updates_last_30_days,
             open_findings=i.open_findings,
-        )  # fmt: skip
+        )
 
 
 @strawberry.type(description="Documents published in the week starting on Monday `week`")
@@ -156,8 +191,14 @@ class Alert:
 
     @classmethod
     def of(cls, e: AlertRaised) -> Alert:
-        return cls(finding_id=strawberry.ID(e.finding_id), site_id=strawberry.ID(e.site_id), rule=e.rule,
-                   state=e.state, summary=e.summary, at=e.at)  # fmt: skip
+        return cls(
+            finding_id=strawberry.ID(e.finding_id),
+            site_id=strawberry.ID(e.site_id),
+            rule=e.rule,
+            state=e.state,
+            summary=e.summary,
+            at=e.at,
+        )
 
 
 @strawberry.type(description="A configurable threshold of a rule")
@@ -195,13 +236,3 @@ class JobQueued:
     site_id: strawberry.ID
     job: str
     message_id: str
-
-
-@strawberry.type(description="An admin input that cannot be accepted; the message says what to fix")
-class MonitoringInputError:
-    message: str
-
-
-ThresholdResult = Annotated[Threshold | MonitoringInputError, strawberry.union("ThresholdResult")]
-ColumnTypeResult = Annotated[ColumnType | MonitoringInputError, strawberry.union("ColumnTypeResult")]
-WrongExpressionResult = Annotated[WrongExpression | MonitoringInputError, strawberry.union("WrongExpressionResult")]

@@ -18,7 +18,7 @@ class IsAdmin(BasePermission):
     """The request carries `Authorization: Bearer <ADMIN_TOKEN>`; with no ADMIN_TOKEN set, nobody is admin."""
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        expected = info.context.services.settings.admin_token
+        expected = info.context.settings.admin_token
         if not expected:
             raise Forbidden("admin mutations are off: the server has no ADMIN_TOKEN set")
         request = info.context.request

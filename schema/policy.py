@@ -27,8 +27,14 @@ class PolicyRelated:
 
     @classmethod
     def of(cls, r: queries.Related) -> PolicyRelated:
-        return cls(document_id=strawberry.ID(r.document_id), title=r.title, url=r.url, site_id=r.site_id, kind=r.kind,
-                   matched_by=r.matched_by)  # fmt: skip
+        return cls(
+            document_id=strawberry.ID(r.document_id),
+            title=r.title,
+            url=r.url,
+            site_id=r.site_id,
+            kind=r.kind,
+            matched_by=r.matched_by,
+        )
 
 
 @strawberry.type(description="A question-answer pair drawn from the policy or a transcript explaining it")
@@ -62,11 +68,23 @@ class Policy:
     @classmethod
     def of(cls, p: queries.Policy) -> Policy:
         return cls(
-            id=strawberry.ID(p.id), canonical_id=strawberry.ID(p.canonical_id), url=p.url, site_id=p.site_id,
-            title=p.title, doc_nos=list(p.doc_nos), issuers=list(p.issuers), written_date=p.written_date,
-            published_date=p.published_date, year=p.year, validity=p.validity, validity_source=p.validity_source,
-            audience=list(p.audience), theme=p.theme, theme_top=p.theme_top, theme_source=p.theme_source,
-        )  # fmt: skip
+            id=strawberry.ID(p.id),
+            canonical_id=strawberry.ID(p.canonical_id),
+            url=p.url,
+            site_id=p.site_id,
+            title=p.title,
+            doc_nos=list(p.doc_nos),
+            issuers=list(p.issuers),
+            written_date=p.written_date,
+            published_date=p.published_date,
+            year=p.year,
+            validity=p.validity,
+            validity_source=p.validity_source,
+            audience=list(p.audience),
+            theme=p.theme,
+            theme_top=p.theme_top,
+            theme_source=p.theme_source,
+        )
 
     @strawberry.field(description="The same document reprinted on other sites")
     async def copies(self, info: Info) -> list[PolicyRelated]:
@@ -85,8 +103,16 @@ class Policy:
     @strawberry.field(description="Q&A pairs from press-conference transcripts and pages explaining this policy")
     async def qa(self, info: Info) -> list[PolicyQaPair]:
         rows = await queries.qa_of(info.context.pool, str(self.id))
-        return [PolicyQaPair(id=strawberry.ID(q.id), question=q.question, answer=q.answer, basis_url=q.basis_url,
-                             basis_title=q.basis_title) for q in rows]  # fmt: skip
+        return [
+            PolicyQaPair(
+                id=strawberry.ID(q.id),
+                question=q.question,
+                answer=q.answer,
+                basis_url=q.basis_url,
+                basis_title=q.basis_title,
+            )
+            for q in rows
+        ]
 
     @strawberry.field(description="Service guides that name this policy's title or 文号")
     async def related_services(self, info: Info) -> list[PolicyRelated]:
@@ -133,17 +159,25 @@ class PolicyQuery:
         return Policy.of(await queries.get_policy(info.context.pool, str(id)))
 
     @strawberry.field(description="Policies (reprints once), newest first, with cascading filter counts")
-    async def policies(self, info: Info, filters: PolicyFilters | None = None, page: int = 1,
-                       page_size: int = 20) -> PolicyPage:  # fmt: skip
+    async def policies(
+        self, info: Info, filters: PolicyFilters | None = None, page: int = 1, page_size: int = 20
+    ) -> PolicyPage:
         offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
         f = filters or PolicyFilters()
         found = await queries.list_policies(
             info.context.pool, queries.Filters(f.issuer, f.year, f.theme, f.validity), offset=offset, limit=limit
         )
         c = found.counts
-        return PolicyPage(items=[Policy.of(p) for p in found.items], total=found.total, page=page, page_size=page_size,
-                          issuers=_counts(c["issuer"]), years=_counts(c["year"]), themes=_counts(c["theme"]),
-                          validities=_counts(c["validity"]))  # fmt: skip
+        return PolicyPage(
+            items=[Policy.of(p) for p in found.items],
+            total=found.total,
+            page=page,
+            page_size=page_size,
+            issuers=_counts(c["issuer"]),
+            years=_counts(c["year"]),
+            themes=_counts(c["theme"]),
+            validities=_counts(c["validity"]),
+        )
 
 
 @strawberry.type
@@ -159,10 +193,12 @@ class PolicyMutation:
     @strawberry.mutation(
         permission_classes=ADMIN, description="Link a page to the policy it explains (kind: 文字解读 … 热点回应)"
     )
-    async def link_interpretation(self, info: Info, policy_id: strawberry.ID, document_id: strawberry.ID,
-                                  kind: str | None = None) -> Policy:  # fmt: skip
-        await store.set_link(info.context.pool, policy_id=str(policy_id), document_id=str(document_id), link=True,
-                             kind=kind)  # fmt: skip
+    async def link_interpretation(
+        self, info: Info, policy_id: strawberry.ID, document_id: strawberry.ID, kind: str | None = None
+    ) -> Policy:
+        await store.set_link(
+            info.context.pool, policy_id=str(policy_id), document_id=str(document_id), link=True, kind=kind
+        )
         return Policy.of(await queries.get_policy(info.context.pool, str(policy_id)))
 
     @strawberry.mutation(

@@ -5,22 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from core.qa import models
-from core.qa.service import QaService, engine_fallback
 from schema.context import Context
 from schema.permissions import ADMIN
 
 Info = strawberry.Info[Context, None]
-
-
-def qa_service(info: Info) -> QaService:
-    """The process's QaService, made on first use; it reloads changed pairs before every ask."""
-    services = info.context.services
-    found = services.extras.get("qa_service")
-    if found is None:
-        engine = services.extras.get("search")
-        found = QaService(services.pool, search=engine_fallback(engine) if engine is not None else None)
-        services.extras["qa_service"] = found
-    return found
 
 
 @strawberry.type(description="What an answer rests on: a policy, a service guide, an FAQ page …")
@@ -49,8 +37,9 @@ class QaLink:
 
 @strawberry.type(description="The reply to a question: an answer with its basis, a clarifying question, or a fallback")
 class AskResult:
-    kind: str = strawberry.field(description="answer, clarify, greeting, thanks, goodbye, fallback, refused, empty, "
-                                             "need_context")  # fmt: skip
+    kind: str = strawberry.field(
+        description="answer, clarify, greeting, thanks, goodbye, fallback, refused, empty, need_context"
+    )
     answer: str = strawberry.field(description="The answer, or the polite message of any other kind")
     qa_id: str | None
     confidence: float
@@ -67,11 +56,17 @@ class AskResult:
             return [QaOption(qa_id=o.qa_id, question=o.question, score=o.score) for o in items]
 
         return cls(
-            kind=r.kind, answer=r.text, qa_id=r.qa_id, confidence=r.confidence, basis=QaBasis.of(r.basis),
-            options=options(r.options), related=options(r.related),
+            kind=r.kind,
+            answer=r.text,
+            qa_id=r.qa_id,
+            confidence=r.confidence,
+            basis=QaBasis.of(r.basis),
+            options=options(r.options),
+            related=options(r.related),
             services=[QaLink(title=s.title, url=s.url) for s in r.services],
-            results=[QaLink(title=s.title, url=s.url) for s in r.results], hotline=r.hotline,
-        )  # fmt: skip
+            results=[QaLink(title=s.title, url=s.url) for s in r.results],
+            hotline=r.hotline,
+        )
 
 
 @strawberry.type(description="A stored question-answer pair")
@@ -87,8 +82,16 @@ class QaPair:
 
     @classmethod
     def of(cls, p: models.QaPair) -> QaPair:
-        return cls(id=p.id, question=p.question, answer=p.answer, basis=QaBasis.of(p.basis), tags=list(p.tags),
-                   status=p.status, source=p.source, version=p.version)  # fmt: skip
+        return cls(
+            id=p.id,
+            question=p.question,
+            answer=p.answer,
+            basis=QaBasis.of(p.basis),
+            tags=list(p.tags),
+            status=p.status,
+            source=p.source,
+            version=p.version,
+        )
 
 
 @strawberry.input(description="The basis of a pair")
@@ -98,18 +101,18 @@ class QaBasisInput:
     kind: str = "policy"
 
     def to_basis(self) -> models.Basis:
-        return models.Basis(self.url or None, self.title or None, self.kind)
+        return models.Basis(url=self.url or None, title=self.title or None, kind=self.kind)
 
 
 @strawberry.type
 class QaQuery:
     @strawberry.field(description="Ask a question (一网通答); a sessionId lets follow-ups refer to earlier answers")
     async def ask(self, info: Info, question: str, session_id: str | None = None) -> AskResult:
-        return AskResult.of(await qa_service(info).ask(question, session_id))
+        return AskResult.of(await info.context.qa.ask(question, session_id))
 
     @strawberry.field(description="One stored pair by id (retired ones too)")
     async def qa_pair(self, info: Info, id: strawberry.ID) -> QaPair:
-        return QaPair.of(await qa_service(info).get(str(id)))
+        return QaPair.of(await info.context.qa.get(str(id)))
 
 
 @strawberry.type
@@ -117,22 +120,41 @@ class QaMutation:
     @strawberry.mutation(
         permission_classes=ADMIN, description="Add a pair; it is answerable at once in every API process"
     )
-    async def add_qa_pair(self, info: Info, question: str, answer: str, basis: QaBasisInput | None = None,
-                          tags: list[str] | None = None, id: strawberry.ID | None = None) -> QaPair:  # fmt: skip
-        pair = await qa_service(info).add(question=question, answer=answer, basis=basis.to_basis() if basis else None,
-                                          tags=tags or (), id=str(id) if id else None)  # fmt: skip
+    async def add_qa_pair(
+        self,
+        info: Info,
+        question: str,
+        answer: str,
+        basis: QaBasisInput | None = None,
+        tags: list[str] | None = None,
+        id: strawberry.ID | None = None,
+    ) -> QaPair:
+        pair = await info.context.qa.add(
+            question=question,
+            answer=answer,
+            basis=basis.to_basis() if basis else None,
+            tags=tags or (),
+            id=str(id) if id else None,
+        )
         return QaPair.of(pair)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Change a pair's question, answer, basis or tags; live at once"
     )
-    async def edit_qa_pair(self, info: Info, id: strawberry.ID, question: str | None = None,
-                           answer: str | None = None, basis: QaBasisInput | None = None,
-                           tags: list[str] | None = None) -> QaPair:  # fmt: skip
-        pair = await qa_service(info).edit(str(id), question=question, answer=answer,
-                                           basis=basis.to_basis() if basis else None, tags=tags)  # fmt: skip
+    async def edit_qa_pair(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        question: str | None = None,
+        answer: str | None = None,
+        basis: QaBasisInput | None = None,
+        tags: list[str] | None = None,
+    ) -> QaPair:
+        pair = await info.context.qa.edit(
+            str(id), question=question, answer=answer, basis=basis.to_basis() if basis else None, tags=tags
+        )
         return QaPair.of(pair)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Retire a pair: it is no longer given as an answer")
     async def retire_qa_pair(self, info: Info, id: strawberry.ID) -> QaPair:
-        return QaPair.of(await qa_service(info).retire(str(id)))
+        return QaPair.of(await info.context.qa.retire(str(id)))

@@ -34,11 +34,18 @@ class Site:
     @classmethod
     def of(cls, s: SiteRecord) -> Site:
         return cls(
-            id=strawberry.ID(s.id), name=s.name, level=s.level, region=s.region, department=s.department,
-            parent_id=strawberry.ID(s.parent_id) if s.parent_id else None, document_count=s.document_count,
-            last_crawled_at=s.last_crawled_at, schedule_seconds=s.schedule_s, enabled=s.enabled,
+            id=strawberry.ID(s.id),
+            name=s.name,
+            level=s.level,
+            region=s.region,
+            department=s.department,
+            parent_id=strawberry.ID(s.parent_id) if s.parent_id else None,
+            document_count=s.document_count,
+            last_crawled_at=s.last_crawled_at,
+            schedule_seconds=s.schedule_s,
+            enabled=s.enabled,
             start_urls=list(s.config.get("start_urls", [])),
-        )  # fmt: skip
+        )
 
 
 @strawberry.type(description="A file linked from a document")
@@ -97,18 +104,35 @@ class Document:
     def of(cls, d: DocumentRecord) -> Document:
         m = d.metadata
         meta = DocumentMeta(
-            index_no=m.get("index_no"), theme=m.get("theme"), issuer=m.get("issuer") or d.issuer,
-            written_date=_iso(m.get("written_date")), published_date=_iso(m.get("published_date")),
-            doc_no=m.get("doc_no") or d.doc_no, doc_no_normalized=m.get("doc_no_normalized") or d.doc_no_norm,
-            validity=m.get("validity"), raw=m,  # type: ignore[arg-type]
-        )  # fmt: skip
+            index_no=m.get("index_no"),
+            theme=m.get("theme"),
+            issuer=m.get("issuer") or d.issuer,
+            written_date=_iso(m.get("written_date")),
+            published_date=_iso(m.get("published_date")),
+            doc_no=m.get("doc_no") or d.doc_no,
+            doc_no_normalized=m.get("doc_no_normalized") or d.doc_no_norm,
+            validity=m.get("validity"),
+            raw=m,  # type: ignore[arg-type]
+        )
         return cls(
-            id=strawberry.ID(d.id), url=d.url, site_id=strawberry.ID(d.site_id), kind=d.kind, title=d.title,
-            text=d.text, column=d.column, published_at=d.published_at,
-            attachments=[Attachment(name=a.get("name", ""), url=a.get("url", ""), type=a.get("type"),
-                                    size=a.get("size")) for a in d.attachments],
-            meta=meta, version=d.version, first_seen=d.first_seen, last_changed=d.last_changed, gone=d.gone,
-        )  # fmt: skip
+            id=strawberry.ID(d.id),
+            url=d.url,
+            site_id=strawberry.ID(d.site_id),
+            kind=d.kind,
+            title=d.title,
+            text=d.text,
+            column=d.column,
+            published_at=d.published_at,
+            attachments=[
+                Attachment(name=a.get("name", ""), url=a.get("url", ""), type=a.get("type"), size=a.get("size"))
+                for a in d.attachments
+            ],
+            meta=meta,
+            version=d.version,
+            first_seen=d.first_seen,
+            last_changed=d.last_changed,
+            gone=d.gone,
+        )
 
 
 @strawberry.type(description="One page of documents")
@@ -137,16 +161,22 @@ class CrawlStatus:
 
     @classmethod
     def of(cls, c: Crawl) -> CrawlStatus:
-        rate = None
-        if c.started_at and c.pages_fetched:
-            end = c.finished_at or datetime.now(c.started_at.tzinfo)
-            seconds = max((end - c.started_at).total_seconds(), 0.001)
-            rate = round(c.pages_fetched / seconds, 2)
+        rate = c.pages_per_second()
         return cls(
-            crawl_id=strawberry.ID(str(c.id)), site_id=strawberry.ID(c.site_id), state=c.state, trigger=c.trigger,
-            queued_at=c.queued_at, started_at=c.started_at, finished_at=c.finished_at, fetched=c.pages_fetched,
-            changed=c.pages_changed, errors=c.errors, queued=c.queued, pages_per_second=rate, message=c.message,
-        )  # fmt: skip
+            crawl_id=strawberry.ID(str(c.id)),
+            site_id=strawberry.ID(c.site_id),
+            state=c.state,
+            trigger=c.trigger,
+            queued_at=c.queued_at,
+            started_at=c.started_at,
+            finished_at=c.finished_at,
+            fetched=c.pages_fetched,
+            changed=c.pages_changed,
+            errors=c.errors,
+            queued=c.queued,
+            pages_per_second=rate,
+            message=c.message,
+        )
 
 
 ChangeKind = Annotated[str, strawberry.argument(description="created, updated or gone")]
@@ -166,6 +196,12 @@ class DocumentChange:
     @classmethod
     def of(cls, e: DocumentChanged) -> DocumentChange:
         return cls(
-            document_id=strawberry.ID(e.document_id), url=e.url, site_id=strawberry.ID(e.site_id), change=e.change,
-            version=e.version, title=e.title, kind=e.kind, changed_at=e.changed_at,
-        )  # fmt: skip
+            document_id=strawberry.ID(e.document_id),
+            url=e.url,
+            site_id=strawberry.ID(e.site_id),
+            change=e.change,
+            version=e.version,
+            title=e.title,
+            kind=e.kind,
+            changed_at=e.changed_at,
+        )

@@ -10,7 +10,7 @@ import asyncpg
 from core.bus import Consumer, DocumentChanged
 from core.search import SearchEngine, engine_for
 from core.search.projection import index_docs
-from core.settings import Settings
+from core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class SearchProjector(Consumer[DocumentChanged]):
     # The consumers process runs the one projector and so holds the one tantivy writer; API processes
     # open the same index as readers. Home and column pages are not indexed (core.search.projection).
     name = "search-projector"
-    event_type = DocumentChanged
+    event_types = (DocumentChanged,)
     stream = "YW_DOC"
     # Each batch is one tantivy commit (a new segment, later merged): at the default 64 a backlog drained
     # at ~600 docs/s, at 1,000 at ~1,150; a single change still comes alone and at once.
@@ -33,10 +33,9 @@ class SearchProjector(Consumer[DocumentChanged]):
         self._opened = False
 
     @classmethod
-    def create(cls, settings: Settings, pool: asyncpg.Pool) -> SearchProjector:
-        """The projector over the engine the settings name; the engine opens on the first batch."""
-        engine = engine_for(settings)
-        return cls(pool, engine)
+    def create(cls, services: Services) -> SearchProjector:
+        """The projector over the engine the settings name; it opens (as the writer) on the first batch."""
+        return cls(services.pool, engine_for(services.settings))
 
     async def handle(self, batch: Sequence[DocumentChanged]) -> None:
         if not self._opened:

@@ -5,27 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 
 import asyncpg
 
 from core.analytics.models import QueryCount, Window, check_limit
 from core.analytics.service import hot_queries
 from core.bus import Bus, HotQueriesUpdated, subject_for_site
+from core.clock import Clock, system_clock
 from core.errors import Upstream
-
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def hot_query_feed(
-    pool: asyncpg.Pool, bus: Bus, *, window: Window, limit: int, site: str | None = None,
-    min_interval_s: float = 1.0, clock: Clock = _utc_now,
-) -> AsyncIterator[list[QueryCount]]:  # fmt: skip
+    pool: asyncpg.Pool,
+    bus: Bus,
+    *,
+    window: Window,
+    limit: int,
+    site: str | None = None,
+    min_interval_s: float = 1.0,
+    clock: Clock = system_clock,
+) -> AsyncIterator[list[QueryCount]]:
     """Yield the current list at once, then again whenever it changed, at most once per `min_interval_s`.
 
     Any API replica can serve this: every replica receives the core-NATS nudges. A burst of nudges within the

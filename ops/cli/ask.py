@@ -26,33 +26,28 @@ def _links(links: tuple[Link, ...]) -> list[dict[str, str]]:
 def reply_json(r: Reply) -> dict[str, Any]:
     """The GraphQL `ask` result contract, camelCase, for scripts."""
     return {
-        "kind": r.kind, "answer": r.text, "qaId": r.qa_id, "confidence": r.confidence, "basis": _basis(r.basis),
-        "options": _options(r.options), "related": _options(r.related), "services": _links(r.services),
-        "results": _links(r.results), "hotline": r.hotline,
-    }  # fmt: skip
+        "kind": r.kind,
+        "answer": r.text,
+        "qaId": r.qa_id,
+        "confidence": r.confidence,
+        "basis": _basis(r.basis),
+        "options": _options(r.options),
+        "related": _options(r.related),
+        "services": _links(r.services),
+        "results": _links(r.results),
+        "hotline": r.hotline,
+    }
 
 
 async def _ask(args: argparse.Namespace) -> Reply:
-    from core.db import connect_pool
-    from core.qa.service import QaService, engine_fallback
-    from core.search import engine_for
+    from core.services import need, open_services
     from ops.runtime import prepare_database, setup
 
     settings = setup("ask").settings
     await prepare_database(settings)
-    pool = await connect_pool(settings, max_size=2)
-    engine = engine_for(settings)
-    try:
-        try:
-            await engine.open()
-            fallback = engine_fallback(engine)
-        except Exception:  # no index yet: the hotline still stands in for search results
-            fallback = None
-        service = QaService(pool, search=fallback)
-        return await service.ask(args.question, args.session)
-    finally:
-        await engine.close()
-        await pool.close()
+    # Without a search engine the hotline still stands in for search results.
+    async with open_services(settings, name="ask", pool_size=2, engine="optional", qa=True) as services:
+        return await need(services.qa, "the Q&A service").ask(args.question, args.session)
 
 
 def run(args: argparse.Namespace) -> int:

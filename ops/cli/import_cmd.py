@@ -10,11 +10,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.bus import Bus
-from core.db import connect_pool
 from core.documents.importer import ImportSummary, import_documents
 from core.errors import NotFound
 from core.qa.importer import import_qa
+from core.services import open_services
 from core.settings import Settings
 from ops.runtime import prepare, setup
 
@@ -29,8 +28,8 @@ def _lines(path: Path) -> Iterator[bytes]:
 def render(summary: Any) -> str:
     """The summary a user reads: counts, then each rejected line with its reason."""
     rejected = list(summary.rejected)
-    out = [f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
-           f"rejected {len(rejected)}"]  # fmt: skip
+    counts = f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}"
+    out = [f"{counts}, rejected {len(rejected)}"]
     out += [f"  line {line}: {reason}" for line, reason in rejected[:SHOWN_REJECTIONS]]
     if len(rejected) > SHOWN_REJECTIONS:
         out.append(f"  … and {len(rejected) - SHOWN_REJECTIONS} more")
@@ -51,21 +50,22 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
     """Import the file of `args` (the parsed command line); returns the importer's summary."""
     path = Path(args.file)
     total = _count_lines(path)
-    pool = await connect_pool(settings, max_size=3)
-    bus = await Bus(settings, name="import").connect()
-    try:
-        await bus.ensure_streams()
+    async with open_services(settings, name="import", pool_size=3) as services:
+        await services.bus.ensure_streams()
         with tqdm(total=total, unit="line", desc=f"import {args.kind}", disable=not show_progress) as bar:
             if args.kind == "qa":
-                return await import_qa(pool=pool, bus=bus, lines=_lines(path), progress=bar.update)
+                return await import_qa(pool=services.pool, bus=services.bus, lines=_lines(path), progress=bar.update)
             return await import_documents(
-                pool, bus, _lines(path), default_site=args.site, batch_size=args.batch,
-                max_text_chars=settings.event_text_cap, progress=bar.update, wait=not args.no_wait,
+                services.pool,
+                services.bus,
+                _lines(path),
+                default_site=args.site,
+                batch_size=args.batch,
+                max_text_chars=settings.event_text_cap,
+                progress=bar.update,
+                wait=not args.no_wait,
                 wait_timeout_s=args.wait_timeout,
-            )  # fmt: skip
-    finally:
-        await bus.close()
-        await pool.close()
+            )
 
 
 def run(args: argparse.Namespace) -> int:

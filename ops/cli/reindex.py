@@ -7,29 +7,20 @@ import asyncio
 
 from tqdm import tqdm
 
-from core.bus import Bus
-from core.db import connect_pool
-from core.search import engine_for
 from core.search.reindex import count_indexable, rebuild
+from core.services import need, open_services
 from core.settings import Settings
 from ops.runtime import prepare, setup
 
 
 async def run_reindex(settings: Settings, *, batch_size: int, show_progress: bool = True) -> str:
     """Rebuild with a progress bar (docs/s, ETA); returns the summary line."""
-    pool = await connect_pool(settings, max_size=3)
-    bus = await Bus(settings, name="reindex").connect()
-    engine = engine_for(settings)
-    try:
-        await bus.ensure_streams()
-        await engine.open()
-        total = await count_indexable(pool)
+    async with open_services(settings, name="reindex", pool_size=3, engine="required") as services:
+        await services.bus.ensure_streams()
+        engine = need(services.engine, "a search engine")
+        total = await count_indexable(services.pool)
         with tqdm(total=total, unit="doc", desc="reindex", disable=not show_progress, dynamic_ncols=True) as bar:
-            result = await rebuild(pool, engine, batch_size=batch_size, progress=bar.update, bus=bus)
-    finally:
-        await engine.close()
-        await bus.close()
-        await pool.close()
+            result = await rebuild(services.pool, engine, batch_size=batch_size, progress=bar.update, bus=services.bus)
     rate = result.indexed / result.seconds if result.seconds else 0.0
     line = f"indexed {result.indexed} documents in {result.seconds:.1f} s ({rate:.0f} docs/s)"
     if result.caught_up or result.handed_over:

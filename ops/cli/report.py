@@ -6,21 +6,19 @@ import argparse
 import asyncio
 from pathlib import Path
 
-import asyncpg
-
-from core.db import connect_pool
-from core.monitoring import inspect, system_clock
+from core.monitoring import inspect
 from core.monitoring.report import ReportData, gather_report, render_report
+from core.services import Services, open_services
 from core.settings import Settings
 from ops.runtime import prepare, setup
 
 
-async def site_report(pool: asyncpg.Pool, site_id: str, *, weeks: int = 12, fresh: bool = True) -> ReportData:
+async def site_report(services: Services, site_id: str, *, weeks: int = 12, fresh: bool = True) -> ReportData:
     """Inspect first when `fresh`, then gather what the report shows."""
-    now = system_clock()
+    now = services.clock()
     if fresh:
-        await inspect(pool, site_id, now)
-    return await gather_report(pool, site_id, now, weeks=weeks)
+        await inspect(services.pool, site_id, now)
+    return await gather_report(services.pool, site_id, now, weeks=weeks)
 
 
 def summary(data: ReportData, output: Path) -> str:
@@ -30,11 +28,8 @@ def summary(data: ReportData, output: Path) -> str:
 
 
 async def _gather(settings: Settings, site_id: str, weeks: int, fresh: bool) -> ReportData:
-    pool = await connect_pool(settings, max_size=2)
-    try:
-        return await site_report(pool, site_id, weeks=weeks, fresh=fresh)
-    finally:
-        await pool.close()
+    async with open_services(settings, name="report", pool_size=2) as services:
+        return await site_report(services, site_id, weeks=weeks, fresh=fresh)
 
 
 def report_cmd(args: argparse.Namespace) -> int:

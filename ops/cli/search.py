@@ -42,18 +42,12 @@ def outcome_json(o: SearchOutcome) -> dict[str, Any]:
 
 
 async def _search(args: argparse.Namespace) -> SearchOutcome:
-    from core.search import engine_for
-    from core.search.service import SearchService
+    from core.services import open_search
     from ops.runtime import resolve
 
-    settings = resolve(start=False).settings
-    engine = engine_for(settings)
-    await engine.open()  # a reader: no writer is opened for searching
-    try:
-        service = SearchService(engine, max_query_length=settings.max_query_length)
+    # A reader of the index of DATA_DIR, without Postgres: nothing is started for a search.
+    async with open_search(resolve(start=False).settings) as service:
         return await service.search(args.query, page_size=args.limit, site=args.site, scenes=False)
-    finally:
-        await engine.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,13 +10,13 @@ import aiohttp
 import asyncpg
 import pytest
 
-from core.bus import Bus, PageFetched
+from core.bus import AlertRaised, Bus, PageFetched
 from core.documents import apply_pages
 from core.monitoring import inspect, inspect_and_alert
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
 from tests.integration.conftest import serve_api
-from tests.integration.graphql import gql
+from tests.integration.graphql import first_data, gql
 
 pytestmark = pytest.mark.integration
 
@@ -88,30 +87,27 @@ async def test_inventory_trend_and_comparison(api_url: str, seeded: None) -> Non
 async def test_admin_mutations(api_url: str, seeded: None, pg_pool: asyncpg.Pool) -> None:
     out = await gql(
         api_url,
-        """mutation { setThreshold(rule: "homepage_stale", name: "idle_days", value: 30) {
-        ... on Threshold { value default } ... on MonitoringInputError { message } } }""",
+        'mutation { setThreshold(rule: "homepage_stale", name: "idle_days", value: 30) { value default } }',
     )
     assert out["data"]["setThreshold"] == {"value": 30.0, "default": 14.0}
     out = await gql(
         api_url,
-        """mutation { setThreshold(rule: "homepage_stale", name: "idle_days", value: null) {
-        ... on Threshold { value } } }""",
+        'mutation { setThreshold(rule: "homepage_stale", name: "idle_days", value: null) { value } }',
     )
     assert out["data"]["setThreshold"] == {"value": 14.0}
-    out = await gql(
-        api_url,
-        """mutation { setThreshold(rule: "homepage_stale", name: "nope", value: 1) {
-        ... on MonitoringInputError { message } } }""",
-    )
-    assert "idle_days" in out["data"]["setThreshold"]["message"]
-    out = await gql(api_url, """mutation($s: ID!) { setColumnType(site: $s, column: "政务督查", type: "notice") {
-        ... on ColumnType { type } } bad: setColumnType(site: $s, column: "无此栏目", type: "news") {
-        ... on MonitoringInputError { message } } }""", {"s": SITE})  # fmt: skip
-    assert out["data"]["setColumnType"] == {"type": "notice"} and "无此栏目" in out["data"]["bad"]["message"]
+    # An input the admin can fix is a coded error whose message says what to fix.
+    out = await gql(api_url, 'mutation { setThreshold(rule: "homepage_stale", name: "nope", value: 1) { value } }')
+    assert out["data"] is None and out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    assert "idle_days" in out["errors"][0]["message"]
+    column = "mutation($s: ID!, $c: String!, $t: String) { setColumnType(site: $s, column: $c, type: $t) { type } }"
+    out = await gql(api_url, column, {"s": SITE, "c": "政务督查", "t": "notice"})
+    assert out["data"]["setColumnType"] == {"type": "notice"}
+    out = await gql(api_url, column, {"s": SITE, "c": "无此栏目", "t": "news"})
+    assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND" and "无此栏目" in out["errors"][0]["message"]
     out = await gql(
         api_url,
         """mutation { putWrongExpression(wrong: "全心全意为人名服务", right: "全心全意为人民服务") {
-        ... on WrongExpression { wrong right category } } }""",
+        wrong right category } }""",
     )
     assert out["data"]["putWrongExpression"]["right"] == "全心全意为人民服务"
     listed = await gql(api_url, "{ wrongExpressions { wrong } monitoringThresholds { rule name value } }")
@@ -132,7 +128,11 @@ async def test_alerts_are_delivered_live(api_url: str, seeded: None, pg_pool: as
         await ws.send_json({"type": "connection_init", "payload": {}})
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"s": SITE}}})
-        await asyncio.sleep(0.3)
+        # A probe on core NATS only (no stream, no finding) tells that the server's subscription is in place.
+        probe = AlertRaised(
+            finding_id="probe", site_id=SITE, rule="probe", state="opened", summary="", at=NOW.isoformat()
+        )
+        await first_data(ws, lambda: bus.notify(probe))
         await inspect_and_alert(pg_pool, bus, SITE, NOW + timedelta(days=30))  # the homepage is now stale
         got = []
         while not any(a["rule"] == "homepage_stale" for a in got):

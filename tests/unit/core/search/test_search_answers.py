@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from core.search.answers import HolidayAnswers
+from core.search.service import SearchService
+from core.search.tantivy_engine import TantivyEngine
 
 TODAY = date(2025, 3, 1)
 
@@ -31,3 +33,13 @@ def test_other_queries_get_no_answer_and_unknown_years_say_so() -> None:
     assert HolidayAnswers().answer("国庆节", today=TODAY) is None, "a bare name is a search, not a question"
     a = HolidayAnswers().answer("2099年放假安排", today=TODAY)
     assert a is not None and "暂无2099年" in a.text
+
+
+async def test_search_answers_for_beijing_today_from_the_injected_clock(engine: TantivyEngine) -> None:
+    # 31 December 2024, 17:00 UTC is already 1 January 2025 in Beijing: the arrangement asked about is 2025's.
+    service = SearchService(engine, clock=lambda: datetime(2024, 12, 31, 17, 0, tzinfo=UTC))
+    try:
+        outcome = await service.search("春节放几天")
+    finally:
+        await service.close()
+    assert [a.title[:5] for a in outcome.answers] == ["2025年"]

@@ -1,4 +1,4 @@
-"""The monitoring clock: every check takes `now` from an injectable clock; dates are Beijing dates."""
+"""The clock: code that needs `now` takes it from an injectable clock; dates shown are Beijing dates."""
 
 from __future__ import annotations
 

@@ -1,0 +1,187 @@
+"""GraphQL types of search results: hits, facets, scenes, query understanding, suggestions, pins, synonyms."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from core.search.service import Hit, SearchOutcome
+from core.search.understand import Rewrite
+
+REWRITE_WORDS = {"pinyin": "拼音", "typo": "纠错", "synonym": "同义词", "doc_no": "文号", "traditional": "繁体"}
+
+
+@strawberry.type(description="Another page of the same document: a reprint on another site")
+class SearchHitCopy:
+    url: str
+    site: str
+
+
+@strawberry.type(description="One search result; titleHighlighted and snippet are HTML with matches in <em>")
+class SearchHit:
+    document_id: strawberry.ID
+    url: str
+    title: str
+    title_highlighted: str
+    snippet: str
+    score: float
+    site: str
+    kind: str
+    published_at: date | None
+    doc_no: str | None = strawberry.field(description="文号")
+    issuer: str | None
+    pinned: bool = strawberry.field(description="置顶: placed first by the web office for this query")
+    position: int = strawberry.field(description="1-based position, to send back with recordClick")
+    copies: list[SearchHitCopy] = strawberry.field(
+        description="转载: the same document on other sites, shown once under this hit (oldest first)"
+    )
+
+    @classmethod
+    def of(cls, h: Hit) -> SearchHit:
+        x = h.hit
+        return cls(
+            document_id=strawberry.ID(x.id),
+            url=x.url,
+            title=x.title,
+            title_highlighted=x.title_highlighted,
+            snippet=x.snippet,
+            score=x.score,
+            site=x.site,
+            kind=x.kind,
+            published_at=x.published_at,
+            doc_no=x.doc_no or None,
+            issuer=x.issuer or None,
+            pinned=h.pinned,
+            position=h.position,
+            copies=[SearchHitCopy(url=c.url, site=c.site) for c in x.copies],
+        )
+
+
+@strawberry.type(description="Count of results with one value of a facet field")
+class FacetValue:
+    value: str
+    count: int
+
+
+@strawberry.type(description="Counts per value of one field: site, department, region, level, kind, year, theme")
+class Facet:
+    field: str
+    values: list[FacetValue]
+
+
+@strawberry.type(description="Results of one kind: 办事服务, 政策文件, 政策解读, 新闻动态, 互动问答 or 开放数据")
+class SearchScene:
+    key: str
+    name: str
+    count: int
+    hits: list[SearchHit]
+
+
+@strawberry.type(description="A rewrite applied to the query: pinyin, typo, synonym, doc_no or traditional")
+class QueryRewrite:
+    kind: str
+    original: str
+    replacement: str
+
+    @classmethod
+    def of(cls, r: Rewrite) -> QueryRewrite:
+        return cls(kind=r.kind, original=r.original, replacement=r.replacement)
+
+
+@strawberry.type(description="How the query was understood, for 已为您搜索… notices")
+class InterpretedQuery:
+    original: str
+    searched: str = strawberry.field(description="What was searched after rewrites")
+    rewrites: list[QueryRewrite]
+    message: str | None = strawberry.field(description="e.g. 已为您搜索“社保”（拼音）; null when nothing was rewritten")
+
+
+@strawberry.type(description="A direct answer shown above the results (e.g. 放假安排)")
+class InstantAnswer:
+    kind: str
+    title: str
+    text: str
+    source: str
+    items: list[str]
+
+
+@strawberry.type(description="A page of search results with facets, scenes and query understanding")
+class SearchResult:
+    search_id: str = strawberry.field(description="Send back with recordClick")
+    query: str
+    total: int
+    page: int
+    page_size: int
+    took_ms: float
+    hits: list[SearchHit]
+    facets: list[Facet]
+    scenes: list[SearchScene]
+    did_you_mean: str | None
+    interpreted: InterpretedQuery
+    related: list[str]
+    answers: list[InstantAnswer]
+
+    @classmethod
+    def of(cls, o: SearchOutcome) -> SearchResult:
+        shown = [r for r in o.rewrites if r.kind != "traditional"]
+        message = (
+            "已为您搜索“" + o.interpreted + "”（" + "、".join(REWRITE_WORDS[r.kind] for r in shown) + "）"
+            if shown
+            else None
+        )
+        return cls(
+            search_id=o.search_id,
+            query=o.query,
+            total=o.total,
+            page=o.page,
+            page_size=o.page_size,
+            took_ms=round(o.took_ms, 2),
+            hits=[SearchHit.of(h) for h in o.hits],
+            facets=[Facet(field=k, values=[FacetValue(value=v, count=c) for v, c in vs]) for k, vs in o.facets.items()],
+            scenes=[
+                SearchScene(key=s.key, name=s.name, count=s.count, hits=[SearchHit.of(h) for h in s.hits])
+                for s in o.scenes
+            ],
+            did_you_mean=o.did_you_mean,
+            interpreted=InterpretedQuery(
+                original=o.query,
+                searched=o.interpreted,
+                rewrites=[QueryRewrite.of(r) for r in o.rewrites],
+                message=message,
+            ),
+            related=o.related,
+            answers=[
+                InstantAnswer(kind=a.kind, title=a.title, text=a.text, source=a.source, items=a.items)
+                for a in o.answers
+            ],
+        )
+
+
+@strawberry.type(description="A search completion")
+class Suggestion:
+    text: str
+    source: str = strawberry.field(description="query (popular searches), term or title")
+
+
+@strawberry.type(description="A document pinned to the top of a query's results")
+class SearchPin:
+    query: str
+    document_id: strawberry.ID
+    until: datetime | None
+    created_at: datetime
+
+
+@strawberry.type(description="A colloquial → official rewrite")
+class Synonym:
+    colloquial: str
+    official: str
+    source: str = strawberry.field(description="bundled or admin")
+
+
+@strawberry.type(description="One page of synonyms")
+class SynonymPage:
+    items: list[Synonym]
+    total: int
+    page: int
+    page_size: int

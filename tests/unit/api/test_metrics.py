@@ -1,0 +1,64 @@
+"""/metrics as Prometheus scrapes it: request timings by route, 5xx counts, and platform gauges."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from api.metrics import Metrics, MetricsMiddleware
+from tests.unit.api.fakes import FakeJetStream, FakePool, services
+
+
+def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The scraped text, parsed back: (sample name, labels) → value."""
+    out = {}
+    for family in text_string_to_metric_families(metrics.render().decode()):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+async def ok(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def broken(request: Request) -> Response:
+    return PlainTextResponse("no", status_code=503)
+
+
+async def test_requests_are_timed_by_their_first_path_segment_and_5xx_counted() -> None:
+    metrics = Metrics()
+    routes = [Route("/graphql/{rest:path}", ok), Route("/readyz", broken)]
+    app = MetricsMiddleware(Starlette(routes=routes), metrics)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        for path in ("/graphql/a/b", "/graphql/c", "/readyz"):
+            await client.get(path)
+    got = samples(metrics)
+    count = "yw_http_request_seconds_count"
+    assert got[(count, (("method", "GET"), ("route", "/graphql"), ("status", "200")))] == 2
+    assert got[(count, (("method", "GET"), ("route", "/readyz"), ("status", "503")))] == 1
+    assert got[("yw_http_errors_total", (("route", "/readyz"),))] == 1
+    assert ("yw_http_errors_total", (("route", "/graphql"),)) not in got
+
+
+async def test_platform_gauges_are_read_at_scrape_time() -> None:
+    metrics = Metrics()
+    pool = FakePool(documents=42, queued={"crawl": 3})
+    await metrics.refresh(services(pool=pool, js=FakeJetStream(pending=5, messages=9)))
+    got = samples(metrics)
+    assert got[("yw_documents", ())] == 42
+    assert got[("yw_jobs_queued", (("queue", "crawl"),))] == 3
+    assert got[("yw_consumer_pending", (("consumer", "indexer"),))] == 5
+    assert got[("yw_stream_messages", (("stream", "YW_DOC"),))] == 9
+
+
+async def test_an_unreadable_nats_skips_its_gauges_and_keeps_the_rest() -> None:
+    metrics = Metrics()
+    await metrics.refresh(services(pool=FakePool(documents=7), js=FakeJetStream(broken=True)))
+    got = samples(metrics)
+    assert got[("yw_documents", ())] == 7
+    assert not any(name == "yw_consumer_pending" for name, _ in got)
