@@ -12,14 +12,16 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from core.bus import Bus, PageFetched
+from core.documents import stored_hashes
 from scrapers.extract import Extracted
 
 # Files are links to check, not pages to crawl: they are kept as attachments and never fetched as pages.
-FILE_EXTENSIONS = frozenset(
-    ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd", "zip", "rar", "7z", "gz", "tar",
-     "jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "mp3", "mp4", "avi", "mov", "wmv", "flv", "swf", "exe",
-     "apk", "txt", "csv")
-)  # fmt: skip
+_DOCUMENTS = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd", "txt", "csv")
+_ARCHIVES = ("zip", "rar", "7z", "gz", "tar")
+_IMAGES = ("jpg", "jpeg", "png", "gif", "bmp", "webp", "svg")
+_MEDIA = ("mp3", "mp4", "avi", "mov", "wmv", "flv", "swf")
+_PROGRAMS = ("exe", "apk")
+FILE_EXTENSIONS = frozenset(_DOCUMENTS + _ARCHIVES + _IMAGES + _MEDIA + _PROGRAMS)
 
 
 def is_file_url(url: str) -> bool:
@@ -90,10 +92,7 @@ async def publish_changed(pool: asyncpg.Pool, bus: Bus, events: Sequence[PageFet
     """Publish the events whose content differs from the stored document (feed items, data sets)."""
     if not events:
         return 0
-    rows = await pool.fetch(
-        "select url, content_hash from documents where url = any($1::text[]) and not gone", [e.url for e in events]
-    )
-    stored = {r["url"]: r["content_hash"] for r in rows}
+    stored = await stored_hashes(pool, [e.url for e in events])
     changed = [e for e in events if stored.get(e.url) != e.content_hash]
     for event in changed:
         await bus.publish(event)

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.bus.events import PageFetched
 from core.errors import Invalid
+from core.sites import is_site_id
 from core.textzh.dates import find_dates, parse_date
 from core.textzh.docno import find_doc_nos, parse_doc_no
 
@@ -23,12 +24,11 @@ LEAD_LINE_CHARS = 200
 LEAD_LINES = 5  # a 文号 or a date is looked for in the title and these first lines of the text
 _INTERPRETATION = re.compile(r"解读|答记者问|一图读懂|图解")
 _SERVICE = re.compile(r"办事指南|服务指南|办理指南|申报指南|申领指南|办事指引")
-_SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _TEXT_FIELDS = ("site", "kind", "published_at", "doc_no", "issuer", "department", "region", "level", "validity")
 _LIST_FIELDS = ("theme", "audience")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImportRecord:
     """A valid import line; `meta` holds the 政府信息公开 fields the document store keeps."""
 
@@ -44,12 +44,28 @@ class ImportRecord:
     def to_event(self, site_id: str) -> PageFetched:
         """The page event the document store applies, with a hash of everything imported."""
         published = self.published_at.isoformat() if self.published_at else None
-        content = {"site": site_id, "kind": self.kind, "title": self.title, "text": self.text,
-                   "published_at": published, "meta": self.meta}  # fmt: skip
+        content = {
+            "site": site_id,
+            "kind": self.kind,
+            "title": self.title,
+            "text": self.text,
+            "published_at": published,
+            "meta": self.meta,
+        }
         digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        return PageFetched(site_id=site_id, url=self.url, status=200, content_hash=digest,
-                           fetched_at=datetime.now(UTC).isoformat(), kind=self.kind, title=self.title,
-                           text=self.text, published_at=published, meta=self.meta, source="import")  # fmt: skip
+        return PageFetched(
+            site_id=site_id,
+            url=self.url,
+            status=200,
+            content_hash=digest,
+            fetched_at=datetime.now(UTC).isoformat(),
+            kind=self.kind,
+            title=self.title,
+            text=self.text,
+            published_at=published,
+            meta=self.meta,
+            source="import",
+        )
 
 
 def _required(raw: dict[str, Any], name: str) -> str:
@@ -128,14 +144,18 @@ def _meta(raw: dict[str, Any], values: dict[str, str | None]) -> dict[str, Any]:
     return meta
 
 
-def parse_record(raw_line: str | bytes, line: int, *, max_text_chars: int) -> ImportRecord:
-    """Validate and complete one JSONL line; Invalid carries the reason shown to the user."""
+def _load(raw_line: str | bytes) -> dict[str, Any]:
     try:
         raw = json.loads(raw_line)
     except ValueError as exc:
         raise Invalid(f"bad JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise Invalid("not a JSON object")
+    return raw
+
+
+def _body(raw: dict[str, Any], max_text_chars: int) -> tuple[str, str, str]:
+    """(url, title, text), each present and within its limits."""
     url, title, text = _required(raw, "url"), _required(raw, "title"), _required(raw, "text")
     if not re.match(r"^https?://[^\s/]+", url, re.I):
         raise Invalid(f"url is not http(s): {url[:100]}")
@@ -143,30 +163,52 @@ def parse_record(raw_line: str | bytes, line: int, *, max_text_chars: int) -> Im
         raise Invalid(f"title too long: {len(title)} characters (at most {MAX_TITLE_CHARS})")
     if len(text) > max_text_chars:
         raise Invalid(f"text too long: {len(text)} characters (at most {max_text_chars})")
+    return url, title, text
+
+
+def _text_fields(raw: dict[str, Any]) -> dict[str, str | None]:
     values = {name: _optional(raw, name) for name in _TEXT_FIELDS}
     if values["kind"] and values["kind"] not in KINDS:
         raise Invalid(f"unknown kind {values['kind']!r} (one of {', '.join(KINDS)})")
     if values["level"] and values["level"] not in LEVELS:
         raise Invalid(f"unknown level {values['level']!r} (one of {', '.join(LEVELS)})")
-    if values["site"] and not _SITE_ID.match(values["site"]):
+    if values["site"] and not is_site_id(values["site"]):
         raise Invalid(f"unknown site {values['site']!r}")
-    published = parse_date(values["published_at"]) if values["published_at"] else None
-    if values["published_at"] and published is None:
-        raise Invalid(f"published_at is not a date: {values['published_at']!r}")
-    if published is None:
-        dates = find_dates("\n".join(lead_lines(text)))
-        published = dates[0] if dates else None
-    meta = _meta(raw, values)
-    interpretation = bool(_INTERPRETATION.search(title))
-    given = values["doc_no"]
+    return values
+
+
+def _published(given: str | None, text: str) -> date | None:
+    """The date given, else the first date in the lead lines of the text."""
+    if given:
+        published = parse_date(given)
+        if published is None:
+            raise Invalid(f"published_at is not a date: {given!r}")
+        return published
+    dates = find_dates("\n".join(lead_lines(text)))
+    return dates[0] if dates else None
+
+
+def _doc_no(given: str | None, title: str, text: str) -> tuple[str, str] | None:
+    """(文号 as written, normalised): the one given (normalised when it parses), else one derived."""
     if given:
         parsed = parse_doc_no(given)
-        doc_no: tuple[str, str] | None = (given, parsed.normalized if parsed else "")
-    else:
-        doc_no = derive_doc_no(title, text, interpretation=interpretation)
+        return given, parsed.normalized if parsed else ""
+    return derive_doc_no(title, text, interpretation=bool(_INTERPRETATION.search(title)))
+
+
+def parse_record(raw_line: str | bytes, line: int, *, max_text_chars: int) -> ImportRecord:
+    """Validate and complete one JSONL line; Invalid carries the reason shown to the user."""
+    raw = _load(raw_line)
+    url, title, text = _body(raw, max_text_chars)
+    values = _text_fields(raw)
+    published = _published(values["published_at"], text)
+    meta = _meta(raw, values)
+    doc_no = _doc_no(values["doc_no"], title, text)
     if doc_no:
         meta["doc_no"] = doc_no[0]
         if doc_no[1]:
             meta["doc_no_normalized"] = doc_no[1]
     kind = values["kind"] or derive_kind(title, doc_no is not None)
-    return ImportRecord(line, url, title, text, kind, values["site"], published, meta)
+    return ImportRecord(
+        line=line, url=url, title=title, text=text, kind=kind, site=values["site"], published_at=published, meta=meta
+    )

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from core.bus import Bus
+from core.bus.progress import NotConsuming, StillPending, wait_until_acked
 from core.documents.import_records import ImportRecord, parse_record
+from core.documents.reads import stored_hashes
 from core.documents.service import apply_pages
-from core.errors import Invalid, NotFound
-from core.search.freshness import PROJECTOR, wait_until_projected
+from core.errors import Invalid, NotFound, Upstream
+from core.sites import add_site_if_missing, site_ids
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,11 @@ log = logging.getLogger(__name__)
 IMPORTED_SITE = "imported"
 IMPORTED_SITE_NAME = "导入的文档"
 IMPORTED_SITE_LEVEL = "市"
+# The consumer whose acks mean "searchable": core.search.freshness.PROJECTOR and its stream, named again
+# here because core.search imports core.documents (tests/unit/core/documents/test_importer_names.py
+# keeps the two equal).
+SEARCH_PROJECTOR = "search-projector"
+SEARCH_STREAM = "YW_DOC"
 
 
 @dataclass
@@ -44,14 +51,6 @@ class _Run:
     last_seq: int = 0
 
 
-async def _ensure_imported_site(pool: asyncpg.Pool) -> None:
-    await pool.execute(
-        """insert into sites (id, name, level, enabled, config) values ($1, $2, $3, false, '{}'::jsonb)
-           on conflict (id) do nothing""",
-        IMPORTED_SITE, IMPORTED_SITE_NAME, IMPORTED_SITE_LEVEL,
-    )  # fmt: skip
-
-
 async def _site_for(run: _Run, record: ImportRecord, default_site: str | None) -> str:
     if record.site is not None:
         if record.site not in run.sites:
@@ -60,7 +59,7 @@ async def _site_for(run: _Run, record: ImportRecord, default_site: str | None) -
     if default_site is not None:
         return default_site
     if IMPORTED_SITE not in run.sites:
-        await _ensure_imported_site(run.pool)
+        await add_site_if_missing(run.pool, site_id=IMPORTED_SITE, name=IMPORTED_SITE_NAME, level=IMPORTED_SITE_LEVEL)
         run.sites.add(IMPORTED_SITE)
     return IMPORTED_SITE
 
@@ -72,11 +71,7 @@ async def _flush(run: _Run) -> None:
     if not events:
         return
     async with run.pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            "select url, content_hash from documents where url = any($1::text[]) and not gone",
-            [e.url for e in events],
-        )
-        stored = {r["url"]: r["content_hash"] for r in rows}
+        stored = await stored_hashes(conn, [e.url for e in events])
         # Same content as stored: nothing to write or announce (apply_pages would also skip it,
         # but would call it a redelivery when the same line was imported before).
         todo = [e for e in events if stored.get(e.url) != e.content_hash]
@@ -101,40 +96,72 @@ async def import_documents(
     wait: bool = True,
     wait_timeout_s: float = 600.0,
     stall_s: float = 20.0,
-    projector: str = PROJECTOR,
+    projector: str = SEARCH_PROJECTOR,
 ) -> ImportSummary:
     """Import JSONL lines (docs/import.md); returns once the documents changed are searchable.
 
     Rejected lines are reported, not fatal. Raise NotFound for an unknown `default_site`, and
     Upstream when no search-projector applies the changes (the documents stay stored).
     """
-    sites = {r["id"] for r in await pool.fetch("select id from sites")}
+    sites = await site_ids(pool)
     if default_site is not None and default_site not in sites:
         raise NotFound(f"no site {default_site!r}: --site must name a site of the sites table")
     run = _Run(pool, bus, ImportSummary(), sites)
     for number, raw in enumerate(lines, start=1):
         if progress:
             progress(1)
-        if not raw.strip():
-            continue  # blank lines (a trailing newline, say) are not records
-        try:
-            record = parse_record(raw, number, max_text_chars=max_text_chars)
-            if record.url in run.seen:
-                raise Invalid(f"duplicate url (first on line {run.seen[record.url]})")
-            site = await _site_for(run, record, default_site)
-        except Invalid as exc:
-            run.summary.rejected.append((number, exc.message))
-            continue
-        run.seen[record.url] = number
-        run.batch.append((record, site))
+        if raw.strip():  # blank lines (a trailing newline, say) are not records
+            await _take(run, raw, number, default_site=default_site, max_text_chars=max_text_chars)
         if len(run.batch) >= batch_size:
             await _flush(run)
     await _flush(run)
     summary = run.summary
-    log.info("import stored", extra={"added": summary.added, "updated": summary.updated,
-                                     "unchanged": summary.unchanged, "rejected": len(summary.rejected)})  # fmt: skip
+    log.info(
+        "import stored",
+        extra={
+            "added": summary.added,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "rejected": len(summary.rejected),
+        },
+    )
     if wait and run.last_seq:
-        summary.waited_s = await wait_until_projected(
-            bus, run.last_seq, consumer=projector, timeout_s=wait_timeout_s, stall_s=stall_s
+        summary.waited_s = await _wait_searchable(
+            bus, run.last_seq, projector, timeout_s=wait_timeout_s, stall_s=stall_s
         )
     return summary
+
+
+async def _take(run: _Run, raw: str | bytes, number: int, *, default_site: str | None, max_text_chars: int) -> None:
+    """Add a line to the batch, or to the rejected lines with the reason."""
+    try:
+        record = parse_record(raw, number, max_text_chars=max_text_chars)
+        if record.url in run.seen:
+            raise Invalid(f"duplicate url (first on line {run.seen[record.url]})")
+        site = await _site_for(run, record, default_site)
+    except Invalid as exc:
+        run.summary.rejected.append((number, exc.message))
+        return
+    run.seen[record.url] = number
+    run.batch.append((record, site))
+
+
+async def _wait_searchable(bus: Bus, seq: int, projector: str, *, timeout_s: float, stall_s: float) -> float:
+    """Seconds waited until the projector acked `seq`; Upstream saying what to start or check otherwise."""
+    try:
+        return await wait_until_acked(
+            bus, seq, stream=SEARCH_STREAM, consumer=projector, timeout_s=timeout_s, stall_s=stall_s
+        )
+    except NotConsuming as exc:
+        raise Upstream(
+            f"the documents are stored but not yet searchable: no {projector} is consuming "
+            f"{SEARCH_STREAM} (waited {exc.details['waited_s']:.0f} s). Start `yiwang consumers` or `yiwang up`; "
+            "the documents become searchable as soon as it runs."
+        ) from None
+    except StillPending as exc:
+        pending = exc.details["pending"]
+        raise Upstream(
+            f"the documents are stored but the search-projector has not applied them after {timeout_s:.0f} s "
+            f"({f'{pending} changes' if pending is not None else 'changes'} still waiting): "
+            "check the `yiwang consumers` logs"
+        ) from None

@@ -7,9 +7,14 @@ from collections.abc import Iterable
 
 import asyncpg
 
-from core.bus import Bus, DocumentChanged
+from core.bus import Bus
+from core.documents.reads import CHANGE_COLUMNS, change_of
 
 DRAIN_LIMIT = 1000
+WAITING = f"""
+    select r.token, {CHANGE_COLUMNS}
+    from document_reprojections r join documents d on d.id = r.document_id
+    order by r.queued_at limit $1"""
 
 
 async def queue_reprojections(conn: asyncpg.Connection, document_ids: Iterable[str]) -> None:
@@ -32,20 +37,9 @@ async def drain_reprojections(pool: asyncpg.Pool, bus: Bus, limit: int = DRAIN_L
     Publishing before deleting means a crash in between publishes again with the same key (the token),
     which JetStream drops; every consumer reads the current row, so a late repeat changes nothing.
     """
-    rows = await pool.fetch(
-        """select r.document_id::text as id, r.token, d.url, d.site_id, d.version, d.content_hash, d.title, d.kind,
-                  d.gone, d.last_changed
-           from document_reprojections r join documents d on d.id = r.document_id
-           order by r.queued_at limit $1""",
-        limit,
-    )  # fmt: skip
+    rows = await pool.fetch(WAITING, limit)
     for r in rows:
-        await bus.publish(
-            DocumentChanged(document_id=r["id"], url=r["url"], site_id=r["site_id"],
-                            change="gone" if r["gone"] else "updated", version=r["version"],
-                            content_hash=r["content_hash"], title=r["title"], kind=r["kind"],
-                            changed_at=r["last_changed"].isoformat(), reproject=r["token"])
-        )  # fmt: skip
+        await bus.publish(change_of(r, reproject=r["token"]))
     if rows:
         await pool.executemany(
             "delete from document_reprojections where document_id = $1::uuid and token = $2",

@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from core.clock import local_date
 from core.errors import NotFound
-from core.monitoring.clock import local_date
 from core.monitoring.columns import ITEM_SQL, column_type_of
 from core.monitoring.models import (
     ColumnFact,
@@ -23,6 +23,7 @@ from core.monitoring.models import (
     SiteFacts,
     WrongExpression,
 )
+from core.sites import classify_columns
 from core.textzh.dates import parse_date
 
 ITEM_KINDS_EXCLUDED = ("column", "homepage")
@@ -30,32 +31,32 @@ _ASKED = re.compile(r"(?:留言|来信|提问|咨询)(?:时间|日期)\s*[:：]?
 _REPLIED = re.compile(r"(?:回复|答复|办结)(?:时间|日期)\s*[:：]?\s*(\S+(?:\s+\d{1,2}:\d{2})?)")
 LETTER_MARKERS = ("留言时间", "来信时间", "提问时间", "咨询时间")
 
-HOMEPAGE = """select id, url from documents
-              where site_id = $1 and not gone and (url = any($2::text[]) or kind = 'homepage')
+HOMEPAGE = """select id, url from live_documents
+              where site_id = $1 and (url = any($2::text[]) or kind = 'homepage')
               order by (url = any($2::text[])) desc, last_seen desc limit 1"""
 LINKED_ITEMS = """
-    select distinct d.url, d.title, d.published_at from links l join documents d on d.url = l.to_url
-    where l.from_doc = any($1::uuid[]) and not d.gone and d.published_at is not null
+    select distinct d.url, d.title, d.published_at from document_links l join live_documents d on d.url = l.to_url
+    where l.from_doc = any($1::uuid[]) and d.published_at is not null
       and d.kind <> all($2::text[]) and d.published_at <= $3
     order by d.published_at desc limit 50"""
 SECOND_LEVEL = """
-    select distinct d.id from links l join documents d on d.url = l.to_url
-    where l.from_doc = $1 and not d.gone and d.site_id = $2"""
+    select distinct d.id from document_links l join live_documents d on d.url = l.to_url
+    where l.from_doc = $1 and d.site_id = $2"""
 COLUMNS = f"""
     select c.id, c.name, coalesce(c.type_override, c.column_type) as type,
            count(d.id) filter (where {ITEM_SQL}) as items,
            max(d.published_at) filter (where {ITEM_SQL} and d.published_at <= $2) as last_published,
            min(d.url) filter (where not {ITEM_SQL} and d.kind <> 'homepage') as list_url,
            (array_agg(d.url order by d.published_at desc nulls last) filter (where {ITEM_SQL}))[1] as newest_url
-    from site_columns c left join documents d on d.column_id = c.id and not d.gone
-    where c.site_id = $1 group by c.id order by c.id"""
+    from site_column_list c left join live_documents d on d.column_id = c.id
+    where c.site_id = $1 group by c.id, c.name, c.type_override, c.column_type order by c.id"""
 LINKS = """
     select d.url as page_url, l.to_url, l.anchor, l.kind, d.id = $2 as on_homepage,
            lc.ok, lc.status, lc.error, lc.elapsed_ms, lc.checked_at
-    from links l join documents d on d.id = l.from_doc
+    from document_links l join live_documents d on d.id = l.from_doc
     left join lateral (select * from link_checks c where c.url = l.to_url and c.checked_at <= $3
                        order by c.day desc limit 1) lc on true
-    where d.site_id = $1 and not d.gone and l.to_url ~ '^https?://'"""
+    where d.site_id = $1 and l.to_url ~ '^https?://'"""
 
 
 def _letter_date(pattern: re.Pattern[str], text: str) -> date | None:
@@ -72,50 +73,107 @@ def parse_letter(url: str, title: str, column: str | None, text: str, meta: dict
     return Letter(url=url, title=title, column=column, asked=asked, replied=replied)
 
 
-async def classify_columns(pool: asyncpg.Pool, site_id: str) -> None:
-    """Fill site_columns.column_type from the names where it is unset (the admin override stays separate)."""
-    rows = await pool.fetch("select id, name from site_columns where site_id = $1 and column_type is null", site_id)
-    if rows:
-        await pool.executemany("update site_columns set column_type = $2 where id = $1",
-                               [(r["id"], column_type_of(r["name"])) for r in rows])  # fmt: skip
-
-
 async def load_facts(pool: asyncpg.Pool, site_id: str, now: datetime, *, probe_days: float = 7) -> SiteFacts:
-    site = await pool.fetchrow("select id, name, config from sites where id = $1", site_id)
+    site = await pool.fetchrow("select id, name, config from site_list where id = $1", site_id)
     if site is None:
         raise NotFound(f"no site with id {site_id!r}")
     config = json.loads(site["config"]) if isinstance(site["config"], str) else dict(site["config"])
-    await classify_columns(pool, site_id)
+    await classify_columns(pool, site_id, column_type_of)
     today = local_date(now)
     home = await pool.fetchrow(HOMEPAGE, site_id, list(config.get("start_urls") or []))
-    probes = await pool.fetch(
+    home_items, second = await _homepage_items(pool, site_id, home, today)
+    texts, letters = await _texts_and_letters(pool, site_id, today)
+    wrong = [
+        WrongExpression(r["wrong"], r["right_form"], r["category"])
+        for r in await pool.fetch("select wrong, right_form, category from wrong_expressions")
+    ]
+    return SiteFacts(
+        site_id=site_id,
+        site_name=site["name"],
+        homepage_url=home["url"] if home else None,
+        probes=await _probes(pool, site_id, now, probe_days),
+        homepage_items=home_items,
+        second_level_items=second,
+        columns=await _columns(pool, site_id, today),
+        links=await _links(pool, site_id, home["id"] if home else None, now),
+        documents=texts,
+        letters=letters,
+        wrong_expressions=wrong,
+    )
+
+
+async def _probes(pool: asyncpg.Pool, site_id: str, now: datetime, days: float) -> list[Probe]:
+    rows = await pool.fetch(
         "select probed_at, ok, status, elapsed_ms, error from monitor_probes "
         "where site_id = $1 and probed_at > $2 and probed_at <= $3 order by probed_at",
-        site_id, now - timedelta(days=probe_days), now,
-    )  # fmt: skip
-    home_items: list[DatedItem] = []
-    second: list[DatedItem] = []
-    if home is not None:
-        home_items = await _items(pool, [home["id"]], today)
-        if not home_items:
-            level2 = [r["id"] for r in await pool.fetch(SECOND_LEVEL, home["id"], site_id)]
-            second = await _items(pool, level2, today)
-    columns = [
-        ColumnFact(id=r["id"], name=r["name"], type=r["type"] or column_type_of(r["name"]), items=int(r["items"]),
-                   last_published=r["last_published"], list_url=r["list_url"], newest_url=r["newest_url"])
+        site_id,
+        now - timedelta(days=days),
+        now,
+    )
+    return [Probe(r["probed_at"], r["ok"], r["status"], r["elapsed_ms"], r["error"]) for r in rows]
+
+
+async def _homepage_items(
+    pool: asyncpg.Pool, site_id: str, home: asyncpg.Record | None, today: date
+) -> tuple[list[DatedItem], list[DatedItem]]:
+    """Dated items the home page links to; when it links to none, those of the pages it links to."""
+    if home is None:
+        return [], []
+    home_items = await _items(pool, [home["id"]], today)
+    if home_items:
+        return home_items, []
+    level2 = [r["id"] for r in await pool.fetch(SECOND_LEVEL, home["id"], site_id)]
+    return [], await _items(pool, level2, today)
+
+
+async def _columns(pool: asyncpg.Pool, site_id: str, today: date) -> list[ColumnFact]:
+    return [
+        ColumnFact(
+            id=r["id"],
+            name=r["name"],
+            type=r["type"] or column_type_of(r["name"]),
+            items=int(r["items"]),
+            last_published=r["last_published"],
+            list_url=r["list_url"],
+            newest_url=r["newest_url"],
+        )
         for r in await pool.fetch(COLUMNS, site_id, today)
         if r["items"] or r["list_url"]
-    ]  # fmt: skip
-    links = [
-        LinkFact(page_url=r["page_url"], url=r["to_url"], anchor=r["anchor"], kind=r["kind"],
-                 on_homepage=bool(r["on_homepage"]),
-                 check=LinkCheck(r["to_url"], r["ok"], r["status"], r["error"], r["elapsed_ms"], r["checked_at"])
-                 if r["checked_at"] is not None else None)
-        for r in await pool.fetch(LINKS, site_id, home["id"] if home else None, now)
-    ]  # fmt: skip
+    ]
+
+
+def _link_check(r: asyncpg.Record) -> LinkCheck | None:
+    if r["checked_at"] is None:
+        return None
+    return LinkCheck(
+        url=r["to_url"],
+        ok=r["ok"],
+        status=r["status"],
+        error=r["error"],
+        elapsed_ms=r["elapsed_ms"],
+        checked_at=r["checked_at"],
+    )
+
+
+async def _links(pool: asyncpg.Pool, site_id: str, home_id: Any, now: datetime) -> list[LinkFact]:
+    return [
+        LinkFact(
+            page_url=r["page_url"],
+            url=r["to_url"],
+            anchor=r["anchor"],
+            kind=r["kind"],
+            on_homepage=bool(r["on_homepage"]),
+            check=_link_check(r),
+        )
+        for r in await pool.fetch(LINKS, site_id, home_id, now)
+    ]
+
+
+async def _texts_and_letters(pool: asyncpg.Pool, site_id: str, today: date) -> tuple[list[DocText], list[Letter]]:
+    """Every live document's text, and the letters (留言) among them asked by today."""
     docs = await pool.fetch(
-        """select d.url, d.title, d.text, d.metadata, c.name as column_name from documents d
-           left join site_columns c on c.id = d.column_id where d.site_id = $1 and not d.gone""",
+        """select d.url, d.title, d.text, d.metadata, c.name as column_name from live_documents d
+           left join site_column_list c on c.id = d.column_id where d.site_id = $1""",
         site_id,
     )
     texts = [DocText(r["url"], r["column_name"], r["title"], r["text"]) for r in docs]
@@ -126,14 +184,7 @@ async def load_facts(pool: asyncpg.Pool, site_id: str, now: datetime, *, probe_d
             letter = parse_letter(r["url"], r["title"], r["column_name"], r["text"], meta)
             if letter is not None and letter.asked <= today:
                 letters.append(letter)
-    wrong = [WrongExpression(r["wrong"], r["right_form"], r["category"])
-             for r in await pool.fetch("select wrong, right_form, category from wrong_expressions")]  # fmt: skip
-    return SiteFacts(
-        site_id=site_id, site_name=site["name"], homepage_url=home["url"] if home else None,
-        probes=[Probe(r["probed_at"], r["ok"], r["status"], r["elapsed_ms"], r["error"]) for r in probes],
-        homepage_items=home_items, second_level_items=second, columns=columns, links=links, documents=texts,
-        letters=letters, wrong_expressions=wrong,
-    )  # fmt: skip
+    return texts, letters
 
 
 async def _items(pool: asyncpg.Pool, doc_ids: list[Any], today: date) -> list[DatedItem]:

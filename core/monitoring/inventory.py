@@ -7,15 +7,15 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from core.clock import local_date
 from core.errors import Invalid, NotFound
-from core.monitoring.clock import local_date
 from core.monitoring.columns import ITEM_SQL, column_type_of
 
 MAX_WEEKS = 104
 ITEM_KINDS_EXCLUDED = ["column", "homepage"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ColumnStat:
     """One column of a site: its type, how many items it holds and when it last updated."""
 
@@ -35,7 +35,7 @@ class WeekCount:
     count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteInventory:
     """What one site holds and how lively it is."""
 
@@ -52,12 +52,12 @@ class SiteInventory:
 
 
 async def site_inventory(pool: asyncpg.Pool, site_id: str, now: datetime) -> SiteInventory:
-    site = await pool.fetchrow("select id, name, level, department from sites where id = $1", site_id)
+    site = await pool.fetchrow("select id, name, level, department from site_list where id = $1", site_id)
     if site is None:
         raise NotFound(f"no site with id {site_id!r}")
     today = local_date(now)
     kinds = await pool.fetch(
-        "select kind, count(*) as n from documents where site_id = $1 and not gone group by kind order by kind",
+        "select kind, count(*) as n from live_documents where site_id = $1 group by kind order by kind",
         site_id,
     )
     columns = await pool.fetch(
@@ -65,29 +65,45 @@ async def site_inventory(pool: asyncpg.Pool, site_id: str, now: datetime) -> Sit
                   count(d.id) filter (where {ITEM_SQL}) as items,
                   max(d.published_at) filter (where {ITEM_SQL} and d.published_at <= $2) as last,
                   count(d.id) filter (where {ITEM_SQL} and d.published_at > $2 - 30 and d.published_at <= $2) as recent
-           from site_columns c left join documents d on d.column_id = c.id and not d.gone
-           where c.site_id = $1 group by c.id
+           from site_column_list c left join live_documents d on d.column_id = c.id
+           where c.site_id = $1 group by c.id, c.name, c.type_override, c.column_type
            having count(d.id) filter (where d.kind <> 'homepage') > 0 order by c.name""",
-        site_id, today,
-    )  # fmt: skip
+        site_id,
+        today,
+    )
     open_findings = await pool.fetchval("select count(*) from findings where site_id = $1 and state = 'open'", site_id)
-    stats = [ColumnStat(r["name"], r["type"] or column_type_of(r["name"]), r["type_override"], int(r["items"]),
-                        r["last"], int(r["recent"])) for r in columns]  # fmt: skip
+    stats = [
+        ColumnStat(
+            name=r["name"],
+            type=r["type"] or column_type_of(r["name"]),
+            type_override=r["type_override"],
+            items=int(r["items"]),
+            last_published=r["last"],
+            updates_last_30_days=int(r["recent"]),
+        )
+        for r in columns
+    ]
     by_kind = {r["kind"]: int(r["n"]) for r in kinds}
     return SiteInventory(
-        site_id=site_id, site_name=site["name"], level=site["level"], department=site["department"],
-        documents=sum(by_kind.values()), by_kind=by_kind, columns=stats,
+        site_id=site_id,
+        site_name=site["name"],
+        level=site["level"],
+        department=site["department"],
+        documents=sum(by_kind.values()),
+        by_kind=by_kind,
+        columns=stats,
         last_published=max((c.last_published for c in stats if c.last_published), default=None),
-        updates_last_30_days=sum(c.updates_last_30_days for c in stats), open_findings=int(open_findings),
-    )  # fmt: skip
+        updates_last_30_days=sum(c.updates_last_30_days for c in stats),
+        open_findings=int(open_findings),
+    )
 
 
 async def compare_sites(pool: asyncpg.Pool, now: datetime, *, level: str | None = None) -> list[SiteInventory]:
     """Every site's inventory, for comparing departments and counties side by side."""
     if level:
-        ids = await pool.fetch("select id from sites where level = $1 order by id", level)
+        ids = await pool.fetch("select id from site_list where level = $1 order by id", level)
     else:
-        ids = await pool.fetch("select id from sites order by id")
+        ids = await pool.fetch("select id from site_list order by id")
     return [await site_inventory(pool, r["id"], now) for r in ids]
 
 
@@ -99,15 +115,18 @@ async def update_trend(pool: asyncpg.Pool, site_id: str, weeks: int, now: dateti
     """Documents published per week over the last `weeks` weeks, oldest first, empty weeks included."""
     if not 1 <= weeks <= MAX_WEEKS:
         raise Invalid(f"weeks must be between 1 and {MAX_WEEKS}, not {weeks}")
-    if not await pool.fetchval("select 1 from sites where id = $1", site_id):
+    if not await pool.fetchval("select 1 from site_list where id = $1", site_id):
         raise NotFound(f"no site with id {site_id!r}")
     last = week_start(local_date(now))
     first = last - timedelta(weeks=weeks - 1)
     rows = await pool.fetch(
-        """select date_trunc('week', published_at)::date as week, count(*) as n from documents
-           where site_id = $1 and not gone and kind <> all($2::text[]) and published_at >= $3 and published_at <= $4
+        """select date_trunc('week', published_at)::date as week, count(*) as n from live_documents
+           where site_id = $1 and kind <> all($2::text[]) and published_at >= $3 and published_at <= $4
            group by 1""",
-        site_id, ITEM_KINDS_EXCLUDED, first, local_date(now),
-    )  # fmt: skip
+        site_id,
+        ITEM_KINDS_EXCLUDED,
+        first,
+        local_date(now),
+    )
     found = {r["week"]: int(r["n"]) for r in rows}
     return [WeekCount(first + timedelta(weeks=i), found.get(first + timedelta(weeks=i), 0)) for i in range(weeks)]

@@ -11,27 +11,28 @@ from datetime import datetime
 import asyncpg
 
 from core.bus import AlertRaised, Bus
-from core.errors import Invalid, NotFound
-from core.monitoring.clock import aware, local_date
+from core.clock import aware, local_date
+from core.errors import Invalid
 from core.monitoring.columns import COLUMN_TYPES, column_type_of
 from core.monitoring.facts import load_facts
-from core.monitoring.findings import reconcile
 from core.monitoring.models import LinkCheck, Probe, RuleResult, RuleScore, Scorecard, WrongExpression
+from core.monitoring.store import reconcile
 from core.monitoring.thresholds import RULES, RULES_BY_NAME, load_overrides
+from core.sites import set_type_override
 
 log = logging.getLogger(__name__)
 FULL_SCORE = 100.0
 
 
 def scorecard_of(site_id: str, now: datetime, results: Sequence[RuleResult]) -> Scorecard:
-    items = [RuleScore(r.rule, r.title, len(r.findings), r.vetoed, r.deduction, r.measured, r.thresholds, r.veto_rule)
-             for r in results]  # fmt: skip
+    items = [RuleScore.of(r) for r in results]
     score = max(0.0, FULL_SCORE - sum(i.deduction for i in items))
     return Scorecard(site_id, now, round(score, 2), not any(i.vetoed for i in items), items)
 
 
-async def inspect(pool: asyncpg.Pool, site_id: str, now: datetime,
-                  rules: Iterable[str] | None = None) -> tuple[Scorecard, list[AlertRaised]]:  # fmt: skip
+async def inspect(
+    pool: asyncpg.Pool, site_id: str, now: datetime, rules: Iterable[str] | None = None
+) -> tuple[Scorecard, list[AlertRaised]]:
     """Run the rules on a site at `now`: findings open, refresh or close, and the scorecard is stored.
 
     Returns the scorecard and the alerts to publish once this has committed (see `inspect_and_alert`).
@@ -52,10 +53,15 @@ async def inspect(pool: asyncpg.Pool, site_id: str, now: datetime,
         if rules is None:
             await conn.execute(
                 "insert into inspections (site_id, inspected_at, score, passed, scorecard) values ($1, $2, $3, $4, $5)",
-                site_id, now, card.score, card.passed, json.dumps([asdict(i) for i in card.items], ensure_ascii=False),
-            )  # fmt: skip
-    log.info("site inspected", extra={"site": site_id, "score": card.score, "passed": card.passed,
-                                      "alerts": len(alerts)})  # fmt: skip
+                site_id,
+                now,
+                card.score,
+                card.passed,
+                json.dumps([asdict(i) for i in card.items], ensure_ascii=False),
+            )
+    log.info(
+        "site inspected", extra={"site": site_id, "score": card.score, "passed": card.passed, "alerts": len(alerts)}
+    )
     return card, alerts
 
 
@@ -83,19 +89,27 @@ async def record_probe(pool: asyncpg.Pool, site_id: str, url: str, probe: Probe)
     await pool.execute(
         "insert into monitor_probes (site_id, url, probed_at, ok, status, elapsed_ms, error) "
         "values ($1, $2, $3, $4, $5, $6, $7)",
-        site_id, url, aware(probe.probed_at), probe.ok, probe.status, probe.elapsed_ms, probe.error,
-    )  # fmt: skip
+        site_id,
+        url,
+        aware(probe.probed_at),
+        probe.ok,
+        probe.status,
+        probe.elapsed_ms,
+        probe.error,
+    )
 
 
 async def links_to_check(pool: asyncpg.Pool, site_id: str, now: datetime, limit: int = 20_000) -> list[str]:
     """Distinct http(s) URLs linked from the site's pages that have no check yet on today's date."""
     rows = await pool.fetch(
-        """select distinct l.to_url from links l join documents d on d.id = l.from_doc
-           where d.site_id = $1 and not d.gone and l.to_url ~ '^https?://'
+        """select distinct l.to_url from document_links l join live_documents d on d.id = l.from_doc
+           where d.site_id = $1 and l.to_url ~ '^https?://'
              and not exists (select 1 from link_checks c where c.url = l.to_url and c.day = $2)
            order by l.to_url limit $3""",
-        site_id, local_date(now), limit,
-    )  # fmt: skip
+        site_id,
+        local_date(now),
+        limit,
+    )
     return [r["to_url"] for r in rows]
 
 
@@ -106,9 +120,8 @@ async def record_link_checks(pool: asyncpg.Pool, checks: Sequence[LinkCheck]) ->
            values ($1, $2, $3, $4, $5, $6, $7)
            on conflict (url, day) do update set ok = excluded.ok, status = excluded.status, error = excluded.error,
                elapsed_ms = excluded.elapsed_ms, checked_at = excluded.checked_at""",
-        [(c.url, local_date(c.checked_at), c.ok, c.status, c.error, c.elapsed_ms, aware(c.checked_at))
-         for c in checks],
-    )  # fmt: skip
+        [(c.url, local_date(c.checked_at), c.ok, c.status, c.error, c.elapsed_ms, aware(c.checked_at)) for c in checks],
+    )
 
 
 async def list_wrong_expressions(pool: asyncpg.Pool) -> list[WrongExpression]:
@@ -129,8 +142,10 @@ async def put_wrong_expression(
     await pool.execute(
         """insert into wrong_expressions (wrong, right_form, category) values ($1, $2, $3)
            on conflict (wrong) do update set right_form = excluded.right_form, category = excluded.category""",
-        wrong, right, category,
-    )  # fmt: skip
+        wrong,
+        right,
+        category,
+    )
     return WrongExpression(wrong, right, category)
 
 
@@ -143,11 +158,5 @@ async def set_column_type(pool: asyncpg.Pool, *, site_id: str, column: str, colu
     """An admin's column type (None clears the override); returns the type now in effect."""
     if column_type is not None and column_type not in COLUMN_TYPES:
         raise Invalid(f"column type must be one of {', '.join(COLUMN_TYPES)}")
-    row = await pool.fetchrow(
-        """update site_columns set type_override = $3 where site_id = $1 and name = $2
-           returning coalesce(type_override, column_type) as effective""",
-        site_id, column, column_type,
-    )  # fmt: skip
-    if row is None:
-        raise NotFound(f"site {site_id!r} has no column {column!r}")
-    return str(row["effective"] or column_type_of(column))
+    effective = await set_type_override(pool, site_id=site_id, column=column, column_type=column_type)
+    return str(effective or column_type_of(column))

@@ -21,12 +21,12 @@ _SELECT = f"""
            p.expires_on, p.audience, p.theme, p.theme_top, p.theme_source, d.url, d.site_id,
            coalesce((select array_agg(n.normalized order by n.position) from policy_doc_nos n
                      where n.document_id = p.document_id), '{{}}') as doc_nos
-    from policies p join documents d on d.id = p.document_id
+    from policies p join live_documents d on d.id = p.document_id
 """
 LEVELS = ("issuer", "year", "theme", "validity")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Policy:
     """A policy as the library shows it."""
 
@@ -49,7 +49,7 @@ class Policy:
     theme_source: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Related:
     """A page tied to a policy: a copy, an interpretation or response, or a related service."""
 
@@ -94,16 +94,40 @@ class PolicyPage:
 
 def _policy(r: asyncpg.Record) -> Policy:
     return Policy(
-        id=r["id"], canonical_id=r["canonical_id"], url=r["url"], site_id=r["site_id"], title=r["title"],
-        doc_nos=tuple(r["doc_nos"]), issuers=tuple(r["issuers"]), written_date=r["written_date"],
-        published_date=r["published_date"], year=r["year"], validity=r["validity"],
-        validity_source=r["validity_source"], expires_on=r["expires_on"], audience=tuple(r["audience"]),
-        theme=r["theme"], theme_top=r["theme_top"], theme_source=r["theme_source"],
-    )  # fmt: skip
+        id=r["id"],
+        canonical_id=r["canonical_id"],
+        url=r["url"],
+        site_id=r["site_id"],
+        title=r["title"],
+        doc_nos=tuple(r["doc_nos"]),
+        issuers=tuple(r["issuers"]),
+        written_date=r["written_date"],
+        published_date=r["published_date"],
+        year=r["year"],
+        validity=r["validity"],
+        validity_source=r["validity_source"],
+        expires_on=r["expires_on"],
+        audience=tuple(r["audience"]),
+        theme=r["theme"],
+        theme_top=r["theme_top"],
+        theme_source=r["theme_source"],
+    )
+
+
+def _related(r: asyncpg.Record, *, kind: str, relation: str = "", matched_by: str = "") -> Related:
+    return Related(
+        document_id=r["id"],
+        title=r["title"],
+        url=r["url"],
+        site_id=r["site_id"],
+        kind=kind,
+        relation=relation,
+        matched_by=matched_by,
+    )
 
 
 async def get_policy(pool: asyncpg.Pool, policy_id: str) -> Policy:
-    row = await pool.fetchrow(_SELECT + " where p.document_id = $1::uuid and not d.gone", policy_id)
+    row = await pool.fetchrow(_SELECT + " where p.document_id = $1::uuid", policy_id)
     if row is None:
         raise NotFound(f"no policy with id {policy_id!r}")
     return _policy(row)
@@ -111,7 +135,7 @@ async def get_policy(pool: asyncpg.Pool, policy_id: str) -> Policy:
 
 def _where(f: Filters, upto: int) -> tuple[str, list[Any]]:
     """SQL conditions for the first `upto` levels of the filters."""
-    conds, args = ["not d.gone", "p.canonical_id = p.document_id"], []
+    conds, args = ["p.canonical_id = p.document_id"], []
     values = (f.issuer, f.year, f.theme, f.validity)[:upto]
     sql = ("${} = any(p.issuers)", "p.year = ${}", "(p.theme = ${0} or p.theme_top = ${0})", VALIDITY_SQL + " = ${}")
     for value, cond in zip(values, sql, strict=False):
@@ -121,25 +145,26 @@ def _where(f: Filters, upto: int) -> tuple[str, list[Any]]:
     return " where " + " and ".join(conds), args
 
 
+_POLICIES = " from policies p join live_documents d on d.id = p.document_id"
 _FACET_SQL = {
-    "issuer": "select i as value, count(*) from policies p join documents d on d.id = p.document_id,"
-    " unnest(p.issuers) i",
-    "year": "select p.year::text as value, count(*) from policies p join documents d on d.id = p.document_id",
-    "theme": "select p.theme as value, count(*) from policies p join documents d on d.id = p.document_id",
-    "validity": f"select {VALIDITY_SQL} as value, count(*) from policies p join documents d on d.id = p.document_id",
+    "issuer": "select i as value, count(*)" + _POLICIES + ", unnest(p.issuers) i",
+    "year": "select p.year::text as value, count(*)" + _POLICIES,
+    "theme": "select p.theme as value, count(*)" + _POLICIES,
+    "validity": f"select {VALIDITY_SQL} as value, count(*)" + _POLICIES,
 }
 
 
 async def list_policies(pool: asyncpg.Pool, filters: Filters, *, offset: int = 0, limit: int = 20) -> PolicyPage:
     """Canonical policies (reprints shown once), newest first, with the counts of every filter level."""
     where, args = _where(filters, len(LEVELS))
-    total = await pool.fetchval("select count(*) from policies p join documents d on d.id = p.document_id" + where,
-                                *args)  # fmt: skip
+    total = await pool.fetchval("select count(*)" + _POLICIES + where, *args)
     rows = await pool.fetch(
         _SELECT + where + f" order by p.published_date desc nulls last, p.document_id"
         f" offset ${len(args) + 1} limit ${len(args) + 2}",
-        *args, offset, limit,
-    )  # fmt: skip
+        *args,
+        offset,
+        limit,
+    )
     counts: dict[str, list[tuple[str, int]]] = {}
     for i, level in enumerate(LEVELS):
         level_where, level_args = _where(filters, i)
@@ -155,12 +180,12 @@ async def copies_of(pool: asyncpg.Pool, policy_id: str) -> list[Related]:
     """The other documents of a policy's reprint cluster."""
     rows = await pool.fetch(
         """select d.id::text, d.title, d.url, d.site_id from policies p join policies me on me.document_id = $1::uuid
-           join documents d on d.id = p.document_id
-           where p.canonical_id = me.canonical_id and p.document_id <> me.document_id and not d.gone
+           join live_documents d on d.id = p.document_id
+           where p.canonical_id = me.canonical_id and p.document_id <> me.document_id
            order by d.first_seen""",
         policy_id,
-    )  # fmt: skip
-    return [Related(r["id"], r["title"], r["url"], r["site_id"], kind="copy") for r in rows]
+    )
+    return [_related(r, kind="copy") for r in rows]
 
 
 _LINKED = """
@@ -183,8 +208,8 @@ with cluster as (
     where o.policy_id = $1::uuid and o.action = 'link'
 )
 select c.document_id::text as id, d.title, d.url, d.site_id, c.relation, c.kind, c.matched_by
-from chosen c join documents d on d.id = c.document_id
-where not d.gone and ($2::text is null or c.relation = $2)
+from chosen c join live_documents d on d.id = c.document_id
+where ($2::text is null or c.relation = $2)
 order by d.published_at desc nulls last, d.url limit 200
 """
 
@@ -192,8 +217,7 @@ order by d.published_at desc nulls last, d.url limit 200
 async def explained_by(pool: asyncpg.Pool, policy_id: str, relation: str | None = None) -> list[Related]:
     """Interpretations and responses of a policy (any copy of it), after the admin's link/unlink decisions."""
     rows = await pool.fetch(_LINKED, policy_id, relation)
-    return [Related(r["id"], r["title"], r["url"], r["site_id"], r["kind"], r["relation"], r["matched_by"])
-            for r in rows]  # fmt: skip
+    return [_related(r, kind=r["kind"], relation=r["relation"], matched_by=r["matched_by"]) for r in rows]
 
 
 async def qa_of(pool: asyncpg.Pool, policy_id: str, limit: int = 100) -> list[PolicyQa]:
@@ -201,10 +225,11 @@ async def qa_of(pool: asyncpg.Pool, policy_id: str, limit: int = 100) -> list[Po
     ids = [policy_id, *(r.document_id for r in await explained_by(pool, policy_id))]
     ids += [c.document_id for c in await copies_of(pool, policy_id)]
     rows = await pool.fetch(
-        """select id, question, answer, basis_url, basis_title from qa_pairs
-           where document_id = any($1::uuid[]) and status = 'active' order by id limit $2""",
-        ids, limit,
-    )  # fmt: skip
+        """select id, question, answer, basis_url, basis_title from active_qa_pairs
+           where document_id = any($1::uuid[]) order by id limit $2""",
+        ids,
+        limit,
+    )
     return [PolicyQa(r["id"], r["question"], r["answer"], r["basis_url"], r["basis_title"]) for r in rows]
 
 
@@ -213,10 +238,11 @@ async def related_services(pool: asyncpg.Pool, policy: Policy, limit: int = 20) 
     names = await pool.fetchval("select names from policies where document_id = $1::uuid", policy.id) or []
     needles = [n for n in {policy.title, *names, *policy.doc_nos} if len(n) >= 6]
     rows = await pool.fetch(
-        """select d.id::text, d.title, d.url, d.site_id from documents d
-           where d.kind = 'service' and not d.gone
+        """select d.id::text, d.title, d.url, d.site_id from live_documents d
+           where d.kind = 'service'
              and exists (select 1 from unnest($1::text[]) n where strpos(d.title || d.text, n) > 0)
            order by d.title limit $2""",
-        needles, limit,
-    )  # fmt: skip
-    return [Related(r["id"], r["title"], r["url"], r["site_id"], kind="service") for r in rows]
+        needles,
+        limit,
+    )
+    return [_related(r, kind="service") for r in rows]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import asyncpg
 
-from core.documents.reprojections import queue_reprojections
+from core.documents import document_exists, queue_reprojections, set_canonical_ids
 from core.errors import Invalid, NotFound
 from core.policy.derive import VALIDITIES, PolicyRecord
 from core.policy.links import INTERPRETATION_KINDS, RESPONSE_KINDS, Explaining
@@ -34,10 +34,23 @@ async def upsert_policy(conn: asyncpg.Connection, rec: PolicyRecord, *, theme: s
                content_hash = excluded.content_hash, updated_at = now()
            where policies.content_hash <> excluded.content_hash or policies.theme is distinct from excluded.theme
            returning document_id""",
-        rec.document_id, rec.title, list(rec.names), list(rec.issuers), rec.written_date, rec.published_date,
-        rec.year, rec.validity_page, rec.expires_on, list(rec.audience), theme, top, source if theme else None,
-        to_signed(h), *b, rec.content_hash,
-    )  # fmt: skip
+        rec.document_id,
+        rec.title,
+        list(rec.names),
+        list(rec.issuers),
+        rec.written_date,
+        rec.published_date,
+        rec.year,
+        rec.validity_page,
+        rec.expires_on,
+        list(rec.audience),
+        theme,
+        top,
+        source if theme else None,
+        to_signed(h),
+        *b,
+        rec.content_hash,
+    )
     if row is None:
         return False
     await conn.execute("delete from policy_doc_nos where document_id = $1::uuid", rec.document_id)
@@ -78,8 +91,8 @@ _KEYS = """p.names || coalesce((select array_agg(n.normalized) from policy_doc_n
 async def _neighbours(conn: asyncpg.Connection, h: int, keys: list[str]) -> list[asyncpg.Record]:
     rows = await conn.fetch(
         f"""select p.document_id::text as id, p.simhash, p.published_date, d.first_seen, {_KEYS} as keys
-            from policies p join documents d on d.id = p.document_id
-            where not d.gone and (p.band0 = $1 or p.band1 = $2 or p.band2 = $3 or p.band3 = $4)""",
+            from policies p join live_documents d on d.id = p.document_id
+            where (p.band0 = $1 or p.band1 = $2 or p.band2 = $3 or p.band3 = $4)""",
         *bands(h),
     )
     return [r for r in rows if is_reprint(to_unsigned(r["simhash"]), r["keys"], h, keys)]
@@ -91,16 +104,18 @@ def _order(r: asyncpg.Record) -> tuple[date, datetime, str]:
 
 async def _assign(conn: asyncpg.Connection, document_id: str) -> list[str]:
     """Point a policy at the earliest of its near-duplicates (itself when it has none); its neighbours' ids."""
-    me = await conn.fetchrow(f"select p.simhash, {_KEYS} as keys from policies p where p.document_id = $1::uuid",
-                             document_id)  # fmt: skip
+    me = await conn.fetchrow(
+        f"select p.simhash, {_KEYS} as keys from policies p where p.document_id = $1::uuid", document_id
+    )
     if me is None:
         return []
     near = await _neighbours(conn, to_unsigned(me["simhash"]), list(me["keys"]))
     canonical = min(near, key=_order)["id"] if near else document_id
     await conn.execute(
         "update policies set canonical_id = $2::uuid where document_id = $1::uuid and canonical_id <> $2::uuid",
-        document_id, canonical,
-    )  # fmt: skip
+        document_id,
+        canonical,
+    )
     return [r["id"] for r in near]
 
 
@@ -117,27 +132,23 @@ async def recluster(conn: asyncpg.Connection, document_id: str) -> None:
     await sync_documents(conn, affected)
 
 
-_SYNC = """
-with wanted as (
-    select d.id, d.canonical_id as old, nullif(p.canonical_id, d.id) as new
-    from documents d left join policies p on p.document_id = d.id
-    where (d.id = any($1::uuid[]) or d.canonical_id = any($1::uuid[])
-           or d.id in (select q.document_id from policies q where q.canonical_id = any($1::uuid[])))
-      and d.canonical_id is distinct from nullif(p.canonical_id, d.id)
-    for update of d
-), changed as (
-    update documents d set canonical_id = w.new from wanted w where d.id = w.id returning w.id, w.old, w.new
-)
-select id::text, old::text, new::text from changed
+# Documents of these clusters (or pointing at them) whose reprint pointer differs from their policy's cluster.
+_CANONICALS_DUE = """
+select d.id::text as id, nullif(p.canonical_id, d.id)::text as new
+from document_canonicals d left join policies p on p.document_id = d.id
+where (d.id = any($1::uuid[]) or d.canonical_id = any($1::uuid[])
+       or d.id in (select q.document_id from policies q where q.canonical_id = any($1::uuid[])))
+  and d.canonical_id is distinct from nullif(p.canonical_id, d.id)
 """
 
 
 async def sync_documents(conn: asyncpg.Connection, ids: set[str]) -> None:
     """Copy the clusters of these policies (and of what pointed at them) to `documents.canonical_id`, where
     the search projection reads them (null: canonical); documents whose hit changes are announced again."""
-    changed = await conn.fetch(_SYNC, sorted(ids))
+    due = await conn.fetch(_CANONICALS_DUE, sorted(ids))
+    changed = await set_canonical_ids(conn, {r["id"]: r["new"] for r in due})
     # The copy leaves or joins the index, and the canonicals it leaves and joins list it no more or now.
-    await queue_reprojections(conn, {v for r in changed for v in (r["id"], r["old"], r["new"]) if v})
+    await queue_reprojections(conn, {v for change in changed for v in change if v})
 
 
 async def replace_mentions(conn: asyncpg.Connection, document_id: str, found: Explaining | None) -> None:
@@ -174,7 +185,7 @@ async def set_link(
     relation = "response" if kind in RESPONSE_KINDS else "interpretation"
     if not await pool.fetchval("select 1 from policies where document_id = $1::uuid", policy_id):
         raise NotFound(f"no policy with id {policy_id!r}")
-    if not await pool.fetchval("select 1 from documents where id = $1::uuid", document_id):
+    if not await document_exists(pool, document_id):
         raise NotFound(f"no document with id {document_id!r}")
     if policy_id == document_id:
         raise Invalid("a policy cannot explain itself")
@@ -183,24 +194,27 @@ async def set_link(
            values ($1::uuid, $2::uuid, $3, $4, $5)
            on conflict (policy_id, document_id) do update set action = excluded.action, relation = excluded.relation,
                kind = excluded.kind, updated_at = now()""",
-        policy_id, document_id, "link" if link else "unlink", relation, kind,
-    )  # fmt: skip
+        policy_id,
+        document_id,
+        "link" if link else "unlink",
+        relation,
+        kind,
+    )
 
 
 async def labelled_pages(pool: asyncpg.Pool, limit: int = 5000) -> Sequence[asyncpg.Record]:
     """Policy pages that carry their own 主题分类: the classifier's training set."""
     return await pool.fetch(
-        """select d.title, d.text, d.metadata->>'theme' as theme from documents d
-           where d.kind = 'policy' and not d.gone and coalesce(d.metadata->>'theme', '') <> ''
+        """select d.title, d.text, d.metadata->>'theme' as theme from live_documents d
+           where d.kind = 'policy' and coalesce(d.metadata->>'theme', '') <> ''
            order by d.last_changed desc limit $1""",
         limit,
-    )  # fmt: skip
+    )
 
 
 async def labelled_count(pool: asyncpg.Pool) -> int:
     return int(
         await pool.fetchval(
-            "select count(*) from documents"
-            " where kind = 'policy' and not gone and coalesce(metadata->>'theme', '') <> ''"
+            "select count(*) from live_documents where kind = 'policy' and coalesce(metadata->>'theme', '') <> ''"
         )
     )

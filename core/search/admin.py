@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.documents import get_documents
 from core.errors import Invalid, NotFound, Upstream
 from core.search.analysis import normalize_keyword
 from core.search.lexicon_cache import LexiconCache
@@ -48,8 +49,6 @@ async def pin_result(cache: LexiconCache, *, query: str, document_id: str, until
         raise Invalid("documentId must be a document id (a UUID)") from None
     if until is not None and (until.tzinfo is None or until <= datetime.now(UTC)):
         raise Invalid("until must be a future time with a time zone")
-    from core.documents import get_documents
-
     docs = await get_documents(store.pool, [document_id])
     if document_id not in docs or docs[document_id].gone:
         raise NotFound(f"no document {document_id}")

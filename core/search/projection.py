@@ -21,20 +21,20 @@ MAX_COPIES = 50  # a hit lists at most this many reprints (the earliest)
 _KINDS_SQL = ", ".join(f"'{k}'" for k in NOT_INDEXED_KINDS)
 # A reprint (`canonical_id` names another document) is shown under its canonical's hit, not on its own,
 # as long as that canonical is itself indexed; `copies` are the indexed reprints a canonical lists.
-_COPY_OF_INDEXED = """exists (select 1 from documents cd where cd.id = d.canonical_id and cd.id <> d.id
-                                        and not cd.gone and cd.kind <> all({kinds}))"""
+_COPY_OF_INDEXED = """exists (select 1 from live_documents cd where cd.id = d.canonical_id and cd.id <> d.id
+                                        and cd.kind <> all({kinds}))"""
 PROJECTION_SELECT = f"""
     select d.id::text as id, d.url, d.site_id, d.kind, d.title, d.text, d.published_at, d.doc_no, d.doc_no_norm,
-           d.issuer, d.metadata, d.gone, c.name as column_name, s.level, s.region, s.department,
+           d.issuer, d.metadata, c.name as column_name, s.level, s.region, s.department,
            {_COPY_OF_INDEXED.format(kinds=f"array[{_KINDS_SQL}]")} as is_copy,
            coalesce((select json_agg(json_build_object('url', r.url, 'site', r.site_id) order by r.first_seen, r.url)
-                     from (select r.url, r.site_id, r.first_seen from documents r
-                           where r.canonical_id = d.id and r.id <> d.id and not r.gone
+                     from (select r.url, r.site_id, r.first_seen from live_documents r
+                           where r.canonical_id = d.id and r.id <> d.id
                            order by r.first_seen, r.url limit {MAX_COPIES}) r), '[]') as copies
-    from documents d join sites s on s.id = d.site_id left join site_columns c on c.id = d.column_id
+    from live_documents d join site_list s on s.id = d.site_id left join site_column_list c on c.id = d.column_id
 """
 # Rows the index should hold, for a rebuild; `index_docs` applies the same rule to single rows.
-INDEXED_WHERE = f" where not d.gone and d.kind <> all($1::text[]) and not {_COPY_OF_INDEXED.format(kinds='$1::text[]')}"
+INDEXED_WHERE = f" where d.kind <> all($1::text[]) and not {_COPY_OF_INDEXED.format(kinds='$1::text[]')}"
 _SPLIT = re.compile(r"\s*[、,，;；/|]\s*")
 
 
@@ -103,7 +103,8 @@ def _uuids(ids: Sequence[str]) -> list[str]:
 
 
 async def index_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> tuple[list[IndexDoc], list[str]]:
-    """The documents to upsert and the ids to delete so the index matches Postgres for `ids` (one query)."""
+    """The documents to upsert and the ids to delete so the index matches Postgres for `ids` (one query);
+    gone documents are not among the rows, so they are deleted."""
     wanted = _uuids(ids)
     if not wanted:
         return [], []
@@ -113,7 +114,7 @@ async def index_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> tuple[list[Index
     deletes: list[str] = []
     for doc_id in wanted:
         row = by_id.get(doc_id)
-        if row is not None and is_indexed(row["kind"], row["gone"], row["is_copy"]):
+        if row is not None and is_indexed(row["kind"], False, row["is_copy"]):
             upserts.append(to_index_doc(row))
         else:
             deletes.append(doc_id)
@@ -126,6 +127,6 @@ async def shown_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> list[IndexDoc]:
     wanted = _uuids(ids)
     if not wanted:
         return []
-    rows = await pool.fetch(PROJECTION_SELECT + " where d.id = any($1::uuid[]) and not d.gone", wanted)
+    rows = await pool.fetch(PROJECTION_SELECT + " where d.id = any($1::uuid[])", wanted)
     by_id = {r["id"]: to_index_doc(r) for r in rows}
     return [by_id[i] for i in wanted if i in by_id]

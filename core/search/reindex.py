@@ -10,7 +10,8 @@ from datetime import datetime
 
 import asyncpg
 
-from core.bus import Bus, DocumentChanged
+from core.bus import Bus
+from core.documents import changed_since, current_changes
 from core.errors import Upstream
 from core.search.engine import SearchEngine
 from core.search.projection import INDEXED_WHERE, NOT_INDEXED_KINDS, PROJECTION_SELECT, index_docs, to_index_doc
@@ -40,7 +41,7 @@ class ReindexResult:
 
 async def count_indexable(pool: asyncpg.Pool) -> int:
     """How many documents a rebuild will write (for a progress bar's total)."""
-    sql = "select count(*) from documents d" + INDEXED_WHERE
+    sql = "select count(*) from live_documents d" + INDEXED_WHERE
     return int(await pool.fetchval(sql, list(NOT_INDEXED_KINDS)))
 
 
@@ -97,7 +98,7 @@ async def catch_up(
     process already holds its one writer, the documents are announced again on the bus instead
     (same version, a fresh message id), so that writer projects them from their current rows.
     """
-    ids = [r["id"] for r in await pool.fetch("select id::text as id from documents where last_changed >= $1", since)]
+    ids = await changed_since(pool, since)
     written = handed = 0
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
@@ -118,17 +119,9 @@ async def catch_up(
 
 
 async def _announce(pool: asyncpg.Pool, bus: Bus, ids: Sequence[str], *, token: str) -> int:
-    rows = await pool.fetch(
-        """select id::text as id, url, site_id, version, content_hash, title, kind, gone, last_changed
-           from documents where id = any($1::uuid[])""",
-        list(ids),
-    )
-    for r in rows:
-        event = DocumentChanged(document_id=r["id"], url=r["url"], site_id=r["site_id"],
-                                change="gone" if r["gone"] else "updated", version=r["version"],
-                                content_hash=r["content_hash"], title=r["title"], kind=r["kind"],
-                                changed_at=r["last_changed"].isoformat())  # fmt: skip
+    events = await current_changes(pool, ids)
+    for event in events:
         # Not event.key: JetStream would drop it as a duplicate of the change it repeats.
-        headers = {"Nats-Msg-Id": f"reproject:{token}:{r['id']}:{r['version']}"}
+        headers = {"Nats-Msg-Id": f"reproject:{token}:{event.document_id}:{event.version}"}
         await bus.js.publish(event.subject, event.encode(), headers=headers, timeout=10)
-    return len(rows)
+    return len(events)

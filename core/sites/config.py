@@ -11,16 +11,18 @@ from urllib.parse import urlsplit
 import yaml
 
 from core.errors import Invalid
+from core.sites.ids import is_site_id
 
 LEVELS = ("国家", "省", "市", "区县", "部门", "乡镇街道", "村社区")
-SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-KNOWN_KEYS = {"id", "name", "level", "region", "department", "parent", "start_urls", "allowed_hosts", "exclude",
-              "schedule", "feeds", "ckan", "max_pages", "max_depth", "delay", "concurrency", "enabled"}  # fmt: skip
+_WHO_KEYS = ("id", "name", "level", "region", "department", "parent", "enabled")
+_SCOPE_KEYS = ("start_urls", "allowed_hosts", "exclude", "feeds", "ckan")
+_PACE_KEYS = ("schedule", "max_pages", "max_depth", "delay", "concurrency")
+KNOWN_KEYS = frozenset(_WHO_KEYS + _SCOPE_KEYS + _PACE_KEYS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteConfig:
     """One site of the group as configured: where to start, what is in scope, how often to look."""
 
@@ -82,51 +84,74 @@ def _urls(entry: dict[str, Any], key: str, where: str, *, required: bool) -> lis
     return [str(u) for u in value]
 
 
-def _site(entry: object, index: int) -> SiteConfig:
-    if not isinstance(entry, dict):
-        raise Invalid(f"sites[{index}] must be a mapping, not {type(entry).__name__}")
-    where = f"sites[{index}]" + (f" ({entry['id']})" if "id" in entry else "")
+def _check_required(entry: dict[str, Any], where: str) -> None:
     unknown = sorted(set(entry) - KNOWN_KEYS)
     if unknown:
         raise Invalid(f"{where}: unknown keys {unknown}; allowed: {sorted(KNOWN_KEYS)}")
     for key in ("id", "name", "level", "start_urls"):
         if not entry.get(key):
             raise Invalid(f"{where}: {key} is required")
-    site_id = str(entry["id"])
-    if not SITE_ID.match(site_id):
-        raise Invalid(f"{where}: id must be lower-case letters, digits and dashes (got {site_id!r})")
+    if not is_site_id(str(entry["id"])):
+        raise Invalid(f"{where}: id must be lower-case letters, digits and dashes (got {str(entry['id'])!r})")
     if entry["level"] not in LEVELS:
         raise Invalid(f"{where}: level must be one of {'/'.join(LEVELS)}, not {entry['level']!r}")
-    start_urls = _urls(entry, "start_urls", where, required=True)
+
+
+def _hosts(entry: dict[str, Any], start_urls: list[str], where: str) -> list[str]:
     hosts = entry.get("allowed_hosts") or sorted({urlsplit(u).netloc for u in start_urls})
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise Invalid(f"{where}: allowed_hosts must be a list of host[:port] names")
+    return [h.lower() for h in hosts]
+
+
+def _exclude(entry: dict[str, Any], where: str) -> list[str]:
     exclude = entry.get("exclude") or []
     if not isinstance(exclude, list):
         raise Invalid(f"{where}: exclude must be a list of path prefixes")
+    return [str(e) for e in exclude]
+
+
+def _limits(entry: dict[str, Any], where: str) -> dict[str, int]:
     numbers = {}
     for key in ("max_pages", "max_depth", "concurrency"):
         if entry.get(key) is not None:
             if not isinstance(entry[key], int) or entry[key] < 1:
                 raise Invalid(f"{where}: {key} must be a positive whole number")
             numbers[key] = entry[key]
+    return numbers
+
+
+def _delay(entry: dict[str, Any], where: str) -> float | None:
     delay = entry.get("delay")
     if delay is not None and (not isinstance(delay, int | float) or delay < 0):
         raise Invalid(f"{where}: delay must be a number of seconds ≥ 0")
+    return float(delay) if delay is not None else None
+
+
+def _site(entry: object, index: int) -> SiteConfig:
+    if not isinstance(entry, dict):
+        raise Invalid(f"sites[{index}] must be a mapping, not {type(entry).__name__}")
+    where = f"sites[{index}]" + (f" ({entry['id']})" if "id" in entry else "")
+    _check_required(entry, where)
+    start_urls = _urls(entry, "start_urls", where, required=True)
+    hosts = _hosts(entry, start_urls, where)
+    exclude = _exclude(entry, where)
+    numbers = _limits(entry, where)
+    delay_s = _delay(entry, where)
     return SiteConfig(
-        id=site_id,
+        id=str(entry["id"]),
         name=str(entry["name"]),
         level=str(entry["level"]),
         start_urls=start_urls,
-        allowed_hosts=[h.lower() for h in hosts],
+        allowed_hosts=hosts,
         region=str(entry["region"]) if entry.get("region") else None,
         department=entry.get("department"),
         parent=entry.get("parent"),
-        exclude=[str(e) for e in exclude],
+        exclude=exclude,
         schedule_s=parse_duration(entry.get("schedule", "1h"), where),
         feeds=_urls(entry, "feeds", where, required=False),
         ckan=_urls(entry, "ckan", where, required=False),
-        delay_s=float(delay) if delay is not None else None,
+        delay_s=delay_s,
         enabled=bool(entry.get("enabled", True)),
         **numbers,
     )

@@ -14,7 +14,7 @@ from core.errors import NotFound
 from core.sites.config import SiteConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Site:
     """A site as stored, with what the platform knows of it."""
 
@@ -33,8 +33,8 @@ class Site:
 
 SITE_SELECT = """
     select s.id, s.name, s.level, s.region, s.department, s.parent_id, s.config, s.schedule_s, s.enabled,
-           (select count(*) from documents d where d.site_id = s.id and not d.gone) as document_count,
-           (select max(c.finished_at) from crawls c where c.site_id = s.id and c.state = 'done') as last_crawled_at
+           (select count(*) from live_documents d where d.site_id = s.id) as document_count,
+           (select max(c.finished_at) from done_crawls c where c.site_id = s.id) as last_crawled_at
     from sites s
 """
 
@@ -42,11 +42,33 @@ SITE_SELECT = """
 def _row(r: asyncpg.Record) -> Site:
     config = r["config"]
     return Site(
-        id=r["id"], name=r["name"], level=r["level"], region=r["region"], department=r["department"],
-        parent_id=r["parent_id"], config=json.loads(config) if isinstance(config, str) else dict(config),
-        schedule_s=r["schedule_s"], enabled=r["enabled"], document_count=int(r["document_count"]),
+        id=r["id"],
+        name=r["name"],
+        level=r["level"],
+        region=r["region"],
+        department=r["department"],
+        parent_id=r["parent_id"],
+        config=json.loads(config) if isinstance(config, str) else dict(config),
+        schedule_s=r["schedule_s"],
+        enabled=r["enabled"],
+        document_count=int(r["document_count"]),
         last_crawled_at=r["last_crawled_at"],
-    )  # fmt: skip
+    )
+
+
+UPSERT = """
+    insert into sites (id, name, level, region, department, parent_id, config, schedule_s, enabled)
+    values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+    on conflict (id) do update set name = excluded.name, level = excluded.level,
+        region = excluded.region, department = excluded.department,
+        parent_id = excluded.parent_id, config = excluded.config,
+        schedule_s = excluded.schedule_s, enabled = excluded.enabled, updated_at = now()
+"""
+
+
+def _upsert_args(s: SiteConfig) -> tuple[Any, ...]:
+    config = json.dumps(s.crawl_config())
+    return (s.id, s.name, s.level, s.region, s.department, s.parent, config, s.schedule_s, s.enabled)
 
 
 async def sync_sites(pool: asyncpg.Pool, sites: Sequence[SiteConfig], *, disable_missing: bool = False) -> int:
@@ -54,16 +76,7 @@ async def sync_sites(pool: asyncpg.Pool, sites: Sequence[SiteConfig], *, disable
     ordered = sorted(sites, key=lambda s: s.parent is not None)
     async with pool.acquire() as conn, conn.transaction():
         for s in ordered:
-            await conn.execute(
-                """insert into sites (id, name, level, region, department, parent_id, config, schedule_s, enabled)
-                   values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
-                   on conflict (id) do update set name = excluded.name, level = excluded.level,
-                       region = excluded.region, department = excluded.department,
-                       parent_id = excluded.parent_id, config = excluded.config,
-                       schedule_s = excluded.schedule_s, enabled = excluded.enabled, updated_at = now()""",
-                s.id, s.name, s.level, s.region, s.department, s.parent, json.dumps(s.crawl_config()),
-                s.schedule_s, s.enabled,
-            )  # fmt: skip
+            await conn.execute(UPSERT, *_upsert_args(s))
         if disable_missing:
             await conn.execute(
                 "update sites set enabled = false, updated_at = now() where not (id = any($1::text[]))",
@@ -91,3 +104,19 @@ async def get_sites(pool: asyncpg.Pool, site_ids: Sequence[str]) -> dict[str, Si
     """Batch lookup for DataLoaders."""
     rows = await pool.fetch(SITE_SELECT + " where s.id = any($1::text[])", list(site_ids))
     return {r["id"]: _row(r) for r in rows}
+
+
+async def site_ids(pool: asyncpg.Pool) -> set[str]:
+    """The id of every stored site."""
+    return {r["id"] for r in await pool.fetch("select id from sites")}
+
+
+async def add_site_if_missing(pool: asyncpg.Pool, *, site_id: str, name: str, level: str) -> None:
+    """Store a disabled site with no crawl configuration unless one with this id exists."""
+    await pool.execute(
+        """insert into sites (id, name, level, enabled, config) values ($1, $2, $3, false, '{}'::jsonb)
+           on conflict (id) do nothing""",
+        site_id,
+        name,
+        level,
+    )

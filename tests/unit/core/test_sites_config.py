@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import Invalid
-from core.sites import load_sites_file, parse_sites
+from core.sites import check_site_id, is_site_id, load_sites_file, parse_sites
 
 GOOD = """
 sites:
@@ -78,3 +78,13 @@ def test_missing_file_is_clear(tmp_path: Path) -> None:
 def test_example_file_in_docs_is_valid() -> None:
     root = Path(__file__).resolve().parents[3]
     assert parse_sites((root / "docs" / "sites.example.yaml").read_text(encoding="utf-8"))
+
+
+def test_an_id_with_a_trailing_newline_is_refused() -> None:
+    # re.match(r"^...$") let "abc\n" through; core.sites.ids matches the whole string
+    with pytest.raises(Invalid) as err:
+        parse_sites('sites: [{id: "abc\\n", name: A, level: 市, start_urls: [http://x/]}]')
+    assert "id must be lower-case letters, digits and dashes (got 'abc\\n')" in err.value.message
+    assert is_site_id("abc") and not is_site_id("abc\n")
+    with pytest.raises(Invalid, match="is not a site id"):
+        check_site_id("abc\n", where="site")

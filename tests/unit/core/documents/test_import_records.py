@@ -89,3 +89,10 @@ def test_service_guides_and_given_values_win() -> None:
 )
 def test_bad_lines_are_rejected_with_a_reason(raw: str, expected: str) -> None:
     assert reason(raw) == expected
+
+
+def test_the_site_is_checked_by_the_one_site_id_rule() -> None:
+    assert reason(line(site="Bad_Site")) == "unknown site 'Bad_Site'"
+    assert reason(line(site="a\nb")) == "unknown site 'a\\nb'"
+    # Every text field is stripped first, so a trailing newline is whitespace, not part of the id.
+    assert parse_record(line(site="abc\n"), 1, max_text_chars=100).site == "abc"

@@ -1,0 +1,159 @@
+"""Every table has one owning package: only its modules name it in SQL; others call the owner or read its views."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ROOT / "core" / "migrations"
+SCANNED = ("core", "scrapers", "api", "workers", "schema", "ops")
+SKIPPED = ("ops/bench",)
+
+# The crawl tables belong to the crawler, which spans two layers: its bookkeeping (core.crawls, which the
+# scheduler and the schema call) and the crawling itself (scrapers).
+CRAWLER = ("core.crawls", "scrapers")
+OWNERS: dict[str, tuple[str, ...]] = {
+    "sites": ("core.sites",),
+    "site_columns": ("core.sites",),
+    "documents": ("core.documents",),
+    "links": ("core.documents",),
+    "document_reprojections": ("core.documents",),
+    "crawls": CRAWLER,
+    "crawl_urls": CRAWLER,
+    "crawl_host_slots": CRAWLER,
+    "fetch_log": CRAWLER,
+    "feed_validators": CRAWLER,
+    "job_runs": ("core.monitoring",),
+    "search_pins": ("core.search",),
+    "search_synonyms": ("core.search",),
+    "search_query_counts": ("core.search",),
+    "analytics_hourly": ("core.analytics",),
+    "analytics_searches": ("core.analytics",),
+    "analytics_clicks": ("core.analytics",),
+    "monitor_thresholds": ("core.monitoring",),
+    "monitor_probes": ("core.monitoring",),
+    "link_checks": ("core.monitoring",),
+    "wrong_expressions": ("core.monitoring",),
+    "findings": ("core.monitoring",),
+    "inspections": ("core.monitoring",),
+    "qa_state": ("core.qa",),
+    "qa_pairs": ("core.qa",),
+    "qa_sessions": ("core.qa",),
+    "policies": ("core.policy",),
+    "policy_doc_nos": ("core.policy",),
+    "policy_mentions": ("core.policy",),
+    "policy_link_overrides": ("core.policy",),
+}
+# Read-only views the owners publish (core/migrations/0012_read_views.sql): anyone may read them.
+VIEWS: dict[str, str] = {
+    "live_documents": "documents",
+    "document_links": "links",
+    "document_canonicals": "documents",
+    "site_list": "sites",
+    "site_column_list": "site_columns",
+    "done_crawls": "crawls",
+    "active_qa_pairs": "qa_pairs",
+}
+SQL_TOUCH = re.compile(
+    r"\b(?:from|join|into|update|truncate(?:\s+table)?)\s+(?:only\s+)?([a-z_][a-z0-9_]*)\b", re.IGNORECASE
+)
+
+
+def migration_sql() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(MIGRATIONS.glob("*.sql")))
+
+
+def created(kind: str, sql: str) -> set[str]:
+    pattern = rf"\bcreate\s+(?:or\s+replace\s+)?{kind}\s+(?:if\s+not\s+exists\s+)?([a-z_][a-z0-9_]*)"
+    return {name.lower() for name in re.findall(pattern, sql, re.IGNORECASE)}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string nodes that are docstrings (prose, which may say "from documents")."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def strings_of(source: str) -> Iterator[str]:
+    """Every string literal of a module but its docstrings; an f-string's parts are joined around a marker."""
+    tree = ast.parse(source)
+    skip = _docstrings(tree)
+    inner = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            yield "".join(v.value if isinstance(v, ast.Constant) else " {} " for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip | inner:
+            yield node.value
+
+
+def tables_touched(source: str, tables: set[str]) -> set[str]:
+    """The tables (of `tables`) a module's SQL reads or writes."""
+    return {m.lower() for text in strings_of(source) for m in SQL_TOUCH.findall(text) if m.lower() in tables}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_owner(module: str, owners: tuple[str, ...]) -> bool:
+    return any(module == owner or module.startswith(owner + ".") for owner in owners)
+
+
+def violations(module: str, source: str, owners: dict[str, tuple[str, ...]]) -> list[str]:
+    return sorted(
+        f"{module} touches {table}, owned by {' and '.join(owners[table])}"
+        for table in tables_touched(source, set(owners))
+        if not is_owner(module, owners[table])
+    )
+
+
+def scanned_files() -> list[Path]:
+    files = []
+    for top in SCANNED:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if not any(rel.startswith(skip + "/") for skip in SKIPPED):
+                files.append(path)
+    return files
+
+
+def test_every_table_has_an_owner_and_every_view_exists() -> None:
+    sql = migration_sql()
+    assert created("table", sql) == set(OWNERS), "a table without an owner (or an owner of no table)"
+    assert created("view", sql) == set(VIEWS), "a view not named in VIEWS (or named but not created)"
+    assert set(VIEWS.values()) <= set(OWNERS)
+
+
+@pytest.mark.parametrize("path", scanned_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_only_the_owner_touches_a_table(path: Path) -> None:
+    found = violations(module_name(path), path.read_text(encoding="utf-8"), OWNERS)
+    assert not found, "; ".join(found) + ": call the owner's functions or read one of its views"
+
+
+def test_the_check_sees_a_violation() -> None:
+    source = '''"""Reads from documents, in prose only."""
+SQL = "select d.title from documents d join live_documents l on l.id = d.id"
+async def f(pool, table):
+    await pool.execute(f"update sites set name = $1 where id = {table}")
+    await pool.execute("delete from links where from_doc = $1")
+'''
+    assert violations("core.policy.store", source, OWNERS) == [
+        "core.policy.store touches documents, owned by core.documents",
+        "core.policy.store touches links, owned by core.documents",
+        "core.policy.store touches sites, owned by core.sites",
+    ]
+    assert violations("core.documents.service", source, OWNERS) == [
+        "core.documents.service touches sites, owned by core.sites"
+    ]
+    assert violations("scrapers.frontier", "Q = 'insert into crawl_urls (url) values ($1)'", OWNERS) == []
