@@ -1,16 +1,26 @@
-"""Crawl bookkeeping: queue, start, count and finish crawls of a site; the scheduler's queries."""
+"""Crawls of a site: request one (queued, its job sent after commit), run one, count and finish it."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import asyncpg
+import dramatiq
 
 from core.errors import NotFound
+from core.jobs import CRAWL_SITE, send
+from core.sites.service import Site, get_site
+
+log = logging.getLogger(__name__)
+INTERRUPTED = "interrupted; the frontier is kept and the next crawl of the site resumes it"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Crawl:
     """One crawl of one site, with its progress counters."""
 
@@ -27,7 +37,33 @@ class Crawl:
     queued: int
     message: str | None
 
+    def pages_per_second(self, now: datetime | None = None) -> float | None:
+        """Pages fetched per second since the start (to the finish, or to `now` while running)."""
+        if not (self.started_at and self.pages_fetched):
+            return None
+        end = self.finished_at or now or datetime.now(self.started_at.tzinfo)
+        seconds = max((end - self.started_at).total_seconds(), 0.001)
+        return round(self.pages_fetched / seconds, 2)
 
+
+@dataclass(frozen=True, kw_only=True)
+class CrawlRequest:
+    """What asking for a crawl did: the site's crawl now queued or in flight, and whether this request queued it."""
+
+    crawl: Crawl
+    queued: bool
+
+
+class CrawlSummary(Protocol):
+    """What a crawl returns: its counters in one line, kept as the crawl's message."""
+
+    def summary(self) -> str: ...
+
+
+CrawlFn = Callable[[Site, int], Awaitable[CrawlSummary]]
+
+# A full recheck makes every known URL of the site due now: conditional GETs keep it cheap.
+MARK_DUE = "update crawl_urls set next_check_at = now() where site_id = $1 and state <> 'gone'"
 CRAWL_SELECT = """select id, site_id, trigger, state, queued_at, started_at, finished_at, pages_fetched,
                          pages_changed, errors, queued, message from crawls"""
 
@@ -36,27 +72,72 @@ def _row(r: asyncpg.Record) -> Crawl:
     return Crawl(**dict(r))
 
 
-async def queue_crawl(pool: asyncpg.Pool, site_id: str, trigger: str) -> int | None:
-    """Record a queued crawl unless one is already queued or running; returns its id, or None."""
+async def queue_crawl(pool: asyncpg.Pool, site_id: str, trigger: str, *, full: bool = False) -> int | None:
+    """Record a queued crawl unless one is already queued or running; returns its id, or None.
+
+    `full` first makes every known URL of the site due (also while a crawl is already in flight).
+    """
     async with pool.acquire() as conn, conn.transaction():
-        exists = await conn.fetchval("select 1 from sites where id = $1", site_id)
-        if not exists:
+        if not await conn.fetchval("select 1 from site_list where id = $1", site_id):
             raise NotFound(f"no site with id {site_id!r}")
+        if full:
+            await conn.execute(MARK_DUE, site_id)
         await conn.execute("select pg_advisory_xact_lock(hashtext('crawl:' || $1))", site_id)
         busy = await conn.fetchval(
             "select 1 from crawls where site_id = $1 and state in ('queued', 'running')", site_id
         )
         if busy:
             return None
-        return await conn.fetchval(
+        crawl_id: int = await conn.fetchval(
             "insert into crawls (site_id, trigger) values ($1, $2) returning id", site_id, trigger
         )
+        return crawl_id
+
+
+async def request_crawl(
+    *, pool: asyncpg.Pool, broker: dramatiq.Broker, site_id: str, trigger: str, full: bool = False
+) -> CrawlRequest:
+    """Queue a crawl of the site (a no-op while one is in flight) and send its job once the row is committed."""
+    crawl_id = await queue_crawl(pool, site_id, trigger, full=full)
+    if crawl_id is not None:
+        # Sent after the crawl row committed: a worker never sees a job for a crawl that does not exist.
+        await asyncio.to_thread(send, broker, CRAWL_SITE, site_id, crawl_id)
+        log.info("crawl queued", extra={"site": site_id, "crawl_id": crawl_id, "trigger": trigger})
+    latest = await latest_crawl(pool, site_id)
+    if latest is None:  # only when the row was deleted in between
+        raise NotFound(f"no crawl of {site_id!r}")
+    return CrawlRequest(crawl=latest, queued=crawl_id is not None)
+
+
+async def run_crawl(*, pool: asyncpg.Pool, crawl_id: int, site_id: str, crawl: CrawlFn) -> CrawlSummary | None:
+    """Start the queued crawl, run `crawl(site, crawl_id)`, and record it done or failed.
+
+    Returns None when the crawl was already finished (a repeated job). An interrupted crawl (cancelled,
+    Ctrl-C) is recorded as such: its frontier stays in Postgres for the next crawl.
+    """
+    if not await start_crawl(pool, crawl_id):
+        log.info("crawl already finished; nothing to do", extra={"crawl_id": crawl_id})
+        return None
+    try:
+        result = await crawl(await get_site(pool, site_id), crawl_id)
+    except BaseException as exc:
+        await finish_crawl(pool, crawl_id, ok=False, message=failure_message(exc))
+        raise
+    await finish_crawl(pool, crawl_id, ok=True, message=result.summary())
+    return result
+
+
+def failure_message(exc: BaseException) -> str:
+    """The message a failed crawl keeps: why it stopped, short."""
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+        return INTERRUPTED
+    return repr(exc)[:500]
 
 
 async def due_sites(pool: asyncpg.Pool, now: datetime) -> list[str]:
     """Enabled sites whose last crawl started longer ago than their schedule (or never), none in flight."""
     rows = await pool.fetch(
-        """select s.id from sites s
+        """select s.id from site_list s
            where s.enabled
              and not exists (select 1 from crawls c where c.site_id = s.id and c.state in ('queued', 'running'))
              and coalesce((select max(c.queued_at) from crawls c where c.site_id = s.id), '-infinity')
@@ -79,27 +160,33 @@ async def requeue_stale(pool: asyncpg.Pool, older_than_s: int) -> int:
 
 
 async def start_crawl(pool: asyncpg.Pool, crawl_id: int) -> bool:
+    """Mark the crawl running; False when it already finished (so a repeated job does nothing)."""
     status = await pool.execute(
         "update crawls set state = 'running', started_at = now(), heartbeat_at = now() "
         "where id = $1 and state in ('queued', 'running')",
         crawl_id,
     )
-    return status.endswith(" 1")
+    return bool(status.endswith(" 1"))
 
 
 async def progress(pool: asyncpg.Pool, crawl_id: int, *, fetched: int, changed: int, errors: int, queued: int) -> None:
+    """Write the crawl's counters so far; the heartbeat keeps `requeue_stale` away from a live crawl."""
     await pool.execute(
         """update crawls set pages_fetched = $2, pages_changed = $3, errors = $4, queued = $5, heartbeat_at = now()
            where id = $1""",
-        crawl_id, fetched, changed, errors, queued,
-    )  # fmt: skip
+        crawl_id,
+        fetched,
+        changed,
+        errors,
+        queued,
+    )
 
 
 async def finish_crawl(pool: asyncpg.Pool, crawl_id: int, *, ok: bool, message: str | None = None) -> None:
+    state = "done" if ok else "failed"
     await pool.execute(
-        "update crawls set state = $2, finished_at = now(), message = $3 where id = $1",
-        crawl_id, "done" if ok else "failed", message,
-    )  # fmt: skip
+        "update crawls set state = $2, finished_at = now(), message = $3 where id = $1", crawl_id, state, message
+    )
 
 
 async def get_crawl(pool: asyncpg.Pool, crawl_id: int) -> Crawl:
@@ -112,11 +199,3 @@ async def get_crawl(pool: asyncpg.Pool, crawl_id: int) -> Crawl:
 async def latest_crawl(pool: asyncpg.Pool, site_id: str) -> Crawl | None:
     row = await pool.fetchrow(CRAWL_SELECT + " where site_id = $1 order by queued_at desc limit 1", site_id)
     return _row(row) if row else None
-
-
-async def mark_site_due(pool: asyncpg.Pool, site_id: str) -> int:
-    """Make every known URL of the site due now (a full recheck: conditional GETs keep it cheap)."""
-    status = await pool.execute(
-        "update crawl_urls set next_check_at = now() where site_id = $1 and state <> 'gone'", site_id
-    )
-    return int(status.split()[-1])

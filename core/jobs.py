@@ -86,6 +86,7 @@ INSPECT_SITE = ("inspect_site", "checks")
 def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:
     """Enqueue a job by actor name; returns the message id. Call it after the transaction that records it."""
     name, queue = actor
+    broker.declare_queue(queue)  # idempotent: a process that declared no actors (API, scheduler) may send
     message: dramatiq.Message[object] = dramatiq.Message(
         queue_name=queue, actor_name=name, args=tuple(args), kwargs={}, options={}
     )

@@ -36,38 +36,42 @@ class CkanHarvester:
 
     async def harvest(self, base: str) -> Harvest:
         out = Harvest(base.rstrip("/"))
+
+        async def ask(action: str, **params: object) -> Any:
+            res, reply, error = await self._action(out.base, action, **params)
+            out.fetches.append(res)
+            out.error = error or out.error
+            return reply
+
         start = 0
         while len(out.packages) < self._max:
-            page = await self._action(out, "package_search", rows=self._rows, start=start, sort="name asc")
+            page = await ask("package_search", rows=self._rows, start=start, sort="name asc")
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 break
             results = [r for r in page["results"] if isinstance(r, dict) and r.get("name")]
             for summary in results[: self._max - len(out.packages)]:
                 # Search results may omit resources (and do on some portals): package_show has them all.
-                full = await self._action(out, "package_show", id=summary["name"])
+                full = await ask("package_show", id=summary["name"])
                 out.packages.append(full if isinstance(full, dict) and full.get("name") else summary)
             start += len(page["results"])
             if not page["results"] or start >= int(page.get("count") or 0):
                 break
         return out
 
-    async def _action(self, out: Harvest, action: str, **params: object) -> Any:
-        res = await self._fetch(f"{out.base}/api/3/action/{action}?{urlencode(params)}")
-        out.fetches.append(res)
+    async def _action(self, base: str, action: str, **params: object) -> tuple[FetchResult, Any, str | None]:
+        """One Action API call: the fetch made, the call's result, and why there is none."""
+        res = await self._fetch(f"{base}/api/3/action/{action}?{urlencode(params)}")
         if not res.ok or res.text is None:
-            out.error = res.error or "empty_body"
-            return None
+            return res, None, res.error or "empty_body"
         try:
             reply = json.loads(res.text)
         except ValueError:
             res.error, res.detail = "bad_ckan_reply", "not JSON"
-            out.error = res.error
-            return None
+            return res, None, res.error
         if not isinstance(reply, dict) or not reply.get("success"):
             res.error, res.detail = "ckan_error", str(reply.get("error") if isinstance(reply, dict) else reply)[:200]
-            out.error = res.error
-            return None
-        return reply.get("result")
+            return res, None, res.error
+        return res, reply.get("result"), None
 
 
 def _names(items: object, key: str = "display_name") -> list[str]:

@@ -67,10 +67,19 @@ class Crawler:
                 hop_check=lambda url: scope.allows(url),
             )
             pages = PagePipeline(
-                pool=self.pool, bus=self.bus, site=site, crawl_id=crawl_id, scope=scope, fetcher=fetcher,
-                result=result, concurrency=concurrency, text_cap=st.event_text_cap,
-            )  # fmt: skip
-            sources = _Sources(self, site, crawl_id, scope, fetcher, robots, pages)
+                pool=self.pool,
+                bus=self.bus,
+                site=site,
+                crawl_id=crawl_id,
+                scope=scope,
+                fetcher=fetcher,
+                result=result,
+                concurrency=concurrency,
+                text_cap=st.event_text_cap,
+            )
+            sources = _Sources(
+                self, site=site, crawl_id=crawl_id, scope=scope, fetcher=fetcher, robots=robots, pages=pages
+            )
             await sources.sitemaps(starts)
             await sources.feeds()
             await sources.datasets(max_pages)
@@ -89,6 +98,7 @@ class _Sources:
     def __init__(
         self,
         crawler: Crawler,
+        *,
         site: Site,
         crawl_id: int,
         scope: Scope,

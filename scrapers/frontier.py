@@ -42,8 +42,10 @@ async def seed(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequence[s
         status = await conn.execute(
             """update crawl_urls set state = 'pending', crawl_id = $2
                where site_id = $1 and (state = 'pending' or next_check_at <= $3)""",
-            site_id, crawl_id, now,
-        )  # fmt: skip
+            site_id,
+            crawl_id,
+            now,
+        )
     return int(status.split()[-1])
 
 
@@ -53,8 +55,10 @@ async def claim(pool: asyncpg.Pool, crawl_id: int, limit: int, exclude: Sequence
         """select url, depth, etag, last_modified, content_hash, not_found, kind from crawl_urls
            where crawl_id = $1 and state = 'pending' and not (url = any($3::text[]))
            order by depth, discovered_at, url limit $2""",
-        crawl_id, limit, list(exclude),
-    )  # fmt: skip
+        crawl_id,
+        limit,
+        list(exclude),
+    )
     return [FrontierUrl(**dict(r)) for r in rows]
 
 
@@ -92,12 +96,16 @@ async def enqueue(
                from unnest($3::text[], $4::timestamptz[]) as u(url, changed_at)
                where c.site_id = $1 and c.url = u.url and c.state <> 'pending'
                  and ($5 or (u.changed_at is not null and (c.fetched_at is null or u.changed_at > c.fetched_at)))""",
-            site_id, crawl_id, [u for u, _ in urls], [t for _, t in urls], force,
-        )  # fmt: skip
+            site_id,
+            crawl_id,
+            [u for u, _ in urls],
+            [t for _, t in urls],
+            force,
+        )
     return added + int(status.split()[-1])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     """What one fetch taught us about a URL, and when to look again."""
 
@@ -125,11 +133,22 @@ async def record(pool: asyncpg.Pool, site_id: str, outcomes: Sequence[Outcome]) 
                   fetched_at = now(), next_check_at = now() + make_interval(secs => $11)
            where site_id = $1 and url = $2""",
         [
-            (site_id, o.url, o.state, o.status, o.kind, o.etag, o.last_modified, o.content_hash, o.not_found,
-             o.reason, o.recheck_s)
+            (
+                site_id,
+                o.url,
+                o.state,
+                o.status,
+                o.kind,
+                o.etag,
+                o.last_modified,
+                o.content_hash,
+                o.not_found,
+                o.reason,
+                o.recheck_s,
+            )
             for o in outcomes
         ],
-    )  # fmt: skip
+    )
 
 
 async def pending_count(pool: asyncpg.Pool, crawl_id: int) -> int:
@@ -164,5 +183,8 @@ async def save_feed_validators(
         """insert into feed_validators (site_id, url, etag, last_modified) values ($1, $2, $3, $4)
            on conflict (site_id, url) do update
            set etag = excluded.etag, last_modified = excluded.last_modified, checked_at = now()""",
-        site_id, url, etag, modified,
-    )  # fmt: skip
+        site_id,
+        url,
+        etag,
+        modified,
+    )

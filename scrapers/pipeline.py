@@ -131,7 +131,8 @@ class PagePipeline:
 
     def _done(self, u: FrontierUrl, state: str, status: int | None, recheck: str, **fields: object) -> None:
         recheck_s = frontier.recheck_after_s(recheck, self.site.schedule_s)
-        self._outcomes.append(Outcome(u.url, state, status, recheck_s, **fields))  # type: ignore[arg-type]
+        outcome = Outcome(url=u.url, state=state, status=status, recheck_s=recheck_s, **fields)  # type: ignore[arg-type]
+        self._outcomes.append(outcome)
 
     async def _one(self, u: FrontierUrl) -> None:
         res = await self.fetcher.fetch(u.url, etag=u.etag, last_modified=u.last_modified)
@@ -178,9 +179,15 @@ class PagePipeline:
         for link in ex.links:
             self._consider(link.url, u.depth + 1)
         self._done(
-            u, "done", res.status, ex.kind, kind=ex.kind, etag=res.etag, last_modified=res.last_modified,
+            u,
+            "done",
+            res.status,
+            ex.kind,
+            kind=ex.kind,
+            etag=res.etag,
+            last_modified=res.last_modified,
             content_hash=digest,
-        )  # fmt: skip
+        )
 
     def _consider(self, raw: str, depth: int) -> None:
         if raw in self._seen_raw:  # most links of a page (navigation, footer) were judged on an earlier page

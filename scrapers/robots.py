@@ -119,6 +119,17 @@ def _unavailable(now: float) -> RobotsRules:
 
 def _crawl_delay(lines: list[str], agent_token: str, parser: RobotFileParser) -> float | None:
     """Crawl-delay for our group, accepting decimals (robotparser only takes integers)."""
+    groups = _delay_groups(lines)
+    # Same matching as robotparser: the first group naming a substring of our token, else the `*` group.
+    named = [delay for names, delay in groups if any(n != "*" and n in agent_token for n in names)]
+    chosen = named or [delay for names, delay in groups if "*" in names]
+    if not chosen:
+        return None
+    return chosen[0] if chosen[0] is not None else _request_rate(parser, agent_token)
+
+
+def _delay_groups(lines: list[str]) -> list[tuple[list[str], float | None]]:
+    """(user agents, crawl-delay) of every group of robots.txt, in order."""
     groups: list[tuple[list[str], float | None]] = []
     agents: list[str] = []
     delay: float | None = None
@@ -134,20 +145,17 @@ def _crawl_delay(lines: list[str], agent_token: str, parser: RobotFileParser) ->
         elif key in ("allow", "disallow", "crawl-delay", "request-rate") and agents:
             in_rules = True
             if key == "crawl-delay":
-                try:
-                    delay = max(0.0, float(value))
-                except ValueError:
-                    pass
+                delay = _seconds(value, otherwise=delay)
     if agents:
         groups.append((agents, delay))
-    # Same matching as robotparser: the first group naming a substring of our token, else the `*` group.
-    for names, group_delay in groups:
-        if any(n != "*" and n in agent_token for n in names):
-            return group_delay if group_delay is not None else _request_rate(parser, agent_token)
-    for names, group_delay in groups:
-        if "*" in names:
-            return group_delay if group_delay is not None else _request_rate(parser, agent_token)
-    return None
+    return groups
+
+
+def _seconds(value: str, *, otherwise: float | None) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return otherwise
 
 
 def _request_rate(parser: RobotFileParser, agent_token: str) -> float | None:

@@ -1,27 +1,15 @@
-"""Job actors: each takes ids, is idempotent, and hands the work to a core or scrapers service."""
+"""The dramatiq worker's entry module (`dramatiq workers.actors`): the broker from settings, every job declared."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 import dramatiq
 
-import workers.broker  # noqa: F401 - the broker must be set before actors are declared
-from core.jobs import CRAWL_SITE
-from core.logs import message_id
+from core.jobs import build_broker
 from core.settings import get_settings
-from workers import monitor  # noqa: F401 - registers the monitoring actors
-from workers.runtime import crawl_once
+from workers.jobs import declare_actors
 
-log = logging.getLogger(__name__)
-
-
-@dramatiq.actor(actor_name=CRAWL_SITE[0], queue_name=CRAWL_SITE[1], max_retries=2)
-def crawl_site(site_id: str, crawl_id: int) -> None:
-    """Crawl one site for the crawl row `crawl_id` (a repeated message finds the crawl finished and stops)."""
-    token = message_id.set(f"crawl:{crawl_id}")
-    try:
-        asyncio.run(crawl_once(get_settings(), site_id, crawl_id))
-    finally:
-        message_id.reset(token)
+# dramatiq's CLI imports this module and then takes the global broker, so this one module builds it at
+# import; nothing else needs a broker to import (the scheduler and the API build theirs in their startup).
+broker = build_broker(get_settings())
+dramatiq.set_broker(broker)
+actors = declare_actors(broker)

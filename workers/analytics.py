@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 
 import asyncpg
-from nats.js.api import ConsumerConfig
 
-from core.analytics import Activity, apply_events, decode_activity, prune_event_keys
+from core.analytics import Activity, apply_events, prune_event_keys
 from core.bus import Bus, Consumer, HotQueriesUpdated, ResultClicked, SearchLogged
 from core.bus.client import STREAM_MAX_AGE_S
+from core.clock import Clock, system_clock
 
 log = logging.getLogger(__name__)
 # Event keys are kept a day longer than the stream can replay them; older ones cannot be redelivered.
@@ -20,32 +20,19 @@ KEY_HORIZON = timedelta(seconds=STREAM_MAX_AGE_S) + timedelta(days=1)
 PRUNE_EVERY_S = 3600.0
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class AnalyticsConsumer(Consumer[Activity]):
     """Reads both event types of YW_SEARCH; a redelivered or reordered event changes nothing twice."""
 
     name = "analytics"
-    event_type = SearchLogged
+    event_types = (SearchLogged, ResultClicked)
     stream = "YW_SEARCH"
     fetch_batch = 1000  # per-batch costs (commit, round trips) dominate below a few hundred events
 
-    def __init__(self, pool: asyncpg.Pool, bus: Bus, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, pool: asyncpg.Pool, bus: Bus, *, clock: Clock = system_clock) -> None:
         self.pool = pool
         self.bus = bus
         self.clock = clock
         self._pruned_at = time.monotonic()
-
-    def config(self, max_deliver: int, ack_wait_s: float, batch: int) -> ConsumerConfig:
-        config = super().config(max_deliver, ack_wait_s, batch)
-        config.filter_subject = None
-        config.filter_subjects = [f"{SearchLogged.SUBJECT}.>", f"{ResultClicked.SUBJECT}.>"]
-        return config
-
-    def decode(self, data: bytes) -> Activity:
-        return decode_activity(data)
 
     async def handle(self, batch: Sequence[Activity]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -25,21 +25,31 @@ LINK_CHECK_CONCURRENCY = 16
 
 @asynccontextmanager
 async def checking_fetcher(
-    settings: Settings, pool: asyncpg.Pool, *, timeout_s: float, retries: int = 1, robots: bool = True,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    *,
+    timeout_s: float,
+    retries: int = 1,
+    robots: bool = True,
     hop_check: HopCheck | None = None,
-) -> AsyncIterator[Fetcher]:  # fmt: skip
+) -> AsyncIterator[Fetcher]:
     """A fetcher for checks: per-host politeness shared through Postgres, robots.txt obeyed."""
     async with aiohttp.ClientSession(headers={"User-Agent": settings.crawl_user_agent}) as session:
         yield Fetcher(
-            session, user_agent=settings.crawl_user_agent, timeout_s=timeout_s, retries=retries,
+            session,
+            user_agent=settings.crawl_user_agent,
+            timeout_s=timeout_s,
+            retries=retries,
             robots=RobotsCache(session, user_agent=settings.crawl_user_agent) if robots else None,
-            limiter=PgHostLimiter(pool, concurrency=2, delay_s=settings.crawl_host_delay_s), hop_check=hop_check,
-        )  # fmt: skip
+            limiter=PgHostLimiter(pool, concurrency=2, delay_s=settings.crawl_host_delay_s),
+            hop_check=hop_check,
+        )
 
 
 def probe_of(res: FetchResult, now: datetime, timeout_s: float) -> Probe:
     ok = res.ok and res.status is not None and 200 <= res.status < 300 and res.elapsed_ms <= timeout_s * 1000
-    return Probe(now, ok, res.status, res.elapsed_ms, None if ok else (res.error or "too_slow"))
+    error = None if ok else (res.error or "too_slow")
+    return Probe(probed_at=now, ok=ok, status=res.status, elapsed_ms=res.elapsed_ms, error=error)
 
 
 async def probe_site(pool: asyncpg.Pool, fetcher: Fetcher, site_id: str, now: datetime, timeout_s: float) -> Probe:
@@ -55,7 +65,8 @@ def check_of(url: str, res: FetchResult, now: datetime) -> LinkCheck | None:
     if res.error in NOT_JUDGED:
         return None
     ok = res.status is not None and 200 <= res.status < 300 and res.error not in ("timeout", "too_slow")
-    return LinkCheck(url, ok, res.status, None if ok else (res.error or f"HTTP {res.status}"), res.elapsed_ms, now)
+    error = None if ok else (res.error or f"HTTP {res.status}")
+    return LinkCheck(url=url, ok=ok, status=res.status, error=error, elapsed_ms=res.elapsed_ms, checked_at=now)
 
 
 async def check_site_links(
@@ -77,6 +88,5 @@ async def check_site_links(
 
     checks = [c for c in await asyncio.gather(*(one(u) for u in urls)) if c is not None]
     await record_link_checks(pool, checks)
-    log.info("links checked", extra={"site": site_id, "checked": len(checks),
-                                     "broken": sum(not c.ok for c in checks)})  # fmt: skip
+    log.info("links checked", extra={"site": site_id, "checked": len(checks), "broken": sum(not c.ok for c in checks)})
     return checks

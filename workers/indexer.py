@@ -14,7 +14,7 @@ class Indexer(Consumer[PageFetched]):
     """Applies `crawl.page` events to the document store; a redelivered batch changes nothing twice."""
 
     name = "indexer"
-    event_type = PageFetched
+    event_types = (PageFetched,)
     stream = "YW_CRAWL"
 
     def __init__(self, pool: asyncpg.Pool, bus: Bus) -> None:

@@ -25,13 +25,13 @@ def transcript_pairs(doc: Document) -> list[QaPair]:
     basis = Basis(doc.url, doc.title[:300], "transcript")
     return [
         QaPair(
-            f"transcript-{doc.id}-{i + 1}",
-            ex.question[:MAX_QUESTION],
-            ex.answer[:MAX_ANSWER],
-            basis,
-            (ex.speaker,) if ex.speaker else (),
-            "active",
-            "transcript",
+            id=f"transcript-{doc.id}-{i + 1}",
+            question=ex.question[:MAX_QUESTION],
+            answer=ex.answer[:MAX_ANSWER],
+            basis=basis,
+            tags=(ex.speaker,) if ex.speaker else (),
+            status="active",
+            source="transcript",
         )
         for i, ex in enumerate(split_transcript(doc.text))
     ]
@@ -53,7 +53,7 @@ class PolicyLibrary(Consumer[DocumentChanged]):
     transcripts (through core.qa's store: a feature-to-feature step, so it lives here and not in core)."""
 
     name = "policy-library"
-    event_type = DocumentChanged
+    event_types = (DocumentChanged,)
     stream = "YW_DOC"
 
     def __init__(self, pool: asyncpg.Pool, bus: Bus) -> None:

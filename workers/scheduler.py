@@ -8,10 +8,11 @@ import signal
 from datetime import UTC, datetime
 
 import asyncpg
+import dramatiq
 
-from core.crawls import due_sites, queue_crawl, requeue_stale
+from core.crawls import due_sites, request_crawl, requeue_stale
 from core.db import connect_pool
-from core.jobs import CRAWL_SITE, send
+from core.jobs import build_broker
 from core.monitoring.schedule import due_jobs, enqueue
 from core.settings import Settings
 
@@ -19,48 +20,49 @@ log = logging.getLogger(__name__)
 LEADER_LOCK = 0x59_57_53_43  # "YWSC"
 
 
-async def tick(pool: asyncpg.Pool, settings: Settings, now: datetime | None = None) -> list[int]:
-    """Queue every due site's crawl and send its job; returns the crawl ids queued."""
-    from workers.broker import broker
-
+async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Settings, now: datetime) -> list[int]:
+    """Queue every due site's crawl and send its job, then the due monitoring jobs; returns the crawl ids queued."""
     await requeue_stale(pool, older_than_s=max(settings.job_time_limit_s, 300))
     queued = []
-    for site_id in await due_sites(pool, now or datetime.now(UTC)):
-        crawl_id = await queue_crawl(pool, site_id, "schedule")
-        if crawl_id is None:
-            continue
-        # Sent after the crawl row committed: a worker never sees a job for a crawl that does not exist.
-        await asyncio.to_thread(send, broker, CRAWL_SITE, site_id, crawl_id)
-        log.info("crawl queued", extra={"site": site_id, "crawl_id": crawl_id})
-        queued.append(crawl_id)
-    at = now or datetime.now(UTC)
-    for actor, site_id in await due_jobs(pool, at):  # homepage probes, daily link checks, inspections
-        await enqueue(pool, broker, actor, site_id, at)
+    for site_id in await due_sites(pool, now):
+        request = await request_crawl(pool=pool, broker=broker, site_id=site_id, trigger="schedule")
+        if request.queued:
+            queued.append(request.crawl.id)
+    for actor, site_id in await due_jobs(pool, now):  # homepage probes, daily link checks, inspections
+        await enqueue(pool, broker, actor, site_id, now)
     return queued
 
 
 async def run_scheduler(settings: Settings) -> None:
+    """Lead (or stand by for the lead) and tick every SCHEDULER_TICK_S until SIGINT/SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    broker = build_broker(settings)
     pool = await connect_pool(settings, max_size=3)
     try:
         async with pool.acquire() as leader:
-            while not stop.is_set():
-                if await leader.fetchval("select pg_try_advisory_lock($1)", LEADER_LOCK):
-                    break
-                log.info("another scheduler leads; standing by")
-                await _sleep(stop, settings.scheduler_tick_s)
+            await _lead(leader, stop, settings.scheduler_tick_s)
             log.info("scheduler leading", extra={"tick_s": settings.scheduler_tick_s})
             while not stop.is_set():
                 try:
-                    await tick(pool, settings)
+                    await tick(pool=pool, broker=broker, settings=settings, now=datetime.now(UTC))
                 except (OSError, asyncpg.PostgresError) as exc:
                     log.warning("scheduler tick failed; will retry", extra={"error": repr(exc)})
                 await _sleep(stop, settings.scheduler_tick_s)
     finally:
         await pool.close()
+        broker.close()
+
+
+async def _lead(leader: asyncpg.Connection, stop: asyncio.Event, tick_s: float) -> None:
+    """Return once this process holds the leader lock (or is told to stop)."""
+    while not stop.is_set():
+        if await leader.fetchval("select pg_try_advisory_lock($1)", LEADER_LOCK):
+            return
+        log.info("another scheduler leads; standing by")
+        await _sleep(stop, tick_s)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

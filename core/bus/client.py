@@ -31,9 +31,17 @@ E = TypeVar("E", bound=Event)
 
 STREAM_MAX_AGE_S = 7 * 24 * 3600
 DUPLICATE_WINDOW_S = 3600  # a redelivered publish within an hour is dropped by JetStream
-RETRYABLE = (NatsTimeout, asyncio.TimeoutError, ConnectionClosedError, ConnectionReconnectingError,
-             StaleConnectionError, NoRespondersError, NoStreamResponseError, ServiceUnavailableError,
-             OSError)  # fmt: skip
+RETRYABLE = (
+    NatsTimeout,
+    asyncio.TimeoutError,
+    ConnectionClosedError,
+    ConnectionReconnectingError,
+    StaleConnectionError,
+    NoRespondersError,
+    NoStreamResponseError,
+    ServiceUnavailableError,
+    OSError,
+)
 
 
 class Bus:

@@ -35,17 +35,26 @@ class Delivery(Generic[E]):
 
 
 class Consumer(abc.ABC, Generic[E]):
-    """A durable consumer of one event type; `handle` must be idempotent (redelivery changes nothing)."""
+    """A durable consumer of the event types it declares; `handle` must be idempotent (redelivery changes nothing)."""
 
     name: str
-    event_type: type[E]
+    event_types: tuple[type[E], ...]  # every type read; the stream must carry all their subjects
     stream: str
-    subject: str | None = None  # defaults to every partition of the event type
+    subject: str | None = None  # narrows a one-type consumer to one subject; default: every partition of each type
     fetch_batch: int | None = None  # a preferred batch size; None: the runner's (CONSUMER_BATCH)
 
-    def decode(self, data: bytes) -> E:
-        """One message payload as an event; override to read more than one event type."""
-        return self.event_type.decode(data)
+    def subjects(self) -> list[str]:
+        """The subjects this consumer reads: its own, or every partition of each of its event types."""
+        if self.subject:
+            return [self.subject]
+        return [f"{t.SUBJECT}.>" for t in self.event_types]
+
+    def decode(self, subject: str, data: bytes) -> E:
+        """One message as the event type its subject names; Invalid when no declared type owns the subject."""
+        for event_type in self.event_types:
+            if subject.startswith(f"{event_type.SUBJECT}."):
+                return event_type.decode(data)
+        raise Invalid(f"{subject} is not a subject of {', '.join(t.__name__ for t in self.event_types)}")
 
     @abc.abstractmethod
     async def handle(self, batch: Sequence[E]) -> None:
@@ -55,6 +64,8 @@ class Consumer(abc.ABC, Generic[E]):
         """Release what the consumer holds (an index writer, say); the runner calls it when it stops."""
 
     def config(self, max_deliver: int, ack_wait_s: float, batch: int) -> ConsumerConfig:
+        subjects = self.subjects()
+        one = len(subjects) == 1
         return ConsumerConfig(
             durable_name=self.name,
             ack_policy=AckPolicy.EXPLICIT,
@@ -62,7 +73,8 @@ class Consumer(abc.ABC, Generic[E]):
             max_deliver=max_deliver,
             ack_wait=ack_wait_s,
             max_ack_pending=batch * 8,
-            filter_subject=self.subject or f"{self.event_type.SUBJECT}.>",
+            filter_subject=subjects[0] if one else None,
+            filter_subjects=None if one else subjects,
         )
 
 
@@ -79,8 +91,9 @@ class ConsumerStats:
 class ConsumerRunner:
     """Pulls batches for one consumer until stopped; a crash mid-batch leaves the batch unacked."""
 
-    def __init__(self, bus: Bus, consumer: Consumer[Any], *, batch: int = 64, max_deliver: int = 5,
-                 ack_wait_s: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self, bus: Bus, consumer: Consumer[Any], *, batch: int = 64, max_deliver: int = 5, ack_wait_s: float = 60.0
+    ) -> None:
         self.bus = bus
         self.consumer = consumer
         self.batch = batch
@@ -98,7 +111,7 @@ class ConsumerRunner:
         sub = await self.bus.js.pull_subscribe(
             config.filter_subject or "", durable=c.name, stream=c.stream, config=config
         )
-        log.info("consumer started", extra={"consumer": c.name, "subject": config.filter_subject})
+        log.info("consumer started", extra={"consumer": c.name, "subjects": c.subjects()})
         # The next batch is fetched while this one is handled: the round trip to NATS overlaps the work.
         # Handlers are idempotent and order-independent, so a prefetched batch may be applied after a retry.
         pending_fetch = asyncio.create_task(self._fetch(sub))
@@ -133,7 +146,7 @@ class ConsumerRunner:
         for msg in msgs:
             meta = msg.metadata
             try:
-                event = self.consumer.decode(msg.data)
+                event = self.consumer.decode(msg.subject, msg.data)
             except Invalid as exc:
                 await self._dead_letter(msg, f"malformed: {exc.message}")
                 continue
@@ -143,15 +156,15 @@ class ConsumerRunner:
         self.stats.pending = good[-1].pending
         try:
             await self.consumer.handle([d.event for d in good])
-        except Exception as exc:
+        except Exception:
             self.stats.failed += 1
             log.exception("batch failed; retrying one by one", extra={"consumer": self.consumer.name})
-            await self._one_by_one(good, exc)
+            await self._one_by_one(good)
             return
         await asyncio.gather(*(d.msg.ack() for d in good))
         self.stats.consumed += len(good)
 
-    async def _one_by_one(self, deliveries: list[Delivery[Any]], first_error: Exception) -> None:
+    async def _one_by_one(self, deliveries: list[Delivery[Any]]) -> None:
         """Isolate a poison message: good ones are applied and acked, the bad one retried or dead-lettered."""
         for d in deliveries:
             token = message_id.set(d.event.key)
@@ -187,6 +200,10 @@ async def consumer_lag(bus: Bus, stream: str, durable: str) -> dict[str, int]:
     (a running consumer keeps one open), so callers can tell a slow consumer from an absent one.
     """
     info = await bus.js.consumer_info(stream, durable)
-    return {"pending": int(info.num_pending or 0), "ack_pending": int(info.num_ack_pending or 0),
-            "delivered": int(info.delivered.stream_seq or 0), "acked": int(info.ack_floor.stream_seq or 0),
-            "waiting": int(info.num_waiting or 0)}  # fmt: skip
+    return {
+        "pending": int(info.num_pending or 0),
+        "ack_pending": int(info.num_ack_pending or 0),
+        "delivered": int(info.delivered.stream_seq or 0),
+        "acked": int(info.ack_floor.stream_seq or 0),
+        "waiting": int(info.num_waiting or 0),
+    }

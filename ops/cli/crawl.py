@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import asyncpg
 
+from core.crawls import INTERRUPTED
 from core.errors import Conflict, NotFound
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+__all__ = ["INTERRUPTED", "crawl_site", "register"]
 POLL_S = 0.5
-INTERRUPTED = "interrupted; the frontier is kept and the next crawl of the site resumes it"
 
 
 async def _site_or_error(pool: asyncpg.Pool, site_id: str) -> None:
@@ -25,51 +29,45 @@ async def _site_or_error(pool: asyncpg.Pool, site_id: str) -> None:
         raise NotFound(f"no site {site_id!r}; known sites: {listing}")
 
 
+async def _draw(pool: asyncpg.Pool, crawl_id: int, bar: tqdm[None]) -> None:
+    """The crawl's counters as crawlStatus shows them: the same numbers, from the same row."""
+    from core.crawls import get_crawl
+
+    crawl = await get_crawl(pool, crawl_id)
+    bar.total = crawl.pages_fetched + crawl.queued
+    bar.n = crawl.pages_fetched
+    rate = f"{crawl.pages_per_second() or 0:.1f}"
+    bar.set_postfix(fetched=crawl.pages_fetched, queued=crawl.queued, errors=crawl.errors, pages_s=rate)
+
+
 async def crawl_site(settings: Settings, site_id: str, *, full: bool = False, out: TextIO = sys.stderr) -> int:
     """Queue a crawl with trigger 'cli', run it here, draw its counters; Ctrl-C stops it and keeps the frontier."""
     from tqdm import tqdm
 
-    from core import crawls
-    from core.sites import get_site
-    from schema.types import CrawlStatus
+    from core.crawls import queue_crawl, run_crawl
     from scrapers.crawl import Crawler
     from workers.runtime import opened
 
     async with opened(settings, f"cli-crawl-{site_id}") as rt:
         await _site_or_error(rt.pool, site_id)
         await rt.bus.ensure_streams()  # on a fresh install nothing else may have created them yet
-        if full:
-            await crawls.mark_site_due(rt.pool, site_id)
-        crawl_id = await crawls.queue_crawl(rt.pool, site_id, "cli")
+        crawl_id = await queue_crawl(rt.pool, site_id, "cli", full=full)
         if crawl_id is None:
             raise Conflict(f"a crawl of {site_id} is already queued or running; crawlStatus(site) shows its progress")
-        await crawls.start_crawl(rt.pool, crawl_id)
-        task = asyncio.create_task(Crawler(settings, rt.pool, rt.bus).crawl(await get_site(rt.pool, site_id), crawl_id))
-        bar = tqdm(desc=site_id, unit="page", file=out, dynamic_ncols=True, total=0)
-
-        async def draw() -> None:
-            status = CrawlStatus.of(await crawls.get_crawl(rt.pool, crawl_id))  # the same numbers as GraphQL
-            bar.total = status.fetched + status.queued
-            bar.n = status.fetched
-            rate = f"{status.pages_per_second or 0:.1f}"
-            bar.set_postfix(fetched=status.fetched, queued=status.queued, errors=status.errors, pages_s=rate)
-
-        try:
-            while not task.done():
-                await asyncio.wait({task}, timeout=POLL_S)
-                await draw()
-            result = task.result()
-        except BaseException as exc:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            message = INTERRUPTED if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) else repr(exc)[:500]
-            await crawls.finish_crawl(rt.pool, crawl_id, ok=False, message=message)
-            bar.close()
-            raise
-        await crawls.finish_crawl(rt.pool, crawl_id, ok=True, message=result.summary())
-        await draw()
-        bar.close()
-    print(f"crawl {crawl_id} of {site_id}: {result.summary()}", flush=True)
+        crawler = Crawler(settings, rt.pool, rt.bus)
+        task = asyncio.create_task(run_crawl(pool=rt.pool, crawl_id=crawl_id, site_id=site_id, crawl=crawler.crawl))
+        with tqdm(desc=site_id, unit="page", file=out, dynamic_ncols=True, total=0) as bar:
+            try:
+                while not task.done():
+                    await asyncio.wait({task}, timeout=POLL_S)
+                    await _draw(rt.pool, crawl_id, bar)
+                result = task.result()
+            except BaseException:
+                task.cancel()  # run_crawl records the crawl failed (or interrupted) before it ends
+                await asyncio.gather(task, return_exceptions=True)
+                raise
+    summary = result.summary() if result else "already finished"
+    print(f"crawl {crawl_id} of {site_id}: {summary}", flush=True)
     return 0
 
 

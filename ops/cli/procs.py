@@ -23,8 +23,15 @@ def web(args: argparse.Namespace) -> int:
     settings = resolved.settings
     prepare(settings)
     print(f"GraphQL: http://{settings.host}:{port}/graphql", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=port, log_level=settings.log_level.lower(),
-                access_log=False, ws="websockets-sansio", lifespan="on")  # fmt: skip
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        ws="websockets-sansio",
+        lifespan="on",
+    )
     return 0
 
 
@@ -33,8 +40,16 @@ def worker(args: argparse.Namespace) -> int:
     resolved = setup("worker")
     prepare(resolved.settings)
     env = resolved.child_env()
-    cmd = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(args.processes),
-           "--threads", str(args.threads)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+    ]
     os.execve(sys.executable, cmd, env)
 
 
@@ -50,7 +65,6 @@ def consumers(args: argparse.Namespace) -> int:
 def scheduler(args: argparse.Namespace) -> int:
     resolved = setup("scheduler")
     prepare(resolved.settings)
-    os.environ.update(resolved.child_env())  # the dramatiq broker reads settings from the environment
     from workers.scheduler import run_scheduler
 
     asyncio.run(run_scheduler(resolved.settings))

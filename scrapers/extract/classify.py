@@ -25,7 +25,7 @@ _NOTICE = re.compile(r"通知公告|公告|通告|公示|通知")
 _PAGING = re.compile(r"下一页|上一页|尾页|末页|首页\s*上一页|共\s*\d+\s*页|第\s*\d+\s*页")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """What classification looks at, gathered by the extractor."""
 
@@ -60,8 +60,13 @@ def _list_like(tree: LexborHTMLParser, text: str) -> bool:
 
 
 def classify(tree: LexborHTMLParser, ev: Evidence) -> Kind:
+    """The page's kind: its shape first (homepage, list, policy metadata), then the words of its title and place."""
     place = ev.column or (ev.breadcrumb[-1] if ev.breadcrumb else "")
-    section = f"{ev.column or ''} {' '.join(ev.breadcrumb[-2:])}"
+    kind = _by_shape(tree, ev, place) or _by_words(ev, place)
+    return kind or ("article" if len(ev.text) >= 50 else "other")
+
+
+def _by_shape(tree: LexborHTMLParser, ev: Evidence, place: str) -> Kind | None:
     if _is_root(ev.url) and not ev.has_meta_block:
         return "homepage"
     if not ev.title and not ev.text:
@@ -76,6 +81,11 @@ def classify(tree: LexborHTMLParser, ev: Evidence) -> Kind:
         return "interpretation"
     if _list_like(tree, ev.text) and len(ev.text) < 6000:
         return "column"
+    return None
+
+
+def _by_words(ev: Evidence, place: str) -> Kind | None:
+    section = f"{ev.column or ''} {' '.join(ev.breadcrumb[-2:])}"
     if _QA.search(ev.title) or _QA.search(section) or len(_QA_PAIRS.findall(ev.text)) >= 4:
         return "qa"
     if _SERVICE.search(ev.title) or _SERVICE.search(place) or len(set(_SERVICE_LABELS.findall(ev.text))) >= 3:
@@ -84,4 +94,4 @@ def classify(tree: LexborHTMLParser, ev: Evidence) -> Kind:
         return "notice"
     if _NEWS.search(place):
         return "news"
-    return "article" if len(ev.text) >= 50 else "other"
+    return None

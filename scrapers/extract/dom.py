@@ -96,44 +96,60 @@ def squash(text: str | None) -> str:
     return _SPACES.sub(" ", text or "").strip()
 
 
+class _Lines:
+    """Text gathered into lines: a line ends where a block element or a <br> does."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self._buf: list[str] = []
+
+    def add(self, text: str) -> None:
+        self._buf.append(text)
+
+    def flush(self) -> None:
+        line = squash("".join(self._buf))
+        self._buf.clear()
+        if line:
+            self.out.append(line)
+
+    def enter(self, node: LexborNode) -> list[tuple[LexborNode, bool]]:
+        """Enter an element: end the line before a block or at a <br>; what to visit next, last first."""
+        tag = node.tag or ""
+        if tag == "br":
+            self.flush()
+            return []
+        following: list[tuple[LexborNode, bool]] = []
+        if tag in BLOCK_TAGS:
+            self.flush()
+            following.append((node, True))
+        if tag in ("td", "th"):
+            self.add(" ")
+        following.extend((child, False) for child in reversed(list(children(node))))
+        return following
+
+
 def lines(root: LexborNode | None) -> list[str]:
     """The visible text under root, one line per block element, whitespace collapsed, empty lines dropped."""
     if root is None:
         return []
-    out: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        line = squash("".join(buf))
-        buf.clear()
-        if line:
-            out.append(line)
-
-    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    acc = _Lines()
+    stack: list[tuple[LexborNode, bool]] = [(root, False)]  # (node, True) closes a block
     while stack:
         node, closing = stack.pop()
         if closing:
-            flush()
-            continue
-        if node.is_text_node:
-            buf.append(node.text_content or "")
-            continue
-        if not node.is_element_node and not node.is_document_node:
-            continue
-        tag = node.tag or ""
-        if tag in SKIP_TAGS or (node.is_element_node and is_hidden(node)):
-            continue
-        if tag == "br":
-            flush()
-            continue
-        if tag in BLOCK_TAGS:
-            flush()
-            stack.append((node, True))
-        if tag in ("td", "th"):
-            buf.append(" ")
-        stack.extend((child, False) for child in reversed(list(children(node))))
-    flush()
-    return out
+            acc.flush()
+        elif node.is_text_node:
+            acc.add(node.text_content or "")
+        elif _shown(node):
+            stack.extend(acc.enter(node))
+    acc.flush()
+    return acc.out
+
+
+def _shown(node: LexborNode) -> bool:
+    if not node.is_element_node and not node.is_document_node:
+        return False
+    return (node.tag or "") not in SKIP_TAGS and not (node.is_element_node and is_hidden(node))
 
 
 def text_of(node: LexborNode | None) -> str:

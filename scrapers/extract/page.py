@@ -110,7 +110,7 @@ def extract(html: str, url: str) -> Extracted:
     page_lines: list[str] = _safe(lambda: lines(tree.body or tree.root), [])
     crumbs: list[str] = _safe(lambda: breadcrumb(tree), [])
     base = _safe(lambda: base_url(tree, url), url)
-    all_links: list[Link] = _safe(lambda: links(tree, base), [])
+    all_links: list[Link] = _safe(lambda: links(tree, base), [])  # before the noise inside the body is removed
     files: list[Attachment] = _safe(lambda: attachments(tree, base), [])
     body = _safe(lambda: find_body(tree), None)
     if body is not None:
@@ -119,30 +119,58 @@ def extract(html: str, url: str) -> Extracted:
     start = _body_start(page_lines, text_lines)
     found: dict[str, str] = _safe(lambda: labelled_fields(page_lines, body_start=start), {})
     has_meta_block = sum(1 for k in ("index_no", "doc_no", "issuer", "written_date") if k in found) >= 2
-
-    no_titles: tuple[str, list[str]] = ("", [])
-    title_tag, headings = _safe(lambda: title_candidates(tree), no_titles)
-    title = cms.get("article_title") or (found.get("title") if has_meta_block else None)
-    title = squash(title or pick_title(title_tag, headings))
-
+    title = _title(tree, cms, found if has_meta_block else {})
     top_doc_no = _doc_no_on_top(text_lines)
-    doc_no_raw = found.get("doc_no") or top_doc_no
-    doc_no = parse_doc_no(doc_no_raw)
-
     column = _column(cms, crumbs, title)
     text = "\n".join(text_lines)
-    evidence = Evidence(url, title, column, tuple(crumbs), text, has_meta_block, top_doc_no is not None)
+    evidence = Evidence(
+        url=url,
+        title=title,
+        column=column,
+        breadcrumb=tuple(crumbs),
+        text=text,
+        has_meta_block=has_meta_block,
+        doc_no_on_top=top_doc_no is not None,
+    )
     other: Kind = "other"
     kind = _safe(lambda: classify(tree, evidence), other)
-    published = (
+    return Extracted(
+        url=url,
+        kind=kind,
+        title=title,
+        text=text,
+        column=column,
+        breadcrumb=tuple(crumbs),
+        published_at=_published(url, found, cms, page_lines, title, listing=kind == "column"),
+        attachments=tuple(files),
+        links=tuple(all_links),
+        meta=_meta(found, cms, doc_no_raw=found.get("doc_no") or top_doc_no),
+    )
+
+
+def _title(tree: LexborHTMLParser, cms: dict[str, str], fields: dict[str, str]) -> str:
+    """The CMS's article title, a metadata block's 标题, else the best of <title> and the headings."""
+    no_titles: tuple[str, list[str]] = ("", [])
+    title_tag, headings = _safe(lambda: title_candidates(tree), no_titles)
+    return squash(cms.get("article_title") or fields.get("title") or pick_title(title_tag, headings))
+
+
+def _published(
+    url: str, found: dict[str, str], cms: dict[str, str], page_lines: list[str], title: str, *, listing: bool
+) -> date | None:
+    return (
         parse_date(found.get("published_date"))
         or parse_date(cms.get("pub_date"))
         or parse_date(found.get("date"))
         # a list page's first dated line is its newest item, not its own date
-        or (None if kind == "column" else _safe(lambda: _date_near_title(page_lines, title), None))
+        or (None if listing else _safe(lambda: _date_near_title(page_lines, title), None))
         or _url_date(url)
     )
-    meta = Meta(
+
+
+def _meta(found: dict[str, str], cms: dict[str, str], *, doc_no_raw: str | None) -> Meta:
+    doc_no = parse_doc_no(doc_no_raw)
+    return Meta(
         index_no=found.get("index_no"),
         theme=found.get("theme"),
         issuer=found.get("issuer"),
@@ -157,16 +185,4 @@ def extract(html: str, url: str) -> Extracted:
         column_name=cms.get("column_name"),
         site_name=cms.get("site_name"),
         site_id_code=cms.get("site_id_code"),
-    )
-    return Extracted(
-        url=url,
-        kind=kind,
-        title=title,
-        text=text,
-        column=column,
-        breadcrumb=tuple(crumbs),
-        published_at=published,
-        attachments=tuple(files),
-        links=tuple(all_links),
-        meta=meta,
     )

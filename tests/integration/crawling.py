@@ -13,7 +13,7 @@ from aiohttp import web
 
 from core.bus import Bus, PageFetched
 from core.bus.events import Event
-from core.crawls import finish_crawl, queue_crawl, start_crawl
+from core.crawls import queue_crawl, run_crawl
 from core.settings import Settings
 from core.sites import get_site, parse_sites, sync_sites
 from core.sites.service import Site
@@ -70,14 +70,13 @@ async def crawl(
     connectors: tuple[FeedConnector, ...] = (),
     index: bool = True,
 ) -> Run:
-    """Queue, start, crawl and finish like a worker; then apply the events with the real indexer."""
+    """Queue a crawl and run it as a worker does (core.crawls.run_crawl); then apply its events with the indexer."""
     crawl_id = await queue_crawl(pool, site_id, "test")
     assert crawl_id is not None
-    await start_crawl(pool, crawl_id)
     recording = RecordingBus(bus)
-    site = await get_site(pool, site_id)
-    result = await Crawler(settings, pool, recording, connectors=connectors).crawl(site, crawl_id)  # type: ignore[arg-type]
-    await finish_crawl(pool, crawl_id, ok=True, message=result.summary())
+    crawler = Crawler(settings, pool, recording, connectors=connectors)  # type: ignore[arg-type]
+    result = await run_crawl(pool=pool, crawl_id=crawl_id, site_id=site_id, crawl=crawler.crawl)
+    assert isinstance(result, CrawlResult)
     if index and recording.pages:
         await Indexer(pool, bus).handle(recording.pages)
     return Run(crawl_id, result, recording.pages)
@@ -91,8 +90,9 @@ async def later(pool: asyncpg.Pool, site_id: str, seconds: int) -> None:
     """Pretend `seconds` have passed for the site's frontier."""
     await pool.execute(
         "update crawl_urls set next_check_at = next_check_at - make_interval(secs => $2) where site_id = $1",
-        site_id, seconds,
-    )  # fmt: skip
+        site_id,
+        seconds,
+    )
 
 
 @asynccontextmanager

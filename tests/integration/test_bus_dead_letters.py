@@ -17,7 +17,7 @@ class Picky(Consumer[DocumentChanged]):
     """Applies every change except those of one poisoned document, which always fail."""
 
     name = "dlq-test-consumer"
-    event_type = DocumentChanged
+    event_types = (DocumentChanged,)
     stream = "YW_DOC"
     subject = f"{DocumentChanged.SUBJECT}.{SITE}"
 

@@ -109,13 +109,13 @@ class Site:
         try:
             for _ in range(500):
                 await resp.write(b"<")
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.02)  # not a wait: a server that drips its answer
         except (ConnectionError, RuntimeError):
             pass
         return resp
 
     async def sleepy(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # not a wait: a server slower than the fetch timeout
         return web.Response(text="late")
 
     async def flaky(self, request: web.Request) -> web.Response:

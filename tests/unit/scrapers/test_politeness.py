@@ -21,7 +21,7 @@ async def starts_of(limiter: HostLimiter, host: str, n: int, hold_s: float = 0.0
     async def request() -> None:
         async with limiter.slot(host):
             starts.append(time.monotonic())
-            await asyncio.sleep(hold_s)
+            await asyncio.sleep(hold_s)  # not a wait: the request holding its slot
 
     await asyncio.gather(*(request() for _ in range(n)))
     return sorted(starts)
@@ -40,7 +40,7 @@ async def test_concurrency_is_capped_per_host() -> None:
         async with limiter.slot(host):
             in_flight += 1
             peak = max(peak, in_flight)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # not a wait: the request in flight, so others queue behind it
             in_flight -= 1
 
     await asyncio.gather(*(request("www.jinan.gov.cn") for _ in range(8)))
@@ -75,7 +75,7 @@ async def test_a_cancelled_wait_gives_its_slot_back() -> None:
     async with limiter.slot("www.gov.cn"):
         pass
     waiter = asyncio.create_task(limiter.acquire("www.gov.cn"))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # not a wait: the scenario cancels the waiter 0.05 s into its 0.4 s wait
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter

@@ -60,7 +60,7 @@ class RobotsSite:
             if self.moved and request.path == "/robots.txt":
                 raise web.HTTPMovedPermanently("/cms/robots.txt")
             self.hits += 1
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # not a wait: a slow answer, so concurrent checks overlap it
             return web.Response(status=self.status, text=self.text if self.status == 200 else "error")
 
         app = web.Application()
@@ -112,7 +112,7 @@ async def test_server_error_disallows_until_the_error_ttl_passes(serve: Serve, s
     assert await robots.check(f"{base}/zwgk/index.html") == "robots_unavailable"
     site.status = 200
     assert await robots.check(f"{base}/zwgk/index.html") == "robots_unavailable", "still within error_ttl_s"
-    await asyncio.sleep(0.25)
+    await asyncio.sleep(0.25)  # not a wait: error_ttl_s passing is what is tested
     assert await robots.check(f"{base}/zwgk/index.html") is None
     assert await robots.check(f"{base}/secret/x.html") == "robots_disallow"
 
@@ -123,7 +123,7 @@ async def test_a_good_copy_survives_a_later_outage(serve: Serve, session: aiohtt
     robots = RobotsCache(session, user_agent=UA, ttl_s=0.1, error_ttl_s=0.1)
     assert await robots.check(f"{base}/secret/x.html") == "robots_disallow"
     site.status = 500
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.15)  # not a wait: ttl_s passing is what is tested
     assert await robots.check(f"{base}/zwgk/index.html") is None
     assert await robots.check(f"{base}/secret/x.html") == "robots_disallow"
     assert site.hits == 2

@@ -1,0 +1,129 @@
+"""Requesting and running a crawl (core.crawls): one queued crawl per site, its job sent once, its end recorded."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import asyncpg
+import dramatiq
+import pytest
+from dramatiq.brokers.stub import StubBroker
+
+from core.crawls import request_crawl, run_crawl
+from core.errors import NotFound
+from core.settings import Settings
+from core.sites.service import Site
+from tests.integration.crawling import add_site, site_record, unique
+from tests.integration.graphql import gql_data
+from workers.scheduler import tick
+
+pytestmark = pytest.mark.integration
+
+
+class Summary:
+    def summary(self) -> str:
+        return "fetched=3 changed=1"
+
+
+def sent_jobs(broker: StubBroker, queue_name: str = "crawl") -> list[tuple[object, ...]]:
+    """The args of every job sent to the queue (and taken off it)."""
+
+    def drain() -> Iterator[bytes]:
+        q = broker.queues.get(queue_name)
+        while q is not None:
+            try:
+                yield q.get_nowait()
+            except queue.Empty:
+                return
+
+    return [tuple(dramatiq.Message.decode(data).args) for data in drain()]
+
+
+async def new_site(pool: asyncpg.Pool, prefix: str) -> str:
+    site_id = unique(prefix)
+    await add_site(pool, site_record(site_id, "http://127.0.0.1:9"))
+    return site_id
+
+
+async def test_a_request_queues_one_crawl_and_sends_its_job_once(pg_pool: asyncpg.Pool) -> None:
+    site_id = await new_site(pg_pool, "req")
+    broker = StubBroker()
+    try:
+        first = await request_crawl(pool=pg_pool, broker=broker, site_id=site_id, trigger="manual")
+        assert first.queued and (first.crawl.state, first.crawl.trigger) == ("queued", "manual")
+        again = await request_crawl(pool=pg_pool, broker=broker, site_id=site_id, trigger="manual-full", full=True)
+        assert not again.queued and again.crawl.id == first.crawl.id, "a crawl in flight is not queued twice"
+        assert sent_jobs(broker) == [(site_id, first.crawl.id)]
+        with pytest.raises(NotFound):
+            await request_crawl(pool=pg_pool, broker=broker, site_id="no-such-site", trigger="manual")
+    finally:
+        broker.close()
+
+
+async def test_a_run_records_done_failed_and_ignores_a_repeated_job(pg_pool: asyncpg.Pool) -> None:
+    site_id = await new_site(pg_pool, "run")
+    broker = StubBroker()
+    crawled: list[tuple[str, int]] = []
+
+    async def crawl(site: Site, crawl_id: int) -> Summary:
+        crawled.append((site.id, crawl_id))
+        return Summary()
+
+    async def broken(site: Site, crawl_id: int) -> Summary:
+        raise RuntimeError("the site answered nonsense")
+
+    try:
+        done = (await request_crawl(pool=pg_pool, broker=broker, site_id=site_id, trigger="manual")).crawl
+        assert await run_crawl(pool=pg_pool, crawl_id=done.id, site_id=site_id, crawl=crawl) is not None
+        assert await run_crawl(pool=pg_pool, crawl_id=done.id, site_id=site_id, crawl=crawl) is None
+        assert crawled == [(site_id, done.id)], "the repeated job did not crawl again"
+        failed = (await request_crawl(pool=pg_pool, broker=broker, site_id=site_id, trigger="manual")).crawl
+        with pytest.raises(RuntimeError):
+            await run_crawl(pool=pg_pool, crawl_id=failed.id, site_id=site_id, crawl=broken)
+    finally:
+        broker.close()
+    rows = await pg_pool.fetch("select id, state, message from crawls where site_id = $1 order by id", site_id)
+    assert [(r["state"], r["message"]) for r in rows] == [
+        ("done", "fetched=3 changed=1"),
+        ("failed", "RuntimeError('the site answered nonsense')"),
+    ]
+
+
+async def test_the_scheduler_queues_each_due_site_once_and_sends_its_job(
+    pg_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    site_id = await new_site(pg_pool, "sched")
+    broker = StubBroker()
+    queued: list[int] = []
+    try:
+        queued += await tick(pool=pg_pool, broker=broker, settings=settings, now=datetime.now(UTC))
+        mine = await pg_pool.fetchrow("select id, trigger, state from crawls where site_id = $1", site_id)
+        assert mine["id"] in queued and (mine["trigger"], mine["state"]) == ("schedule", "queued")
+        assert (site_id, mine["id"]) in sent_jobs(broker)
+        second = await tick(pool=pg_pool, broker=broker, settings=settings, now=datetime.now(UTC))
+        queued += second
+        assert mine["id"] not in second, "a queued crawl is not queued again"
+        assert (site_id, mine["id"]) not in sent_jobs(broker)
+    finally:
+        broker.close()
+        # Other tests' sites were due too: their crawls must not stay queued for them.
+        await pg_pool.execute(
+            "update crawls set state = 'failed', finished_at = now(), message = 'test' where id = any($1::bigint[])",
+            queued,
+        )
+
+
+async def test_crawl_site_mutation_queues_once_and_reports_the_crawl_in_flight(
+    api_url: str, pg_pool: asyncpg.Pool
+) -> None:
+    site_id = await new_site(pg_pool, "api")
+    mutation = "mutation($s: ID!, $f: Boolean!) { crawlSite(site: $s, full: $f) { crawlId state trigger fetched } }"
+    first = (await gql_data(api_url, mutation, {"s": site_id, "f": True}))["crawlSite"]
+    assert (first["state"], first["trigger"], first["fetched"]) == ("queued", "manual-full", 0)
+    again = (await gql_data(api_url, mutation, {"s": site_id, "f": False}))["crawlSite"]
+    assert again == first, "while a crawl is queued, asking again reports it"
+    status = await gql_data(api_url, "query($s: ID!) { crawlStatus(site: $s) { crawlId } }", {"s": site_id})
+    assert status["crawlStatus"]["crawlId"] == first["crawlId"]
+    await pg_pool.execute("update crawls set state = 'failed', finished_at = now() where site_id = $1", site_id)
