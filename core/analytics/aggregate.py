@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -91,43 +91,57 @@ def _int(value: object, what: str) -> int:
     return value
 
 
-async def apply_events(conn: asyncpg.Connection, events: Iterable[Activity]) -> Applied:
-    """Count every search and click once, whatever the redelivery or arrival order; call inside a transaction."""
-    searches: dict[str, tuple[str, datetime, str, str, str, int]] = {}
-    clicks: dict[tuple[str, str, int], datetime] = {}
+Searches = dict[str, tuple[str, datetime, str, str, str, int]]  # search id -> a row of INSERT_SEARCHES
+Clicks = dict[tuple[str, str, int], datetime]  # (search id, document, position) -> when
+
+
+def _distinct(events: Iterable[Activity]) -> tuple[Searches, Clicks]:
+    """The batch's searches and clicks, each once (the first copy of a redelivered event wins)."""
+    searches: Searches = {}
+    clicks: Clicks = {}
     for e in events:
         if isinstance(e, SearchLogged):
             if e.search_id not in searches:
                 source = (e.source or "api")[:SOURCE_MAX]
-                searches[e.search_id] = (e.search_id, floor_hour(parse_at(e.at)), normalize_query(e.query or ""),
-                                         e.site or "", source, _int(e.total, "total"))  # fmt: skip
+                at = floor_hour(parse_at(e.at))
+                query = normalize_query(e.query or "")
+                searches[e.search_id] = (e.search_id, at, query, e.site or "", source, _int(e.total, "total"))
         else:
             key = (e.search_id, str(e.document_id), _int(e.position, "position"))
             if key not in clicks:
                 clicks[key] = parse_at(e.at)
+    return searches, clicks
+
+
+def _tally(searches: Sequence[asyncpg.Record], attributed: Sequence[asyncpg.Record]) -> dict[BucketKey, list[int]]:
+    """Per hourly bucket: searches, zero results, clicks, position sum, clicked searches."""
+    tally: dict[BucketKey, list[int]] = {}
+    for r in searches:
+        t = tally.setdefault((r[0], r[1], r[2], r[3]), [0, 0, 0, 0, 0])
+        t[0] += 1
+        t[1] += r[4] == 0
+    for r in attributed:
+        t = tally.setdefault((r[0], r[1], r[2], r[3]), [0, 0, 0, 0, 0])
+        t[2] += r[4]
+        t[3] += r[5]
+        t[4] += r[6]
+    return tally
+
+
+async def apply_events(conn: asyncpg.Connection, events: Iterable[Activity]) -> Applied:
+    """Count every search and click once, whatever the redelivery or arrival order; call inside a transaction."""
+    searches, clicks = _distinct(events)
     await conn.execute("select pg_advisory_xact_lock($1)", APPLY_LOCK)
-    tally: dict[BucketKey, list[int]] = {}  # searches, zero, clicks, position_sum, clicked
-    touched: set[str] = set()
-    if searches:
-        cols = list(zip(*searches.values(), strict=True))
-        for r in await conn.fetch(INSERT_SEARCHES, *cols):
-            t = tally.setdefault((r[0], r[1], r[2], r[3]), [0, 0, 0, 0, 0])
-            t[0] += 1
-            t[1] += r[4] == 0
-            touched.add(r[5])  # its clicks may have arrived first
+    new_searches = await conn.fetch(INSERT_SEARCHES, *zip(*searches.values(), strict=True)) if searches else []
+    new_clicks = []
     if clicks:
         ids, docs, positions = zip(*clicks, strict=True)
-        new = await conn.fetch(INSERT_CLICKS, ids, docs, positions, list(clicks.values()))
-        touched.update(r[0] for r in new)
-    applied = Applied()
-    applied.searches = sum(t[0] for t in tally.values())
-    if touched:
-        for r in await conn.fetch(ATTRIBUTE_CLICKS, list(touched)):
-            t = tally.setdefault((r[0], r[1], r[2], r[3]), [0, 0, 0, 0, 0])
-            t[2] += r[4]
-            t[3] += r[5]
-            t[4] += r[6]
-            applied.clicks += r[4]
+        new_clicks = await conn.fetch(INSERT_CLICKS, ids, docs, positions, list(clicks.values()))
+    # a new search's clicks may have arrived first
+    touched = {r[5] for r in new_searches} | {r[0] for r in new_clicks}
+    attributed = await conn.fetch(ATTRIBUTE_CLICKS, list(touched)) if touched else []
+    tally = _tally(new_searches, attributed)
+    applied = Applied(searches=sum(t[0] for t in tally.values()), clicks=sum(t[2] for t in tally.values()))
     if not tally:
         return applied
     keys = sorted(tally)  # a stable order keeps row locks ordered

@@ -110,7 +110,7 @@ class SourceStats(_Rates):
     clicked_searches: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchStats(_Rates):
     """What the public searched over a window: volume, failures, clicks."""
 

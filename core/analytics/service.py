@@ -50,11 +50,16 @@ async def search_stats(pool: asyncpg.Pool, *, window: Window, now: datetime, sit
         rows = await conn.fetch(STATS_BY_SOURCE, span.first, span.last, site)
         distinct = await conn.fetchval(DISTINCT_QUERIES, span.first, span.last, site)
     return SearchStats(
-        window=window, site=site, searches=sum(r[1] for r in rows), zero_results=sum(r[2] for r in rows),
-        clicks=sum(r[3] for r in rows), position_sum=sum(r[4] for r in rows),
-        clicked_searches=sum(r[5] for r in rows), distinct_queries=int(distinct or 0),
+        window=window,
+        site=site,
+        searches=sum(r[1] for r in rows),
+        zero_results=sum(r[2] for r in rows),
+        clicks=sum(r[3] for r in rows),
+        position_sum=sum(r[4] for r in rows),
+        clicked_searches=sum(r[5] for r in rows),
+        distinct_queries=int(distinct or 0),
         by_source=[SourceStats(source=r[0], searches=r[1], zero_results=r[2], clicked_searches=r[5]) for r in rows],
-    )  # fmt: skip
+    )
 
 
 async def hot_queries(
@@ -81,9 +86,15 @@ async def _query_counts(
 
 
 async def rising_queries(
-    pool: asyncpg.Pool, *, window: Window, now: datetime, limit: int = 10, site: str | None = None,
-    min_searches: int = 2, min_growth: float = 1.5,
-) -> list[RisingQuery]:  # fmt: skip
+    pool: asyncpg.Pool,
+    *,
+    window: Window,
+    now: datetime,
+    limit: int = 10,
+    site: str | None = None,
+    min_searches: int = 2,
+    min_growth: float = 1.5,
+) -> list[RisingQuery]:
     """Queries searched more often than in the previous window of the same length, fastest growth first.
 
     The current window is partly elapsed, so the previous count is scaled to the same length before comparing;
@@ -121,6 +132,7 @@ async def query_trend(
     for i in range(window.hours):
         hour = span.first + i * HOUR
         r = found.get(hour)
-        points.append(TrendPoint(hour=hour, searches=r[1] if r else 0, zero_results=r[2] if r else 0,
-                                 clicks=r[3] if r else 0))  # fmt: skip
+        points.append(
+            TrendPoint(hour=hour, searches=r[1] if r else 0, zero_results=r[2] if r else 0, clicks=r[3] if r else 0)
+        )
     return points

@@ -1,7 +1,6 @@
 """Site monitoring (一网通管): inventory, the 2019 national inspection rules, findings, alerts and reports."""
 
-from core.monitoring.clock import Clock, local_date, system_clock
-from core.monitoring.findings import list_findings
+from core.clock import Clock, local_date, system_clock
 from core.monitoring.inventory import compare_sites, site_inventory, update_trend
 from core.monitoring.models import Finding, LinkCheck, Probe, RuleScore, Scorecard, WrongExpression
 from core.monitoring.service import (
@@ -16,6 +15,7 @@ from core.monitoring.service import (
     record_probe,
     set_column_type,
 )
+from core.monitoring.store import list_findings
 from core.monitoring.thresholds import RULES, Threshold, list_thresholds, set_threshold
 
 __all__ = [

@@ -37,14 +37,18 @@ def trend_svg(weeks: list[WeekCount], *, title: str = "每周更新数量") -> s
         h = plot_h * w.count / top if top else 0
         x = LEFT + slot * i + (slot - bar) / 2
         y = TOP + plot_h - h
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#b5121b">'
-                     f"<title>{w.week.isoformat()} 起一周：{w.count} 条</title></rect>")  # fmt: skip
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#b5121b">'
+            f"<title>{w.week.isoformat()} 起一周：{w.count} 条</title></rect>"
+        )
         if w.count:
             cx = x + bar / 2
             parts.append(f'<text x="{cx:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="#333">{w.count}</text>')
         if i % label_every == 0:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                         f'fill="#666">{w.week.month}/{w.week.day}</text>')  # fmt: skip
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                f'fill="#666">{w.week.month}/{w.week.day}</text>'
+            )
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="#999"/>')
     parts.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" fill="#666">周（起始日）</text></svg>')
     return "".join(parts)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-COLUMN_TYPES = ("news", "notice", "policy", "interpretation", "service", "interaction", "personnel", "planning",
-                "other")  # fmt: skip
+COLUMN_TYPES = (
+    "news",
+    "notice",
+    "policy",
+    "interpretation",
+    "service",
+    "interaction",
+    "personnel",
+    "planning",
+    "other",
+)
 # Checked in order: the first type whose words appear in the name wins (政策解读 is an interpretation,
 # not a policy; 政务督查 and other reporting columns count as 动态).
 NAME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

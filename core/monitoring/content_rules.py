@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from core.monitoring.clock import local_date
+from core.clock import local_date
 from core.monitoring.columns import SHOULD_UPDATE
 from core.monitoring.models import ColumnFact, Draft, RuleResult, SiteFacts
 from core.monitoring.rules import Rule
 from core.textzh.sensitive import SensitiveFilter
 
-TYPE_NAMES = {"news": "动态要闻类", "notice": "通知公告类", "policy": "政策文件类", "interpretation": "政策解读类",
-              "service": "办事服务类", "interaction": "互动交流类", "personnel": "人事信息类", "planning": "规划计划类",
-              "other": "其他"}  # fmt: skip
+TYPE_NAMES = {
+    "news": "动态要闻类",
+    "notice": "通知公告类",
+    "policy": "政策文件类",
+    "interpretation": "政策解读类",
+    "service": "办事服务类",
+    "interaction": "互动交流类",
+    "personnel": "人事信息类",
+    "planning": "规划计划类",
+    "other": "其他",
+}
 CONTEXT = 12  # characters shown either side of a wrong expression
 
 
@@ -23,11 +31,21 @@ def _idle_days(col: ColumnFact, now: datetime) -> int | None:
 
 def _column_draft(col: ColumnFact, summary: str, now: datetime, **extra: object) -> Draft:
     return Draft(
-        key=f"column:{col.id}", url=col.list_url, column=col.name, summary=summary,
-        evidence={"column": col.name, "type": col.type, "items": col.items, "list_url": col.list_url,
-                  "last_published": col.last_published.isoformat() if col.last_published else None,
-                  "newest_url": col.newest_url, "idle_days": _idle_days(col, now), **extra},
-    )  # fmt: skip
+        key=f"column:{col.id}",
+        url=col.list_url,
+        column=col.name,
+        summary=summary,
+        evidence={
+            "column": col.name,
+            "type": col.type,
+            "items": col.items,
+            "list_url": col.list_url,
+            "last_published": col.last_published.isoformat() if col.last_published else None,
+            "newest_url": col.newest_url,
+            "idle_days": _idle_days(col, now),
+            **extra,
+        },
+    )
 
 
 class ColumnsIdle(Rule):
@@ -35,8 +53,13 @@ class ColumnsIdle(Rule):
 
     name = "columns_idle"
     title = "栏目不更新"
-    defaults: ClassVar[dict[str, float]] = {"news_idle_days": 14, "notice_idle_days": 180, "veto_at": 5,
-                                            "deduct_each": 1.0, "deduct_max": 5.0}  # fmt: skip
+    defaults: ClassVar[dict[str, float]] = {
+        "news_idle_days": 14,
+        "notice_idle_days": 180,
+        "veto_at": 5,
+        "deduct_each": 1.0,
+        "deduct_max": 5.0,
+    }
 
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         limits = {"news": t["news_idle_days"], "notice": t["notice_idle_days"], "policy": t["notice_idle_days"]}
@@ -97,13 +120,23 @@ class WrongExpressions(Rule):
                 for hit in matcher.find(text):
                     wrong = back.get(hit.word, hit.word)
                     start = max(0, hit.start - CONTEXT)
-                    findings.append(Draft(
-                        key=f"{doc.url}#{where}:{hit.start}:{wrong}", url=doc.url, column=doc.column,
-                        summary=f"「{text[hit.start:hit.end]}」应为「{right.get(wrong, '?')}」",
-                        evidence={"page": doc.url, "title": doc.title, "field": where, "position": hit.start,
-                                  "found": text[hit.start:hit.end], "right": right.get(wrong),
-                                  "context": text[start:hit.end + CONTEXT]},
-                    ))  # fmt: skip
+                    findings.append(
+                        Draft(
+                            key=f"{doc.url}#{where}:{hit.start}:{wrong}",
+                            url=doc.url,
+                            column=doc.column,
+                            summary=f"「{text[hit.start : hit.end]}」应为「{right.get(wrong, '?')}」",
+                            evidence={
+                                "page": doc.url,
+                                "title": doc.title,
+                                "field": where,
+                                "position": hit.start,
+                                "found": text[hit.start : hit.end],
+                                "right": right.get(wrong),
+                                "context": text[start : hit.end + CONTEXT],
+                            },
+                        )
+                    )
         measured = f"检查 {len(facts.documents)} 个页面、{len(right)} 条表述，发现 {len(findings)} 处错误"
         return self.counted(findings, t, measured)
 
@@ -121,12 +154,20 @@ class UnansweredLetters(Rule):
         for letter in facts.letters:
             waiting = (today - letter.asked).days
             if letter.replied is None and waiting > t["max_days"]:
-                findings.append(Draft(
-                    key=letter.url, url=letter.url, column=letter.column,
-                    summary=f"留言「{letter.title}」{waiting} 天未回复（留言时间 {letter.asked}）",
-                    evidence={"page": letter.url, "title": letter.title, "asked": letter.asked.isoformat(),
-                              "waiting_days": waiting},
-                ))  # fmt: skip
+                findings.append(
+                    Draft(
+                        key=letter.url,
+                        url=letter.url,
+                        column=letter.column,
+                        summary=f"留言「{letter.title}」{waiting} 天未回复（留言时间 {letter.asked}）",
+                        evidence={
+                            "page": letter.url,
+                            "title": letter.title,
+                            "asked": letter.asked.isoformat(),
+                            "waiting_days": waiting,
+                        },
+                    )
+                )
         pending = sum(1 for x in facts.letters if x.replied is None)
         return self.counted(
             findings, t, f"留言 {len(facts.letters)} 件，办理中 {pending} 件，超过期限未回复 {len(findings)} 件"

@@ -18,7 +18,7 @@ class Probe:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinkCheck:
     """The result of checking one URL (cached per URL per day)."""
 
@@ -30,7 +30,7 @@ class LinkCheck:
     checked_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinkFact:
     """A link on a page of the site with its latest check, if any."""
 
@@ -42,7 +42,7 @@ class LinkFact:
     check: LinkCheck | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ColumnFact:
     """A column (栏目) with its type, item count and newest item."""
 
@@ -94,7 +94,7 @@ class WrongExpression:
     category: str = "term"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteFacts:
     """Everything the rules judge one site by, loaded once per inspection."""
 
@@ -122,7 +122,7 @@ class Draft:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleResult:
     """One rule's verdict on one site: findings, keys it could not judge (kept as they are), and the score."""
 
@@ -137,7 +137,7 @@ class RuleResult:
     veto_rule: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """A stored finding with its evidence; open until a later check passes."""
 
@@ -155,7 +155,7 @@ class Finding:
     closed_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleScore:
     """One line of the scorecard."""
 
@@ -167,6 +167,20 @@ class RuleScore:
     measured: str
     thresholds: dict[str, float]
     veto_rule: bool
+
+    @classmethod
+    def of(cls, result: RuleResult) -> RuleScore:
+        """The score line of one rule's result."""
+        return cls(
+            rule=result.rule,
+            title=result.title,
+            count=len(result.findings),
+            vetoed=result.vetoed,
+            deduction=result.deduction,
+            measured=result.measured,
+            thresholds=result.thresholds,
+            veto_rule=result.veto_rule,
+        )
 
 
 @dataclass(frozen=True)

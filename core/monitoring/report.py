@@ -9,13 +9,13 @@ from typing import Any
 
 import asyncpg
 
+from core.clock import BEIJING, aware
 from core.monitoring.chart import trend_svg
-from core.monitoring.clock import BEIJING, aware
 from core.monitoring.content_rules import TYPE_NAMES
-from core.monitoring.findings import list_findings
 from core.monitoring.inventory import SiteInventory, WeekCount, site_inventory, update_trend
 from core.monitoring.models import Finding, Scorecard
 from core.monitoring.service import latest_scorecard
+from core.monitoring.store import list_findings
 from core.monitoring.thresholds import RULES
 
 STYLE = """
@@ -30,13 +30,22 @@ text-align:left;vertical-align:top}th{background:#f7f0f0}td.n{text-align:right;w
 .url{word-break:break-all;color:#555;font-size:12px}mark{background:#ffe08a}.veto{background:#fdecee}
 ul.vetoes li{margin:4px 0}.foot{margin-top:36px;color:#888;font-size:12px}
 """
-KIND_NAMES = {"news": "新闻", "notice": "通知公告", "policy": "政策文件", "interpretation": "政策解读",
-              "service": "办事指南", "qa": "问答", "article": "文章", "column": "栏目页", "homepage": "首页",
-              "other": "其他"}  # fmt: skip
+KIND_NAMES = {
+    "news": "新闻",
+    "notice": "通知公告",
+    "policy": "政策文件",
+    "interpretation": "政策解读",
+    "service": "办事指南",
+    "qa": "问答",
+    "article": "文章",
+    "column": "栏目页",
+    "homepage": "首页",
+    "other": "其他",
+}
 VERDICT = {True: ('<span class="pass">合格</span>'), False: ('<span class="fail">不合格</span>')}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReportData:
     """Everything one report shows, gathered by the caller."""
 
@@ -53,9 +62,13 @@ async def gather_report(pool: asyncpg.Pool, site_id: str, now: datetime, *, week
     inventory = await site_inventory(pool, site_id, now)
     findings, _ = await list_findings(pool, site_id=site_id, state="open", limit=10_000)
     return ReportData(
-        site_name=inventory.site_name, scorecard=await latest_scorecard(pool, site_id), findings=findings,
-        trend=await update_trend(pool, site_id, weeks, now), inventory=inventory, generated_at=now,
-    )  # fmt: skip
+        site_name=inventory.site_name,
+        scorecard=await latest_scorecard(pool, site_id),
+        findings=findings,
+        trend=await update_trend(pool, site_id, weeks, now),
+        inventory=inventory,
+        generated_at=now,
+    )
 
 
 def _local(moment: datetime | None) -> str:
@@ -104,8 +117,11 @@ def _scorecard(card: Scorecard) -> str:
             f'<tr class="{"veto" if item.vetoed else ""}"><td>{escape(item.title)}</td><td>{kind}</td>'
             f'<td>{result}</td><td class="n">{item.count}</td><td>{escape(item.measured)}</td></tr>'
         )
-    return ("<table><tr><th>指标</th><th>类型</th><th>结果</th><th>问题数</th><th>监测情况</th></tr>"
-            + "".join(rows) + "</table>")  # fmt: skip
+    return (
+        "<table><tr><th>指标</th><th>类型</th><th>结果</th><th>问题数</th><th>监测情况</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def _findings(findings: list[Finding]) -> str:
@@ -122,8 +138,10 @@ def _findings(findings: list[Finding]) -> str:
             f"</td><td>{_evidence(f)}</td><td class='n'>{_local(f.first_seen)}</td></tr>"
             for f in mine
         )
-        out.append(f"<h3>{escape(titles[rule])}（{len(mine)} 项）</h3><table><tr><th>问题</th><th>页面</th>"
-                   f"<th>证据</th><th>首次发现</th></tr>{rows}</table>")  # fmt: skip
+        out.append(
+            f"<h3>{escape(titles[rule])}（{len(mine)} 项）</h3><table><tr><th>问题</th><th>页面</th>"
+            f"<th>证据</th><th>首次发现</th></tr>{rows}</table>"
+        )
     return "".join(out)
 
 
@@ -136,9 +154,11 @@ def _inventory(inv: SiteInventory) -> str:
         f"<td class='n'>{c.last_published or '—'}</td><td class='n'>{c.updates_last_30_days}</td></tr>"
         for c in inv.columns
     )
-    return (f"<p>共 {inv.documents} 个页面和文件（{kinds}）；近 30 天更新 {inv.updates_last_30_days} 条，"
-            f"最近更新 {inv.last_published or '—'}。</p><table><tr><th>栏目</th><th>类型</th><th>内容数</th>"
-            f"<th>最近更新</th><th>近30天更新</th></tr>{rows}</table>")  # fmt: skip
+    return (
+        f"<p>共 {inv.documents} 个页面和文件（{kinds}）；近 30 天更新 {inv.updates_last_30_days} 条，"
+        f"最近更新 {inv.last_published or '—'}。</p><table><tr><th>栏目</th><th>类型</th><th>内容数</th>"
+        f"<th>最近更新</th><th>近30天更新</th></tr>{rows}</table>"
+    )
 
 
 def render_report(data: ReportData) -> str:

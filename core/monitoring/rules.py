@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from core.monitoring.clock import local_date
+from core.clock import local_date
 from core.monitoring.models import DatedItem, Draft, LinkFact, RuleResult, SiteFacts
 
 
@@ -27,13 +27,37 @@ class Rule(abc.ABC):
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         """Judge the site at `now` with thresholds `t`."""
 
-    def counted(self, findings: list[Draft], t: dict[str, float], measured: str,
-                keep: frozenset[str] = frozenset()) -> RuleResult:  # fmt: skip
+    def counted(
+        self, findings: list[Draft], t: dict[str, float], measured: str, keep: frozenset[str] = frozenset()
+    ) -> RuleResult:
         """The common score: veto when the count reaches veto_at, else deduct_each per finding up to deduct_max."""
         n = len(findings)
         vetoed = self.veto and "veto_at" in t and n >= t["veto_at"] > 0
         deduction = 0.0 if vetoed else min(t.get("deduct_max", 0.0), t.get("deduct_each", 0.0) * n)
-        return RuleResult(self.name, self.title, findings, vetoed, round(deduction, 2), measured, t, keep, self.veto)
+        return self.result(findings, t, measured, vetoed=vetoed, deduction=round(deduction, 2), keep=keep)
+
+    def result(
+        self,
+        findings: list[Draft],
+        t: dict[str, float],
+        measured: str,
+        *,
+        vetoed: bool | None = None,
+        deduction: float = 0.0,
+        keep: frozenset[str] = frozenset(),
+    ) -> RuleResult:
+        """This rule's result; left out, `vetoed` is whether there are findings (a rule that vetoes on any)."""
+        return RuleResult(
+            rule=self.name,
+            title=self.title,
+            findings=findings,
+            vetoed=bool(findings) if vetoed is None else vetoed,
+            deduction=deduction,
+            measured=measured,
+            thresholds=t,
+            keep=keep,
+            veto_rule=self.veto,
+        )
 
 
 class SiteUnreachable(Rule):
@@ -41,8 +65,13 @@ class SiteUnreachable(Rule):
 
     name = "site_unreachable"
     title = "站点无法访问"
-    defaults: ClassVar[dict[str, float]] = {"window_days": 7, "timeout_s": 15, "veto_ratio": 0.05,
-                                            "probes_per_day": 24, "min_probes": 20}  # fmt: skip
+    defaults: ClassVar[dict[str, float]] = {
+        "window_days": 7,
+        "timeout_s": 15,
+        "veto_ratio": 0.05,
+        "probes_per_day": 24,
+        "min_probes": 20,
+    }
 
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         since = now - timedelta(days=t["window_days"])
@@ -53,19 +82,33 @@ class SiteUnreachable(Rule):
         measured = f"{t['window_days']:g} 天内监测 {len(probes)} 次，失败 {len(failed)} 次（{ratio:.1%}）"
         if len(probes) < t["min_probes"]:
             # Too few probes to judge: an open finding stays as it is.
-            return RuleResult(self.name, self.title, [], False, 0.0, measured + "，次数不足，暂不判定",
-                              t, frozenset({"homepage"}), self.veto)  # fmt: skip
+            return self.result([], t, measured + "，次数不足，暂不判定", keep=frozenset({"homepage"}))
         findings = []
         if ratio >= t["veto_ratio"]:
             recent = sorted(failed, key=lambda p: p.probed_at, reverse=True)[:10]
-            findings.append(Draft(
-                key="homepage", url=facts.homepage_url,
-                summary=f"首页 {ratio:.1%} 的监测无法在 {t['timeout_s']:g} 秒内打开（{len(failed)}/{len(probes)} 次）",
-                evidence={"probes": len(probes), "failed": len(failed), "ratio": round(ratio, 4),
-                          "failures": [{"at": p.probed_at.isoformat(), "status": p.status, "error": p.error,
-                                        "elapsed_ms": p.elapsed_ms} for p in recent]},
-            ))  # fmt: skip
-        return RuleResult(self.name, self.title, findings, bool(findings), 0.0, measured, t, frozenset(), self.veto)
+            findings.append(
+                Draft(
+                    key="homepage",
+                    url=facts.homepage_url,
+                    summary=f"首页 {ratio:.1%} 的监测无法在 {t['timeout_s']:g} 秒内打开"
+                    f"（{len(failed)}/{len(probes)} 次）",
+                    evidence={
+                        "probes": len(probes),
+                        "failed": len(failed),
+                        "ratio": round(ratio, 4),
+                        "failures": [
+                            {
+                                "at": p.probed_at.isoformat(),
+                                "status": p.status,
+                                "error": p.error,
+                                "elapsed_ms": p.elapsed_ms,
+                            }
+                            for p in recent
+                        ],
+                    },
+                )
+            )
+        return self.result(findings, t, measured)
 
 
 class HomepageStale(Rule):
@@ -77,8 +120,7 @@ class HomepageStale(Rule):
 
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         if facts.homepage_url is None:
-            return RuleResult(self.name, self.title, [], False, 0.0, "首页尚未采集", t,
-                              frozenset({"homepage"}), self.veto)  # fmt: skip
+            return self.result([], t, "首页尚未采集", keep=frozenset({"homepage"}))
         navigation_only = not facts.homepage_items
         items = facts.second_level_items if navigation_only else facts.homepage_items
         newest: DatedItem | None = max(items, key=lambda i: i.published, default=None)
@@ -89,14 +131,21 @@ class HomepageStale(Rule):
         findings = []
         if idle is None or idle > t["idle_days"]:
             last = f"（最近更新 {newest.published}）" if newest else "（没有带日期的信息）"
-            findings.append(Draft(
-                key="homepage", url=facts.homepage_url, summary=f"首页超过 {t['idle_days']:g} 天未更新{last}",
-                evidence={"newest_date": newest.published.isoformat() if newest else None,
-                          "newest_url": newest.url if newest else None,
-                          "newest_title": newest.title if newest else None,
-                          "idle_days": idle, "navigation_only": navigation_only},
-            ))  # fmt: skip
-        return RuleResult(self.name, self.title, findings, bool(findings), 0.0, measured, t, frozenset(), self.veto)
+            findings.append(
+                Draft(
+                    key="homepage",
+                    url=facts.homepage_url,
+                    summary=f"首页超过 {t['idle_days']:g} 天未更新{last}",
+                    evidence={
+                        "newest_date": newest.published.isoformat() if newest else None,
+                        "newest_url": newest.url if newest else None,
+                        "newest_title": newest.title if newest else None,
+                        "idle_days": idle,
+                        "navigation_only": navigation_only,
+                    },
+                )
+            )
+        return self.result(findings, t, measured)
 
 
 class _BrokenLinks(Rule):
@@ -128,10 +177,19 @@ class _BrokenLinks(Rule):
         what = {"attachment": "附件", "image": "图片"}.get(link.kind, "链接")
         status = f"HTTP {check.status}" if check.status else (check.error or "无法打开")
         return Draft(
-            key=key, url=link.page_url, summary=f"{what}无法打开（{status}）：{link.anchor or link.url}",
-            evidence={"page": link.page_url, "link": link.url, "anchor": link.anchor, "kind": link.kind,
-                      "status": check.status, "error": check.error, "checked_at": check.checked_at.isoformat()},
-        )  # fmt: skip
+            key=key,
+            url=link.page_url,
+            summary=f"{what}无法打开（{status}）：{link.anchor or link.url}",
+            evidence={
+                "page": link.page_url,
+                "link": link.url,
+                "anchor": link.anchor,
+                "kind": link.kind,
+                "status": check.status,
+                "error": check.error,
+                "checked_at": check.checked_at.isoformat(),
+            },
+        )
 
 
 class HomepageBrokenLinks(_BrokenLinks):

@@ -14,12 +14,12 @@ from core.monitoring.thresholds import load_overrides, rule
 DAY = timedelta(days=1)
 
 DUE = """
-    select s.id from sites s where s.enabled
+    select s.id from site_list s where s.enabled
       and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
     order by s.id"""
 CRAWLED_SINCE_INSPECTION = """
-    select s.id from sites s where s.enabled
-      and exists (select 1 from crawls c where c.site_id = s.id and c.state = 'done'
+    select s.id from site_list s where s.enabled
+      and exists (select 1 from done_crawls c where c.site_id = s.id
                   and c.finished_at > coalesce((select max(j.enqueued_at) from job_runs j
                                                 where j.actor = $1 and j.key = s.id), '-infinity'))
     order by s.id"""
@@ -41,16 +41,21 @@ async def due_jobs(pool: asyncpg.Pool, now: datetime) -> list[tuple[tuple[str, s
     return due
 
 
-async def record_enqueued(pool: asyncpg.Pool, actor: tuple[str, str], site_id: str, message_id: str,
-                          now: datetime) -> None:  # fmt: skip
+async def record_enqueued(
+    pool: asyncpg.Pool, actor: tuple[str, str], site_id: str, message_id: str, now: datetime
+) -> None:
     await pool.execute(
         "insert into job_runs (actor, key, message_id, enqueued_at) values ($1, $2, $3, $4)",
-        actor[0], site_id, message_id, now,
-    )  # fmt: skip
+        actor[0],
+        site_id,
+        message_id,
+        now,
+    )
 
 
-async def enqueue(pool: asyncpg.Pool, broker: dramatiq.Broker, actor: tuple[str, str], site_id: str,
-                  now: datetime) -> str:  # fmt: skip
+async def enqueue(
+    pool: asyncpg.Pool, broker: dramatiq.Broker, actor: tuple[str, str], site_id: str, now: datetime
+) -> str:
     """Send a monitoring job for a site and record it (the record is what makes the next one due later)."""
     broker.declare_queue(actor[1])  # idempotent; a process that declared no actors may send
     message_id = await asyncio.to_thread(send, broker, actor, site_id)

@@ -17,9 +17,16 @@ from core.monitoring.content_rules import (
 from core.monitoring.rules import HomepageBrokenLinks, HomepageStale, PageBrokenLinks, Rule, SiteUnreachable
 
 RULES: tuple[Rule, ...] = (
-    SiteUnreachable(), HomepageStale(), ColumnsIdle(), ColumnsLongIdle(), BlankColumns(), HomepageBrokenLinks(),
-    PageBrokenLinks(), WrongExpressions(), UnansweredLetters(),
-)  # fmt: skip
+    SiteUnreachable(),
+    HomepageStale(),
+    ColumnsIdle(),
+    ColumnsLongIdle(),
+    BlankColumns(),
+    HomepageBrokenLinks(),
+    PageBrokenLinks(),
+    WrongExpressions(),
+    UnansweredLetters(),
+)
 RULES_BY_NAME = {r.name: r for r in RULES}
 MAX_VALUE = 1_000_000.0
 
@@ -72,7 +79,9 @@ async def set_threshold(pool: asyncpg.Pool, *, rule_name: str, name: str, value:
         await pool.execute(
             """insert into monitor_thresholds (rule, name, value) values ($1, $2, $3)
                on conflict (rule, name) do update set value = excluded.value, updated_at = now()""",
-            rule_name, name, value,
-        )  # fmt: skip
+            rule_name,
+            name,
+            value,
+        )
     default = r.defaults[name]
     return Threshold(rule_name, name, default if value is None else value, default)

@@ -25,7 +25,7 @@ _UNTIL = re.compile(r"有效期(?:至|到)(?P<end>[^，。；]{6,20})")
 _CN_YEARS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PolicyRecord:
     """What the policy library keeps of one policy document."""
 

@@ -24,10 +24,10 @@ class Exchange:
     speaker: str | None = None
 
 
-def _flush(question: list[str], answer: list[str], speaker: str | None, out: list[Exchange]) -> None:
+def _exchange(question: list[str], answer: list[str], speaker: str | None) -> list[Exchange]:
+    """The exchange the lines read so far make, if they make one."""
     q, a = "".join(question).strip(), "\n".join(p for p in answer if p).strip()
-    if len(q) >= MIN_QUESTION and a:
-        out.append(Exchange(q, a, speaker))
+    return [Exchange(q, a, speaker)] if len(q) >= MIN_QUESTION and a else []
 
 
 def split_transcript(text: str) -> list[Exchange]:
@@ -41,12 +41,12 @@ def split_transcript(text: str) -> list[Exchange]:
         if not line.strip():
             continue
         if _HOST.match(line):
-            _flush(question, answer, speaker, out)
+            out += _exchange(question, answer, speaker)
             question, answer, speaker, state = [], [], None, "before"
             continue
         q = _QUESTION.match(line)
         if q:
-            _flush(question, answer, speaker, out)
+            out += _exchange(question, answer, speaker)
             question, answer, speaker, state = [line[q.end() :]], [], None, "question"
             continue
         a = _ANSWER.match(line) if state == "question" else None
@@ -58,8 +58,7 @@ def split_transcript(text: str) -> list[Exchange]:
             question.append(line)
         elif state == "answer":
             answer.append(line)
-    _flush(question, answer, speaker, out)
-    return out
+    return out + _exchange(question, answer, speaker)
 
 
 def is_transcript(title: str, text: str) -> bool:

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from core.qa.index import QaIndex
-from core.qa.models import HOTLINE, Basis, Link, Option, QaPair, Reply, SessionContext
+from core.qa.models import HOTLINE, Link, Option, QaPair, Reply, SessionContext
 from core.qa.query import has_words, strip_follow_up, understand
 from core.qa.rewrite import Rewriter
 from core.textzh import SensitiveFilter
@@ -86,17 +86,17 @@ class KnowledgeBase:
         context = context or SessionContext()
         understood = understand(question)
         if understood.small_talk is not None:
-            return Reply(understood.small_talk, SMALL_TALK[understood.small_talk], context=context)
+            return Reply(kind=understood.small_talk, text=SMALL_TALK[understood.small_talk], context=context)
         if not has_words(understood.text):
-            return Reply("empty", EMPTY, context=context)
+            return Reply(kind="empty", text=EMPTY, context=context)
         if self._sensitive.find(understood.text):
-            return Reply("refused", REFUSED, hotline=HOTLINE, context=context)
+            return Reply(kind="refused", text=REFUSED, hotline=HOTLINE, context=context)
         ranked = self.rank(understood.text, 6)
         if understood.follow_up:
             if context.topic:
                 ranked = self._with_topic(understood.text, context, ranked)
             elif not ranked or ranked[0][1] < SURE_FOLLOW_UP:
-                return Reply("need_context", NEED_CONTEXT, context=context)
+                return Reply(kind="need_context", text=NEED_CONTEXT, context=context)
         return self._decide(ranked, context)
 
     def _with_topic(self, text: str, context: SessionContext, own: Ranked) -> Ranked:
@@ -113,7 +113,9 @@ class KnowledgeBase:
     def _decide(self, ranked: list[tuple[QaPair, float]], context: SessionContext) -> Reply:
         offered = [Option(p.id, p.question, s) for p, s in ranked if s >= SUGGEST_AT]
         if not ranked or ranked[0][1] < OFFER_AT:
-            return Reply("fallback", FALLBACK, related=tuple(offered[:_RELATED]), hotline=HOTLINE, context=context)
+            return Reply(
+                kind="fallback", text=FALLBACK, related=tuple(offered[:_RELATED]), hotline=HOTLINE, context=context
+            )
         best, score = ranked[0]
         rivals = [o for o in offered[1:] if score - o.score <= CLOSE and o.question != best.question]
         if score < ANSWER_AT:
@@ -121,7 +123,7 @@ class KnowledgeBase:
         if rivals or score < ANSWER_AT:
             options = (Option(best.id, best.question, score), *rivals[: _OPTIONS - 1])
             text = CLARIFY if score >= ANSWER_AT else DID_YOU_MEAN
-            return Reply("clarify", text, confidence=score, options=options, hotline=HOTLINE, context=context)
+            return Reply(kind="clarify", text=text, confidence=score, options=options, hotline=HOTLINE, context=context)
         services = tuple(
             Link(p.basis.title or p.question, p.basis.url)
             for p, _ in ranked[:_RELATED]
@@ -129,16 +131,16 @@ class KnowledgeBase:
         )
         new_context = SessionContext(best.id, best.topic, context.turns + 1)
         return Reply(
-            "answer", best.answer, qa_id=best.id, confidence=score, basis=best.basis,
-            related=tuple(o for o in offered[1 : _RELATED + 1]), services=tuple(dict.fromkeys(services)),
+            kind="answer",
+            text=best.answer,
+            qa_id=best.id,
+            confidence=score,
+            basis=best.basis,
+            related=tuple(o for o in offered[1 : _RELATED + 1]),
+            services=tuple(dict.fromkeys(services)),
             context=new_context,
-        )  # fmt: skip
+        )
 
     def pairs(self) -> list[QaPair]:
         with self._lock:
             return list(self._pairs.values())
-
-
-def basis_of(url: str | None, title: str | None, kind: str | None) -> Basis:
-    """A Basis from loose parts (kind defaults by whether there is a URL)."""
-    return Basis(url or None, title or None, kind or ("other" if not url else "policy"))

@@ -82,6 +82,15 @@ def guide_pairs(*, document_id: str, url: str, title: str, text: str) -> list[Qa
         if not values:
             continue
         answer = _answer(field, values, fields, item) + (f"咨询电话：{phone}。" if phone else "")
-        pairs.append(QaPair(f"guide-{document_id}-{field}", template.format(item=item), answer[:20_000], basis,
-                            (item,), "active", "guide"))  # fmt: skip
+        pairs.append(
+            QaPair(
+                id=f"guide-{document_id}-{field}",
+                question=template.format(item=item),
+                answer=answer[:20_000],
+                basis=basis,
+                tags=(item,),
+                status="active",
+                source="guide",
+            )
+        )
     return pairs

@@ -47,10 +47,20 @@ def pair_from_record(record: dict[str, Any], *, source: str = "import") -> QaPai
         raise Invalid("each line must be a JSON object")
     text = {k: ("" if v is None else str(v).strip()) for k, v in record.items() if not isinstance(v, list | dict)}
     url = next((text[k] for k in _URL_KEYS if text.get(k)), None)
-    basis = Basis(url, text.get("basis_title") or text.get("basisTitle") or None,
-                  text.get("basis_kind") or text.get("basisKind") or ("policy" if url else "other"))  # fmt: skip
-    pair = QaPair(text.get("id", ""), text.get("question", ""), text.get("answer", ""), basis,
-                  _tags(record.get("tags")), "active", source)  # fmt: skip
+    basis = Basis(
+        url,
+        text.get("basis_title") or text.get("basisTitle") or None,
+        text.get("basis_kind") or text.get("basisKind") or ("policy" if url else "other"),
+    )
+    pair = QaPair(
+        id=text.get("id", ""),
+        question=text.get("question", ""),
+        answer=text.get("answer", ""),
+        basis=basis,
+        tags=_tags(record.get("tags")),
+        status="active",
+        source=source,
+    )
     check_pair(id=pair.id, question=pair.question, answer=pair.answer, tags=pair.tags, basis=basis)
     return pair
 
@@ -88,9 +98,14 @@ def records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, dict[str, Any] 
 
 
 async def import_qa(
-    *, pool: asyncpg.Pool, lines: Iterable[bytes | str], bus: object | None = None,
-    progress: Callable[[int], object] | None = None, source: str = "import", batch_size: int = BATCH,
-) -> QaImportSummary:  # fmt: skip
+    *,
+    pool: asyncpg.Pool,
+    lines: Iterable[bytes | str],
+    bus: object | None = None,
+    progress: Callable[[int], object] | None = None,
+    source: str = "import",
+    batch_size: int = BATCH,
+) -> QaImportSummary:
     """Store every valid pair; on return they are answerable by every process (they reload on their next ask).
 
     Lines that fail validation are reported, not stored; a file may be imported again (unchanged pairs stay

@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from core.textzh import Analyzer, fold, get_analyzer
 
@@ -43,7 +44,7 @@ def grams(text: str) -> tuple[list[str], list[str]]:
     return bigrams, chars
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Entry:
     key: str
     terms: frozenset[str]
@@ -90,7 +91,8 @@ class _Field:
         n, df = len(self.lengths), len(self.postings.get(term, ()))
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def score(self, terms: Sequence[str], into: dict[int, float], weight: float) -> None:
+    def score(self, terms: Sequence[str], weight: float) -> Iterator[tuple[int, float]]:
+        """BM25 of each matching document, term by term: (document, part of its score)."""
         n = len(self.lengths)
         if not n:
             return
@@ -102,7 +104,7 @@ class _Field:
             idf = self.idf(term) * weight
             for doc, tf in posting.items():
                 norm = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * self.lengths[doc] / avg))
-                into[doc] = into.get(doc, 0.0) + idf * norm
+                yield doc, idf * norm
 
 
 class QaIndex:
@@ -137,8 +139,14 @@ class QaIndex:
         index_terms = self._analyzer.index_terms(text)
         bigrams, chars = grams(text)
         slot, self._next = self._next, self._next + 1
-        entry = _Entry(key, frozenset(index_terms), frozenset(bigrams), frozenset(chars),
-                       frozenset(grams(folded_answer)[0]), len(chars))  # fmt: skip
+        entry = _Entry(
+            key=key,
+            terms=frozenset(index_terms),
+            bigrams=frozenset(bigrams),
+            chars=frozenset(chars),
+            answer_bigrams=frozenset(grams(folded_answer)[0]),
+            length=len(chars),
+        )
         self._entries[slot] = entry
         self._slot[key] = slot
         self._questions.add(slot, index_terms)
@@ -186,9 +194,10 @@ class QaIndex:
             return []
         rough: dict[int, float] = {}
         for view in views:
-            self._questions.score(view.terms, rough, view.weight)
-            self._answers.score(view.terms, rough, view.weight * _ANSWER_WEIGHT)
-            self._rare_bigrams(view, rough)
+            questions = self._questions.score(view.terms, view.weight)
+            answers = self._answers.score(view.terms, view.weight * _ANSWER_WEIGHT)
+            for slot, part in chain(questions, answers, self._rare_bigrams(view)):
+                rough[slot] = rough.get(slot, 0.0) + part
         chosen = sorted(rough, key=rough.__getitem__, reverse=True)[:_CANDIDATES]
         scored = []
         for slot in chosen:
@@ -198,14 +207,14 @@ class QaIndex:
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
         return scored[:limit]
 
-    def _rare_bigrams(self, view: QueryView, into: dict[int, float]) -> None:
+    def _rare_bigrams(self, view: QueryView) -> Iterator[tuple[int, float]]:
         n = len(self._entries)
         for bigram in view.bigrams:
             df = self._bigram_df.get(bigram, 0)
             if 0 < df <= _COMMON * n + 5:
                 bonus = 0.5 * self._idf(self._bigram_df, bigram) * view.weight
                 for slot in self._bigram_slots[bigram]:
-                    into[slot] = into.get(slot, 0.0) + bonus
+                    yield slot, bonus
 
     def _overlap(self, query: Iterable[str], stored: frozenset[str], df: Counter[str]) -> float:
         q_total = hit = 0.0
@@ -224,8 +233,9 @@ class QaIndex:
         bigrams = self._overlap(view.bigrams, entry.bigrams, self._bigram_df)
         chars = self._overlap(view.chars, entry.chars, self._char_df)
         q_total = sum(self._idf(self._bigram_df, b) for b in view.bigrams) or 1.0
-        only_answer = sum(self._idf(self._bigram_df, b) for b in view.bigrams - entry.bigrams
-                          if b in entry.answer_bigrams)  # fmt: skip
+        only_answer = sum(
+            self._idf(self._bigram_df, b) for b in view.bigrams - entry.bigrams if b in entry.answer_bigrams
+        )
         answer = only_answer / q_total
         score = _W_TERMS * terms + _W_BIGRAMS * bigrams + _W_CHARS * chars + _W_ANSWER * answer
         # A query of two or three characters (北京) matches much, and says too little to be sure of any of it.

@@ -27,7 +27,7 @@ class Basis:
     kind: str = "other"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QaPair:
     """One stored question with its answer and basis."""
 
@@ -91,7 +91,7 @@ class SessionContext:
     turns: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Reply:
     """The answer to one question (or why there is none), as `ask` returns it."""
 

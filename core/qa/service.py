@@ -7,6 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 import asyncpg
 
@@ -72,7 +73,7 @@ class QaService:
         except Exception:  # the fallback must never fail the answer: the hotline is still given
             log.warning("search fallback failed", exc_info=True)
             return reply
-        return Reply(**{**reply.__dict__, "results": results})
+        return replace(reply, results=results)
 
     async def save(self, pair: QaPair) -> QaPair:
         """Add or replace a pair (admin); live for every process's next ask."""
@@ -82,26 +83,53 @@ class QaService:
         await self.refresh()
         return await store.get_pair(self._pool, pair.id)
 
-    async def add(self, *, question: str, answer: str, basis: Basis | None = None, tags: Sequence[str] = (),
-                  id: str | None = None) -> QaPair:  # fmt: skip
+    async def add(
+        self, *, question: str, answer: str, basis: Basis | None = None, tags: Sequence[str] = (), id: str | None = None
+    ) -> QaPair:
         pair_id = id or f"qa-{uuid.uuid4().hex[:12]}"
         try:
             await store.get_pair(self._pool, pair_id)
         except NotFound:
-            return await self.save(QaPair(pair_id, question, answer, basis or Basis(), tuple(tags)))
+            return await self.save(
+                QaPair(id=pair_id, question=question, answer=answer, basis=basis or Basis(), tags=tuple(tags))
+            )
         raise Invalid(f"a Q&A pair with id {pair_id!r} already exists; edit it instead")
 
-    async def edit(self, qa_id: str, *, question: str | None = None, answer: str | None = None,
-                   basis: Basis | None = None, tags: Sequence[str] | None = None) -> QaPair:  # fmt: skip
+    async def edit(
+        self,
+        qa_id: str,
+        *,
+        question: str | None = None,
+        answer: str | None = None,
+        basis: Basis | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> QaPair:
         old = await store.get_pair(self._pool, qa_id)
-        return await self.save(QaPair(
-            qa_id, question if question is not None else old.question, answer if answer is not None else old.answer,
-            basis or old.basis, tuple(tags) if tags is not None else old.tags, old.status, old.source,
-        ))  # fmt: skip
+        return await self.save(
+            QaPair(
+                id=qa_id,
+                question=question if question is not None else old.question,
+                answer=answer if answer is not None else old.answer,
+                basis=basis or old.basis,
+                tags=tuple(tags) if tags is not None else old.tags,
+                status=old.status,
+                source=old.source,
+            )
+        )
 
     async def retire(self, qa_id: str) -> QaPair:
         old = await store.get_pair(self._pool, qa_id)
-        return await self.save(QaPair(qa_id, old.question, old.answer, old.basis, old.tags, "retired", old.source))
+        return await self.save(
+            QaPair(
+                id=qa_id,
+                question=old.question,
+                answer=old.answer,
+                basis=old.basis,
+                tags=old.tags,
+                status="retired",
+                source=old.source,
+            )
+        )
 
     async def get(self, qa_id: str) -> QaPair:
         return await store.get_pair(self._pool, qa_id)

@@ -17,14 +17,24 @@ _COLUMNS = "id, question, answer, basis_url, basis_title, basis_kind, tags, stat
 
 def content_hash(pair: QaPair) -> str:
     """What decides whether a stored pair changed."""
-    raw = json.dumps([pair.question, pair.answer, pair.basis.url, pair.basis.title, pair.basis.kind,
-                      list(pair.tags), pair.status], ensure_ascii=False)  # fmt: skip
+    raw = json.dumps(
+        [pair.question, pair.answer, pair.basis.url, pair.basis.title, pair.basis.kind, list(pair.tags), pair.status],
+        ensure_ascii=False,
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def _pair(r: asyncpg.Record) -> QaPair:
-    return QaPair(r["id"], r["question"], r["answer"], Basis(r["basis_url"], r["basis_title"], r["basis_kind"]),
-                  tuple(r["tags"]), r["status"], r["source"], r["version"])  # fmt: skip
+    return QaPair(
+        id=r["id"],
+        question=r["question"],
+        answer=r["answer"],
+        basis=Basis(r["basis_url"], r["basis_title"], r["basis_kind"]),
+        tags=tuple(r["tags"]),
+        status=r["status"],
+        source=r["source"],
+        version=r["version"],
+    )
 
 
 async def current_version(pool: asyncpg.Pool) -> int:
@@ -58,9 +68,19 @@ async def upsert_pairs(
                    version = qa_pairs.version + 1, updated_at = now()
                where qa_pairs.content_hash <> excluded.content_hash
                returning (xmax = 0) as inserted""",
-            p.id, p.question, p.answer, p.basis.url, p.basis.title, p.basis.kind, list(p.tags), p.status, p.source,
-            content_hash(p), seq, document_id,
-        )  # fmt: skip
+            p.id,
+            p.question,
+            p.answer,
+            p.basis.url,
+            p.basis.title,
+            p.basis.kind,
+            list(p.tags),
+            p.status,
+            p.source,
+            content_hash(p),
+            seq,
+            document_id,
+        )
         outcome[p.id] = "unchanged" if row is None else ("added" if row["inserted"] else "updated")
     return outcome
 
@@ -78,8 +98,10 @@ async def retire_pairs_of_document(conn: asyncpg.Connection, document_id: str, k
     result = await conn.execute(
         """update qa_pairs set status = 'retired', seq = $3, version = version + 1, updated_at = now()
            where document_id = $1::uuid and status = 'active' and not (id = any($2::text[]))""",
-        document_id, list(keep), seq,
-    )  # fmt: skip
+        document_id,
+        list(keep),
+        seq,
+    )
     return int(result.split()[-1])
 
 
@@ -94,5 +116,6 @@ async def save_context(pool: asyncpg.Pool, session_id: str, context: SessionCont
     await pool.execute(
         """insert into qa_sessions (id, context) values ($1, $2::jsonb)
            on conflict (id) do update set context = excluded.context, updated_at = now()""",
-        session_id, data,
-    )  # fmt: skip
+        session_id,
+        data,
+    )

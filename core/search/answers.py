@@ -74,15 +74,21 @@ class HolidayAnswers:
         for key in named or list(HOLIDAYS):
             off = [d for d, name in holidays.items() if d.year == year and name == key]
             if key == "National Day":  # the Mid-autumn day inside the National Day break belongs to it
-                off += [d for d, name in holidays.items() if d.year == year and name == "Mid-autumn Festival"
-                        and d.month == 10]  # fmt: skip
+                off += [
+                    d
+                    for d, name in holidays.items()
+                    if d.year == year and name == "Mid-autumn Festival" and d.month == 10
+                ]
             if key == "Mid-autumn Festival" and not named and all(d.month == 10 for d in off):
                 continue  # listed inside the National Day break
             if not off:
                 continue
             spans = _ranges(off)
-            shift = sorted(d for d, name in workdays.items() if d.year in (year, year - 1) and name == key
-                           and abs((d - spans[0][0]).days) < 40)  # fmt: skip
+            shift = sorted(
+                d
+                for d, name in workdays.items()
+                if d.year in (year, year - 1) and name == key and abs((d - spans[0][0]).days) < 40
+            )
             line = (
                 f"{HOLIDAYS[key][0]}："
                 + "、".join(f"{_md(a)}至{_md(b)}" if a != b else _md(a) for a, b in spans)
@@ -94,8 +100,13 @@ class HolidayAnswers:
         if not items:
             return None
         title = f"{year}年{HOLIDAYS[named[0]][0]}放假安排" if len(named) == 1 else f"{year}年节假日安排"
-        return InstantAnswer("holiday", title, items[0] if len(items) == 1 else "；".join(items),
-                             "国务院办公厅关于节假日安排的通知（chinesecalendar 数据）", items)  # fmt: skip
+        return InstantAnswer(
+            "holiday",
+            title,
+            items[0] if len(items) == 1 else "；".join(items),
+            "国务院办公厅关于节假日安排的通知（chinesecalendar 数据）",
+            items,
+        )
 
 
 class WeatherAnswers(Protocol):

@@ -42,7 +42,16 @@ def fuse(results: Sequence[tuple[Variant, SearchResult]]) -> list[SearchHit]:
 def document_hit(doc: IndexDoc) -> SearchHit:
     """A hit for a document shown without the engine (a pinned result), from its search projection."""
     return SearchHit(
-        id=doc.id, url=doc.url, title=doc.title, title_highlighted=html.escape(doc.title),
-        snippet=html.escape(" ".join(doc.text[:400].split())[:160]), score=0.0, site=doc.site, kind=doc.kind,
-        published_at=doc.published_at, doc_no=doc.doc_no, issuer=doc.issuer, copies=tuple(doc.copies),
-    )  # fmt: skip
+        id=doc.id,
+        url=doc.url,
+        title=doc.title,
+        title_highlighted=html.escape(doc.title),
+        snippet=html.escape(" ".join(doc.text[:400].split())[:160]),
+        score=0.0,
+        site=doc.site,
+        kind=doc.kind,
+        published_at=doc.published_at,
+        doc_no=doc.doc_no,
+        issuer=doc.issuer,
+        copies=tuple(doc.copies),
+    )

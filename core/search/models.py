@@ -36,7 +36,7 @@ class Copy:
     site: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IndexDoc:
     """One document as the search index sees it (a projection of the Postgres row)."""
 
@@ -73,7 +73,7 @@ class IndexDoc:
         return [v for v in values if v]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SearchRequest:
     """A search: the raw user query plus structured constraints; engines analyse the query themselves."""
 
@@ -110,7 +110,7 @@ class SearchRequest:
             raise Invalid(f"offset must be >= 0 and limit between 0 and {MAX_LIMIT}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SearchHit:
     """One result; `title_highlighted` and `snippet` are HTML-escaped with matches in <em>."""
 

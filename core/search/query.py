@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from core.errors import Invalid
+from core.sites.ids import is_site_id
 from core.textzh.docno import parse_doc_no
 from core.textzh.normalize import fold
 
@@ -28,16 +29,26 @@ KINDS: dict[str, str] = {
 _SHORT_NAMES = {"办事": "service", "政策": "policy", "解读": "interpretation", "问答": "qa", "数据": "dataset"}
 _KIND_NAMES = {name: kind for kind, name in KINDS.items()} | _SHORT_NAMES | {"公告": "notice"}
 _OPERATORS = {
-    "site": "site", "站点": "site", "title": "title", "标题": "title", "文号": "doc_no", "docno": "doc_no",
-    "type": "type", "kind": "type", "类型": "type", "after": "after", "before": "before", "从": "after", "到": "before",
-}  # fmt: skip
+    "site": "site",
+    "站点": "site",
+    "title": "title",
+    "标题": "title",
+    "文号": "doc_no",
+    "docno": "doc_no",
+    "type": "type",
+    "kind": "type",
+    "类型": "type",
+    "after": "after",
+    "before": "before",
+    "从": "after",
+    "到": "before",
+}
 # A token: -? then an operator prefix or nothing, then a quoted value or a run of non-space characters.
 _TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<op>[^\s:"“”]+)[:：])?(?:["“](?P<quoted>[^"“”]*)["”]?|(?P<bare>\S*))')
 _DATE = re.compile(r"^(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?$")
-_SITE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ParsedQuery:
     """A query split into free text and the constraints its operators expressed."""
 
@@ -83,58 +94,51 @@ def kind_of(value: str) -> str:
     raise Invalid(f"unknown type {value!r}: use one of {', '.join(KINDS)}")
 
 
-def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> None:
+def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> ParsedQuery:
+    """The query with one operator's value added."""
     if negated:
         raise Invalid(f"-{op}: cannot be negated; exclude words with -word instead")
     if op == "site":
         site = fold(value)
-        if not _SITE.match(site):
+        if not is_site_id(site):
             raise Invalid(f"site:{value} is not a site id")
-        out.sites.append(site)
-    elif op == "title":
-        out.titles.append(value)
-    elif op == "type":
-        out.kinds.append(kind_of(value))
-    elif op == "doc_no":
+        return replace(out, sites=[*out.sites, site])
+    if op == "title":
+        return replace(out, titles=[*out.titles, value])
+    if op == "type":
+        return replace(out, kinds=[*out.kinds, kind_of(value)])
+    if op == "doc_no":
         parsed = parse_doc_no(value)
         if parsed is None:
             raise Invalid(f"文号:{value} is not a document number such as 国办发〔2017〕47号")
-        out.doc_no = parsed.normalized
-    elif op == "after":
-        out.after = parse_date_bound(value, end=False)
-    else:
-        out.before = parse_date_bound(value, end=True)
+        return replace(out, doc_no=parsed.normalized)
+    if op == "after":
+        return replace(out, after=parse_date_bound(value, end=False))
+    return replace(out, before=parse_date_bound(value, end=True))
 
 
 def parse_query(raw: str) -> ParsedQuery:
     """Split a user query; unknown `word:` prefixes stay text, a malformed operator value raises Invalid."""
     out = ParsedQuery()
     words: list[str] = []
+    phrases: list[str] = []
+    excludes: list[str] = []
     operators = 0
     for m in _TOKEN.finditer(raw.strip()):
         if not m.group(0):
             continue
-        negated, op_raw = bool(m.group("neg")), m.group("op")
-        quoted = m.group("quoted")
+        negated, op_raw, quoted = bool(m.group("neg")), m.group("op"), m.group("quoted")
         value = (quoted if quoted is not None else m.group("bare") or "").strip()
         op = _OPERATORS.get(fold(op_raw)) if op_raw else None
-        if op_raw and op is None:  # not an operator: a word that happens to contain a colon (e.g. 12:30)
-            words.append(m.group(0).lstrip("-") if not negated else m.group(0))
-            continue
         if op is not None:
             operators += 1
             if operators > MAX_OPERATORS:
                 raise Invalid(f"at most {MAX_OPERATORS} operators in one query")
-            if value:
-                _apply(out, op, value, negated)
-            continue
-        if negated and value:
-            out.excludes.append(value)
-        elif quoted is not None and value:
-            out.phrases.append(value)
+            out = _apply(out, op, value, negated) if value else out
+        elif op_raw:  # not an operator: a word that happens to contain a colon (e.g. 12:30)
+            words.append(m.group(0))
         elif value:
-            words.append(("-" if negated else "") + value)
+            (excludes if negated else phrases if quoted is not None else words).append(value)
     if out.after and out.before and out.after > out.before:
         raise Invalid("after: is later than before:")
-    out.text = " ".join(words)
-    return out
+    return replace(out, text=" ".join(words), phrases=phrases, excludes=excludes)

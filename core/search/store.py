@@ -48,8 +48,9 @@ class SearchStore:
         rows = await self._pool.fetch(
             """select document_id from search_pins where query_norm = $1 and (until is null or until > now())
                order by created_at, document_id limit $2""",
-            normalize_keyword(query), MAX_PINS_PER_QUERY,
-        )  # fmt: skip
+            normalize_keyword(query),
+            MAX_PINS_PER_QUERY,
+        )
         return [r["document_id"] for r in rows]
 
     async def pin(self, query: str, document_id: str, until: datetime | None, created_by: str = "") -> Pin:
@@ -57,14 +58,20 @@ class SearchStore:
             """insert into search_pins (query_norm, document_id, until, created_by) values ($1, $2, $3, $4)
                on conflict (query_norm, document_id) do update set until = excluded.until
                returning query_norm, document_id, until, created_by, created_at""",
-            normalize_keyword(query), document_id, until, created_by,
-        )  # fmt: skip
+            normalize_keyword(query),
+            document_id,
+            until,
+            created_by,
+        )
         assert row is not None
         return Pin(row["query_norm"], row["document_id"], row["until"], row["created_by"], row["created_at"])
 
     async def count_pins(self, query: str) -> int:
-        return int(await self._pool.fetchval("select count(*) from search_pins where query_norm = $1",
-                                             normalize_keyword(query)))  # fmt: skip
+        return int(
+            await self._pool.fetchval(
+                "select count(*) from search_pins where query_norm = $1", normalize_keyword(query)
+            )
+        )
 
     async def unpin(self, query: str, document_id: str) -> bool:
         status = await self._pool.execute(
@@ -80,8 +87,11 @@ class SearchStore:
         await self._pool.execute(
             """insert into search_synonyms (colloquial, official, removed, created_by) values ($1, $2, $3, $4)
                on conflict (colloquial, official) do update set removed = excluded.removed, updated_at = now()""",
-            colloquial, official, removed, created_by,
-        )  # fmt: skip
+            colloquial,
+            official,
+            removed,
+            created_by,
+        )
 
     async def add_query_counts(self, counts: Counter[str]) -> None:
         if counts:

@@ -103,28 +103,25 @@ def filter_queries(schema: Schema, req: SearchRequest) -> list[Query]:
     return must
 
 
+def _phrases(schema: Schema, req: SearchRequest) -> list[Query]:
+    """Quoted phrases (in the title or the text), then title: terms."""
+    quoted = [_either([phrase(schema, "title_chars", p), phrase(schema, "text_chars", p)]) for p in req.must_phrases]
+    titled = [phrase(schema, "title_chars", t) for t in req.title_terms]
+    return [q for q in [*quoted, *titled] if q is not None]
+
+
+def _excluded(schema: Schema, req: SearchRequest) -> list[Query]:
+    """-excluded words, each in the title and in the text."""
+    found = [phrase(schema, f, t) for t in req.exclude_terms for f in ("title_chars", "text_chars")]
+    return [q for q in found if q is not None]
+
+
 def build_query(schema: Schema, req: SearchRequest, *, relaxed: bool = False) -> Query:
-    clauses: list[tuple[Occur, Query]] = []
     main = text_query(schema, req.query, relaxed=relaxed)
-    if main is not None:
-        clauses.append((Occur.Must, main))
-    for p in req.must_phrases:
-        either = _either([phrase(schema, "title_chars", p), phrase(schema, "text_chars", p)])
-        if either is not None:
-            clauses.append((Occur.Must, either))
-    for t in req.title_terms:
-        in_title = phrase(schema, "title_chars", t)
-        if in_title is not None:
-            clauses.append((Occur.Must, in_title))
-    clauses.extend((Occur.Must, q) for q in filter_queries(schema, req))
-    for t in req.exclude_terms:
-        for field in ("title_chars", "text_chars"):
-            excluded = phrase(schema, field, t)
-            if excluded is not None:
-                clauses.append((Occur.MustNot, excluded))
-    if not any(occur == Occur.Must for occur, _ in clauses):
-        # A query of only exclusions (or nothing) means "everything except": tantivy needs a positive clause.
-        clauses.append((Occur.Must, Query.all_query()))
+    musts = [*([main] if main is not None else []), *_phrases(schema, req), *filter_queries(schema, req)]
+    # A query of only exclusions (or nothing) means "everything except": tantivy needs a positive clause.
+    clauses = [(Occur.Must, q) for q in musts or [Query.all_query()]]
+    clauses += [(Occur.MustNot, q) for q in _excluded(schema, req)]
     if len(clauses) == 1 and main is not None:
         return main  # unwrapped: a flat disjunction scores without a boolean wrapper around it
     return Query.boolean_query(clauses)

@@ -52,8 +52,12 @@ Analysed = tuple[str, str, str, str]  # title terms, text terms, title chars, te
 
 def analyse(doc: IndexDoc) -> Analysed:
     """The slow, picklable part of indexing a document: it may run in another process."""
-    return (" ".join(index_terms(doc.title)), " ".join(index_terms(doc.text)), " ".join(char_terms(doc.title)),
-            " ".join(char_terms(doc.text)))  # fmt: skip
+    return (
+        " ".join(index_terms(doc.title)),
+        " ".join(index_terms(doc.text)),
+        " ".join(char_terms(doc.title)),
+        " ".join(char_terms(doc.text)),
+    )
 
 
 def to_tantivy(doc: IndexDoc, analysed: Analysed | None = None) -> tantivy.Document:

@@ -47,7 +47,7 @@ class Variant:
     rewrite: Rewrite | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Interpretation:
     """What the query was understood as: variants to run, a correction to apply if it finds little, rewrites."""
 
@@ -173,6 +173,7 @@ def understand(
     if correction is not None and correction.text != folded:
         out.did_you_mean = correction.text
         rewrite = Rewrite("typo", text, correction.text)
-        out.correction = Variant(correction.text, 1.5 if correction.confidence >= AUTO_CORRECT_CONFIDENCE else 0.8,
-                                 rewrite=rewrite)  # fmt: skip
+        out.correction = Variant(
+            correction.text, 1.5 if correction.confidence >= AUTO_CORRECT_CONFIDENCE else 0.8, rewrite=rewrite
+        )
     return out

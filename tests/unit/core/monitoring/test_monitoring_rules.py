@@ -91,7 +91,7 @@ def test_navigation_only_homepage_is_judged_by_its_second_level_pages() -> None:
 
 def column(i: int, kind: str, idle: int | None, items: int = 10) -> ColumnFact:
     last = TODAY - timedelta(days=idle) if idle is not None else None
-    return ColumnFact(i, f"栏目{i}", kind, items, last, f"http://s/c{i}/")
+    return ColumnFact(id=i, name=f"栏目{i}", type=kind, items=items, last_published=last, list_url=f"http://s/c{i}/")
 
 
 @pytest.mark.parametrize(("n", "veto"), [(4, False), (5, True), (6, True)])
@@ -118,15 +118,19 @@ def test_long_idle_columns_veto_at_ten(n: int, veto: bool) -> None:
 @pytest.mark.parametrize(("n", "veto"), [(4, False), (5, True), (6, True)])
 def test_blank_columns_veto_at_five(n: int, veto: bool) -> None:
     cols = [column(i, "news", None, items=0) for i in range(n)] + [column(50, "news", 3)]
-    cols.append(ColumnFact(60, "只在面包屑里出现", "other", 0, None, None))
+    cols.append(ColumnFact(id=60, name="只在面包屑里出现", type="other", items=0, last_published=None, list_url=None))
     result = run("columns_blank", facts(columns=cols))
     assert len(result.findings) == n and result.vetoed is veto
 
 
 def link(url: str, *, home: bool, ok: bool | None, age_days: float = 0.1, status: int | None = 404) -> LinkFact:
-    check = None if ok is None else LinkCheck(url, ok, 200 if ok else status, None if ok else "bad_status",
-                                              5, NOW - timedelta(days=age_days))  # fmt: skip
-    return LinkFact("http://s/" if home else "http://s/p.html", url, "附件", "attachment", home, check)
+    check = None
+    if ok is not None:
+        at = NOW - timedelta(days=age_days)
+        error = None if ok else "bad_status"
+        check = LinkCheck(url=url, ok=ok, status=200 if ok else status, error=error, elapsed_ms=5, checked_at=at)
+    page = "http://s/" if home else "http://s/p.html"
+    return LinkFact(page_url=page, url=url, anchor="附件", kind="attachment", on_homepage=home, check=check)
 
 
 def test_broken_links_on_the_homepage_deduct_a_point_each_up_to_five() -> None:

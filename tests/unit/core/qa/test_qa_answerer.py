@@ -9,24 +9,54 @@ from core.qa.models import Basis, QaPair, SessionContext
 
 GUIDE = Basis("https://zw.example.gov.cn/bsfw/sfz-bl.html", "居民身份证补领", "service")
 PAIRS = [
-    QaPair("id-material", "居民身份证补领需要什么材料？", "本人户口簿原件、近期免冠照片。", GUIDE, ("居民身份证补领",)),
-    QaPair("id-place", "居民身份证补领在哪里办理？", "户籍所在地派出所户籍窗口。", GUIDE, ("居民身份证补领",)),
-    QaPair("id-fee", "居民身份证补领收费吗？", "补领收取工本费20元。", GUIDE, ("居民身份证补领",)),
     QaPair(
-        "gjj-withdraw",
-        "住房公积金提取需要哪些条件？",
-        "购买、建造、翻建、大修自住住房等情形可以提取。",
-        Basis("https://gjj.example.gov.cn/zc/1.html", "住房公积金提取管理办法", "policy"),
+        id="id-material",
+        question="居民身份证补领需要什么材料？",
+        answer="本人户口簿原件、近期免冠照片。",
+        basis=GUIDE,
+        tags=("居民身份证补领",),
     ),
     QaPair(
-        "unemployment",
-        "失业保险金在哪里申领？",
-        "可在人社局网上办事大厅或就近的公共就业服务机构申领。",
-        Basis("https://rsj.example.gov.cn/zc/2.html", "失业保险金申领办法", "policy"),
+        id="id-place",
+        question="居民身份证补领在哪里办理？",
+        answer="户籍所在地派出所户籍窗口。",
+        basis=GUIDE,
+        tags=("居民身份证补领",),
     ),
-    QaPair("social-delay", "受疫情影响的企业可以缓缴社会保险费吗？", "可以申请缓缴，缓缴期限原则上不超过6个月。"),
-    QaPair("social-delay-hb", "湖北企业缓缴社会保险费的期限是多久？", "湖北企业缓缴期限最长不超过6个月。"),
-    QaPair("social-delay-sd", "山东企业缓缴社会保险费的期限是多久？", "山东企业缓缴期限最长不超过6个月。"),
+    QaPair(
+        id="id-fee",
+        question="居民身份证补领收费吗？",
+        answer="补领收取工本费20元。",
+        basis=GUIDE,
+        tags=("居民身份证补领",),
+    ),
+    QaPair(
+        id="gjj-withdraw",
+        question="住房公积金提取需要哪些条件？",
+        answer="购买、建造、翻建、大修自住住房等情形可以提取。",
+        basis=Basis("https://gjj.example.gov.cn/zc/1.html", "住房公积金提取管理办法", "policy"),
+    ),
+    QaPair(
+        id="unemployment",
+        question="失业保险金在哪里申领？",
+        answer="可在人社局网上办事大厅或就近的公共就业服务机构申领。",
+        basis=Basis("https://rsj.example.gov.cn/zc/2.html", "失业保险金申领办法", "policy"),
+    ),
+    QaPair(
+        id="social-delay",
+        question="受疫情影响的企业可以缓缴社会保险费吗？",
+        answer="可以申请缓缴，缓缴期限原则上不超过6个月。",
+    ),
+    QaPair(
+        id="social-delay-hb",
+        question="湖北企业缓缴社会保险费的期限是多久？",
+        answer="湖北企业缓缴期限最长不超过6个月。",
+    ),
+    QaPair(
+        id="social-delay-sd",
+        question="山东企业缓缴社会保险费的期限是多久？",
+        answer="山东企业缓缴期限最长不超过6个月。",
+    ),
 ]
 
 
@@ -107,9 +137,11 @@ def test_a_very_long_question_is_answered_from_its_start(kb: KnowledgeBase) -> N
 def test_retired_and_edited_pairs_change_answers_at_once() -> None:
     base = KnowledgeBase()
     base.load(PAIRS, version=1)
-    base.load([QaPair("unemployment", "失业保险金在哪里申领？", "新地址：市民中心三楼。")], version=2)
+    base.load(
+        [QaPair(id="unemployment", question="失业保险金在哪里申领？", answer="新地址：市民中心三楼。")], version=2
+    )
     assert base.reply("失业保险金在哪里申领").text == "新地址：市民中心三楼。"
-    base.load([QaPair("unemployment", "失业保险金在哪里申领？", "x", status="retired")], version=3)
+    base.load([QaPair(id="unemployment", question="失业保险金在哪里申领？", answer="x", status="retired")], version=3)
     assert base.reply("失业保险金在哪里申领").qa_id != "unemployment" and base.version == 3
 
 

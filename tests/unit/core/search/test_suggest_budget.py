@@ -15,7 +15,7 @@ class Slow(Counting):
     """The engine, answering every search only after 200 ms."""
 
     async def search(self, req: SearchRequest) -> SearchResult:
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # not a wait: an engine slower than the title budget
         return await super().search(req)
 
 

@@ -1,10 +1,9 @@
-"""Findings in Postgres: a rule's drafts open new findings, refresh open ones, and close the ones that passed."""
+"""The findings table: a rule's drafts open new findings, refresh open ones, and close the ones that passed."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -18,10 +17,19 @@ FINDING_SELECT = """select id::text, site_id, rule, key, state, summary, url, co
 def finding_of(r: asyncpg.Record) -> Finding:
     evidence = r["evidence"]
     return Finding(
-        id=r["id"], site_id=r["site_id"], rule=r["rule"], key=r["key"], state=r["state"], summary=r["summary"],
-        url=r["url"], column=r["column_name"], evidence=json.loads(evidence) if isinstance(evidence, str) else evidence,
-        first_seen=r["first_seen"], last_seen=r["last_seen"], closed_at=r["closed_at"],
-    )  # fmt: skip
+        id=r["id"],
+        site_id=r["site_id"],
+        rule=r["rule"],
+        key=r["key"],
+        state=r["state"],
+        summary=r["summary"],
+        url=r["url"],
+        column=r["column_name"],
+        evidence=json.loads(evidence) if isinstance(evidence, str) else evidence,
+        first_seen=r["first_seen"],
+        last_seen=r["last_seen"],
+        closed_at=r["closed_at"],
+    )
 
 
 async def reconcile(conn: asyncpg.Connection, site_id: str, result: RuleResult, now: datetime) -> list[AlertRaised]:
@@ -36,27 +44,48 @@ async def reconcile(conn: asyncpg.Connection, site_id: str, result: RuleResult, 
                    summary = excluded.summary, url = excluded.url, column_name = excluded.column_name,
                    evidence = excluded.evidence, last_seen = excluded.last_seen
                returning id::text, (xmax = 0) as inserted""",
-            site_id, result.rule, d.key, d.summary, d.url, d.column, json.dumps(d.evidence, ensure_ascii=False), now,
-        )  # fmt: skip
+            site_id,
+            result.rule,
+            d.key,
+            d.summary,
+            d.url,
+            d.column,
+            json.dumps(d.evidence, ensure_ascii=False),
+            now,
+        )
         if row["inserted"]:
-            alerts.append(AlertRaised(finding_id=row["id"], site_id=site_id, rule=result.rule, state="opened",
-                                      summary=d.summary, at=at))  # fmt: skip
+            alerts.append(
+                AlertRaised(
+                    finding_id=row["id"], site_id=site_id, rule=result.rule, state="opened", summary=d.summary, at=at
+                )
+            )
     still = [d.key for d in result.findings] + sorted(result.keep)
     closed = await conn.fetch(
         """update findings set state = 'closed', closed_at = $4
            where site_id = $1 and rule = $2 and state = 'open' and not (key = any($3::text[]))
            returning id::text, summary""",
-        site_id, result.rule, still, now,
-    )  # fmt: skip
-    alerts += [AlertRaised(finding_id=r["id"], site_id=site_id, rule=result.rule, state="closed",
-                           summary=r["summary"], at=at) for r in closed]  # fmt: skip
+        site_id,
+        result.rule,
+        still,
+        now,
+    )
+    alerts += [
+        AlertRaised(finding_id=r["id"], site_id=site_id, rule=result.rule, state="closed", summary=r["summary"], at=at)
+        for r in closed
+    ]
     return alerts
 
 
 async def list_findings(
-    pool: asyncpg.Pool, *, site_id: str, state: str | None = "open", rule: str | None = None, offset: int = 0,
+    pool: asyncpg.Pool,
+    *,
+    site_id: str,
+    state: str | None = "open",
+    rule: str | None = None,
+    offset: int = 0,
     limit: int = 50,
-) -> tuple[list[Finding], int]:  # fmt: skip
+) -> tuple[list[Finding], int]:
+    """A page of a site's findings (open ones unless `state` says otherwise) and how many there are in all."""
     where, args = ["site_id = $1"], [site_id]
     for column, value in (("state", state), ("rule", rule)):
         if value is not None:
@@ -66,17 +95,8 @@ async def list_findings(
     total = await pool.fetchval("select count(*) from findings" + clause, *args)
     rows = await pool.fetch(
         FINDING_SELECT + clause + f" order by rule, first_seen, key offset ${len(args) + 1} limit ${len(args) + 2}",
-        *args, offset, limit,
-    )  # fmt: skip
+        *args,
+        offset,
+        limit,
+    )
     return [finding_of(r) for r in rows], int(total)
-
-
-def counts_by_rule(findings: list[Finding]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for f in findings:
-        out[f.rule] = out.get(f.rule, 0) + 1
-    return out
-
-
-def jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))

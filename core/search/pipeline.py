@@ -1,0 +1,223 @@
+"""The steps of one search: the query read, its variants attested, run, corrected and fused, scenes filled."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from core.search.analysis import normalize_keyword
+from core.search.engine import SearchEngine
+from core.search.lexicon_cache import Snapshot
+from core.search.merge import check_filters, fuse
+from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, SearchResult, Sort
+from core.search.outcome import Hit, Scene
+from core.search.query import ParsedQuery, parse_query
+from core.search.understand import Interpretation, Rewrite, Variant, understand
+
+FACETS = ["site", "department", "region", "level", "kind", "year", "theme", "audience"]
+# (key, name, kinds): the results grouped the way a portal shows them.
+SCENES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("service", "办事服务", ("service",)),
+    ("policy", "政策文件", ("policy",)),
+    ("interpretation", "政策解读", ("interpretation",)),
+    ("news", "新闻动态", ("news", "notice", "article")),
+    ("qa", "互动问答", ("qa",)),
+    ("dataset", "开放数据", ("dataset",)),
+)
+SCENE_HITS = 3
+LITTLE = 3  # an original query with fewer matches than this "finds little": a correction replaces it
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
+def has_words(text: str) -> bool:
+    """True when the text holds a letter or digit of any script (not only punctuation or spaces)."""
+    return _HAS_WORD.search(text) is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Asked:
+    """A query read: as typed, its operators parsed, the filters they and the caller set, whether it has words."""
+
+    query: str
+    parsed: ParsedQuery
+    filters: dict[str, list[str]]
+    has_text: bool
+
+    @property
+    def is_empty(self) -> bool:
+        """Empty or punctuation only, without constraints: nothing to look for (filters alone browse them)."""
+        return not self.has_text and not self.parsed.has_constraints and not self.filters
+
+    def request(self, sort: Sort) -> SearchRequest:
+        """The request every variant of this query shares."""
+        p = self.parsed
+        return SearchRequest(
+            filters=self.filters,
+            published_after=p.after,
+            published_before=p.before,
+            must_phrases=p.phrases,
+            exclude_terms=p.excludes,
+            title_terms=p.titles,
+            sort=sort,
+        )
+
+
+def read_query(
+    query: str, filters: dict[str, list[str]] | None, *, site: str | None, after: date | None, before: date | None
+) -> Asked:
+    """The query parsed with the caller's filters checked; operators in the query win over the arguments."""
+    checked = check_filters(dict(filters or {}))
+    if site:
+        checked["site"] = [site]
+    parsed = parse_query(query)
+    parsed = replace(parsed, after=parsed.after or after, before=parsed.before or before)
+    for name, values in (("site", parsed.sites), ("kind", parsed.kinds)):
+        if values:
+            checked[name] = values
+    return Asked(query=query, parsed=parsed, filters=checked, has_text=has_words(parsed.text))
+
+
+async def interpret(engine: SearchEngine, asked: Asked, lex: Snapshot) -> Interpretation:
+    """The variants to run: rewrites of the text that the index attests, a 文号 operator first, never none."""
+    if asked.has_text:
+        meaning = await keep_attested(engine, understand(asked.parsed.text, lex.lexicon, lex.synonyms, lex.queries))
+    else:
+        meaning = Interpretation(original=asked.query, variants=[])
+    variants = list(meaning.variants)
+    if doc_no := asked.parsed.doc_no:
+        variants.insert(0, Variant("", 10.0, doc_no, Rewrite("doc_no", asked.query, doc_no)))
+    return replace(meaning, variants=variants or [Variant("", 1.0)])
+
+
+async def keep_attested(engine: SearchEngine, meaning: Interpretation) -> Interpretation:
+    """Pinyin candidates made of several words must occur as written somewhere (长期号楼保险 never does)."""
+    pinyin = [v for v in meaning.variants if v.rewrite is not None and v.rewrite.kind == "pinyin"]
+    if len(pinyin) < 2:
+        return meaning
+    counts = await asyncio.gather(
+        *(engine.search(SearchRequest(must_phrases=[v.query], limit=0, highlight=False)) for v in pinyin)
+    )
+    attested = [v for v, c in zip(pinyin, counts, strict=True) if c.total > 0] or pinyin[:1]
+    top = 2.0 if attested[0] is pinyin[0] else 1.0
+    kept = [replace(v, weight=top if i == 0 else max(0.3, top * (1 - 0.2 * i))) for i, v in enumerate(attested)]
+    assert kept[0].rewrite is not None
+    dropped = {v.query for v in pinyin}
+    return replace(
+        meaning,
+        variants=kept + [v for v in meaning.variants if v not in pinyin],
+        rewrites=[r for r in meaning.rewrites if r.kind != "pinyin"] + [kept[0].rewrite],
+        related=[v.query for v in kept[1:]] + [r for r in meaning.related if r not in dropped],
+    )
+
+
+def request_for(base: SearchRequest, v: Variant, offset: int, limit: int, **extras: Any) -> SearchRequest:
+    """The shared request with one variant's text (and 文号) and a window of results."""
+    return replace(base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit, **extras)
+
+
+def extras_for(*, facets: bool, scenes: bool, sort: Sort) -> dict[str, object]:
+    """What the primary variant's search also computes: facets, and groups by kind for the scenes."""
+    extras: dict[str, object] = {"facets": FACETS if facets else ["kind"] if scenes else []}  # scenes: by kind
+    if scenes and sort == "relevance":  # groups are of the relevance ranking
+        extras.update(group_by="kind", group_size=SCENE_HITS)
+    return extras
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ran:
+    """Variants run: the page's fused hits, the total, the primary variant, its result, the rewrites applied."""
+
+    hits: list[SearchHit]
+    total: int
+    primary: Variant
+    main: SearchResult
+    rewrites: list[Rewrite]
+
+
+async def run_variants(
+    engine: SearchEngine,
+    base: SearchRequest,
+    meaning: Interpretation,
+    offset: int,
+    limit: int,
+    extras: dict[str, object],
+) -> Ran:
+    """Hits of the page and the primary variant's result (facets and groups, as `extras` ask), fusing
+    variants on early pages."""
+    primary = meaning.primary
+    variants = [*meaning.variants, *([meaning.correction] if meaning.correction else [])]
+    window = offset + limit
+    if len(variants) == 1 or window > MAX_LIMIT:
+        result = await engine.search(request_for(base, primary, offset, limit, **extras))
+        return Ran(hits=result.hits, total=result.total, primary=primary, main=result, rewrites=list(meaning.rewrites))
+    results = await asyncio.gather(
+        *(engine.search(request_for(base, v, 0, window, **(extras if v is primary else {}))) for v in variants)
+    )
+    by_variant = list(zip(variants, results, strict=True))
+    main = results[variants.index(primary)]
+    ran = Ran(hits=[], total=0, primary=primary, main=main, rewrites=list(meaning.rewrites))
+    if meaning.correction is not None:
+        by_variant, ran = await _corrected(
+            engine, request_for(base, meaning.correction, 0, window, **extras), by_variant, ran
+        )
+    total = max(r.total for _, r in by_variant)
+    return replace(ran, hits=fuse(by_variant)[offset:window], total=total)
+
+
+async def _corrected(
+    engine: SearchEngine,
+    corrected_request: SearchRequest,
+    by_variant: list[tuple[Variant, SearchResult]],
+    ran: Ran,
+) -> tuple[list[tuple[Variant, SearchResult]], Ran]:
+    """The last variant is the correction: kept when the corrector is sure, made primary when the original
+    finds little, else dropped."""
+    correction, corrected = by_variant[-1]
+    weak = ran.main.total < LITTLE and corrected.total > ran.main.total
+    if not weak and correction.weight < 1.5:
+        return by_variant[:-1], ran
+    assert correction.rewrite is not None
+    ran = replace(ran, rewrites=[*ran.rewrites, correction.rewrite])
+    if not weak:
+        return by_variant, ran
+    main = await engine.search(corrected_request)
+    return [*by_variant[:-1], (replace(correction, weight=3.0), corrected)], replace(ran, primary=correction, main=main)
+
+
+async def scenes_of(engine: SearchEngine, base: SearchRequest, ran: Ran) -> list[Scene]:
+    """Each scene's count (from the kind facet) and best hits: the best of its kinds among the ranked
+    window of the main search when there are enough there, else a search of those kinds alone."""
+    counts = dict(ran.main.facets.get("kind", []))
+    picked: dict[str, list[SearchHit]] = {}
+    missing = []
+    for key, _, kinds in SCENES:
+        count = sum(counts.get(k, 0) for k in kinds)
+        grouped = [h for _, h in sorted(g for k in kinds for g in ran.main.groups.get(k, []))]
+        if len(grouped) >= min(SCENE_HITS, count):
+            picked[key] = grouped[:SCENE_HITS]
+        else:
+            missing.append((key, kinds))
+    scene_request = request_for(base, ran.primary, 0, SCENE_HITS)
+    found = await asyncio.gather(
+        *(engine.search(replace(scene_request, filters={**base.filters, "kind": list(kinds)})) for _, kinds in missing)
+    )
+    picked.update((key, result.hits) for (key, _), result in zip(missing, found, strict=True))
+    return [
+        Scene(key, name, sum(counts.get(k, 0) for k in kinds), [Hit(h, False, i) for i, h in enumerate(picked[key], 1)])
+        for key, name, kinds in SCENES
+    ]
+
+
+def related(meaning: Interpretation, popular: Sequence[tuple[str, int]]) -> list[str]:
+    """Searches to suggest: other readings of the query, popular searches containing it, the correction."""
+    q = normalize_keyword(meaning.original)
+    out = list(meaning.related)
+    if q:
+        out += [p for p, _ in popular if q in p and p != q][:5]
+    if meaning.did_you_mean:
+        out.append(meaning.did_you_mean)
+    return [r for r in dict.fromkeys(out) if r != q][:8]
