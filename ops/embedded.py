@@ -147,8 +147,11 @@ class EmbeddedServices:
         if not (pgdata / "PG_VERSION").exists():
             if run_as:
                 shutil.chown(pgdata, run_as, run_as)
-            _run([bin_dir / "initdb", "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--locale=C",
-                  "-U", "postgres"], user=run_as, what="initdb")  # fmt: skip
+            _run(
+                [bin_dir / "initdb", "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"],
+                user=run_as,
+                what="initdb",
+            )
         stale = pgdata / "postmaster.pid"
         if stale.exists():
             pid = int(stale.read_text().split()[0] or 0)
@@ -157,8 +160,11 @@ class EmbeddedServices:
             else:
                 stale.unlink()
         options = f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200 -c fsync=on"
-        _run([bin_dir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log",
-              "-o", options, "start"], user=run_as, what="pg_ctl start")  # fmt: skip
+        _run(
+            [bin_dir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log", "-o", options, "start"],
+            user=run_as,
+            what="pg_ctl start",
+        )
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
         base = f"postgresql://postgres@127.0.0.1:{port}"
         _create_database(bin_dir, base, DATABASE)
@@ -245,8 +251,11 @@ def _ensure_os_user(name: str) -> None:
     try:
         pwd.getpwnam(name)
     except KeyError:
-        _run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-             user=None, what=f"useradd {name}")  # fmt: skip
+        _run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            user=None,
+            what=f"useradd {name}",
+        )
 
 
 def _run(cmd: list[str | Path], *, user: str | None, what: str) -> None:
@@ -267,8 +276,9 @@ def _run(cmd: list[str | Path], *, user: str | None, what: str) -> None:
 
 def _create_database(bin_dir: Path, base_url: str, name: str) -> None:
     psql = [str(bin_dir / "psql"), f"{base_url}/postgres", "-tAc"]
-    out = subprocess.run([*psql, f"select 1 from pg_database where datname = '{name}'"],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    out = subprocess.run(
+        [*psql, f"select 1 from pg_database where datname = '{name}'"], capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         raise Upstream(f"cannot query embedded postgres: {out.stderr.strip()}")
     if out.stdout.strip() != "1":

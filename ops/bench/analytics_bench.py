@@ -48,12 +48,22 @@ def generate(n: int, seed: int = 7) -> list[bytes]:
     while len(events) < n:
         at = (start + timedelta(seconds=i * 3)).isoformat()
         total = 0 if rng.random() < 0.1 else rng.randint(1, 500)
-        s = SearchLogged(search_id=f"b{i}", query=rng.choices(queries, weights)[0], total=total, at=at,
-                         site=rng.choice(SITES), source=rng.choice(SOURCES))  # fmt: skip
+        s = SearchLogged(
+            search_id=f"b{i}",
+            query=rng.choices(queries, weights)[0],
+            total=total,
+            at=at,
+            site=rng.choice(SITES),
+            source=rng.choice(SOURCES),
+        )
         events.append(s)
         if total and rng.random() < 0.3:
-            click = ResultClicked(search_id=s.search_id, document_id=f"d{rng.randint(1, 50000)}",
-                                  position=min(int(rng.expovariate(0.4)) + 1, 20), at=at)  # fmt: skip
+            click = ResultClicked(
+                search_id=s.search_id,
+                document_id=f"d{rng.randint(1, 50000)}",
+                position=min(int(rng.expovariate(0.4)) + 1, 20),
+                at=at,
+            )
             events.insert(max(0, len(events) - rng.randint(0, 30)), click)  # sometimes before its search
         if rng.random() < 0.01:
             events.append(s)
@@ -61,8 +71,12 @@ def generate(n: int, seed: int = 7) -> list[bytes]:
     return [e.encode() for e in events[:n]]
 
 
-async def run_batches(pool: asyncpg.Pool, payloads: list[bytes], batch: int,
-                      apply: Callable[[asyncpg.Connection, list[bytes]], Awaitable[None]]) -> float:  # fmt: skip
+async def run_batches(
+    pool: asyncpg.Pool,
+    payloads: list[bytes],
+    batch: int,
+    apply: Callable[[asyncpg.Connection, list[bytes]], Awaitable[None]],
+) -> float:
     started = time.perf_counter()
     async with pool.acquire() as conn:
         for offset in range(0, len(payloads), batch):
@@ -95,8 +109,9 @@ async def through_nats(pool: asyncpg.Pool, nats_url: str, payloads: list[bytes])
         events = {e.key: e for e in map(decode_activity, payloads)}  # JetStream drops same-key republishes
         for offset in range(0, len(payloads), 1000):
             chunk = list(events.values())[offset : offset + 1000]
-            await asyncio.gather(*(bus.js.publish(e.subject, e.encode(), headers={"Nats-Msg-Id": e.key})
-                                   for e in chunk))  # fmt: skip
+            await asyncio.gather(
+                *(bus.js.publish(e.subject, e.encode(), headers={"Nats-Msg-Id": e.key}) for e in chunk)
+            )
         consumer = AnalyticsConsumer(pool, bus)
         runner = ConsumerRunner(bus, consumer, batch=consumer.fetch_batch or 64)
         started = time.perf_counter()
@@ -124,8 +139,10 @@ async def bench(url: str, n: int, batches: list[int], nats_url: str | None = Non
             rate = await run_batches(pool, payloads, batch, aggregated)
             again = await run_batches(pool, payloads, batch, aggregated)
             slow = await run_batches(pool, payloads, batch, naive)
-            print(f"batch {batch:4}: aggregated {rate:7.0f} events/s | redelivered {again:7.0f} events/s | "
-                  f"naive one INSERT per event {slow:7.0f} events/s")  # fmt: skip
+            print(
+                f"batch {batch:4}: aggregated {rate:7.0f} events/s | redelivered {again:7.0f} events/s | "
+                f"naive one INSERT per event {slow:7.0f} events/s"
+            )
         if nats_url:
             await through_nats(pool, nats_url, payloads)
         searches = await pool.fetchval("select sum(searches) from analytics_hourly")

@@ -27,14 +27,14 @@ def build_pairs(corpus: Path, total: int) -> list[QaPair]:
     csv.field_size_limit(sys.maxsize)
     with (corpus / NCP_DIR / "NCPPolicies_test.csv").open(encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
-            pairs.append(QaPair(f"test-{row['id']}", row["question"].strip(), "（基准占位答案）"))
+            pairs.append(QaPair(id=f"test-{row['id']}", question=row["question"].strip(), answer="（基准占位答案）"))
     originals = list(pairs[:5000])
     i = 0
     while len(pairs) < total:
         p = originals[i % len(originals)]
         a, b = _SWAPS[i % len(_SWAPS)]
         question = p.question.replace(a, b) if a in p.question else f"{b}{p.question}"
-        pairs.append(QaPair(f"copy-{i}-{p.id}", question, p.answer.replace(a, b)))
+        pairs.append(QaPair(id=f"copy-{i}-{p.id}", question=question, answer=p.answer.replace(a, b)))
         i += 1
     return pairs[:total]
 

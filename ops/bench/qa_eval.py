@@ -35,7 +35,10 @@ def load_ncp_pairs(corpus: Path) -> list[QaPair]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     basis = Basis(None, "疫情政务问答助手 (DataFountain)", "policy")
-    return [QaPair(r["id"], r["question"].strip(), r["answer"].strip(), basis, source="ncp") for r in rows]
+    return [
+        QaPair(id=r["id"], question=r["question"].strip(), answer=r["answer"].strip(), basis=basis, source="ncp")
+        for r in rows
+    ]
 
 
 def load_eval(path: Path = EVAL_FILE) -> list[EvalItem]:

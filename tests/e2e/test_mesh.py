@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,8 +19,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
+from core.bus import Bus, DocumentChanged
+from core.settings import Settings
 from ops.embedded import EmbeddedServices
 from tests.conftest import ROOT, free_port
+from tests.integration.graphql import first_data
+from tests.polling import NotMet, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEMO_SITES = {"demo-portal", "demo-dept", "demo-county"}
@@ -28,6 +34,7 @@ class Up:
     """`python -m ops up` in a child process, its output collected for assertions and failure messages."""
 
     def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
         unset = ("DATABASE_URL", "NATS_URL", "BROKER_URL", "SITES_FILE", "ADMIN_TOKEN")
         env = {k: v for k, v in os.environ.items() if k not in unset}
         env |= {"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1"}
@@ -45,14 +52,17 @@ class Up:
         return "\n".join(self.lines[-80:])
 
     async def wait_for_line(self, pattern: str, timeout: float) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if m := re.search(pattern, line):
-                    return m
-            assert self.proc.poll() is None, f"yiwang up exited early:\n{self.output()}"
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{self.output()}")
+        async def first_match() -> re.Match[str] | None:
+            found = next((m for line in list(self.lines) if (m := re.search(pattern, line))), None)
+            assert found or self.proc.poll() is None, f"yiwang up exited early:\n{self.output()}"
+            return found
+
+        try:
+            match = await eventually(first_match, timeout=timeout, interval=0.2)
+        except NotMet:
+            raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{self.output()}") from None
+        assert match is not None
+        return match
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -72,14 +82,28 @@ async def gql(
 
 
 async def wait_sites_filled(url: str, timeout: float) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    sites: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        sites = (await gql(url, "{ sites { id name level documentCount lastCrawledAt } }"))["sites"]
-        if {s["id"] for s in sites if s["documentCount"] > 0} >= DEMO_SITES:
-            return sites
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"demo sites not filled within {timeout} s: {sites}")
+    async def sites() -> list[dict[str, Any]]:
+        return list((await gql(url, "{ sites { id name level documentCount lastCrawledAt } }"))["sites"])
+
+    def filled(found: list[dict[str, Any]]) -> bool:
+        return {s["id"] for s in found if s["documentCount"] > 0} >= DEMO_SITES
+
+    return await eventually(sites, filled, timeout=timeout, interval=0.5, what="every demo site filled")
+
+
+@contextlib.asynccontextmanager
+async def live_probe(up: Up, origin: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Publishes a harmless documentChanged (a page that does not exist) on the mesh's NATS, core only."""
+    nats = EmbeddedServices(up.data_dir).status()["nats"]
+    assert nats is not None, up.output()
+    bus = await Bus(Settings(nats_url=nats.url), name="e2e-probe").connect()
+    probe = DocumentChanged(
+        document_id="probe", url=f"{origin}/probe", site_id="demo-portal", change="updated", version=0, content_hash=""
+    )
+    try:
+        yield lambda: bus.notify(probe)
+    finally:
+        await bus.close()
 
 
 async def first_run(up: Up, port: int) -> None:
@@ -92,19 +116,25 @@ async def first_run(up: Up, port: int) -> None:
     assert time.monotonic() - started < 60, "every demo site has documents within 60 s of start"
     assert {s["level"] for s in sites} >= {"市", "部门", "区县"}
     policies = '{ documents(site: "demo-portal", kind: "policy", pageSize: 1) { items { url version } } }'
-    while not (items := (await gql(url, policies))["documents"]["items"]):  # the indexer may still be applying
+
+    async def items() -> list[dict[str, Any]]:  # the indexer may still be applying
         assert time.monotonic() - started < 120, up.output()
-        await asyncio.sleep(0.5)
-    target = items[0]
+        return list((await gql(url, policies))["documents"]["items"])
+
+    target = (await eventually(items, timeout=120, interval=0.5, what="a policy document"))[0]
     path = urlsplit(target["url"]).path
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(target["url"]))
 
     query = 'subscription { documentChanged(site: "demo-portal") { url change version } }'
-    async with aiohttp.ClientSession() as s, s.ws_connect(url, protocols=["graphql-transport-ws"]) as ws:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(url, protocols=["graphql-transport-ws"]) as ws,
+        live_probe(up, origin) as poke,
+    ):
         await ws.send_json({"type": "connection_init", "payload": {}})
         assert (await ws.receive_json(timeout=10))["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
-        await asyncio.sleep(0.5)
+        await first_data(ws, poke)  # the probe's: the server's subscription is in place
         async with s.post(f"{origin}/__demo__/change", params={"path": path}) as r:
             assert r.status == 200, await r.text()
         await gql(url, 'mutation { crawlSite(site: "demo-portal", full: true) { state } }', token=token)

@@ -1,13 +1,12 @@
-"""Helpers for search projection tests: a site of their own, consumers that read only its events, polling."""
+"""Helpers for search projection tests: a site of their own, consumers that read only its events."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import secrets
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,8 +17,6 @@ from core.search import SearchEngine, SearchRequest, SearchResult
 from tests.services import create_database
 from workers.indexer import Indexer
 from workers.projector import SearchProjector
-
-T = TypeVar("T")
 
 
 @pytest.fixture
@@ -36,8 +33,12 @@ async def make_site(pool: asyncpg.Pool, *, level: str = "区县", region: str = 
     site = f"t-{secrets.token_hex(4)}"
     await pool.execute(
         "insert into sites (id, name, level, region, department) values ($1, $2, $3, $4, $5)",
-        site, f"测试站点{site}", level, region, department or None,
-    )  # fmt: skip
+        site,
+        f"测试站点{site}",
+        level,
+        region,
+        department or None,
+    )
     return site
 
 
@@ -65,18 +66,6 @@ async def running(bus: Bus, *consumers: Any) -> AsyncIterator[list[ConsumerRunne
         for c in consumers:
             with contextlib.suppress(Exception):
                 await bus.js.delete_consumer(c.stream, c.name)
-
-
-async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout: float = 30.0) -> T:
-    """Poll `probe` until `check` holds; fail with the last value seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if check(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
-        await asyncio.sleep(0.1)
 
 
 async def site_hits(engine: SearchEngine, site: str, query: str = "") -> SearchResult:

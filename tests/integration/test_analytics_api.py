@@ -14,6 +14,7 @@ import pytest
 
 from core.bus import Bus, ConsumerRunner, ResultClicked, SearchLogged
 from tests.integration.test_api import gql
+from tests.polling import eventually
 from workers.analytics import AnalyticsConsumer
 
 pytestmark = pytest.mark.integration
@@ -40,15 +41,6 @@ async def searched(bus: Bus, query: str, n: int, *, total: int = 3, prefix: str 
     return events
 
 
-async def eventually(api_url: str, query: str, check: Any, variables: dict[str, Any] | None = None) -> Any:
-    for _ in range(100):
-        out = await gql(api_url, query, variables)
-        if "errors" not in out and check(out["data"]):
-            return out["data"]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never true: {out}")
-
-
 async def test_stats_hot_zero_and_rising_queries(api_url: str, bus: Bus, consumer: ConsumerRunner) -> None:
     found = await searched(bus, "人才公寓", 4, prefix="q")
     await searched(bus, "人才公寓申请条件2099", 2, total=0, prefix="q")
@@ -56,8 +48,12 @@ async def test_stats_hot_zero_and_rising_queries(api_url: str, bus: Bus, consume
                                     at=datetime.now(UTC).isoformat()))  # fmt: skip
     stats_query = """{ searchStats(window: DAY, site: "an-api") { searches zeroResults zeroResultRate clicks
         clickThroughRate meanClickPosition distinctQueries bySource { source searches } } }"""
-    data = await eventually(api_url, stats_query, lambda d: d["searchStats"]["clicks"] == 1)
-    stats = data["searchStats"]
+
+    def clicked(out: dict[str, Any]) -> bool:
+        return "errors" not in out and out["data"]["searchStats"]["clicks"] == 1
+
+    out = await eventually(lambda: gql(api_url, stats_query), clicked)
+    stats = out["data"]["searchStats"]
     assert (stats["searches"], stats["zeroResults"], stats["distinctQueries"]) == (6, 2, 2)
     assert stats["zeroResultRate"] == pytest.approx(1 / 3) and stats["clickThroughRate"] == pytest.approx(1 / 6)
     assert stats["meanClickPosition"] == 2.0 and stats["bySource"] == [{"source": "api", "searches": 6}]
@@ -105,13 +101,13 @@ async def test_hot_queries_subscription_updates_live_and_throttled(
                     return list(msg["payload"]["data"]["hotQueries"])
                 assert msg["type"] in ("ping", "pong"), json.dumps(msg)
 
-        first = await next_list()  # the current list, at once
+        # The current list comes at once, read after the server subscribed to the nudges (hot_query_feed).
+        first = await next_list()
         assert all(q["query"] != "居民身份证" for q in first)
-        await asyncio.sleep(0.3)
         started = asyncio.get_running_loop().time()
         for burst in range(5):  # people keep searching: many batches, many nudges
             await searched(bus, "居民身份证", 10, prefix=f"live{burst}-")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # not a wait: the bursts are spread out, so the throttle has work to do
         updates = [await next_list()]
         while {"query": "居民身份证", "searches": 50} not in updates[-1]:
             updates.append(await next_list())

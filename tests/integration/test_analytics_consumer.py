@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -12,6 +12,7 @@ import pytest
 
 from core.analytics import Window, hot_queries, search_stats
 from core.bus import Bus, ConsumerRunner, HotQueriesUpdated, ResultClicked, SearchLogged
+from tests.polling import eventually, until_delivered
 from workers.analytics import AnalyticsConsumer
 
 pytestmark = pytest.mark.integration
@@ -32,22 +33,17 @@ async def running(pool: asyncpg.Pool, bus: Bus) -> AsyncIterator[ConsumerRunner]
         await asyncio.wait_for(task, timeout=10)
 
 
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
-
-
 async def test_published_searches_and_clicks_are_counted_and_announced(pg_pool: asyncpg.Pool, bus: Bus) -> None:
     nudges: list[HotQueriesUpdated] = []
+    probe = HotQueriesUpdated(searches=0, clicks=0, at="probe", site=SITE)  # tells that the listener is live
+    probes: list[HotQueriesUpdated] = []
 
     async def listen() -> None:
         async for event in bus.live(HotQueriesUpdated, f"{HotQueriesUpdated.SUBJECT}.{SITE}"):
-            nudges.append(event)
+            (probes if event == probe else nudges).append(event)
 
     listener = asyncio.create_task(listen())
-    await asyncio.sleep(0.2)
+    await until_delivered(lambda: bus.notify(probe), lambda: bool(probes))
     searches = [SearchLogged(search_id=f"bus-{i}", query="不动产登记" if i % 3 else "老年证", total=0 if i == 7 else 9,
                              at=(NOW - timedelta(minutes=i)).isoformat(), site=SITE, source="portal")
                 for i in range(120)]  # fmt: skip
@@ -65,8 +61,8 @@ async def test_published_searches_and_clicks_are_counted_and_announced(pg_pool: 
         async def malformed_dead_lettered() -> bool:
             return runner.stats.dead_lettered == 1
 
-        await wait_for(all_counted)
-        await wait_for(malformed_dead_lettered)
+        await eventually(all_counted, timeout=15, what="every search and click counted")
+        await eventually(malformed_dead_lettered, timeout=15, what="the malformed event dead-lettered")
     listener.cancel()
     hot = await hot_queries(pg_pool, window=Window.DAY, now=NOW, limit=5, site=SITE)
     assert [(q.query, q.searches) for q in hot] == [("不动产登记", 80), ("老年证", 40)]

@@ -17,6 +17,7 @@ from core.errors import NotFound
 from core.settings import Settings
 from ops.cli.crawl import INTERRUPTED, crawl_site
 from tests.integration.crawling import add_site, html, serve, site_record, unique
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,10 +69,12 @@ async def test_ctrl_c_stops_cleanly_and_the_next_crawl_resumes(
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         progressed = "select pages_fetched >= 20 from crawls where site_id = $1 and state = 'running'"
-        deadline = asyncio.get_running_loop().time() + 60
-        while not await pg_pool.fetchval(progressed, site_id):
-            assert proc.returncode is None and asyncio.get_running_loop().time() < deadline, "crawl did not start"
-            await asyncio.sleep(0.1)
+
+        async def crawl_progressed() -> bool:
+            assert proc.returncode is None, "the crawl process exited early"
+            return bool(await pg_pool.fetchval(progressed, site_id))
+
+        await eventually(crawl_progressed, timeout=60, what="the crawl fetching 20 pages")
         proc.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 130, stderr.decode()[-2000:]

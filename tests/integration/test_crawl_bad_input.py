@@ -41,7 +41,7 @@ async def drip(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     for _ in range(40):
         await resp.write(b"<")
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.25)  # not a wait: a server that drips its answer, slower than the crawl allows
     return resp
 
 
@@ -67,7 +67,7 @@ async def calendar(request: web.Request) -> web.Response:
 
 def routes(app: web.Application) -> None:
     async def sleep_forever(_: web.Request) -> web.Response:
-        await asyncio.sleep(10)  # longer than the crawl's timeout, short enough to shut down
+        await asyncio.sleep(10)  # not a wait: a server slower than the crawl's timeout, short enough to shut down
         return html("late")
 
     async def handler(request: web.Request) -> web.StreamResponse:

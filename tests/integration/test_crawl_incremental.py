@@ -17,6 +17,7 @@ from core.sites import get_site
 from ops.demo.server import DemoSiteGroup
 from scrapers.crawl import Crawler
 from tests.integration.crawling import add_site, crawl, fetch_log, html, later, serve, site_record, unique
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 EXTRAS = ("/sitemap.xml", "/rss.xml", "/robots.txt")
@@ -121,8 +122,7 @@ async def test_killed_crawl_resumes_with_only_what_was_left(
     await start_crawl(pg_pool, crawl_id)
     task = asyncio.create_task(Crawler(settings, pg_pool, bus).crawl(await get_site(pg_pool, site_id), crawl_id))
     fetched = "select pages_fetched from crawls where id = $1"
-    while await pg_pool.fetchval(fetched, crawl_id) < html_pages // 3:  # noqa: ASYNC110 - polling the row
-        await asyncio.sleep(0.05)
+    await eventually(lambda: pg_pool.fetchval(fetched, crawl_id), lambda n: n >= html_pages // 3)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

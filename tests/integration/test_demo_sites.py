@@ -24,6 +24,7 @@ from core.errors import NotFound
 from core.sites.config import load_sites_file
 from ops.demo.generator import MISSPELT, build_group
 from ops.demo.server import DemoSiteGroup, run_forever
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -385,11 +386,15 @@ async def test_run_forever_prints_the_sites_and_stops_when_cancelled(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], http: aiohttp.ClientSession
 ) -> None:
     task = asyncio.create_task(run_forever(tmp_path))
-    while not (tmp_path / "sites.yaml").exists():
+    printed = ""
+
+    async def urls_printed() -> list[str]:
+        nonlocal printed
         assert not task.done()
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.05)
-    urls = re.findall(r"http://127\.0\.0\.1:\d+/", capsys.readouterr().out)
+        printed += capsys.readouterr().out
+        return re.findall(r"http://127\.0\.0\.1:\d+/", printed) if (tmp_path / "sites.yaml").exists() else []
+
+    urls = await eventually(urls_printed, lambda found: len(found) >= 3, interval=0.02)
     assert len(urls) == 3
     async with http.get(urls[2]) as resp:
         assert resp.status == 200 and "青山县" in await resp.text()

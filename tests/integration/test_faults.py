@@ -8,14 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from core.bus import Bus, PageFetched
+from core.bus import Bus, PageFetched, consumer_lag
 from core.crawls import queue_crawl
 from core.db import migrate
 from core.settings import Settings
@@ -23,6 +22,8 @@ from core.sites import get_site, parse_sites, sync_sites
 from ops.embedded import EmbeddedServices
 from scrapers.crawl import Crawler
 from tests.conftest import ROOT
+from tests.polling import eventually
+from workers.indexer import Indexer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,14 +51,14 @@ async def count_docs(pool: asyncpg.Pool, site: str) -> int:
 
 
 async def wait_for(pool: asyncpg.Pool, site: str, target: int, timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    n = 0
-    while time.monotonic() < deadline:
-        n = await count_docs(pool, site)
-        if n >= target:
-            return n
-        await asyncio.sleep(0.05)
-    return n
+    """The site's document count once it reaches `target`."""
+    return await eventually(lambda: count_docs(pool, site), lambda n: n >= target, timeout=timeout)
+
+
+async def all_acked(bus: Bus, durable: str) -> bool:
+    """Every message of the consumer's stream was delivered and acked: redeliveries after a kill included."""
+    lag = await consumer_lag(bus, Indexer.stream, durable)
+    return lag["pending"] == 0 and lag["ack_pending"] == 0
 
 
 async def test_kill_9_mid_batch_loses_and_doubles_nothing(own_services: tuple[EmbeddedServices, Settings]) -> None:
@@ -84,7 +85,7 @@ async def test_kill_9_mid_batch_loses_and_doubles_nothing(own_services: tuple[Em
         second = consumers_process(settings)
         try:
             assert await wait_for(pool, "k9", total, timeout=120) == total
-            await asyncio.sleep(1.0)  # anything redelivered after the kill has been applied by now
+            await eventually(lambda: all_acked(bus, Indexer.name), timeout=120, what="every redelivery applied")
         finally:
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=30) == 0, "SIGTERM stops the consumers process cleanly"
@@ -116,10 +117,10 @@ async def test_nats_restart_during_crawl_loses_nothing(own_services: tuple[Embed
         site = await get_site(pool, "demo-dept")
         slow = dataclasses.replace(settings, crawl_host_delay_s=0.03, crawl_concurrency=2)  # outlasts the restart
         crawl = asyncio.create_task(Crawler(slow, pool, bus).crawl(site, crawl_id))
-        while (await pool.fetchval("select pages_fetched from crawls where id = $1", crawl_id)) < 20:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)  # polling the crawl's own progress row
+        fetched = "select pages_fetched from crawls where id = $1"
+        await eventually(lambda: pool.fetchval(fetched, crawl_id), lambda n: n >= 20, interval=0.02)
         await asyncio.to_thread(services.stop, "nats")
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # not a wait: NATS stays down this long while the crawl must keep waiting
         assert not crawl.done(), "the crawl waits for NATS instead of failing or dropping pages"
         await asyncio.to_thread(services.start, postgres=False, nats=True)
         result = await asyncio.wait_for(crawl, timeout=120)

@@ -163,7 +163,8 @@ async def test_homepage_goes_stale_and_alerts_open_and_close(demo: Demo, bus: Bu
     # A broken link that the site fixed: tomorrow's check passes and the finding closes itself.
     [broken] = await open_findings(demo.pool, "mon-county", "broken_links")
     fixed_at = later + timedelta(days=1)
-    await record_link_checks(demo.pool, [LinkCheck(broken.evidence["link"], True, 200, None, 3, fixed_at)])
+    fixed = LinkCheck(url=broken.evidence["link"], ok=True, status=200, error=None, elapsed_ms=3, checked_at=fixed_at)
+    await record_link_checks(demo.pool, [fixed])
     _, alerts = await inspect(demo.pool, "mon-county", fixed_at)
     assert [(a.rule, a.state, a.finding_id) for a in alerts] == [("broken_links", "closed", broken.id)]
     closed, _ = await list_findings(demo.pool, site_id="mon-county", state="closed", rule="broken_links")
@@ -172,7 +173,7 @@ async def test_homepage_goes_stale_and_alerts_open_and_close(demo: Demo, bus: Bu
 
 async def test_probes_measure_reachability(demo: Demo, settings: Settings, pg_pool: asyncpg.Pool) -> None:
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # not a wait: a homepage slower than the probe's timeout
         return web.Response(text="<html><title>首页</title></html>", content_type="text/html")
 
     async with serve(lambda app: app.router.add_get("/", slow)) as base:

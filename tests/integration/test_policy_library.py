@@ -12,7 +12,8 @@ import pytest
 from core.bus import Bus, DocumentChanged, PageFetched
 from core.qa.service import QaService
 from tests.integration.graphql import gql, gql_data
-from tests.integration.search_fixtures import eventually, make_site, running
+from tests.integration.search_fixtures import make_site, running
+from tests.polling import eventually
 from workers.indexer import Indexer
 from workers.policy_library import PolicyLibrary
 

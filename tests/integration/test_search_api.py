@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 import asyncpg
@@ -15,6 +14,7 @@ from core.search.tantivy_engine import TantivyEngine
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
 from tests.integration.graphql import gql
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -51,11 +51,11 @@ async def indexed(api_url: str, settings: Settings, pg_pool: asyncpg.Pool) -> st
     await writer.upsert(_docs(pinned_id))
     await writer.close()
     # the API's caches notice the new document count within seconds
-    for _ in range(60):
-        out = await gql(api_url, '{ search(query: "shebaoka") { total interpreted { searched } } }')
-        if out["data"]["search"]["interpreted"]["searched"] == "社保卡":
-            break
-        await asyncio.sleep(0.25)
+    await eventually(
+        lambda: gql(api_url, '{ search(query: "shebaoka") { total interpreted { searched } } }'),
+        lambda out: out["data"]["search"]["interpreted"]["searched"] == "社保卡",
+        timeout=15,
+    )
     return pinned_id
 
 

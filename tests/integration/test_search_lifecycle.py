@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
 
@@ -14,6 +13,7 @@ import uvicorn
 from api.app import create_app
 from core.settings import Settings
 from tests.conftest import free_port
+from tests.integration.conftest import start_server
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +22,7 @@ async def test_popular_query_counts_survive_an_api_shutdown(settings: Settings, 
     port = free_port()
     app = create_app(dataclasses.replace(settings, port=port, broker_url="stub://"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
+    task = await start_server(server)
     query = f"停机测试{uuid.uuid4().hex[:8]}"
     body = {"query": "query($q: String!) { search(query: $q) { total } }", "variables": {"q": query}}
     async with aiohttp.ClientSession() as session:

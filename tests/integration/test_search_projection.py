@@ -25,14 +25,8 @@ from core.search.tantivy_engine import TantivyEngine
 from core.settings import Settings
 from ops.cli.reindex import run_reindex
 from tests.integration import search_fixtures
-from tests.integration.search_fixtures import (
-    eventually,
-    make_site,
-    running,
-    site_consumers,
-    site_hits,
-    titles,
-)
+from tests.integration.search_fixtures import make_site, running, site_consumers, site_hits, titles
+from tests.polling import eventually
 from workers.projector import SearchProjector
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,9 @@ from core.search import SearchRequest, SearchResult, admin
 from core.search.models import Copy
 from core.search.service import SearchService
 from core.search.tantivy_engine import TantivyEngine
-from tests.integration.search_fixtures import eventually, make_site, running, site_consumers
+from tests.integration.search_fixtures import make_site, running, site_consumers
 from tests.integration.test_policy_library import page
+from tests.polling import eventually
 from workers.policy_library import PolicyLibrary
 
 pytestmark = pytest.mark.integration

@@ -36,8 +36,9 @@ def main() -> None:
             db_url = db_url or started["postgres"].url
             nats_url = nats_url or started["nats"].url
         port = free_port()
-        site = subprocess.Popen([sys.executable, "-m", "ops.bench.crawl.site", "--port", str(port),
-                                 "--pages", str(args.pages)])  # fmt: skip
+        site = subprocess.Popen(
+            [sys.executable, "-m", "ops.bench.crawl.site", "--port", str(port), "--pages", str(args.pages)]
+        )
         try:
             while not port_open(port):
                 time.sleep(0.1)
@@ -62,8 +63,10 @@ def main() -> None:
         row = f"{name:8} {best['pages']:>6.0f} {best['seconds']:>8.2f} {rates[name]:>8.1f} {best['peak_rss_mb']:>12.1f}"
         every = ", ".join(f"{r['pages'] / r['seconds']:.0f}" for r in runs)
         print(f"{row}   (each round: {every})")
-    print(f"yiwang / scrapy pages/s: {rates['yiwang'] / rates['scrapy']:.2f}x  (concurrency {args.concurrency}, "
-          f"{args.rounds} round(s), best of each)")  # fmt: skip
+    print(
+        f"yiwang / scrapy pages/s: {rates['yiwang'] / rates['scrapy']:.2f}x  (concurrency {args.concurrency}, "
+        f"{args.rounds} round(s), best of each)"
+    )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,14 @@ async def run(base: str, database_url: str, nats_url: str, concurrency: int, max
         await bus.close()
         await pool.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"name": "yiwang", "pages": result.fetched, "seconds": elapsed, "peak_rss_mb": peak_mb,
-            "events": result.changed, "errors": result.errors}  # fmt: skip
+    return {
+        "name": "yiwang",
+        "pages": result.fetched,
+        "seconds": elapsed,
+        "peak_rss_mb": peak_mb,
+        "events": result.changed,
+        "errors": result.errors,
+    }
 
 
 def main() -> None:

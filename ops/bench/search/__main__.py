@@ -82,9 +82,15 @@ async def index(engine: TantivyEngine, n: int, batch: int) -> dict[str, float]:
     gen_t0 = time.perf_counter()
     list(documents(1000, n + 1))
     generate = time.perf_counter() - gen_t0
-    return {"docs": n, "seconds": total, "docs_per_s": n / total, "analysis_share": analyse / (total / n * 1000),
-            "analysis_docs_per_s": 1000 / analyse, "generate_docs_per_s": 1000 / generate,
-            "prepared": len(prepared)}  # fmt: skip
+    return {
+        "docs": n,
+        "seconds": total,
+        "docs_per_s": n / total,
+        "analysis_share": analyse / (total / n * 1000),
+        "analysis_docs_per_s": 1000 / analyse,
+        "generate_docs_per_s": 1000 / generate,
+        "prepared": len(prepared),
+    }
 
 
 async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -> dict[str, object]:
@@ -103,6 +109,27 @@ async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -
         report["postgres_load"] = await postgres.load(pool, documents(args.docs), trgm=not args.skip_trgm)
         print("postgres loaded", report["postgres_load"], file=sys.stderr, flush=True)
     qs = queries()
+    latency = await time_in_process(args, engine, pool, qs, report)
+    for name, ms in latency.items():  # said before the API starts, so a failing API loses nothing measured
+        print(f"{name}: p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms", file=sys.stderr, flush=True)
+    env = {"DATABASE_URL": db_url, "NATS_URL": nats_url, "DATA_DIR": str(data)}
+    report["api_rss_mb"], report["api_peak_rss_mb"] = await time_api(args, env, qs, latency)
+    report["latency_ms"] = {
+        k: {"n": len(v), "p50": pct(v, 50), "p99": pct(v, 99), "mean": statistics.fmean(v)} for k, v in latency.items()
+    }
+    report["queries"] = len(qs)
+    await engine.close()
+    await pool.close()
+    if args.events:  # last, so its importer and projector processes disturb nothing timed before
+        report["indexing_from_events"] = await index_through_events(db_url, nats_url, data, args.events)
+        print("indexed from events", report["indexing_from_events"], file=sys.stderr, flush=True)
+    return report
+
+
+async def time_in_process(
+    args: argparse.Namespace, engine: TantivyEngine, pool: asyncpg.Pool, qs: list[str], report: dict[str, object]
+) -> dict[str, list[float]]:
+    """The engine, the Postgres peers and the SearchService, timed in this process."""
 
     async def engine_search(q: str) -> object:
         return (await engine.search(SearchRequest(query=q, limit=10))).hits
@@ -123,11 +150,15 @@ async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -
     latency["service"] = await timed(lambda q: service.search(q), qs, args.rounds)
     latency["suggest_service"] = await timed(lambda p: service.suggest(p, 8), PREFIXES, args.rounds * 5)
     await service.close()
-    for name, ms in latency.items():  # said before the API starts, so a failing API loses nothing measured
-        print(f"{name}: p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms", file=sys.stderr, flush=True)
+    return latency
+
+
+async def time_api(
+    args: argparse.Namespace, env: dict[str, str], qs: list[str], latency: dict[str, list[float]]
+) -> tuple[float, float]:
+    """Time the queries through a real API process (added to `latency`); returns its RSS and peak RSS in MB."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "NATS_URL": nats_url, "DATA_DIR": str(data), "PORT": str(port),
-           "BROKER_URL": "stub://", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {**os.environ, **env, "PORT": str(port), "BROKER_URL": "stub://", "LOG_LEVEL": "WARNING"}
     api = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
         [sys.executable, "-m", "ops.bench.search.api"], env=env
     )
@@ -154,19 +185,10 @@ async def run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -
             latency["suggest_graphql"] = await timed(
                 lambda p: gql({"query": SUGGEST, "variables": {"p": p}}), PREFIXES, args.rounds * 5
             )
-        report["api_rss_mb"], report["api_peak_rss_mb"] = rss_mb(api.pid)
+        return rss_mb(api.pid)
     finally:
         api.terminate()
         api.wait()
-    report["latency_ms"] = {k: {"n": len(v), "p50": pct(v, 50), "p99": pct(v, 99), "mean": statistics.fmean(v)}
-                            for k, v in latency.items()}  # fmt: skip
-    report["queries"] = len(qs)
-    await engine.close()
-    await pool.close()
-    if args.events:  # last, so its importer and projector processes disturb nothing timed before
-        report["indexing_from_events"] = await index_through_events(db_url, nats_url, data, args.events)
-        print("indexed from events", report["indexing_from_events"], file=sys.stderr, flush=True)
-    return report
 
 
 def main() -> None:
@@ -204,8 +226,10 @@ def main() -> None:
     for name, row in lat.items():
         print(f"{name:16} {row['p50']:8.2f} {row['p99']:8.2f} {row['mean']:8.2f}")
     for peer in [p for p in ("postgres_fts", "pg_trgm") if p in lat]:
-        print(f"engine vs {peer}: p50 {lat[peer]['p50'] / lat['engine']['p50']:.1f}x, "
-              f"p99 {lat[peer]['p99'] / lat['engine']['p99']:.1f}x faster")  # fmt: skip
+        print(
+            f"engine vs {peer}: p50 {lat[peer]['p50'] / lat['engine']['p50']:.1f}x, "
+            f"p99 {lat[peer]['p99'] / lat['engine']['p99']:.1f}x faster"
+        )
     for name in ("indexing", "indexing_from_events"):
         row = report.get(name)
         if isinstance(row, dict):

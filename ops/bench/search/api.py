@@ -9,5 +9,6 @@ from core.settings import Settings
 
 if __name__ == "__main__":
     settings = Settings.from_env()
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning", access_log=False,
-                lifespan="on")  # fmt: skip
+    uvicorn.run(
+        create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning", access_log=False, lifespan="on"
+    )

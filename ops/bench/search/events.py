@@ -40,9 +40,18 @@ IMPORT_BATCH = 200  # `yiwang import --batch` default
 def _line(doc: IndexDoc, url: str | None = None) -> str:
     """One `yiwang import` JSONL line (docs/import.md); no site, so the importer's own site 'imported' is used."""
     published = doc.published_at.isoformat() if doc.published_at else None
-    return json.dumps({"url": url or doc.url, "title": doc.title, "text": doc.text, "kind": doc.kind,
-                       "published_at": published, "department": doc.department, "region": doc.region},
-                      ensure_ascii=False)  # fmt: skip
+    return json.dumps(
+        {
+            "url": url or doc.url,
+            "title": doc.title,
+            "text": doc.text,
+            "kind": doc.kind,
+            "published_at": published,
+            "department": doc.department,
+            "region": doc.region,
+        },
+        ensure_ascii=False,
+    )
 
 
 def _write_jsonl(path: Path, docs: Iterable[IndexDoc]) -> None:
@@ -63,12 +72,26 @@ def _warmup_lines(count: int) -> list[str]:
 
 async def _start_projector(db_url: str, nats_url: str, events_dir: Path) -> asyncio.subprocess.Process:
     """`yiwang consumers --only search-projector` on its own data dir, as the mesh runs it."""
-    env = {**os.environ, "DATABASE_URL": db_url, "NATS_URL": nats_url, "DATA_DIR": str(events_dir),
-           "SEARCH_ENGINE": "tantivy", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "NATS_URL": nats_url,
+        "DATA_DIR": str(events_dir),
+        "SEARCH_ENGINE": "tantivy",
+        "LOG_LEVEL": "WARNING",
+    }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ops", "consumers", "--only", PROJECTOR, env=env,
-        stdin=subprocess.DEVNULL, stdout=2, start_new_session=True,  # stdout to our stderr: ours carries the JSON
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "ops",
+        "consumers",
+        "--only",
+        PROJECTOR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=2,
+        start_new_session=True,  # stdout to our stderr: ours carries the JSON
+    )
 
 
 async def _stop_projector(proc: asyncio.subprocess.Process) -> None:
@@ -154,8 +177,12 @@ class _Progress:
                 step = (self.stored * 10 // self.n, projected * 10 // self.n)
                 if step != shown:
                     shown = step
-                    print(f"events: stored {self.stored}/{self.n}, projected {min(projected, self.n)}/{self.n}, "
-                          f"{time.perf_counter() - self.started:.1f} s", file=sys.stderr, flush=True)  # fmt: skip
+                    print(
+                        f"events: stored {self.stored}/{self.n}, projected {min(projected, self.n)}/{self.n}, "
+                        f"{time.perf_counter() - self.started:.1f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:
@@ -167,8 +194,13 @@ async def _findable(engine: TantivyEngine, doc: IndexDoc) -> bool:
     """A search for the title within a few days of its date lists the document (titles repeat, dates rarely)."""
     day = doc.published_at
     assert day is not None
-    req = SearchRequest(query=doc.title, published_after=day - timedelta(days=1),
-                        published_before=day + timedelta(days=1), limit=50, highlight=False)  # fmt: skip
+    req = SearchRequest(
+        query=doc.title,
+        published_after=day - timedelta(days=1),
+        published_before=day + timedelta(days=1),
+        limit=50,
+        highlight=False,
+    )
     return any(hit.url == doc.url for hit in (await engine.search(req)).hits)
 
 
@@ -179,6 +211,28 @@ async def _first_ack_after(bus: Bus, seq: int) -> float:
             if (await consumer_lag(bus, PROJECTOR_STREAM, PROJECTOR))["acked"] > seq:
                 return time.perf_counter()
         await asyncio.sleep(0.02)
+
+
+def _check_all_new(summary: ImportSummary, n: int) -> None:
+    if summary.added != n:
+        raise Conflict(
+            f"expected {n} new documents; the import added {summary.added}, updated {summary.updated}, "
+            f"left {summary.unchanged} unchanged, rejected {summary.rejected[:3]}: "
+            "use a fresh database or another start"
+        )
+
+
+async def _check_searchable(reader: TantivyEngine, before: int, n: int, start: int) -> tuple[int, list[int]]:
+    """The index counts `n` more documents and search finds a sample of them; returns (count, sample)."""
+    searchable = await reader.count()
+    sample = sorted({start + k * (n - 1) // max(1, SAMPLES - 1) for k in range(SAMPLES)})
+    missing = [i for i in sample if not await _findable(reader, document(i))]
+    if searchable - before < n or missing:
+        raise Upstream(
+            f"the projector acked every change but the index has {searchable - before} of {n} new "
+            f"documents; not found by search: {missing}"
+        )
+    return searchable, sample
 
 
 async def index_through_events(
@@ -233,13 +287,11 @@ async def index_through_events(
         base_seq = int((await bus.js.stream_info(PROJECTOR_STREAM)).state.last_seq or 0)
         progress = _Progress(n, base_seq, time.perf_counter())
         import_started = time.perf_counter()
-        summary = await import_documents(pool, bus, _read_lines(source), batch_size=IMPORT_BATCH,
-                                         progress=progress.add, wait=False)  # fmt: skip
+        summary = await import_documents(
+            pool, bus, _read_lines(source), batch_size=IMPORT_BATCH, progress=progress.add, wait=False
+        )
         import_s = time.perf_counter() - import_started
-        if summary.added != n:
-            raise Conflict(f"expected {n} new documents; the import added {summary.added}, updated {summary.updated}, "
-                           f"left {summary.unchanged} unchanged, rejected {summary.rejected[:3]}: "
-                           "use a fresh database or another start")  # fmt: skip
+        _check_all_new(summary, n)
         last_seq = int((await bus.js.stream_info(PROJECTOR_STREAM)).state.last_seq or 0)
         print(f"events: {n} stored and announced in {import_s:.1f} s; projecting", file=sys.stderr, flush=True)
         launched = time.perf_counter()
@@ -254,16 +306,19 @@ async def index_through_events(
         done = time.perf_counter()
         first_ack = await first
         await _cancel(monitor)
-        searchable = await reader.count()
-        sample = sorted({start + k * (n - 1) // max(1, SAMPLES - 1) for k in range(SAMPLES)})
-        missing = [i for i in sample if not await _findable(reader, document(i))]
-        if searchable - before < n or missing:
-            raise Upstream(f"the projector acked every change but the index has {searchable - before} of {n} new "
-                           f"documents; not found by search: {missing}")  # fmt: skip
+        searchable, sample = await _check_searchable(reader, before, n, start)
     seconds = done - first_ack
-    return {"docs": n, "seconds": seconds, "docs_per_s": n / seconds, "searchable": searchable,
-            "start_s": first_ack - launched, "import_s": import_s, "import_docs_per_s": n / import_s,
-            "warmup_s": warmup_s, "sampled": len(sample)}  # fmt: skip
+    return {
+        "docs": n,
+        "seconds": seconds,
+        "docs_per_s": n / seconds,
+        "searchable": searchable,
+        "start_s": first_ack - launched,
+        "import_s": import_s,
+        "import_docs_per_s": n / import_s,
+        "warmup_s": warmup_s,
+        "sampled": len(sample),
+    }
 
 
 async def _run(args: argparse.Namespace, tmp: Path, db_url: str, nats_url: str) -> dict[str, float]:

@@ -35,8 +35,11 @@ async def load(
     with ProcessPoolExecutor(workers) as pool_:
         while part := list(itertools.islice(it, chunk)):
             started = time.perf_counter()
-            rows = [row for rows_ in pool_.map(_rows, [part[i : i + 500] for i in range(0, len(part), 500)])
-                    for row in rows_]  # fmt: skip
+            rows = [
+                row
+                for rows_ in pool_.map(_rows, [part[i : i + 500] for i in range(0, len(part), 500)])
+                for row in rows_
+            ]
             analysed = time.perf_counter()
             await pool.copy_records_to_table("bench_docs", records=rows, columns=["id", "title", "body", "terms"])
             analyse_s, copy_s = analyse_s + analysed - started, copy_s + time.perf_counter() - analysed
@@ -47,8 +50,12 @@ async def load(
         await pool.execute("create index bench_docs_trgm on bench_docs using gin (body gin_trgm_ops)")
     built = time.perf_counter()
     await pool.execute("vacuum analyze bench_docs")
-    return {"analyse_s": analyse_s, "copy_with_tsvector_s": copy_s, "gin_fts_s": fts - loaded,
-            "gin_trgm_s": built - fts if trgm else 0.0}  # fmt: skip
+    return {
+        "analyse_s": analyse_s,
+        "copy_with_tsvector_s": copy_s,
+        "gin_fts_s": fts - loaded,
+        "gin_trgm_s": built - fts if trgm else 0.0,
+    }
 
 
 def tsquery(query: str) -> str:
