@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from core.bus import Consumer, DocumentChanged
+from core.bus.progress import DOC_STREAM, SEARCH_PROJECTOR
 from core.search import SearchEngine, engine_for
 from core.search.projection import index_docs
 from core.services import Services
@@ -20,9 +21,9 @@ class SearchProjector(Consumer[DocumentChanged]):
 
     # The consumers process runs the one projector and so holds the one tantivy writer; API processes
     # open the same index as readers. Home and column pages are not indexed (core.search.projection).
-    name = "search-projector"
+    name = SEARCH_PROJECTOR
     event_types = (DocumentChanged,)
-    stream = "YW_DOC"
+    stream = DOC_STREAM
     # Each batch is one tantivy commit (a new segment, later merged): at the default 64 a backlog drained
     # at ~600 docs/s, at 1,000 at ~1,150; a single change still comes alone and at once.
     fetch_batch = 1000

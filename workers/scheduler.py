@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import UTC, datetime
@@ -39,9 +40,11 @@ async def run_scheduler(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    broker = build_broker(settings)
-    pool = await connect_pool(settings, max_size=3)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await connect_pool(settings, max_size=3)
+        stack.push_async_callback(pool.close)
+        broker = build_broker(settings)
+        stack.callback(broker.close)
         async with pool.acquire() as leader:
             await _lead(leader, stop, settings.scheduler_tick_s)
             log.info("scheduler leading", extra={"tick_s": settings.scheduler_tick_s})
@@ -51,9 +54,6 @@ async def run_scheduler(settings: Settings) -> None:
                 except (OSError, asyncpg.PostgresError) as exc:
                     log.warning("scheduler tick failed; will retry", extra={"error": repr(exc)})
                 await _sleep(stop, settings.scheduler_tick_s)
-    finally:
-        await pool.close()
-        broker.close()
 
 
 async def _lead(leader: asyncpg.Connection, stop: asyncio.Event, tick_s: float) -> None:

@@ -11,6 +11,11 @@ from core.bus.client import Bus
 from core.bus.consumer import consumer_lag
 from core.errors import Upstream
 
+# The consumer whose acks mean "searchable", and the stream it reads: named once, here, for the projector
+# itself (workers/projector.py), the importer (core.documents) and core.search.freshness.
+SEARCH_PROJECTOR = "search-projector"
+DOC_STREAM = "YW_DOC"
+
 
 class NotConsuming(Upstream):
     """Nothing pulled from the stream and nothing was acked for the stall time."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from core.bus import Bus
-from core.bus.progress import NotConsuming, StillPending, wait_until_acked
+from core.bus.progress import DOC_STREAM, SEARCH_PROJECTOR, NotConsuming, StillPending, wait_until_acked
 from core.documents.import_records import ImportRecord, parse_record
 from core.documents.reads import stored_hashes
 from core.documents.service import apply_pages
@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 IMPORTED_SITE = "imported"
 IMPORTED_SITE_NAME = "导入的文档"
 IMPORTED_SITE_LEVEL = "市"
-# The consumer whose acks mean "searchable": core.search.freshness.PROJECTOR and its stream, named again
-# here because core.search imports core.documents (tests/unit/core/documents/test_importer_names.py
-# keeps the two equal).
-SEARCH_PROJECTOR = "search-projector"
-SEARCH_STREAM = "YW_DOC"
 
 
 @dataclass
@@ -150,12 +145,12 @@ async def _wait_searchable(bus: Bus, seq: int, projector: str, *, timeout_s: flo
     """Seconds waited until the projector acked `seq`; Upstream saying what to start or check otherwise."""
     try:
         return await wait_until_acked(
-            bus, seq, stream=SEARCH_STREAM, consumer=projector, timeout_s=timeout_s, stall_s=stall_s
+            bus, seq, stream=DOC_STREAM, consumer=projector, timeout_s=timeout_s, stall_s=stall_s
         )
     except NotConsuming as exc:
         raise Upstream(
             f"the documents are stored but not yet searchable: no {projector} is consuming "
-            f"{SEARCH_STREAM} (waited {exc.details['waited_s']:.0f} s). Start `yiwang consumers` or `yiwang up`; "
+            f"{DOC_STREAM} (waited {exc.details['waited_s']:.0f} s). Start `yiwang consumers` or `yiwang up`; "
             "the documents become searchable as soon as it runs."
         ) from None
     except StillPending as exc:

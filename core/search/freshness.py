@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from core.bus import Bus
-from core.bus.progress import wait_until_acked
+from core.bus.progress import DOC_STREAM, SEARCH_PROJECTOR, wait_until_acked
 
-PROJECTOR = "search-projector"
-PROJECTOR_STREAM = "YW_DOC"
+PROJECTOR, PROJECTOR_STREAM = SEARCH_PROJECTOR, DOC_STREAM  # the names the benchmarks read
 
 
 async def wait_until_projected(

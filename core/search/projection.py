@@ -38,9 +38,9 @@ INDEXED_WHERE = f" where d.kind <> all($1::text[]) and not {_COPY_OF_INDEXED.for
 _SPLIT = re.compile(r"\s*[、,，;；/|]\s*")
 
 
-def is_indexed(kind: str, gone: bool, is_copy: bool = False) -> bool:
-    """Whether a document belongs in the search index (not gone, not a list page, not a reprint)."""
-    return not gone and kind not in NOT_INDEXED_KINDS and not is_copy
+def is_indexed(kind: str, *, is_copy: bool = False) -> bool:
+    """Whether a live document belongs in the search index (not a list page, not a reprint)."""
+    return kind not in NOT_INDEXED_KINDS and not is_copy
 
 
 def _values(value: Any) -> list[str]:
@@ -114,7 +114,7 @@ async def index_docs(pool: asyncpg.Pool, ids: Sequence[str]) -> tuple[list[Index
     deletes: list[str] = []
     for doc_id in wanted:
         row = by_id.get(doc_id)
-        if row is not None and is_indexed(row["kind"], False, row["is_copy"]):
+        if row is not None and is_indexed(row["kind"], is_copy=row["is_copy"]):
             upserts.append(to_index_doc(row))
         else:
             deletes.append(doc_id)
