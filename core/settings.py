@@ -40,6 +40,25 @@ class Settings:
     max_query_tokens: int = 2000
     max_query_aliases: int = 30
     max_query_length: int = 500
+    graphql_ide: bool = True  # GraphiQL at GET /graphql; production sets false
+    graphql_introspection: bool = True  # __schema / __type queries; production sets false
+    max_query_cost: int = 1000  # schema.cost: list fields × page size, expensive resolvers declared
+    rate_limit_per_min: int = 600  # per client address, token bucket per API process; 0 turns it off
+    rate_limit_burst: int = 300
+    trusted_proxies: str = ""  # comma-separated addresses/CIDRs whose X-Forwarded-For is believed
+    max_subscriptions_per_connection: int = 10
+    max_subscriptions_per_client: int = 50
+    inventory_cache_s: float = 60.0  # inventoryComparison answers kept this long, per level
+    metrics_cache_s: float = 15.0  # /metrics platform gauges (Postgres, NATS) re-read at most this often
+    metrics_port: int = 0  # when set, /metrics is served only on this port (same host)
+    # search: suggestions anonymous searches earn, signed search ids for recordClick, stream caps
+    search_id_key: str | None = field(default=None, repr=False)  # HMAC key; unset: a random one per process
+    suggest_min_clients: int = 5  # client-days within the window before a query is suggested
+    suggest_window_days: int = 30  # only searches of the last N days count
+    suggest_refresh_s: float = 60.0  # how often each API process saves counts and reloads suggestions
+    search_max_clicks: int = 10  # clicks recorded per search id
+    stream_max_bytes_search: int = 256 * 1024 * 1024  # YW_SEARCH: the oldest events go past this
+    stream_max_bytes: int = -1  # every other stream (-1: no limit); when full, publishers wait, nothing is dropped
     # crawling limits
     crawl_max_pages: int = 5000
     crawl_max_depth: int = 8
@@ -57,6 +76,8 @@ class Settings:
     # jobs and scheduling
     job_time_limit_s: int = 1800
     job_max_retries: int = 5
+    # a job worker silent this long is dead: its jobs run again within ~1.5x this (dramatiq-postgres heartbeat)
+    job_worker_timeout_s: float = 20.0
     scheduler_tick_s: float = 10.0
     # start-up
     connect_retries: int = 10
@@ -90,6 +111,19 @@ class Settings:
             raise Invalid(f"ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
         if self.max_page_size < 1:
             raise Invalid("MAX_PAGE_SIZE must be at least 1")
+        self._validate_search()
+        if not 0 <= self.metrics_port < 65536 or (self.metrics_port and self.metrics_port == self.port):
+            raise Invalid(f"METRICS_PORT must be 0 (off) or a port other than PORT, not {self.metrics_port}")
+        if self.rate_limit_per_min < 0 or self.rate_limit_burst < 1:
+            raise Invalid("RATE_LIMIT_PER_MIN must be 0 (off) or more and RATE_LIMIT_BURST at least 1")
+
+    def _validate_search(self) -> None:
+        if self.suggest_min_clients < 1 or self.suggest_window_days < 1:
+            raise Invalid("SUGGEST_MIN_CLIENTS and SUGGEST_WINDOW_DAYS must be at least 1")
+        if self.search_id_key is not None and len(self.search_id_key) < MIN_ADMIN_TOKEN:
+            raise Invalid(f"SEARCH_ID_KEY must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
+        if self.search_max_clicks < 1 or self.stream_max_bytes_search < 1:
+            raise Invalid("SEARCH_MAX_CLICKS and STREAM_MAX_BYTES_SEARCH must be at least 1")
 
     def with_urls(self, **urls: str) -> Settings:
         return replace(self, **urls)  # type: ignore[arg-type]
@@ -114,16 +148,34 @@ class Settings:
         return out
 
 
+SECRET_PARAMS = ("password", "passwd", "pass", "token", "secret", "key", "api_key", "apikey", "auth_token")
+
+
 def mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    """The URL with its secrets masked: `user:****@`, a lone userinfo (a NATS token) as `****@`, and the
+    values of query parameters such as `password` or `token`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "****"
+    netloc, query = parts.netloc, parts.query
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user, has_password, _ = userinfo.partition(":")
+        if has_password:
+            netloc = f"{user}:****@{host}"
+        elif not parts.scheme.startswith("postgres"):  # a lone userinfo is a token (nats://TOKEN@), not a role
+            netloc = f"****@{host}"
+    if query:
+        pairs = [pair.partition("=") for pair in query.split("&")]
+        query = "&".join(f"{k}{eq}****" if eq and k.lower() in SECRET_PARAMS else f"{k}{eq}{v}" for k, eq, v in pairs)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _convert(name: str, raw: str, kind: object) -> object:
     kind = str(kind)
+    if kind.startswith("bool"):
+        return _boolean(name, raw)
     try:
         if kind.startswith("int"):
             return int(raw)
@@ -136,6 +188,15 @@ def _convert(name: str, raw: str, kind: object) -> object:
     if name == "log_level":
         return raw.upper()
     return raw
+
+
+def _boolean(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise Invalid(f"{name.upper()}={raw!r} must be true or false")
 
 
 @lru_cache(maxsize=1)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from core.bus.events import AlertRaised
 from core.monitoring import Finding as FindingRecord
@@ -16,6 +18,8 @@ from core.monitoring import Threshold as ThresholdRecord
 from core.monitoring import WrongExpression as WrongExpressionRecord
 from core.monitoring.inventory import SiteInventory as InventoryRecord
 from core.monitoring.inventory import WeekCount as WeekCountRecord
+from core.monitoring.rules import public_evidence
+from schema.permissions import is_admin
 
 
 @strawberry.enum(description="Whether a finding still stands")
@@ -76,6 +80,12 @@ class Scorecard:
         )
 
 
+def _evidence(root: Finding, info: Info) -> JSON:
+    # Link checks reach other hosts: anonymous callers see the class of a failure, admins its detail.
+    shown = root.stored_evidence if is_admin(info) else public_evidence(root.rule, root.stored_evidence)
+    return shown  # type: ignore[return-value]
+
+
 @strawberry.type(description="A failed check with its evidence; it closes itself when a later check passes")
 class Finding:
     id: strawberry.ID
@@ -85,10 +95,13 @@ class Finding:
     summary: str
     url: str | None
     column: str | None
-    evidence: JSON = strawberry.field(description="URLs, dates, HTTP status and positions, as the rule found them")
+    evidence: JSON = strawberry.field(
+        resolver=_evidence, description="URLs, dates, HTTP status and positions, as the rule found them"
+    )
     first_seen: datetime
     last_seen: datetime
     closed_at: datetime | None
+    stored_evidence: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def of(cls, f: FindingRecord) -> Finding:
@@ -100,7 +113,7 @@ class Finding:
             summary=f.summary,
             url=f.url,
             column=f.column,
-            evidence=f.evidence,  # type: ignore[arg-type]
+            stored_evidence=f.evidence,
             first_seen=f.first_seen,
             last_seen=f.last_seen,
             closed_at=f.closed_at,

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from core.bus import PageFetched
 from scrapers.fetch import FetchResult
 from scrapers.pages import digest, now_iso
 
+log = logging.getLogger(__name__)
 Fetch = Callable[[str], Awaitable[FetchResult]]
 TEXT_CAP = 50_000
+RESOURCE_SCHEMES = ("http", "https")  # a portal's file:, ftp: or javascript: link is not a download for anyone
 
 
 @dataclass
@@ -81,16 +84,31 @@ def _names(items: object, key: str = "display_name") -> list[str]:
 
 
 def resources(pkg: dict[str, Any]) -> list[dict[str, Any]]:
-    """The package's resources as attachments: name, url, format (as `type`, lower-cased) and size in bytes."""
+    """The package's http(s) resources as attachments: name, url, format (as `type`, lower-cased) and size."""
     out = []
     for r in pkg.get("resources") or []:
-        if isinstance(r, dict) and r.get("url"):
-            fmt = str(r.get("format") or "")
-            size = r.get("size")
-            name = str(r.get("name") or r["url"].rsplit("/", 1)[-1])
-            size = size if isinstance(size, int) else None
-            out.append({"name": name, "url": str(r["url"]), "type": fmt.lower(), "format": fmt, "size": size})
+        if not isinstance(r, dict) or not r.get("url"):
+            continue
+        url = str(r["url"]).strip()
+        if _scheme(url) not in RESOURCE_SCHEMES:
+            log.warning(
+                "ckan resource dropped: not an http(s) URL", extra={"dataset": pkg.get("name"), "url": url[:200]}
+            )
+            continue
+        fmt = str(r.get("format") or "")
+        size = r.get("size")
+        name = str(r.get("name") or url.rsplit("/", 1)[-1])
+        size = size if isinstance(size, int) else None
+        out.append({"name": name, "url": url, "type": fmt.lower(), "format": fmt, "size": size})
     return out
+
+
+def _scheme(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return parts.scheme.lower() if parts.netloc else ""
 
 
 def dataset_event(site_id: str, base: str, pkg: dict[str, Any], crawl_id: int) -> PageFetched:

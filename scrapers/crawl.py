@@ -12,11 +12,13 @@ import asyncpg
 
 from core.bus import Bus
 from core.settings import Settings
+from core.sites import site_configs
 from core.sites.service import Site
 from scrapers import frontier
 from scrapers.ckan import CkanHarvester, dataset_event
 from scrapers.connectors import FeedConnector, WebFeedConnector, item_event, pick_connector
 from scrapers.fetch import Fetcher, FetchResult
+from scrapers.guard import GuardedConnector, site_policy
 from scrapers.pages import is_file_url, publish_changed
 from scrapers.pipeline import CrawlResult, PagePipeline
 from scrapers.politeness import PgHostLimiter
@@ -54,7 +56,8 @@ class Crawler:
         result = CrawlResult()
         await frontier.seed(self.pool, site.id, crawl_id, starts, datetime.now(UTC))
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
-        connector = aiohttp.TCPConnector(limit=max(100, concurrency * 2), ttl_dns_cache=300)
+        policy = site_policy(cfg, await site_configs(self.pool))
+        connector = GuardedConnector(policy, limit=max(100, concurrency * 2), ttl_dns_cache=300)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             robots = RobotsCache(session, user_agent=st.crawl_user_agent)
             fetcher = Fetcher(

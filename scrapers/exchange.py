@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 import aiohttp
 
 from scrapers.charset import decode_html, looks_binary, undecodable_share
+from scrapers.guard import refusal_of
 from scrapers.urls import canonicalize
 
 HopCheck = Callable[[str], str | None]
@@ -245,6 +246,9 @@ class Exchange:
 
 def _failure(exc: BaseException, *, last: bool, timeout_s: float) -> tuple[str, str] | None:
     """What a failed attempt means: the (error, detail) to stop with, or None to try again."""
+    refusal = refusal_of(exc)
+    if refusal is not None:  # the guard refused every address of the host: asking again changes nothing
+        return "refused_address", str(refusal)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):  # before TimeoutError: it is one, but worth a retry
         return ("timeout", f"connect: {exc}") if last else None
     if isinstance(exc, TimeoutError):

@@ -90,7 +90,7 @@ class Fetcher:
         if self._robots is not None:
             refused = await self._robots.check(url)
             if refused is not None:
-                return refused, url
+                return refused, (await self._robots.rules_for(url)).detail or url
             delay = await self._robots.crawl_delay(url)
             if delay is not None and self._limiter is not None:
                 self._limiter.set_delay(host_of(url), delay)

@@ -135,6 +135,13 @@ class PagePipeline:
         self._outcomes.append(outcome)
 
     async def _one(self, u: FrontierUrl) -> None:
+        # The frontier may hold URLs from before the site's scope was narrowed: the first URL is checked too.
+        refused = self.scope.allows(u.url)
+        if refused is not None:
+            self.result.count("out_of_scope")
+            self._log.append((self.crawl_id, self.site.id, u.url, None, "out_of_scope", 0, 0))
+            self._done(u, "failed", None, "failed", reason="out_of_scope")
+            return
         res = await self.fetcher.fetch(u.url, etag=u.etag, last_modified=u.last_modified)
         self.result.fetched += 1
         self.log_fetch(res, u.url)

@@ -18,6 +18,8 @@ from urllib.robotparser import RobotFileParser
 
 import aiohttp
 
+from scrapers.guard import refusal_of
+
 log = logging.getLogger(__name__)
 
 MAX_ROBOTS_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
@@ -31,6 +33,8 @@ class RobotsRules:
     crawl_delay_s: float | None
     available: bool
     fetched_at: float
+    why_unavailable: str = "robots_unavailable"  # or "refused_address": the guard refused the host's address
+    detail: str | None = None
 
 
 class RobotsCache:
@@ -58,7 +62,7 @@ class RobotsCache:
         """None when our user agent may fetch `url`, else `robots_disallow` or `robots_unavailable`."""
         rules = await self.rules_for(url)
         if not rules.available:
-            return "robots_unavailable"
+            return rules.why_unavailable
         return None if rules.parser.can_fetch(self._user_agent, url) else "robots_disallow"
 
     async def crawl_delay(self, url: str) -> float | None:
@@ -94,7 +98,8 @@ class RobotsCache:
                 body = await resp.content.read(MAX_ROBOTS_BYTES) if 200 <= status < 300 else b""
         except (aiohttp.ClientError, TimeoutError, UnicodeError, ValueError) as exc:
             log.info("robots.txt unreachable", extra={"url": url, "error": repr(exc)})
-            return _unavailable(now)
+            refusal = refusal_of(exc)
+            return _unavailable(now, "refused_address", str(refusal)) if refusal else _unavailable(now)
         if 200 <= status < 300:
             return parse_robots(body.decode("utf-8", errors="replace"), self._agent_token, now)
         if status == 429 or status >= 500:
@@ -111,10 +116,10 @@ def parse_robots(text: str, agent_token: str, fetched_at: float = 0.0) -> Robots
     return RobotsRules(parser, _crawl_delay(lines, agent_token, parser), True, fetched_at)
 
 
-def _unavailable(now: float) -> RobotsRules:
+def _unavailable(now: float, why: str = "robots_unavailable", detail: str | None = None) -> RobotsRules:
     parser = RobotFileParser()
     parser.disallow_all = True  # type: ignore[attr-defined]
-    return RobotsRules(parser, None, False, now)
+    return RobotsRules(parser, None, False, now, why, detail)
 
 
 def _crawl_delay(lines: list[str], agent_token: str, parser: RobotFileParser) -> float | None:

@@ -48,8 +48,10 @@ def _lastmod(value: str | None) -> datetime | None:
 
 def parse_sitemap(body: bytes) -> tuple[list[SitemapEntry], list[str]]:
     """(page entries, child sitemap URLs) of a urlset or a sitemap index; raises Invalid otherwise."""
-    if _UNSAFE.search(body[:4096]):
-        raise Invalid("sitemap declares a DTD or entities; refused")
+    # The whole body, not its head: a DTD may hide after a long comment. NUL bytes mean a wide encoding
+    # (UTF-16/32) in which the byte pattern would not show, so such a sitemap is refused as well.
+    if _UNSAFE.search(body) or b"\x00" in body:
+        raise Invalid("sitemap declares a DTD or entities, or is not in an ASCII-compatible encoding; refused")
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:

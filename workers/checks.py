@@ -13,14 +13,22 @@ import asyncpg
 
 from core.monitoring import LinkCheck, Probe, links_to_check, record_link_checks, record_probe
 from core.settings import Settings
-from core.sites import get_site
+from core.sites import get_site, site_configs
 from scrapers.fetch import Fetcher, FetchResult, HopCheck
+from scrapers.guard import AddressPolicy, GuardedConnector, site_policy
 from scrapers.politeness import PgHostLimiter
 from scrapers.robots import RobotsCache
 
 log = logging.getLogger(__name__)
 NOT_JUDGED = frozenset({"robots_disallow", "out_of_scope"})  # we may not look: neither broken nor fine
 LINK_CHECK_CONCURRENCY = 16
+DETAIL_CAP = 300  # characters of a failure's detail kept with a link check (shown to admins only)
+
+
+async def fetch_policy(pool: asyncpg.Pool, site_id: str) -> AddressPolicy:
+    """What the site's checks may connect to: public addresses, the configured sites' hosts, its own ranges."""
+    site = await get_site(pool, site_id)
+    return site_policy(site.config, await site_configs(pool))
 
 
 @asynccontextmanager
@@ -28,13 +36,15 @@ async def checking_fetcher(
     settings: Settings,
     pool: asyncpg.Pool,
     *,
+    policy: AddressPolicy,
     timeout_s: float,
     retries: int = 1,
     robots: bool = True,
     hop_check: HopCheck | None = None,
 ) -> AsyncIterator[Fetcher]:
-    """A fetcher for checks: per-host politeness shared through Postgres, robots.txt obeyed."""
-    async with aiohttp.ClientSession(headers={"User-Agent": settings.crawl_user_agent}) as session:
+    """A fetcher for checks: per-host politeness shared through Postgres, robots.txt obeyed, `policy` guarded."""
+    connector = GuardedConnector(policy)
+    async with aiohttp.ClientSession(headers={"User-Agent": settings.crawl_user_agent}, connector=connector) as session:
         yield Fetcher(
             session,
             user_agent=settings.crawl_user_agent,
@@ -62,10 +72,14 @@ async def probe_site(pool: asyncpg.Pool, fetcher: Fetcher, site_id: str, now: da
 
 
 def check_of(url: str, res: FetchResult, now: datetime) -> LinkCheck | None:
+    """The link check a fetch amounts to: its error is `code: detail` (core.monitoring.rules shows only the code's
+    class to anonymous callers); None when we may not look (robots.txt)."""
     if res.error in NOT_JUDGED:
         return None
     ok = res.status is not None and 200 <= res.status < 300 and res.error not in ("timeout", "too_slow")
     error = None if ok else (res.error or f"HTTP {res.status}")
+    if not ok and res.error and res.detail and res.error != "bad_status":
+        error = f"{res.error}: {res.detail}"[:DETAIL_CAP]
     return LinkCheck(url=url, ok=ok, status=res.status, error=error, elapsed_ms=res.elapsed_ms, checked_at=now)
 
 

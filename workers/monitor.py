@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.monitoring import inspect_and_alert, system_clock
+from core.monitoring import inspect_and_alert
 from core.monitoring.thresholds import load_overrides, rule
 from core.settings import Settings
-from workers.checks import check_site_links, checking_fetcher, probe_site
+from workers.checks import check_site_links, checking_fetcher, fetch_policy, probe_site
 from workers.runtime import opened
 
 
@@ -13,19 +13,23 @@ async def probe_homepage(settings: Settings, site_id: str) -> None:
     """Probe the site's homepage once, with the `site_unreachable` rule's timeout."""
     async with opened(settings, f"probe-{site_id}", pool_size=2) as rt:
         t = rule("site_unreachable").settings((await load_overrides(rt.pool)).get("site_unreachable", {}))
-        async with checking_fetcher(settings, rt.pool, timeout_s=t["timeout_s"], retries=0, robots=False) as f:
-            await probe_site(rt.pool, f, site_id, system_clock(), t["timeout_s"])
+        policy = await fetch_policy(rt.pool, site_id)
+        async with checking_fetcher(
+            settings, rt.pool, policy=policy, timeout_s=t["timeout_s"], retries=0, robots=False
+        ) as f:
+            await probe_site(rt.pool, f, site_id, rt.clock(), t["timeout_s"])
 
 
 async def check_links(settings: Settings, site_id: str) -> None:
     """Check the site's links not yet checked today, then inspect the site."""
     async with opened(settings, f"links-{site_id}", pool_size=4) as rt:
-        async with checking_fetcher(settings, rt.pool, timeout_s=settings.crawl_timeout_s) as f:
-            await check_site_links(rt.pool, f, site_id, system_clock())
-        await inspect_and_alert(rt.pool, rt.bus, site_id, system_clock())
+        policy = await fetch_policy(rt.pool, site_id)
+        async with checking_fetcher(settings, rt.pool, policy=policy, timeout_s=settings.crawl_timeout_s) as f:
+            await check_site_links(rt.pool, f, site_id, rt.clock())
+        await inspect_and_alert(rt.pool, rt.bus, site_id, rt.clock())
 
 
 async def inspect_site(settings: Settings, site_id: str) -> None:
     """Run every rule on the site; new and closed findings are published as alerts."""
     async with opened(settings, f"inspect-{site_id}", pool_size=2) as rt:
-        await inspect_and_alert(rt.pool, rt.bus, site_id, system_clock())
+        await inspect_and_alert(rt.pool, rt.bus, site_id, rt.clock())

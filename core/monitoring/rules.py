@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from core.clock import local_date
 from core.monitoring.models import DatedItem, Draft, LinkFact, RuleResult, SiteFacts
@@ -175,16 +176,18 @@ class _BrokenLinks(Rule):
         check = link.check
         assert check is not None
         what = {"attachment": "附件", "image": "图片"}.get(link.kind, "链接")
-        status = f"HTTP {check.status}" if check.status else (check.error or "无法打开")
+        failure = failure_class(check.status, check.error)
         return Draft(
             key=key,
             url=link.page_url,
-            summary=f"{what}无法打开（{status}）：{link.anchor or link.url}",
+            summary=f"{what}无法打开（{failure}）：{link.anchor or link.url}",
             evidence={
                 "page": link.page_url,
                 "link": link.url,
                 "anchor": link.anchor,
                 "kind": link.kind,
+                "off_site": _host(link.url) != _host(link.page_url),
+                "failure": failure,
                 "status": check.status,
                 "error": check.error,
                 "checked_at": check.checked_at.isoformat(),
@@ -208,3 +211,47 @@ class PageBrokenLinks(_BrokenLinks):
     title = "其他页面链接不可用"
     on_homepage = False
     defaults: ClassVar[dict[str, float]] = {"deduct_each": 0.1, "deduct_max": 5.0, "max_check_age_days": 2}
+
+
+LINK_RULES = frozenset({HomepageBrokenLinks.name, PageBrokenLinks.name})
+PUBLIC_LINK_EVIDENCE = ("page", "link", "anchor", "kind", "off_site", "failure", "checked_at")
+# What a link check's error code says to anyone; the detail after the code (addresses, exceptions) is for admins.
+FAILURES = {
+    "timeout": "timeout",
+    "too_slow": "too slow",
+    "connect_error": "connection failed",
+    "bad_response": "bad response",
+    "bad_redirect": "bad redirect",
+    "redirect_loop": "redirect loop",
+    "too_many_redirects": "too many redirects",
+    "invalid_url": "invalid URL",
+    "robots_unavailable": "robots.txt unavailable",
+}
+
+
+def failure_class(status: int | None, error: str | None) -> str:
+    """The class of a failed link check, safe to show anyone: "HTTP 404", "timeout", "refused: private address"."""
+    code, _, detail = (error or "").partition(": ")
+    if code == "refused_address":
+        return f"refused: {detail.split(':', 1)[0] or 'non-public'} address"
+    if code in FAILURES:
+        return FAILURES[code]
+    return f"HTTP {status}" if status else "failed"
+
+
+def public_evidence(rule: str, evidence: dict[str, Any]) -> dict[str, Any]:
+    """A finding's evidence as anonymous callers see it: link checks give the class of failure, not its detail."""
+    if rule not in LINK_RULES:
+        return evidence
+    shown = {k: evidence[k] for k in PUBLIC_LINK_EVIDENCE if k in evidence}
+    shown.setdefault("failure", failure_class(evidence.get("status"), evidence.get("error")))
+    if evidence.get("off_site") is False:  # the site's own link: its HTTP status is the site's business
+        shown["status"] = evidence.get("status")
+    return shown
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return url

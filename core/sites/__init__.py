@@ -3,7 +3,7 @@
 from core.sites.columns import classify_columns, ensure_column, set_type_override
 from core.sites.config import LEVELS, SiteConfig, load_sites_file, parse_sites
 from core.sites.ids import check_site_id, is_site_id
-from core.sites.service import add_site_if_missing, get_site, list_sites, site_ids, sync_sites
+from core.sites.service import add_site_if_missing, get_site, list_sites, site_configs, site_ids, sync_sites
 
 __all__ = [
     "LEVELS",
@@ -18,6 +18,7 @@ __all__ = [
     "load_sites_file",
     "parse_sites",
     "set_type_override",
+    "site_configs",
     "site_ids",
     "sync_sites",
 ]

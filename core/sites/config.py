@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ LEVELS = ("国家", "省", "市", "区县", "部门", "乡镇街道", "村社区
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _WHO_KEYS = ("id", "name", "level", "region", "department", "parent", "enabled")
-_SCOPE_KEYS = ("start_urls", "allowed_hosts", "exclude", "feeds", "ckan")
+_SCOPE_KEYS = ("start_urls", "allowed_hosts", "exclude", "feeds", "ckan", "allow_private")
 _PACE_KEYS = ("schedule", "max_pages", "max_depth", "delay", "concurrency")
 KNOWN_KEYS = frozenset(_WHO_KEYS + _SCOPE_KEYS + _PACE_KEYS)
 
@@ -38,6 +39,7 @@ class SiteConfig:
     schedule_s: int = 3600
     feeds: list[str] = field(default_factory=list)
     ckan: list[str] = field(default_factory=list)
+    allow_private: list[str] = field(default_factory=list)  # address ranges this site's fetches may reach
     max_pages: int | None = None
     max_depth: int | None = None
     delay_s: float | None = None
@@ -52,6 +54,7 @@ class SiteConfig:
             "exclude": self.exclude,
             "feeds": self.feeds,
             "ckan": self.ckan,
+            "allow_private": self.allow_private,
             "max_pages": self.max_pages,
             "max_depth": self.max_depth,
             "delay_s": self.delay_s,
@@ -111,6 +114,27 @@ def _exclude(entry: dict[str, Any], where: str) -> list[str]:
     return [str(e) for e in exclude]
 
 
+def _ranges(entry: dict[str, Any], where: str) -> list[str]:
+    """`allow_private`: the non-public address ranges (CIDR) the operator lets this site's fetches reach."""
+    value = entry.get("allow_private") or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise Invalid(f"{where}: allow_private must be a list of address ranges like 10.0.0.0/8")
+    ranges = []
+    for item in value:
+        try:
+            network = ipaddress.ip_network(str(item), strict=False)
+        except ValueError:
+            raise Invalid(
+                f"{where}: allow_private has {item!r}, which is not an address range like 10.0.0.0/8"
+            ) from None
+        if network.prefixlen == 0:
+            raise Invalid(f"{where}: allow_private {item!r} would allow every address; name the range you need")
+        ranges.append(str(network))
+    return ranges
+
+
 def _limits(entry: dict[str, Any], where: str) -> dict[str, int]:
     numbers = {}
     for key in ("max_pages", "max_depth", "concurrency"):
@@ -151,6 +175,7 @@ def _site(entry: object, index: int) -> SiteConfig:
         schedule_s=parse_duration(entry.get("schedule", "1h"), where),
         feeds=_urls(entry, "feeds", where, required=False),
         ckan=_urls(entry, "ckan", where, required=False),
+        allow_private=_ranges(entry, where),
         delay_s=delay_s,
         enabled=bool(entry.get("enabled", True)),
         **numbers,

@@ -106,6 +106,12 @@ async def get_sites(pool: asyncpg.Pool, site_ids: Sequence[str]) -> dict[str, Si
     return {r["id"]: _row(r) for r in rows}
 
 
+async def site_configs(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """The crawl configuration of every enabled site (the hosts the operator named: the fetch guard trusts them)."""
+    rows = await pool.fetch("select config from sites where enabled")
+    return [json.loads(r["config"]) if isinstance(r["config"], str) else dict(r["config"]) for r in rows]
+
+
 async def site_ids(pool: asyncpg.Pool) -> set[str]:
     """The id of every stored site."""
     return {r["id"] for r in await pool.fetch("select id from sites")}

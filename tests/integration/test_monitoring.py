@@ -34,7 +34,7 @@ from ops.demo.generator import MISSPELT
 from ops.demo.model import SiteContent
 from ops.demo.server import DemoSiteGroup
 from tests.integration.crawling import add_site, crawl, serve
-from workers.checks import check_site_links, checking_fetcher, probe_site
+from workers.checks import check_site_links, checking_fetcher, fetch_policy, probe_site
 
 pytestmark = pytest.mark.integration
 
@@ -75,8 +75,9 @@ async def demo(tmp_path_factory: pytest.TempPathFactory, settings: Settings, pg_
             record = {**record, "id": IDS[record["id"]]}
             await add_site(pg_pool, record)
             await crawl(settings, pg_pool, bus, record["id"])
-        async with checking_fetcher(settings, pg_pool, timeout_s=5) as fetcher:
-            for site in IDS.values():
+        for site in IDS.values():
+            policy = await fetch_policy(pg_pool, site)
+            async with checking_fetcher(settings, pg_pool, policy=policy, timeout_s=5) as fetcher:
                 await check_site_links(pg_pool, fetcher, site, NOW, allow=loopback)
         yield Demo(group, pg_pool)
     finally:
@@ -178,10 +179,12 @@ async def test_probes_measure_reachability(demo: Demo, settings: Settings, pg_po
 
     async with serve(lambda app: app.router.add_get("/", slow)) as base:
         await add_site(pg_pool, {"id": "mon-slow", "name": "慢站点", "level": "部门", "start_urls": [f"{base}/"]})
-        async with checking_fetcher(settings, pg_pool, timeout_s=1.0, retries=0, robots=False) as f:
+        slow_policy = await fetch_policy(pg_pool, "mon-slow")
+        async with checking_fetcher(settings, pg_pool, policy=slow_policy, timeout_s=1.0, retries=0, robots=False) as f:
             probe = await probe_site(pg_pool, f, "mon-slow", NOW, timeout_s=1.0)
             assert not probe.ok and probe.error == "timeout"
-    async with checking_fetcher(settings, pg_pool, timeout_s=15, retries=0, robots=False) as f:
+    portal_policy = await fetch_policy(pg_pool, "mon-portal")
+    async with checking_fetcher(settings, pg_pool, policy=portal_policy, timeout_s=15, retries=0, robots=False) as f:
         assert (await probe_site(pg_pool, f, "mon-portal", NOW, timeout_s=15)).ok
     # 19 more good probes that day: 1 failure in 20 is 5%, the veto line.
     for i in range(19):

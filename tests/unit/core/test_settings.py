@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import Invalid
-from core.settings import Settings
+from core.settings import Settings, mask_url
 
 
 def test_defaults_need_nothing_set() -> None:
@@ -42,3 +42,29 @@ def test_secrets_are_masked_in_descriptions() -> None:
     text = str(s.describe())
     assert "hunter2" not in text and "k3y" not in text
     assert "hunter2" not in repr(s) and "k3y" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:hunter2@db:5432/x", "postgresql://u:****@db:5432/x"),
+        ("nats://hunter2hunter2@127.0.0.1:4222", "nats://****@127.0.0.1:4222"),  # a lone userinfo is a token
+        (
+            "postgresql://yiwang@db/x?password=hunter2&sslmode=require",
+            "postgresql://yiwang@db/x?password=****&sslmode=require",
+        ),
+        ("redis://cache:6379/0?token=hunter2", "redis://cache:6379/0?token=****"),
+        ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+    ],
+)
+def test_mask_url_hides_every_kind_of_secret(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+    assert "hunter2" not in str(Settings(nats_url=url, database_url=url).describe())
+
+
+def test_graphql_ide_and_introspection_are_on_unless_production_turns_them_off() -> None:
+    assert Settings.from_env({}).graphql_ide and Settings.from_env({}).graphql_introspection
+    off = Settings.from_env({"GRAPHQL_IDE": "false", "GRAPHQL_INTROSPECTION": "0"})
+    assert not off.graphql_ide and not off.graphql_introspection
+    with pytest.raises(Invalid, match="GRAPHQL_IDE"):
+        Settings.from_env({"GRAPHQL_IDE": "maybe"})

@@ -88,3 +88,14 @@ def test_an_id_with_a_trailing_newline_is_refused() -> None:
     assert is_site_id("abc") and not is_site_id("abc\n")
     with pytest.raises(Invalid, match="is not a site id"):
         check_site_id("abc\n", where="site")
+
+
+def test_allow_private_ranges_are_validated_and_reach_the_crawler() -> None:
+    text = GOOD.replace("    max_pages: 50\n", '    max_pages: 50\n    allow_private: ["10.1.0.0/16", "fd00::/8"]\n')
+    portal, county = parse_sites(text)
+    assert county.crawl_config()["allow_private"] == ["10.1.0.0/16", "fd00::/8"]
+    assert portal.crawl_config()["allow_private"] == []
+    for bad, message in (("[10.0.0.300/8]", "not an address range"), ("[0.0.0.0/0]", "every address")):
+        with pytest.raises(Invalid) as err:
+            parse_sites(f"sites: [{{id: a, name: A, level: 市, start_urls: [http://x/], allow_private: {bad}}}]")
+        assert message in err.value.message
