@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -19,17 +20,20 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from api.metrics import Metrics, MetricsMiddleware
+from api.metrics import Endpoint, Metrics, MetricsMiddleware, metrics_server
+from api.ratelimit import RateLimitMiddleware
 from core.clock import Clock, system_clock
 from core.logs import request_id
 from core.services import Services, open_services
 from core.settings import Settings
 from schema import build_schema
-from schema.context import Context
+from schema.context import Context, Shared
 
 log = logging.getLogger(__name__)
 API_POOL_SIZE = 20
 CHECK_TIMEOUT_S = 2.0
+REQUEST_ID = re.compile(rb"[A-Za-z0-9-]{1,64}")
+REJECTED_ID_SHOWN = 80  # bytes of a rejected X-Request-Id kept in the log line
 
 
 class YiwangGraphQL(GraphQL[Context, None]):
@@ -38,17 +42,19 @@ class YiwangGraphQL(GraphQL[Context, None]):
     def __init__(self, app: Starlette, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphql_ide else None,  # GRAPHQL_IDE=false in production
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.app = app
+        self.shared = Shared.of(settings)  # caches, live feeds and subscription counts of this process
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return Context(services=self.app.state.services, request=request, response=response)
+        return Context(services=self.app.state.services, request=request, response=response, shared=self.shared)
 
 
 class RequestIdMiddleware:
-    """Binds a request id (taken from X-Request-Id or made up) to logs and echoes it in the response."""
+    """Binds a request id to logs and echoes it in the response: the client's X-Request-Id when it is 1-64
+    letters, digits or dashes, else one made here (a rejected value is logged beside it, escaped and cut)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,9 +63,14 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode()[:64]
-        rid = incoming or uuid.uuid4().hex[:16]
+        incoming = next((v for k, v in scope.get("headers") or [] if k == b"x-request-id"), None)
+        accepted = incoming is not None and REQUEST_ID.fullmatch(incoming) is not None
+        rid = incoming.decode("ascii") if incoming is not None and accepted else uuid.uuid4().hex[:16]
         token = request_id.set(rid)
+        if incoming is not None and not accepted:
+            # Escaped bytes: no control or non-ASCII byte reaches a log line.
+            shown = repr(incoming[:REJECTED_ID_SHOWN])[2:-1]
+            log.warning("X-Request-Id rejected; a server-made id is used", extra={"rejected_request_id": shown})
 
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -102,7 +113,9 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _lifespan(settings: Settings, clock: Clock) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    settings: Settings, clock: Clock, metrics: Endpoint
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # A search reader only: the consumers process holds the one index writer.
@@ -119,28 +132,33 @@ def _lifespan(settings: Settings, clock: Clock) -> Callable[[Starlette], Abstrac
             await services.bus.ensure_streams()
             app.state.services = services
             log.info("api ready", extra={"graphql": f"http://{settings.host}:{settings.port}/graphql"})
-            yield
+            if not settings.metrics_port:
+                yield
+                return
+            async with metrics_server(metrics, host=settings.host, port=settings.metrics_port):
+                yield
 
     return lifespan
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
     """The app over services opened in its lifespan; `clock` is what monitoring and analytics take as now."""
-    metrics = Metrics()
+    metrics = Metrics(cache_s=settings.metrics_cache_s)
 
     async def metrics_endpoint(request: Request) -> Response:
-        await metrics.refresh(request.app.state.services)
+        await metrics.refresh(app.state.services)
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
-    app = Starlette(lifespan=_lifespan(settings, clock))
+    app = Starlette(lifespan=_lifespan(settings, clock, metrics_endpoint))
     graphql = YiwangGraphQL(app, settings)
     app.router.routes.extend(
         [
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ]
     )
-    return RequestIdMiddleware(MetricsMiddleware(app, metrics))
+    if not settings.metrics_port:  # else only on METRICS_PORT, which the lifespan serves
+        app.router.routes.append(Route("/metrics", metrics_endpoint))
+    return RequestIdMiddleware(MetricsMiddleware(RateLimitMiddleware(app, settings), metrics))

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import socket
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
+import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.bus import STREAMS, consumer_lag
+from core.errors import Conflict
 from core.jobs import queue_depth
 from core.services import Services
 
 log = logging.getLogger(__name__)
+Endpoint = Callable[[Request], Awaitable[Response]]
 CONSUMERS = {"indexer": "YW_CRAWL", "search-projector": "YW_DOC", "analytics": "YW_SEARCH"}
+# Label values are bounded: any other path is "other", any other method is "other" (no series per probe).
+ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS"})
+
+
+def route_label(path: str) -> str:
+    return path if path in ROUTES else "other"
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
 
 
 class Metrics:
-    """One registry per app, so tests can build several apps in one process."""
+    """One registry per app, so tests can build several apps in one process; the platform gauges are re-read
+    at most once per `cache_s` (a scrape costs Postgres counts and NATS calls), however often it is scraped."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_s: float = 15.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cache_s = cache_s
+        self.clock = clock
+        self.read_at: float | None = None
+        self.reading = asyncio.Lock()
         r = self.registry = CollectorRegistry()
         self.latency = Histogram(
             "yw_http_request_seconds", "HTTP request latency", ["method", "route", "status"], registry=r
@@ -35,6 +62,14 @@ class Metrics:
         self.documents = Gauge("yw_documents", "Documents stored (not gone)", registry=r)
 
     async def refresh(self, services: Services) -> None:
+        """The platform gauges, re-read when older than `cache_s`; scrapes arriving together share one read."""
+        async with self.reading:
+            if self.read_at is not None and self.clock() - self.read_at < self.cache_s:
+                return
+            await self.read(services)
+            self.read_at = self.clock()
+
+    async def read(self, services: Services) -> None:
         """Read the platform gauges; a part that cannot be read is skipped, not fatal for the scrape."""
         try:
             for name, stream in CONSUMERS.items():
@@ -62,7 +97,7 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Times every HTTP request by route (the path's first segment, so cardinality stays small)."""
+    """Times every HTTP request by route: a known route, else "other" (so random paths add no series)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -84,7 +119,45 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = "/" + scope["path"].strip("/").split("/", 1)[0]
-            self.metrics.latency.labels(scope["method"], route, str(status)).observe(time.perf_counter() - start)
+            route = route_label(scope["path"])
+            method = method_label(scope["method"])
+            self.metrics.latency.labels(method, route, str(status)).observe(time.perf_counter() - start)
             if status >= 500:
                 self.metrics.errors.labels(route).inc()
+
+
+class _SideServer(uvicorn.Server):
+    """A second server in the API's process: the API's own server keeps the signal handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bound here, not by uvicorn: a port in use is an error we raise, not uvicorn's exit of the process."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise Conflict(f"METRICS_PORT {port} on {host} cannot be listened on: {exc.strerror}") from None
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def metrics_server(endpoint: Endpoint, *, host: str, port: int) -> AsyncIterator[None]:
+    """Serve only /metrics on its own address (METRICS_PORT), for as long as the context lasts."""
+    app = Starlette(routes=[Route("/metrics", endpoint)])
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+    server = _SideServer(config)
+    # listening already: a scrape that comes before uvicorn has started waits in the backlog
+    task = asyncio.create_task(server.serve(sockets=[_listen(host, port)]))
+    log.info("metrics listening", extra={"metrics": f"http://{host}:{port}/metrics"})
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
@@ -16,11 +22,13 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 from schema.analytics import AnalyticsQuery, AnalyticsSubscription
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
+from schema.cost import QueryCost
 from schema.errors import CodedErrors
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.qa import QaMutation, QaQuery
 from schema.search import SearchMutation, SearchQuery
+from schema.subscriptions import SubscriptionCaps
 
 
 @strawberry.type(description="Read the platform")
@@ -80,6 +88,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: CachedParse(maxsize=QUERY_CACHE_SIZE),
             lambda: QueryLimits(settings.max_query_depth, settings.max_query_aliases),
             lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
+            lambda: QueryCost(settings.max_query_cost),
+            lambda: SubscriptionCaps(settings.max_subscriptions_per_connection, settings.max_subscriptions_per_client),
             CodedErrors,
+            *([] if settings.graphql_introspection else [DisableIntrospection]),  # GRAPHQL_INTROSPECTION=false
         ],
     )

@@ -172,7 +172,8 @@ class AnalyticsSubscription:
         self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
     ) -> AsyncGenerator[list[HotQuery]]:
         context = info.context
-        feed = analytics.hot_query_feed(
+        # one shared read per nudge for every subscriber of the same list, not one each
+        feed = context.app.hot_queries.subscribe(
             context.pool, context.bus, window=window.core, limit=limit, site=_site(site), clock=context.clock
         )
         async for found in feed:

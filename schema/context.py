@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,14 +10,32 @@ import asyncpg
 import dramatiq
 from strawberry.dataloader import DataLoader
 
+from core.analytics.live import HotQueryFeeds
 from core.bus import Bus
 from core.clock import Clock
 from core.documents import Document, get_documents
+from core.monitoring.inventory import InventoryCache
+from core.policy.queries import Related, related_services
 from core.qa.service import QaService
 from core.search.service import SearchService
 from core.services import Services, need
 from core.settings import Settings
 from core.sites.service import Site, get_sites
+
+CLIENT_SCOPE_KEY = "yiwang.client"  # the client address the API's middleware settled on (proxies considered)
+
+
+@dataclass
+class Shared:
+    """What every request of one API process shares: caches, live feeds, subscriptions held per client."""
+
+    inventory: InventoryCache
+    hot_queries: HotQueryFeeds = field(default_factory=HotQueryFeeds)
+    subscriptions: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Shared:
+        return cls(inventory=InventoryCache(settings.inventory_cache_s))
 
 
 @dataclass
@@ -26,11 +45,16 @@ class Context:
     services: Services
     request: Any = None
     response: Any = None
+    shared: Shared | None = None  # the app's (see `app`); a context made alone gets its own
+    subscriptions: int = 0  # open on this connection (a websocket's context lives as long as it)
+    app: Shared = field(init=False)
     sites: DataLoader[str, Site | None] = field(init=False)
     documents: DataLoader[str, Document | None] = field(init=False)
+    related_services: DataLoader[str, list[Related]] = field(init=False)
 
     def __post_init__(self) -> None:
         pool = self.services.pool
+        self.app = self.shared or Shared.of(self.services.settings)
 
         async def load_sites(ids: list[str]) -> list[Site | None]:
             found = await get_sites(pool, ids)
@@ -40,8 +64,21 @@ class Context:
             found = await get_documents(pool, ids)
             return [found.get(i) for i in ids]
 
+        async def load_related_services(ids: list[str]) -> list[list[Related]]:
+            found = await related_services(pool, ids)
+            return [found.get(i, []) for i in ids]
+
         self.sites = DataLoader(load_fn=load_sites)
         self.documents = DataLoader(load_fn=load_documents)
+        self.related_services = DataLoader(load_fn=load_related_services)
+
+    @property
+    def client(self) -> str:
+        """The caller's address: as the API middleware resolved it, else the socket's peer."""
+        scope = getattr(self.request, "scope", None) or {}
+        if CLIENT_SCOPE_KEY in scope:
+            return str(scope[CLIENT_SCOPE_KEY])
+        return str(getattr(getattr(self.request, "client", None), "host", None) or "unknown")
 
     @property
     def settings(self) -> Settings:

@@ -75,7 +75,7 @@ class MonitoringQuery:
     async def inventory_comparison(self, info: Info, level: str | None = None) -> list[SiteInventory]:
         if level is not None and level not in LEVELS:
             raise Invalid(f"level must be one of {'/'.join(LEVELS)}")
-        found = await monitoring.compare_sites(info.context.pool, info.context.clock(), level=level)
+        found = await info.context.app.inventory.compare(info.context.pool, info.context.clock(), level=level)
         return [SiteInventory.of(i) for i in found]
 
     @strawberry.field(description="Documents published per week, oldest week first (at most 104 weeks)")

@@ -116,8 +116,8 @@ class Policy:
 
     @strawberry.field(description="Service guides that name this policy's title or 文号")
     async def related_services(self, info: Info) -> list[PolicyRelated]:
-        policy = await queries.get_policy(info.context.pool, str(self.id))
-        return [PolicyRelated.of(r) for r in await queries.related_services(info.context.pool, policy)]
+        # batched: one statement for every policy of the page (a DataLoader of the request)
+        return [PolicyRelated.of(r) for r in await info.context.related_services.load(str(self.id))]
 
 
 @strawberry.type(description="A value of one filter level and how many policies the selection above it has")

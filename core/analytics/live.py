@@ -1,4 +1,4 @@
-"""The hot-queries list, pushed live: NATS nudges from the analytics consumer, re-read from Postgres, throttled."""
+"""The hot-queries list, pushed live: NATS nudges re-read from Postgres (throttled), one read per list for all."""
 
 from __future__ import annotations
 
@@ -69,3 +69,83 @@ async def _wait(changed: asyncio.Event, listener: asyncio.Task[None]) -> None:
         listener.result()
         raise Upstream("the live hot-queries subscription to NATS ended")
     changed.clear()
+
+
+class _Subscriber:
+    """The latest list for one subscriber: a slow one skips to the newest instead of queueing every change."""
+
+    def __init__(self) -> None:
+        self.ready = asyncio.Event()
+        self.value: list[QueryCount] | BaseException | None = None
+
+    def put(self, value: list[QueryCount] | BaseException) -> None:
+        self.value = value
+        self.ready.set()
+
+    async def get(self) -> list[QueryCount]:
+        await self.ready.wait()
+        self.ready.clear()
+        value = self.value
+        if isinstance(value, BaseException):
+            raise value
+        assert value is not None
+        return value
+
+
+class _SharedFeed:
+    """One `hot_query_feed` whose every list goes to all its subscribers."""
+
+    def __init__(self, feed: AsyncIterator[list[QueryCount]]) -> None:
+        self.subscribers: set[_Subscriber] = set()
+        self.latest: list[QueryCount] | None = None
+        self.task = asyncio.create_task(self._run(feed))
+
+    async def _run(self, feed: AsyncIterator[list[QueryCount]]) -> None:
+        try:
+            async for current in feed:
+                self.latest = current
+                for subscriber in self.subscribers:
+                    subscriber.put(current)
+        except Exception as exc:  # NATS gone: every subscriber sees the error
+            for subscriber in self.subscribers:
+                subscriber.put(exc)
+
+    def join(self) -> _Subscriber:
+        subscriber = _Subscriber()
+        if self.latest is not None:
+            subscriber.put(self.latest)
+        self.subscribers.add(subscriber)
+        return subscriber
+
+
+class HotQueryFeeds:
+    """The live hot-queries lists of one API process: one feed (one read per nudge) per (window, limit, site),
+    however many clients subscribe to it; the feed stops when its last subscriber leaves."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[tuple[Window, int, str | None], _SharedFeed] = {}
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+    async def subscribe(
+        self, pool: asyncpg.Pool, bus: Bus, *, window: Window, limit: int, site: str | None = None, clock: Clock
+    ) -> AsyncIterator[list[QueryCount]]:
+        check_limit(limit)
+        key = (window, limit, site)
+        shared = self._feeds.get(key)
+        if shared is None or shared.task.done():
+            feed = hot_query_feed(pool, bus, window=window, limit=limit, site=site, clock=clock)
+            shared = self._feeds[key] = _SharedFeed(feed)
+        subscriber = shared.join()
+        try:
+            while True:
+                yield await subscriber.get()
+        finally:
+            shared.subscribers.discard(subscriber)
+            if not shared.subscribers:
+                if self._feeds.get(key) is shared:
+                    del self._feeds[key]
+                shared.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shared.task

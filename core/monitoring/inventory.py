@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -105,6 +107,36 @@ async def compare_sites(pool: asyncpg.Pool, now: datetime, *, level: str | None 
     else:
         ids = await pool.fetch("select id from site_list order by id")
     return [await site_inventory(pool, r["id"], now) for r in ids]
+
+
+class InventoryCache:
+    """`compare_sites` answers per level (and day), kept `ttl_s` seconds; callers asking at once share one read.
+
+    Every site's inventory is a few statements per site: without this, one anonymous request with 30 aliases
+    of inventoryComparison ran them all 30 times.
+    """
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[tuple[str | None, date], tuple[float, asyncio.Future[list[SiteInventory]]]] = {}
+
+    async def compare(self, pool: asyncpg.Pool, now: datetime, *, level: str | None = None) -> list[SiteInventory]:
+        if self.ttl_s <= 0:
+            return await compare_sites(pool, now, level=level)
+        key, clock = (level, local_date(now)), time.monotonic()
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= clock:
+            self._entries = {k: e for k, e in self._entries.items() if e[0] > clock}
+            entry = (clock + self.ttl_s, asyncio.ensure_future(compare_sites(pool, now, level=level)))
+            entry[1].add_done_callback(lambda f: self._forget_failed(key, f))
+            self._entries[key] = entry
+        # shielded: a caller that goes away does not cancel the read the others wait for
+        return await asyncio.shield(entry[1])
+
+    def _forget_failed(self, key: tuple[str | None, date], future: asyncio.Future[list[SiteInventory]]) -> None:
+        failed = future.cancelled() or future.exception() is not None
+        if failed and (entry := self._entries.get(key)) is not None and entry[1] is future:
+            del self._entries[key]
 
 
 def week_start(day: date) -> date:

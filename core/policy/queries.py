@@ -233,16 +233,31 @@ async def qa_of(pool: asyncpg.Pool, policy_id: str, limit: int = 100) -> list[Po
     return [PolicyQa(r["id"], r["question"], r["answer"], r["basis_url"], r["basis_title"]) for r in rows]
 
 
-async def related_services(pool: asyncpg.Pool, policy: Policy, limit: int = 20) -> list[Related]:
-    """Service guides whose text names the policy's title (or the document it carries) or one of its 文号."""
-    names = await pool.fetchval("select names from policies where document_id = $1::uuid", policy.id) or []
-    needles = [n for n in {policy.title, *names, *policy.doc_nos} if len(n) >= 6]
-    rows = await pool.fetch(
-        """select d.id::text, d.title, d.url, d.site_id from live_documents d
-           where d.kind = 'service'
-             and exists (select 1 from unnest($1::text[]) n where strpos(d.title || d.text, n) > 0)
-           order by d.title limit $2""",
-        needles,
-        limit,
-    )
-    return [_related(r, kind="service") for r in rows]
+_SERVICES = """
+with needles as (
+    select distinct p.document_id as policy_id, n.needle
+    from policies p
+    cross join lateral unnest(p.names || p.title || coalesce((select array_agg(x.normalized)
+        from policy_doc_nos x where x.document_id = p.document_id), '{}')) as n(needle)
+    where p.document_id = any($1::uuid[]) and length(n.needle) >= 6
+), found as (
+    select distinct w.policy_id, d.id, d.title, d.url, d.site_id
+    from live_documents d join needles w on strpos(d.title || d.text, w.needle) > 0
+    where d.kind = 'service'
+), ranked as (
+    select f.*, row_number() over (partition by f.policy_id order by f.title, f.id) as n from found f
+)
+select policy_id::text as policy_id, id::text, title, url, site_id from ranked where n <= $2
+order by policy_id, title, id
+"""
+
+
+async def related_services(pool: asyncpg.Pool, policy_ids: list[str], limit: int = 20) -> dict[str, list[Related]]:
+    """Service guides whose text names a policy's title (or the document it carries) or one of its 文号.
+
+    One statement for a whole page of policies: the service guides are read once, not once per policy.
+    """
+    found: dict[str, list[Related]] = {i: [] for i in policy_ids}
+    for r in await pool.fetch(_SERVICES, policy_ids, limit):
+        found.setdefault(r["policy_id"], []).append(_related(r, kind="service"))
+    return found

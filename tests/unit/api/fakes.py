@@ -17,6 +17,7 @@ class FakePool:
         self.documents = documents
         self.queued = queued or {}
         self.hang = hang
+        self.counts = 0  # count(*) statements answered
 
     async def fetchval(self, sql: str, *args: object) -> object:
         if self.hang:
@@ -24,6 +25,7 @@ class FakePool:
         if "to_regclass" in sql:
             return "dramatiq.queue"
         if "count(*)" in sql:
+            self.counts += 1
             return self.documents
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -76,6 +77,22 @@ async def test_a_request_without_an_id_gets_a_new_one_each_time() -> None:
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
-async def test_an_overlong_request_id_is_cut_to_64_characters() -> None:
-    [r] = await get_echo({"X-Request-Id": "x" * 500})
-    assert r.headers["x-request-id"] == "x" * 64
+async def test_a_request_id_outside_the_allowed_form_is_replaced_and_logged_beside_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Only 1-64 letters, digits and dashes are taken; anything else gets a server-made id, and the log line
+    carries the rejected value escaped and cut (no log injection, no unbounded line)."""
+    sent = ["x" * 65, "abc 123", "<script>", "a_b", "id\tx", "y" * 500]
+    with caplog.at_level(logging.WARNING, logger="api.app"):
+        responses = await get_echo(*({"X-Request-Id": v} for v in sent))
+    for value, r in zip(sent, responses, strict=True):
+        made = r.headers["x-request-id"]
+        assert made != value and re.fullmatch(r"[0-9a-f]{16}", made) and r.text == made
+    rejected = [rec.__dict__["rejected_request_id"] for rec in caplog.records]
+    assert rejected[:4] == ["x" * 65, "abc 123", "<script>", "a_b"] and rejected[4] == "id\\tx"
+    assert rejected[5] == "y" * api_app.REJECTED_ID_SHOWN
+
+
+async def test_a_request_id_of_64_allowed_characters_is_kept() -> None:
+    [r] = await get_echo({"X-Request-Id": "A-1" * 21 + "z"})
+    assert r.headers["x-request-id"] == "A-1" * 21 + "z"

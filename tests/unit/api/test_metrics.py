@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
@@ -30,19 +32,54 @@ async def broken(request: Request) -> Response:
     return PlainTextResponse("no", status_code=503)
 
 
-async def test_requests_are_timed_by_their_first_path_segment_and_5xx_counted() -> None:
+async def test_requests_are_timed_by_known_route_and_5xx_counted() -> None:
     metrics = Metrics()
-    routes = [Route("/graphql/{rest:path}", ok), Route("/readyz", broken)]
+    routes = [Route("/graphql", ok), Route("/graphql/{rest:path}", ok), Route("/readyz", broken)]
     app = MetricsMiddleware(Starlette(routes=routes), metrics)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-        for path in ("/graphql/a/b", "/graphql/c", "/readyz"):
+        for path in ("/graphql", "/graphql", "/graphql/c", "/readyz"):
             await client.get(path)
     got = samples(metrics)
     count = "yw_http_request_seconds_count"
     assert got[(count, (("method", "GET"), ("route", "/graphql"), ("status", "200")))] == 2
+    assert got[(count, (("method", "GET"), ("route", "other"), ("status", "200")))] == 1
     assert got[(count, (("method", "GET"), ("route", "/readyz"), ("status", "503")))] == 1
     assert got[("yw_http_errors_total", (("route", "/readyz"),))] == 1
     assert ("yw_http_errors_total", (("route", "/graphql"),)) not in got
+
+
+async def test_random_paths_and_methods_create_no_new_series() -> None:
+    """The attack: 300 made-up paths and odd methods, each of which used to become a series of its own."""
+    metrics = Metrics()
+    app = MetricsMiddleware(Starlette(routes=[Route("/graphql", ok)]), metrics)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        await client.get("/graphql")
+        for i in range(300):
+            method = ("GET", "POST", f"X{i}", "PROPFIND")[i % 4]
+            await client.request(method, f"/{secrets.token_hex(6)}/{i}")
+    series = {labels for name, labels in samples(metrics) if name == "yw_http_request_seconds_count"}
+    assert {tuple(v for _, v in labels) for labels in series} == {
+        ("GET", "/graphql", "200"),
+        ("GET", "other", "404"),
+        ("POST", "other", "404"),
+        ("other", "other", "404"),
+    }
+
+
+async def test_the_platform_gauges_are_read_at_most_once_per_cache_period() -> None:
+    now = [100.0]
+    metrics = Metrics(cache_s=15.0, clock=lambda: now[0])
+    pool = FakePool(documents=1)
+    for _ in range(20):  # 20 scrapes in the same moment: one count(*) on documents
+        await metrics.refresh(services(pool=pool))
+    assert pool.counts == 1 and samples(metrics)[("yw_documents", ())] == 1
+    pool.documents = 2
+    now[0] += 14.0
+    await metrics.refresh(services(pool=pool))
+    assert pool.counts == 1 and samples(metrics)[("yw_documents", ())] == 1
+    now[0] += 1.5
+    await metrics.refresh(services(pool=pool))
+    assert pool.counts == 2 and samples(metrics)[("yw_documents", ())] == 2
 
 
 async def test_platform_gauges_are_read_at_scrape_time() -> None:
