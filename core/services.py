@@ -131,7 +131,7 @@ async def _search_service(
     # Imported here: the search stack takes most of a second to import, and job processes never search.
     from core.search.service import SearchService
 
-    service = SearchService(engine, pool=pool, bus=bus, max_query_length=settings.max_query_length, clock=clock)
+    service = SearchService.configured(engine, settings, pool=pool, bus=bus, clock=clock)
     stack.push_async_callback(service.close)  # flushes popular-query counts while the pool is still open
     return service
 

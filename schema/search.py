@@ -1,4 +1,4 @@
-"""Site-group search (一网通查): search, suggest, pinned results, synonyms and click logging."""
+"""Site-group search (一网通查): search, suggest, pinned results, synonyms, blocked suggestions, click logging."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from core.search import admin
 from schema.context import Context
 from schema.pagination import check_page
 from schema.permissions import ADMIN
-from schema.search_types import SearchPin, SearchResult, Suggestion, Synonym, SynonymPage
+from schema.search_types import (
+    SearchPin,
+    SearchResult,
+    Suggestion,
+    SuggestionCandidate,
+    SuggestionCandidatePage,
+    Synonym,
+    SynonymPage,
+)
 
 Info = strawberry.Info[Context, None]
 
@@ -96,6 +104,7 @@ class SearchQuery:
             facets="facets" in wanted,
             after=filters.published_after if filters else None,
             before=filters.published_before if filters else None,
+            client=info.context.client,
         )
         return SearchResult.of(outcome)
 
@@ -113,6 +122,37 @@ class SearchQuery:
         rows, total = admin.list_synonyms(cache, contains=contains, offset=offset, limit=limit)
         items = [Synonym(colloquial=r.colloquial, official=r.official, source=r.source) for r in rows]
         return SynonymPage(items=items, total=total, page=page, page_size=page_size)
+
+    @strawberry.field(
+        permission_classes=ADMIN,
+        description="Queries counted for suggestions, surfaced or not yet (admins: see them before they surface)",
+    )
+    async def suggestion_candidates(
+        self, info: Info, contains: str | None = None, page: int = 1, page_size: int = 50
+    ) -> SuggestionCandidatePage:
+        offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
+        cache = info.context.search.cache
+        found = await admin.suggestion_candidates(
+            cache, contains=contains, offset=offset, limit=limit, now=info.context.clock()
+        )
+        items = [
+            SuggestionCandidate(
+                query=c.query,
+                clients=c.clients,
+                last_day=c.last_day,
+                blocked=c.blocked,
+                surfaced=admin.surfaced(cache, c),
+            )
+            for c in found.items
+        ]
+        return SuggestionCandidatePage(
+            items=items,
+            total=found.total,
+            page=page,
+            page_size=page_size,
+            min_clients=found.min_clients,
+            window_days=found.window_days,
+        )
 
 
 @strawberry.type
@@ -146,7 +186,21 @@ class SearchMutation:
     async def remove_synonym(self, info: Info, colloquial: str, official: str | None = None) -> int:
         return await admin.remove_synonym(info.context.search.cache, colloquial=colloquial, official=official)
 
-    @strawberry.mutation(description="Record that a result of a search was clicked (published for analytics)")
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Never suggest this query, nor show it as a related search; false when it was blocked already",
+    )
+    async def block_suggestion(self, info: Info, query: str) -> bool:
+        return await admin.block_suggestion(info.context.search.cache, query=query)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="Lift a suggestion's block; false when there was none")
+    async def unblock_suggestion(self, info: Info, query: str) -> bool:
+        return await admin.unblock_suggestion(info.context.search.cache, query=query)
+
+    @strawberry.mutation(
+        description="Record that a result of a search was clicked (published for analytics): the searchId as search "
+        "returned it, a position that search served; a search takes up to SEARCH_MAX_CLICKS clicks"
+    )
     async def record_click(self, info: Info, search_id: str, document_id: strawberry.ID, position: int) -> bool:
         await info.context.search.record_click(search_id, str(document_id), position, _session(info))
         return True

@@ -185,3 +185,22 @@ class SynonymPage:
     total: int
     page: int
     page_size: int
+
+
+@strawberry.type(description="A counted query: how many clients searched it in the window, and whether it is suggested")
+class SuggestionCandidate:
+    query: str
+    clients: int = strawberry.field(description="Client-days: distinct clients per day, summed over the window")
+    last_day: date = strawberry.field(description="The last day it was counted (Beijing date)")
+    blocked: bool
+    surfaced: bool = strawberry.field(description="Suggested now or at the next reload: enough clients, not blocked")
+
+
+@strawberry.type(description="One page of counted queries, most clients first")
+class SuggestionCandidatePage:
+    items: list[SuggestionCandidate]
+    total: int
+    page: int
+    page_size: int
+    min_clients: int = strawberry.field(description="SUGGEST_MIN_CLIENTS: client-days before a query is suggested")
+    window_days: int = strawberry.field(description="SUGGEST_WINDOW_DAYS: only searches of these last days count")

@@ -19,12 +19,12 @@ from nats.errors import (
 )
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
-from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
+from nats.js.api import DiscardPolicy, StreamConfig
+from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
 
 from core.bus.events import STREAMS, Event
 from core.errors import Invalid, Upstream
-from core.settings import Settings
+from core.settings import Settings, mask_url
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
@@ -42,6 +42,30 @@ RETRYABLE = (
     ServiceUnavailableError,
     OSError,
 )
+FLOODABLE = "YW_SEARCH"  # what anonymous searches and clicks fill: capped, its oldest events dropped first
+
+
+def stream_config(name: str, subjects: list[str], settings: Settings) -> StreamConfig:
+    """A stream's limits: YW_SEARCH keeps at most STREAM_MAX_BYTES_SEARCH and drops its oldest events, so a flood of
+    searches cannot fill the JetStream store that crawl pages and documents need; the other streams (capped only
+    when STREAM_MAX_BYTES is set) refuse new messages when full, never dropping work not yet consumed."""
+    if name == FLOODABLE:
+        max_bytes, discard = settings.stream_max_bytes_search, DiscardPolicy.OLD
+    else:
+        max_bytes, discard = settings.stream_max_bytes, DiscardPolicy.NEW
+    return StreamConfig(
+        name=name,
+        subjects=subjects,
+        max_age=STREAM_MAX_AGE_S,
+        max_bytes=max_bytes,
+        discard=discard,
+        duplicate_window=DUPLICATE_WINDOW_S,
+    )
+
+
+def _stream_full(exc: Exception) -> bool:
+    """A publish refused by a full discard-new stream: waited out like an outage (age frees room)."""
+    return isinstance(exc, APIError) and "maximum" in (exc.description or "").lower()
 
 
 class Bus:
@@ -79,9 +103,9 @@ class Bus:
                 return self
             except (TimeoutError, NoServersError, OSError, NatsTimeout) as exc:
                 last = exc
-                log.warning("nats not reachable yet", extra={"url": url, "attempt": attempt})
+                log.warning("nats not reachable yet", extra={"url": mask_url(url), "attempt": attempt})
                 await asyncio.sleep(self.settings.connect_retry_delay_s * min(attempt, 5))
-        raise Upstream(f"cannot reach NATS at {url} after {self.settings.connect_retries} attempts: {last}")
+        raise Upstream(f"cannot reach NATS at {mask_url(url)} after {self.settings.connect_retries} attempts: {last}")
 
     @property
     def js(self) -> JetStreamContext:
@@ -109,12 +133,7 @@ class Bus:
     async def ensure_streams(self) -> None:
         """Create or update every stream of core.bus.events.STREAMS; safe to run from every process."""
         for name, subjects in STREAMS.items():
-            config = StreamConfig(
-                name=name,
-                subjects=subjects,
-                max_age=STREAM_MAX_AGE_S,
-                duplicate_window=DUPLICATE_WINDOW_S,
-            )
+            config = stream_config(name, subjects, self.settings)
             try:
                 await self.js.stream_info(name)
                 await self.js.update_stream(config)
@@ -134,7 +153,9 @@ class Bus:
             try:
                 ack = await self.js.publish(event.subject, data, headers=headers, timeout=5)
                 return int(ack.seq)
-            except RETRYABLE as exc:
+            except (*RETRYABLE, APIError) as exc:
+                if not isinstance(exc, RETRYABLE) and not _stream_full(exc):
+                    raise
                 if waited >= self.max_publish_wait_s:
                     raise Upstream(f"could not publish {event.subject} for {waited:.0f} s: {exc!r}") from exc
                 log.warning("publish waiting for nats", extra={"subject": event.subject, "error": repr(exc)})

@@ -1,4 +1,4 @@
-"""What the web office changes in search: pinned results and colloquial-to-official synonyms."""
+"""What the web office changes in search: pinned results, colloquial-to-official synonyms, suggestions."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.clock import local_date
 from core.documents import get_documents
 from core.errors import Invalid, NotFound, Upstream
 from core.search.analysis import normalize_keyword
 from core.search.lexicon_cache import LexiconCache
-from core.search.store import MAX_PINS_PER_QUERY, Pin, SearchStore
+from core.search.store import MAX_PINS_PER_QUERY, Candidate, Pin, SearchStore
 from core.textzh.normalize import fold
 from core.textzh.synonyms import SynonymTable
 
@@ -98,3 +99,48 @@ def list_synonyms(cache: LexiconCache, *, contains: str | None, offset: int, lim
     rows = [r for r in cache.synonyms.rows() if not needle or needle in r[0] or needle in r[1]]
     page = [Synonym(c, o, "bundled" if (c, o) in bundled else "admin") for c, o in rows[offset : offset + limit]]
     return page, len(rows)
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """Counted queries of the window, most clients first, with the threshold at which they surface."""
+
+    items: list[Candidate]
+    total: int
+    min_clients: int
+    window_days: int
+
+
+async def suggestion_candidates(
+    cache: LexiconCache, *, contains: str | None, offset: int, limit: int, now: datetime
+) -> CandidatePage:
+    """Every counted query (the counts of this process saved first), surfaced or still below the threshold."""
+    store = _store(cache)
+    await cache.flush_counts()
+    policy = cache.policy
+    since = policy.since(local_date(now))
+    items, total = await store.candidates(
+        since=since, contains=normalize_keyword(contains or ""), offset=offset, limit=limit
+    )
+    return CandidatePage(items, total, policy.min_clients, policy.window_days)
+
+
+def surfaced(cache: LexiconCache, candidate: Candidate) -> bool:
+    """Whether the candidate is suggested (or will be at the next reload): enough clients, not blocked, clean."""
+    enough = candidate.clients >= cache.policy.min_clients
+    return enough and not candidate.blocked and cache.tally.acceptable(candidate.query)
+
+
+async def block_suggestion(cache: LexiconCache, *, query: str, by: str = "") -> bool:
+    """Never suggest this query (nor show it as a related search); at once here, within a reload elsewhere.
+    False when it was blocked already."""
+    added = await _store(cache).block(_query(query), by)
+    await cache.refresh()
+    return added
+
+
+async def unblock_suggestion(cache: LexiconCache, *, query: str) -> bool:
+    """Lift a block; False when there was none."""
+    removed = await _store(cache).unblock(_query(query))
+    await cache.refresh()
+    return removed

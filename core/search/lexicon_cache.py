@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 
-from core.search.analysis import normalize_keyword
+from core.clock import Clock, local_date, system_clock
 from core.search.engine import SearchEngine
+from core.search.popularity import QueryTally, SuggestPolicy
 from core.search.store import SearchStore
 from core.search.suggest import Completer
 from core.search.understand import Lexicon
@@ -24,7 +24,6 @@ VOCABULARY_LIMIT = 300_000
 PHRASE_TITLES = 20_000  # titles read for the phrase vocabulary of pinyin queries (any 20,000 of a larger index)
 POPULAR_LIMIT = 5_000
 MAX_AGE_S = 900.0  # rebuild at least this often even when the document count did not change
-MAX_COUNTED_CHARS = 40
 CHECK_S = 5.0  # how often the document count is compared; a change rebuilds at once
 
 
@@ -37,21 +36,33 @@ class Snapshot:
     popular: list[tuple[str, int]]
     completer: Completer
     queries: PhraseIndex  # popular queries keyed by their pinyin
+    blocked: frozenset[str] = field(default_factory=frozenset)  # suggestions the web office blocked
 
 
 class LexiconCache:
     """Holds the current Snapshot; `get` never waits for a rebuild except the very first one."""
 
-    def __init__(self, engine: SearchEngine, pool: asyncpg.Pool | None, *, refresh_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        engine: SearchEngine,
+        pool: asyncpg.Pool | None,
+        *,
+        tally: QueryTally,
+        policy: SuggestPolicy | None = None,
+        refresh_s: float = 60.0,
+        clock: Clock = system_clock,
+    ) -> None:
         self._engine = engine
         self._store = SearchStore(pool) if pool is not None else None
         self._refresh_s = refresh_s
+        self.tally = tally
+        self.policy = policy or SuggestPolicy()
+        self._clock = clock
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._full_at = 0.0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._counts: Counter[str] = Counter()
         self.synonyms = SynonymTable.default()
 
     @property
@@ -72,12 +83,11 @@ class LexiconCache:
     async def close(self) -> None:
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
-        await self._flush_counts()
+        await self.flush_counts()
 
-    def count_query(self, text: str) -> None:
-        q = normalize_keyword(text)
-        if q and len(q) <= MAX_COUNTED_CHARS:
-            self._counts[q] += 1
+    def count_query(self, text: str, *, client: str | None, found: bool) -> bool:
+        """Count a search towards suggestions (once per client and day; see QueryTally.count)."""
+        return self.tally.count(text, client=client, found=found, day=local_date(self._clock()))
 
     async def _refresh_logged(self) -> None:
         try:
@@ -92,11 +102,12 @@ class LexiconCache:
     async def refresh(self, *, force: bool = False) -> None:
         """Reload synonyms and popular queries; rebuild the vocabulary caches if the index changed."""
         self._checked = self._full_at = time.monotonic()
-        await self._flush_counts()
+        await self.flush_counts()
         popular: list[tuple[str, int]] = []
+        blocked: frozenset[str] = frozenset()
         if self._store is not None:
             await self._load_synonyms()
-            popular = await self._store.popular_queries(POPULAR_LIMIT)
+            popular, blocked = await self._load_popular()
         count = await self._engine.count()
         old = self._snapshot
         lexicon = old.lexicon if old is not None else None
@@ -106,7 +117,14 @@ class LexiconCache:
             lexicon = await asyncio.to_thread(Lexicon, vocabulary, doc_count=count, titles=titles)
         completer = await asyncio.to_thread(Completer, lexicon.readings, popular)
         queries = await asyncio.to_thread(PhraseIndex.from_queries, popular)
-        self._snapshot = Snapshot(lexicon, self.synonyms, popular, completer, queries)
+        self._snapshot = Snapshot(lexicon, self.synonyms, popular, completer, queries, blocked)
+
+    async def _load_popular(self) -> tuple[list[tuple[str, int]], frozenset[str]]:
+        """Queries that surfaced (enough clients in the window, not blocked, no sensitive word) and the blocks."""
+        assert self._store is not None
+        since = self.policy.since(local_date(self._clock()))
+        rows = await self._store.popular_queries(since=since, min_clients=self.policy.min_clients, limit=POPULAR_LIMIT)
+        return [r for r in rows if self.tally.acceptable(r[0])], frozenset(await self._store.blocked())
 
     async def _load_synonyms(self) -> None:
         assert self._store is not None
@@ -120,11 +138,14 @@ class LexiconCache:
         if self._snapshot is not None:
             self._snapshot = replace(self._snapshot, synonyms=table)
 
-    async def _flush_counts(self) -> None:
-        counts, self._counts = self._counts, Counter()
-        if counts and self._store is not None:
-            try:
-                await self._store.add_query_counts(counts)
-            except Exception:
-                log.exception("query counts not saved")
-                self._counts.update(counts)
+    async def flush_counts(self) -> None:
+        """Save the searches counted since the last flush; forget what has left the window."""
+        rows = self.tally.drain()
+        if self._store is None:
+            return
+        try:
+            await self._store.add_query_clients(rows)
+            await self._store.prune(today=local_date(self._clock()), window_days=self.policy.window_days)
+        except Exception:
+            log.exception("query counts not saved")
+            self.tally.restore(rows)

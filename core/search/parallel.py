@@ -24,6 +24,21 @@ _lock = threading.Lock()
 log = logging.getLogger(__name__)
 
 
+def _start_worker() -> None:
+    """Pool worker start: die with the process that made the pool, then load the dictionaries."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # Killed with -9, the writer process cannot shut its pool down; orphaned workers would hold its
+        # output pipe (and the forkserver) forever. The parent's sentinel ends when it dies.
+        threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+    _warm()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(1)
+
+
 def _warm() -> None:
     from core.textzh.analyzer import get_analyzer
 
@@ -51,7 +66,7 @@ def _executor() -> ProcessPoolExecutor | None:
         if _pool is None:
             # forkserver: children never inherit the writer's threads or locks
             context = multiprocessing.get_context("forkserver")
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context, initializer=_warm)
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context, initializer=_start_worker)
         return _pool
 
 

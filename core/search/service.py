@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-import uuid
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import asyncpg
 
@@ -23,13 +22,18 @@ from core.search.merge import document_hit
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, Sort
 from core.search.outcome import Hit, Scene, SearchOutcome, served
 from core.search.pipeline import extras_for, has_words, interpret, read_query, related, run_variants, scenes_of
+from core.search.popularity import QueryTally, SuggestPolicy
 from core.search.projection import shown_docs
+from core.search.signing import CLICK_WINDOW, Signer, nonce_of
 from core.search.store import SearchStore
 from core.search.suggest import MAX_SUGGEST, Suggestion
+from core.settings import Settings
+from core.textzh.sensitive import SensitiveFilter
 
 log = logging.getLogger(__name__)
 
 TITLE_BUDGET_S = 0.004  # how long suggest waits for titles to fill completions (typing wants < 10 ms)
+MAX_CLICKS = 10  # clicks recorded per search
 
 __all__ = ["Hit", "Scene", "SearchOutcome", "SearchService"]
 
@@ -48,16 +52,40 @@ class SearchService:
         refresh_s: float = 60.0,
         title_budget_s: float = TITLE_BUDGET_S,
         clock: Clock = system_clock,
+        signer: Signer | None = None,
+        policy: SuggestPolicy | None = None,
+        sensitive: SensitiveFilter | None = None,
+        max_clicks: int = MAX_CLICKS,
     ) -> None:
         self.engine = engine
         self.pool = pool
         self.bus = bus
         self.max_query_length = max_query_length
         self.answers = list(default_providers() if answers is None else answers)
-        self.cache = LexiconCache(engine, pool, refresh_s=refresh_s)
+        self.signer = signer or Signer(None)
+        tally = QueryTally(self.signer, sensitive or SensitiveFilter.default())
+        self.cache = LexiconCache(engine, pool, tally=tally, policy=policy, refresh_s=refresh_s, clock=clock)
         self.title_budget_s = title_budget_s
         self.clock = clock  # holiday answers speak of Beijing's today; events carry the same clock's time
+        self.max_clicks = max_clicks
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def configured(
+        cls, engine: SearchEngine, settings: Settings, *, pool: asyncpg.Pool | None, bus: Bus | None, clock: Clock
+    ) -> SearchService:
+        """The service as the settings configure it (keys, suggestion thresholds, limits)."""
+        return cls(
+            engine,
+            pool=pool,
+            bus=bus,
+            max_query_length=settings.max_query_length,
+            refresh_s=settings.suggest_refresh_s,
+            clock=clock,
+            signer=Signer(settings.search_id_key),
+            policy=SuggestPolicy(min_clients=settings.suggest_min_clients, window_days=settings.suggest_window_days),
+            max_clicks=settings.search_max_clicks,
+        )
 
     async def close(self) -> None:
         await self.cache.close()
@@ -83,10 +111,12 @@ class SearchService:
         facets: bool = True,
         after: date | None = None,
         before: date | None = None,
+        client: str | None = None,
     ) -> SearchOutcome:
         """Search; Invalid for what the caller can fix (too long, unknown filter, bad operator or paging).
 
-        Facets and scenes cost a pass over every match each: a caller that shows neither says so.
+        Facets and scenes cost a pass over every match each: a caller that shows neither says so. `client`
+        (the caller's address, opaque here) counts the search towards suggestions once a day.
         """
         started = time.perf_counter()
         if len(query) > self.max_query_length:
@@ -94,9 +124,9 @@ class SearchService:
         if page < 1 or not 1 <= page_size <= MAX_LIMIT:
             raise Invalid(f"page must be 1 or more and pageSize between 1 and {MAX_LIMIT}")
         asked = read_query(query, filters, site=site, after=after, before=before)
-        search_id = uuid.uuid4().hex
         if asked.is_empty:
-            return SearchOutcome(search_id=search_id, query=query, hits=[], total=0, page=page, page_size=page_size)
+            empty = SearchOutcome(search_id="", query=query, hits=[], total=0, page=page, page_size=page_size)
+            return self._signed(empty)
         lex = await self.cache.get()
         meaning = await interpret(self.engine, asked, lex)
         base, offset, text = asked.request(sort), (page - 1) * page_size, asked.parsed.text
@@ -105,7 +135,7 @@ class SearchService:
         pinned = await self._pinned(text, asked.filters) if page == 1 and sort == "relevance" and asked.has_text else []
         hits = served(pinned, ran.hits, offset, page_size)
         outcome = SearchOutcome(
-            search_id=search_id,
+            search_id="",
             query=query,
             hits=hits,
             total=max(ran.total, len(hits)),
@@ -116,13 +146,26 @@ class SearchService:
             did_you_mean=meaning.did_you_mean,
             interpreted=next((r.replacement for r in ran.rewrites if r.kind != "traditional"), text),
             rewrites=ran.rewrites,
-            related=related(meaning, lex.popular),
+            related=[r for r in related(meaning, lex.popular) if r not in lex.blocked],
             answers=[a for p in self.answers if (a := p.answer(text, today=local_date(self.clock()))) is not None],
             took_ms=(time.perf_counter() - started) * 1000,
         )
-        self.cache.count_query(text)
+        outcome = self._signed(outcome)
+        self.cache.count_query(text, client=client, found=outcome.total > 0)
         self._log(outcome, text, site=site, session_id=session_id)
         return outcome
+
+    def _signed(self, outcome: SearchOutcome) -> SearchOutcome:
+        """The outcome with its search id: what was served, signed, so that recordClick can check a click."""
+        scene_hits = max((len(s.hits) for s in outcome.scenes), default=0)
+        search_id = self.signer.sign(
+            page=outcome.page,
+            page_size=outcome.page_size,
+            served=len(outcome.hits),
+            scene_hits=scene_hits,
+            at=self.clock(),
+        )
+        return replace(outcome, search_id=search_id)
 
     def _log(self, outcome: SearchOutcome, text: str, *, site: str | None, session_id: str | None) -> None:
         """Publish SearchLogged in the background: the caller does not wait for the bus."""
@@ -131,7 +174,13 @@ class SearchService:
         rewritten = outcome.interpreted if outcome.interpreted != text else None
         at = self.clock().isoformat()
         event = SearchLogged(
-            outcome.search_id, outcome.query, outcome.total, at, site=site, session_id=session_id, rewritten=rewritten
+            nonce_of(outcome.search_id),
+            outcome.query,
+            outcome.total,
+            at,
+            site=site,
+            session_id=session_id,
+            rewritten=rewritten,
         )
         self._background(self._publish(event))
 
@@ -152,7 +201,7 @@ class SearchService:
         if not has_words(prefix):
             return []
         lex = await self.cache.get()
-        out = lex.completer.complete(prefix, limit)
+        out = [s for s in lex.completer.complete(prefix, limit) if s.text not in lex.blocked]
         if len(out) < limit and not prefix.isascii():
             # Titles only fill what queries and terms leave. Their search (a phrase over every title holding
             # the prefix) can take longer than a keystroke allows on a large index: past the budget the
@@ -163,19 +212,24 @@ class SearchService:
             except TimeoutError:
                 return out
             out = lex.completer.complete(prefix, limit, [h.title for h in result.hits])
-        return out
+        return [s for s in out if s.text not in lex.blocked]
 
     async def record_click(self, search_id: str, document_id: str, position: int, session_id: str | None) -> None:
-        """Publish a ResultClicked event; Invalid for ids or positions that cannot be real."""
-        if not re.fullmatch(r"[0-9a-f]{32}", search_id):
-            raise Invalid("searchId is not an id returned by search")
+        """Publish a ResultClicked event; Invalid for an id this server did not sign (or expired), a position
+        that was not on the page served, or a search that has had its clicks."""
+        now = self.clock()
+        served = self.signer.verify(search_id, now=now)
         if not document_id or len(document_id) > 200:
             raise Invalid("documentId must be 1 to 200 characters")
-        if not 1 <= position <= 100_000:
-            raise Invalid("position must be between 1 and 100000")
+        if not served.allows(position):
+            raise Invalid("position was not on the page this search served")
+        if self.pool is not None:
+            expires = datetime.fromtimestamp(served.issued, UTC) + CLICK_WINDOW
+            if not await SearchStore(self.pool).take_click(served.nonce, cap=self.max_clicks, expires_at=expires):
+                raise Invalid(f"this search has had its {self.max_clicks} clicks recorded")
         if self.bus is not None:
-            at = self.clock().isoformat()
-            await self.bus.publish(ResultClicked(search_id, document_id, position, at, session_id=session_id))
+            event = ResultClicked(served.nonce, document_id, position, now.isoformat(), session_id=session_id)
+            await self.bus.publish(event)
 
     async def _publish(self, event: SearchLogged) -> None:
         try:

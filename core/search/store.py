@@ -1,16 +1,51 @@
-"""Postgres rows of search administration: pins, admin synonyms and query counts for suggestions."""
+"""Postgres rows of search: pins, admin synonyms, query counts for suggestions and their blocks, click budgets."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
 from core.search.analysis import normalize_keyword
 
 MAX_PINS_PER_QUERY = 10
+
+ADD_CLIENTS = """
+with new as (
+    insert into search_query_clients (day, query, client)
+    select * from unnest($1::date[], $2::text[], $3::text[])
+    on conflict do nothing
+    returning day, query
+), added as (
+    insert into search_query_days as d (query, day, clients)
+    select query, day, count(*) from new group by query, day
+    on conflict (query, day) do update set clients = d.clients + excluded.clients
+    returning 1
+)
+select count(*) from new"""
+
+POPULAR = """
+select d.query, sum(d.clients) as clients from search_query_days d
+where d.day >= $1 and not exists (select 1 from search_suggestion_blocks b where b.query = d.query)
+group by d.query having sum(d.clients) >= $2
+order by clients desc, d.query limit $3"""
+
+CANDIDATES = """
+select d.query, sum(d.clients) as clients, max(d.day) as last_day,
+       exists (select 1 from search_suggestion_blocks b where b.query = d.query) as blocked,
+       count(*) over () as total
+from search_query_days d
+where d.day >= $1 and d.query like $2
+group by d.query order by clients desc, d.query offset $3 limit $4"""
+
+COUNT_CANDIDATES = "select count(distinct query) from search_query_days where day >= $1 and query like $2"
+
+TAKE_CLICK = """
+insert into search_click_budget as c (search_id, clicks, expires_at) values ($1, 1, $3)
+on conflict (search_id) do update set clicks = c.clicks + 1 where c.clicks < $2
+returning clicks"""
 
 
 @dataclass(frozen=True)
@@ -25,6 +60,16 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A counted query: client-days in the window, the last day counted, whether the web office blocked it."""
+
+    query: str
+    clients: int
+    last_day: date
+    blocked: bool
+
+
+@dataclass(frozen=True)
 class SynonymRow:
     """An admin edit of the synonym table: a rewrite added, or (removed) a bundled one hidden."""
 
@@ -34,7 +79,7 @@ class SynonymRow:
 
 
 class SearchStore:
-    """Reads and writes the search tables (migration 0004_search.sql)."""
+    """Reads and writes the search tables (migrations 0004_search.sql and 0013_search_suggestions.sql)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -93,16 +138,55 @@ class SearchStore:
             created_by,
         )
 
-    async def add_query_counts(self, counts: Counter[str]) -> None:
-        if counts:
-            await self._pool.executemany(
-                """insert into search_query_counts (query, count) values ($1, $2)
-                   on conflict (query) do update set count = search_query_counts.count + excluded.count,
-                   last_at = now()""",
-                list(counts.items()),
-            )
+    async def add_query_clients(self, rows: Sequence[tuple[date, str, str]]) -> int:
+        """Record (day, query, client hash) rows; each new one adds a client to its query's day. Returns how many
+        were new (a client already counted for the query that day adds nothing)."""
+        if not rows:
+            return 0
+        days, queries, clients = zip(*rows, strict=True)
+        return int(await self._pool.fetchval(ADD_CLIENTS, list(days), list(queries), list(clients)) or 0)
 
-    async def popular_queries(self, limit: int) -> list[tuple[str, int]]:
-        sql = "select query, count from search_query_counts order by count desc limit $1"
-        rows = await self._pool.fetch(sql, limit)
-        return [(r["query"], int(r["count"])) for r in rows]
+    async def popular_queries(self, *, since: date, min_clients: int, limit: int) -> list[tuple[str, int]]:
+        """Queries of at least `min_clients` client-days since `since`, not blocked, most clients first."""
+        rows = await self._pool.fetch(POPULAR, since, min_clients, limit)
+        return [(r["query"], int(r["clients"])) for r in rows]
+
+    async def candidates(self, *, since: date, contains: str, offset: int, limit: int) -> tuple[list[Candidate], int]:
+        """Every counted query of the window (surfaced or not), most clients first, and how many there are."""
+        rows = await self._pool.fetch(CANDIDATES, since, f"%{_like(contains)}%", offset, limit)
+        total = int(rows[0]["total"]) if rows else 0
+        if not rows and offset:
+            total = int(await self._pool.fetchval(COUNT_CANDIDATES, since, f"%{_like(contains)}%"))
+        return [Candidate(r["query"], int(r["clients"]), r["last_day"], r["blocked"]) for r in rows], total
+
+    async def blocked(self) -> set[str]:
+        return {r["query"] for r in await self._pool.fetch("select query from search_suggestion_blocks")}
+
+    async def block(self, query: str, by: str = "") -> bool:
+        """Block a suggestion; False when it was blocked already."""
+        status = await self._pool.execute(
+            "insert into search_suggestion_blocks (query, blocked_by) values ($1, $2) on conflict do nothing",
+            query,
+            by,
+        )
+        return status.endswith(" 1")
+
+    async def unblock(self, query: str) -> bool:
+        status = await self._pool.execute("delete from search_suggestion_blocks where query = $1", query)
+        return status.endswith(" 1")
+
+    async def take_click(self, search_id: str, *, cap: int, expires_at: datetime) -> bool:
+        """Count one click of a search; False (nothing counted) once it has `cap` clicks."""
+        row = await self._pool.fetchval(TAKE_CLICK, search_id, cap, expires_at)
+        return row is not None
+
+    async def prune(self, *, today: date, window_days: int) -> None:
+        """Forget client hashes before yesterday, days past the window and expired click budgets."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("delete from search_query_clients where day < $1", today - timedelta(days=1))
+            await conn.execute("delete from search_query_days where day < $1", today - timedelta(days=window_days))
+            await conn.execute("delete from search_click_budget where expires_at < now()")
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
