@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,12 +14,20 @@ from typing import Protocol
 import asyncpg
 import dramatiq
 
-from core.errors import NotFound
+from core.errors import NotFound, Upstream
 from core.jobs import CRAWL_SITE, send
 from core.sites.service import Site, get_site
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted; the frontier is kept and the next crawl of the site resumes it"
+# Public classes of failure, first match wins (aiohttp's connection errors are OSErrors, its timeouts TimeoutErrors).
+FAILURE_CLASSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (TimeoutError, "timeout"),
+    ((ConnectionRefusedError, ConnectionResetError), "site unreachable: connection refused or reset"),
+    (NotFound, "site not found"),
+    (Upstream, "a platform service was unavailable; the crawl resumes next time"),
+    (OSError, "network error"),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,29 +119,51 @@ async def request_crawl(
     return CrawlRequest(crawl=latest, queued=crawl_id is not None)
 
 
-async def run_crawl(*, pool: asyncpg.Pool, crawl_id: int, site_id: str, crawl: CrawlFn) -> CrawlSummary | None:
+async def run_crawl(
+    *, pool: asyncpg.Pool, crawl_id: int, site_id: str, crawl: CrawlFn, record_interrupts: bool = False
+) -> CrawlSummary | None:
     """Start the queued crawl, run `crawl(site, crawl_id)`, and record it done or failed.
 
-    Returns None when the crawl was already finished (a repeated job). An interrupted crawl (cancelled,
-    Ctrl-C) is recorded as such: its frontier stays in Postgres for the next crawl.
+    Returns None when the crawl was already finished (a repeated job). An interruption (cancellation, Ctrl-C,
+    a job's time limit) is recorded only with `record_interrupts` (the CLI); a job leaves the crawl running,
+    so the job's retry takes the same crawl up again. Either way the frontier stays for the next crawl.
     """
     if not await start_crawl(pool, crawl_id):
         log.info("crawl already finished; nothing to do", extra={"crawl_id": crawl_id})
         return None
     try:
         result = await crawl(await get_site(pool, site_id), crawl_id)
+    except Exception as exc:
+        await _record_failure(pool, crawl_id, site_id, exc)
+        raise
     except BaseException as exc:
-        await finish_crawl(pool, crawl_id, ok=False, message=failure_message(exc))
+        if record_interrupts:
+            await _record_failure(pool, crawl_id, site_id, exc)
         raise
     await finish_crawl(pool, crawl_id, ok=True, message=result.summary())
     return result
 
 
+async def _record_failure(pool: asyncpg.Pool, crawl_id: int, site_id: str, exc: BaseException) -> None:
+    message = failure_message(exc)
+    if message != INTERRUPTED:  # the detail is for the logs; crawlStatus.message is public
+        log.error("crawl failed", extra={"crawl_id": crawl_id, "site": site_id, "reason": message}, exc_info=exc)
+    await finish_crawl(pool, crawl_id, ok=False, message=message)
+
+
 def failure_message(exc: BaseException) -> str:
-    """The message a failed crawl keeps: why it stopped, short."""
+    """The message a failed crawl keeps, shown to anyone (`crawlStatus.message`): the class of failure,
+    never the exception's text (addresses, paths, SQL); an unexpected one gets an id found in the logs."""
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
         return INTERRUPTED
-    return repr(exc)[:500]
+    cause = getattr(exc, "os_error", None)  # aiohttp's connector errors wrap the OSError
+    exc = cause if isinstance(cause, OSError) else exc
+    if isinstance(exc, socket.gaierror):
+        return "site unreachable: its name does not resolve"
+    for kinds, message in FAILURE_CLASSES:
+        if isinstance(exc, kinds):
+            return message
+    return f"internal error (id {uuid.uuid4().hex[:12]})"
 
 
 async def due_sites(pool: asyncpg.Pool, now: datetime) -> list[str]:

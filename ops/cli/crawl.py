@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import asyncpg
 
-from core.crawls import INTERRUPTED
+from core.crawls import INTERRUPTED, get_crawl, queue_crawl, run_crawl
 from core.errors import Conflict, NotFound
 from core.settings import Settings
 
@@ -31,8 +31,6 @@ async def _site_or_error(pool: asyncpg.Pool, site_id: str) -> None:
 
 async def _draw(pool: asyncpg.Pool, crawl_id: int, bar: tqdm[None]) -> None:
     """The crawl's counters as crawlStatus shows them: the same numbers, from the same row."""
-    from core.crawls import get_crawl
-
     crawl = await get_crawl(pool, crawl_id)
     bar.total = crawl.pages_fetched + crawl.queued
     bar.n = crawl.pages_fetched
@@ -44,7 +42,6 @@ async def crawl_site(settings: Settings, site_id: str, *, full: bool = False, ou
     """Queue a crawl with trigger 'cli', run it here, draw its counters; Ctrl-C stops it and keeps the frontier."""
     from tqdm import tqdm
 
-    from core.crawls import queue_crawl, run_crawl
     from scrapers.crawl import Crawler
     from workers.runtime import opened
 
@@ -55,7 +52,10 @@ async def crawl_site(settings: Settings, site_id: str, *, full: bool = False, ou
         if crawl_id is None:
             raise Conflict(f"a crawl of {site_id} is already queued or running; crawlStatus(site) shows its progress")
         crawler = Crawler(settings, rt.pool, rt.bus)
-        task = asyncio.create_task(run_crawl(pool=rt.pool, crawl_id=crawl_id, site_id=site_id, crawl=crawler.crawl))
+        running = run_crawl(
+            pool=rt.pool, crawl_id=crawl_id, site_id=site_id, crawl=crawler.crawl, record_interrupts=True
+        )
+        task = asyncio.create_task(running)
         with tqdm(desc=site_id, unit="page", file=out, dynamic_ncols=True, total=0) as bar:
             try:
                 while not task.done():

@@ -1,4 +1,6 @@
-"""`yiwang services start|stop|status` and `yiwang migrate`: the embedded Postgres and NATS, the schema."""
+"""`yiwang services start|stop|status` and `yiwang migrate`: the embedded Postgres and NATS, the schema.
+
+URLs are shown with their secrets masked: the password and the token stay in their files in DATA_DIR/services."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import argparse
 import json
 
 from core.logs import setup_logging
-from core.settings import get_settings
+from core.settings import get_settings, mask_url
 from ops.embedded import EmbeddedServices
 from ops.runtime import prepare, resolve
 
@@ -17,16 +19,18 @@ def services_cmd(args: argparse.Namespace) -> int:
     services = EmbeddedServices(settings.data_dir)
     if args.action == "start":
         for name, state in services.start().items():
-            print(f"{name:<9} running  pid {state.pid:<8} {state.url}")
+            print(f"{name:<9} running  pid {state.pid:<8} {mask_url(state.url)}")
+        print(f"secrets   in {services.root} (postgres-password, nats-token; owner only)")
     elif args.action == "stop":
         stopped = services.stop()
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
     else:
         status = services.status()
         if args.json:
-            print(json.dumps({k: (vars(v) if v else None) for k, v in status.items()}, indent=2))
+            shown = {k: (vars(v) | {"url": mask_url(v.url)} if v else None) for k, v in status.items()}
+            print(json.dumps(shown, indent=2))
         for name, current in status.items():
-            print(f"{name:<9} " + (f"running  pid {current.pid:<8} {current.url}" if current else "stopped"))
+            print(f"{name:<9} " + (f"running  pid {current.pid:<8} {mask_url(current.url)}" if current else "stopped"))
     return 0
 
 

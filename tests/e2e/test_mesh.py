@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,21 @@ async def wait_sites_filled(url: str, timeout: float) -> list[dict[str, Any]]:
 
 @contextlib.asynccontextmanager
 async def live_probe(up: Up, origin: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """Publishes a harmless documentChanged (a page that does not exist) on the mesh's NATS, core only."""
+    """Publishes a harmless documentChanged (a document that does not exist) on the mesh's NATS.
+
+    Core NATS, but YW_DOC stores it too, so the mesh's consumers read it: its id is a UUID of no document,
+    which the policy library skips and the projector deletes from nowhere (a made-up id would fail their batch).
+    """
     nats = EmbeddedServices(up.data_dir).status()["nats"]
     assert nats is not None, up.output()
     bus = await Bus(Settings(nats_url=nats.url), name="e2e-probe").connect()
     probe = DocumentChanged(
-        document_id="probe", url=f"{origin}/probe", site_id="demo-portal", change="updated", version=0, content_hash=""
+        document_id=str(uuid.uuid4()),
+        url=f"{origin}/probe",
+        site_id="demo-portal",
+        change="updated",
+        version=0,
+        content_hash="",
     )
     try:
         yield lambda: bus.notify(probe)
@@ -111,7 +121,9 @@ async def first_run(up: Up, port: int) -> None:
     m = await up.wait_for_line(r"GraphQL\s+(http://\S+/graphql)", timeout=90)
     url = m.group(1)
     assert url == f"http://127.0.0.1:{port}/graphql"
-    token = (await up.wait_for_line(r"Authorization: Bearer (\S+)", timeout=5)).group(1)  # as a user copies it
+    # As a user finds it: `yiwang up` prints where the token is kept, never the token.
+    kept = (await up.wait_for_line(r"admin\s+token in (\S+)", timeout=5)).group(1)
+    token = (await asyncio.to_thread(Path(kept).read_text, encoding="utf-8")).strip()
     sites = await wait_sites_filled(url, timeout=60 - (time.monotonic() - started) + 30)
     assert time.monotonic() - started < 60, "every demo site has documents within 60 s of start"
     assert {s["level"] for s in sites} >= {"市", "部门", "区县"}

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -107,11 +108,21 @@ async def test_migrations_run_on_an_external_postgres() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"), reason="needs root to switch user")
-def test_embedded_services_run_as_an_ordinary_user(tmp_path: Path) -> None:
-    home = tmp_path / "nobody"
+def test_embedded_services_run_as_an_ordinary_user() -> None:
+    # A home that `nobody` can reach: pytest's own temporary directories are private to root (0700), and
+    # yiwang no longer opens its parents to everyone (docs/security.md), so the test makes one under /tmp.
+    top = Path(tempfile.mkdtemp(prefix="yw-nobody-"))
+    top.chmod(0o755)
+    home = top / "nobody"
     home.mkdir()
     shutil.chown(home, "nobody")
-    tmp_path.chmod(0o755)
+    try:
+        _run_embedded_services_as_nobody(home)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def _run_embedded_services_as_nobody(home: Path) -> None:
     script = (
         "from pathlib import Path; from ops.embedded import EmbeddedServices; import asyncio, asyncpg\n"
         f"s = EmbeddedServices(Path({str(home / 'data')!r})); st = s.start()\n"

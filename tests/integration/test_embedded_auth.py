@@ -1,0 +1,246 @@
+"""The embedded Postgres and NATS refuse whoever lacks their generated secret (a 0600 file in DATA_DIR), a data
+dir made by earlier versions (Postgres `--auth=trust`, NATS without a token) is secured on its next start, and
+as root the Postgres OS user is let through DATA_DIR's parents alone (no o+x for everyone)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import nats
+import pytest
+from nats.errors import Error as NatsError
+
+from core.bus import Bus
+from core.settings import Settings
+from ops import embedded_auth as auth
+from ops.embedded import PG_USER_WHEN_ROOT, EmbeddedServices, ServiceState, _run, free_port, pg_bin_dir
+from tests.conftest import ROOT
+from tests.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+OLD_TRUST_HBA = """local all all trust
+host all all 127.0.0.1/32 trust
+host all all ::1/128 trust
+local replication all trust
+host replication all 127.0.0.1/32 trust
+host replication all ::1/128 trust
+"""
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[EmbeddedServices]:
+    embedded = EmbeddedServices(tmp_path / "data")
+    yield embedded
+    embedded.stop()
+
+
+def without_secret(url: str) -> str:
+    """The URL without its password (postgres://postgres@…) or its token (nats://…)."""
+    parts = urlsplit(url)
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    netloc = f"{userinfo.split(':')[0]}@{host}" if ":" in userinfo else host
+    return parts._replace(netloc=netloc).geturl()
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def refused_without_password(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(without_secret(url), timeout=5)
+    except asyncpg.InvalidPasswordError:
+        return True
+    await conn.close()
+    return False
+
+
+async def test_postgres_refuses_a_connection_without_the_password(services: EmbeddedServices) -> None:
+    started = services.start(nats=False)["postgres"]
+    secret_file = services.root / "postgres-password"
+    assert mode(secret_file) == 0o600
+    password = secret_file.read_text().strip()
+    assert urlsplit(started.url).password == password, "the DATABASE_URL handed out carries the password"
+    assert password not in (services.root / "state.json").read_text(), "state.json keeps no secret"
+
+    assert await refused_without_password(started.url), "TCP without the password is refused"
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        await asyncpg.connect(started.url.replace(password, "not-the-password"), timeout=5)
+    with pytest.raises(asyncpg.InvalidPasswordError):  # the socket asks for it too
+        await asyncpg.connect(host=str(Path(started.data)), port=started.port, user="postgres", timeout=5)
+    conn = await asyncpg.connect(started.url, timeout=5)
+    try:  # the legitimate user is still superuser of its own database
+        assert await conn.fetchval("select rolsuper from pg_roles where rolname = current_user")
+    finally:
+        await conn.close()
+
+
+async def test_nats_refuses_a_connection_without_the_token(services: EmbeddedServices) -> None:
+    started = services.start(postgres=False)["nats"]
+    token = (services.root / "nats-token").read_text().strip()
+    assert mode(services.root / "nats-token") == 0o600 and mode(services.root / "nats.conf") == 0o600
+    assert urlsplit(started.url).username == token, "the NATS_URL handed out carries the token"
+    cmdline = (Path("/proc") / str(started.pid) / "cmdline").read_bytes()
+    assert token.encode() not in cmdline, "the token is not on the command line (ps shows it to everyone)"
+    assert auth.nats_requires_auth(started.port)
+
+    for url in (without_secret(started.url), started.url.replace(token, "x" * len(token))):
+        with pytest.raises(NatsError, match="Authorization Violation"):
+            await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=3)
+    bus = await Bus(Settings(nats_url=started.url), name="auth-test").connect()
+    try:  # the platform's own connection: JetStream and core NATS both work with the token
+        await bus.ensure_streams()
+        assert bus.connected
+    finally:
+        await bus.close()
+
+
+async def test_a_trust_data_dir_of_an_earlier_version_is_secured_on_its_next_start(tmp_path: Path) -> None:
+    """initdb --auth=trust exactly as earlier versions ran it; the next start sets the password and pg_hba."""
+    services = EmbeddedServices(tmp_path / "old")
+    pgdata = services.root / "postgres"
+    pgdata.mkdir(parents=True)
+    run_as = services._pg_os_user(pgdata, pg_bin_dir())
+    if run_as:
+        os.chown(pgdata, *_ids(run_as))
+    initdb = [pg_bin_dir() / "initdb", "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--locale=C"]
+    _run([*initdb, "-U", "postgres"], user=run_as, what="initdb")
+    assert auth.trusts_anyone(pgdata)
+    try:
+        started = services.start(nats=False)["postgres"]
+        assert not auth.trusts_anyone(pgdata) and mode(services.root / "postgres-password") == 0o600
+        assert await refused_without_password(started.url)
+        conn = await asyncpg.connect(started.url, timeout=5)
+        await conn.close()
+    finally:
+        services.stop()
+
+
+async def test_a_running_trust_server_is_secured_in_place_and_keeps_its_data(services: EmbeddedServices) -> None:
+    """A server an earlier version started (trust, no password) and left running is reused and secured live."""
+    first = services.start(nats=False)["postgres"]
+    pgdata = Path(first.data)
+    conn = await asyncpg.connect(first.url)
+    await conn.execute("create table kept (v text); insert into kept values ('still here')")
+    await conn.execute("alter role postgres password null")
+    await conn.close()
+    (pgdata / "pg_hba.conf").write_text(OLD_TRUST_HBA)  # in place: the file keeps its owner
+    (services.root / "postgres-password").unlink()
+    os.kill(first.pid, signal.SIGHUP)
+    await eventually(lambda: _accepts_without_password(first.url), timeout=10, what="the old trust setup live")
+
+    again = services.start(nats=False)["postgres"]
+    assert again.pid == first.pid, "reused, not restarted"
+    assert urlsplit(again.url).password != urlsplit(first.url).password, "a new password was made"
+    await eventually(lambda: refused_without_password(again.url), timeout=10, what="the password required")
+    conn = await asyncpg.connect(again.url)
+    try:
+        assert await conn.fetchval("select v from kept") == "still here"
+    finally:
+        await conn.close()
+    services.stop()
+    restarted = services.start(nats=False)["postgres"]  # and a plain restart uses the same password
+    conn = await asyncpg.connect(restarted.url)
+    await conn.close()
+    assert restarted.url == again.url.replace(str(again.port), str(restarted.port))
+
+
+async def test_a_running_nats_without_a_token_is_restarted_with_one_on_its_port(services: EmbeddedServices) -> None:
+    """NATS as an earlier version started it (no auth); the next start restarts it with the token, same port."""
+    port = free_port()
+    store = services.root / "nats"
+    store.mkdir(parents=True)
+    binary = Path(sys.executable).parent / "nats-server"
+    old = subprocess.Popen(  # noqa: ASYNC220 - a server process, reaped by the stop below
+        [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await eventually(lambda: _port_answers(port), timeout=30, what="the old nats listening")
+        assert not auth.nats_requires_auth(port)
+        services._write({"nats": ServiceState("nats", old.pid, port, f"nats://127.0.0.1:{port}", str(store))})
+        started = services.start(postgres=False)["nats"]
+        assert started.port == port and started.pid != old.pid
+        assert auth.nats_requires_auth(port)
+        with pytest.raises(NatsError, match="Authorization Violation"):
+            await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=3)
+    finally:
+        if old.poll() is None:
+            old.kill()
+        old.wait()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs Postgres as another OS user")
+async def test_as_root_only_the_postgres_user_may_pass_through_private_parents(tmp_path: Path) -> None:
+    """DATA_DIR under directories only root may enter: the Postgres OS user gets a traverse-only ACL entry
+    there, and any other user (here `nobody`) still cannot enter; no directory gains o+x."""
+    private = tmp_path / "private"
+    inner = private / "inner"
+    inner.mkdir(parents=True)
+    for d in (tmp_path, private, inner):
+        d.chmod(0o700)
+    services = EmbeddedServices(inner / "data")
+    try:
+        started = services.start(nats=False)["postgres"]
+        conn = await asyncpg.connect(started.url)
+        await conn.close()
+        for d in (tmp_path, private, inner, services.root):
+            assert d.stat().st_mode & 0o007 == 0, f"{d} gained permissions for every user"
+        denied = await asyncio.to_thread(
+            subprocess.run, ["ls", str(services.root)], user="nobody", capture_output=True, check=False
+        )
+        assert denied.returncode != 0 and b"Permission denied" in denied.stderr
+        as_pg = await asyncio.to_thread(
+            subprocess.run, ["ls", str(private)], user=PG_USER_WHEN_ROOT, capture_output=True, check=False
+        )
+        assert as_pg.returncode != 0, "the Postgres user may pass through, not list"
+    finally:
+        services.stop()
+
+
+def test_services_status_shows_no_secret(services: EmbeddedServices) -> None:
+    services.start()
+    env = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(services.root.parent), "LOG_LEVEL": "WARNING"}
+    out = subprocess.run(
+        [sys.executable, "-m", "ops", "services", "status", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for name in ("postgres-password", "nats-token"):
+        assert (services.root / name).read_text().strip() not in out
+    assert "****@127.0.0.1" in out
+
+
+async def _accepts_without_password(url: str) -> bool:
+    return not await refused_without_password(url)
+
+
+async def _port_answers(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
+
+
+def _ids(user: str) -> tuple[int, int]:
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid
