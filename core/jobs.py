@@ -27,7 +27,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     if scheme in ("postgres", "postgresql"):
         from dramatiq_postgres import PostgresBroker
 
-        broker = PostgresBroker(url=url, results=False, poll_interval=0.5)
+        broker = PostgresBroker(url=url, results=False, poll_interval=0.5, **dead_worker_detection(settings))
     elif scheme in ("redis", "rediss"):
         from dramatiq.brokers.redis import RedisBroker
 
@@ -48,6 +48,18 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
             middleware.min_backoff = 2_000
             middleware.max_backoff = 300_000
     return broker
+
+
+def dead_worker_detection(settings: Settings) -> dict[str, float]:
+    """Postgres-broker timings that bound how long a killed worker's jobs wait before they run again.
+
+    Each worker process writes a heartbeat every `timeout / 4` seconds; a live worker's upkeep (every
+    `timeout / 4`, jittered by ±50 %) requeues the jobs of a worker whose heartbeat is older than `timeout`.
+    A job of a worker killed with -9 therefore runs again within about 1.4 x JOB_WORKER_TIMEOUT_S, counted
+    from when another worker (or the killed one, restarted by `yiwang up`) is consuming.
+    """
+    timeout = max(settings.job_worker_timeout_s, 2.0)
+    return {"heartbeat_ttl": timeout, "heartbeat_interval": timeout / 4, "maintenance_interval": timeout / 4}
 
 
 async def ensure_broker_schema(pool: asyncpg.Pool, settings: Settings) -> bool:

@@ -19,12 +19,15 @@ from core.services import open_services
 from core.settings import MIN_ADMIN_TOKEN, Settings
 from core.sites import load_sites_file, sync_sites
 from ops.embedded import EmbeddedServices
+from ops.embedded_auth import write_private
 from ops.runtime import Resolved
 from ops.supervisor import Supervisor
+from ops.watch import ServiceWatch
 
 log = logging.getLogger(__name__)
 PROCESSES = ("web", "worker", "consumers", "scheduler")
 ADMIN_TOKEN_FILE = "admin-token"
+SEARCH_ID_KEY_FILE = "search-id-key"
 
 
 def admin_token(settings: Settings) -> str:
@@ -44,6 +47,22 @@ def admin_token(settings: Settings) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(token + "\n")
     return token
+
+
+def search_id_key(settings: Settings) -> str:
+    """SEARCH_ID_KEY if set, else the key kept in DATA_DIR/search-id-key (0600), made on the first start: the search
+    ids every web process signs then verify in every other one, and after a restart."""
+    if settings.search_id_key:
+        return settings.search_id_key
+    path = settings.data_dir / SEARCH_ID_KEY_FILE
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < MIN_ADMIN_TOKEN:
+        key = secrets.token_urlsafe(32)
+        write_private(path, key + "\n")
+    return key
 
 
 async def _prepare(resolved: Resolved, sites_file: Path) -> int:
@@ -86,8 +105,10 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
         raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
     count = await _prepare(resolved, sites_file)
     env = resolved.child_env()
-    env["ADMIN_TOKEN"] = token = admin_token(settings)
-    where_token = "ADMIN_TOKEN" if settings.admin_token else f"kept in {settings.data_dir / ADMIN_TOKEN_FILE}"
+    env["ADMIN_TOKEN"] = admin_token(settings)
+    env["SEARCH_ID_KEY"] = search_id_key(settings)
+    # Where the token is kept, never the token itself: terminal scrollback and captured logs outlive it.
+    where_token = "the ADMIN_TOKEN you set" if settings.admin_token else str(settings.data_dir / ADMIN_TOKEN_FILE)
     env.setdefault("LOG_FORMAT", "text")
     supervisor = Supervisor(env)
     me = [sys.executable, "-m", "ops"]
@@ -99,13 +120,15 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await supervisor.start()
+    # Only what this run started: services someone else runs, or URLs from the environment, are theirs.
+    watch = asyncio.create_task(ServiceWatch(EmbeddedServices(settings.data_dir), resolved.started).run())
     base = f"http://{settings.host}:{settings.port}"
     try:
         if await _wait_ready(f"{base}/healthz", supervisor):
             lines = [
                 f"\n  yiwang is up: {count} sites, crawling now.",
                 f"  GraphQL  {base}/graphql",
-                f"  admin    Authorization: Bearer {token}  (admin mutations; {where_token})",
+                f"  admin    token in {where_token}  (admin mutations: Authorization: Bearer <token>)",
             ]
             if group is not None:
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
@@ -116,6 +139,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
         await stop.wait()
     finally:
         print("\nstopping…", flush=True)
+        watch.cancel()
         await supervisor.stop()
         if group is not None:
             await group.stop()

@@ -33,6 +33,15 @@ def test_broker_follows_the_url_scheme_with_our_limits(url: str, cls: str) -> No
         broker.close()
 
 
+def test_dead_worker_detection_follows_job_worker_timeout() -> None:
+    broker = build_broker(Settings(broker_url="postgresql://u@127.0.0.1:1/db", job_worker_timeout_s=8))
+    try:
+        timings = (broker.heartbeat_ttl, broker.heartbeat_interval, broker.maintenance_interval)  # type: ignore[attr-defined]
+        assert timings == (8, 2, 2), "a killed worker's jobs run again within about 1.4 x 8 s"
+    finally:
+        broker.close()
+
+
 def test_unknown_or_missing_broker_is_a_clear_error() -> None:
     with pytest.raises(Invalid, match="scheme 'kafka' is not supported"):
         build_broker(Settings(broker_url="kafka://x"))
