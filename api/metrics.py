@@ -151,7 +151,8 @@ def _listen(host: str, port: int) -> socket.socket:
 async def metrics_server(endpoint: Endpoint, *, host: str, port: int) -> AsyncIterator[None]:
     """Serve only /metrics on its own address (METRICS_PORT), for as long as the context lasts."""
     app = Starlette(routes=[Route("/metrics", endpoint)])
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
+    # log_config=None: a second Config must not re-apply uvicorn's logging setup over the main server's
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, log_config=None)
     server = _SideServer(config)
     # listening already: a scrape that comes before uvicorn has started waits in the backlog
     task = asyncio.create_task(server.serve(sockets=[_listen(host, port)]))

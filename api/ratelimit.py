@@ -10,13 +10,16 @@ import math
 import time
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.search.signing import client_bucket
 from core.settings import Settings
 from schema.context import CLIENT_SCOPE_KEY
 
 log = logging.getLogger(__name__)
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})  # probes of the platform itself
+# Messages that start an operation over a websocket (graphql-transport-ws, and the older graphql-ws).
+OPERATION_MESSAGES = frozenset({"subscribe", "start"})
 MAX_BUCKETS = 100_000  # past this many addresses, buckets that are full again are dropped
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -83,10 +86,13 @@ def _is_address(value: str) -> bool:
 
 
 class RateLimitMiddleware:
-    """Settles each request's client address (for the subscription caps too) and spends one of its tokens.
+    """Settles each request's client (for the subscription caps and suggestions too) and spends its tokens.
 
-    The buckets live in this process: with N replicas behind a balancer, an address gets up to N times the
-    limit. Holders of the admin token and the health probes are not limited; loopback is (tests hit it).
+    A client is an IPv4 address or an IPv6 /64 (a host may pick any address of its /64). An HTTP request
+    takes one token; a websocket takes one to open and one per operation it starts (a query or mutation can
+    run over a websocket too), and is closed (1008) when it runs out. The buckets live in this process: with
+    N replicas behind a balancer, a client gets up to N times the limit. Holders of the admin token and the
+    health probes are not limited; loopback is (tests hit it).
     """
 
     def __init__(self, app: ASGIApp, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -100,9 +106,12 @@ class RateLimitMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        client = scope[CLIENT_SCOPE_KEY] = client_address(scope, self.proxies)
-        wait = 0.0 if self.buckets is None or self._exempt(scope) else self.buckets.take(client)
+        client = scope[CLIENT_SCOPE_KEY] = client_bucket(client_address(scope, self.proxies))
+        limited = self.buckets is not None and not self._exempt(scope)
+        wait = self.buckets.take(client) if self.buckets is not None and limited else 0.0
         if not wait:
+            if limited and scope["type"] == "websocket":
+                receive = self._metered(receive, send, client)
             await self.app(scope, receive, send)
             return
         log.info("rate limited", extra={"client": client, "path": scope["path"]})
@@ -110,6 +119,21 @@ class RateLimitMiddleware:
             await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
             return
         await _too_many(send, math.ceil(wait))
+
+    def _metered(self, receive: Receive, send: Send, client: str) -> Receive:
+        """`receive` that spends a token on every operation a websocket starts; out of tokens, the socket closes."""
+        buckets = self.buckets
+        assert buckets is not None
+
+        async def metered() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive" and _starts_operation(message) and buckets.take(client):
+                log.info("rate limited", extra={"client": client, "path": "websocket operation"})
+                await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
+                return {"type": "websocket.disconnect", "code": 1008}
+            return message
+
+        return metered
 
     def _exempt(self, scope: Scope) -> bool:
         if scope["path"] in EXEMPT_PATHS:
@@ -119,6 +143,15 @@ class RateLimitMiddleware:
         given = dict(scope.get("headers") or []).get(b"authorization", b"")
         scheme, _, token = given.partition(b" ")
         return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.admin)
+
+
+def _starts_operation(message: Message) -> bool:
+    raw = message.get("text") or message.get("bytes") or b""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return False  # not JSON: the protocol handler refuses it
+    return isinstance(parsed, dict) and parsed.get("type") in OPERATION_MESSAGES
 
 
 async def _too_many(send: Send, retry_after: int) -> None:

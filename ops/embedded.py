@@ -80,6 +80,10 @@ class EmbeddedServices:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # An earlier version made this directory open to every user: close it to others (the group bits stay,
+        # as with an ACL they are its mask, which lets the Postgres OS user through).
+        if (mode := self.root.stat().st_mode) & 0o007:
+            self.root.chmod(mode & 0o770)
         with open(self.root / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:

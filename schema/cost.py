@@ -52,13 +52,18 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.queryTrend": 5,
     "Query.documents": 2,
     "Inspection.findings": 2,
-    "Policy.relatedServices": 10,  # batched per page (one statement), but a full-text pass over the guides
+    # Batched per page (one statement), but a full-text pass over the guides; at 5 a page of MAX_PAGE_SIZE
+    # (100) policies with their services fits the default budget, 30 such pages in one request do not.
+    "Policy.relatedServices": 5,
     "Policy.qa": 3,
     "Policy.interpretations": 2,
     "Policy.responses": 2,
     "Subscription.hotQueries": 5,
 }
 SIZE_ARGUMENTS = ("pageSize", "limit")
+# A size the walk cannot read as a whole number (null, a string, a fraction) counts as the largest page any
+# list serves by default (MAX_PAGE_SIZE), never as 1: an unreadable size must not make a request cheap.
+UNREADABLE_SIZE = 100
 # The list of a page type: the page's size (its field's pageSize) multiplies what each item asks for.
 PAGE_ITEMS = ("items", "hits")
 
@@ -153,8 +158,19 @@ def _size(walk: _Walk, definition: GraphQLField, node: FieldNode) -> int | None:
             value = int(literal.value)
         elif isinstance(literal, VariableNode):
             value = walk.variables.get(literal.name.value, value)
-        return max(value, 1) if isinstance(value, int) else 1
+        return max(_whole(value), 1)
     return None
+
+
+def _whole(value: Any) -> int:
+    """A page size as GraphQL's Int coerces it (100 and 100.0 alike), else UNREADABLE_SIZE."""
+    if isinstance(value, bool):
+        return UNREADABLE_SIZE
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return UNREADABLE_SIZE
 
 
 def document_cost(

@@ -53,6 +53,30 @@ async def test_an_address_over_its_rate_gets_429_with_retry_after(settings: Sett
                 await s.ws_connect(f"{api}/graphql", protocols=["graphql-transport-ws"])
 
 
+async def test_operations_over_one_websocket_spend_the_same_tokens(settings: Settings) -> None:
+    # A query or a mutation can run over a websocket too: each one started takes a token, so one socket is no
+    # way around the limit (opening it took one already).
+    async with (
+        serve_api(settings, rate_limit_per_min=6, rate_limit_burst=4) as api,
+        aiohttp.ClientSession() as s,
+        s.ws_connect(f"{api}/graphql", protocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        answered = 0
+        for i in range(10):
+            await ws.send_json({"id": str(i), "type": "subscribe", "payload": {"query": SITES}})
+            msg = await ws.receive(timeout=10)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            while json.loads(msg.data)["type"] != "complete":
+                msg = await ws.receive(timeout=10)
+            answered += 1
+        assert answered == 3, "the burst of 4 less the token the handshake took"
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and ws.close_code == 1008
+        assert (await post(api, SITES)).status == 429, "the same client's HTTP requests share the bucket"
+
+
 def error_of(msg: dict[str, Any]) -> dict[str, Any] | None:
     """The error a subscription was answered with (an `error` message, or a `next` carrying errors), if any."""
     errors = msg["payload"] if msg["type"] == "error" else msg["payload"].get("errors")

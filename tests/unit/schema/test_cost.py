@@ -43,6 +43,20 @@ def test_variables_defaults_and_fragments_are_counted() -> None:
     assert cost(inline) == sum(FIELD_COSTS[k] for k in ("Query.search", "SearchResult.facets", "SearchResult.scenes"))
 
 
+def test_a_size_given_as_a_float_null_or_text_is_not_cheaper_than_the_largest_page() -> None:
+    # GraphQL coerces 100.0 to the Int 100, so the resolvers would serve 100 items: the cost must say so.
+    q = "query($n: Int) { policies(pageSize: $n) { items { relatedServices { url } } } }"
+    full = cost(q, {"n": 100})
+    assert cost(q, {"n": 100.0}) == full
+    assert cost(q, {"n": None}) == cost(q, {"n": "100"}) == full, "unreadable sizes count as a full page"
+    assert cost(q, {"n": 5.0}) == cost(q, {"n": 5}) < full
+
+
+def test_a_full_page_of_policies_with_their_services_fits_the_default_budget() -> None:
+    one = cost("{ policies(pageSize: 100) { items { relatedServices { url } } } }")
+    assert one <= Settings().max_query_cost < 30 * one
+
+
 def test_cheap_fields_cost_little() -> None:
     assert cost("{ __typename }") == 0
     assert cost("{ sites { id name } }") == 1
