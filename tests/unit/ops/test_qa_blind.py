@@ -1,0 +1,60 @@
+"""The blind Q&A evaluation set (ops/bench/qa_blind.py, docs/qa-quality.md): it loads, its split is stable,
+and every question names a pair that exists in the corpus. The evaluation itself is run by hand."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from core.qa.models import QaPair
+from ops.bench.qa_blind import HALVES, KINDS, QUESTIONS, AnswerBigram, accepted_ids, half_of, load_blind, score
+from ops.bench.qa_eval import load_ncp_pairs
+
+
+def test_the_set_has_at_least_300_questions_and_50_of_every_kind_over_distinct_pairs() -> None:
+    items = load_blind("all")
+    assert len(items) >= 300
+    counts = Counter(item.kind for item in items)
+    assert set(counts) == set(KINDS), counts
+    assert all(counts[kind] >= 50 for kind in KINDS), counts
+    assert len({item.pair_id for item in items}) == len(items), "one question per pair"
+    assert all(item.question.strip() and item.writer for item in items)
+
+
+def test_the_halves_are_the_stable_hash_split_of_the_whole_set() -> None:
+    halves = {half: load_blind(half) for half in HALVES}
+    assert sorted(halves["tune"] + halves["test"], key=repr) == sorted(load_blind("all"), key=repr)
+    for half, items in halves.items():
+        assert items and all(half_of(item.pair_id) == half for item in items), f"{half}.tsv is stale: run --split"
+    assert not {i.pair_id for i in halves["tune"]} & {i.pair_id for i in halves["test"]}
+    # The hash must never change: a changed split would mix questions someone tuned on into the test half.
+    assert [half_of(x) for x in ("a", "b", "c", "d")] == ["test", "tune", "tune", "test"]
+    assert half_of("b6bd69375d2837ee823ccc7d26a820d0") == "test"
+
+
+@pytest.mark.corpus
+def test_every_reference_is_a_corpus_pair_and_no_question_is_a_stored_one(corpus: Path) -> None:
+    pairs = load_ncp_pairs(corpus)
+    ids = {p.id for p in pairs}
+    stored = {p.question for p in pairs}
+    items = load_blind("all")
+    assert all(item.pair_id in ids for item in items), [i.pair_id for i in items if i.pair_id not in ids][:5]
+    assert not [item.question for item in items if item.question in stored]
+
+
+def test_a_hit_is_the_reference_or_a_pair_with_the_identical_answer() -> None:
+    pairs = [
+        QaPair(id="a", question="社保卡怎么办", answer="带身份证到网点"),
+        QaPair(id="b", question="q", answer="带身份证到网点"),
+    ]
+    pairs.append(QaPair(id="c", question="医保怎么报销", answer="到医保窗口报销"))
+    ok = accepted_ids(pairs)
+    assert ok("a") == {"a", "b"} and ok("c") == {"c"}
+    items = load_blind("all")[:3]
+    refs = ["a", "c", "c"]
+    items = [type(i)(i.kind, ref, i.question, i.writer) for i, ref in zip(items, refs, strict=True)]
+    assert score(items, ["b", None, "a"], ok)["all"] == pytest.approx(1 / 3)
+    assert AnswerBigram(pairs).top1("医保窗口报销") == "c", "the answer text counts, not only the question"
+    assert QUESTIONS.is_file()
