@@ -24,7 +24,7 @@ from scrapers.pipeline import CrawlResult, PagePipeline
 from scrapers.politeness import PgHostLimiter
 from scrapers.robots import RobotsCache
 from scrapers.sitemap import read_sitemaps
-from scrapers.urls import Scope, canonicalize
+from scrapers.urls import Scope, document_url
 
 __all__ = ["CrawlResult", "Crawler"]
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Crawler:
 
     async def crawl(self, site: Site, crawl_id: int) -> CrawlResult:
         cfg, st = site.config, self.settings
-        starts = [u for u in (canonicalize(x) for x in cfg.get("start_urls", [])) if u]
+        starts = [u for u in (document_url(x) for x in cfg.get("start_urls", [])) if u]
         scope = Scope.for_site(
             starts[0],
             extra_hosts=tuple(cfg.get("allowed_hosts") or ()),
@@ -118,7 +118,7 @@ class _Sources:
         return await self.fetcher.fetch(url, hop_check=lambda _: None)
 
     def _in_scope(self, url: str) -> str | None:
-        target = canonicalize(url)
+        target = document_url(url)
         if target and not is_file_url(target) and self.scope.allows(target, 1) is None:
             return target
         return None

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 
+from scrapers.causes import cause_of
 from scrapers.charset import decode_html, looks_binary, undecodable_share
 from scrapers.guard import refusal_of
 from scrapers.urls import canonicalize
@@ -254,12 +255,12 @@ def _failure(exc: BaseException, *, last: bool, timeout_s: float) -> tuple[str, 
     if isinstance(exc, TimeoutError):
         return "timeout", f"no complete response within {timeout_s}s"
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        return ("connect_error", repr(exc)) if last else None
+        return ("connect_error", f"{cause_of(exc)}: {exc!r}") if last else None
     if isinstance(exc, aiohttp.ClientResponseError):
         return "bad_response", repr(exc)
     if isinstance(exc, aiohttp.InvalidURL | ValueError):
         return "invalid_url", repr(exc)
-    return "connect_error", repr(exc)
+    return "connect_error", f"{cause_of(exc)}: {exc!r}"
 
 
 def _retry_after_s(value: str | None) -> float | None:

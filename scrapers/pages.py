@@ -14,6 +14,7 @@ import asyncpg
 from core.bus import Bus, PageFetched
 from core.documents import stored_hashes
 from scrapers.extract import Extracted
+from scrapers.extract.links import IMAGE_TYPES
 
 # Files are links to check, not pages to crawl: they are kept as attachments and never fetched as pages.
 _DOCUMENTS = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd", "txt", "csv")
@@ -54,7 +55,7 @@ def now_iso() -> str:
 
 
 def page_event(site_id: str, url: str, ex: Extracted, hash_: str, crawl_id: int, text_cap: int) -> PageFetched:
-    files = {a.url for a in ex.attachments}
+    kinds = {a.url: "image" if a.type in IMAGE_TYPES else "attachment" for a in ex.attachments}
     dates = {
         k: v.isoformat()
         for k, v in (("written_date", ex.meta.written_date), ("published_date", ex.meta.published_date))
@@ -75,10 +76,7 @@ def page_event(site_id: str, url: str, ex: Extracted, hash_: str, crawl_id: int,
         meta=ex.meta.as_dict() | dates,
         crawl_id=crawl_id,
         attachments=[{"name": a.name, "url": a.url, "type": a.type, "size": a.size} for a in ex.attachments],
-        links=[
-            {"url": link.url, "text": link.text, "kind": "attachment" if link.url in files else "link"}
-            for link in ex.links[:1000]
-        ],
+        links=[{"url": link.url, "text": link.text, "kind": kinds.get(link.url, "link")} for link in ex.links[:1000]],
     )
 
 

@@ -17,7 +17,7 @@ from scrapers.extract import extract
 from scrapers.fetch import Fetcher, FetchResult
 from scrapers.frontier import FrontierUrl, Outcome
 from scrapers.pages import content_hash, gone_event, is_file_url, page_event
-from scrapers.urls import Scope, TrapDetector, canonicalize
+from scrapers.urls import Scope, TrapDetector, document_url
 
 log = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -142,6 +142,10 @@ class PagePipeline:
             self._log.append((self.crawl_id, self.site.id, u.url, None, "out_of_scope", 0, 0))
             self._done(u, "failed", None, "failed", reason="out_of_scope")
             return
+        canonical = document_url(u.url)
+        if canonical is not None and canonical != u.url:
+            await self._retire(u, canonical)
+            return
         res = await self.fetcher.fetch(u.url, etag=u.etag, last_modified=u.last_modified)
         self.result.fetched += 1
         self.log_fetch(res, u.url)
@@ -158,6 +162,14 @@ class PagePipeline:
         else:
             await self._page(u, res)
 
+    async def _retire(self, u: FrontierUrl, canonical: str) -> None:
+        """A URL stored before index pages were folded into their directory: its document goes, the directory
+        form is crawled instead (never fetched twice as two documents)."""
+        if u.content_hash is not None:
+            await self.bus.publish(gone_event(self.site.id, u.url, 301, self.crawl_id))
+        self._done(u, "gone", None, "gone", reason="alias")
+        self._consider(canonical, u.depth)
+
     async def _not_found(self, u: FrontierUrl, res: FetchResult) -> None:
         misses = u.not_found + 1
         gone = misses >= GONE_AFTER
@@ -170,7 +182,7 @@ class PagePipeline:
         self._done(u, state, res.status, recheck, not_found=misses, reason="not_found")
 
     async def _page(self, u: FrontierUrl, res: FetchResult) -> None:
-        url = canonicalize(res.final_url) or u.url
+        url = document_url(res.final_url) or u.url
         ctype = res.content_type or ""
         if ctype and ctype not in HTML_TYPES:
             self.result.count("not_html")
@@ -200,7 +212,7 @@ class PagePipeline:
         if raw in self._seen_raw:  # most links of a page (navigation, footer) were judged on an earlier page
             return
         self._seen_raw.add(raw)
-        target = canonicalize(raw)
+        target = document_url(raw)
         if not target or target in self._seen:
             return
         self._seen.add(target)

@@ -18,6 +18,7 @@ from urllib.robotparser import RobotFileParser
 
 import aiohttp
 
+from scrapers.causes import cause_of
 from scrapers.guard import refusal_of
 
 log = logging.getLogger(__name__)
@@ -99,12 +100,14 @@ class RobotsCache:
         except (aiohttp.ClientError, TimeoutError, UnicodeError, ValueError) as exc:
             log.info("robots.txt unreachable", extra={"url": url, "error": repr(exc)})
             refusal = refusal_of(exc)
-            return _unavailable(now, "refused_address", str(refusal)) if refusal else _unavailable(now)
+            if refusal:
+                return _unavailable(now, "refused_address", str(refusal))
+            return _unavailable(now, detail=f"{cause_of(exc)}: {exc!r}"[:300])
         if 200 <= status < 300:
             return parse_robots(body.decode("utf-8", errors="replace"), self._agent_token, now)
         if status == 429 or status >= 500:
             log.info("robots.txt unavailable", extra={"url": url, "status": status})
-            return _unavailable(now)
+            return _unavailable(now, detail=f"HTTP {status}")
         return parse_robots("", self._agent_token, now)
 
 

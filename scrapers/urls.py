@@ -19,6 +19,22 @@ UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 PATH_SAFE = "/:@!$&'()*+,;="
 QUERY_SAFE = "/:@!$'()*+,;?"
+# A directory and its index page are one document: `/zcjd/index.html` is stored as `/zcjd/`.
+INDEX_NAMES = frozenset(
+    (
+        "index.html",
+        "index.htm",
+        "index.shtml",
+        "index.jsp",
+        "index.php",
+        "index.asp",
+        "index.aspx",
+        "default.html",
+        "default.htm",
+        "default.asp",
+        "default.aspx",
+    )
+)
 
 
 def canonicalize(url: str, base: str | None = None) -> str | None:
@@ -45,6 +61,21 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
         netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
     path = _remove_dot_segments(MATRIX_SESSION.sub("", parts.path)) or "/"
     return urlunsplit((scheme, netloc, _normalise_escapes(path, PATH_SAFE), _query(parts.query), ""))
+
+
+def document_url(url: str, base: str | None = None) -> str | None:
+    """The canonical URL of the document at `url`: canonicalize(), and a directory's index page named by the
+    directory (`/zcjd/index.html` → `/zcjd/`, `/index.htm` → `/`; only without a query string, case-insensitive).
+
+    Kept apart from canonicalize(): redirect-loop checks must still tell `/zcjd/` from `/zcjd/index.html`."""
+    canonical = canonicalize(url, base)
+    if canonical is None:
+        return None
+    parts = urlsplit(canonical)
+    head, _, name = parts.path.rpartition("/")
+    if parts.query or name.lower() not in INDEX_NAMES:
+        return canonical
+    return urlunsplit((parts.scheme, parts.netloc, head + "/", "", ""))
 
 
 def host_of(url: str) -> str:

@@ -6,16 +6,20 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
+from aiohttp.abc import AbstractResolver
 
 from core.monitoring import LinkCheck, Probe, links_to_check, record_link_checks, record_probe
+from core.monitoring.rules import NETWORK_FAILURES, failure_class
 from core.settings import Settings
 from core.sites import get_site, site_configs
 from scrapers.fetch import Fetcher, FetchResult, HopCheck
-from scrapers.guard import AddressPolicy, GuardedConnector, site_policy
+from scrapers.guard import SITE_KEYS, AddressPolicy, GuardedConnector, endpoints, site_policy
 from scrapers.politeness import PgHostLimiter
 from scrapers.robots import RobotsCache
 
@@ -23,6 +27,8 @@ log = logging.getLogger(__name__)
 NOT_JUDGED = frozenset({"robots_disallow", "out_of_scope"})  # we may not look: neither broken nor fine
 LINK_CHECK_CONCURRENCY = 16
 DETAIL_CAP = 300  # characters of a failure's detail kept with a link check (shown to admins only)
+# With fewer off-site hosts failing, a dead link cannot be told from a dead network: they are judged as they are.
+MIN_HOSTS_FOR_NETWORK_VERDICT = 2
 
 
 async def fetch_policy(pool: asyncpg.Pool, site_id: str) -> AddressPolicy:
@@ -41,9 +47,11 @@ async def checking_fetcher(
     retries: int = 1,
     robots: bool = True,
     hop_check: HopCheck | None = None,
+    resolver: AbstractResolver | None = None,
 ) -> AsyncIterator[Fetcher]:
-    """A fetcher for checks: per-host politeness shared through Postgres, robots.txt obeyed, `policy` guarded."""
-    connector = GuardedConnector(policy)
+    """A fetcher for checks: per-host politeness shared through Postgres, robots.txt obeyed, `policy` guarded
+    (`resolver`, under the guard, is for tests that stand in for the internet's DNS)."""
+    connector = GuardedConnector(policy, resolver=resolver)
     async with aiohttp.ClientSession(headers={"User-Agent": settings.crawl_user_agent}, connector=connector) as session:
         yield Fetcher(
             session,
@@ -101,6 +109,38 @@ async def check_site_links(
             return check_of(url, res, now)
 
     checks = [c for c in await asyncio.gather(*(one(u) for u in urls)) if c is not None]
+    checks = network_verdict(checks, await group_hosts(pool))
     await record_link_checks(pool, checks)
     log.info("links checked", extra={"site": site_id, "checked": len(checks), "broken": sum(not c.ok for c in checks)})
     return checks
+
+
+async def group_hosts(pool: asyncpg.Pool) -> frozenset[str]:
+    """The host names of every configured site (their start URLs, allowed hosts, feeds and portals)."""
+    hosts: set[str] = set()
+    for cfg in await site_configs(pool):
+        for key in SITE_KEYS:
+            for value in cfg.get(key) or ():
+                hosts |= {host for host, _ in endpoints(str(value))}
+    return frozenset(hosts)
+
+
+def network_verdict(checks: list[LinkCheck], own_hosts: frozenset[str]) -> list[LinkCheck]:
+    """When no off-site link answered at all and they failed as a dead network does (DNS, refused, timeout …)
+    on at least two hosts, those failures are recorded as `network_unreachable`: our network, not the links."""
+    outside = [c for c in checks if _hostname(c.url) not in own_hosts]
+    classes = {c.url: failure_class(c.status, c.error) for c in outside if not c.ok}
+    answered = any(c.ok or c.status is not None or classes.get(c.url) == "TLS" for c in outside)
+    down = [c for c in outside if classes.get(c.url) in NETWORK_FAILURES]
+    if answered or len({_hostname(c.url) for c in down}) < MIN_HOSTS_FOR_NETWORK_VERDICT:
+        return checks
+    log.warning("no off-site link answered: the network is unreachable", extra={"links": len(down)})
+    marked = {c.url: replace(c, error=f"network_unreachable: {c.error}"[:DETAIL_CAP]) for c in down}
+    return [marked.get(c.url, c) for c in checks]
+
+
+def _hostname(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""

@@ -14,6 +14,7 @@ from core.monitoring.chart import trend_svg
 from core.monitoring.content_rules import TYPE_NAMES
 from core.monitoring.inventory import SiteInventory, WeekCount, site_inventory, update_trend
 from core.monitoring.models import Finding, Scorecard
+from core.monitoring.rules import failure_class
 from core.monitoring.service import latest_scorecard
 from core.monitoring.store import list_findings
 from core.monitoring.thresholds import RULES
@@ -42,6 +43,7 @@ KIND_NAMES = {
     "homepage": "首页",
     "other": "其他",
 }
+REPORT_PAGES = 5  # pages named beside a link finding in the report
 VERDICT = {True: ('<span class="pass">合格</span>'), False: ('<span class="fail">不合格</span>')}
 
 
@@ -82,8 +84,7 @@ def _link(url: str | None) -> str:
 def _evidence(f: Finding) -> str:
     e: dict[str, Any] = f.evidence
     if f.rule in ("homepage_broken_links", "broken_links"):
-        status = f"HTTP {e['status']}" if e.get("status") else escape(str(e.get("error") or ""))
-        return f"链接：{_link(e.get('link'))}<br>锚文本：{escape(e.get('anchor') or '')}　状态：{status}"
+        return _link_evidence(e)
     if f.rule == "wrong_expressions":
         ctx = escape(e.get("context", "")).replace(
             escape(e.get("found", "")), f"<mark>{escape(e.get('found', ''))}</mark>"
@@ -101,6 +102,17 @@ def _evidence(f: Finding) -> str:
     if f.rule.startswith("columns_"):
         return f"内容 {e.get('items')} 条；最近更新 {e.get('last_published') or '无'}"
     return escape(str(e))
+
+
+def _link_evidence(e: dict[str, Any]) -> str:
+    """The link, why it fails (by cause) and the pages it is on (the first few, and how many in all)."""
+    failure = e.get("failure") or failure_class(e.get("status"), e.get("error"))
+    out = f"链接：{_link(e.get('link'))}<br>锚文本：{escape(e.get('anchor') or '')}　原因：{escape(failure)}"
+    count = int(e.get("page_count") or 1)
+    if count > 1:
+        shown = "、".join(_link(p) for p in (e.get("pages") or [])[:REPORT_PAGES])
+        out += f"<br>见于 {count} 个页面：{shown}{' 等' if count > REPORT_PAGES else ''}"
+    return out
 
 
 def _scorecard(card: Scorecard) -> str:

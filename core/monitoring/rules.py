@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from core.clock import local_date
-from core.monitoring.models import DatedItem, Draft, LinkFact, RuleResult, SiteFacts
+from core.monitoring.models import DatedItem, Draft, LinkCheck, LinkFact, RuleResult, SiteFacts
 
 
 class Rule(abc.ABC):
@@ -150,43 +150,64 @@ class HomepageStale(Rule):
 
 
 class _BrokenLinks(Rule):
-    """Links, images and attachments that do not open, from the link checks of the last days."""
+    """Links, images and attachments that do not open, from the link checks of the last days: one finding per
+    link, listing the pages it is on (a footer link on 500 pages is one thing to fix, not 500)."""
 
     veto = False
     on_homepage: ClassVar[bool]
 
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         fresh_after = now - timedelta(days=t["max_check_age_days"])
-        findings, keep, checked = [], set(), 0
-        for link in facts.links:
-            if link.on_homepage != self.on_homepage:
-                continue
-            key = f"{link.page_url} -> {link.url}"
-            check = link.check
+        findings, keep, checked, offline = [], set(), 0, 0
+        for url, links in self._grouped(facts.links).items():
+            check = links[0].check
             if check is None or check.checked_at < fresh_after:
-                keep.add(key)  # not judged: an earlier finding stays as it is
+                keep.add(url)  # not judged: an earlier finding stays as it is
+                continue
+            if failure_class(check.status, check.error) == NETWORK_DOWN:
+                offline += 1  # our network was down, not the link: not judged either
+                keep.add(url)
                 continue
             checked += 1
             if not check.ok:
-                findings.append(self._draft(key, link))
-        measured = f"检查链接 {checked} 个，不可用 {len(findings)} 个" + (f"，{len(keep)} 个未检查" if keep else "")
+                findings.append(self._draft(url, links, check))
+        measured = f"检查链接 {checked} 个，不可用 {len(findings)} 个"
+        if len(keep) > offline:
+            measured += f"，{len(keep) - offline} 个未检查"
+        if offline:
+            measured += f"，{offline} 个站外链接因监测网络不通未判定"
         return self.counted(findings, t, measured, frozenset(keep))
 
-    def _draft(self, key: str, link: LinkFact) -> Draft:
-        check = link.check
-        assert check is not None
-        what = {"attachment": "附件", "image": "图片"}.get(link.kind, "链接")
+    def _grouped(self, links: list[LinkFact]) -> dict[str, list[LinkFact]]:
+        """This rule's links by URL, each with the pages it is on (the homepage first): a link on the homepage
+        belongs to the homepage rule only."""
+        on_home = {link.url for link in links if link.on_homepage}
+        grouped: dict[str, list[LinkFact]] = {}
+        for link in links:
+            if (link.url in on_home) == self.on_homepage:
+                grouped.setdefault(link.url, []).append(link)
+        for pages in grouped.values():
+            pages.sort(key=lambda link: (not link.on_homepage, link.page_url))
+        return grouped
+
+    def _draft(self, url: str, links: list[LinkFact], check: LinkCheck) -> Draft:
+        first = links[0]
+        pages = list(dict.fromkeys(link.page_url for link in links))
+        what = {"attachment": "附件", "image": "图片"}.get(first.kind, "链接")
         failure = failure_class(check.status, check.error)
+        where = f"（{len(pages)} 个页面）" if len(pages) > 1 else ""
         return Draft(
-            key=key,
-            url=link.page_url,
-            summary=f"{what}无法打开（{failure}）：{link.anchor or link.url}",
+            key=url,
+            url=first.page_url,
+            summary=f"{what}无法打开（{failure}）：{first.anchor or url}{where}",
             evidence={
-                "page": link.page_url,
-                "link": link.url,
-                "anchor": link.anchor,
-                "kind": link.kind,
-                "off_site": _host(link.url) != _host(link.page_url),
+                "page": first.page_url,
+                "pages": pages[:PAGES_LISTED],
+                "page_count": len(pages),
+                "link": url,
+                "anchor": first.anchor,
+                "kind": first.kind,
+                "off_site": _host(url) != _host(first.page_url),
                 "failure": failure,
                 "status": check.status,
                 "error": check.error,
@@ -214,7 +235,21 @@ class PageBrokenLinks(_BrokenLinks):
 
 
 LINK_RULES = frozenset({HomepageBrokenLinks.name, PageBrokenLinks.name})
-PUBLIC_LINK_EVIDENCE = ("page", "link", "anchor", "kind", "off_site", "failure", "checked_at")
+PUBLIC_LINK_EVIDENCE = ("page", "pages", "page_count", "link", "anchor", "kind", "off_site", "failure", "checked_at")
+PAGES_LISTED = 20  # pages named in one link finding; page_count says how many there are
+NETWORK_DOWN = "network unreachable"
+# The causes scrapers.causes names after `connect_error: ` / `robots_unavailable: ` (robots.txt failed the same way).
+CAUSES = {
+    "dns": "DNS",
+    "refused": "refused",
+    "unreachable": "unreachable",
+    "timeout": "timeout",
+    "tls": "TLS",
+    "reset": "connection reset",
+    "connect": "connection failed",
+}
+# Failures where nothing answered: when every off-site link fails so, the checker's network is down.
+NETWORK_FAILURES = frozenset({"DNS", "refused", "unreachable", "timeout", "connection reset", "connection failed"})
 # What a link check's error code says to anyone; the detail after the code (addresses, exceptions) is for admins.
 FAILURES = {
     "timeout": "timeout",
@@ -230,10 +265,19 @@ FAILURES = {
 
 
 def failure_class(status: int | None, error: str | None) -> str:
-    """The class of a failed link check, safe to show anyone: "HTTP 404", "timeout", "refused: private address"."""
+    """The class of a failed link check, safe to show anyone: "HTTP 404", "DNS", "timeout", "TLS",
+    "refused: private address", "network unreachable"."""
     code, _, detail = (error or "").partition(": ")
+    if code == "network_unreachable":
+        return NETWORK_DOWN
     if code == "refused_address":
         return f"refused: {detail.split(':', 1)[0] or 'non-public'} address"
+    if code in ("connect_error", "robots_unavailable"):
+        cause = detail.split(": ", 1)[0]
+        if cause in CAUSES:
+            return CAUSES[cause]
+        if code == "robots_unavailable" and cause.startswith("HTTP "):
+            return f"{cause} (robots.txt)"
     if code in FAILURES:
         return FAILURES[code]
     return f"HTTP {status}" if status else "failed"

@@ -10,6 +10,12 @@ import asyncpg
 from core.bus.events import AlertRaised
 from core.monitoring.models import Finding, RuleResult
 
+# What a web office must fix leads: broken links of its own site and links whose target is gone (404/410), then
+# the other rules' findings, then off-site links that failed otherwise (often the other site's passing trouble).
+FINDING_ORDER = """case
+    when rule not in ('homepage_broken_links', 'broken_links') then 1
+    when evidence->>'off_site' = 'false' or evidence->>'status' in ('404', '410') then 0
+    else 2 end, rule, first_seen, key"""
 FINDING_SELECT = """select id::text, site_id, rule, key, state, summary, url, column_name, evidence, first_seen,
                            last_seen, closed_at from findings"""
 
@@ -94,7 +100,7 @@ async def list_findings(
     clause = " where " + " and ".join(where)
     total = await pool.fetchval("select count(*) from findings" + clause, *args)
     rows = await pool.fetch(
-        FINDING_SELECT + clause + f" order by rule, first_seen, key offset ${len(args) + 1} limit ${len(args) + 2}",
+        FINDING_SELECT + clause + f" order by {FINDING_ORDER} offset ${len(args) + 1} limit ${len(args) + 2}",
         *args,
         offset,
         limit,

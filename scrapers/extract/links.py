@@ -10,6 +10,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from scrapers.extract.dom import squash, text_of
 from scrapers.extract.model import Attachment, Link
 
+# The files a document carries. Not xml/json/rss: on a page those are feeds, sitemaps and APIs, not attachments.
 ATTACHMENT_TYPES = frozenset(
     [
         "pdf",
@@ -30,13 +31,13 @@ ATTACHMENT_TYPES = frozenset(
         "7z",
         "tar",
         "gz",
-        "xml",
-        "json",
         "dwg",
         "ceb",
         "caj",
     ]
 )
+IMAGE_TYPES = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff"])
+ICON_PX = 32  # an image declared this small or smaller is an icon or a spacer, not something the document carries
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "weixin:")
 _SIZE = re.compile(r"[（(\[]\s*(\d+(?:\.\d+)?\s*(?:[KMG]i?B|[KMG]|字节|bytes?))\s*[）)\]]", re.I)
 
@@ -95,6 +96,13 @@ def _size_near(a: LexborNode) -> str | None:
     return None
 
 
+def _is_feed(a: LexborNode) -> bool:
+    """A subscription link (rel="alternate", an RSS/Atom type), whatever its file name says."""
+    rel = (a.attributes.get("rel") or "").lower()
+    kind = (a.attributes.get("type") or "").lower()
+    return "alternate" in rel or kind.endswith(("rss+xml", "atom+xml"))
+
+
 def attachments(tree: LexborHTMLParser, base: str) -> list[Attachment]:
     """Links to files (pdf, doc, xls, ofd, zip …), named by their anchor text, with the size when stated."""
     out: list[Attachment] = []
@@ -104,9 +112,32 @@ def attachments(tree: LexborHTMLParser, base: str) -> list[Attachment]:
         if url is None or url in seen:
             continue
         kind = extension(url)
-        if kind not in ATTACHMENT_TYPES:
+        if kind not in ATTACHMENT_TYPES or _is_feed(a):
             continue
         seen.add(url)
         name = _SIZE.sub("", _anchor_text(a)).strip() or url.rsplit("/", 1)[-1]
         out.append(Attachment(name=name, url=url, type=kind, size=_size_near(a)))
+    return out
+
+
+def _declared_px(img: LexborNode, name: str) -> int | None:
+    value = (img.attributes.get(name) or "").strip().lower().removesuffix("px")
+    return int(value) if value.isdigit() else None
+
+
+def body_images(body: LexborNode, base: str) -> list[Attachment]:
+    """Images in the main text (a scanned notice, a chart): named by alt or title, icons and spacers left out."""
+    out: list[Attachment] = []
+    seen: set[str] = set()
+    for img in body.css("img[src]"):
+        url = absolute(base, img.attributes.get("src"))
+        kind = extension(url) if url else ""
+        if url is None or url in seen or kind not in IMAGE_TYPES:
+            continue
+        sizes = [px for px in (_declared_px(img, "width"), _declared_px(img, "height")) if px is not None]
+        if sizes and min(sizes) <= ICON_PX:
+            continue
+        seen.add(url)
+        name = squash(img.attributes.get("alt") or img.attributes.get("title") or "") or url.rsplit("/", 1)[-1]
+        out.append(Attachment(name=name, url=url, type=kind))
     return out

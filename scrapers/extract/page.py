@@ -16,7 +16,7 @@ from scrapers.extract.classify import Evidence, classify
 from scrapers.extract.content import breadcrumb, find_body, pick_title, title_candidates
 from scrapers.extract.dom import lines, parse, remove_noise, squash
 from scrapers.extract.fields import labelled_fields, normalize_validity
-from scrapers.extract.links import attachments, base_url, links
+from scrapers.extract.links import attachments, base_url, body_images, links
 from scrapers.extract.model import Attachment, Extracted, Kind, Link, Meta
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ def extract(html: str, url: str) -> Extracted:
     body = _safe(lambda: find_body(tree), None)
     if body is not None:
         _safe(lambda: remove_noise(body), None)
+        files, all_links = _with_images(files, all_links, _safe(lambda: body_images(body, base), []))
     text_lines: list[str] = _safe(lambda: lines(body), [])
     start = _body_start(page_lines, text_lines)
     found: dict[str, str] = _safe(lambda: labelled_fields(page_lines, body_start=start), {})
@@ -146,6 +147,16 @@ def extract(html: str, url: str) -> Extracted:
         links=tuple(all_links),
         meta=_meta(found, cms, doc_no_raw=found.get("doc_no") or top_doc_no),
     )
+
+
+def _with_images(
+    files: list[Attachment], all_links: list[Link], images: list[Attachment]
+) -> tuple[list[Attachment], list[Link]]:
+    """Images in the body are attachments too, and links to check (never pages to crawl)."""
+    known = {a.url for a in files}
+    linked = {link.url for link in all_links}
+    new = [i for i in images if i.url not in known]
+    return files + new, all_links + [Link(url=i.url, text=i.name) for i in new if i.url not in linked]
 
 
 def _title(tree: LexborHTMLParser, cms: dict[str, str], fields: dict[str, str]) -> str:

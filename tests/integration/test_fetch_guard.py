@@ -185,7 +185,7 @@ async def _findings_over_graphql(settings: Settings, site_id: str) -> tuple[dict
         assert "errors" not in out, out
         items = out["data"]["inspection"]["findings"]["items"]
         evidence = [i["evidence"] for i in items if i["rule"] in ("broken_links", "homepage_broken_links")]
-        drop = ("page", "anchor", "checked_at", "kind", "link")
+        drop = ("page", "pages", "page_count", "anchor", "checked_at", "kind", "link")
         seen.append({e["link"]: {k: v for k, v in e.items() if k not in drop} for e in evidence})
     return seen[0], seen[1]
 
