@@ -25,23 +25,33 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, var in (("request_id", request_id), ("message_id", message_id)):
-            value = var.get()
-            if value:
-                out[key] = value
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                out[key] = value
+        out.update(fields(record))
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+def _text_value(value: Any) -> str:
+    """A string as it is unless a reader could not tell where it ends; anything else as compact JSON."""
+    if not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    plain = value and not any(c.isspace() or c in '"=' for c in value)
+    return value if plain else json.dumps(value, ensure_ascii=False)
+
+
+def fields(record: logging.LogRecord) -> dict[str, Any]:
+    """What a line carries besides its message: the bound ids, then the record's extras."""
+    out: dict[str, Any] = {key: var.get() for key, var in (("request_id", request_id), ("message_id", message_id))}
+    out = {k: v for k, v in out.items() if v}
+    out.update((k, v) for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_"))
+    return out
+
+
 class TextFormatter(logging.Formatter):
-    """Readable lines for a terminal: `time level logger: message key=value …`."""
+    """Readable lines for a terminal: `time level logger: message  key=value …` (values with spaces quoted)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_"))
+        extras = " ".join(f"{k}={_text_value(v)}" for k, v in fields(record).items())
         base = f"{time.strftime('%H:%M:%S', time.localtime(record.created))} {record.levelname:<7} "
         base += f"{record.name}: {record.getMessage()}"
         if extras:

@@ -9,7 +9,7 @@ import socket
 from dataclasses import dataclass
 
 from core.db import connect_pool, migrate
-from core.errors import Conflict
+from core.errors import Conflict, Upstream
 from core.jobs import ensure_broker_schema
 from core.logs import setup_logging
 from core.settings import Settings, get_settings
@@ -36,8 +36,9 @@ class Resolved:
         return env
 
 
-def resolve(settings: Settings | None = None, *, start: bool = True) -> Resolved:
-    """Fill DATABASE_URL / NATS_URL from the embedded services of DATA_DIR (starting them when needed)."""
+def resolve(settings: Settings | None = None, *, start: bool = False) -> Resolved:
+    """Fill DATABASE_URL / NATS_URL from the embedded services of DATA_DIR. Only `start=True` (`yiwang up`)
+    starts them; otherwise services that are not running are an error that says how to start them."""
     settings = settings or get_settings()
     need_pg, need_nats = not settings.database_url, not settings.nats_url
     if not (need_pg or need_nats):
@@ -48,6 +49,9 @@ def resolve(settings: Settings | None = None, *, start: bool = True) -> Resolved
         states = services.start(postgres=need_pg, nats=need_nats)
     else:
         states = {n: s for n, s in services.status().items() if s is not None}
+        _require(
+            settings, [n for n, needed in (("postgres", need_pg), ("nats", need_nats)) if needed and n not in states]
+        )
     urls = {}
     if need_pg and "postgres" in states:
         urls["database_url"] = states["postgres"].url
@@ -59,8 +63,25 @@ def resolve(settings: Settings | None = None, *, start: bool = True) -> Resolved
     return Resolved(settings.with_urls(**urls), started)
 
 
+def _require(settings: Settings, missing: list[str]) -> None:
+    if missing:
+        raise Upstream(
+            f"no services running in DATA_DIR {settings.data_dir.resolve()} ({' and '.join(missing)} not running): "
+            "run `yiwang up` or `yiwang services start`, or set DATABASE_URL / NATS_URL",
+            missing=missing,
+        )
+
+
+def cli_log_level(settings: Settings, verbose: int) -> str:
+    """A command's log level: WARNING (its output is what it prints), INFO with -v, DEBUG with -vv;
+    LOG_LEVEL=ERROR quiets it further."""
+    if verbose:
+        return "DEBUG" if verbose > 1 else "INFO"
+    return "ERROR" if settings.log_level.upper() == "ERROR" else "WARNING"
+
+
 def setup(process: str) -> Resolved:
-    """Common start of every CLI process: settings, logs, URLs."""
+    """Common start of the Procfile's processes: logs as LOG_LEVEL / LOG_FORMAT say, URLs of running services."""
     settings = get_settings()
     setup_logging(settings.log_level, settings.log_format, process)
     return resolve(settings)

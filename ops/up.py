@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 
+from core.crawls import due_sites
 from core.db import migrate
 from core.jobs import ensure_broker_schema
 from core.services import open_services
@@ -65,7 +66,8 @@ def search_id_key(settings: Settings) -> str:
     return key
 
 
-async def _prepare(resolved: Resolved, sites_file: Path) -> int:
+async def _prepare(resolved: Resolved, sites_file: Path) -> tuple[int, list[str]]:
+    """Migrate, load the sites, create the streams; returns the number of sites and those due for a crawl."""
     settings = resolved.settings
     async with open_services(settings, name="up", pool_size=2) as services:
         applied = await migrate(services.pool)
@@ -74,7 +76,16 @@ async def _prepare(resolved: Resolved, sites_file: Path) -> int:
         await ensure_broker_schema(services.pool, settings)
         count = await sync_sites(services.pool, load_sites_file(sites_file))
         await services.bus.ensure_streams()
-    return count
+        due = await due_sites(services.pool, services.clock())
+    return count, due
+
+
+def _crawl_line(count: int, due: list[str]) -> str:
+    """The banner's first line: what the scheduler will crawl now, only what is true (a restart may owe none)."""
+    sites = f"{count} site{'' if count == 1 else 's'}"
+    if not due:
+        return f"yiwang is up: {sites}, none due for a crawl (each on its schedule; crawlSite crawls one now)."
+    return f"yiwang is up: {sites}, {len(due)} due for a crawl now ({', '.join(due)})."
 
 
 async def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> bool:
@@ -103,7 +114,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
         group.write_sites_yaml(sites_file)
     if sites_file is None:
         raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
-    count = await _prepare(resolved, sites_file)
+    count, due = await _prepare(resolved, sites_file)
     env = resolved.child_env()
     env["ADMIN_TOKEN"] = admin_token(settings)
     env["SEARCH_ID_KEY"] = search_id_key(settings)
@@ -126,7 +137,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     try:
         if await _wait_ready(f"{base}/healthz", supervisor):
             lines = [
-                f"\n  yiwang is up: {count} sites, crawling now.",
+                f"\n  {_crawl_line(count, due)}",
                 f"  GraphQL  {base}/graphql",
                 f"  admin    token in {where_token}  (admin mutations: Authorization: Bearer <token>)",
             ]

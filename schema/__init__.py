@@ -23,7 +23,7 @@ from core.settings import Settings
 from schema.analytics import AnalyticsQuery, AnalyticsSubscription
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
 from schema.cost import QueryCost
-from schema.errors import CodedErrors
+from schema.errors import CodedErrors, CodedSchema
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.qa import QaMutation, QaQuery
@@ -76,7 +76,7 @@ class QueryLimits(AddValidationRules):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    return CodedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

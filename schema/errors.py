@@ -1,16 +1,58 @@
-"""Every GraphQL error carries a code; unexpected errors are logged and masked, never shown as a trace."""
+"""Every GraphQL error carries a code; a client's mistake is one log line, our own fault a logged traceback."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
+import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
 from core.errors import YiwangError
 
 log = logging.getLogger(__name__)
+_ERROR_ID = "_yiwang_error_id"  # set on an unexpected exception once it is logged, so it is logged once
+
+
+def client_code(error: GraphQLError) -> str | None:
+    """The code of an error the client caused (bad syntax, validation, a `core.errors` family); None for ours."""
+    original = error.original_error
+    if original is None:  # parse and validation errors: the client's mistake, safe to show
+        return str((error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED")
+    if isinstance(original, YiwangError):
+        return original.code
+    return None
+
+
+def log_internal(original: BaseException) -> str:
+    """Log an unexpected exception with its traceback (once) and return the id the client is shown."""
+    error_id = getattr(original, _ERROR_ID, None)
+    if error_id is None:
+        error_id = uuid.uuid4().hex[:12]
+        log.error("internal error in resolver", exc_info=original, extra={"error_id": error_id})
+        setattr(original, _ERROR_ID, error_id)
+    return str(error_id)
+
+
+class CodedSchema(strawberry.Schema):
+    """strawberry's schema, except for how errors are logged: strawberry logs every error at ERROR with a
+    traceback (`strawberry.execution`); here a client's mistake is one INFO line with its code."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            code = client_code(error)
+            if code is None and error.original_error is not None:
+                log_internal(error.original_error)
+                continue
+            fields: dict[str, Any] = {"code": code, "error": error.message}
+            if error.path:
+                fields["path"] = ".".join(str(p) for p in error.path)
+            if execution_context is not None and execution_context.operation_name:
+                fields["operation"] = execution_context.operation_name
+            log.info("graphql error %s", code, extra=fields)
 
 
 class CodedErrors(MaskErrors):
@@ -20,17 +62,14 @@ class CodedErrors(MaskErrors):
         super().__init__(should_mask_error=lambda _: True)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if original is None:  # parse and validation errors: the client's mistake, safe to show
-            code, message = "GRAPHQL_VALIDATION_FAILED", error.message
-            if (error.extensions or {}).get("code"):
-                code = str(error.extensions["code"])  # type: ignore[index]
-        elif isinstance(original, YiwangError):
-            code, message = original.code, original.message
-        else:
-            error_id = uuid.uuid4().hex[:12]
-            log.error("internal error in resolver", exc_info=original, extra={"error_id": error_id})
+        code = client_code(error)
+        if code is None:
+            error_id = log_internal(error.original_error or error)
             code, message = "INTERNAL", f"Internal error (id {error_id}); it has been logged."
+        elif isinstance(error.original_error, YiwangError):
+            message = error.original_error.message
+        else:
+            message = error.message
         return GraphQLError(
             message=message,
             nodes=error.nodes,

@@ -1,4 +1,7 @@
-"""The `yiwang` command: every module in this package adds its subcommands through `register`."""
+"""The `yiwang` command: every module in this package adds its subcommands through `register`.
+
+What a command prints for its user goes to stdout; its log lines go to stderr, WARNING and above unless
+`-v` (INFO) or `-vv` (DEBUG). The Procfile's processes (`web`, `worker`, …) and `up` log as LOG_LEVEL says."""
 
 from __future__ import annotations
 
@@ -10,18 +13,52 @@ from collections.abc import Sequence
 
 from core.errors import YiwangError
 
+VERBOSE_HELP = "log INFO lines to stderr (-vv: DEBUG); by default only warnings and errors"
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """`-v` after any subcommand too (`yiwang search X -v`), counted apart: a subcommand's arguments replace
+    what the level above parsed under the same name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument(
+                    "-v",
+                    "--verbose",
+                    action="count",
+                    dest="verbose_after",
+                    default=argparse.SUPPRESS,
+                    help=VERBOSE_HELP,
+                )
+                _add_verbose(child)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yiwang", description="yiwang (一网): one backend for a government site group"
     )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         module.register(sub)
+    _add_verbose(parser)
     return parser
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """How many `-v` were given, before and after the command's name."""
+    return int(args.verbose) + int(getattr(args, "verbose_after", 0))
+
+
+def _logging(verbose: int) -> None:
+    from core.logs import setup_logging
+    from core.settings import get_settings
+    from ops.runtime import cli_log_level
+
+    setup_logging(cli_log_level(get_settings(), verbose), "text")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -31,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.print_help()
         sys.exit(2)
     try:
+        _logging(verbosity(args))
         code = args.func(args)
     except YiwangError as exc:
         print(f"yiwang: {exc.message}", file=sys.stderr)

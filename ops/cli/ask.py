@@ -41,9 +41,9 @@ def reply_json(r: Reply) -> dict[str, Any]:
 
 async def _ask(args: argparse.Namespace) -> Reply:
     from core.services import need, open_services
-    from ops.runtime import prepare_database, setup
+    from ops.runtime import prepare_database, resolve
 
-    settings = setup("ask").settings
+    settings = resolve().settings  # running services only: a question starts nothing
     await prepare_database(settings)
     # Without a search engine the hotline still stands in for search results.
     async with open_services(settings, name="ask", pool_size=2, engine="optional", qa=True) as services:

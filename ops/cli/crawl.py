@@ -72,9 +72,9 @@ async def crawl_site(settings: Settings, site_id: str, *, full: bool = False, ou
 
 
 def run(args: argparse.Namespace) -> int:
-    from ops.runtime import prepare, setup
+    from ops.runtime import prepare, resolve
 
-    resolved = setup("crawl")
+    resolved = resolve()
     prepare(resolved.settings)
     try:
         return asyncio.run(crawl_site(resolved.settings, args.site, full=args.full))

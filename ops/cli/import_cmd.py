@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.qa.importer import import_qa
 from core.services import open_services
 from core.settings import Settings
-from ops.runtime import prepare, setup
+from ops.runtime import prepare, resolve
 
 SHOWN_REJECTIONS = 50
 
@@ -69,7 +69,7 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
 
 
 def run(args: argparse.Namespace) -> int:
-    resolved = setup("import")
+    resolved = resolve()
     prepare(resolved.settings)
     summary: ImportSummary = asyncio.run(run_import(resolved.settings, args, show_progress=not args.quiet))
     print(render(summary))

@@ -45,6 +45,7 @@ def worker(args: argparse.Namespace) -> int:
         "-m",
         "dramatiq",
         "workers.actors",
+        "ops.worker_logs",  # imported by each worker process after the broker: our log lines, with their fields
         "--processes",
         str(args.processes),
         "--threads",

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from core.search.reindex import count_indexable, rebuild
 from core.services import need, open_services
 from core.settings import Settings
-from ops.runtime import prepare, setup
+from ops.runtime import prepare, resolve
 
 
 async def run_reindex(settings: Settings, *, batch_size: int, show_progress: bool = True) -> str:
@@ -31,7 +31,7 @@ async def run_reindex(settings: Settings, *, batch_size: int, show_progress: boo
 
 
 def run(args: argparse.Namespace) -> int:
-    resolved = setup("reindex")
+    resolved = resolve()
     prepare(resolved.settings)
     print(asyncio.run(run_reindex(resolved.settings, batch_size=args.batch, show_progress=not args.quiet)))
     return 0

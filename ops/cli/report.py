@@ -10,7 +10,7 @@ from core.monitoring import inspect
 from core.monitoring.report import ReportData, gather_report, render_report
 from core.services import Services, open_services
 from core.settings import Settings
-from ops.runtime import prepare, setup
+from ops.runtime import prepare, resolve
 
 
 async def site_report(services: Services, site_id: str, *, weeks: int = 12, fresh: bool = True) -> ReportData:
@@ -33,7 +33,7 @@ async def _gather(settings: Settings, site_id: str, weeks: int, fresh: bool) -> 
 
 
 def report_cmd(args: argparse.Namespace) -> int:
-    resolved = setup("report")
+    resolved = resolve()
     prepare(resolved.settings)
     data = asyncio.run(_gather(resolved.settings, args.site, args.weeks, not args.no_inspect))
     output = Path(args.output)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import secrets
 import sys
 from typing import Any
 
+from core.errors import NotFound
 from core.search.service import SearchOutcome
+from core.search.tantivy_store import POINTER
+from core.settings import Settings, get_settings
 
 MAX_CLI_LIMIT = 100
 
@@ -41,12 +46,25 @@ def outcome_json(o: SearchOutcome) -> dict[str, Any]:
     }
 
 
+def _reader_settings() -> Settings:
+    """The settings of DATA_DIR's index; an error that says what to do when DATA_DIR has none."""
+    settings = get_settings()
+    index = settings.data_dir / "search" / "documents"
+    if settings.search_engine == "tantivy" and not (index / POINTER).exists():
+        raise NotFound(
+            f"no search index in DATA_DIR {settings.data_dir.resolve()}: nothing was crawled or imported there; "
+            "run `yiwang up` (or `yiwang services start`, then `yiwang import` or `yiwang crawl`), "
+            "or set DATA_DIR to the directory `yiwang up` uses"
+        )
+    # The ids this process signs are for no click (an unset key would be warned about on every search).
+    return dataclasses.replace(settings, search_id_key=settings.search_id_key or secrets.token_urlsafe(32))
+
+
 async def _search(args: argparse.Namespace) -> SearchOutcome:
     from core.services import open_search
-    from ops.runtime import resolve
 
-    # A reader of the index of DATA_DIR, without Postgres: nothing is started for a search.
-    async with open_search(resolve(start=False).settings) as service:
+    # A reader of the index of DATA_DIR, without Postgres: nothing is started, and it works while all is down.
+    async with open_search(_reader_settings()) as service:
         return await service.search(args.query, page_size=args.limit, site=args.site, scenes=False)
 
 

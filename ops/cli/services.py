@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.logs import setup_logging
 from core.settings import get_settings, mask_url
 from ops.embedded import EmbeddedServices
 from ops.runtime import prepare, resolve
@@ -15,7 +14,6 @@ from ops.runtime import prepare, resolve
 
 def services_cmd(args: argparse.Namespace) -> int:
     settings = get_settings()
-    setup_logging(settings.log_level, "text")
     services = EmbeddedServices(settings.data_dir)
     if args.action == "start":
         for name, state in services.start().items():
@@ -35,9 +33,7 @@ def services_cmd(args: argparse.Namespace) -> int:
 
 
 def migrate_cmd(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    setup_logging(settings.log_level, "text")
-    applied = prepare(resolve(settings).settings)
+    applied = prepare(resolve().settings)
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 

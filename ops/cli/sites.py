@@ -7,8 +7,7 @@ import asyncio
 from pathlib import Path
 
 from core.db import connect_pool
-from core.logs import setup_logging
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from core.sites import list_sites, load_sites_file, sync_sites
 from ops.runtime import prepare, resolve
 
@@ -32,9 +31,7 @@ async def _load(settings: Settings, path: Path, disable_missing: bool) -> int:
 
 def load(args: argparse.Namespace) -> int:
     load_sites_file(Path(args.file))  # validate before starting anything
-    settings = get_settings()
-    setup_logging(settings.log_level, "text")
-    resolved = resolve(settings)
+    resolved = resolve()
     prepare(resolved.settings)
     n = asyncio.run(_load(resolved.settings, Path(args.file), args.disable_missing))
     print(f"loaded {n} sites from {args.file}")
@@ -53,9 +50,7 @@ async def _list(settings: Settings) -> None:
 
 
 def list_cmd(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    setup_logging(settings.log_level, "text")
-    asyncio.run(_list(resolve(settings).settings))
+    asyncio.run(_list(resolve().settings))
     return 0
 
 

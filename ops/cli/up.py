@@ -21,7 +21,7 @@ def up(args: argparse.Namespace) -> int:
     check_port_free(settings.host, settings.port)  # before starting anything
     if args.sites:
         load_sites_file(Path(args.sites))  # a malformed file is reported before anything starts
-    resolved = resolve(settings)
+    resolved = resolve(settings, start=True)  # the one command that starts the embedded services
     from ops.up import run_up
 
     sites = Path(args.sites) if args.sites else settings.sites_file

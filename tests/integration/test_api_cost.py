@@ -122,8 +122,10 @@ async def test_alias_attacks_are_refused_before_anything_runs(
 
 
 async def test_fragments_and_variables_are_counted(api: str, library: dict[str, str]) -> None:
+    # Two full pages of policies with their services, through a fragment and a variable: over the budget.
     q = """query($n: Int!) { ...F a: policies(pageSize: 1) { total } }
-           fragment F on Query { b: policies(pageSize: $n) { items { relatedServices { url } } } }"""
+           fragment F on Query { b: policies(pageSize: $n) { items { relatedServices { url } } }
+                                 c: policies(page: 2, pageSize: $n) { items { relatedServices { url } } } }"""
     out = await gql(api, q, {"n": 100}, token=None)
     assert out["errors"][0]["extensions"]["code"] == "QUERY_TOO_EXPENSIVE"
     out = await gql(api, q, {"n": 20}, token=None)

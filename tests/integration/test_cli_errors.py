@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import ROOT, free_port
@@ -60,3 +61,47 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
 def test_unknown_command_arguments_show_usage() -> None:
     out = yiwang("services", "explode")
     assert out.returncode == 2 and "invalid choice: 'explode'" in out.stderr
+
+
+def processes_naming(path: Path) -> list[str]:
+    """Command lines of running processes that name `path` (the embedded Postgres and NATS name their dirs)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        command = " ".join(proc.info["cmdline"] or [])
+        if str(path) in command:
+            found.append(command)
+    return found
+
+
+MISSING_SERVICES = "(postgres and nats not running): run `yiwang up` or `yiwang services start`, or set DATABASE_URL"
+
+
+def test_commands_start_no_services_and_say_what_is_missing(tmp_path: Path) -> None:
+    """Only `up` and `services start` start the embedded services; any other command against a DATA_DIR with none
+    running fails, naming the fix, and leaves nothing running."""
+    data = tmp_path / "empty"
+    data.mkdir()
+    lines = tmp_path / "docs.jsonl"
+    lines.write_text('{"url": "http://127.0.0.1:1/a.html", "title": "a", "text": "b"}\n', "utf-8")
+    env = {"DATA_DIR": str(data), "PORT": str(free_port())}
+    commands = [
+        ["ask", "怎么办理社保卡"],
+        ["ask", "怎么办理社保卡", "--json"],
+        ["migrate"],
+        ["sites", "list"],
+        ["import", str(lines)],
+        ["crawl", "demo-portal"],
+        ["reindex"],
+        ["web"],
+        ["scheduler"],
+    ]
+    for command in commands:
+        out = yiwang(*command, env=env)
+        assert out.returncode == 2, (command, out.stdout, out.stderr)
+        assert f"no services running in DATA_DIR {data.resolve()} {MISSING_SERVICES}" in out.stderr, command
+        assert "Traceback" not in out.stderr and out.stdout == "", command
+    out = yiwang("search", "社保", "--json", env=env)
+    assert out.returncode == 2 and out.stdout == "", out.stderr
+    assert f"no search index in DATA_DIR {data.resolve()}" in out.stderr and "run `yiwang up`" in out.stderr
+    assert list(data.iterdir()) == [], "nothing was made in DATA_DIR: no services, no index"
+    assert processes_naming(data) == []
