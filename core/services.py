@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -64,7 +65,8 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Open the pool and the bus, then what is asked for: a job broker, a search-engine reader, the search
     service over it (needs `engine="required"`), the Q&A service (its fallback searches the engine, if any).
-    Whatever opened is closed, last first, even when a later part fails to open."""
+    Both services are warmed before it yields. Whatever opened is closed, last first, even when a later part
+    fails to open."""
     if search and engine != "required":
         raise ValueError('the search service needs engine="required"')
     async with contextlib.AsyncExitStack() as stack:
@@ -79,6 +81,8 @@ async def open_services(
             searching = await _search_service(
                 stack, settings, need(reader, "an engine"), pool=pool, bus=bus, clock=clock
             )
+        answering = _qa_service(pool, reader) if qa else None
+        await _warm(searching, answering)
         yield Services(
             settings=settings,
             pool=pool,
@@ -87,7 +91,7 @@ async def open_services(
             broker=jobs,
             engine=reader,
             search=searching,
-            qa=_qa_service(pool, reader) if qa else None,
+            qa=answering,
         )
 
 
@@ -134,6 +138,15 @@ async def _search_service(
     service = SearchService.configured(engine, settings, pool=pool, bus=bus, clock=clock)
     stack.push_async_callback(service.close)  # flushes popular-query counts while the pool is still open
     return service
+
+
+async def _warm(search: SearchService | None, qa: QaService | None) -> None:
+    """Load now what the first search and the first ask would load (caches, dictionaries, the knowledge base):
+    the first citizen after a start waits no longer than the next ones. A failure only costs that wait."""
+    parts = [part.warm() for part in (search, qa) if part is not None]
+    for failed in await asyncio.gather(*parts, return_exceptions=True):
+        if isinstance(failed, Exception):
+            log.warning("warming up failed; the first request loads what it needs", exc_info=failed)
 
 
 def _qa_service(pool: asyncpg.Pool, engine: SearchEngine | None) -> QaService:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from core.qa.subject import names_subject
 from core.textzh import fold
 
 SmallTalk = Literal["greeting", "thanks", "goodbye"]
@@ -30,10 +31,6 @@ _POLITE_SUFFIX = re.compile(
     r"(?:[\s,，.。!！~、]*(?:谢谢你|谢谢您|谢谢|多谢|感谢|麻烦了|麻烦你了|辛苦了|呀|啊|呢|哈))+[\s,，.。!！~]*$"
 )
 _FOLLOW_UP = re.compile(r"^(?:那|那么|那要|那得|还有|还要|另外|再问一下|再问下|它|这个|该事项|这项|这个事)")
-_SUBJECTLESS = re.compile(
-    r"^(?:需要|要|要交|得交|要带|需要带|带|交|准备|提交|在哪|去哪|哪里|多久|多长时间|收费|收不收费|要钱吗|"
-    r"能不能|可以|可不可以|怎么|如何|几天|什么时候|材料)"
-)
 _WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 
@@ -88,7 +85,8 @@ def understand(raw: str) -> Understood:
     if talk is not None:
         return Understood(raw, "", talk, False, truncated)
     text = _POLITE_SUFFIX.sub("", _POLITE_PREFIX.sub("", folded)).strip()
-    follow_up = bool(_FOLLOW_UP.match(text)) or (len(text) <= 12 and bool(_SUBJECTLESS.match(text)))
+    # 那需要什么材料 asks about the matter last discussed; 怎么办理社保卡 names its own and never leans on one.
+    follow_up = bool(text) and not names_subject(text)
     return Understood(raw, text, None, follow_up, truncated)
 
 

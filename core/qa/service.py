@@ -53,6 +53,12 @@ class QaService:
                 await asyncio.to_thread(self.kb.load, pairs, version)
         return self.kb.version
 
+    async def warm(self) -> None:
+        """Load the pairs and answer one question unrecorded, so that the first citizen's ask does not wait for
+        the knowledge base to be built or the segmenter's dictionary and pinyin tables to load."""
+        await self.refresh()
+        await asyncio.to_thread(self.kb.reply, "社保卡怎么办理")
+
     async def ask(self, question: str, session_id: str | None = None) -> Reply:
         """The reply to a question; a session id (any client-chosen token) carries follow-up context."""
         if session_id is not None and not SESSION_ID.match(session_id):

@@ -69,6 +69,11 @@ class LexiconCache:
     def store(self) -> SearchStore | None:
         return self._store
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the first snapshot is built: a search then never waits for one."""
+        return self._snapshot is not None
+
     async def get(self) -> Snapshot:
         if self._snapshot is None:
             async with self._lock:

@@ -16,7 +16,8 @@ from core.search.merge import check_filters, fuse
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, SearchResult, Sort
 from core.search.outcome import Hit, Scene
 from core.search.query import ParsedQuery, parse_query
-from core.search.understand import Interpretation, Rewrite, Variant, understand
+from core.search.understand import Interpretation, Rewrite, Variant, synonyms_of_reading, understand
+from core.textzh.analyzer import get_analyzer
 
 FACETS = ["site", "department", "region", "level", "kind", "year", "theme", "audience"]
 # (key, name, kinds): the results grouped the way a portal shows them.
@@ -85,6 +86,7 @@ async def interpret(engine: SearchEngine, asked: Asked, lex: Snapshot) -> Interp
     """The variants to run: rewrites of the text that the index attests, a 文号 operator first, never none."""
     if asked.has_text:
         meaning = await keep_attested(engine, understand(asked.parsed.text, lex.lexicon, lex.synonyms, lex.queries))
+        meaning = synonyms_of_reading(meaning, lex.synonyms)
     else:
         meaning = Interpretation(original=asked.query, variants=[])
     variants = list(meaning.variants)
@@ -221,3 +223,19 @@ def related(meaning: Interpretation, popular: Sequence[tuple[str, int]]) -> list
     if meaning.did_you_mean:
         out.append(meaning.did_you_mean)
     return [r for r in dict.fromkeys(out) if r != q][:8]
+
+
+# One query of each kind understanding treats differently: hanzi with a synonym, pinyin, initials, a typo.
+WARM_QUERIES = ("社保卡怎么办理", "shebao", "sfz", "社寳")
+
+
+async def warm(engine: SearchEngine, lex: Snapshot) -> None:
+    """Run a few queries through understanding and the engine, unlogged, so that what they load on first use
+    (the segmenter's dictionary, pinyin and typo tables, the engine's searchers) is loaded before the
+    first citizen's search."""
+    await asyncio.to_thread(get_analyzer().tokens, WARM_QUERIES[0])  # jieba's dictionary: about a second of CPU
+    for query in WARM_QUERIES:
+        asked = read_query(query, None, site=None, after=None, before=None)
+        meaning = await interpret(engine, asked, lex)
+        extras = extras_for(facets=True, scenes=True, sort="relevance")
+        await run_variants(engine, asked.request("relevance"), meaning, 0, 10, extras)

@@ -21,7 +21,16 @@ from core.search.lexicon_cache import LexiconCache
 from core.search.merge import document_hit
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, Sort
 from core.search.outcome import Hit, Scene, SearchOutcome, served
-from core.search.pipeline import extras_for, has_words, interpret, read_query, related, run_variants, scenes_of
+from core.search.pipeline import (
+    extras_for,
+    has_words,
+    interpret,
+    read_query,
+    related,
+    run_variants,
+    scenes_of,
+    warm,
+)
 from core.search.popularity import QueryTally, SuggestPolicy
 from core.search.projection import shown_docs
 from core.search.signing import CLICK_WINDOW, Signer, nonce_of
@@ -86,6 +95,10 @@ class SearchService:
             policy=SuggestPolicy(min_clients=settings.suggest_min_clients, window_days=settings.suggest_window_days),
             max_clicks=settings.search_max_clicks,
         )
+
+    async def warm(self) -> None:
+        """Build the vocabulary caches and load what searching loads on first use (see pipeline.warm)."""
+        await warm(self.engine, await self.cache.get())
 
     async def close(self) -> None:
         await self.cache.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.textzh.analyzer import get_analyzer
 from core.textzh.docno import parse_doc_nos
@@ -160,14 +160,7 @@ def understand(
                 out.related.append(hanzi)
         out.variants.append(Variant(folded, 0.5))
         return out
-    officials = synonyms.rewrite(folded)
-    for i, official in enumerate(officials[:3]):
-        rewrite = Rewrite("synonym", text, official)
-        out.variants.append(Variant(official, 1.5 if i == 0 else 0.5, rewrite=rewrite))
-        if i == 0:
-            out.rewrites.append(rewrite)
-        else:
-            out.related.append(official)
+    add_synonyms(out, folded, synonyms, typed=text)
     out.variants.append(Variant(folded, 1.0))
     correction = lexicon.corrector.suggest(folded)
     if correction is not None and correction.text != folded:
@@ -176,4 +169,30 @@ def understand(
         out.correction = Variant(
             correction.text, 1.5 if correction.confidence >= AUTO_CORRECT_CONFIDENCE else 0.8, rewrite=rewrite
         )
+    return out
+
+
+def add_synonyms(out: Interpretation, text: str, synonyms: SynonymTable, *, typed: str, weight: float = 1.0) -> None:
+    """The official forms of `text` as variants weighted after the text's own `weight`: the first one is
+    a rewrite of `typed`, the others are suggested."""
+    known = {v.query for v in out.variants}
+    for i, official in enumerate(o for o in synonyms.rewrite(text)[:3] if o not in known):
+        rewrite = Rewrite("synonym", typed, official)
+        out.variants.append(Variant(official, weight * (1.5 if i == 0 else 0.5), rewrite=rewrite))
+        if i == 0:
+            out.rewrites.append(rewrite)
+        else:
+            out.related.append(official)
+
+
+def synonyms_of_reading(meaning: Interpretation, synonyms: SynonymTable) -> Interpretation:
+    """The reading a pinyin query was given (shebao → 社保) goes on through the synonym table (社保 → 社会保险)
+    as typed text does, so that it finds what the hanzi find."""
+    top = next((v for v in meaning.variants if v.rewrite is not None and v.rewrite.kind == "pinyin"), None)
+    if top is None:
+        return meaning
+    out = replace(
+        meaning, variants=list(meaning.variants), rewrites=list(meaning.rewrites), related=list(meaning.related)
+    )
+    add_synonyms(out, top.query, synonyms, typed=top.query, weight=top.weight)
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from core.qa.guides import guide_pairs
 from core.qa.importer import import_qa
 from core.qa.service import QaService
 from core.settings import Settings
@@ -111,3 +112,42 @@ def test_cli_imports_pairs_and_answers_with_the_graphql_contract(settings: Setti
     assert asked.returncode == 0, asked.stderr
     reply = json.loads(asked.stdout)
     assert reply["qaId"] == "cli-gjj-tq" and reply["basis"]["url"] == "https://zw.example.gov.cn/bsfw/gjj.html"
+
+
+GUIDE = (
+    "申请材料：居民身份证；户口簿",
+    "办理地点：区政务服务中心",
+    "办理时限：5个工作日",
+    "收费标准：不收费",
+    "是否网办：是",
+)
+
+
+def _guide_lines(doc: str, item: str) -> list[str]:
+    """The pairs the policy library draws from a service guide, as import lines (what the demo's guides give)."""
+    url = f"https://zw.example.gov.cn/bsfw/{doc}.html"
+    text = "\n".join((f"事项名称：{item}", *GUIDE))
+    lines = []
+    for p in guide_pairs(document_id=doc, url=url, title=f"{item}办事指南", text=text):
+        fields = {"id": p.id, "question": p.question, "answer": p.answer, "tags": list(p.tags)}
+        basis = {"basis_url": url, "basis_title": item, "basis_kind": "service"}
+        lines.append(json.dumps(fields | basis, ensure_ascii=False))
+    return lines
+
+
+async def test_a_question_naming_its_subject_is_never_a_follow_up(api_url: str, pg_pool: asyncpg.Pool) -> None:
+    """Issue 20: 怎么办理社保卡 (怎么/如何 first) answered need_context without a session."""
+    await import_qa(
+        pool=pg_pool, lines=[*_guide_lines("sbk", "社会保障卡申领"), *_guide_lines("sfz", "居民身份证补领")]
+    )
+    for question in ("怎么办理社保卡", "如何办理社保卡", "怎么办理社会保障卡", "社保卡怎么办理"):
+        reply = (await gql(api_url, ASK, {"q": question}))["data"]["ask"]
+        assert reply["kind"] in ("answer", "clarify"), (question, reply)
+        offered = [reply["qaId"]] if reply["kind"] == "answer" else [o["qaId"] for o in reply["options"]]
+        assert offered and all(qa_id.startswith("guide-sbk-") for qa_id in offered), (question, reply)
+    first = (await gql(api_url, ASK, {"q": "社会保障卡申领在哪里办理", "s": "it-sbk"}))["data"]["ask"]
+    assert first["qaId"] == "guide-sbk-place"
+    follow = (await gql(api_url, ASK, {"q": "那需要什么材料", "s": "it-sbk"}))["data"]["ask"]
+    assert follow["kind"] == "answer" and follow["qaId"] == "guide-sbk-materials"
+    alone = (await gql(api_url, ASK, {"q": "那需要什么材料"}))["data"]["ask"]
+    assert alone["kind"] == "need_context"

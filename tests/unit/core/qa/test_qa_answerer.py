@@ -112,6 +112,23 @@ def test_a_follow_up_without_context_asks_what_it_is_about(kb: KnowledgeBase) ->
     assert reply.kind == "need_context" and "哪一项" in reply.text
 
 
+@pytest.mark.parametrize("question", ["怎么办理身份证补领", "如何补领居民身份证", "那身份证补领在哪办", "怎么办理护照"])
+def test_a_question_naming_its_subject_is_not_a_follow_up(kb: KnowledgeBase, question: str) -> None:
+    """怎么/如何/那 first, yet the question names its matter: answered (or not) on its own, never need_context."""
+    reply = kb.reply(question)
+    assert reply.kind != "need_context", reply
+    if "身份证" in question:
+        offered = {reply.qa_id} if reply.kind == "answer" else {o.qa_id for o in reply.options}
+        assert offered and offered <= {"id-material", "id-place", "id-fee"}, reply
+
+
+@pytest.mark.parametrize("question", ["要带户口本吗", "多少钱", "可以网上办理吗", "办理的时候要准备哪些东西"])
+def test_a_question_naming_only_an_aspect_or_a_material_is_a_follow_up(kb: KnowledgeBase, question: str) -> None:
+    assert kb.reply(question).kind == "need_context"
+    first = kb.reply("身份证补领在哪里办？")
+    assert kb.reply(question, first.context).kind != "need_context"
+
+
 @pytest.mark.parametrize("text", ["", "   ", "😀😀🎉", "？？？！！", "\x00\x01"])
 def test_empty_or_wordless_input_asks_for_a_question(kb: KnowledgeBase, text: str) -> None:
     reply = kb.reply(text)

@@ -249,3 +249,15 @@ async def test_recall_at_5_per_query_kind(quality_service: SearchService, kind: 
     recall, mrr, misses = await measure(quality_service, kind)
     print(f"\n{kind:<12} queries {len(QUERIES[kind]):>3}  recall@5 {recall:.3f}  MRR@10 {mrr:.3f}")
     assert recall >= GOAL, f"{kind}: recall@5 {recall:.2f} < {GOAL}; misses: {misses}"
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+@pytest.mark.parametrize(("pinyin", "hanzi"), [("shebao", "社保"), ("shebaoka", "社保卡"), ("yibao", "医保")])
+async def test_pinyin_finds_what_its_hanzi_find(quality_service: SearchService, pinyin: str, hanzi: str) -> None:
+    """Issue 20: `shebao` found 19 hits and `社保` 86 (the reading did not go on into the synonym table)."""
+    typed = await quality_service.search(hanzi, page_size=10, scenes=False)
+    spelled = await quality_service.search(pinyin, page_size=10, scenes=False)
+    assert spelled.rewrites[0].replacement == hanzi
+    assert spelled.total == typed.total
+    assert [h.hit.id for h in spelled.hits[:5]] == [h.hit.id for h in typed.hits[:5]]
