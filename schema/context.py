@@ -68,9 +68,12 @@ class Context:
             found = await related_services(pool, ids)
             return [found.get(i, []) for i in ids]
 
-        self.sites = DataLoader(load_fn=load_sites)
-        self.documents = DataLoader(load_fn=load_documents)
-        self.related_services = DataLoader(load_fn=load_related_services)
+        # A websocket's context lives as long as the socket: its loaders batch but keep nothing, or answers
+        # would go stale and memory grow with every operation the socket runs.
+        cache = (getattr(self.request, "scope", None) or {}).get("type") != "websocket"
+        self.sites = DataLoader(load_fn=load_sites, cache=cache)
+        self.documents = DataLoader(load_fn=load_documents, cache=cache)
+        self.related_services = DataLoader(load_fn=load_related_services, cache=cache)
 
     @property
     def client(self) -> str:
