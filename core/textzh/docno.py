@@ -21,18 +21,22 @@ _LEAD_NOISE = re.compile(
 _GOV_LABEL = re.compile(r"^(?:省|市|自治区|区|县)人民政府(?=[^令公]{2,})")
 _YEAR = r"((?:19|20)\d{2}|[〇零○一二三四五六七八九]{4})"
 _NUM = r"第?\s*(\d{1,6})"
-_PREFIX = r"([\u4e00-\u9fff][\u4e00-\u9fffA-Za-z]{0,29}?)"
+_PREFIX = r"((?![号第])[\u4e00-\u9fff][\u4e00-\u9fffA-Za-z]{0,29}?)"
 _FORMS = [
     # 国办发〔2017〕47号, 国办发〔2017〕第47号, 晋政发〔2014〕号16 (a typo seen in real data)
-    re.compile(_PREFIX + r"\s*〔\s*" + _YEAR + r"\s*[〕]?\s*(?:" + _NUM + r"\s*号?|号\s*(\d{1,6}))"),
+    re.compile(_PREFIX + r"\s*〔\s*" + _YEAR + r"\s*(?:年\s*〕|〕)?\s*(?:" + _NUM + r"\s*号?|号\s*(\d{1,6}))"),
     # 国办发2017年47号, 国家税务总局公告2015年第41号
     re.compile(_PREFIX + r"\s*" + _YEAR + r"\s*年\s*" + _NUM + r"\s*号"),
     # 国办发 2017 47
     re.compile(_PREFIX + r"\s+" + _YEAR + r"\s+(\d{1,6})\s*号?(?!\d)"),
-    # 国令第706号, 省政府令 第94号
-    re.compile(_PREFIX + r"\s*第\s*(\d{1,6})\s*号"),
+    # 国令第706号, 省政府令 第94号; 国务院令708号 and 国务院令第708 (令 without 第, or without 号)
+    re.compile(_PREFIX + r"(?:\s*第\s*(\d{1,6})\s*号|(?<=令)\s*第?\s*(\d{1,6})\s*号?(?![-—–/\d]))"),
+    # 国办发2017-47号, 国办发-2017-47, 国办发2017/47号, 国办发2017第47号 (a dash or nothing for the brackets)
+    re.compile(_PREFIX + r"\s*[-—–]?\s*" + _YEAR + r"\s*(?:[-—–/]|(?=第))\s*" + _NUM + r"\s*号?(?![-—–/.\d])"),
 ]
 _ORDER_PREFIX = re.compile(r"(?:令|公告|通告)$")
+# 国令 is gov.cn's name of the State Council's order series; pages head it 中华人民共和国国务院令, people 国务院令.
+_ORDER_ALIASES = {"国务院令": "国令", "中华人民共和国国务院令": "国令"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,8 @@ def _from_match(m: re.Match[str], form: int) -> DocNo | None:
     if not prefix:
         return None
     if form == 3:
-        return DocNo(prefix, None, int(m.group(2)), m.group(0).strip())
+        prefix = _ORDER_ALIASES.get(prefix, prefix)
+        return DocNo(prefix, None, int(m.group(2) or m.group(3)), m.group(0).strip())
     number = m.group(3) or (m.group(4) if form == 0 else None)
     if number is None:
         return None
@@ -86,12 +91,14 @@ def _from_match(m: re.Match[str], form: int) -> DocNo | None:
 
 
 def _plausible_in_text(m: re.Match[str], form: int, doc: DocNo) -> bool:
-    """Running text is full of 2019年12号 and 第2741号提案: there only the unambiguous forms count."""
+    """Running text is full of 2019年12号, 2019-12 and 第2741号提案: there only the unambiguous forms count."""
     if form == 0:
         return True
     if form == 1:
         return "第" in m.group(0)
-    return form == 3 and bool(_ORDER_PREFIX.search(doc.prefix))
+    if not m.group(0).endswith("号"):
+        return False
+    return form == 4 or bool(_ORDER_PREFIX.search(doc.prefix))
 
 
 def _scan(s: str, *, in_text: bool = False) -> list[tuple[int, int, DocNo]]:
