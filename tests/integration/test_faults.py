@@ -39,22 +39,38 @@ def own_services(tmp_path: Path) -> Iterator[tuple[EmbeddedServices, Settings]]:
     """Services of this test alone: durable consumer state and streams start empty."""
     services = EmbeddedServices(tmp_path)
     started = services.start()
-    settings = Settings(database_url=started["postgres"].url, nats_url=started["nats"].url, data_dir=tmp_path,
-                        connect_retries=5, connect_retry_delay_s=0.2)  # fmt: skip
+    settings = Settings(
+        database_url=started["postgres"].url,
+        nats_url=started["nats"].url,
+        data_dir=tmp_path,
+        connect_retries=5,
+        connect_retry_delay_s=0.2,
+    )
     yield services, settings
     services.stop()
 
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:
-    return dict(os.environ, DATABASE_URL=settings.database_url or "", NATS_URL=settings.nats_url or "",
-                DATA_DIR=str(settings.data_dir), LOG_FORMAT="text", **extra)  # fmt: skip
+    return dict(
+        os.environ,
+        DATABASE_URL=settings.database_url or "",
+        NATS_URL=settings.nats_url or "",
+        DATA_DIR=str(settings.data_dir),
+        LOG_FORMAT="text",
+        **extra,
+    )
 
 
 def consumers_process(settings: Settings) -> subprocess.Popen[bytes]:
     # the batch in flight at the kill comes back after the ack wait: short here, so the test does not wait 60 s
     env = child_env(settings, CONSUMER_BATCH="50", CONSUMER_ACK_WAIT_S="5")
-    return subprocess.Popen([sys.executable, "-m", "ops", "consumers", "--only", "indexer"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "ops", "consumers", "--only", "indexer"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def count_docs(pool: asyncpg.Pool, site: str) -> int:
@@ -73,8 +89,15 @@ async def all_acked(bus: Bus, durable: str, stream: str = Indexer.stream) -> boo
 
 
 def page(site: str, i: int) -> PageFetched:
-    return PageFetched(site_id=site, url=f"http://{site}.test/p{i}.html", status=200, content_hash=f"h{i}",
-                       fetched_at="2026-01-01T00:00:00+00:00", title=f"第{i}号", text="正文" * 50)  # fmt: skip
+    return PageFetched(
+        site_id=site,
+        url=f"http://{site}.test/p{i}.html",
+        status=200,
+        content_hash=f"h{i}",
+        fetched_at="2026-01-01T00:00:00+00:00",
+        title=f"第{i}号",
+        text="正文" * 50,
+    )
 
 
 async def publish_pages(bus: Bus, site: str, numbers: range) -> None:
@@ -126,8 +149,9 @@ async def test_kill_9_mid_batch_loses_and_doubles_nothing(own_services: tuple[Em
         await pool.close()
 
 
-async def test_nats_restart_during_crawl_loses_nothing(own_services: tuple[EmbeddedServices, Settings],
-                                                       tmp_path: Path) -> None:  # fmt: skip
+async def test_nats_restart_during_crawl_loses_nothing(
+    own_services: tuple[EmbeddedServices, Settings], tmp_path: Path
+) -> None:
     from ops.demo.server import DemoSiteGroup
 
     services, settings = own_services
