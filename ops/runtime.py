@@ -31,6 +31,8 @@ class Resolved:
         env["DATABASE_URL"] = self.settings.database_url or ""
         env["NATS_URL"] = self.settings.nats_url or ""
         env["DATA_DIR"] = str(self.settings.data_dir.resolve())
+        # `yiwang up --port N` lives in these settings only: the web process must listen where up looks
+        env["HOST"], env["PORT"] = self.settings.host, str(self.settings.port)
         if self.settings.broker_url:
             env["BROKER_URL"] = self.settings.broker_url
         return env

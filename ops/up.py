@@ -88,6 +88,18 @@ def _crawl_line(count: int, due: list[str]) -> str:
     return f"yiwang is up: {sites}, {len(due)} due for a crawl now ({', '.join(due)})."
 
 
+async def _ready_unless_stopped(url: str, supervisor: Supervisor, stop: asyncio.Event) -> bool | None:
+    """True once the web process answers, False if it did not in time, None when Ctrl-C came first."""
+    ready = asyncio.ensure_future(_wait_ready(url, supervisor))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (ready, stopping):
+            task.cancel()
+    return ready.result() if ready.done() and not ready.cancelled() else None
+
+
 async def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
@@ -135,7 +147,8 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     watch = asyncio.create_task(ServiceWatch(EmbeddedServices(settings.data_dir), resolved.started).run())
     base = f"http://{settings.host}:{settings.port}"
     try:
-        if await _wait_ready(f"{base}/healthz", supervisor):
+        ready = await _ready_unless_stopped(f"{base}/healthz", supervisor, stop)
+        if ready:
             lines = [
                 f"\n  {_crawl_line(count, due)}",
                 f"  GraphQL  {base}/graphql",
@@ -145,7 +158,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
             lines += ["  Ctrl-C stops everything.\n"]
             print("\n".join(lines), flush=True)
-        else:
+        elif ready is False:
             log.error("the web process did not become healthy within 60 s; see its output above")
         await stop.wait()
     finally:
