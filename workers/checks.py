@@ -19,7 +19,7 @@ from core.monitoring.rules import NETWORK_FAILURES, failure_class
 from core.settings import Settings
 from core.sites import get_site, site_configs
 from scrapers.fetch import Fetcher, FetchResult, HopCheck
-from scrapers.guard import SITE_KEYS, AddressPolicy, GuardedConnector, endpoints, site_policy
+from scrapers.guard import AddressPolicy, GuardedConnector, site_policy
 from scrapers.politeness import PgHostLimiter
 from scrapers.robots import RobotsCache
 
@@ -116,13 +116,9 @@ async def check_site_links(
 
 
 async def group_hosts(pool: asyncpg.Pool) -> frozenset[str]:
-    """The host names of every configured site (their start URLs, allowed hosts, feeds and portals)."""
-    hosts: set[str] = set()
-    for cfg in await site_configs(pool):
-        for key in SITE_KEYS:
-            for value in cfg.get(key) or ():
-                hosts |= {host for host, _ in endpoints(str(value))}
-    return frozenset(hosts)
+    """The host names of every configured site (their start URLs, allowed hosts, feeds and portals): the hosts
+    of the endpoints the outbound guard trusts for the group."""
+    return frozenset(host for host, _ in site_policy({}, await site_configs(pool)).trusted)
 
 
 def network_verdict(checks: list[LinkCheck], own_hosts: frozenset[str]) -> list[LinkCheck]:

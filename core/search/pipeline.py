@@ -234,8 +234,8 @@ async def warm(engine: SearchEngine, lex: Snapshot) -> None:
     (the segmenter's dictionary, pinyin and typo tables, the engine's searchers) is loaded before the
     first citizen's search."""
     await asyncio.to_thread(get_analyzer().tokens, WARM_QUERIES[0])  # jieba's dictionary: about a second of CPU
+    extras = extras_for(facets=True, scenes=True, sort="relevance")
     for query in WARM_QUERIES:
         asked = read_query(query, None, site=None, after=None, before=None)
         meaning = await interpret(engine, asked, lex)
-        extras = extras_for(facets=True, scenes=True, sort="relevance")
         await run_variants(engine, asked.request("relevance"), meaning, 0, 10, extras)
