@@ -26,8 +26,14 @@ class NotFound(YiwangError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(YiwangError):
+    """The caller did not say who they are, or what they sent (a token, a session) is not valid now."""
+
+    code = "UNAUTHENTICATED"
+
+
 class Forbidden(YiwangError):
-    """The caller may not do this: an admin operation without the admin token."""
+    """The caller may not do this: it lacks the role, the real-name level or the token the operation needs."""
 
     code = "FORBIDDEN"
 

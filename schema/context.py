@@ -14,6 +14,9 @@ from core.analytics.live import HotQueryFeeds
 from core.bus import Bus
 from core.clock import Clock
 from core.documents import Document, get_documents
+from core.errors import Unauthenticated
+from core.identity.auth import authenticate_bearer
+from core.identity.principal import Principal
 from core.monitoring.inventory import InventoryCache
 from core.policy.queries import Related, related_services
 from core.qa.service import QaService
@@ -51,6 +54,8 @@ class Context:
     sites: DataLoader[str, Site | None] = field(init=False)
     documents: DataLoader[str, Document | None] = field(init=False)
     related_services: DataLoader[str, list[Related]] = field(init=False)
+    bearer: str | None = None  # a websocket's token from connection_init (set by the subscription's handler)
+    _principal: Principal | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         pool = self.services.pool
@@ -106,6 +111,33 @@ class Context:
     @property
     def qa(self) -> QaService:
         return need(self.services.qa, "the Q&A service")
+
+    def bearer_token(self) -> str | None:
+        """The token of `Authorization: Bearer <token>` (HTTP), or the one a websocket sent in connection_init."""
+        if self.bearer:
+            return self.bearer
+        headers = getattr(self.request, "headers", None)
+        scheme, _, token = (headers.get("authorization", "") if headers is not None else "").partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+    async def principal(self) -> Principal | None:
+        """Who calls: None when no token was sent; raises `Unauthenticated` for a token that is not valid.
+        Verified once per HTTP request; a websocket's context checks again each time (tokens expire)."""
+        if self._principal is not None and self.bearer is None:
+            return self._principal
+        token = self.bearer_token()
+        if token is None:
+            return None
+        found = await authenticate_bearer(pool=self.pool, settings=self.settings, token=token, now=self.clock())
+        self._principal = found
+        return found
+
+    async def signed_in(self) -> Principal:
+        """The caller, who must be signed in: `UNAUTHENTICATED` otherwise."""
+        found = await self.principal()
+        if found is None:
+            raise Unauthenticated("sign in first: send Authorization: Bearer <access token> from the site group login")
+        return found
 
     @property
     def clock(self) -> Clock:
