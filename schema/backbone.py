@@ -16,7 +16,7 @@ from core.sites.config import LEVELS
 from core.sites.ids import check_site_id
 from schema.context import Context
 from schema.pagination import check_page
-from schema.permissions import ADMIN
+from schema.permissions import SITE_EDITOR
 from schema.types import CrawlStatus, Document, DocumentChange, DocumentPage, Site
 
 Info = strawberry.Info[Context, None]
@@ -69,7 +69,7 @@ class BackboneQuery:
 @strawberry.type
 class BackboneMutation:
     @strawberry.mutation(
-        permission_classes=ADMIN,
+        permission_classes=SITE_EDITOR,
         description="Queue a crawl of the site now (no-op while one is queued or running); full=true rechecks "
         "every known page, not only list pages and what is due",
     )

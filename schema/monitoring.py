@@ -30,7 +30,7 @@ from schema.monitoring_types import (
 )
 from schema.monitoring_types import Finding as FindingType
 from schema.pagination import check_page
-from schema.permissions import ADMIN
+from schema.permissions import ADMIN, SITE_EDITOR
 
 Info = strawberry.Info[Context, None]
 
@@ -101,7 +101,8 @@ class MonitoringQuery:
 @strawberry.type
 class MonitoringMutation:
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Inspect the site now (queues a job; alerts follow on the subscription)"
+        permission_classes=SITE_EDITOR,
+        description="Inspect the site now (queues a job; alerts follow on the subscription)",
     )
     async def run_inspection(self, info: Info, site: strawberry.ID) -> JobQueued:
         pool = info.context.pool
@@ -117,7 +118,7 @@ class MonitoringMutation:
         return Threshold.of(t)
 
     @strawberry.mutation(
-        permission_classes=ADMIN,
+        permission_classes=SITE_EDITOR,
         description="Set a column's type (news, notice, policy, …); a null type clears the override",
     )
     async def set_column_type(self, info: Info, site: strawberry.ID, column: str, type: str | None) -> ColumnType:

@@ -19,7 +19,7 @@ from core.monitoring import WrongExpression as WrongExpressionRecord
 from core.monitoring.inventory import SiteInventory as InventoryRecord
 from core.monitoring.inventory import WeekCount as WeekCountRecord
 from core.monitoring.rules import public_evidence
-from schema.permissions import is_admin
+from schema.permissions import caller_is_admin
 
 
 @strawberry.enum(description="Whether a finding still stands")
@@ -80,9 +80,10 @@ class Scorecard:
         )
 
 
-def _evidence(root: Finding, info: Info) -> JSON:
+async def _evidence(root: Finding, info: Info) -> JSON:
     # Link checks reach other hosts: anonymous callers see the class of a failure, admins its detail.
-    shown = root.stored_evidence if is_admin(info) else public_evidence(root.rule, root.stored_evidence)
+    admin = await caller_is_admin(info)
+    shown = root.stored_evidence if admin else public_evidence(root.rule, root.stored_evidence)
     return shown  # type: ignore[return-value]
 
 

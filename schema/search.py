@@ -11,7 +11,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from core.search import admin
 from schema.context import Context
 from schema.pagination import check_page
-from schema.permissions import ADMIN
+from schema.permissions import ADMIN, acting_username
 from schema.search_types import (
     SearchPin,
     SearchResult,
@@ -164,7 +164,13 @@ class SearchMutation:
     async def pin_result(
         self, info: Info, query: str, document_id: strawberry.ID, until: datetime | None = None
     ) -> SearchPin:
-        pin = await admin.pin_result(info.context.search.cache, query=query, document_id=str(document_id), until=until)
+        pin = await admin.pin_result(
+            info.context.search.cache,
+            query=query,
+            document_id=str(document_id),
+            until=until,
+            by=await acting_username(info),
+        )
         return SearchPin(
             query=pin.query, document_id=strawberry.ID(pin.document_id), until=pin.until, created_at=pin.created_at
         )
@@ -177,7 +183,9 @@ class SearchMutation:
         permission_classes=ADMIN, description="Add a colloquial → official rewrite (e.g. 身份证丢了 → 居民身份证补领)"
     )
     async def add_synonym(self, info: Info, colloquial: str, official: str) -> Synonym:
-        s = await admin.add_synonym(info.context.search.cache, colloquial=colloquial, official=official)
+        s = await admin.add_synonym(
+            info.context.search.cache, colloquial=colloquial, official=official, by=await acting_username(info)
+        )
         return Synonym(colloquial=s.colloquial, official=s.official, source=s.source)
 
     @strawberry.mutation(
@@ -191,7 +199,7 @@ class SearchMutation:
         description="Never suggest this query, nor show it as a related search; false when it was blocked already",
     )
     async def block_suggestion(self, info: Info, query: str) -> bool:
-        return await admin.block_suggestion(info.context.search.cache, query=query)
+        return await admin.block_suggestion(info.context.search.cache, query=query, by=await acting_username(info))
 
     @strawberry.mutation(permission_classes=ADMIN, description="Lift a suggestion's block; false when there was none")
     async def unblock_suggestion(self, info: Info, query: str) -> bool:
