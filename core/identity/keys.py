@@ -1,0 +1,143 @@
+"""Signing keys in Postgres: an ES256 key signs access tokens, an RS256 key ID tokens (OIDC requires RS256);
+`rotate` retires the current keys, which stay in the JWKS and are accepted until every token they signed has
+expired. Each process keeps the keys for KEY_CACHE_S (they never change, only new ones appear)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
+
+from core.identity import store
+from core.identity.models import SigningKey
+from core.settings import Settings
+
+ALGS = ("ES256", "RS256")
+KEY_CACHE_S = 30.0
+RELOAD_AFTER_S = 1.0  # an unknown kid reloads the keys at most this often
+RETIRED_SLACK_S = 60  # clock skew: a retired key is served this long past its last token's expiry
+Jwk = ECKey | RSAKey
+
+
+@dataclass(frozen=True)
+class LoadedKey:
+    row: SigningKey
+    private: Jwk
+    public: Jwk
+
+    def live(self, now: datetime) -> bool:
+        return self.row.served_until is None or self.row.served_until > now
+
+
+class KeyRing:
+    """The keys of one database, cached."""
+
+    def __init__(self) -> None:
+        self.keys: list[LoadedKey] = []
+        self.loaded_at = -1e9
+
+    async def load(self, pool: asyncpg.Pool, now: datetime) -> None:
+        rows = await store.signing_keys(pool, now)
+        if {r.alg for r in rows if r.retired_at is None} != set(ALGS):
+            await ensure_keys(pool, now)
+            rows = await store.signing_keys(pool, now)
+        self.keys = [_loaded(r) for r in rows]
+        self.loaded_at = time.monotonic()
+
+    async def all(self, pool: asyncpg.Pool, now: datetime) -> list[LoadedKey]:
+        if time.monotonic() - self.loaded_at > KEY_CACHE_S:
+            await self.load(pool, now)
+        return [k for k in self.keys if k.live(now)]
+
+    async def signer(self, pool: asyncpg.Pool, alg: str, now: datetime) -> LoadedKey:
+        """The newest current key of `alg`."""
+        for key in await self.all(pool, now):
+            if key.row.alg == alg and key.row.retired_at is None:
+                return key
+        await self.load(pool, now)
+        return next(k for k in self.keys if k.row.alg == alg and k.row.retired_at is None)
+
+    async def verifier(self, pool: asyncpg.Pool, kid: str, now: datetime) -> LoadedKey | None:
+        """The key `kid` when it is current or a retired one still served; a kid not cached reloads once."""
+        found = _by_kid(await self.all(pool, now), kid)
+        if found is None and time.monotonic() - self.loaded_at > RELOAD_AFTER_S:
+            await self.load(pool, now)
+            found = _by_kid(self.keys, kid)
+        return found if found is not None and found.live(now) else None
+
+
+# Pools cannot be weakly referenced: each ring holds its pool, so an id is never reused while it is a key. A
+# process opens a handful of pools in its life; a closed pool's ring is dropped at the next lookup.
+_rings: dict[int, tuple[asyncpg.Pool, KeyRing]] = {}
+
+
+def ring(pool: asyncpg.Pool) -> KeyRing:
+    """This process's key ring for the database of `pool`."""
+    for key, (held, _) in list(_rings.items()):
+        if held.is_closing():
+            del _rings[key]
+    found = _rings.get(id(pool))
+    if found is None:
+        found = _rings[id(pool)] = (pool, KeyRing())
+    return found[1]
+
+
+def _by_kid(keys: list[LoadedKey], kid: str) -> LoadedKey | None:
+    return next((k for k in keys if k.row.kid == kid), None)
+
+
+def _loaded(row: SigningKey) -> LoadedKey:
+    data = json.loads(row.private_jwk)
+    kind = ECKey if row.alg == "ES256" else RSAKey
+    private = kind.import_key(data)
+    return LoadedKey(row, private, kind.import_key(private.as_dict(private=False)))
+
+
+def generate(alg: str) -> tuple[str, str]:
+    """A new key of `alg`: (kid, private JWK as JSON)."""
+    kid = f"{alg.lower()}-{secrets.token_hex(6)}"
+    params: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
+    key: Jwk = (
+        ECKey.generate_key("P-256", parameters=params)
+        if alg == "ES256"
+        else RSAKey.generate_key(2048, parameters=params)
+    )
+    return kid, json.dumps(key.as_dict(private=True))
+
+
+async def ensure_keys(pool: asyncpg.Pool, now: datetime) -> None:
+    """Create a current key of each algorithm that has none (once, whichever replica comes first)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await store.lock_keys(conn)
+        current = {k.alg for k in await store.signing_keys(conn, now) if k.retired_at is None}
+        for alg in ALGS:
+            if alg not in current:
+                kid, jwk = generate(alg)
+                await store.insert_key(conn, kid=kid, alg=alg, private_jwk=jwk, now=now)
+
+
+async def rotate(*, pool: asyncpg.Pool, settings: Settings, now: datetime) -> list[str]:
+    """Retire the current keys and make new ones; the retired ones are served until the tokens they signed
+    have expired. Returns the new kids."""
+    served_until = now + timedelta(seconds=settings.access_token_ttl_s + RETIRED_SLACK_S)
+    made = []
+    async with pool.acquire() as conn, conn.transaction():
+        await store.lock_keys(conn)
+        for alg in ALGS:
+            await store.retire_keys(conn, alg=alg, now=now, served_until=served_until)
+            kid, jwk = generate(alg)
+            await store.insert_key(conn, kid=kid, alg=alg, private_jwk=jwk, now=now)
+            made.append(kid)
+    await ring(pool).load(pool, now)
+    return made
+
+
+async def jwks(pool: asyncpg.Pool, now: datetime) -> dict[str, Any]:
+    """The public keys: current and retired-but-served ones."""
+    return dict(KeySet([k.public for k in await ring(pool).all(pool, now)]).as_dict(private=False))
