@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from core.clock import local_date
 from core.monitoring.columns import SHOULD_UPDATE
-from core.monitoring.models import ColumnFact, Draft, RuleResult, SiteFacts
+from core.monitoring.models import ColumnFact, Draft, Letter, RuleResult, SiteFacts
 from core.monitoring.rules import Rule
 from core.textzh.sensitive import SensitiveFilter
 
@@ -142,33 +142,76 @@ class WrongExpressions(Rule):
 
 
 class UnansweredLetters(Rule):
-    """互动回应差: consultation letters unanswered for more than 3 months; veto at ≥ 1."""
+    """互动回应差: letters unanswered for more than 3 months veto; letters of the user space answered after their
+    deadline (working days, LETTER_REPLY_DAYS), or still open past it, deduct late_deduct_each each."""
 
     name = "interaction_unanswered"
     title = "留言超过3个月未回复"
-    defaults: ClassVar[dict[str, float]] = {"max_days": 90, "veto_at": 1}
+    defaults: ClassVar[dict[str, float]] = {
+        "max_days": 90,
+        "veto_at": 1,
+        "late_deduct_each": 0.5,
+        "late_deduct_max": 5.0,
+    }
 
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         today = local_date(now)
-        findings = []
-        for letter in facts.letters:
-            waiting = (today - letter.asked).days
-            if letter.replied is None and waiting > t["max_days"]:
-                findings.append(
-                    Draft(
-                        key=letter.url,
-                        url=letter.url,
-                        column=letter.column,
-                        summary=f"留言「{letter.title}」{waiting} 天未回复（留言时间 {letter.asked}）",
-                        evidence={
-                            "page": letter.url,
-                            "title": letter.title,
-                            "asked": letter.asked.isoformat(),
-                            "waiting_days": waiting,
-                        },
-                    )
-                )
+        overdue = [x for x in facts.letters if x.replied is None and (today - x.asked).days > t["max_days"]]
+        late = [x for x in facts.letters if _is_late(x, today) and x not in overdue]
+        unanswered = [_unanswered(x, today) for x in overdue]
         pending = sum(1 for x in facts.letters if x.replied is None)
-        return self.counted(
-            findings, t, f"留言 {len(facts.letters)} 件，办理中 {pending} 件，超过期限未回复 {len(findings)} 件"
+        measured = (
+            f"留言 {len(facts.letters)} 件，办理中 {pending} 件，超过期限未回复 {len(unanswered)} 件，"
+            f"超过答复期限 {len(late)} 件"
         )
+        vetoed = len(unanswered) >= t["veto_at"] > 0
+        deduction = 0.0 if vetoed else min(t["late_deduct_max"], t["late_deduct_each"] * len(late))
+        return self.result(
+            unanswered + [_late(x, today) for x in late], t, measured, vetoed=vetoed, deduction=round(deduction, 2)
+        )
+
+
+def _is_late(letter: Letter, today: date) -> bool:
+    """Past the user space's deadline: answered after it, or still open after it."""
+    if letter.due is None:
+        return False
+    return (letter.replied or today) > letter.due
+
+
+def _where(letter: Letter) -> tuple[str, str | None]:
+    return letter.url or f"letter:{letter.letter_id}", letter.url or None
+
+
+def _unanswered(letter: Letter, today: date) -> Draft:
+    waiting = (today - letter.asked).days
+    key, url = _where(letter)
+    return Draft(
+        key=key,
+        url=url,
+        column=letter.column,
+        summary=f"留言「{letter.title}」{waiting} 天未回复（留言时间 {letter.asked}）",
+        evidence={"page": url, "title": letter.title, "asked": letter.asked.isoformat(), "waiting_days": waiting},
+    )
+
+
+def _late(letter: Letter, today: date) -> Draft:
+    assert letter.due is not None
+    key, url = _where(letter)
+    answered = letter.replied or today
+    days = (answered - letter.due).days
+    state = f"{letter.replied} 答复" if letter.replied else "仍未答复"
+    return Draft(
+        key=f"{key}#late",
+        url=url,
+        column=letter.column,
+        summary=f"留言「{letter.title}」超过答复期限 {days} 天（期限 {letter.due}，{state}）",
+        evidence={
+            "page": url,
+            "letter_id": letter.letter_id,
+            "title": letter.title,
+            "asked": letter.asked.isoformat(),
+            "due": letter.due.isoformat(),
+            "replied": letter.replied.isoformat() if letter.replied else None,
+            "days_late": days,
+        },
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
 
-from core.clock import local_date
+from core.clock import BEIJING, local_date
 from core.errors import NotFound
 from core.monitoring.columns import ITEM_SQL, column_type_of
 from core.monitoring.models import (
@@ -180,11 +180,36 @@ async def _texts_and_letters(pool: asyncpg.Pool, site_id: str, today: date) -> t
     letters = []
     for r in docs:
         meta = json.loads(r["metadata"]) if isinstance(r["metadata"], str) else dict(r["metadata"])
+        if "letter_id" in meta:  # a user-space letter, published: counted from letter_deadlines below
+            continue
         if "asked_at" in meta or any(m in r["text"] for m in LETTER_MARKERS):
             letter = parse_letter(r["url"], r["title"], r["column_name"], r["text"], meta)
             if letter is not None and letter.asked <= today:
                 letters.append(letter)
-    return texts, letters
+    return texts, letters + await _user_space_letters(pool, site_id, today)
+
+
+USER_SPACE_LETTERS = """select id, subject, submitted_at, due_on, replied_at, published_url from letter_deadlines
+                        where site_id = $1 and submitted_at < $2 order by submitted_at"""
+
+
+async def _user_space_letters(pool: asyncpg.Pool, site_id: str, today: date) -> list[Letter]:
+    """Letters written on the site through the user space (core.letters' view), with their deadlines."""
+    rows = await pool.fetch(
+        USER_SPACE_LETTERS, site_id, datetime.combine(today + timedelta(days=1), time(tzinfo=UTC)) - BEIJING
+    )
+    return [
+        Letter(
+            url=r["published_url"] or "",
+            title=r["subject"],
+            column=None,
+            asked=local_date(r["submitted_at"]),
+            replied=local_date(r["replied_at"]) if r["replied_at"] else None,
+            due=r["due_on"],
+            letter_id=str(r["id"]),
+        )
+        for r in rows
+    ]
 
 
 async def _items(pool: asyncpg.Pool, doc_ids: list[Any], today: date) -> list[DatedItem]:

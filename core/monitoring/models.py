@@ -76,13 +76,15 @@ class DocText:
 
 @dataclass(frozen=True)
 class Letter:
-    """A citizen's consultation letter read from a crawled 互动 page."""
+    """A citizen's letter: from a crawled 互动 page, or written in the user space (core.letters, with a deadline)."""
 
     url: str
     title: str
     column: str | None
     asked: date
     replied: date | None
+    due: date | None = None  # the user space's deadline (working days); crawled pages print none
+    letter_id: str | None = None  # a user-space letter's id (its url is empty until it is published)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""A letter published with its writer's consent: a document of kind `letter` on its site, with no personal data.
+
+It goes the way every document goes (docs/architecture.md, "Data flow"): a `PageFetched` event with
+source `letter` that the indexer stores and announces, and the search projection indexes. The writer's name,
+username and contact never enter it; numbers that look like a phone, an ID number or an e-mail address in the
+text the writer typed are masked too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from urllib.parse import urlsplit
+
+from core.bus.events import PageFetched
+from core.clock import local_date
+from core.letters.models import Letter
+
+_PERSONAL = (
+    re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),  # 居民身份证号码
+    re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),  # mobile phone
+    re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"),  # landline
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail
+)
+
+
+def mask_personal(text: str) -> str:
+    """The text with ID numbers, phone numbers and e-mail addresses replaced by ＊."""
+    for pattern in _PERSONAL:
+        text = pattern.sub(lambda m: "＊" * len(m.group(0)), text)
+    return text
+
+
+def letter_url(template: str, *, start_urls: list[str], letter: Letter) -> str:
+    """Where the site shows the letter: LETTER_URL_TEMPLATE with the site's origin and the letter's id."""
+    first = urlsplit(start_urls[0]) if start_urls else None
+    origin = f"{first.scheme}://{first.netloc}" if first and first.netloc else "https://letters.invalid"
+    return template.format(origin=origin, id=letter.id)
+
+
+def letter_text(letter: Letter) -> str:
+    replied = local_date(letter.replied_at).isoformat() if letter.replied_at else ""
+    return "\n".join(
+        [
+            f"{letter.kind}：{mask_personal(letter.body)}",
+            f"受理部门：{letter.department}",
+            f"答复（{replied}）：{mask_personal(letter.reply_body or '')}",
+        ]
+    )
+
+
+def letter_page(letter: Letter, url: str) -> PageFetched:
+    """The page event of a published letter; its hash covers what is shown, so publishing twice changes nothing."""
+    text = letter_text(letter)
+    title = mask_personal(letter.subject)
+    meta = {
+        "letter_id": str(letter.id),
+        "letter_kind": letter.kind,
+        "department": letter.department,
+        "submitted_on": local_date(letter.submitted_at).isoformat(),
+        "replied_on": local_date(letter.replied_at).isoformat() if letter.replied_at else None,
+    }
+    content = json.dumps([title, text, meta], ensure_ascii=False, sort_keys=True)
+    fetched = (letter.replied_at or letter.submitted_at).isoformat()
+    return PageFetched(
+        site_id=letter.site_id,
+        url=url,
+        status=200,
+        content_hash=hashlib.sha256(content.encode()).hexdigest(),
+        fetched_at=fetched,
+        kind="letter",
+        title=title,
+        text=text,
+        published_at=meta["replied_on"],
+        meta=meta,
+        source="letter",
+    )
