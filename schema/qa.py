@@ -6,6 +6,7 @@ import strawberry
 
 from core.qa import models
 from schema.context import Context
+from schema.halls import HallWhere, where_in_text
 from schema.permissions import ADMIN
 
 Info = strawberry.Info[Context, None]
@@ -49,9 +50,17 @@ class AskResult:
     services: list[QaLink]
     results: list[QaLink] = strawberry.field(description="Top search results when nothing fits")
     hotline: str | None
+    question: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="For a question asking where (在哪办): the 3D halls' windows serving what it names, with routes"
+    )
+    def where(self, info: Info) -> list[HallWhere]:
+        texts = [self.answer, *(s.title for s in self.services), *(o.question for o in self.options)]
+        return where_in_text(info, self.question, texts)
 
     @classmethod
-    def of(cls, r: models.Reply) -> AskResult:
+    def of(cls, r: models.Reply, question: str = "") -> AskResult:
         def options(items: tuple[models.Option, ...]) -> list[QaOption]:
             return [QaOption(qa_id=o.qa_id, question=o.question, score=o.score) for o in items]
 
@@ -66,6 +75,7 @@ class AskResult:
             services=[QaLink(title=s.title, url=s.url) for s in r.services],
             results=[QaLink(title=s.title, url=s.url) for s in r.results],
             hotline=r.hotline,
+            question=question,
         )
 
 
@@ -108,7 +118,7 @@ class QaBasisInput:
 class QaQuery:
     @strawberry.field(description="Ask a question (一网通答); a sessionId lets follow-ups refer to earlier answers")
     async def ask(self, info: Info, question: str, session_id: str | None = None) -> AskResult:
-        return AskResult.of(await info.context.qa.ask(question, session_id))
+        return AskResult.of(await info.context.qa.ask(question, session_id), question)
 
     @strawberry.field(description="One stored pair by id (retired ones too)")
     async def qa_pair(self, info: Info, id: strawberry.ID) -> QaPair:
