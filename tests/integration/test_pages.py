@@ -1,0 +1,103 @@
+"""The portal's pages over HTTP (no browser): security headers, escaping, the elderly-mode cookie, clear errors,
+and the same limits as any GraphQL client (rate limit per address, cost budget)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import AsyncIterator
+
+import aiohttp
+import asyncpg
+import pytest
+
+from core.bus import Bus
+from core.documents import get_document
+from core.documents.importer import import_documents
+from core.settings import Settings
+from tests.integration.conftest import serve_api
+from tests.integration.crawling import add_site
+
+pytestmark = pytest.mark.integration
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>"公告"'
+
+
+@pytest.fixture(scope="module")
+async def hostile(pg_pool: asyncpg.Pool, bus: Bus) -> tuple[str, str]:
+    """A site and a document whose title and text are markup (the document's id)."""
+    site = f"pages-{secrets.token_hex(3)}"
+    await add_site(
+        pg_pool, {"id": site, "name": "页面测试站", "level": "市", "start_urls": [f"https://{site}.gov.cn/"]}
+    )
+    url = f"https://{site}.gov.cn/a/1.html"
+    line = json.dumps({"url": url, "site": site, "title": HOSTILE, "text": "正文<script>x()</script>"})
+    await import_documents(pg_pool, bus, [line], wait=False)
+    return site, (await get_document(pg_pool, url=url)).id
+
+
+@pytest.fixture(scope="module")
+async def portal(settings: Settings) -> AsyncIterator[str]:
+    async with serve_api(settings) as url:
+        yield url
+
+
+async def _get(url: str, **kwargs: object) -> tuple[int, dict[str, str], str]:
+    async with aiohttp.ClientSession() as s, s.get(url, allow_redirects=False, **kwargs) as r:  # type: ignore[arg-type]
+        return r.status, dict(r.headers), await r.text()
+
+
+async def test_every_page_sends_a_strict_csp(portal: str, hostile: tuple[str, str]) -> None:
+    site, doc = hostile
+    for path in ("/", "/search?q=公告", f"/documents/{doc}", "/ask", f"/screen/{site}", "/documents/nope"):
+        status, headers, html = await _get(portal + path)
+        assert status in (200, 404), (path, status)
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp, path
+        assert "frame-ancestors 'none'" in csp and headers["X-Content-Type-Options"] == "nosniff", path
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+
+
+async def test_crawled_markup_is_escaped(portal: str, hostile: tuple[str, str]) -> None:
+    _, doc = hostile
+    status, _, html = await _get(f"{portal}/documents/{doc}")
+    assert status == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "<script>alert" not in html and "<img src=x" not in html and "<script>x()" not in html
+
+
+async def test_the_elderly_mode_is_linkable_and_remembered(portal: str) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:  # unsafe: an IP host
+        async with s.get(f"{portal}/?elderly=1") as r:
+            assert r.status == 200 and '<html lang="zh-CN" class="elderly">' in await r.text()
+            assert r.cookies["yw_elderly"].value == "1"
+        async with s.get(f"{portal}/search") as r:  # the cookie is sent back: still on
+            assert 'class="elderly"' in await r.text()
+        async with s.get(f"{portal}/search?elderly=0") as r:
+            assert 'class="elderly' not in await r.text() and r.cookies["yw_elderly"].value == "0"
+
+
+async def test_bad_input_gets_a_clear_page(portal: str) -> None:
+    status, _, html = await _get(f"{portal}/documents/not-an-id")
+    assert status == 404 and "没有找到这篇文档" in html
+    status, _, html = await _get(f"{portal}/screen/no-such-site")
+    assert status == 404 and "NOT_FOUND" in html
+    status, _, html = await _get(f"{portal}/search?q=x&page=abc")
+    assert status == 400 and "正整数" in html
+    async with aiohttp.ClientSession() as s, s.post(f"{portal}/ask", data={"question": " "}) as r:
+        assert r.status == 400 and "请输入问题" in await r.text()
+    async with aiohttp.ClientSession() as s, s.post(f"{portal}/ask", data={"question": "问" * 201}) as r:
+        assert r.status == 400
+
+
+async def test_pages_spend_the_clients_rate_limit(settings: Settings) -> None:
+    async with serve_api(settings, rate_limit_per_min=1, rate_limit_burst=3) as url:
+        statuses = [(await _get(f"{url}/search?q=a"))[0] for _ in range(4)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3] == 429
+
+
+async def test_pages_run_under_the_graphql_cost_budget(settings: Settings) -> None:
+    async with serve_api(settings, max_query_cost=5) as url:
+        status, _, html = await _get(f"{url}/search?q=公告")
+    assert status == 400 and "QUERY_TOO_EXPENSIVE" in html
