@@ -98,7 +98,8 @@ class MeiliEngine:
         started = time.perf_counter()
         index, q = self.client.index(self.index_name), mr.build_query(req)
         response = await self._call(index.search, q, mr.search_params(req))
-        if mr.total_hits(response) == 0 and can_relax(req.query):
+        relaxed = mr.total_hits(response) == 0 and can_relax(req.query)
+        if relaxed:
             # as the tantivy engine does: when no document has every word, accept fewer
             response = await self._call(index.search, q, mr.search_params(req, relaxed=True))
         hits = [mr.to_hit(hit, req) for hit in response.get("hits", [])]
@@ -107,6 +108,7 @@ class MeiliEngine:
             total=mr.total_hits(response),
             facets=mr.to_facets(response, req.facets),
             took_ms=(time.perf_counter() - started) * 1000,
+            relaxed=relaxed,
         )
 
     async def count(self) -> int:

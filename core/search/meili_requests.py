@@ -125,7 +125,7 @@ def build_query(req: SearchRequest) -> str:
 def search_params(req: SearchRequest, *, relaxed: bool = False) -> dict[str, Any]:
     """Every query word must match; `relaxed` (the retry when none matched) drops words from the end."""
     params: dict[str, Any] = {
-        "matchingStrategy": "last" if relaxed else "all",
+        "matchingStrategy": "frequency" if req.any_term else "last" if relaxed else "all",
         "attributesToRetrieve": RETRIEVED,
         "attributesToCrop": ["text"],
         "cropLength": CROP_WORDS,

@@ -11,6 +11,7 @@ from core.search.models import FILTER_FIELDS, IndexDoc, SearchHit, SearchResult
 from core.search.understand import Variant
 
 RRF_K = 10
+RELAXED_WEIGHT = 0.5  # a variant none of whose matches holds every term it asked for counts half
 MAX_FILTER_VALUES = 20
 
 
@@ -32,8 +33,9 @@ def fuse(results: Sequence[tuple[Variant, SearchResult]]) -> list[SearchHit]:
     score: dict[str, float] = {}
     first: dict[str, SearchHit] = {}
     for variant, result in results:
+        weight = variant.weight * (RELAXED_WEIGHT if result.relaxed and len(results) > 1 else 1.0)
         for rank, hit in enumerate(result.hits, 1):
-            score[hit.id] = score.get(hit.id, 0.0) + variant.weight / (RRF_K + rank)
+            score[hit.id] = score.get(hit.id, 0.0) + weight / (RRF_K + rank)
             first.setdefault(hit.id, hit)
     ranked = sorted(score, key=lambda i: -score[i])
     return [replace(first[i], score=round(score[i], 6)) for i in ranked]

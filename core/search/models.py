@@ -94,6 +94,10 @@ class SearchRequest:
     # leave `SearchResult.groups` empty, and callers search a missing group on its own.
     group_by: str = ""
     group_size: int = 0
+    # Any query term may match (ranked by how many and how rare), not every one: a long question in a
+    # citizen's words rarely has all its words in the right document. The tantivy engine does not count
+    # such matches (the total is the number of hits returned) nor re-rank them on verbatim chunks.
+    any_term: bool = False
 
     def validate(self) -> None:
         """Raise Invalid for what a caller can fix (unknown fields, bad paging)."""
@@ -139,3 +143,5 @@ class SearchResult:
     took_ms: float = 0.0
     # per value of `group_by`: (rank in the ranked window, hit), best first
     groups: dict[str, list[tuple[int, SearchHit]]] = field(default_factory=dict)
+    # no document had every query term, so documents with some of them were returned
+    relaxed: bool = False

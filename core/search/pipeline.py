@@ -118,7 +118,9 @@ async def keep_attested(engine: SearchEngine, meaning: Interpretation) -> Interp
 
 def request_for(base: SearchRequest, v: Variant, offset: int, limit: int, **extras: Any) -> SearchRequest:
     """The shared request with one variant's text (and 文号) and a window of results."""
-    return replace(base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit, **extras)
+    return replace(
+        base, query=v.query, doc_no=v.doc_no or base.doc_no, offset=offset, limit=limit, any_term=v.any_term, **extras
+    )
 
 
 def extras_for(*, facets: bool, scenes: bool, sort: Sort) -> dict[str, object]:
@@ -151,7 +153,8 @@ async def run_variants(
     """Hits of the page and the primary variant's result (facets and groups, as `extras` ask), fusing
     variants on early pages."""
     primary = meaning.primary
-    variants = [*meaning.variants, *([meaning.correction] if meaning.correction else [])]
+    corrected = [meaning.correction, *meaning.correction_rewrites] if meaning.correction else []
+    variants = [*meaning.variants, *corrected]
     window = offset + limit
     if len(variants) == 1 or window > MAX_LIMIT:
         result = await engine.search(request_for(base, primary, offset, limit, **extras))
@@ -164,9 +167,10 @@ async def run_variants(
     ran = Ran(hits=[], total=0, primary=primary, main=main, rewrites=list(meaning.rewrites))
     if meaning.correction is not None:
         by_variant, ran = await _corrected(
-            engine, request_for(base, meaning.correction, 0, window, **extras), by_variant, ran
+            engine, request_for(base, meaning.correction, 0, window, **extras), by_variant, ran, len(corrected)
         )
-    total = max(r.total for _, r in by_variant)
+    # an any-term variant counts every document with one of the words: a total only when nothing else has one
+    total = max((r.total for v, r in by_variant if not v.any_term), default=0) or max(r.total for _, r in by_variant)
     return replace(ran, hits=fuse(by_variant)[offset:window], total=total)
 
 
@@ -175,19 +179,23 @@ async def _corrected(
     corrected_request: SearchRequest,
     by_variant: list[tuple[Variant, SearchResult]],
     ran: Ran,
+    group: int,
 ) -> tuple[list[tuple[Variant, SearchResult]], Ran]:
-    """The last variant is the correction: kept when the corrector is sure, made primary when the original
-    finds little, else dropped."""
-    correction, corrected = by_variant[-1]
-    weak = ran.main.total < LITTLE and corrected.total > ran.main.total
+    """The last `group` variants are the correction and its own rewrites (its synonyms): kept when the
+    corrector is sure, the correction made primary when the original finds little, else all dropped."""
+    start = len(by_variant) - group
+    kept, (correction, corrected), chained = by_variant[:start], by_variant[start], by_variant[start + 1 :]
+    weak = ran.main.total < LITTLE and max(r.total for _, r in by_variant[start:]) > ran.main.total
     if not weak and correction.weight < 1.5:
-        return by_variant[:-1], ran
+        return kept, ran
     assert correction.rewrite is not None
-    ran = replace(ran, rewrites=[*ran.rewrites, correction.rewrite])
+    follow = [v.rewrite for v, _ in chained[:1] if v.rewrite is not None]
+    ran = replace(ran, rewrites=[*ran.rewrites, correction.rewrite, *follow])
     if not weak:
         return by_variant, ran
     main = await engine.search(corrected_request)
-    return [*by_variant[:-1], (replace(correction, weight=3.0), corrected)], replace(ran, primary=correction, main=main)
+    promoted = (replace(correction, weight=3.0), corrected)
+    return [*kept, promoted, *chained], replace(ran, primary=correction, main=main)
 
 
 async def scenes_of(engine: SearchEngine, base: SearchRequest, ran: Ran) -> list[Scene]:
@@ -225,8 +233,9 @@ def related(meaning: Interpretation, popular: Sequence[tuple[str, int]]) -> list
     return [r for r in dict.fromkeys(out) if r != q][:8]
 
 
-# One query of each kind understanding treats differently: hanzi with a synonym, pinyin, initials, a typo.
-WARM_QUERIES = ("社保卡怎么办理", "shebao", "sfz", "社寳")
+# One query of each kind understanding treats differently: hanzi with a synonym, pinyin, initials, a typo,
+# spoken words (the colloquial lexicon and the any-term variant).
+WARM_QUERIES = ("社保卡怎么办理", "shebao", "sfz", "社寳", "请问开个小饭馆要办啥证")
 
 
 async def warm(engine: SearchEngine, lex: Snapshot) -> None:

@@ -117,7 +117,7 @@ def _excluded(schema: Schema, req: SearchRequest) -> list[Query]:
 
 
 def build_query(schema: Schema, req: SearchRequest, *, relaxed: bool = False) -> Query:
-    main = text_query(schema, req.query, relaxed=relaxed)
+    main = text_query(schema, req.query, relaxed=relaxed or req.any_term)
     musts = [*([main] if main is not None else []), *_phrases(schema, req), *filter_queries(schema, req)]
     # A query of only exclusions (or nothing) means "everything except": tantivy needs a positive clause.
     clauses = [(Occur.Must, q) for q in musts or [Query.all_query()]]

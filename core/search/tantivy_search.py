@@ -58,11 +58,13 @@ class ShardSearch:
         query = build_query(self._schema, req)
         # Facets are a second pass over every match: run it beside the ranking (tantivy releases the GIL).
         facets = self._count_facets(searchers, query, req.facets) if req.facets else None
-        chunks = exact_chunks(req.query) if req.sort == "relevance" else []
+        # an any-term variant is words picked from the query, not what was typed: no verbatim chunks to reward
+        chunks = exact_chunks(req.query) if req.sort == "relevance" and not req.any_term else []
         grouped = req.sort == "relevance" and req.group_by in STORED_KEYWORDS and req.group_size > 0
         window = RESCORE_WINDOW if chunks or grouped else 0
         total, found = self._top(searchers, query, req, window)
-        if total == 0 and can_relax(req.query):
+        relaxed = total == 0 and not req.any_term and can_relax(req.query)
+        if relaxed:
             # Like Meilisearch's matching strategy: when no document has every term, accept fewer.
             query = build_query(self._schema, req, relaxed=True)
             total, found = self._top(searchers, query, req, window)
@@ -77,7 +79,7 @@ class ShardSearch:
         groups = page.groups(found[:RESCORE_WINDOW]) if grouped else {}
         counts = facets() if facets else {}
         took_ms = (time.perf_counter() - started) * 1000
-        return SearchResult(hits=hits, total=total, facets=counts, took_ms=took_ms, groups=groups)
+        return SearchResult(hits=hits, total=total, facets=counts, took_ms=took_ms, groups=groups, relaxed=relaxed)
 
     @staticmethod
     def _submit(pool: ThreadPoolExecutor, fn: Callable[..., U], *args: Any) -> Future[U]:
@@ -113,14 +115,14 @@ class ShardSearch:
             return searcher.search(
                 query,
                 limit=limit,
-                count=True,
+                count=not req.any_term,  # counting every document with one of its words costs more than ranking
                 order_by_field="published_at" if by_date else None,
                 order=tantivy.Order.Asc if req.sort == "date_asc" else tantivy.Order.Desc,
             )
 
         results = self._each(shard, searchers)
         found = merge_found([r.hits for r in results], descending=req.sort != "date_asc", limit=limit)
-        return sum(int(r.count) for r in results), found
+        return (len(found) if req.any_term else sum(int(r.count) for r in results)), found
 
     def _count_facets(
         self, searchers: Sequence[tantivy.Searcher], query: tantivy.Query, names: Sequence[str]

@@ -7,7 +7,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from core.search.analysis import query_terms
 from core.textzh.analyzer import get_analyzer
+from core.textzh.colloquial import ColloquialLexicon
 from core.textzh.docno import parse_doc_nos
 from core.textzh.normalize import fold, to_simplified
 from core.textzh.phrases import PhraseIndex
@@ -20,6 +22,9 @@ PINYIN_CANDIDATES = 4
 INITIALS_CANDIDATES = 8
 PHRASE_SCORE = 0.5  # a whole phrase of a title ranks like a likely composition
 AUTO_CORRECT_CONFIDENCE = 0.5
+COLLOQUIAL_WEIGHT = 1.0  # the query in official words ranks beside the query as typed
+ANY_TERM_MIN = 3
+ANY_TERM_WEIGHT = 1.5  # the subject's words, any of them: trusted like a synonym
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _VOWELS = re.compile(r"[aeiouv]")
 _LATIN_TERM = re.compile(r"^[a-z]{2,12}$")
@@ -30,7 +35,7 @@ _ORDER = re.compile(r"(令)\s*(\d{1,6})\s*号")
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One rewrite of the query: kind is doc_no, pinyin, typo, synonym or traditional."""
+    """One rewrite of the query: kind is doc_no, pinyin, typo, synonym (colloquial words too) or traditional."""
 
     kind: str
     original: str
@@ -45,6 +50,7 @@ class Variant:
     weight: float
     doc_no: str = ""
     rewrite: Rewrite | None = None
+    any_term: bool = False  # any of its terms may match, not all
 
 
 @dataclass(kw_only=True)
@@ -55,13 +61,16 @@ class Interpretation:
     variants: list[Variant]
     rewrites: list[Rewrite] = field(default_factory=list)
     correction: Variant | None = None
+    # The correction's own rewrites (its synonyms): run, kept or dropped with the correction.
+    correction_rewrites: list[Variant] = field(default_factory=list)
     did_you_mean: str | None = None
     related: list[str] = field(default_factory=list)
 
     @property
     def primary(self) -> Variant:
-        """The variant whose total and facets describe the result: the strongest text query."""
-        text = [v for v in self.variants if not v.doc_no]
+        """The variant whose total and facets describe the result: the strongest text query needing all its
+        terms."""
+        text = [v for v in self.variants if not v.doc_no and not v.any_term]
         return max(text or self.variants, key=lambda v: v.weight)
 
 
@@ -128,7 +137,11 @@ def pinyin_candidates(folded: str, lexicon: Lexicon, queries: PhraseIndex | None
 
 
 def understand(
-    text: str, lexicon: Lexicon, synonyms: SynonymTable, queries: PhraseIndex | None = None
+    text: str,
+    lexicon: Lexicon,
+    synonyms: SynonymTable,
+    queries: PhraseIndex | None = None,
+    colloquial: ColloquialLexicon | None = None,
 ) -> Interpretation:
     """Rewrites of a query's free text, most trusted first; the original is always among the variants."""
     out = Interpretation(original=text, variants=[])
@@ -162,27 +175,64 @@ def understand(
         return out
     add_synonyms(out, folded, synonyms, typed=text)
     out.variants.append(Variant(folded, 1.0))
+    # spoken words the synonym table left are read from its rewrite (生孩子补贴 stays 生育津贴)
+    official = next((v.query for v in out.variants if v.rewrite is not None), folded)
+    add_colloquial(out, official, colloquial or ColloquialLexicon.default(), synonyms)
     correction = lexicon.corrector.suggest(folded)
     if correction is not None and correction.text != folded:
         out.did_you_mean = correction.text
         rewrite = Rewrite("typo", text, correction.text)
-        out.correction = Variant(
-            correction.text, 1.5 if correction.confidence >= AUTO_CORRECT_CONFIDENCE else 0.8, rewrite=rewrite
-        )
+        weight = 1.5 if correction.confidence >= AUTO_CORRECT_CONFIDENCE else 0.8
+        out.correction = Variant(correction.text, weight, rewrite=rewrite)
+        out.correction_rewrites = synonym_variants(correction.text, synonyms, typed=correction.text, weight=weight)
     return out
+
+
+def add_colloquial(out: Interpretation, text: str, colloquial: ColloquialLexicon, synonyms: SynonymTable) -> None:
+    """Variants of the (folded, maybe synonym-rewritten) text in official words: its spoken words read
+    officially, fillers dropped (开个小饭馆要办啥证 → 开办餐饮服务要办什么许可证), with that reading's synonyms as for
+    any other rewrite; and its subject's words, any of them. Fused beside the query as typed, not instead
+    of it: recorded on the variants only (no 已为您搜索 notice)."""
+    plain = colloquial.drop_fillers(text)
+    official = next(iter(colloquial.rewrite(plain)), plain)
+    typed_terms, official_terms = query_terms(text), query_terms(official)
+    subject = query_terms(" ".join(colloquial.subject(text)))
+    if len(official_terms) >= ANY_TERM_MIN and subject and subject != typed_terms:
+        # Only when asking words were left out (an any-term variant of the query itself found nothing more
+        # on the tuning half and cost a disjunction per query); with the words inside compounds: 积分入户
+        # finds a page that writes 积分制入户.
+        analyzer = get_analyzer()
+        words = dict.fromkeys(w for t in subject for w in (t, *analyzer.parts(t)))
+        out.variants.append(Variant(" ".join(words), ANY_TERM_WEIGHT, any_term=True))
+    known = frozenset(v.query for v in out.variants)
+    if official_terms == typed_terms or official in known:
+        return  # the same terms: the query as typed already searches them
+    out.variants.append(Variant(official, COLLOQUIAL_WEIGHT, rewrite=Rewrite("synonym", text, official)))
+    out.variants += synonym_variants(official, synonyms, typed=official, weight=COLLOQUIAL_WEIGHT, known=known)
+
+
+def synonym_variants(
+    text: str, synonyms: SynonymTable, *, typed: str, weight: float = 1.0, known: frozenset[str] = frozenset()
+) -> list[Variant]:
+    """The official forms of `text` not in `known` as variants weighted after the text's own `weight`, the
+    first (a rewrite of `typed`) highest."""
+    found = [o for o in synonyms.rewrite(text)[:3] if o not in known]
+    return [
+        Variant(official, weight * (1.5 if i == 0 else 0.5), rewrite=Rewrite("synonym", typed, official))
+        for i, official in enumerate(found)
+    ]
 
 
 def add_synonyms(out: Interpretation, text: str, synonyms: SynonymTable, *, typed: str, weight: float = 1.0) -> None:
     """The official forms of `text` as variants weighted after the text's own `weight`: the first one is
     a rewrite of `typed`, the others are suggested."""
-    known = {v.query for v in out.variants}
-    for i, official in enumerate(o for o in synonyms.rewrite(text)[:3] if o not in known):
-        rewrite = Rewrite("synonym", typed, official)
-        out.variants.append(Variant(official, weight * (1.5 if i == 0 else 0.5), rewrite=rewrite))
-        if i == 0:
-            out.rewrites.append(rewrite)
+    found = synonym_variants(text, synonyms, typed=typed, weight=weight, known=frozenset(v.query for v in out.variants))
+    for i, variant in enumerate(found):
+        out.variants.append(variant)
+        if i == 0 and variant.rewrite is not None:
+            out.rewrites.append(variant.rewrite)
         else:
-            out.related.append(official)
+            out.related.append(variant.query)
 
 
 def synonyms_of_reading(meaning: Interpretation, synonyms: SynonymTable) -> Interpretation:

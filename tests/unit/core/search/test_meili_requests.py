@@ -219,3 +219,10 @@ async def test_the_engine_sends_the_built_requests(monkeypatch: pytest.MonkeyPat
     await engine.close()
     with pytest.raises(Upstream):
         await engine.count()
+
+
+def test_an_any_term_variant_lets_meilisearch_drop_frequent_words() -> None:
+    assert mr.search_params(SearchRequest(query="积分入户 常见问题"))["matchingStrategy"] == "all"
+    assert mr.search_params(SearchRequest(query="积分入户 常见问题"), relaxed=True)["matchingStrategy"] == "last"
+    any_term = SearchRequest(query="积分入户 常见问题", any_term=True)
+    assert mr.search_params(any_term)["matchingStrategy"] == "frequency"

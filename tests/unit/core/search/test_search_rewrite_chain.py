@@ -1,4 +1,5 @@
-"""A rewrite's result goes on through the synonym table as typed text does (shebao → 社保 → 社会保险)."""
+"""A rewrite's result goes on through the synonym table as typed text does (shebao → 社保 → 社会保险,
+社堡 → 社保 → 社会保险)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,21 @@ async def test_a_pinyin_query_finds_what_its_hanzi_find(engine: TantivyEngine) -
     ]
     assert pinyin.total == hanzi.total
     assert [h.hit.id for h in pinyin.hits] == [h.hit.id for h in hanzi.hits]
+
+
+async def test_a_corrected_typo_finds_what_its_correction_finds(engine: TantivyEngine) -> None:
+    await engine.upsert(DOCS)
+    service = SearchService(engine)
+    try:
+        hanzi = await service.search("社保", scenes=False)
+        typo = await service.search("社堡", scenes=False)
+    finally:
+        await service.close()
+    assert [(r.kind, r.original, r.replacement) for r in typo.rewrites] == [
+        ("typo", "社堡", "社保"),
+        ("synonym", "社保", "社会保险"),
+    ]
+    # the six 社会保险 guides come from the correction's synonym: before the chain only the two 社保 pages
+    assert typo.total == hanzi.total == 8
+    assert sum(h.hit.title.startswith("社会保险费申报指南") for h in typo.hits) == 6
+    assert {h.hit.id for h in typo.hits} == {h.hit.id for h in hanzi.hits}
