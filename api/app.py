@@ -17,15 +17,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from api.cors import AllowedOrigins, CrossOrigin
+from api.graphql_view import FrontendGraphQL
+from api.halls import hall_routes
 from api.metrics import Endpoint, Metrics, MetricsMiddleware, metrics_server
+from api.oidc import ROUTES as OIDC_ROUTES
+from api.oidc_upstream import upstream_routes
+from api.pages import mount_pages
+from api.pages.gql import Gateway
 from api.ratelimit import RateLimitMiddleware
+from api.sse import for_stream
 from core.clock import Clock, system_clock
 from core.logs import request_id
 from core.services import Services, open_services
 from core.settings import Settings
+from core.sites import site_configs
 from schema import build_schema
 from schema.context import Context, Shared
 
@@ -36,20 +43,22 @@ REQUEST_ID = re.compile(rb"[A-Za-z0-9-]{1,64}")
 REJECTED_ID_SHOWN = 80  # bytes of a rejected X-Request-Id kept in the log line
 
 
-class YiwangGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with our per-request context."""
+class YiwangGraphQL(FrontendGraphQL):
+    """Strawberry's ASGI app with our per-request context (persisted queries, SSE, origins: api/graphql_view)."""
 
-    def __init__(self, app: Starlette, settings: Settings) -> None:
+    def __init__(self, app: Starlette, settings: Settings, origins: AllowedOrigins) -> None:
         super().__init__(
             build_schema(settings),
+            settings=settings,
+            origins=origins,
             graphql_ide="graphiql" if settings.graphql_ide else None,  # GRAPHQL_IDE=false in production
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.app = app
         self.shared = Shared.of(settings)  # caches, live feeds and subscription counts of this process
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return Context(services=self.app.state.services, request=request, response=response, shared=self.shared)
+        context = Context(services=self.app.state.services, request=request, response=response, shared=self.shared)
+        return for_stream(context)  # an SSE request's loaders cache nothing, as a websocket's
 
 
 class RequestIdMiddleware:
@@ -150,7 +159,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     app = Starlette(lifespan=_lifespan(settings, clock, metrics_endpoint))
-    graphql = YiwangGraphQL(app, settings)
+    # CORS_ORIGINS, with `sites`: every enabled site's own origins, read again every CORS_REFRESH_S
+    origins = AllowedOrigins(settings, sites=lambda: site_configs(app.state.services.pool))
+    graphql = YiwangGraphQL(app, settings, origins)
     app.router.routes.extend(
         [
             Route("/healthz", healthz),
@@ -159,6 +170,14 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
             WebSocketRoute("/graphql", graphql),
         ]
     )
+    mount_pages(app, Gateway(schema=graphql.schema, shared=graphql.shared))  # the portal (api/pages)
+    app.router.routes.extend(OIDC_ROUTES)  # the OpenID Connect provider (api/oidc.py, docs/identity.md)
+    app.router.routes.extend(upstream_routes(settings))  # federation (docs/identity-upstream.md)
+    app.router.routes.extend(hall_routes())  # 3D service halls: GLBs, case files, viewer (docs/halls.md)
     if not settings.metrics_port:  # else only on METRICS_PORT, which the lifespan serves
         app.router.routes.append(Route("/metrics", metrics_endpoint))
-    return RequestIdMiddleware(MetricsMiddleware(RateLimitMiddleware(app, settings), metrics))
+    limited = RateLimitMiddleware(app, settings)
+    # CORS outside the rate limit: a 429 carries Access-Control-Allow-Origin, so a page can read Retry-After
+    return RequestIdMiddleware(
+        MetricsMiddleware(CrossOrigin(limited, origins, max_age=settings.cors_max_age_s), metrics)
+    )

@@ -24,7 +24,13 @@ from core.services import Services
 
 log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
-CONSUMERS = {"indexer": "YW_CRAWL", "search-projector": "YW_DOC", "analytics": "YW_SEARCH"}
+CONSUMERS = {
+    "indexer": "YW_CRAWL",
+    "search-projector": "YW_DOC",
+    "policy-library": "YW_DOC",
+    "analytics": "YW_SEARCH",
+    "applications": "YW_USER",
+}
 # Label values are bounded: any other path is "other", any other method is "other" (no series per probe).
 ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS"})

@@ -27,7 +27,7 @@ class Settings:
     meilisearch_url: str | None = None
     meilisearch_key: str | None = field(default=None, repr=False)
     search_shards: int = 2  # core.search.tantivy_store.DEFAULT_SHARDS
-    admin_token: str | None = field(default=None, repr=False)  # admin mutations need it (Bearer)
+    admin_token: str | None = field(default=None, repr=False)  # break-glass admin (Bearer), off unless set; audited
     data_dir: Path = Path(".yiwang")
     sites_file: Path | None = None
     host: str = "127.0.0.1"
@@ -79,9 +79,45 @@ class Settings:
     # a job worker silent this long is dead: its jobs run again within ~1.5x this (dramatiq-postgres heartbeat)
     job_worker_timeout_s: float = 20.0
     scheduler_tick_s: float = 10.0
+    # identity (issue 13, IDP): the OpenID Connect provider; docs/identity.md
+    public_url: str | None = None  # the issuer (the API's base URL as browsers reach it); default http://HOST:PORT
+    identity_hash_key: str | None = field(default=None, repr=False)  # HMAC key of ID-number hashes
+    session_ttl_s: int = 8 * 3600  # a browser sign-in at the provider
+    access_token_ttl_s: int = 600  # access and ID tokens
+    refresh_token_ttl_s: int = 30 * 86400
+    auth_code_ttl_s: int = 60
+    login_max_failures_account: int = 5  # failed sign-ins per account within the window before a lockout
+    login_max_failures_address: int = 30  # failed sign-ins per client address within the window
+    login_failure_window_s: int = 900
+    login_lockout_s: int = 900
+    # identity federation (issue 13, FED): upstream providers offered on the login page; docs/identity-upstream.md
+    identity_upstreams: str = field(default="", repr=False)  # JSON list, or the path of a .json/.yaml file
+    upstream_timeout_s: float = 10.0  # each call to an upstream provider (discovery, JWKS, token, userinfo)
+    upstream_login_ttl_s: int = 600  # how long a person may take at the upstream provider
     # start-up
     connect_retries: int = 10
     connect_retry_delay_s: float = 1.0
+    # user space (letters and applications, core/letters, core/applications; issue 13)
+    letter_real_name_level: int = 2  # real-name level (0-3) a letter needs on a site LETTER_SITE_LEVELS leaves out
+    letter_site_levels: str = ""  # per site, e.g. "portal=3,county-a=1"
+    letter_reply_days: str = "咨询=5,投诉=15,建议=15"  # working days (holiday calendar) a department has to reply
+    letter_url_template: str = "{origin}/letters/{id}"  # a published letter's page; origin: the site's first start URL
+    # frontends on other origins (issue 17, WIRE): CORS, persisted queries, GET caching; docs/frontend.md
+    cors_origins: str = "sites"  # comma-separated origins allowed cross-origin; `sites`: every enabled site's own
+    cors_refresh_s: float = 60.0  # how often the sites' origins are read again from Postgres
+    cors_max_age_s: int = 600  # how long a browser may keep a preflight's answer
+    apq_cache_size: int = 2000  # persisted queries kept per API process (least recently used go first)
+    apq_cache_bytes: int = 8 * 1024 * 1024  # and their total size
+    graphql_get_max_age_s: int = 60  # Cache-Control max-age of a public query's GET response (0: revalidate)
+    # open data (issue 14): the CKAN-compatible catalogue, datastore and developer keys; docs/opendata.md
+    opendata_domains: str = (  # the domains (CKAN groups) datasets are filed under, comma-separated
+        "公共安全,民生服务,经济建设,教育科技,卫生健康,农业农村,资源环境,道路交通,社会发展,城市建设,信用服务,"
+        "财税金融,文化旅游,机构团体"
+    )
+    opendata_site: str = "opendata"  # the site the catalogue's `dataset` documents (search scene 开放数据) belong to
+    opendata_key_rate_per_min: int = 600  # a new developer key's rate limit (calls per minute, per API process)
+    datastore_sql_timeout_ms: int = 5000  # statement_timeout of datastore_search_sql and datastore_search
+    datastore_max_upload_bytes: int = 200 * 1024 * 1024  # resource_create uploads above this are refused
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +152,49 @@ class Settings:
             raise Invalid(f"METRICS_PORT must be 0 (off) or a port other than PORT, not {self.metrics_port}")
         if self.rate_limit_per_min < 0 or self.rate_limit_burst < 1:
             raise Invalid("RATE_LIMIT_PER_MIN must be 0 (off) or more and RATE_LIMIT_BURST at least 1")
+        self._validate_letters()
+        self._validate_frontends()
+
+    def _validate_frontends(self) -> None:
+        """CORS_ORIGINS (the word `sites` or origins such as https://www.example.gov.cn) and the cache sizes."""
+        cors_origin_list(self.cors_origins)
+        if self.cors_refresh_s <= 0 or self.cors_max_age_s < 0 or self.graphql_get_max_age_s < 0:
+            raise Invalid("CORS_REFRESH_S must be above 0; CORS_MAX_AGE_S and GRAPHQL_GET_MAX_AGE_S at least 0")
+        if self.apq_cache_size < 1 or self.apq_cache_bytes < 1024:
+            raise Invalid("APQ_CACHE_SIZE must be at least 1 and APQ_CACHE_BYTES at least 1024")
+
+    def _validate_letters(self) -> None:
+        """The user space's knobs (core/letters): levels 0-3, a reply period of 1-365 working days per kind."""
+        levels = {"LETTER_REAL_NAME_LEVEL": self.letter_real_name_level}
+        levels |= {
+            f"LETTER_SITE_LEVELS[{k}]": v
+            for k, v in number_pairs("LETTER_SITE_LEVELS", self.letter_site_levels).items()
+        }
+        for name, level in levels.items():
+            if not 0 <= level <= 3:
+                raise Invalid(f"{name} must be a real-name level 0-3, not {level}")
+        days = number_pairs("LETTER_REPLY_DAYS", self.letter_reply_days)
+        if set(days) != {"咨询", "投诉", "建议"} or not all(1 <= d <= 365 for d in days.values()):
+            raise Invalid("LETTER_REPLY_DAYS must give 1-365 working days for each of 咨询, 投诉 and 建议")
+        if "{id}" not in self.letter_url_template:
+            raise Invalid("LETTER_URL_TEMPLATE must contain {id}")
+        self._validate_identity()
+
+    def _validate_identity(self) -> None:
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise Invalid(f"PUBLIC_URL must be an http(s) URL, not {self.public_url!r}")
+        if self.identity_hash_key is not None and len(self.identity_hash_key) < MIN_ADMIN_TOKEN:
+            raise Invalid(f"IDENTITY_HASH_KEY must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
+        ttls = (self.session_ttl_s, self.access_token_ttl_s, self.refresh_token_ttl_s, self.auth_code_ttl_s)
+        if min(ttls) < 1 or self.login_max_failures_account < 1 or self.login_max_failures_address < 1:
+            raise Invalid("identity lifetimes (*_TTL_S) and LOGIN_MAX_FAILURES_* must be at least 1")
+        if self.upstream_timeout_s <= 0 or self.upstream_login_ttl_s < 1:  # federation (FED)
+            raise Invalid("UPSTREAM_TIMEOUT_S must be above 0 and UPSTREAM_LOGIN_TTL_S at least 1")
+
+    @property
+    def issuer(self) -> str:
+        """The OpenID Connect issuer: PUBLIC_URL without a trailing slash, else http://HOST:PORT."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def _validate_search(self) -> None:
         if self.suggest_min_clients < 1 or self.suggest_window_days < 1:
@@ -140,12 +219,60 @@ class Settings:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith(("_key", "_token")) and value:
+            if (f.name.endswith(("_key", "_token")) or not f.repr) and value:  # repr=False: a secret
                 value = "****"
             elif f.name.endswith("_url") and value:
                 value = mask_url(str(value))
             out[f.name.upper()] = "" if value is None else str(value)
         return out
+
+
+def number_pairs(name: str, raw: str) -> dict[str, int]:
+    """`a=1,b=2` as {"a": 1, "b": 2}; Invalid naming the setting when a pair is malformed."""
+    out: dict[str, int] = {}
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip() or not value.strip().lstrip("-").isdigit():
+            raise Invalid(f"{name}: {pair!r} is not KEY=NUMBER")
+        out[key.strip()] = int(value)
+    return out
+
+
+SITES_ORIGINS = "sites"  # in CORS_ORIGINS: the origins of every enabled site of the group
+
+
+def cors_origin_list(raw: str) -> tuple[str, ...]:
+    """CORS_ORIGINS as normalised entries: `sites`, or `scheme://host[:port]` (lower case, default port left out)."""
+    out: list[str] = []
+    for entry in filter(None, (e.strip() for e in raw.split(","))):
+        if entry == SITES_ORIGINS:
+            out.append(entry)
+            continue
+        normal = web_origin(entry)
+        if normal is None:
+            raise Invalid(
+                f"CORS_ORIGINS: {entry!r} is not an origin like https://www.example.gov.cn (scheme, host and"
+                " optional port, no path) nor the word `sites`"
+            )
+        out.append(normal)
+    return tuple(out)
+
+
+def web_origin(url: str) -> str | None:
+    """The origin of an http(s) URL as browsers send it (`https://a.gov.cn`, `http://127.0.0.1:8080`); None for
+    anything else, or for a URL with a path, query or user name when `url` is meant to be an origin."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username is not None:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
 SECRET_PARAMS = ("password", "passwd", "pass", "token", "secret", "key", "api_key", "apikey", "auth_token")

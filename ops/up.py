@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import signal
 import sys
@@ -15,10 +14,14 @@ import aiohttp
 
 from core.crawls import due_sites
 from core.db import migrate
+from core.halls import HallLibrary
 from core.jobs import ensure_broker_schema
 from core.services import open_services
 from core.settings import MIN_ADMIN_TOKEN, Settings
 from core.sites import load_sites_file, sync_sites
+from ops.cli.hall import announce
+from ops.demo.applications import publish_demo
+from ops.demo.identity import DEMO_CITIZEN, demo_identity
 from ops.embedded import EmbeddedServices
 from ops.embedded_auth import write_private
 from ops.runtime import Resolved
@@ -27,27 +30,7 @@ from ops.watch import ServiceWatch
 
 log = logging.getLogger(__name__)
 PROCESSES = ("web", "worker", "consumers", "scheduler")
-ADMIN_TOKEN_FILE = "admin-token"
 SEARCH_ID_KEY_FILE = "search-id-key"
-
-
-def admin_token(settings: Settings) -> str:
-    """ADMIN_TOKEN if set, else the token kept in DATA_DIR/admin-token, made on the first start (random,
-    readable by its owner only), so that the web office can use the admin mutations of the whole mesh."""
-    if settings.admin_token:
-        return settings.admin_token
-    path = settings.data_dir / ADMIN_TOKEN_FILE
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        token = ""
-    if len(token) < MIN_ADMIN_TOKEN:
-        token = secrets.token_urlsafe(24)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(token + "\n")
-    return token
 
 
 def search_id_key(settings: Settings) -> str:
@@ -78,6 +61,24 @@ async def _prepare(resolved: Resolved, sites_file: Path) -> tuple[int, list[str]
         await services.bus.ensure_streams()
         due = await due_sites(services.pool, services.clock())
     return count, due
+
+
+async def _halls(settings: Settings) -> list[str]:
+    """Build every hall of scene_assets/ whose layout changed (a bad layout stops `up` with its YAML path) and
+    announce the rebuilt ones; the banner lines naming each hall's GraphQL id and GLB."""
+    library = HallLibrary()
+    built = [library.build(hall_id) for hall_id in library.ids()]
+    await announce(settings, [b for b in built if b.rebuilt])
+    base = f"http://{settings.host}:{settings.port}"
+    return [f"  hall     {b.id}  {base}/halls/{b.id}/  ({b.size:,} bytes GLB)" for b in built]
+
+
+async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> list[str]:
+    """Demo identity (clients, citizen, admin) and the citizen's applications, then the halls; banner lines."""
+    lines = await demo_identity(settings, sites_file, demo=demo)
+    if demo:  # the demo citizen's applications, as the service platform's connector would send them
+        await publish_demo(settings, DEMO_CITIZEN)
+    return lines + await _halls(settings)
 
 
 def _crawl_line(count: int, due: list[str]) -> str:
@@ -127,11 +128,9 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     if sites_file is None:
         raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
     count, due = await _prepare(resolved, sites_file)
-    env = resolved.child_env()
-    env["ADMIN_TOKEN"] = admin_token(settings)
+    extra = await _extras(settings, sites_file, demo=group is not None)
+    env = resolved.child_env()  # ADMIN_TOKEN (break-glass) reaches the processes only when it is set
     env["SEARCH_ID_KEY"] = search_id_key(settings)
-    # Where the token is kept, never the token itself: terminal scrollback and captured logs outlive it.
-    where_token = "the ADMIN_TOKEN you set" if settings.admin_token else str(settings.data_dir / ADMIN_TOKEN_FILE)
     env.setdefault("LOG_FORMAT", "text")
     supervisor = Supervisor(env)
     me = [sys.executable, "-m", "ops"]
@@ -152,10 +151,11 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
             lines = [
                 f"\n  {_crawl_line(count, due)}",
                 f"  GraphQL  {base}/graphql",
-                f"  admin    token in {where_token}  (admin mutations: Authorization: Bearer <token>)",
+                f"  portal   {base}/   (big screen: {base}/screen/<site>)",
             ]
             if group is not None:
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
+            lines += extra
             lines += ["  Ctrl-C stops everything.\n"]
             print("\n".join(lines), flush=True)
         elif ready is False:

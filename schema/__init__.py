@@ -21,28 +21,41 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
 from schema.analytics import AnalyticsQuery, AnalyticsSubscription
+from schema.audit import AuditQuery
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
 from schema.cost import QueryCost
 from schema.errors import CodedErrors, CodedSchema
+from schema.halls import HallsQuery
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.qa import QaMutation, QaQuery
 from schema.search import SearchMutation, SearchQuery
 from schema.subscriptions import SubscriptionCaps
+from schema.userspace import UserSpaceMutation, UserSpaceQuery, UserSpaceSubscription
 
 
 @strawberry.type(description="Read the platform")
-class Query(BackboneQuery, AnalyticsQuery, SearchQuery, MonitoringQuery, QaQuery, PolicyQuery):
+class Query(
+    BackboneQuery,
+    AnalyticsQuery,
+    SearchQuery,
+    MonitoringQuery,
+    QaQuery,
+    PolicyQuery,
+    UserSpaceQuery,
+    HallsQuery,
+    AuditQuery,
+):
     pass
 
 
 @strawberry.type(description="Change the platform")
-class Mutation(BackboneMutation, SearchMutation, MonitoringMutation, QaMutation, PolicyMutation):
+class Mutation(BackboneMutation, SearchMutation, MonitoringMutation, QaMutation, PolicyMutation, UserSpaceMutation):
     pass
 
 
 @strawberry.type(description="Live updates, delivered from NATS by any API replica")
-class Subscription(BackboneSubscription, AnalyticsSubscription, MonitoringSubscription):
+class Subscription(BackboneSubscription, AnalyticsSubscription, MonitoringSubscription, UserSpaceSubscription):
     pass
 
 

@@ -28,6 +28,21 @@ from core.sites.service import Site, get_sites
 CLIENT_SCOPE_KEY = "yiwang.client"  # the client address the API's middleware settled on (proxies considered)
 
 
+def token_of_connection(payload: dict[str, Any]) -> str | None:
+    """The access token a websocket client sent in connection_init, however it was spelled."""
+    headers = payload.get("headers")
+    for where in (payload, headers if isinstance(headers, dict) else {}):
+        for name, value in where.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if name.lower() == "authorization":
+                scheme, _, token = value.partition(" ")
+                return token.strip() or None if scheme.lower() == "bearer" else None
+            if name.lower() in ("token", "access_token", "accesstoken"):
+                return value.strip()
+    return None
+
+
 @dataclass
 class Shared:
     """What every request of one API process shares: caches, live feeds, subscriptions held per client."""
@@ -111,6 +126,16 @@ class Context:
     @property
     def qa(self) -> QaService:
         return need(self.services.qa, "the Q&A service")
+
+    @property
+    def connection_params(self) -> dict[str, Any] | None:
+        """A websocket's connection_init payload as strawberry hands it over (kept for `bearer` only)."""
+        return None
+
+    @connection_params.setter
+    def connection_params(self, payload: dict[str, Any] | None) -> None:
+        # The user space (issue 13): {"Authorization": "Bearer …"}, {"token": "…"} or {"headers": {...}}.
+        self.bearer = token_of_connection(payload or {})
 
     def bearer_token(self) -> str | None:
         """The token of `Authorization: Bearer <token>` (HTTP), or the one a websocket sent in connection_init."""

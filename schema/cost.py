@@ -59,6 +59,10 @@ FIELD_COSTS: Mapping[str, int] = {
     "Policy.interpretations": 2,
     "Policy.responses": 2,
     "Subscription.hotQueries": 5,
+    # A route is an A* search over the hall's navigation mesh, a walkthrough several; whereFor reads guides.
+    "Hall.route": 3,
+    "Hall.walkthrough": 5,
+    "Query.whereFor": 10,
 }
 SIZE_ARGUMENTS = ("pageSize", "limit")
 # A size the walk cannot read as a whole number (null, a string, a fraction) counts as the largest page any

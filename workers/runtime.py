@@ -12,6 +12,7 @@ from core.bus import Consumer, ConsumerRunner
 from core.services import Services, open_services
 from core.settings import Settings
 from workers.analytics import AnalyticsConsumer
+from workers.applications import ApplicationsConsumer
 from workers.indexer import Indexer
 from workers.policy_library import PolicyLibrary
 from workers.projector import SearchProjector
@@ -33,6 +34,7 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
         "indexer": lambda s: Indexer(s.pool, s.bus),
         "analytics": lambda s: AnalyticsConsumer(s.pool, s.bus, clock=s.clock),
         "policy-library": lambda s: PolicyLibrary(s.pool, s.bus),
+        "applications": lambda s: ApplicationsConsumer(s.pool, s.bus),  # the user space (issue 13)
         # The one search-index writer: the API processes open readers only.
         "search-projector": SearchProjector.create,
     }

@@ -65,6 +65,16 @@ class Up:
         assert match is not None
         return match
 
+    async def admin_token(self) -> str:
+        """As a user finds it: the banner names the demo admin and the command that prints a token of theirs."""
+        command = (await self.wait_for_line(r"a bearer token for the terminal: yiwang (users token \S+)", 5)).group(1)
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
+        argv = [sys.executable, "-m", "ops", *command.split()]
+        env["DATA_DIR"] = str(self.data_dir)
+        done = await asyncio.to_thread(subprocess.run, argv, env=env, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # what Ctrl-C does
@@ -121,9 +131,7 @@ async def first_run(up: Up, port: int) -> None:
     m = await up.wait_for_line(r"GraphQL\s+(http://\S+/graphql)", timeout=90)
     url = m.group(1)
     assert url == f"http://127.0.0.1:{port}/graphql"
-    # As a user finds it: `yiwang up` prints where the token is kept, never the token.
-    kept = (await up.wait_for_line(r"admin\s+token in (\S+)", timeout=5)).group(1)
-    token = (await asyncio.to_thread(Path(kept).read_text, encoding="utf-8")).strip()
+    token = await up.admin_token()
     sites = await wait_sites_filled(url, timeout=60 - (time.monotonic() - started) + 30)
     assert time.monotonic() - started < 60, "every demo site has documents within 60 s of start"
     assert {s["level"] for s in sites} >= {"市", "部门", "区县"}

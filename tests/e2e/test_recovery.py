@@ -42,13 +42,16 @@ async def kill_nats_and_watch_it_return(up: Up, base: str) -> None:
         _, body = await eventually(lambda: readyz(base), lambda r: r[0] == 503, timeout=20, what="outage")
         assert body["checks"]["nats"] is False and body["checks"]["postgres"] is True
         fcntl.flock(lock, fcntl.LOCK_UN)
-    after = await eventually(lambda: nats_state(up.data_dir), lambda s: s is not None, timeout=30, what="restart")
+    # Until its parent reaps it, the killed server is a zombie that status still reports, so wait for a new pid.
+    after = await eventually(
+        lambda: nats_state(up.data_dir), lambda s: s is not None and s.pid != before.pid, timeout=30, what="restart"
+    )
     assert after is not None and after.pid != before.pid and after.port == before.port, "same port, new process"
     await eventually(lambda: readyz(base), lambda r: r[0] == 200, timeout=30, what="ready again")
 
 
 async def a_change_is_crawled_and_indexed(up: Up, url: str) -> None:
-    token = (up.data_dir / "admin-token").read_text(encoding="utf-8").strip()
+    token = await up.admin_token()
 
     async def a_policy() -> list[dict[str, Any]]:
         return list((await gql(url, POLICY))["documents"]["items"])

@@ -52,6 +52,26 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "policy_doc_nos": ("core.policy",),
     "policy_mentions": ("core.policy",),
     "policy_link_overrides": ("core.policy",),
+    "audit_trail": ("core.audit",),  # 0016, issue 13: written from schema.permissions through core.audit
+    # identity (0014, issue 13): accounts, roles, the OpenID Connect provider's state
+    "identity_users": ("core.identity",),
+    "identity_agents": ("core.identity",),
+    "identity_roles": ("core.identity",),
+    "identity_clients": ("core.identity",),
+    "identity_sessions": ("core.identity",),
+    "identity_session_clients": ("core.identity",),
+    "identity_codes": ("core.identity",),
+    "identity_refresh_tokens": ("core.identity",),
+    "identity_revoked_tokens": ("core.identity",),
+    "identity_keys": ("core.identity",),
+    "identity_login_failures": ("core.identity",),
+    "identity_secrets": ("core.identity",),
+    "identity_upstream_links": ("core.identity",),  # 0018, federation (FED)
+    "identity_upstream_logins": ("core.identity",),
+    # the user space (0015, issue 13)
+    "letters": ("core.letters",),
+    "applications": ("core.applications",),
+    "application_steps": ("core.applications",),
 }
 # Read-only views the owners publish (core/migrations/0012_read_views.sql): anyone may read them.
 VIEWS: dict[str, str] = {
@@ -62,6 +82,8 @@ VIEWS: dict[str, str] = {
     "site_column_list": "site_columns",
     "done_crawls": "crawls",
     "active_qa_pairs": "qa_pairs",
+    "identity_people": "identity_users",  # 0014: who a user id is, for every package
+    "letter_deadlines": "letters",  # 0015: core.monitoring's interaction rule reads it
 }
 SQL_TOUCH = re.compile(
     r"\b(?:from|join|into|update|truncate(?:\s+table)?)\s+(?:only\s+)?([a-z_][a-z0-9_]*)\b", re.IGNORECASE
