@@ -128,7 +128,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     if sites_file is None:
         raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
     count, due = await _prepare(resolved, sites_file)
-    extra = await _extras(settings, sites_file, demo=group is not None)
+    banner_extras = await _extras(settings, sites_file, demo=group is not None)
     env = resolved.child_env()  # ADMIN_TOKEN (break-glass) reaches the processes only when it is set
     env["SEARCH_ID_KEY"] = search_id_key(settings)
     env.setdefault("LOG_FORMAT", "text")
@@ -155,7 +155,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
             ]
             if group is not None:
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
-            lines += extra
+            lines += banner_extras
             lines += ["  Ctrl-C stops everything.\n"]
             print("\n".join(lines), flush=True)
         elif ready is False:

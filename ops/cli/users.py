@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 
@@ -104,8 +105,10 @@ def token_cmd(args: argparse.Namespace) -> int:
     """Print a bearer access token of USERNAME, as the token endpoint would issue it (a real session, signed,
     expiring after ACCESS_TOKEN_TTL_S). Whoever can run this holds the database already: it is the operator's
     way to act as a person (e.g. the demo admin) from a terminal, and what that person does is audited as them."""
-    resolved = resolve()
-    print(asyncio.run(_token(resolved.settings, args.username)))
+    settings = resolve().settings
+    if args.issuer:  # the web process's issuer (`yiwang up --port N` gives it PORT N, this shell may not have it)
+        settings = dataclasses.replace(settings, public_url=args.issuer)
+    print(asyncio.run(_token(settings, args.username)))
     return 0
 
 
@@ -136,4 +139,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=list_cmd)
     t = actions.add_parser("token", help="print a bearer access token of an account (for the terminal, e.g. curl)")
     t.add_argument("username")
+    t.add_argument("--issuer", help="the API's base URL the token is for (default PUBLIC_URL, else http://HOST:PORT)")
     t.set_defaults(func=token_cmd)

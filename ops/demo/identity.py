@@ -91,7 +91,7 @@ async def prepare_demo_identity(pool: asyncpg.Pool, settings: Settings, sites: S
     return [
         f"  sign in  {settings.issuer}/.well-known/openid-configuration  as {DEMO_CITIZEN} (password in {where})",
         f"  admin    {DEMO_ADMIN} (role admin; password in {settings.data_dir / ADMIN_PASSWORD_FILE}); a bearer"
-        f" token for the terminal: yiwang users token {DEMO_ADMIN}",
+        f" token for the terminal: yiwang users token {DEMO_ADMIN} --issuer {settings.issuer}",
     ]
 
 

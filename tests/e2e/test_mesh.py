@@ -67,7 +67,7 @@ class Up:
 
     async def admin_token(self) -> str:
         """As a user finds it: the banner names the demo admin and the command that prints a token of theirs."""
-        command = (await self.wait_for_line(r"a bearer token for the terminal: yiwang (users token \S+)", 5)).group(1)
+        command = (await self.wait_for_line(r"a bearer token for the terminal: yiwang (users token .+)$", 5)).group(1)
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
         argv = [sys.executable, "-m", "ops", *command.split()]
         env["DATA_DIR"] = str(self.data_dir)

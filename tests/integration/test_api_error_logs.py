@@ -18,20 +18,21 @@ def records(caplog: pytest.LogCaptureFixture, *, at_least: int) -> list[logging.
 
 async def test_client_errors_are_one_line_with_their_code(api_url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    forbidden = await gql(api_url, 'mutation { crawlSite(site: "demo-portal") { state } }', token=None)
+    anonymous = await gql(api_url, 'mutation { crawlSite(site: "demo-portal") { state } }', token=None)
     syntax = await gql(api_url, "{ sites { id ", token=None)
     unknown = await gql(api_url, "{ sites { noSuchField } }", token=None)
     missing = await gql(api_url, '{ site(id: "no-such-site") { name } }', token=None)
-    codes = [body["errors"][0]["extensions"]["code"] for body in (forbidden, syntax, unknown, missing)]
-    assert codes == ["FORBIDDEN", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_VALIDATION_FAILED", "NOT_FOUND"], codes
+    codes = [body["errors"][0]["extensions"]["code"] for body in (anonymous, syntax, unknown, missing)]
+    assert codes == ["UNAUTHENTICATED", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_VALIDATION_FAILED", "NOT_FOUND"], codes
     assert "Syntax Error" in syntax["errors"][0]["message"]
     assert records(caplog, at_least=logging.ERROR) == [], "a client's mistake is not an error of ours"
     assert not [r for r in caplog.records if r.exc_info], "and has no traceback"
     lines = {getattr(r, "code", None): r for r in caplog.records if r.name == "schema.errors"}
     assert set(codes) <= set(lines) and len([r for r in caplog.records if r.name == "schema.errors"]) == 4
-    assert lines["FORBIDDEN"].levelno == logging.INFO and "\n" not in lines["FORBIDDEN"].getMessage()
-    assert lines["FORBIDDEN"].getMessage() == "graphql error FORBIDDEN"
-    assert "admin" in lines["FORBIDDEN"].error and lines["FORBIDDEN"].path == "crawlSite"  # type: ignore[attr-defined]
+    refused = lines["UNAUTHENTICATED"]
+    assert refused.levelno == logging.INFO and "\n" not in refused.getMessage()
+    assert refused.getMessage() == "graphql error UNAUTHENTICATED"
+    assert "sign in" in refused.error and refused.path == "crawlSite"  # type: ignore[attr-defined]
 
 
 async def test_an_internal_error_is_logged_once_with_its_traceback(

@@ -146,3 +146,23 @@ def test_keys_rotate_makes_new_keys(cli) -> None:  # type: ignore[no-untyped-def
     made = json.loads(out.stdout)
     assert sorted(k.split("-")[0] for k in made["new_keys"]) == ["es256", "rs256"]
     assert made["retired_served_for_s"] > 0
+
+
+def _claims(token: str) -> dict[str, object]:
+    import base64
+
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def test_users_token_prints_a_token_of_that_person_for_the_given_issuer(cli) -> None:  # type: ignore[no-untyped-def]
+    name = f"tok-{uuid.uuid4().hex[:8]}"
+    added = cli("users", "add", name, "--name", "某管理员", "--password-stdin", stdin="a good password\n")
+    user_id = json.loads(added.stdout)["id"]
+    ran = cli("users", "token", name, "--issuer", "http://127.0.0.1:18765")
+    assert ran.returncode == 0, ran.stderr
+    claims = _claims(ran.stdout.strip())
+    assert claims["sub"] == user_id and claims["iss"] == claims["aud"] == "http://127.0.0.1:18765"
+    assert claims["client_id"] == "yiwang-cli" and int(str(claims["exp"])) > int(str(claims["iat"]))
+    unknown = cli("users", "token", f"nobody-{uuid.uuid4().hex[:6]}")
+    assert unknown.returncode == 2 and "no user named" in unknown.stderr
