@@ -25,6 +25,14 @@ STREAM = {"Accept": "text/event-stream"}
 HOT = "subscription { hotQueries(window: HOUR, limit: 3) { query } }"
 
 
+def hot_list(payload: dict[str, object]) -> bool:
+    """A hotQueries result: the session's shared database may hold other tests' searches, so only its shape."""
+    data = payload.get("data")
+    if not isinstance(data, dict) or set(data) != {"hotQueries"} or not isinstance(data["hotQueries"], list):
+        return False
+    return len(data["hotQueries"]) <= 3 and all(set(h) == {"query"} for h in data["hotQueries"])
+
+
 @pytest.fixture(scope="module")
 async def api(settings: Settings) -> AsyncIterator[str]:
     async with serve_api(settings, max_subscriptions_per_client=2) as url:
@@ -59,7 +67,7 @@ async def test_a_subscription_streams_next_events(api: str) -> None:
         assert r.headers["content-type"].startswith("text/event-stream")
         assert "no-cache" in r.headers["cache-control"]
         name, data = await anext(events(r))
-    assert name == "next" and data == {"data": {"hotQueries": []}}
+    assert name == "next" and hot_list(data)
 
 
 async def test_a_query_over_sse_is_one_next_then_complete(api: str) -> None:
@@ -91,7 +99,7 @@ async def test_eventsource_style_get_streams_too(api: str) -> None:
     ):
         assert r.status_code == 200
         name, data = await anext(events(r))
-    assert name == "next" and data["data"] == {"hotQueries": []}
+    assert name == "next" and hot_list(data)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +146,7 @@ async def test_sse_subscriptions_count_against_the_per_client_cap_until_the_stre
 
         freed = await eventually(again, lambda got: "errors" not in got[0][1], timeout=10, what="a freed slot")
         await held[1][0].aclose()
-    assert freed[0] == ("next", {"data": {"hotQueries": []}})
+    assert freed[0][0] == "next" and hot_list(freed[0][1])
 
 
 async def test_an_sse_request_takes_a_rate_limit_token_like_any_other(settings: Settings) -> None:
