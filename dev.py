@@ -44,22 +44,30 @@ def ensure_installed() -> None:
     STAMP.write_text(wanted)
 
 
-BROWSER_PACKAGES = ("chromium", "fonts-wqy-microhei")  # Debian's Chromium for page tests, a CJK font for them
+# What the page tests need from Debian, and a file each one installs: Chromium, a CJK font for its screenshots
+# and text metrics, and espeak-ng for the portal's server read-aloud.
+CI_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "espeak-ng": "/usr/bin/espeak-ng",
+}
 
 
 def ensure_browser() -> None:
-    """Under CI, install Debian's Chromium (and a CJK font) when missing, so the browser tests run instead of
-    skipping. On a user's machine nothing system-wide is installed: those tests skip and say why."""
-    if not os.environ.get("CI") or shutil.which("chromium") or not shutil.which("apt-get"):
+    """Under CI, install Debian's Chromium, a CJK font and espeak-ng when missing, so the browser and read-aloud
+    tests run instead of skipping. On a user's machine nothing system-wide is installed: those tests skip and
+    say why."""
+    missing = [pkg for pkg, path in CI_PACKAGES.items() if not Path(path).exists()]
+    if not os.environ.get("CI") or not missing or not shutil.which("apt-get"):
         return
     if os.geteuid() != 0:
-        print("CI without root: Chromium is not installed; the browser tests will skip", flush=True)
+        print(f"CI without root: {', '.join(missing)} not installed; the tests that need them will skip", flush=True)
         return
-    print("installing Debian's chromium for the browser tests", flush=True)
+    print(f"installing {', '.join(missing)} for the browser tests", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.call(["apt-get", "install", "-y", "-q", *BROWSER_PACKAGES], env=env) != 0:
+    if subprocess.call(["apt-get", "install", "-y", "-q", *missing], env=env) != 0:
         subprocess.call(["apt-get", "update", "-q"], env=env)
-        subprocess.call(["apt-get", "install", "-y", "-q", *BROWSER_PACKAGES], env=env)
+        subprocess.call(["apt-get", "install", "-y", "-q", *missing], env=env)
 
 
 def test(args: list[str]) -> int:

@@ -151,7 +151,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
             lines = [
                 f"\n  {_crawl_line(count, due)}",
                 f"  GraphQL  {base}/graphql",
-                f"  portal   {base}/   (big screen: {base}/screen/<site>)",
+                f"  portal   {base}/   (登录 as demo-citizen, 我的 at /me; big screen: {base}/screen/<site>)",
             ]
             if group is not None:
                 lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]

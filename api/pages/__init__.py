@@ -25,6 +25,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/halls/{id}", hall.hall, methods=["GET"]),  # the viewer itself is /halls/{id}/ (api/halls.py)
         Route("/signin", account.signin, methods=["GET"]),
         Route("/signin/callback", account.callback, methods=["GET"]),
+        Route("/signin/backchannel", account.backchannel, methods=["POST"]),
         Route("/signout", account.signout, methods=["GET", "POST"]),
         Route("/me", account.me, methods=["GET"]),
         Route("/me/letters", account.submit_letter, methods=["POST"]),

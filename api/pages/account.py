@@ -8,13 +8,12 @@ token), `/signout` ends the portal's session and the provider's (RP-initiated lo
 from __future__ import annotations
 
 import hmac
-import time
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from api.pages import queries, relying
 from api.pages.render import failure, page
@@ -41,26 +40,26 @@ def _redirect(location: str) -> Response:
     return secure(RedirectResponse(location, status_code=303, headers=NO_STORE))
 
 
-def _back_to(value: str | None) -> str:
+def safe_back_to(value: str | None) -> str:
     """Only a path of this site (no scheme, no host, no `//`): sign-in never becomes an open redirect."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/me"
     return value
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 async def signin(request: Request) -> Response:
     settings = _services(request).settings
-    back_to = _back_to(request.query_params.get("next"))
-    if _origin(str(request.base_url)) != _origin(settings.issuer):  # the callback comes back to the issuer
-        return _redirect(f"{settings.issuer}/signin?{urlencode({'next': back_to})}")
+    back_to = safe_back_to(request.query_params.get("next"))
+    # The callback and its cookie live at the issuer's host: start there. Once only (`hop`): a proxy that
+    # rewrites Host would otherwise send the browser round in circles.
+    if request.url.netloc != urlsplit(settings.issuer).netloc and "hop" not in request.query_params:
+        return _redirect(f"{settings.issuer}/signin?{urlencode({'next': back_to, 'hop': '1'})}")
+    store = session_store(request)
+    current = await store.load(request.cookies.get(SESSION_COOKIE))
+    if current is not None and current.signed_in:  # signed in already: nothing to start
+        return _redirect(back_to)
     await relying.portal_client(_services(request))
     pending = relying.Pending.start(back_to)
-    store = session_store(request)
     cookie = await store.save(PortalSession(pending=asdict(pending)))
     response = _redirect(pending.authorization_url(settings))
     set_cookie(response, request, cookie, max_age=settings.auth_code_ttl_s + 600)
@@ -95,6 +94,7 @@ async def callback(request: Request) -> Response:
         id_token=got.id_token,
         expires_at=got.expires_at,
         name=got.name,
+        sid=got.sid,
     )
     new_cookie = await store.save(signed)
     response = _redirect(pending.back_to)
@@ -109,13 +109,15 @@ async def _fresh(request: Request) -> tuple[str, PortalSession] | None:
     session = await store.load(cookie)
     if session is None or not session.signed_in or cookie is None:
         return None
-    if session.expires_at - time.time() > REFRESH_MARGIN_S:
+    if session.expires_at - _services(request).clock().timestamp() > REFRESH_MARGIN_S:
         return cookie, session
     if session.refresh_token is None:
         await store.drop(cookie)
         return None
     try:
-        got = await relying.refresh(_services(request), refresh_token=session.refresh_token, name=session.name)
+        got = await relying.refresh(
+            _services(request), refresh_token=session.refresh_token, name=session.name, sid=session.sid
+        )
     except OAuthError:
         await store.drop(cookie)
         return None
@@ -132,12 +134,18 @@ def _signed_out(request: Request) -> Response:
     return response
 
 
+async def _not_signed_in(request: Request) -> Response:
+    """No usable session: a sign-in that ended says so; none at all, or one never finished, starts sign-in."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is not None and await session_store(request).load(cookie) is None:
+        return _signed_out(request)
+    return _redirect("/signin?" + urlencode({"next": "/me"}))
+
+
 async def me(request: Request) -> Response:
     fresh = await _fresh(request)
     if fresh is None:
-        if SESSION_COOKIE in request.cookies:
-            return _signed_out(request)
-        return _redirect("/signin?" + urlencode({"next": "/me"}))
+        return await _not_signed_in(request)
     return await _me_page(request, fresh[1], form={}, error=None, sent=request.query_params.get("sent"))
 
 
@@ -166,6 +174,7 @@ async def _me_page(
         title="我的 - 统一用户空间",
         me=data["me"],
         sites=data.get("sites") or [],
+        site_names={s["id"]: s["name"] for s in data.get("sites") or []},
         kinds=LETTER_KINDS,
         csrf=session.csrf,
         form=form,
@@ -184,7 +193,7 @@ def _letter_fields(form: Any) -> dict[str, str]:
 async def submit_letter(request: Request) -> Response:
     fresh = await _fresh(request)
     if fresh is None:
-        return _signed_out(request) if SESSION_COOKIE in request.cookies else _redirect("/signin?next=/me")
+        return await _not_signed_in(request)
     _, session = fresh
     form = await request.form()
     fields = _letter_fields(form)
@@ -218,3 +227,17 @@ async def signout(request: Request) -> Response:
     response = _redirect(relying.logout_url(_services(request).settings, session.id_token))
     clear_cookie(response, request)
     return response
+
+
+async def backchannel(request: Request) -> Response:
+    """The provider's back-channel logout (a POST from the server, no cookie): the person signed out on another
+    site of the group, so the portal forgets their session at once. 400 for a token that does not verify."""
+    token = (await request.form()).get("logout_token")
+    try:
+        if not isinstance(token, str):
+            raise Unauthenticated("logout_token is required")
+        sid = await relying.logged_out_sid(_services(request), token)
+    except Unauthenticated as exc:
+        return secure(PlainTextResponse(exc.message, status_code=400, headers=NO_STORE))
+    await session_store(request).drop_sid(sid)
+    return secure(PlainTextResponse("", status_code=200, headers=NO_STORE))

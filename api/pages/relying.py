@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from core.errors import Conflict, Unauthenticated
-from core.identity import provider, tokens
+from core.identity import keys, provider, tokens
 from core.identity.clients import get_client, register_client
 from core.identity.models import Client
 from core.identity.oauth import OAuthError
@@ -28,7 +28,9 @@ from core.services import Services
 from core.settings import Settings
 
 CALLBACK = "/signin/callback"
+BACKCHANNEL = "/signin/backchannel"
 SCOPE = "openid profile"
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
 def client_id(settings: Settings) -> str:
@@ -50,6 +52,7 @@ async def portal_client(services: Services) -> Client:
             redirect_uris=[settings.issuer + CALLBACK],
             public=True,
             post_logout_redirect_uris=[settings.issuer + "/"],
+            backchannel_logout_uri=settings.issuer + BACKCHANNEL,
         )
     except Conflict:
         pass
@@ -95,22 +98,25 @@ class Pending:
 
 @dataclass(frozen=True, kw_only=True)
 class Tokens:
-    """What the token endpoint answered, with the person's display name from the ID token."""
+    """What the token endpoint answered, with the person's display name and the provider's session (`sid`)
+    from the ID token."""
 
     access_token: str
     refresh_token: str | None
     id_token: str | None
     expires_at: float
     name: str
+    sid: str
 
 
-def _tokens(body: dict[str, Any], now: datetime, name: str) -> Tokens:
+def _tokens(body: dict[str, Any], now: datetime, name: str, sid: str) -> Tokens:
     return Tokens(
         access_token=str(body["access_token"]),
         refresh_token=body.get("refresh_token"),
         id_token=body.get("id_token"),
         expires_at=now.timestamp() + int(body.get("expires_in", 0)),
         name=name,
+        sid=sid,
     )
 
 
@@ -134,10 +140,11 @@ async def exchange(services: Services, *, code: str, pending: Pending) -> Tokens
         raise Unauthenticated("the ID token was not issued for this sign-in")
     if claims.get("exp", 0) <= now.timestamp():
         raise Unauthenticated("the ID token has expired")
-    return _tokens(body, now, str(claims.get("name") or claims.get("preferred_username") or ""))
+    name = str(claims.get("name") or claims.get("preferred_username") or "")
+    return _tokens(body, now, name, str(claims.get("sid", "")))
 
 
-async def refresh(services: Services, *, refresh_token: str, name: str) -> Tokens:
+async def refresh(services: Services, *, refresh_token: str, name: str, sid: str) -> Tokens:
     """New tokens for a refresh token (used once: the new one replaces it); OAuthError when refused."""
     client, now = await portal_client(services), services.clock()
     body = await provider.refresh_tokens(
@@ -148,7 +155,25 @@ async def refresh(services: Services, *, refresh_token: str, name: str) -> Token
         scope=None,
         now=now,
     )
-    return _tokens(body, now, name)
+    return _tokens(body, now, name, sid)
+
+
+async def logged_out_sid(services: Services, logout_token: str) -> str:
+    """The provider session a back-channel logout token ends (OIDC Back-Channel Logout 1.0 §2.6): signed by the
+    provider, `typ: logout+jwt`, our issuer and client, the logout event, a `sid`, no nonce, not expired."""
+    now, settings = services.clock(), services.settings
+    claims = await tokens.verified_claims(
+        pool=services.pool, settings=settings, token=logout_token, algs=keys.ALGS, typ="logout+jwt", now=now
+    )
+    events = claims.get("events")
+    sid = claims.get("sid")
+    if claims.get("iss") != settings.issuer or claims.get("aud") != client_id(settings):
+        raise Unauthenticated("the logout token is not for this portal")
+    if not isinstance(events, dict) or LOGOUT_EVENT not in events or "nonce" in claims:
+        raise Unauthenticated("not a back-channel logout token")
+    if not isinstance(sid, str) or not sid or claims.get("exp", 0) <= now.timestamp():
+        raise Unauthenticated("the logout token names no session or has expired")
+    return sid
 
 
 def logout_url(settings: Settings, id_token: str | None) -> str:
@@ -159,4 +184,4 @@ def logout_url(settings: Settings, id_token: str | None) -> str:
     return f"{settings.issuer}/oidc/logout?{urlencode(params)}"
 
 
-__all__ = ["OAuthError", "Pending", "Tokens", "exchange", "logout_url", "portal_client", "refresh"]
+__all__ = ["OAuthError", "Pending", "Tokens", "exchange", "logged_out_sid", "logout_url", "portal_client", "refresh"]

@@ -35,6 +35,7 @@ class PortalSession:
     id_token: str | None = None
     expires_at: float = 0.0  # the access token's, in seconds since the epoch
     name: str = ""
+    sid: str = ""  # the provider's session: a back-channel logout names it
 
     @property
     def signed_in(self) -> bool:
@@ -43,6 +44,10 @@ class PortalSession:
 
 def _key(cookie: str) -> str:
     return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+def _sid_key(sid: str) -> str:
+    return "sid." + hashlib.sha256(sid.encode()).hexdigest()
 
 
 class SessionStore:
@@ -74,10 +79,26 @@ class SessionStore:
         return PortalSession(**data)
 
     async def save(self, session: PortalSession, cookie: str | None = None) -> str:
-        """Store the session under `cookie` (a new random one when None); returns the cookie."""
+        """Store the session under `cookie` (a new random one when None); returns the cookie. A signed-in
+        session is also found by its provider session (`sid`), for back-channel logout."""
         cookie = cookie or secrets.token_urlsafe(32)
-        await (await self._bucket()).put(_key(cookie), json.dumps(asdict(session)).encode())
+        bucket = await self._bucket()
+        await bucket.put(_key(cookie), json.dumps(asdict(session)).encode())
+        if session.sid:
+            await bucket.put(_sid_key(session.sid), _key(cookie).encode())
         return cookie
+
+    async def drop_sid(self, sid: str) -> bool:
+        """Forget the session of provider session `sid` (signed out elsewhere); whether there was one."""
+        bucket = await self._bucket()
+        try:
+            entry = await bucket.get(_sid_key(sid))
+        except NotFoundError:
+            return False
+        await bucket.purge(_sid_key(sid))
+        if entry.value:
+            await bucket.purge(entry.value.decode())
+        return True
 
     async def drop(self, cookie: str | None) -> None:
         if cookie and len(cookie) <= 128:
@@ -94,11 +115,16 @@ def session_store(request: Request) -> SessionStore:
     return made
 
 
+def _secure(request: Request) -> bool:
+    """Secure over https, and whenever the issuer is https: behind a proxy that ends TLS the request looks http."""
+    return request.url.scheme == "https" or request.app.state.services.settings.issuer.startswith("https://")
+
+
 def set_cookie(response: Response, request: Request, cookie: str, *, max_age: int) -> None:
-    secure = request.url.scheme == "https"
-    response.set_cookie(COOKIE, cookie, max_age=max_age, path="/", httponly=True, samesite="lax", secure=secure)
+    response.set_cookie(
+        COOKIE, cookie, max_age=max_age, path="/", httponly=True, samesite="lax", secure=_secure(request)
+    )
 
 
 def clear_cookie(response: Response, request: Request) -> None:
-    secure = request.url.scheme == "https"
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))

@@ -19,14 +19,17 @@ from typing import Any, TypeVar
 
 import aiohttp
 import uvicorn
+from starlette.applications import Starlette
 
 from api.app import create_app
 from core.bus import ConsumerRunner
 from core.documents.importer import import_documents
+from core.identity import accounts
 from core.monitoring import inspect_and_alert
 from core.qa.importer import import_qa
 from core.services import Services, open_services
 from core.settings import Settings
+from core.speech import Synthesizer
 from tests.conftest import free_port
 from tests.integration.crawling import add_site
 from tests.integration.graphql import ADMIN_TOKEN
@@ -36,6 +39,7 @@ from workers.policy_library import PolicyLibrary
 from workers.projector import SearchProjector
 
 T = TypeVar("T")
+CITIZEN_PASSWORD = "鼓浪屿 3 号 correct horse"
 HOSTILE_TITLE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">养老服务 恶意标题'
 POLICY_DOC_NO = "示政办发〔2024〕5号"
 
@@ -132,10 +136,17 @@ def demo_pairs(portal: str) -> list[dict[str, Any]]:
 
 
 class PortalServer:
-    """Start with `start()`; `url` is the base URL; `call(fn)` runs `fn(services)` in the server's loop."""
+    """Start with `start()`; `url` is the base URL; `call(fn)` runs `fn(services)` in the server's loop.
 
-    def __init__(self, settings: Settings) -> None:
+    `documents=False` seeds only the two sites (no documents, Q&A or inspection): pages that need none start in
+    seconds. `citizen=True` adds an account (`citizen`, CITIZEN_PASSWORD, real-name level 3) to sign in with.
+    `speech`: the read-aloud engine of /speech (core.speech), for machines without espeak-ng."""
+
+    def __init__(
+        self, settings: Settings, *, documents: bool = True, citizen: bool = False, speech: Synthesizer | None = None
+    ) -> None:
         tag = secrets.token_hex(3)
+        self.documents, self.citizen, self.speech = documents, f"citizen-{tag}" if citizen else None, speech
         self.portal, self.dept = f"portal-{tag}", f"dept-{tag}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -177,6 +188,9 @@ class PortalServer:
 
     @contextlib.asynccontextmanager
     async def _consumers(self, services: Services) -> Any:
+        if not self.documents:  # nothing to project, link or count: no consumers to start and delete
+            yield ""
+            return
         projector = SearchProjector.create(services)
         library = PolicyLibrary(services.pool, services.bus)
         analytics = AnalyticsConsumer(services.pool, services.bus, clock=services.clock)
@@ -200,15 +214,35 @@ class PortalServer:
             if level == "部门":
                 record["department"] = name
             await add_site(services.pool, record)
+        if self.citizen is not None:
+            await accounts.create_user(
+                pool=services.pool,
+                username=self.citizen,
+                name="王阿姨",
+                password=CITIZEN_PASSWORD,
+                real_name_level=3,
+                settings=self.settings,
+            )
+        if not self.documents:
+            return
         lines = [json.dumps(d, ensure_ascii=False) for d in demo_documents(self.portal, self.dept)]
         summary = await import_documents(services.pool, services.bus, lines, projector=projector, wait_timeout_s=120)
         assert not summary.rejected, summary.rejected
         await import_qa(pool=services.pool, lines=[json.dumps(p, ensure_ascii=False) for p in demo_pairs(self.portal)])
         await inspect_and_alert(services.pool, services.bus, self.portal, datetime.now(UTC))
 
+    def _app(self) -> Any:
+        app = create_app(self.settings)
+        if self.speech is not None:  # the read-aloud engine the pages use instead of the one found on PATH
+            inner = app
+            while not isinstance(inner, Starlette):  # through the middlewares create_app wraps around it
+                inner = inner.app  # type: ignore[attr-defined]
+            inner.state.speech = self.speech
+        return app
+
     async def _serve(self) -> None:
         config = uvicorn.Config(
-            create_app(self.settings),
+            self._app(),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -218,7 +252,8 @@ class PortalServer:
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         await eventually(lambda: _started(server, task), timeout=120, what="the portal server listening")
-        await eventually(self._policy_linked, timeout=60, what="the policy library linked the interpretation")
+        if self.documents:
+            await eventually(self._policy_linked, timeout=60, what="the policy library linked the interpretation")
         self._ready.set_result(None)
         assert self._stop is not None
         await self._stop.wait()
@@ -250,8 +285,9 @@ async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
 
 
 @contextlib.contextmanager
-def portal_server(settings: Settings) -> Iterator[PortalServer]:
-    server = PortalServer(settings).start()
+def portal_server(settings: Settings, **options: Any) -> Iterator[PortalServer]:
+    """A started PortalServer (`options`: documents, citizen, speech), stopped after use."""
+    server = PortalServer(settings, **options).start()
     try:
         yield server
     finally:

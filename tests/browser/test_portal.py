@@ -41,7 +41,7 @@ def _get(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def pages(server: PortalServer) -> dict[str, str]:
-    """A path of each template: home, search, a policy's document page, Q&A (answered), big screen, error."""
+    """A path of each template: home, search, a policy's document page, Q&A (answered), big screen, error, hall."""
     html = _get(server.url + "/search?q=" + urllib.parse.quote("关于做好养老服务工作的通知"))
     policy_id = re.search(r'href="/documents/([0-9a-f-]{36})"[^>]*>[^<]*示例市人民政府办公厅', html)
     assert policy_id, html
@@ -53,6 +53,7 @@ def pages(server: PortalServer) -> dict[str, str]:
         "ask": ask,
         "screen": f"/screen/{server.portal}",
         "error": "/documents/not-a-document",
+        "hall": "/halls/demo-budongchan",  # axe on it: test_portal_account.py
     }
 
 
