@@ -145,10 +145,12 @@ class Context:
         scheme, _, token = (headers.get("authorization", "") if headers is not None else "").partition(" ")
         return token.strip() or None if scheme.lower() == "bearer" else None
 
-    async def principal(self) -> Principal | None:
+    async def principal(self, *, fresh: bool = False) -> Principal | None:
         """Who calls: None when no token was sent; raises `Unauthenticated` for a token that is not valid.
-        Verified once per HTTP request; a websocket's context checks again each time (tokens expire)."""
-        if self._principal is not None and self.bearer is None:
+        Verified once per HTTP request; a websocket's context (connection_init token) checks again each time, and
+        `fresh=True` always does: a subscription over SSE or a header-authenticated websocket lives on one
+        context, and an expired token or an ended session must stop it."""
+        if self._principal is not None and self.bearer is None and not fresh:
             return self._principal
         token = self.bearer_token()
         if token is None:
@@ -157,9 +159,9 @@ class Context:
         self._principal = found
         return found
 
-    async def signed_in(self) -> Principal:
-        """The caller, who must be signed in: `UNAUTHENTICATED` otherwise."""
-        found = await self.principal()
+    async def signed_in(self, *, fresh: bool = False) -> Principal:
+        """The caller, who must be signed in: `UNAUTHENTICATED` otherwise (`fresh`: verified again now)."""
+        found = await self.principal(fresh=fresh)
         if found is None:
             raise Unauthenticated("sign in first: send Authorization: Bearer <access token> from the site group login")
         return found

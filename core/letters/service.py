@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -124,18 +124,34 @@ async def reply_letter(
             today=today,
         )
     if answered is None:
+        answered = await _same_reply_again(pool, letter_id, body, today)
+    return await _announce_reply(pool=pool, bus=bus, settings=settings, answered=answered)
+
+
+async def _same_reply_again(pool: asyncpg.Pool, letter_id: UUID, body: str, today: date) -> Letter:
+    """A reply sent again with the same words is the retry of one whose announcement failed (NATS away, the
+    process gone after the commit): it succeeds and announces again, under the same keys. Other words: Conflict."""
+    async with pool.acquire() as conn:
+        current = await store.get_letter(conn, letter_id, today)
+    if current is None or current.reply_body != body:
         raise Conflict(f"letter {letter_id} was answered already; a letter gets one reply")
+    return current
+
+
+async def _announce_reply(*, pool: asyncpg.Pool, bus: Bus, settings: Settings, answered: Letter) -> Letter:
+    """Tell the writer (LetterReplied) and publish a letter written with consent; both keyed, so again is once."""
+    assert answered.replied_at is not None
     await bus.publish(
         LetterReplied(
-            letter_id=str(letter_id),
+            letter_id=str(answered.id),
             username=answered.username,
             site_id=answered.site_id,
             department=answered.department,
             late=answered.late,
-            at=now.isoformat(),
+            at=answered.replied_at.isoformat(),
         )
     )
-    if answered.consent_to_publish:
+    if answered.consent_to_publish and answered.published_url is None:
         answered = await publish_letter(pool=pool, bus=bus, settings=settings, letter=answered)
     return answered
 

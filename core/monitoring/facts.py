@@ -189,19 +189,33 @@ async def _texts_and_letters(pool: asyncpg.Pool, site_id: str, today: date) -> t
     return texts, letters + await _user_space_letters(pool, site_id, today)
 
 
-USER_SPACE_LETTERS = """select id, subject, submitted_at, due_on, replied_at, published_url from letter_deadlines
-                        where site_id = $1 and submitted_at < $2 order by submitted_at"""
+# Open letters, and those answered within the last year (what an inspection judges), newest first and bounded:
+# a site with millions of letters over the years costs an inspection the same as one with a year's worth.
+USER_SPACE_LETTERS = """select id, kind, department, subject, submitted_at, due_on, replied_at, published_url
+                        from letter_deadlines
+                        where site_id = $1 and submitted_at < $2 and (replied_at is null or replied_at >= $3)
+                        order by submitted_at desc limit $4"""
+LETTER_WINDOW_DAYS = 365
+MAX_INSPECTED_LETTERS = 20_000
+
+
+def _letter_title(r: asyncpg.Record) -> str:
+    """A published letter by its subject; an unpublished one (no consent, or not yet) names no words of the
+    citizen: findings are public (inspection, big screen, alerts)."""
+    if r["published_url"]:
+        return str(r["subject"])
+    return f"{r['kind']}·{r['department']}（未公开，编号 {str(r['id'])[:8]}）"
 
 
 async def _user_space_letters(pool: asyncpg.Pool, site_id: str, today: date) -> list[Letter]:
     """Letters written on the site through the user space (core.letters' view), with their deadlines."""
-    rows = await pool.fetch(
-        USER_SPACE_LETTERS, site_id, datetime.combine(today + timedelta(days=1), time(tzinfo=UTC)) - BEIJING
-    )
+    until = datetime.combine(today + timedelta(days=1), time(tzinfo=UTC)) - BEIJING
+    since = until - timedelta(days=LETTER_WINDOW_DAYS)
+    rows = await pool.fetch(USER_SPACE_LETTERS, site_id, until, since, MAX_INSPECTED_LETTERS)
     return [
         Letter(
             url=r["published_url"] or "",
-            title=r["subject"],
+            title=_letter_title(r),
             column=None,
             asked=local_date(r["submitted_at"]),
             replied=local_date(r["replied_at"]) if r["replied_at"] else None,

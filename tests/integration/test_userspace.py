@@ -121,6 +121,9 @@ async def test_a_replier_of_the_department_answers_once(pg_pool: asyncpg.Pool, b
     assert answered.published_url is None  # no consent: never published
     with pytest.raises(Conflict, match="answered already"):
         await reply_letter(principal=right.principal, body="再答一次", **args)
+    # The same words again are a retry (its announcement may have failed after the commit): it succeeds, once.
+    again = await reply_letter(principal=right.principal, body="请携带身份证到社保窗口办理转移。", **args)
+    assert again.id == answered.id and again.replied_at == answered.replied_at
     with pytest.raises(NotFound, match="no letter"):
         await reply_letter(principal=right.principal, body="答复", **{**args, "letter_id": uuid.uuid4()})
     replies = await list_replies(pool=pg_pool, user_id=writer.user_id, offset=0, limit=10, now=when)
@@ -191,11 +194,17 @@ async def test_late_replies_reach_the_monitoring_interaction_rule(
         )
     inspected_at = NOW + timedelta(days=30)
     facts = await load_facts(pg_pool, site, inspected_at)
-    assert {x.title for x in facts.letters} == {"按时答复", "超期答复", "一直未答"}
+    assert len(facts.letters) == 3
     rule = RULES_BY_NAME["interaction_unanswered"]
     result = rule.evaluate(facts, rule.settings({}), inspected_at)
     assert {f.key for f in result.findings} == {f"letter:{late.id}#late", f"letter:{still_open.id}#late"}
     assert not result.vetoed and result.deduction == 1.0
+    public = " ".join(f"{f.summary} {f.evidence}" for f in result.findings)
+    for subject in ("超期答复", "一直未答"):  # findings are public: no words of an unpublished letter
+        assert subject not in public
+    assert f"编号 {str(late.id)[:8]}" in public and "市人社局" in public
+    a_year_on = await load_facts(pg_pool, site, NOW + timedelta(days=30 + 400))
+    assert [x.letter_id for x in a_year_on.letters] == [str(still_open.id)], "answered long ago: not inspected"
 
 
 async def test_applications_keep_the_newest_state_whatever_the_order(pg_pool: asyncpg.Pool) -> None:

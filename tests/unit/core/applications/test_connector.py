@@ -38,7 +38,9 @@ def test_an_update_is_keyed_by_application_and_seq_and_partitioned_by_user() -> 
         ("seq", "3", "seq must be a whole number"),
         ("occurred_at", "yesterday", "not an ISO time"),
         ("username", " ", "username must be text"),
-        ("application_id", "x" * 501, "application_id must be text"),
+        ("application_id", "x" * 129, "application_id must be text of 1-128 characters"),  # the table's limit
+        ("platform", "p" * 65, "platform must be text of 1-64 characters"),
+        ("service", "s" * 501, "service must be text of 1-500 characters"),
         ("stage", "", "stage must be text"),
     ],
 )
