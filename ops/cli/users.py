@@ -8,6 +8,7 @@ import dataclasses
 import json
 import sys
 
+from core.audit import AuditRecord, record
 from core.clock import system_clock
 from core.db import connect_pool
 from core.errors import Invalid
@@ -15,6 +16,7 @@ from core.identity import accounts
 from core.identity.roles import user_id_of
 from core.identity.tokens import issue_access_token
 from core.settings import Settings
+from ops.cli.roles import operator
 from ops.runtime import prepare, resolve
 
 
@@ -94,9 +96,23 @@ async def _token(settings: Settings, username: str) -> str:
     pool = await connect_pool(settings, max_size=2)
     try:
         user_id = await user_id_of(pool=pool, username=username)
-        return await issue_access_token(
+        token = await issue_access_token(
             pool=pool, settings=settings, user_id=user_id, client_id=CLI_CLIENT, now=system_clock()
         )
+        # What is done with the token is audited as that person; that an operator made it is audited here.
+        entry = AuditRecord(
+            actor="operator",
+            user_id=None,
+            username=operator(),
+            operation="users token",
+            operation_type="cli",
+            arguments={"username": username, "issuer": settings.issuer},
+            role_needed="operator",
+            outcome="allowed",
+            client="cli",
+        )
+        await record(pool=pool, entry=entry)
+        return token
     finally:
         await pool.close()
 

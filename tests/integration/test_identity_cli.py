@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from core.audit import AuditEntry, AuditFilters, list_entries
+from core.db import connect_pool
 from core.settings import Settings, get_settings
 from ops.cli import main
 from tests.conftest import ROOT
@@ -155,7 +158,16 @@ def _claims(token: str) -> dict[str, object]:
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
-def test_users_token_prints_a_token_of_that_person_for_the_given_issuer(cli) -> None:  # type: ignore[no-untyped-def]
+async def _operator_trail(settings: Settings) -> list[AuditEntry]:
+    pool = await connect_pool(settings, max_size=1)
+    try:
+        filters = AuditFilters(actor="operator", operation="users token")
+        return (await list_entries(pool=pool, filters=filters, offset=0, limit=100)).items
+    finally:
+        await pool.close()
+
+
+def test_users_token_prints_a_token_of_that_person_for_the_given_issuer(cli, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     name = f"tok-{uuid.uuid4().hex[:8]}"
     added = cli("users", "add", name, "--name", "某管理员", "--password-stdin", stdin="a good password\n")
     user_id = json.loads(added.stdout)["id"]
@@ -164,5 +176,6 @@ def test_users_token_prints_a_token_of_that_person_for_the_given_issuer(cli) -> 
     claims = _claims(ran.stdout.strip())
     assert claims["sub"] == user_id and claims["iss"] == claims["aud"] == "http://127.0.0.1:18765"
     assert claims["client_id"] == "yiwang-cli" and int(str(claims["exp"])) > int(str(claims["iat"]))
+    assert any(e.arguments.get("username") == name for e in asyncio.run(_operator_trail(settings)))
     unknown = cli("users", "token", f"nobody-{uuid.uuid4().hex[:6]}")
     assert unknown.returncode == 2 and "no user named" in unknown.stderr
