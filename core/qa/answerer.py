@@ -10,10 +10,11 @@ from core.qa.index import QaIndex
 from core.qa.models import HOTLINE, Link, Option, QaPair, Reply, SessionContext
 from core.qa.query import has_words, strip_follow_up, understand
 from core.qa.rewrite import Rewriter
-from core.textzh import SensitiveFilter
+from core.qa.subject import names_subject
+from core.textzh import SensitiveFilter, fold
 
 ANSWER_AT = 0.36  # below this the best pair is not trusted to answer on its own
-OFFER_AT = 0.24  # between OFFER_AT and ANSWER_AT the best pairs are offered as "did you mean"
+OFFER_AT = 0.2  # between OFFER_AT and ANSWER_AT the best pairs are offered as "did you mean" (calibrated: docs)
 SUGGEST_AT = 0.2  # below this a pair is not even offered as a related question
 SURE_FOLLOW_UP = 0.8  # a follow-up with no context is answered only when this sure
 CLOSE = 0.015  # two different pairs this close to each other at the top: ask which one was meant
@@ -57,9 +58,14 @@ class KnowledgeBase:
         """Add or replace pairs (retired ones are removed) and record the store version they reflect."""
         with self._lock:
             learned: Counter[str] = Counter()
+            changed = 0
             for pair in pairs:
                 learned.update(self._put(pair))
+                # a citizen types the answer's words too, in pinyin or with a typo (tuoyang → 托养)
+                learned.update(self._index.answer_terms(pair.id))
+                changed += 1
             self._rewriter.learn(learned)
+            self._index.learn(changed)
             self.version = max(self.version, version)
 
     def _put(self, pair: QaPair) -> frozenset[str]:
@@ -95,7 +101,8 @@ class KnowledgeBase:
         if understood.follow_up:
             if context.topic:
                 ranked = self._with_topic(understood.text, context, ranked)
-            elif not ranked or ranked[0][1] < SURE_FOLLOW_UP:
+            elif not ranked or ranked[0][1] < SURE_FOLLOW_UP or names_subject(fold(ranked[0][0].question)):
+                # 那需要什么材料 matches 居民身份证补领需要什么材料 well, but which matter was meant is not said
                 return Reply(kind="need_context", text=NEED_CONTEXT, context=context)
         return self._decide(ranked, context)
 

@@ -1,127 +1,61 @@
-"""In-memory retrieval over question-answer pairs: BM25 on analyzer terms, then a rerank on n-gram overlap.
+"""In-memory retrieval over question-answer pairs: BM25 over questions and answers, then two readings.
 
-Candidates come from BM25 over the analyzer's index terms of each stored question (plus, weaker, of its
-answer) and from the rarer character bigrams; the best of them are reranked by IDF-weighted overlap of
-analyzer terms, character bigrams and characters, each measured from the query's side and, less, from
-the stored question's side, plus evidence found only in the answer. Terms survive reordering and
-paraphrase, bigrams survive unknown words, single characters survive a typo; the weights were measured
-on the evaluation set in docs/qa-quality.md. Pairs can be added and removed one at a time.
+Citizens ask with the words of the answer they need more than with the words of a question someone stored
+(docs/qa-quality.md, blind set), so both sides are indexed: BM25 over analyzer terms and character bigrams of
+each stored question and, weighing more, of its answer, chooses the candidates. Each candidate then gets the
+better of two readings: the query *restates the stored question* (IDF-weighted overlap of terms, bigrams and
+characters, mostly from the query's side, raised when the query holds most of the stored question), or it
+*asks with the answer's words* (the BM25 relative to the most it could be, and the share of the query found in
+the question or answer), weighed by the query's characters the pair holds, the aspect asked for (core.qa.aspects)
+and the place named (core.qa.readings). The answer words that the query's words predict, learned from the
+loaded pairs (core.qa.associations: 渠道 → 公众号, 12366), count in the answer's BM25 too. Terms survive
+reordering and paraphrase, bigrams survive unknown words, single characters survive a typo; the weights were
+measured on the tuning half of the blind set and on the project's own set (docs/qa-quality.md). Pairs can be
+added and removed one at a time.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from itertools import chain
+from collections.abc import Sequence
 
+from core.qa import aspects
+from core.qa.associations import Associations
+from core.qa.bm25 import Field
+from core.qa.places import places_in
+from core.qa.readings import BM25_QUESTION, Entry, Matched, QueryView, grams, score
 from core.textzh import Analyzer, fold, get_analyzer
 
-_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
-_K1, _B = 1.2, 0.75
-_ANSWER_WEIGHT = 0.3
-_COMMON = 0.15  # terms in more than this share of questions do not select candidates (they still score)
 _CANDIDATES = 60
-_ANSWER_CHARS = 400
-# Rerank weights: terms, bigrams, characters, answer-only evidence; query-side share of each overlap.
-_W_TERMS, _W_BIGRAMS, _W_CHARS, _W_ANSWER = 0.35, 0.4, 0.25, 0.15
-_QUERY_SIDE = 0.7
-_SPECIFIC_CHARS = 8
-
-
-def grams(text: str) -> tuple[list[str], list[str]]:
-    """Character bigrams and single characters of folded text (Latin/digit runs count as one character)."""
-    bigrams: list[str] = []
-    chars: list[str] = []
-    for run in _RUN.findall(text):
-        if run[0].isascii():
-            chars.append(run)
-            continue
-        chars.extend(run)
-        bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return bigrams, chars
-
-
-@dataclass(kw_only=True)
-class _Entry:
-    key: str
-    terms: frozenset[str]
-    bigrams: frozenset[str]
-    chars: frozenset[str]
-    answer_bigrams: frozenset[str]
-    length: int
-
-
-@dataclass(frozen=True)
-class QueryView:
-    """One phrasing of the query, analysed once."""
-
-    terms: tuple[str, ...]
-    bigrams: frozenset[str]
-    chars: frozenset[str]
-    weight: float = 1.0
-
-
-class _Field:
-    """An inverted index of one field with document frequencies and lengths, for BM25."""
-
-    def __init__(self) -> None:
-        self.postings: dict[str, dict[int, int]] = {}
-        self.lengths: dict[int, int] = {}
-        self.total = 0
-
-    def add(self, doc: int, terms: Iterable[str]) -> None:
-        counts = Counter(terms)
-        for term, tf in counts.items():
-            self.postings.setdefault(term, {})[doc] = tf
-        n = sum(counts.values())
-        self.lengths[doc] = n
-        self.total += n
-
-    def remove(self, doc: int) -> None:
-        self.total -= self.lengths.pop(doc, 0)
-        for term in [t for t, p in self.postings.items() if doc in p]:
-            del self.postings[term][doc]
-            if not self.postings[term]:
-                del self.postings[term]
-
-    def idf(self, term: str) -> float:
-        n, df = len(self.lengths), len(self.postings.get(term, ()))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def score(self, terms: Sequence[str], weight: float) -> Iterator[tuple[int, float]]:
-        """BM25 of each matching document, term by term: (document, part of its score)."""
-        n = len(self.lengths)
-        if not n:
-            return
-        avg = self.total / n
-        for term in terms:
-            posting = self.postings.get(term)
-            if not posting or len(posting) > _COMMON * n + 5:
-                continue
-            idf = self.idf(term) * weight
-            for doc, tf in posting.items():
-                norm = tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * self.lengths[doc] / avg))
-                yield doc, idf * norm
+_ANSWER_CHARS = 2000
+_W_PREDICTED = 0.6  # the BM25 weight of an answer word the query's words predict, times its strength
+_MAX_PREDICTED = 12  # the strongest predicted words kept per phrasing
+_RELEARN_SHARE = 0.1  # learn the associations again when a load changes this share of the pairs
 
 
 class QaIndex:
-    """Finds the stored questions closest to a query; keys are pair ids."""
+    """Finds the pairs closest to a query, by their question and their answer; keys are pair ids."""
 
     def __init__(self, analyzer: Analyzer | None = None) -> None:
         self._analyzer = analyzer or get_analyzer()
-        self._entries: dict[int, _Entry] = {}
+        self._associations = Associations()
+        self._entries: dict[int, Entry] = {}
         self._slot: dict[str, int] = {}
         self._next = 0
-        self._questions = _Field()
-        self._answers = _Field()
-        self._bigram_slots: dict[str, set[int]] = {}
+        # BM25 fields, terms and bigrams of each side; the answer side weighs more (BM25_QUESTION) because
+        # citizens ask with the words of the answer they need, not of a question someone stored.
+        self._questions = Field()
+        self._answers = Field()
+        self._question_bigrams = Field()
+        self._answer_bigrams = Field()
         self._bigram_df: Counter[str] = Counter()
+        self._pair_bigram_df: Counter[str] = Counter()
+        self._pair_char_df: Counter[str] = Counter()
         self._char_df: Counter[str] = Counter()
         self.term_df: Counter[str] = Counter()
         self._idf_cache: dict[tuple[int, str], float] = {}
+        self._totals: dict[int, tuple[float, float, float]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -138,26 +72,41 @@ class QaIndex:
         folded_answer = fold(answer[:_ANSWER_CHARS])
         index_terms = self._analyzer.index_terms(text)
         bigrams, chars = grams(text)
+        answer_bigrams = grams(folded_answer)[0]
+        answer_terms = self._analyzer.index_terms(folded_answer)
+        places = places_in(index_terms)
         slot, self._next = self._next, self._next + 1
-        entry = _Entry(
+        entry = Entry(
             key=key,
             terms=frozenset(index_terms),
             bigrams=frozenset(bigrams),
             chars=frozenset(chars),
-            answer_bigrams=frozenset(grams(folded_answer)[0]),
+            answer_bigrams=frozenset(answer_bigrams),
+            pair_chars=frozenset(chars).union(grams(folded_answer)[1]),
             length=len(chars),
+            places=places,
+            answer_places=places | places_in(answer_terms),
+            shows=aspects.shown(folded_answer),
         )
         self._entries[slot] = entry
         self._slot[key] = slot
         self._questions.add(slot, index_terms)
-        self._answers.add(slot, self._analyzer.index_terms(folded_answer))
-        for bigram in entry.bigrams:
-            self._bigram_slots.setdefault(bigram, set()).add(slot)
+        self._answers.add(slot, answer_terms)
+        self._question_bigrams.add(slot, bigrams)
+        self._answer_bigrams.add(slot, answer_bigrams)
         self._bigram_df.update(entry.bigrams)
+        self._pair_bigram_df.update(entry.bigrams | entry.answer_bigrams)
+        self._pair_char_df.update(entry.pair_chars)
         self._char_df.update(entry.chars)
         self.term_df.update(entry.terms)
         self._idf_cache.clear()
+        self._totals.clear()
         return entry.terms
+
+    def answer_terms(self, key: str) -> tuple[str, ...]:
+        """The distinct index terms of a pair's answer (empty when the pair is not indexed)."""
+        slot = self._slot.get(key)
+        return () if slot is None else self._answers.terms_of(slot)
 
     def remove(self, key: str) -> None:
         """Forget a pair (no-op when absent)."""
@@ -165,20 +114,52 @@ class QaIndex:
         if slot is None:
             return
         entry = self._entries.pop(slot)
-        self._questions.remove(slot)
-        self._answers.remove(slot)
-        for bigram in entry.bigrams:
-            self._bigram_slots[bigram].discard(slot)
+        for field in (self._questions, self._answers, self._question_bigrams, self._answer_bigrams):
+            field.remove(slot)
         self._bigram_df.subtract(entry.bigrams)
+        self._pair_bigram_df.subtract(entry.bigrams | entry.answer_bigrams)
+        self._pair_char_df.subtract(entry.pair_chars)
         self._char_df.subtract(entry.chars)
         self.term_df.subtract(entry.terms)
         self._idf_cache.clear()
+        self._totals.clear()
 
     def view(self, text: str, weight: float = 1.0) -> QueryView:
         """Analyse one phrasing of a query."""
         folded = fold(text)
         bigrams, chars = grams(folded)
-        return QueryView(tuple(self._analyzer.query_terms(folded)), frozenset(bigrams), frozenset(chars), weight)
+        terms = tuple(dict.fromkeys(self._analyzer.query_terms(folded)))
+        return QueryView(
+            terms,
+            frozenset(bigrams),
+            frozenset(chars),
+            weight,
+            places_in(terms),
+            aspects.asked(folded),
+            self._predicted(terms),
+        )
+
+    def learn(self, changed: int | None = None) -> None:
+        """Learn which answer words the question words predict, from the pairs now indexed (after a load of
+        `changed` pairs). A few changed pairs barely move the counts: they are learned with the next large load,
+        so editing one pair never costs a relearning of all (about 1.5 s for 5,000 pairs)."""
+        if changed is not None and len(self._associations) and changed < _RELEARN_SHARE * len(self._entries):
+            return
+        slots = list(self._entries)
+        self._associations = Associations.learn(
+            (self._questions.terms_of(slot), self._answers.terms_of(slot)) for slot in slots
+        )
+
+    def _predicted(self, terms: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+        """The answer words the query's words predict, each with its strongest prediction."""
+        if not _W_PREDICTED:
+            return ()
+        out: dict[str, float] = {}
+        for term in terms:
+            for word, strength in self._associations.of(term):
+                if word not in terms and strength > out.get(word, 0.0):
+                    out[word] = strength
+        return tuple(sorted(out.items(), key=lambda kv: -kv[1])[:_MAX_PREDICTED])
 
     def _idf(self, df: Counter[str], item: str) -> float:
         key = (id(df), item)
@@ -188,55 +169,80 @@ class QaIndex:
             value = self._idf_cache[key] = math.log(1 + (n - d + 0.5) / (d + 0.5))
         return value
 
+    def _bm25(self, view: QueryView, chosen: Sequence[int]) -> Matched:
+        """BM25 of the query over the question fields and over the answer fields of the chosen pairs, each
+        relative to the most any pair could score there (0..1)."""
+        sides, ceilings = [], []
+        for fields in ((self._questions, self._question_bigrams), (self._answers, self._answer_bigrams)):
+            scores: dict[int, float] = {}
+            ceiling = 0.0
+            for field, items in zip(fields, (view.terms, view.bigrams), strict=True):
+                for doc, part in field.score_docs(((item, 1.0) for item in items), chosen).items():
+                    scores[doc] = scores.get(doc, 0.0) + part
+                ceiling += field.ceiling(items, 1.0)
+            sides.append({slot: s / ceiling for slot, s in scores.items()} if ceiling else {})
+            ceilings.append(ceiling)
+        idf = self._idf
+        return Matched(
+            view=view,
+            questions=sides[0],
+            answers=sides[1],
+            answer_ceiling=ceilings[1],
+            terms={t: idf(self.term_df, t) for t in view.terms},
+            bigrams={b: idf(self._bigram_df, b) for b in view.bigrams},
+            chars={c: idf(self._char_df, c) for c in view.chars},
+            pair_bigrams={b: idf(self._pair_bigram_df, b) for b in view.bigrams},
+            pair_chars={c: idf(self._pair_char_df, c) for c in view.chars},
+        )
+
     def search(self, views: Sequence[QueryView], limit: int = 5) -> list[tuple[str, float]]:
         """The best pairs for any of the phrasings, as (key, score 0..1), best first."""
         if not self._entries or not views:
             return []
-        rough: dict[int, float] = {}
-        for view in views:
-            questions = self._questions.score(view.terms, view.weight)
-            answers = self._answers.score(view.terms, view.weight * _ANSWER_WEIGHT)
-            for slot, part in chain(questions, answers, self._rare_bigrams(view)):
-                rough[slot] = rough.get(slot, 0.0) + part
-        chosen = sorted(rough, key=rough.__getitem__, reverse=True)[:_CANDIDATES]
+        chosen = self._candidates(views)
+        matched = [self._bm25(view, chosen) for view in views]
+        for m in matched:
+            # the answer words the query predicts weigh in the answer's BM25 of the candidates (only there:
+            # they are common words, and scoring their whole postings would cost more than the rest)
+            if m.view.predicted and m.answer_ceiling:
+                predicted = ((word, _W_PREDICTED * strength) for word, strength in m.view.predicted)
+                for slot, extra in self._answers.score_docs(predicted, chosen).items():
+                    m.answers[slot] = m.answers.get(slot, 0.0) + extra / m.answer_ceiling
+        sums = [m.totals for m in matched]
         scored = []
         for slot in chosen:
             entry = self._entries[slot]
-            best = max(self._rerank(view, entry) * view.weight for view in views)
+            best = max(
+                score(m, slot, entry, totals, self._stored_totals(slot, entry)) * m.view.weight
+                for m, totals in zip(matched, sums, strict=True)
+            )
             scored.append((entry.key, round(best, 4)))
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
         return scored[:limit]
 
-    def _rare_bigrams(self, view: QueryView) -> Iterator[tuple[int, float]]:
-        n = len(self._entries)
-        for bigram in view.bigrams:
-            df = self._bigram_df.get(bigram, 0)
-            if 0 < df <= _COMMON * n + 5:
-                bonus = 0.5 * self._idf(self._bigram_df, bigram) * view.weight
-                for slot in self._bigram_slots[bigram]:
-                    yield slot, bonus
+    def _candidates(self, views: Sequence[QueryView]) -> list[int]:
+        """The pairs worth reading closely: BM25 of every word and bigram of all the phrasings at once over
+        the question fields and (weighing more) the answer fields; one pass over the postings per search."""
+        terms = list(dict.fromkeys(t for view in views for t in view.terms))
+        bigrams = list(dict.fromkeys(b for view in views for b in view.bigrams))
+        rough: dict[int, float] = {}
+        for field, items, weight in (
+            (self._questions, terms, BM25_QUESTION),
+            (self._question_bigrams, bigrams, BM25_QUESTION),
+            (self._answers, terms, 1.0),
+            (self._answer_bigrams, bigrams, 1.0),
+        ):
+            field.score(items, weight, rough)
+        return sorted(rough, key=rough.__getitem__, reverse=True)[:_CANDIDATES]
 
-    def _overlap(self, query: Iterable[str], stored: frozenset[str], df: Counter[str]) -> float:
-        q_total = hit = 0.0
-        for item in query:
-            w = self._idf(df, item)
-            q_total += w
-            if item in stored:
-                hit += w
-        if not q_total:
-            return 0.0
-        s_total = sum(self._idf(df, item) for item in stored) or 1.0
-        return _QUERY_SIDE * hit / q_total + (1 - _QUERY_SIDE) * min(1.0, hit / s_total)
-
-    def _rerank(self, view: QueryView, entry: _Entry) -> float:
-        terms = self._overlap(view.terms, entry.terms, self.term_df)
-        bigrams = self._overlap(view.bigrams, entry.bigrams, self._bigram_df)
-        chars = self._overlap(view.chars, entry.chars, self._char_df)
-        q_total = sum(self._idf(self._bigram_df, b) for b in view.bigrams) or 1.0
-        only_answer = sum(
-            self._idf(self._bigram_df, b) for b in view.bigrams - entry.bigrams if b in entry.answer_bigrams
-        )
-        answer = only_answer / q_total
-        score = _W_TERMS * terms + _W_BIGRAMS * bigrams + _W_CHARS * chars + _W_ANSWER * answer
-        # A query of two or three characters (北京) matches much, and says too little to be sure of any of it.
-        return score * min(1.0, len(view.chars) / _SPECIFIC_CHARS) ** 0.5
+    def _stored_totals(self, slot: int, entry: Entry) -> tuple[float, float, float]:
+        """The IDF mass of a stored question's terms, bigrams and characters (kept until the IDFs change)."""
+        totals = self._totals.get(slot)
+        if totals is None:
+            idf = self._idf
+            totals = self._totals[slot] = (
+                sum(idf(self.term_df, t) for t in entry.terms),
+                sum(idf(self._bigram_df, b) for b in entry.bigrams),
+                sum(idf(self._char_df, c) for c in entry.chars),
+            )
+        return totals

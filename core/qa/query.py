@@ -22,14 +22,28 @@ _THANKS_WORDS = (
     *("辛苦了", "好的", "明白了", "知道了", "懂了"),
 )
 _GOODBYE_WORDS = ("再见", "拜拜", "bye", "goodbye", "回见", "下次见", "没有了", "没事了")
-_POLITE_PREFIX = re.compile(
-    r"^(?:(?:你好|您好|你们好|哈喽|hello|hi|嗨|早上好|上午好|下午好|晚上好|在吗|小助手|客服|"
-    r"请问一下|请问|问一下|问下|想问一下|想问下|我想问一下|我想问|我想咨询一下|我想咨询|想咨询一下|咨询一下|咨询|"
-    r"麻烦问一下|麻烦问下|麻烦您|麻烦|打扰一下|打扰了|不好意思)[\s,，.。!！~、:：]*)+"
+# Greetings and "may I ask" openings before the question itself (你好呀，问个事，…; 工作人员您好，我想了解一下…):
+# general spoken forms, written by us. Bare 咨询 is not among them: 咨询电话是多少 asks about the 咨询电话.
+_GREET = (
+    r"(?:工作人员|老师|领导|同志|客服|小助手|你们|大家)?(?:你好|您好)|你们好|大家好|老师好|领导好|"
+    r"hello|hi|嗨|哈喽|早上好|上午好|下午好|晚上好|在吗|在不在|有人吗|小助手|客服|"
+    r"打扰一下|打扰了|不好意思|麻烦您|麻烦你|麻烦"
 )
-_POLITE_SUFFIX = re.compile(
-    r"(?:[\s,，.。!！~、]*(?:谢谢你|谢谢您|谢谢|多谢|感谢|麻烦了|麻烦你了|辛苦了|呀|啊|呢|哈))+[\s,，.。!！~]*$"
+_ASK = (
+    r"(?:我)?(?:想|要)?(?:请问|问问|问一下|问下|问个事儿?|问个问题|请教|咨询个问题|咨询个事儿?|了解|知道|打听|"
+    r"帮我查|帮忙查|帮我问|咨询(?=一下|下))(?:一下|下)?"
 )
+_POLITE_PREFIX = re.compile(rf"^(?:(?:{_GREET}|{_ASK})[呀啊哈]?[\s,，.。!！?？~、:：]*)+")
+# Thanks and "please reply" closings after the question (…谢谢您的解答; …麻烦告知一下，在线等): written by us.
+_CLOSING = (
+    r"(?:谢谢你|谢谢您|谢谢|多谢|感谢|感谢您|非常感谢)(?:了|啦|您|你)?(?:的)?(?:解答|回复|帮助|答复)?|"
+    r"(?:麻烦|请|望|烦请|求)(?:您|你)?(?:告知|告诉我|回复|解答|答复)(?:一下|下)?|在线等|麻烦了|麻烦你了|辛苦了|"
+    r"呀|啊|呢|哈"
+)
+_POLITE_SUFFIX = re.compile(rf"(?:[\s,，.。!！?？~、]*(?:{_CLOSING}))+[\s,，.。!！?？~]*$")
+# A spoken yes-no question ends a clause with 不 (要钱不, 还能继续玩不): it asks what 吗 asks, and its bigrams
+# (钱不, 玩不) occur in no answer. 不 before a verb or inside a word (不收费, 要不要) is left alone.
+_TAG_NOT = re.compile(r"(?<=[\u4e00-\u9fff])不(?=$|[\s,，.。?？!！;；、])")
 _FOLLOW_UP = re.compile(r"^(?:那|那么|那要|那得|还有|还要|另外|再问一下|再问下|它|这个|该事项|这项|这个事)")
 _WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
@@ -84,7 +98,7 @@ def understand(raw: str) -> Understood:
     talk = small_talk_of(folded)
     if talk is not None:
         return Understood(raw, "", talk, False, truncated)
-    text = _POLITE_SUFFIX.sub("", _POLITE_PREFIX.sub("", folded)).strip()
+    text = _TAG_NOT.sub("吗", _POLITE_SUFFIX.sub("", _POLITE_PREFIX.sub("", folded)).strip())
     # 那需要什么材料 asks about the matter last discussed; 怎么办理社保卡 names its own and never leans on one.
     follow_up = bool(text) and not names_subject(text)
     return Understood(raw, text, None, follow_up, truncated)

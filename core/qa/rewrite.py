@@ -6,11 +6,14 @@ import re
 from collections.abc import Iterable, Mapping
 
 from core.textzh import Corrector, PinyinIndex, SynonymTable, lexicon
+from core.textzh.colloquial import ColloquialLexicon
 from core.textzh.normalize import fold
 
 _LATIN = re.compile(r"[a-z]")
-_SYNONYM_WEIGHT, _TYPO_WEIGHT, _PINYIN_WEIGHT = 0.97, 0.95, 0.97
+_SYNONYM_WEIGHT, _TYPO_WEIGHT, _PINYIN_WEIGHT, _SPOKEN_WEIGHT = 0.97, 0.95, 0.97, 0.97
 _MAX_PINYIN = 3
+_SPOKEN_VARIANTS = 2
+_MAX_PHRASINGS = 5  # each phrasing is a search of its own: the most trusted five keep ask fast
 
 # Colloquial words citizens use in questions and the words policy answers use; written by us.
 QA_COLLOQUIAL: tuple[tuple[str, str], ...] = (
@@ -45,10 +48,12 @@ QA_COLLOQUIAL: tuple[tuple[str, str], ...] = (
 
 
 class Rewriter:
-    """Rewrites a question with the shared synonyms, a typo corrector and a pinyin index over the KB's terms."""
+    """Rewrites a question with the shared synonyms, the spoken → official lexicon, a typo corrector and a pinyin
+    index over the KB's terms."""
 
-    def __init__(self, synonyms: SynonymTable | None = None) -> None:
+    def __init__(self, synonyms: SynonymTable | None = None, spoken: ColloquialLexicon | None = None) -> None:
         self.synonyms = synonyms or SynonymTable.default()
+        self.spoken = spoken or ColloquialLexicon.default()
         for colloquial, official in QA_COLLOQUIAL:
             self.synonyms.add(colloquial, official)
         gov = [(term, 1.0) for term in lexicon.gov_terms()]
@@ -77,7 +82,12 @@ class Rewriter:
             if fixed is not None and fixed.text not in out:
                 out[fixed.text] = _TYPO_WEIGHT * out[base]
                 bases.append(fixed.text)
+        for base in list(bases):
+            for rewritten in self.spoken.rewrite(base, whole_words=True)[:_SPOKEN_VARIANTS]:
+                if rewritten not in out:
+                    out[rewritten] = _SPOKEN_WEIGHT * out[base]
+                    bases.append(rewritten)
         for base in bases:
             for rewritten in self.synonyms.rewrite(base)[:2]:
                 out.setdefault(rewritten, _SYNONYM_WEIGHT * out[base])
-        return list(out.items())
+        return list(out.items())[:_MAX_PHRASINGS]

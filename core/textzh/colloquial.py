@@ -46,6 +46,7 @@ class ColloquialLexicon:
         self, rows: Iterable[tuple[str, str]] = (), fillers: Iterable[str] = (), aspects: Iterable[str] = ()
     ) -> None:
         self._table = SynonymTable(rows)
+        self._longest = max((len(fold(spoken)) for spoken, _ in self._table.rows()), default=0)
         self._aspects = frozenset(fold(a) for a in aspects)
         longer = sorted((re.escape(a) for a in self._aspects if len(a) > 1), key=len, reverse=True)
         self._aspect_re = re.compile("|".join(longer)) if longer else None
@@ -73,12 +74,47 @@ class ColloquialLexicon:
         """The official forms of one spoken word, most direct first; [] when it is not spoken register."""
         return self._table.officials(spoken)
 
-    def rewrite(self, text: str) -> list[str]:
+    def rewrite(self, text: str, *, whole_words: bool = False) -> list[str]:
         """Variants of the (folded) text with its spoken words replaced by official ones, most direct first
         (the first official form of every spoken word), then one word at a time its other forms; [] when
-        nothing in the text is spoken register. The text itself is never among them."""
+        nothing in the text is spoken register. The text itself is never among them. With `whole_words`, a
+        spoken word is replaced only where it does not cut a word of the text in two: 上哪 is not read inside
+        网上哪里 (网上 | 哪里), which would make 网哪里里."""
         folded = fold(text)
-        return [v for v in self._table.rewrite(folded) if v != folded][:_MAX_VARIANTS]
+        if not whole_words:
+            return [v for v in self._table.rewrite(folded) if v != folded][:_MAX_VARIANTS]
+        matches = self._whole_word_matches(folded)
+        if not matches:
+            return []
+        first = [officials[0] for _, _, officials in matches]
+        choices = [first] + [
+            [*first[:n], other, *first[n + 1 :]]
+            for n, (_, _, officials) in enumerate(matches)
+            for other in officials[1:]
+        ]
+        out = []
+        for choice in choices:
+            parts, last = [], 0
+            for (i, j, _), official in zip(matches, choice, strict=True):
+                parts += [folded[last:i], official]
+                last = j
+            out.append("".join([*parts, folded[last:]]))
+        return [v for v in dict.fromkeys(out) if v != folded][:_MAX_VARIANTS]
+
+    def _whole_word_matches(self, folded: str) -> list[tuple[int, int, list[str]]]:
+        """(start, end, official forms) of the spoken words that start and end where the text's words do,
+        longest first at each place, left to right."""
+        bounds = get_analyzer().boundaries(folded) | {0, len(folded)}
+        found, i = [], 0
+        while i < len(folded):
+            for j in range(min(len(folded), i + self._longest), i, -1):
+                officials = self._table.officials(folded[i:j]) if i in bounds and j in bounds else []
+                if officials and not any(o in folded and folded[i:j] in o for o in officials):
+                    found.append((i, j, officials))
+                    i = j - 1
+                    break
+            i += 1
+        return found
 
     def drop_fillers(self, text: str) -> str:
         """The (folded) text without greetings, politeness, particles and "how do I" tails; the text itself

@@ -63,20 +63,23 @@ class _Automaton:
 class SensitiveFilter:
     """Finds and masks listed words, whatever their script, width or case, and across filler characters."""
 
-    def __init__(self, words: Iterable[str] = ()) -> None:
+    def __init__(self, words: Iterable[str] = (), allowed: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._words: set[str] = set()
         self._automaton: _Automaton | None = None
+        # Innocent words that contain a listed one (医疗废物 holds 废物): a hit inside one of them is no hit.
+        self._allowed = _Automaton(sorted({_cleaned(w) for w in allowed} - {""}))
         self.add(words)
 
     @classmethod
     def default(cls) -> SensitiveFilter:
-        """A filter with the small bundled list (core/textzh/data/sensitive_default.txt)."""
-        return cls(lexicon.read_rows("sensitive_default.txt"))
+        """A filter with the small bundled list (core/textzh/data/sensitive_default.txt) and the compounds that
+        contain a listed word innocently (sensitive_allowed.txt: 医疗废物, 废物利用 …)."""
+        return cls(lexicon.read_rows("sensitive_default.txt"), lexicon.read_rows("sensitive_allowed.txt"))
 
     def add(self, words: Iterable[str]) -> None:
         """Add words (folded; filler characters inside them are ignored)."""
-        cleaned = {"".join(ch for ch in fold(w) if ch not in _FILLER) for w in words}
+        cleaned = {_cleaned(w) for w in words}
         with self._lock:
             self._words |= cleaned - {""}
             self._automaton = None
@@ -108,10 +111,13 @@ class SensitiveFilter:
             if len(folded) == 1 and folded not in _FILLER:
                 kept.append(folded)
                 where.append(i)
+        chars = "".join(kept)
+        allowed = [(end - len(word) + 1, end) for end, word in self._allowed.scan(chars)]
         hits = {
             Hit(word, where[end - len(word) + 1], where[end] + 1)
-            for end, word in self._built().scan("".join(kept))
+            for end, word in self._built().scan(chars)
             if not _inside_latin_word(text, where[end - len(word) + 1], where[end], word)
+            and not any(first <= end - len(word) + 1 and end <= last for first, last in allowed)
         }
         return sorted(hits, key=lambda h: (h.start, -h.end))
 
@@ -121,6 +127,11 @@ class SensitiveFilter:
         for hit in self.find(text):
             chars[hit.start : hit.end] = char * (hit.end - hit.start)
         return "".join(chars)
+
+
+def _cleaned(word: str) -> str:
+    """A listed word folded, without the filler characters the matcher skips."""
+    return "".join(ch for ch in fold(word) if ch not in _FILLER)
 
 
 def _inside_latin_word(text: str, first: int, last: int, word: str) -> bool:

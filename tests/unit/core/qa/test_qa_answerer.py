@@ -6,6 +6,7 @@ import pytest
 
 from core.qa.answerer import KnowledgeBase
 from core.qa.models import Basis, QaPair, SessionContext
+from core.qa.query import understand
 
 GUIDE = Basis("https://zw.example.gov.cn/bsfw/sfz-bl.html", "居民身份证补领", "service")
 PAIRS = [
@@ -165,3 +166,29 @@ def test_retired_and_edited_pairs_change_answers_at_once() -> None:
 def test_context_is_kept_when_nothing_was_answered(kb: KnowledgeBase) -> None:
     context = SessionContext("id-place", "居民身份证补领", 1)
     assert kb.reply("谢谢", context).context == context
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你好呀，问个事，失业保险金在哪里申领",
+        "工作人员您好，我想了解一下失业保险金在哪里申领",
+        "打扰了，请教一下：失业保险金在哪里申领？多谢了",
+        "失业保险金在哪里申领？麻烦告知一下，谢谢您的解答",
+    ],
+)
+def test_greetings_and_openings_around_a_question_are_set_aside(kb: KnowledgeBase, text: str) -> None:
+    assert understand(text).text.rstrip("?？") == "失业保险金在哪里申领"
+    assert kb.reply(text).qa_id == "unemployment"
+
+
+def test_a_spoken_yes_no_question_ending_in_bu_reads_as_ma() -> None:
+    assert understand("机票退了要钱不，退票免费不").text == "机票退了要钱吗,退票免费吗"
+    assert understand("不收费吗").text == "不收费吗"
+    assert understand("咨询电话是多少").text == "咨询电话是多少"  # a bare 咨询 is the subject, not an opening
+
+
+def test_a_pinyin_word_only_an_answer_uses_is_understood() -> None:
+    kb = KnowledgeBase()
+    kb.load([*PAIRS, QaPair(id="care", question="困难群众怎么照顾？", answer="对特困人员实行集中托养。")])
+    assert kb.reply("特困人员能tuoyang吗").qa_id == "care"

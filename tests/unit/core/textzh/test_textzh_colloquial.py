@@ -55,3 +55,10 @@ def test_attested_keeps_only_official_forms_the_texts_use() -> None:
     kept = lex.attested(["餐饮服务食品经营许可的申请条件", "个人住房贷款延期还款"])
     assert kept.rows() == [("开饭馆", "餐饮服务")]
     assert kept.officials("车贷") == []
+
+
+def test_whole_words_keep_a_spoken_word_from_cutting_a_word_in_two() -> None:
+    lexicon = ColloquialLexicon.default()
+    # 上哪 (where to) spans 网上 | 哪里: read inside it, 网上哪里 would become 网哪里里
+    assert lexicon.rewrite("在网上哪里能查到", whole_words=True) == []
+    assert lexicon.rewrite("开个小饭馆要办啥证", whole_words=True)[0] == lexicon.rewrite("开个小饭馆要办啥证")[0]

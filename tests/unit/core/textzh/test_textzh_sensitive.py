@@ -44,3 +44,11 @@ def test_admins_edit_the_list() -> None:
     assert f.words() == ["违禁"]
     f.remove(["违禁"])
     assert f.find("测试违禁") == []
+
+
+def test_a_word_inside_an_innocent_compound_is_no_hit() -> None:
+    f = SensitiveFilter.default()
+    assert f.find("医疗废物和废弃口罩怎么收集") == []
+    assert f.find("固体 废物处置") == []
+    assert f.find("你这个废物") == [Hit("废物", 3, 5)]
+    assert SensitiveFilter(["废物"], allowed=["医疗废物"]).find("医疗废物，真是废物") == [Hit("废物", 7, 9)]

@@ -1,0 +1,152 @@
+"""The two readings of a candidate pair, and the evidence each weighs (see core/qa/index.py).
+
+A query either *restates the stored question* (IDF-weighted overlap of terms, bigrams and characters, mostly
+from the query's side, raised when it holds most of the stored question) or *asks with the answer's words*
+(BM25 of the answer and the question relative to their ceilings, and the share of the query found in the
+pair); the better reading counts. The score is then weighed by what the pair covers of the query's characters,
+whether its answer states the aspect asked for (a time, a sum, a number: core.qa.aspects), and
+whether it is about the place the query names. The weights were measured on the tuning half of the blind set
+and on the project's own set (docs/qa-quality.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+BM25_QUESTION = 0.5  # a question field's BM25 weight, the answer's being 1
+# The answer reading: BM25 of the answer relative to its ceiling, and coverage; the question reading's boost
+# when the query holds most of the stored question. Measured on the blind tuning half and the own set.
+_W_BM25, _W_COVERAGE, _W_RESTATED = 2.0, 0.5, 0.6
+_SQUASH_AT, _ANSWER_TOP = 0.8, 0.78
+_OTHER_PLACE, _SAME_PLACE = 0.8, 1.1
+# Pairs missing the query's characters (question and answer together) lose up to this share; an answer
+# that does not state the aspect asked for (core.qa.aspects) loses this share.
+_CHAR_PENALTY = 0.2
+_ASPECT_MISS = 0.15
+# Rerank weights: terms, bigrams, characters, answer-only evidence; query-side share of each overlap.
+_W_TERMS, _W_BIGRAMS, _W_CHARS, _W_ANSWER = 0.35, 0.4, 0.25, 0.15
+_QUERY_SIDE = 0.7
+_SPECIFIC_CHARS = 8
+Totals = tuple[float, float, float, float, float]
+
+
+def grams(text: str) -> tuple[list[str], list[str]]:
+    """Character bigrams and single characters of folded text (Latin/digit runs count as one character)."""
+    bigrams: list[str] = []
+    chars: list[str] = []
+    for run in _RUN.findall(text):
+        if run[0].isascii():
+            chars.append(run)
+            continue
+        chars.extend(run)
+        bigrams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return bigrams, chars
+
+
+@dataclass(kw_only=True)
+class Entry:
+    """One indexed pair, analysed once."""
+
+    key: str
+    terms: frozenset[str]
+    bigrams: frozenset[str]
+    chars: frozenset[str]
+    answer_bigrams: frozenset[str]
+    pair_chars: frozenset[str]  # characters of the question and the answer
+    length: int
+    places: frozenset[str]  # named in the question
+    answer_places: frozenset[str]  # named in the question or the answer
+    shows: frozenset[str]  # the aspects its answer states
+
+
+@dataclass(frozen=True)
+class QueryView:
+    """One phrasing of the query, analysed once."""
+
+    terms: tuple[str, ...]
+    bigrams: frozenset[str]
+    chars: frozenset[str]
+    weight: float = 1.0
+    places: frozenset[str] = frozenset()
+    aspects: frozenset[str] = frozenset()
+    predicted: tuple[tuple[str, float], ...] = ()  # answer words its words predict (associations)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Matched:
+    """One phrasing with the BM25 it found on each side, relative to its ceiling (0..1), by slot, and the IDF
+    of each of its terms, bigrams and characters (in the questions; bigrams also in whole pairs)."""
+
+    view: QueryView
+    questions: dict[int, float]
+    answers: dict[int, float]
+    answer_ceiling: float
+    terms: dict[str, float]
+    bigrams: dict[str, float]
+    chars: dict[str, float]
+    pair_bigrams: dict[str, float]
+    pair_chars: dict[str, float]
+
+    @property
+    def totals(self) -> Totals:
+        return (
+            sum(self.terms.values()),
+            sum(self.bigrams.values()),
+            sum(self.chars.values()),
+            sum(self.pair_bigrams.values()),
+            sum(self.pair_chars.values()),
+        )
+
+
+def squash(score: float, at: float, top: float) -> float:
+    """Scores up to `at` as they are; above, compressed towards `top` (order kept)."""
+    if score <= at:
+        return score
+    room = top - at
+    return at + room * (1 - math.exp(-(score - at) / room))
+
+
+def score(m: Matched, slot: int, entry: Entry, totals: Totals, stored: tuple[float, float, float]) -> float:
+    """The better of two readings: the query restates the stored question (n-gram overlap with it, more
+    when it holds most of the stored question), or it asks with the words of the answer (BM25 over the
+    question and, more, the answer, plus how much of the query the pair covers)."""
+    view = m.view
+    q_terms, q_bigrams, q_chars, q_pair, q_pair_chars = totals
+    s_terms, s_bigrams, s_chars = stored
+    shared = view.bigrams & entry.bigrams
+    bigram_hit = sum(m.bigrams[b] for b in shared)
+    in_answer = (view.bigrams & entry.answer_bigrams) - shared
+    as_question = (
+        _W_TERMS * overlap(sum(m.terms[t] for t in view.terms if t in entry.terms), q_terms, s_terms)
+        + _W_BIGRAMS * overlap(bigram_hit, q_bigrams, s_bigrams)
+        + _W_CHARS * overlap(sum(m.chars[c] for c in view.chars & entry.chars), q_chars, s_chars)
+        + _W_ANSWER * sum(m.bigrams[b] for b in in_answer) / (q_bigrams or 1.0)
+    )
+    # how much of the stored question the query holds (its bigrams seen from the stored side)
+    restated = overlap(bigram_hit, s_bigrams, q_bigrams)
+    as_question *= 1 + _W_RESTATED * restated
+    coverage = sum(m.pair_bigrams[b] for b in shared | in_answer) / (q_pair or 1.0)
+    char_coverage = sum(m.pair_chars[c] for c in view.chars & entry.pair_chars) / (q_pair_chars or 1.0)
+    as_answer = BM25_QUESTION * m.questions.get(slot, 0.0) + _W_BM25 * m.answers.get(slot, 0.0) + _W_COVERAGE * coverage
+    # Answer words alone never make a pair as sure as a restated question (a follow-up without a subject,
+    # 那需要什么材料, finds many answers that list 材料).
+    score = max(squash(as_question, _SQUASH_AT, 1.0), squash(as_answer, _SQUASH_AT * 0.75, _ANSWER_TOP))
+    score *= 1 - _CHAR_PENALTY + _CHAR_PENALTY * char_coverage
+    if view.aspects:
+        # what the question asks for (a time, a sum, a number to call) stated in the answer
+        score *= 1 - _ASPECT_MISS * len(view.aspects - entry.shows) / len(view.aspects)
+    if view.places and entry.places:
+        # the query names a place: the pair about it wins over one about another place
+        score *= _SAME_PLACE if view.places & entry.answer_places else _OTHER_PLACE
+    # A query of two or three characters (北京) matches much, and says too little to be sure of any of it.
+    return score * min(1.0, len(view.chars) / _SPECIFIC_CHARS) ** 0.5
+
+
+def overlap(hit: float, query_total: float, stored_total: float) -> float:
+    """IDF-weighted overlap, mostly from the query's side: the share of it found, and of the stored side."""
+    if not query_total:
+        return 0.0
+    return _QUERY_SIDE * hit / query_total + (1 - _QUERY_SIDE) * min(1.0, hit / (stored_total or 1.0))
