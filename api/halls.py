@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -25,6 +26,13 @@ STATIC_CACHE = "public, max-age=3600"
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 CASE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".pdf": "application/pdf"}
 STATIC_FILES = {"viewer.js": "text/javascript; charset=utf-8", "viewer.css": "text/css; charset=utf-8"}
+# Only a page of this site may frame the viewer (the portal's /halls/{id} embeds it): no clickjacking elsewhere.
+# X-Frame-Options says the same to browsers that predate frame-ancestors.
+VIEWER_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
 def _library(request: Request) -> HallLibrary:
@@ -68,9 +76,10 @@ def _not_found(exc: NotFound) -> Response:
 
 
 async def glb(request: Request) -> Response:
-    """The hall's GLB; a changed layout is rebuilt first and announced with HallChanged."""
+    """The hall's GLB; a changed layout is rebuilt first (in a thread: the event loop serves on meanwhile) and
+    announced with HallChanged."""
     try:
-        built, data = _library(request).glb(request.path_params["hall"])
+        built, data = await asyncio.to_thread(_library(request).glb, request.path_params["hall"])
     except NotFound as exc:
         return _not_found(exc)
     if built.rebuilt:
@@ -94,7 +103,9 @@ async def glb(request: Request) -> Response:
 async def case_file(request: Request) -> Response:
     """An example case (实例) the layout lists: a filled sample form as an image or PDF."""
     try:
-        path = _library(request).case_file(request.path_params["hall"], request.path_params["name"])
+        path = await asyncio.to_thread(
+            _library(request).case_file, request.path_params["hall"], request.path_params["name"]
+        )
     except NotFound as exc:
         return _not_found(exc)
     media = CASE_TYPES.get(path.suffix.lower())
@@ -107,15 +118,14 @@ async def viewer(request: Request) -> Response:
     """The viewer page of one hall (its data comes from /graphql, its model from the GLB route)."""
     hall_id = request.path_params["hall"]
     try:
-        layout = _library(request).layout(hall_id)
+        layout = await asyncio.to_thread(_library(request).layout, hall_id)
     except NotFound as exc:
         return _not_found(exc)
     page = (VIEWER / "viewer.html").read_text(encoding="utf-8")
     page = page.replace("{{title}}", escape(layout.name)).replace(
         "{{config}}", escape(json.dumps({"hall": layout.id, "graphql": "/graphql"}, ensure_ascii=False))
     )
-    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": "default-src 'self'; img-src 'self' data:"}
-    return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(page, media_type="text/html; charset=utf-8", headers=VIEWER_HEADERS)
 
 
 async def static(request: Request) -> Response:

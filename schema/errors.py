@@ -22,8 +22,24 @@ def client_code(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:  # parse and validation errors: the client's mistake, safe to show
         return str((error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED")
+    if isinstance(original, GraphQLError):  # a variable the schema cannot take: graphql-core's coercion error
+        return _coercion_code(original)
     if isinstance(original, YiwangError):
         return original.code
+    return None
+
+
+def _coercion_code(error: GraphQLError) -> str | None:
+    """A value the client sent that does not fit its type (an Int past 32 bits, no value for a required one, a
+    scalar that does not parse): BAD_INPUT, or the code of the `core.errors` family a scalar raised. A scalar
+    failing in another way is our fault."""
+    inner = error.original_error
+    while isinstance(inner, GraphQLError):
+        error, inner = inner, inner.original_error
+    if isinstance(inner, YiwangError):
+        return inner.code
+    if inner is None or isinstance(inner, (ValueError, TypeError)):  # how a scalar says "does not parse"
+        return str((error.extensions or {}).get("code") or "BAD_INPUT")
     return None
 
 

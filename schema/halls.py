@@ -1,23 +1,23 @@
-"""3D service halls over GraphQL: the hall, its POIs tied to service guides, routes, walkthroughs, directions."""
+"""3D service halls over GraphQL: the halls, one hall, where to go for a service (the types are in
+schema/halls_types.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
-from urllib.parse import quote
 
 import strawberry
 
-from core.errors import Invalid
-from core.halls import HallLibrary, Plan, models, service_guides
+from core.halls import BuiltHall, HallLibrary, Plan
 from core.halls.library import default_library
-from core.halls.visits import Where, directions, walkthrough, where_for
+from core.halls.visits import Where, where_for
 from schema.context import Context
+from schema.halls_types import Hall, HallRoute, HallWhere, check_service
 from schema.pagination import check_page
+
+__all__ = ["HallWhere", "HallsQuery", "library_of", "where_in_text"]  # schema/qa.py imports HallWhere from here
 
 Info = strawberry.Info[Context, None]
 MAX_HALLS_PAGE = 50
-MAX_SERVICE_CHARS = 100
 
 
 def library_of(info: Info) -> HallLibrary:
@@ -27,314 +27,36 @@ def library_of(info: Info) -> HallLibrary:
     return found if isinstance(found, HallLibrary) else default_library()
 
 
-@strawberry.type(description="A point on a floor plan, metres: x east, y north (the GLB has x, elevation, -y)")
-class HallPosition:
-    x: float
-    y: float
-    floor: str
-
-    @classmethod
-    def at(cls, point: tuple[float, float], floor: str) -> HallPosition:
-        return cls(x=round(point[0], 3), y=round(point[1], 3), floor=floor)
-
-
-@strawberry.type(description="A file a visitor can open: a blank form the guide carries or a filled example case")
-class HallFile:
-    title: str
-    url: str
-
-
-@strawberry.type(description="A service (事项) a POI serves, with what its service guide says")
-class HallService:
-    id: str = strawberry.field(description="The 事项名称 the layout names")
-    found: bool = strawberry.field(description="False when the platform holds no service guide of this id")
-    title: str | None
-    url: str | None = strawberry.field(description="The service guide document")
-    materials: list[str]
-    conditions: list[str]
-    time_limit: str | None
-    fee: str | None
-    phone: str | None
-    hours: str | None
-    forms: list[HallFile]
-    cases: list[HallFile] = strawberry.field(description="Filled example cases (实例) shown in the hall")
-    reminders: list[str]
-
-
-@strawberry.type(description="A point of interest of the hall: a window, the ticket machine, the waiting area …")
-class HallPoi:
-    id: strawberry.ID
-    name: str
-    kind: str = strawberry.field(description="entrance, exit, ticket, waiting, window, kiosk, info, sign, hotline …")
-    number: int | None = strawberry.field(description="The window's number")
-    position: HallPosition
-    reminders: list[str]
-    service_ids: list[str]
-    hall: strawberry.Private[HallView]
-
-    @strawberry.field(description="The services served here, each with its guide (found=false when missing)")
-    async def services(self) -> list[HallService]:
-        return await self.hall.services(self.service_ids)
-
-    @classmethod
-    def of(cls, poi: models.Poi, hall: HallView) -> HallPoi:
-        return cls(
-            id=strawberry.ID(poi.id),
-            name=poi.name,
-            kind=poi.kind,
-            number=poi.number,
-            position=HallPosition.at(poi.at, poi.floor),
-            reminders=list(poi.reminders),
-            service_ids=list(poi.services),
-            hall=hall,
-        )
-
-
-@strawberry.type(description="One leg of a route, told for a visitor")
-class HallRouteStep:
-    instruction: str
-    metres: float
-    to: HallPosition
-
-
-@strawberry.type(description="A walk between two POIs of one floor: the polyline, its length and narration")
-class HallRoute:
-    from_poi: strawberry.ID
-    to_poi: strawberry.ID
-    metres: float
-    points: list[HallPosition]
-    steps: list[HallRouteStep]
-    narration: str
-
-    @classmethod
-    def of(cls, r: models.Route) -> HallRoute:
-        return cls(
-            from_poi=strawberry.ID(r.from_poi),
-            to_poi=strawberry.ID(r.to_poi),
-            metres=r.metres,
-            points=[HallPosition.at(p, r.floor) for p in r.points],
-            steps=[
-                HallRouteStep(instruction=s.instruction, metres=s.metres, to=HallPosition.at(s.to, r.floor))
-                for s in r.steps
-            ],
-            narration=r.narration,
-        )
-
-
-@strawberry.type(description="One stop of a walkthrough: what to do there, what to remember, what to have")
-class HallStop:
-    poi: HallPoi
-    action: str
-    reminders: list[str]
-    checklist: list[str] = strawberry.field(description="Materials to have in hand (from the service guide)")
-    route: HallRoute | None = strawberry.field(description="The walk from the previous stop")
-
-
-@strawberry.type(description="The first-person visit for a service: entrance → ticket → waiting → window → exit")
-class HallWalkthrough:
-    service: str
-    window: HallPoi
-    stops: list[HallStop]
-    metres: float
-    sequence: str
-
-
-@strawberry.type(description="A bus or metro stop near the hall")
-class HallTransitStop:
-    id: strawberry.ID
-    name: str
-    mode: str = strawberry.field(description="bus or metro")
-    lines: list[str]
-    walk_metres: int
-    walk_minutes: int
-    streetview: list[str] = strawberry.field(description="Street-view panorama references along the walk")
-
-
-@strawberry.type(description="How to get from a stop to the hall")
-class HallDirections:
-    stop: HallTransitStop
-    entrance: HallPoi
-    legs: list[str]
-
-
-def _stop(s: models.TransitStop) -> HallTransitStop:
-    return HallTransitStop(
-        id=strawberry.ID(s.id),
-        name=s.name,
-        mode=s.mode,
-        lines=list(s.lines),
-        walk_metres=s.walk_m,
-        walk_minutes=s.walk_min,
-        streetview=list(s.streetview),
-    )
-
-
-@strawberry.type(description="A floor of the hall")
-class HallFloor:
-    id: strawberry.ID
-    name: str
-    elevation: float
-    height: float
-
-
-class HallView:
-    """One hall as a request sees it: its plan and its service guides, read from Postgres once per request."""
-
-    def __init__(self, plan: Plan, info: Info) -> None:
-        self.plan = plan
-        self.info = info
-        self._guides: asyncio.Task[dict[str, models.ServiceGuide]] | None = None
-
-    async def guides(self) -> dict[str, models.ServiceGuide]:
-        if self._guides is None:
-            self._guides = asyncio.ensure_future(service_guides(self.info.context.pool, self.plan.layout.service_ids))
-        return await self._guides
-
-    async def services(self, ids: list[str]) -> list[HallService]:
-        guides = await self.guides()
-        return [self.service(i, guides.get(i)) for i in ids]
-
-    def service(self, sid: str, guide: models.ServiceGuide | None) -> HallService:
-        layout = self.plan.layout
-        note = next((s for s in layout.services if s.id == sid), None)
-        cases = [
-            HallFile(title=c.title, url=f"/halls/{layout.id}/{quote(c.file)}") for c in (note.cases if note else ())
-        ]
-        return HallService(
-            id=sid,
-            found=guide is not None,
-            title=guide.title if guide else None,
-            url=guide.url if guide else None,
-            materials=list(guide.materials) if guide else [],
-            conditions=list(guide.conditions) if guide else [],
-            time_limit=guide.time_limit or None if guide else None,
-            fee=guide.fee or None if guide else None,
-            phone=guide.phone or None if guide else None,
-            hours=guide.hours or None if guide else None,
-            forms=[HallFile(title=t, url=u) for t, u in guide.forms] if guide else [],
-            cases=cases,
-            reminders=list(note.reminders) if note else [],
-        )
-
-    def poi(self, poi: models.Poi) -> HallPoi:
-        return HallPoi.of(poi, self)
-
-
-def _check_service(service: str) -> str:
-    wanted = service.strip()
-    if not wanted or len(wanted) > MAX_SERVICE_CHARS:
-        raise Invalid(f"service must be 1 to {MAX_SERVICE_CHARS} characters")
-    return wanted
-
-
-@strawberry.type(description="A 3D service hall: its glTF model, POIs tied to service guides, routes and visits")
-class Hall:
-    id: strawberry.ID
-    name: str
-    address: str
-    hotline: str
-    gltf_url: str = strawberry.field(description="The GLB (ETag, Cache-Control and Range requests)")
-    viewer_url: str = strawberry.field(description="The hall's viewer page")
-    etag: str = strawberry.field(description="The GLB's sha256: it changes when the layout does")
-    size_bytes: int
-    floors: list[HallFloor]
-    transit_stops: list[HallTransitStop]
-    view: strawberry.Private[HallView]
-
-    @classmethod
-    def of(cls, library: HallLibrary, hall_id: str, info: Info) -> Hall:
-        plan = library.plan(hall_id)
-        built = library.current(hall_id)
-        layout = plan.layout
-        return cls(
-            id=strawberry.ID(layout.id),
-            name=layout.name,
-            address=layout.address,
-            hotline=layout.hotline,
-            gltf_url=f"/halls/{layout.id}/hall.glb",
-            viewer_url=f"/halls/{layout.id}/",
-            etag=built.sha256,
-            size_bytes=built.size,
-            floors=[
-                HallFloor(id=strawberry.ID(f.id), name=f.name, elevation=f.elevation, height=f.height)
-                for f in layout.floors
-            ],
-            transit_stops=[_stop(s) for s in layout.transit],
-            view=HallView(plan, info),
-        )
-
-    @strawberry.field(description="The hall's POIs, optionally of one kind")
-    def pois(self, kind: str | None = None) -> list[HallPoi]:
-        return [self.view.poi(p) for p in self.view.plan.layout.pois if kind is None or p.kind == kind]
-
-    @strawberry.field(description="Every service served in the hall, with its guide")
-    async def services(self) -> list[HallService]:
-        return await self.view.services(list(self.view.plan.layout.service_ids))
-
-    @strawberry.field(description="Service ids the layout names that the platform holds no guide for")
-    async def missing_services(self) -> list[str]:
-        guides = await self.view.guides()
-        return [s for s in self.view.plan.layout.service_ids if s not in guides]
-
-    @strawberry.field(name="route", description="The shortest walk between two POIs, with its length in metres")
-    def route(self, from_: Annotated[strawberry.ID, strawberry.argument(name="from")], to: strawberry.ID) -> HallRoute:
-        return HallRoute.of(self.view.plan.route(str(from_), str(to)))
-
-    @strawberry.field(description="The first-person visit for a service, with reminders and materials per stop")
-    async def walkthrough(self, service: str) -> HallWalkthrough:
-        sid = _check_service(service)
-        guide = (await self.view.guides()).get(sid)
-        w = walkthrough(self.view.plan, sid, guide)
-        view = self.view
-        stops = [
-            HallStop(
-                poi=view.poi(s.poi),
-                action=s.action,
-                reminders=list(s.reminders),
-                checklist=list(s.checklist),
-                route=HallRoute.of(s.route) if s.route else None,
-            )
-            for s in w.stops
-        ]
-        return HallWalkthrough(
-            service=w.service, window=view.poi(w.window), stops=stops, metres=w.metres, sequence=w.sequence
-        )
-
-    @strawberry.field(description="From a bus or metro stop (a transitStops id) to the hall's entrance")
-    def directions(self, from_: Annotated[strawberry.ID, strawberry.argument(name="from")]) -> HallDirections:
-        d = directions(self.view.plan, str(from_))
-        return HallDirections(stop=_stop(d.stop), entrance=self.view.poi(d.entrance), legs=list(d.legs))
-
-
-@strawberry.type(description="Where to go for a service: the hall, the window and the walk to it")
-class HallWhere:
-    hall: Hall
-    service: str
-    window: HallPoi
-    route: HallRoute
-
-
 WHERE_WORDS = ("在哪", "哪里", "哪儿", "去哪", "什么地方", "地点", "地址", "窗口", "怎么走", "怎么去")
 
 
-def where_in_text(info: Info, question: str, texts: list[str]) -> list[HallWhere]:
+async def where_in_text(info: Info, question: str, texts: list[str]) -> list[HallWhere]:
     """For a question asking where (在哪办, 去哪, 哪个窗口): the halls' windows for the services the question or
     the answer's texts name (longest service name first); nothing when the question does not ask where."""
     if not any(w in question for w in WHERE_WORDS):
         return []
     library = library_of(info)
-    plans = [library.plan(i) for i in library.ids()]
+    plans = await asyncio.to_thread(_plans, library)
     services = sorted({s for p in plans for s in p.layout.service_ids}, key=len, reverse=True)
     named = next((s for text in (question, *texts) for s in services if s in text), None)
     if named is None:
         return []
-    return _where(info, named)
+    return await _where(info, named)
 
 
-def _where(info: Info, service: str) -> list[HallWhere]:
-    library = library_of(info)
-    answers: list[Where] = where_for([library.plan(i) for i in library.ids()], service)
-    halls = {i: Hall.of(library, i, info) for i in dict.fromkeys(a.hall_id for a in answers)}
+def _plans(library: HallLibrary) -> list[Plan]:
+    return [library.plan(i) for i in library.ids()]
+
+
+def _where_states(library: HallLibrary, service: str) -> tuple[list[Where], list[tuple[Plan, BuiltHall]]]:
+    """The windows for the service and the state of each hall they are in (blocking: run in a thread)."""
+    answers = where_for(_plans(library), service)
+    return answers, [library.state(i) for i in dict.fromkeys(a.hall_id for a in answers)]
+
+
+async def _where(info: Info, service: str) -> list[HallWhere]:
+    answers, states = await asyncio.to_thread(_where_states, library_of(info), service)
+    halls = {plan.layout.id: Hall.of(plan, built, info) for plan, built in states}
     return [
         HallWhere(
             hall=halls[a.hall_id],
@@ -349,17 +71,22 @@ def _where(info: Info, service: str) -> list[HallWhere]:
 @strawberry.type
 class HallsQuery:
     @strawberry.field(description="The 3D service halls")
-    def halls(self, info: Info, page: int = 1, page_size: int = 20) -> list[Hall]:
+    async def halls(self, info: Info, page: int = 1, page_size: int = 20) -> list[Hall]:
         offset, limit = check_page(page, page_size, MAX_HALLS_PAGE)
         library = library_of(info)
-        return [Hall.of(library, i, info) for i in library.ids()[offset : offset + limit]]
+
+        def states() -> list[tuple[Plan, BuiltHall]]:  # may build: off the event loop
+            return [library.state(i) for i in library.ids()[offset : offset + limit]]
+
+        return [Hall.of(plan, built, info) for plan, built in await asyncio.to_thread(states)]
 
     @strawberry.field(description="One hall; NOT_FOUND for an unknown id")
-    def hall(self, info: Info, id: strawberry.ID) -> Hall:
-        return Hall.of(library_of(info), str(id), info)
+    async def hall(self, info: Info, id: strawberry.ID) -> Hall:
+        plan, built = await asyncio.to_thread(library_of(info).state, str(id))  # may build: off the event loop
+        return Hall.of(plan, built, info)
 
     @strawberry.field(
         description="Where do I go for a service (事项名称, or part of one): each hall's window and route"
     )
-    def where_for(self, info: Info, service: str) -> list[HallWhere]:
-        return _where(info, _check_service(service))
+    async def where_for(self, info: Info, service: str) -> list[HallWhere]:
+        return await _where(info, check_service(service))

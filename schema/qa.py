@@ -55,9 +55,9 @@ class AskResult:
     @strawberry.field(
         description="For a question asking where (在哪办): the 3D halls' windows serving what it names, with routes"
     )
-    def where(self, info: Info) -> list[HallWhere]:
+    async def where(self, info: Info) -> list[HallWhere]:
         texts = [self.answer, *(s.title for s in self.services), *(o.question for o in self.options)]
-        return where_in_text(info, self.question, texts)
+        return await where_in_text(info, self.question, texts)
 
     @classmethod
     def of(cls, r: models.Reply, question: str = "") -> AskResult:

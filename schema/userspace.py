@@ -1,11 +1,11 @@
-"""The user space over GraphQL: `me` (letters, applications, replies), writing and answering letters, `myUpdates`."""
+"""The user space over GraphQL: `me` (letters, applications, replies), writing and answering letters, `myUpdates`
+(the types are in schema/userspace_types.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,192 +14,14 @@ import strawberry
 from core import applications as apps
 from core import letters
 from core.bus import ApplicationProgressed, LetterReplied, user_key
-from core.errors import Forbidden, Invalid
+from core.errors import Invalid, Unauthenticated, YiwangError
 from core.identity.principal import Principal
 from schema.context import Context
-from schema.pagination import check_page
+from schema.permissions import Need, audit, decide
+from schema.userspace_types import Application, Letter, Me, Reply, UserUpdate, user_id_of
 
 Info = strawberry.Info[Context, None]
 LIVE_QUEUE = 1000  # updates waiting for a slow subscriber; past it the producer waits (NATS buffers the rest)
-
-
-@strawberry.type(description="A department's answer to a letter")
-class Reply:
-    letter_id: strawberry.ID
-    subject: str
-    department: str
-    body: str
-    replied_at: datetime
-    by: str | None = strawberry.field(description="Who answered, as the department signs it")
-    late: bool = strawberry.field(description="Answered after the letter's deadline")
-
-    @classmethod
-    def of(cls, x: letters.Letter) -> Reply:
-        assert x.reply_body is not None and x.replied_at is not None
-        return cls(
-            letter_id=strawberry.ID(str(x.id)),
-            subject=x.subject,
-            department=x.department,
-            body=x.reply_body,
-            replied_at=x.replied_at,
-            by=x.replier_name,
-            late=x.late,
-        )
-
-
-@strawberry.type(description="A letter (咨询 / 投诉 / 建议) written to a department of a site")
-class Letter:
-    id: strawberry.ID
-    site: strawberry.ID
-    kind: str = strawberry.field(description="咨询, 投诉 or 建议")
-    department: str
-    subject: str
-    body: str
-    consent_to_publish: bool
-    submitted_at: datetime
-    due_on: date = strawberry.field(description="The last working day a reply is on time (holiday calendar)")
-    status: str = strawberry.field(description="open or replied")
-    late: bool = strawberry.field(description="Answered after the deadline, or still open past it")
-    reply: Reply | None
-    published_url: str | None = strawberry.field(description="The page it was published as, with consent")
-
-    @classmethod
-    def of(cls, x: letters.Letter) -> Letter:
-        return cls(
-            id=strawberry.ID(str(x.id)),
-            site=strawberry.ID(x.site_id),
-            kind=x.kind,
-            department=x.department,
-            subject=x.subject,
-            body=x.body,
-            consent_to_publish=x.consent_to_publish,
-            submitted_at=x.submitted_at,
-            due_on=x.due_on,
-            status="replied" if x.replied else "open",
-            late=x.late,
-            reply=Reply.of(x) if x.replied else None,
-            published_url=x.published_url,
-        )
-
-
-@strawberry.type(description="One step an application went through")
-class ApplicationStep:
-    stage: str
-    status: str
-    note: str
-    occurred_at: datetime
-
-
-@strawberry.type(description="An application (办件) on the service platform and its progress")
-class Application:
-    platform: str
-    application_id: strawberry.ID
-    service: str
-    department: str
-    site: strawberry.ID | None
-    stage: str = strawberry.field(description="受理, 审查, 决定, 办结, or what the platform reported")
-    status: str
-    note: str
-    updated_at: datetime = strawberry.field(description="When the newest step happened")
-    submitted_at: datetime
-    steps: list[ApplicationStep]
-
-    @classmethod
-    def of(cls, a: apps.Application) -> Application:
-        return cls(
-            platform=a.platform,
-            application_id=strawberry.ID(a.application_id),
-            service=a.service,
-            department=a.department,
-            site=strawberry.ID(a.site_id) if a.site_id else None,
-            stage=a.stage,
-            status=a.status,
-            note=a.note,
-            updated_at=a.occurred_at,
-            submitted_at=a.submitted_at,
-            steps=[
-                ApplicationStep(stage=s.stage, status=s.status, note=s.note, occurred_at=s.occurred_at) for s in a.steps
-            ],
-        )
-
-
-@strawberry.type
-class LetterPage:
-    items: list[Letter]
-    total: int
-    page: int
-    page_size: int
-
-
-@strawberry.type
-class ReplyPage:
-    items: list[Reply]
-    total: int
-    page: int
-    page_size: int
-
-
-@strawberry.type
-class ApplicationPage:
-    items: list[Application]
-    total: int
-    page: int
-    page_size: int
-
-
-@strawberry.type(description="The signed-in user and their space across every site of the group")
-class Me:
-    id: strawberry.ID
-    username: str
-    name: str
-    kind: str = strawberry.field(description="person (个人) or legal (法人)")
-    real_name_level: int
-    principal: strawberry.Private[Principal]
-
-    @strawberry.field(description="Letters written, the newest first")
-    async def letters(self, info: Info, page: int = 1, page_size: int = 20) -> LetterPage:
-        offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
-        found = await letters.list_letters(
-            pool=info.context.pool,
-            user_id=_user_id(self.principal),
-            offset=offset,
-            limit=limit,
-            now=info.context.clock(),
-        )
-        return LetterPage(items=[Letter.of(x) for x in found.items], total=found.total, page=page, page_size=page_size)
-
-    @strawberry.field(description="Replies received, the latest first")
-    async def replies(self, info: Info, page: int = 1, page_size: int = 20) -> ReplyPage:
-        offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
-        found = await letters.list_replies(
-            pool=info.context.pool,
-            user_id=_user_id(self.principal),
-            offset=offset,
-            limit=limit,
-            now=info.context.clock(),
-        )
-        return ReplyPage(items=[Reply.of(x) for x in found.items], total=found.total, page=page, page_size=page_size)
-
-    @strawberry.field(description="Applications on the service platform, the most recently moved first")
-    async def applications(self, info: Info, page: int = 1, page_size: int = 20) -> ApplicationPage:
-        offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
-        found = await apps.list_applications(
-            pool=info.context.pool, username=self.principal.username, offset=offset, limit=limit
-        )
-        items = [Application.of(a) for a in found.items]
-        return ApplicationPage(items=items, total=found.total, page=page, page_size=page_size)
-
-
-@strawberry.type(description="Something new in the user space: a reply, or an application's progress")
-class UserUpdate:
-    reply: Reply | None = None
-    application: Application | None = None
-
-
-def _user_id(principal: Principal) -> UUID:
-    if principal.user_id is None:
-        raise Forbidden("the break-glass ADMIN_TOKEN names no person: sign in with an account to see a user space")
-    return principal.user_id
 
 
 def _uuid(value: str, what: str) -> UUID:
@@ -214,7 +36,7 @@ class UserSpaceQuery:
     @strawberry.field(description="The signed-in user (Authorization: Bearer <access token>); UNAUTHENTICATED if none")
     async def me(self, info: Info) -> Me:
         p = await info.context.signed_in()
-        _user_id(p)
+        user_id_of(p)
         return Me(
             id=strawberry.ID(str(p.user_id)),
             username=p.username,
@@ -258,18 +80,46 @@ class UserSpaceMutation:
 
     @strawberry.mutation(description="Answer a letter: needs the replier role of the letter's department; once only")
     async def reply_letter(self, info: Info, id: strawberry.ID, body: str) -> Letter:
-        principal = await info.context.signed_in()
         c = info.context
+        principal, letter_id = await _replier(info, str(id), body)
         found = await letters.reply_letter(
             pool=c.pool,
             bus=c.bus,
             settings=c.settings,
             principal=principal,
-            letter_id=_uuid(str(id), "id"),
+            letter_id=letter_id,
             body=body,
             now=c.clock(),
         )
         return Letter.of(found)
+
+
+async def _replier(info: Info, raw_id: str, body: str) -> tuple[Principal, UUID]:
+    """The caller of replyLetter and the letter's id, audited like every guarded call (schema.permissions): the
+    replier role of the letter's department, allowed or refused. Who calls is settled first (an anonymous caller
+    is UNAUTHENTICATED whatever the id); a bad or unknown id of a signed-in caller is left to BAD_INPUT/NOT_FOUND."""
+    c = info.context
+    refusal: YiwangError | None = None
+    try:
+        principal = await c.principal()
+    except Unauthenticated as exc:
+        principal, refusal = None, exc
+    try:
+        letter_id: UUID | None = _uuid(raw_id, "id")
+    except Invalid:
+        if principal is not None:
+            raise
+        letter_id = None
+    letter = await letters.get_letter(pool=c.pool, letter_id=letter_id, now=c.clock()) if letter_id else None
+    if letter is None and principal is not None and letter_id is not None:
+        return principal, letter_id
+    need = Need(role="replier", department=letter.department if letter else None)
+    refusal = refusal or decide(principal, need, info.field_name)
+    await audit(info, principal, need, {"id": raw_id, "body": body}, refusal)
+    if refusal is not None:
+        raise refusal
+    assert principal is not None and letter_id is not None  # decide refuses anonymous callers
+    return principal, letter_id
 
 
 @strawberry.type
@@ -279,13 +129,13 @@ class UserSpaceSubscription:
     )
     async def my_updates(self, info: Info) -> AsyncGenerator[UserUpdate]:
         principal = await info.context.signed_in()
-        user_id, key, bus = _user_id(principal), user_key(principal.username), info.context.bus
+        user_id, key, bus = user_id_of(principal), user_key(principal.username), info.context.bus
         feeds = (
             bus.live(LetterReplied, f"{LetterReplied.SUBJECT}.{key}"),
             bus.live(ApplicationProgressed, f"{ApplicationProgressed.SUBJECT}.{key}"),
         )
         async for event in merged(*feeds):
-            await info.context.signed_in()  # a token that expired or a session that ended stops the feed
+            await info.context.signed_in(fresh=True)  # a token that expired or a session that ended stops the feed
             update = await _update_of(info, event, user_id=user_id, username=principal.username)
             if update is not None:
                 yield update

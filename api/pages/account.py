@@ -7,6 +7,7 @@ token), `/signout` ends the portal's session and the provider's (RP-initiated lo
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from dataclasses import asdict
 from typing import Any
@@ -105,26 +106,35 @@ async def callback(request: Request) -> Response:
 async def _fresh(request: Request) -> tuple[str, PortalSession] | None:
     """The signed-in session with an access token good for a while yet (renewed when near expiry); None when
     there is none or it can no longer be renewed (the provider's sign-in ended), which forgets it."""
-    store, cookie = session_store(request), request.cookies.get(SESSION_COOKIE)
+    store, cookie, services = session_store(request), request.cookies.get(SESSION_COOKIE), _services(request)
     session = await store.load(cookie)
     if session is None or not session.signed_in or cookie is None:
         return None
-    if session.expires_at - _services(request).clock().timestamp() > REFRESH_MARGIN_S:
+    if session.expires_at - services.clock().timestamp() > REFRESH_MARGIN_S:
         return cookie, session
-    if session.refresh_token is None:
-        await store.drop(cookie)
-        return None
-    try:
-        got = await relying.refresh(
-            _services(request), refresh_token=session.refresh_token, name=session.name, sid=session.sid
+
+    async def renew(old: PortalSession) -> PortalSession | None:
+        if old.refresh_token is None:
+            return None
+        try:
+            got = await relying.refresh(services, refresh_token=old.refresh_token, name=old.name, sid=old.sid)
+        except OAuthError:
+            return None
+        return dataclasses.replace(
+            old,
+            access_token=got.access_token,
+            refresh_token=got.refresh_token,
+            id_token=got.id_token or old.id_token,
+            expires_at=got.expires_at,
         )
-    except OAuthError:
-        await store.drop(cookie)
+
+    # Two tabs (or two replicas) near expiry at once: renewed once, see SessionStore.renewed.
+    renewed = await store.renewed(
+        cookie, now=lambda: services.clock().timestamp(), margin=REFRESH_MARGIN_S, renew=renew
+    )
+    if renewed is None or not renewed.signed_in:
         return None
-    session.access_token, session.refresh_token = got.access_token, got.refresh_token
-    session.id_token, session.expires_at = got.id_token or session.id_token, got.expires_at
-    await store.save(session, cookie)
-    return cookie, session
+    return cookie, renewed
 
 
 def _signed_out(request: Request) -> Response:

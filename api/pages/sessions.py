@@ -4,24 +4,39 @@ A session is one entry of a NATS JetStream key-value bucket (`yw_portal_sessions
 SESSION_TTL_S), keyed by the SHA-256 of the cookie, so every API replica reads the same sessions, a restart
 keeps them, and neither the bucket nor a log ever shows a cookie that would let someone in. The tokens never
 reach the browser. Why not Postgres: the portal (api/) owns no table, and the bus is already open in every
-API process (docs/portal.md, "Sign-in")."""
+API process (docs/portal.md, "Sign-in").
+
+Renewing the tokens happens once per session however many requests need it at once (two tabs, a double submit,
+two replicas): the provider takes a refresh token used twice for a stolen one and ends the sign-in. In a process
+a lock per session queues them; across processes the renewer first claims the entry by compare-and-set on its
+revision, and whoever loses reads the session the winner renewed instead of renewing again."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import json
 import secrets
+import time
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nats.js.client import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 from starlette.requests import Request
 from starlette.responses import Response
 
 BUCKET = "yw_portal_sessions"
 COOKIE = "yw_portal"
+CLAIM_S = 15.0  # a renewal claimed longer ago than this was abandoned (its process died): another may take it
+POLL_S = 0.05  # how often a request whose token has run out looks whether another replica's renewal is done
+
+# The session with new tokens, or None when they cannot be renewed (the sign-in ended): the session is dropped.
+Renew = Callable[["PortalSession"], Awaitable["PortalSession | None"]]
 
 
 @dataclass(kw_only=True)
@@ -36,6 +51,7 @@ class PortalSession:
     expires_at: float = 0.0  # the access token's, in seconds since the epoch
     name: str = ""
     sid: str = ""  # the provider's session: a back-channel logout names it
+    renewing_until: float = 0.0  # a request renews the tokens (seconds since the epoch): the others wait for it
 
     @property
     def signed_in(self) -> bool:
@@ -57,6 +73,7 @@ class SessionStore:
         self.js = js
         self.ttl_s = ttl_s
         self._kv: KeyValue | None = None
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def _bucket(self) -> KeyValue:
         if self._kv is None:
@@ -67,16 +84,74 @@ class SessionStore:
         return self._kv
 
     async def load(self, cookie: str | None) -> PortalSession | None:
+        loaded = await self._entry(cookie)
+        return None if loaded is None else loaded[0]
+
+    async def _entry(self, cookie: str | None) -> tuple[PortalSession, int] | None:
+        """The session and the revision it was read at."""
         if not cookie or len(cookie) > 128:
             return None
         try:
             entry = await (await self._bucket()).get(_key(cookie))
         except NotFoundError:
             return None
-        if entry.value is None:
+        if entry.value is None or entry.revision is None:
             return None
         data: dict[str, Any] = json.loads(entry.value)
-        return PortalSession(**data)
+        return PortalSession(**data), entry.revision
+
+    async def _replace(self, cookie: str, session: PortalSession, revision: int) -> int | None:
+        """Store the session if its entry is still at `revision`; the new revision, or None when it changed."""
+        try:
+            return await (await self._bucket()).update(
+                _key(cookie), json.dumps(asdict(session)).encode(), last=revision
+            )
+        except KeyWrongLastSequenceError:
+            return None
+
+    async def renewed(
+        self, cookie: str, *, now: Callable[[], float], margin: float, renew: Renew
+    ) -> PortalSession | None:
+        """The session with an access token good for `margin` seconds yet, renewed with `renew` when it is not:
+        once, whoever else asks at the same time. None when there is no session or it cannot be renewed."""
+        lock = self._locks.get(_key(cookie))
+        if lock is None:
+            lock = self._locks[_key(cookie)] = asyncio.Lock()
+        async with lock:  # this process's other requests wait here, then find the session renewed
+            deadline = time.monotonic() + CLAIM_S + 5
+            while time.monotonic() < deadline:
+                loaded = await self._entry(cookie)
+                if loaded is None:
+                    return None
+                session, revision = loaded
+                at = now()
+                if not session.signed_in or session.expires_at - at > margin:
+                    return session
+                if session.renewing_until > at:  # another replica renews it
+                    if session.expires_at > at:
+                        return session  # the token it has still works meanwhile
+                    await asyncio.sleep(POLL_S)
+                    continue
+                claimed = await self._replace(
+                    cookie, dataclasses.replace(session, renewing_until=at + CLAIM_S), revision
+                )
+                if claimed is not None:
+                    return await self._renew(cookie, session, claimed, renew)
+                # changed since we read it (renewed, or signed out): read it again
+        return None
+
+    async def _renew(self, cookie: str, session: PortalSession, claimed: int, renew: Renew) -> PortalSession | None:
+        try:
+            fresh = await renew(session)
+        except BaseException:
+            await self._replace(cookie, session, claimed)  # let go of the claim: another request may try
+            raise
+        if fresh is None:
+            await self.drop(cookie)
+            return None
+        fresh.renewing_until = 0.0
+        # Not stored when the entry changed under the claim: a sign-out meanwhile is not undone.
+        return fresh if await self._replace(cookie, fresh, claimed) is not None else None
 
     async def save(self, session: PortalSession, cookie: str | None = None) -> str:
         """Store the session under `cookie` (a new random one when None); returns the cookie. A signed-in

@@ -20,6 +20,7 @@ from core.errors import NotFound
 FACET_FIELDS = ("kind", "site", "department", "region", "level", "year", "theme")
 SORTS = {"relevance": "RELEVANCE", "date_desc": "DATE_DESC", "date_asc": "DATE_ASC"}
 QUESTION_MAX = 200
+MAX_PAGE = 2**31 - 1  # what a GraphQL Int holds; the search refuses pages deeper than it serves by itself
 HISTORY_TURNS = 6  # earlier exchanges the Q&A page carries in its form (the page keeps no state of its own)
 ELDERLY_SERVICES = ("养老金", "医保报销", "社保卡", "老年优待证", "高龄津贴", "预约挂号", "公交卡", "住房公积金")
 
@@ -65,6 +66,8 @@ async def search(request: Request) -> Response:
         number = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         return failure(request, "page 必须是正整数", "BAD_INPUT")
+    if number > MAX_PAGE:
+        return failure(request, f"页码太大：page 最大为 {MAX_PAGE}，请用筛选条件缩小范围", "BAD_INPUT")
     sort = request.query_params.get("sort", "relevance")
     variables = {"q": q, "filters": _filters(request), "page": number, "sort": SORTS.get(sort, "RELEVANCE")}
     answer = await gateway(request).run(request, queries.SEARCH, variables)

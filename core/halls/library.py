@@ -1,4 +1,9 @@
-"""The halls under scene_assets/: layouts read and checked when they change, GLBs built when they are stale."""
+"""The halls under scene_assets/: layouts read and checked when they change, GLBs built when they are stale.
+
+Safe to share: a lock per hall makes concurrent callers of one library (requests run in threads) build once, and
+files are written whole (a temporary file of the writer's own, then one rename), so processes building the same
+hall at once each leave a complete GLB and manifest. The methods block (reading, building): async code runs them
+in a thread."""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import re
+import tempfile
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +54,8 @@ class HallLibrary:
         self._glbs: dict[str, tuple[str, bytes]] = {}  # id -> (sha256, bytes) last served
         self._built: dict[str, BuiltHall] = {}
         self._unreported: set[str] = set()  # rebuilt here, not yet returned by glb() (to announce)
+        self._locks: dict[str, threading.RLock] = {}  # one per hall that exists: concurrent callers build once
+        self._locks_guard = threading.Lock()
 
     def ids(self) -> list[str]:
         halls = self.root / "halls"
@@ -57,8 +67,18 @@ class HallLibrary:
             raise NotFound(f"no hall {hall_id!r} (halls: {', '.join(self.ids()) or 'none'})")
         return path
 
+    def _lock(self, hall_id: str) -> threading.RLock:
+        """The hall's lock, made only for a hall that exists (an unknown id is NotFound, and holds no memory)."""
+        self._file(hall_id)
+        with self._locks_guard:
+            return self._locks.setdefault(hall_id, threading.RLock())
+
     def plan(self, hall_id: str) -> Plan:
         """The hall's checked plan, read again only when its layout file's bytes changed."""
+        with self._lock(hall_id):
+            return self._plan(hall_id)
+
+    def _plan(self, hall_id: str) -> Plan:
         text = self._file(hall_id).read_bytes()
         stamp = _sha(text)
         cached = self._plans.get(hall_id)
@@ -76,7 +96,11 @@ class HallLibrary:
 
     def build(self, hall_id: str, *, force: bool = False, known_services: Collection[str] | None = None) -> BuiltHall:
         """Build the GLB unless the last build was of this very layout; `rebuilt` says whether it was."""
-        layout = self.plan(hall_id).layout
+        with self._lock(hall_id):
+            return self._build(hall_id, force=force, known_services=known_services)
+
+    def _build(self, hall_id: str, *, force: bool, known_services: Collection[str] | None) -> BuiltHall:
+        layout = self._plan(hall_id).layout
         if known_services is not None:
             check_services(layout, known_services)
         glb_path, manifest = self.out / f"{hall_id}.glb", self.out / f"{hall_id}.json"
@@ -86,12 +110,9 @@ class HallLibrary:
             built = _built(hall_id, glb_path, previous, rebuilt=False)
         else:
             data = build_glb(layout)
-            self.out.mkdir(parents=True, exist_ok=True)
-            tmp = glb_path.with_suffix(".glb.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(glb_path)
             record = {"layout_digest": layout.digest, "generator": GENERATOR, "sha256": _sha(data), "size": len(data)}
-            manifest.write_text(json.dumps(record, indent=1), encoding="utf-8")
+            _write_whole(glb_path, data)
+            _write_whole(manifest, json.dumps(record, indent=1).encode("utf-8"))
             log.info("hall built", extra={"hall": hall_id, "bytes": len(data)})
             built = _built(hall_id, glb_path, record, rebuilt=True)
             self._glbs[hall_id] = (built.sha256, data)
@@ -101,23 +122,31 @@ class HallLibrary:
 
     def current(self, hall_id: str) -> BuiltHall:
         """The hall's GLB as of its layout now: built (and `rebuilt`) only when the layout changed since."""
-        self.plan(hall_id)  # a changed layout drops the remembered build
-        known = self._built.get(hall_id)
-        return dataclasses.replace(known, rebuilt=False) if known is not None else self.build(hall_id)
+        return self.state(hall_id)[1]
+
+    def state(self, hall_id: str) -> tuple[Plan, BuiltHall]:
+        """The hall's plan and its GLB, of one and the same layout (built first when it changed)."""
+        with self._lock(hall_id):
+            plan = self._plan(hall_id)  # a changed layout drops the remembered build
+            known = self._built.get(hall_id)
+            if known is None:
+                return plan, self._build(hall_id, force=False, known_services=None)
+            return plan, dataclasses.replace(known, rebuilt=False)
 
     def glb(self, hall_id: str) -> tuple[BuiltHall, bytes]:
         """The current GLB and its bytes, kept in memory by hash; `rebuilt` is true once per rebuild this
         library made, whoever asked first (a `hall` query may rebuild before the GLB is fetched)."""
-        built = self.current(hall_id)
-        if hall_id in self._unreported:
-            self._unreported.discard(hall_id)
-            built = dataclasses.replace(built, rebuilt=True)
-        cached = self._glbs.get(hall_id)
-        if cached is None or cached[0] != built.sha256:
-            data = Path(built.glb).read_bytes()
-            cached = (_sha(data), data)
-            self._glbs[hall_id] = cached
-        return built, cached[1]
+        with self._lock(hall_id):
+            built = self.current(hall_id)
+            if hall_id in self._unreported:
+                self._unreported.discard(hall_id)
+                built = dataclasses.replace(built, rebuilt=True)
+            cached = self._glbs.get(hall_id)
+            if cached is None or cached[0] != built.sha256:
+                data = Path(built.glb).read_bytes()
+                cached = (_sha(data), data)
+                self._glbs[hall_id] = cached
+            return built, cached[1]
 
     def case_file(self, hall_id: str, name: str) -> Path:
         """An example-case file the layout lists (nothing else under the hall's folder is served)."""
@@ -132,6 +161,21 @@ class HallLibrary:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write the file whole or not at all: into a temporary file of this writer's own beside it (a shared name
+    would let one builder rename another's half-written file), then one atomic rename over the old one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the build from a web server reading build/
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _read_manifest(path: Path) -> dict[str, object]:

@@ -51,3 +51,17 @@ async def test_an_internal_error_is_logged_once_with_its_traceback(
     assert len(logged) == 1, [r.getMessage() for r in logged]
     assert logged[0].exc_info and "disk on fire" in str(logged[0].exc_info[1])
     assert logged[0].error_id in error["message"]  # type: ignore[attr-defined]
+
+
+async def test_a_variable_the_schema_cannot_take_is_bad_input(api_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    query = "query($page: Int!) { halls(page: $page) { id } }"
+    for value in (2**40, "two", None):  # past 32 bits, not a number, missing
+        body = await gql(api_url, query, {"page": value}, token=None)
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "BAD_INPUT", error
+        assert "$page" in error["message"] and "Internal error" not in error["message"], error
+    assert records(caplog, at_least=logging.WARNING) == [], "a client's mistake is not an error of ours"
+    lines = [r for r in caplog.records if r.name == "schema.errors"]
+    assert len(lines) == 3 and all(r.levelno == logging.INFO and not r.exc_info for r in lines)
+    assert {r.getMessage() for r in lines} == {"graphql error BAD_INPUT"}

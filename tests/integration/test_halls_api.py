@@ -301,3 +301,9 @@ async def test_a_layout_change_rebuilds_and_announces_hall_changed(
     # the layout is back: the hall reads it again and serves the first model's hash
     hall = await gql_data(url, '{ hall(id: "demo-budongchan") { etag pois(kind: "entrance") { position { y } } } }')
     assert f'"{hall["hall"]["etag"]}"' == before and hall["hall"]["pois"][0]["position"]["y"] == 1.5
+
+
+async def test_only_this_site_may_frame_the_viewer(hall_api: tuple[str, Path, dict[str, str]]) -> None:
+    status, headers, _ = await _get(f"{hall_api[0]}/halls/{HALL}/")
+    csp = [d.strip() for d in headers["Content-Security-Policy"].split(";")]
+    assert status == 200 and "frame-ancestors 'self'" in csp and headers["X-Frame-Options"] == "SAMEORIGIN"

@@ -3,6 +3,7 @@ the plain form, sign-out at the provider; the hall page; the server read-aloud r
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import secrets
@@ -140,6 +141,28 @@ async def test_signing_out_elsewhere_ends_the_portals_sign_in(portal: Portal, pg
         gone = await http.get("/me")
         assert gone.status_code == 401 and "已在其他网站退出" in gone.text
         assert "yw_portal" not in http.cookies  # the portal forgot its session too
+
+
+async def test_requests_at_once_near_expiry_keep_the_sign_in(portal: Portal, settings: Settings) -> None:
+    # Every request here renews the access token (see the fixture): two tabs or a double submit renew at once.
+    # Renewing twice with one refresh token would look like a stolen token to the provider (it ends the sign-in).
+    async with _client(portal) as http:
+        await _sign_in(http, portal)
+        tabs = await asyncio.gather(*(http.get("/me") for _ in range(3)))
+        assert [t.status_code for t in tabs] == [200] * 3, [t.text[:200] for t in tabs]
+        assert (await http.get("/me")).status_code == 200, "still signed in"
+        cookie = http.cookies["yw_portal"]
+    # two replicas behind one address (each with its own locks, sharing the session bucket)
+    async with serve_api(settings, access_token_ttl_s=REFRESH_MARGIN_S - 5, public_url=portal.url) as other:
+        clients = [
+            httpx.AsyncClient(base_url=u, cookies={"yw_portal": cookie}, timeout=30) for u in (portal.url, other)
+        ]
+        try:
+            both = await asyncio.gather(*(c.get("/me") for c in clients for _ in range(2)))
+            assert [r.status_code for r in both] == [200] * 4, [r.text[:200] for r in both]
+            assert (await clients[1].get("/me")).status_code == 200, "still signed in"
+        finally:
+            await asyncio.gather(*(c.aclose() for c in clients))
 
 
 async def test_a_callback_without_its_sign_in_is_refused(portal: Portal) -> None:
