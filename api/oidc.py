@@ -1,33 +1,27 @@
 """The OpenID Connect provider's HTTP face: thin Starlette routes over core.identity (docs/identity.md).
 
-Discovery, JWKS, the authorization endpoint and its login form (plain HTML, no JavaScript, CSRF token),
-token, userinfo, revocation, introspection and logout. Sessions are cookies holding a random secret (only its
-hash is stored), HttpOnly, SameSite=Lax, Secure over https."""
+Discovery, JWKS, the authorization endpoint and its login form (plain HTML, no JavaScript, CSRF token) and
+logout; the token, userinfo, revocation and introspection endpoints are in api/oidc_tokens.py. Sessions are
+cookies holding a random secret (only its hash is stored), HttpOnly, SameSite=Lax, Secure over https."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import secrets
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from core.errors import Unauthenticated
+from api.oidc_tokens import NO_STORE, _services, introspect, revoke, token, userinfo
 from core.identity import keys, provider
-from core.identity.clients import authenticate_client
 from core.identity.login import Refused, current_session, sign_in, start_session
 from core.identity.logout import end_session, parse_logout
 from core.identity.oauth import OAuthError
 from core.identity.upstream_config import login_links
-from core.services import Services
 from core.settings import Settings
 from schema.context import CLIENT_SCOPE_KEY
 
@@ -35,7 +29,6 @@ SESSION_COOKIE = "yw_session"
 CSRF_COOKIE = "yw_csrf"
 COOKIE_PATH = "/oidc"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PAGE_HEADERS = NO_STORE | {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
@@ -45,11 +38,6 @@ PAGE_HEADERS = NO_STORE | {
 SCOPES_SUPPORTED = list(provider.SCOPES)
 CLAIMS = ["sub", "name", "preferred_username", "account_kind", "real_name_level", "iss", "aud", "exp", "iat"]
 CLAIMS += ["auth_time", "nonce", "sid", "amr", "at_hash", "azp"]
-
-
-def _services(request: Request) -> tuple[Services, Settings, datetime]:
-    services: Services = request.app.state.services
-    return services, services.settings, services.clock()
 
 
 def discovery_document(settings: Settings) -> dict[str, Any]:
@@ -92,8 +80,8 @@ async def discovery(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    services, _, now = _services(request)
-    return JSONResponse(await keys.jwks(services.pool, now), headers={"Cache-Control": "max-age=60"})
+    services, settings, now = _services(request)
+    return JSONResponse(await keys.jwks(services.pool, settings, now), headers={"Cache-Control": "max-age=60"})
 
 
 def _secure(request: Request) -> bool:
@@ -140,7 +128,7 @@ def login_page(
         "client_id": params.get("client_id", ""),
         "error": error,
         "username": username,
-        # federation: each configured upstream's link, carrying the authorization request (docs/identity-upstream.md)
+        # federation: each upstream's link, carrying the authorization request (docs/identity.md, upstream federation)
         "upstreams": login_links(request.app.state.services.settings, params),
     }
     return page(request, "login.html", context, status)
@@ -217,126 +205,6 @@ async def login(request: Request) -> Response:
     _set_cookie(response, request, SESSION_COOKIE, started.cookie, max_age=settings.session_ttl_s)
     _set_cookie(response, request, CSRF_COOKIE, secrets.token_urlsafe(32))  # a new token with the new session
     return response
-
-
-def _basic(request: Request) -> tuple[str, str] | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401) from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401)
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-async def _client(request: Request, fields: dict[str, str], *, confidential_only: bool = False) -> Any:
-    services, _, _ = _services(request)
-    basic = _basic(request)
-    if basic and ("client_secret" in fields or fields.get("client_id", basic[0]) != basic[0]):
-        raise OAuthError("invalid_request", "use one client authentication method")
-    client_id, secret = basic or (fields.get("client_id"), fields.get("client_secret"))
-    return await authenticate_client(
-        pool=services.pool, client_id=client_id, secret=secret, confidential_only=confidential_only
-    )
-
-
-def _oauth_error(exc: OAuthError) -> Response:
-    headers = dict(NO_STORE)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="yiwang"'
-    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    fields: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if key in fields:
-            raise OAuthError("invalid_request", f"parameter {key} given more than once")
-        if isinstance(value, str):
-            fields[key] = value
-    return fields
-
-
-async def token(request: Request) -> Response:
-    services, settings, now = _services(request)
-    try:
-        fields = await _form(request)
-        client = await _client(request, fields)
-        grant = fields.get("grant_type")
-        if grant == "authorization_code":
-            body = await provider.exchange_code(
-                pool=services.pool,
-                settings=settings,
-                client=client,
-                code=fields.get("code"),
-                redirect_uri=fields.get("redirect_uri"),
-                code_verifier=fields.get("code_verifier"),
-                now=now,
-            )
-        elif grant == "refresh_token":
-            body = await provider.refresh_tokens(
-                pool=services.pool,
-                settings=settings,
-                client=client,
-                refresh_token=fields.get("refresh_token"),
-                scope=fields.get("scope"),
-                now=now,
-            )
-        else:
-            raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
-    except OAuthError as exc:
-        return _oauth_error(exc)
-    return JSONResponse(body, headers=NO_STORE)
-
-
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-async def userinfo(request: Request) -> Response:
-    services, settings, now = _services(request)
-    bearer = _bearer(request)
-    try:
-        if bearer is None:
-            raise Unauthenticated("an access token is required (Authorization: Bearer)")
-        claims = await provider.userinfo(pool=services.pool, settings=settings, token=bearer, now=now)
-    except Unauthenticated as exc:
-        challenge = f'Bearer error="invalid_token", error_description="{exc.message}"'
-        body = {"error": "invalid_token", "error_description": exc.message}
-        return JSONResponse(body, status_code=401, headers=NO_STORE | {"WWW-Authenticate": challenge})
-    return JSONResponse(claims, headers=NO_STORE)
-
-
-async def revoke(request: Request) -> Response:
-    services, settings, now = _services(request)
-    try:
-        fields = await _form(request)
-        client = await _client(request, fields)
-        if not fields.get("token"):
-            raise OAuthError("invalid_request", "token is required")
-    except OAuthError as exc:
-        return _oauth_error(exc)
-    await provider.revoke(pool=services.pool, settings=settings, client=client, token=fields["token"], now=now)
-    return Response(status_code=200, headers=NO_STORE)
-
-
-async def introspect(request: Request) -> Response:
-    services, settings, now = _services(request)
-    try:
-        fields = await _form(request)
-        await _client(request, fields, confidential_only=True)
-        if not fields.get("token"):
-            raise OAuthError("invalid_request", "token is required")
-    except OAuthError as exc:
-        return _oauth_error(exc)
-    body = await provider.introspect(pool=services.pool, settings=settings, token=fields["token"], now=now)
-    return JSONResponse(body, headers=NO_STORE)
 
 
 async def logout(request: Request) -> Response:

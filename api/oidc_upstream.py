@@ -1,5 +1,5 @@
 """Signing in through an upstream provider (federation): thin routes over core.identity.upstream
-(docs/identity-upstream.md).
+(docs/identity.md, "Upstream federation").
 
 GET /oidc/upstream/{name}?<the site's authorization request> checks that request, records the sign-in and sends
 the browser to the upstream; GET /oidc/upstream/{name}/callback finishes it there, starts a local session and

@@ -13,6 +13,7 @@ import dramatiq
 
 from core.crawls import due_sites, request_crawl, requeue_stale
 from core.db import connect_pool
+from core.identity.upkeep import run as identity_upkeep
 from core.jobs import build_broker
 from core.monitoring.schedule import due_jobs, enqueue
 from core.settings import Settings
@@ -31,6 +32,8 @@ async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Setting
             queued.append(request.crawl.id)
     for actor, site_id in await due_jobs(pool, now):  # homepage probes, daily link checks, inspections
         await enqueue(pool, broker, actor, site_id, now)
+    # identity: prune expired sessions, codes and tokens; retry due back-channel logouts (core/identity/upkeep.py)
+    await identity_upkeep(pool=pool, settings=settings, now=now)
     return queued
 
 

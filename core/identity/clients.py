@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -18,6 +19,11 @@ from core.identity.tokens import digest
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}")
 ID_TOKEN_ALGS = ("RS256", "ES256")
+# Registrations change rarely (the CLI); every token request reads one, so each process keeps what it read this
+# long. Unknown ids are not kept: a client registered a moment ago is found at once.
+CLIENT_CACHE_S = 10.0
+CLIENT_CACHE_MAX = 10_000
+_cache: dict[tuple[int, str], tuple[float, asyncpg.Pool, tuple[Client, str | None]]] = {}
 
 
 def check_uri(uri: str, what: str) -> str:
@@ -76,8 +82,22 @@ async def register_client(
     return secret
 
 
-async def get_client(*, pool: asyncpg.Pool, client_id: str) -> Client | None:
+async def _registered(pool: asyncpg.Pool, client_id: str) -> tuple[Client, str | None] | None:
+    """A client and its secret hash, from this process's cache when read within CLIENT_CACHE_S."""
+    key = (id(pool), client_id)
+    hit = _cache.get(key)
+    if hit is not None and hit[1] is pool and time.monotonic() - hit[0] < CLIENT_CACHE_S:
+        return hit[2]
     found = await store.client_by_id(pool, client_id)
+    if found is not None:
+        if len(_cache) >= CLIENT_CACHE_MAX:
+            _cache.clear()
+        _cache[key] = (time.monotonic(), pool, found)  # the pool is held so its id is not reused meanwhile
+    return found
+
+
+async def get_client(*, pool: asyncpg.Pool, client_id: str) -> Client | None:
+    found = await _registered(pool, client_id)
     return found[0] if found else None
 
 
@@ -90,7 +110,7 @@ async def authenticate_client(
 ) -> Client:
     """The client of a token, revocation or introspection request: a confidential client proves its secret
     (client_secret_basic or client_secret_post); a public one names itself (auth method `none`)."""
-    found = await store.client_by_id(pool, client_id) if client_id else None
+    found = await _registered(pool, client_id) if client_id else None
     if found is None:
         raise OAuthError("invalid_client", "unknown client", status=401)
     client, secret_hash = found

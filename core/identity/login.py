@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from core.identity import accounts, session_store
+from core.identity import accounts, session_store, throttle_store
 from core.identity.models import Session
 from core.identity.tokens import digest, new_secret
 from core.settings import Settings
@@ -54,18 +54,18 @@ async def sign_in(
     """The account when the credentials are right and neither the account nor the address is locked out;
     else why not. A failure counts against both; a success clears the account's count."""
     account_key, address_key = throttle_keys(username, address)
-    locked = await session_store.failure_state(pool, (account_key, address_key), now)
+    locked = await throttle_store.failure_state(pool, (account_key, address_key), now)
     if locked is not None:
         return _locked(locked)
     user_id = await accounts.check_credentials(pool=pool, username=username.strip(), password=password, totp=totp)
     if user_id is not None:
-        await session_store.clear_failures(pool, account_key)
+        await throttle_store.clear_failures(pool, account_key)
         return user_id
     window, lockout = settings.login_failure_window_s, settings.login_lockout_s
     limits = ((account_key, settings.login_max_failures_account), (address_key, settings.login_max_failures_address))
     lock = None
     for key, limit in limits:
-        set_now = await session_store.record_failure(
+        set_now = await throttle_store.record_failure(
             pool, key=key, now=now, window_s=window, limit=limit, lockout_s=lockout
         )
         lock = lock or set_now

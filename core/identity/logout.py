@@ -1,29 +1,24 @@
 """Signing out: RP-initiated logout (OIDC RP-Initiated Logout 1.0) ends the provider's session, and every
 client that got tokens in it receives a signed logout token on its back-channel logout URI (OIDC Back-Channel
-Logout 1.0), so signing out on one site signs out on all. Refresh tokens of the session are revoked and its
-access tokens stop verifying at once (verification checks the session)."""
+Logout 1.0, delivered durably by core.identity.backchannel), so signing out on one site signs out on all.
+Refresh tokens of the session are revoked and its access tokens stop verifying at once (verification checks
+the session)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-import httpx
 
 from core.errors import Unauthenticated
-from core.identity import session_store
+from core.identity import backchannel, outbox_store, session_store
+from core.identity.authorization import NoRedirect, with_query
 from core.identity.clients import get_client
 from core.identity.models import Client
-from core.identity.provider import NoRedirect, with_query
-from core.identity.tokens import id_token_hint, logout_token_claims, sign
+from core.identity.tokens import id_token_hint
 from core.settings import Settings
-
-log = logging.getLogger(__name__)
-BACKCHANNEL_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,45 +74,11 @@ async def parse_logout(
 
 
 async def end_session(*, pool: asyncpg.Pool, settings: Settings, session_id: UUID, now: datetime) -> list[str]:
-    """End a session, revoke its refresh tokens and notify every client of it that registered a back-channel
-    logout URI; returns the clients that acknowledged (2xx). A client that fails is logged, not retried."""
-    if not await session_store.end_session(pool, session_id, now):
-        return []
-    session = await session_store.session_by_id(pool, session_id)
-    targets = await session_store.backchannel_targets(pool, session_id)
-    if session is None or not targets:
-        return []
-    async with httpx.AsyncClient(timeout=BACKCHANNEL_TIMEOUT_S, follow_redirects=False) as http:
-        results = await asyncio.gather(
-            *(
-                _notify(http, pool, settings, client_id, uri, session.user_id, session_id, now)
-                for client_id, uri in targets
-            )
-        )
-    return [client_id for client_id, ok in zip((t[0] for t in targets), results, strict=True) if ok]
-
-
-async def _notify(
-    http: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    settings: Settings,
-    client_id: str,
-    uri: str,
-    user_id: UUID,
-    session_id: UUID,
-    now: datetime,
-) -> bool:
-    client = await get_client(pool=pool, client_id=client_id)
-    alg = client.id_token_alg if client else "RS256"
-    claims = logout_token_claims(
-        settings=settings, client_id=client_id, user_id=user_id, session_id=session_id, now=now
-    )
-    token = await sign(pool=pool, alg=alg, claims=claims, now=now, typ="logout+jwt")
-    try:
-        answer = await http.post(uri, data={"logout_token": token})
-    except httpx.HTTPError as exc:
-        log.warning("back-channel logout failed", extra={"client_id": client_id, "error": type(exc).__name__})
-        return False
-    if not answer.is_success:
-        log.warning("back-channel logout refused", extra={"client_id": client_id, "status": answer.status_code})
-    return answer.is_success
+    """End a session, revoke its refresh tokens and owe a logout token to every client of it that registered a
+    back-channel logout URI, all in one transaction; then send them (core.identity.backchannel: a site that fails
+    is retried with backoff by the scheduler). Returns the clients that acknowledged now (2xx)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await session_store.end_session(conn, session_id, now):
+            return []
+        owed = await outbox_store.enqueue(conn, session_id=session_id, now=now, lease_until=backchannel.lease(now))
+    return await backchannel.deliver(pool=pool, settings=settings, deliveries=owed, now=now)

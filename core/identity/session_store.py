@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from core.identity.models import CodeGrant, RefreshGrant, Session
+from core.identity.models import RefreshGrant, Session
 
 Conn: TypeAlias = asyncpg.Pool | asyncpg.Connection
 SESSION_COLUMNS = "id, user_id, auth_time, amr, expires_at, ended_at"
@@ -112,17 +112,6 @@ async def active_principal_row(
     )
 
 
-async def backchannel_targets(conn: Conn, session_id: UUID) -> list[tuple[str, str]]:
-    """(client id, back-channel logout URI) of every client that got tokens in the session."""
-    rows = await conn.fetch(
-        """select c.client_id, c.backchannel_logout_uri from identity_session_clients sc
-           join identity_clients c on c.client_id = sc.client_id
-           where sc.session_id = $1 and c.backchannel_logout_uri is not null order by c.client_id""",
-        session_id,
-    )
-    return [(r["client_id"], r["backchannel_logout_uri"]) for r in rows]
-
-
 async def insert_code(
     conn: Conn,
     *,
@@ -148,23 +137,6 @@ async def insert_code(
         code_challenge,
         expires_at,
     )
-
-
-async def consume_code(conn: Conn, code_hash: str, now: datetime) -> CodeGrant | None:
-    """Mark a code used and return it as it was (`used` true when it had been used before); None if unknown."""
-    row = await conn.fetchrow(
-        """with old as (select code_hash, used_at from identity_codes where code_hash = $1 for update)
-           update identity_codes c set used_at = coalesce(c.used_at, $2) from old where c.code_hash = old.code_hash
-           returning c.client_id, c.session_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.expires_at,
-               old.used_at is not null as used""",
-        code_hash,
-        now,
-    )
-    if row is None:
-        return None
-    values = dict(row)
-    values["scopes"] = tuple(values["scopes"])
-    return CodeGrant(**values)
 
 
 async def insert_refresh(
@@ -246,48 +218,21 @@ async def revoke_access(conn: Conn, jti: str, expires_at: datetime) -> None:
     )
 
 
-async def prune(conn: Conn, now: datetime) -> None:
-    """Forget what can no longer be used: expired codes and revocations of expired tokens."""
-    await conn.execute("delete from identity_codes where expires_at < $1", now)
-    await conn.execute("delete from identity_revoked_tokens where expires_at < $1", now)
+PRUNE_BATCH = 10_000  # rows per statement: a backlog goes over several ticks without long locks
 
 
-async def failure_state(conn: Conn, keys: Sequence[str], now: datetime) -> datetime | None:
-    """The latest lockout among `keys` still in force, if any."""
-    return await conn.fetchval(
-        "select max(locked_until) from identity_login_failures where key = any($1) and locked_until > $2",
-        list(keys),
-        now,
-    )
-
-
-async def record_failure(
-    conn: Conn, *, key: str, now: datetime, window_s: int, limit: int, lockout_s: int
-) -> datetime | None:
-    """Count one failed sign-in for `key` (a new window once the old one passed); when this failure reaches
-    `limit`, lock the key for `lockout_s` and start counting afresh. Returns the lockout it set, if any."""
-    failures = await conn.fetchval(
-        """insert into identity_login_failures as f (key, failures, window_start) values ($1, 1, $2)
-           on conflict (key) do update set
-               failures = case when f.window_start < $2 - make_interval(secs => $3) then 1 else f.failures + 1 end,
-               window_start = case when f.window_start < $2 - make_interval(secs => $3) then $2
-                   else f.window_start end
-           returning failures""",
-        key,
-        now,
-        float(window_s),
-    )
-    if failures < limit:
-        return None
-    return await conn.fetchval(
-        """update identity_login_failures set locked_until = $2::timestamptz + make_interval(secs => $3), failures = 0,
-               window_start = $2
-           where key = $1 returning locked_until""",
-        key,
-        now,
-        float(lockout_s),
-    )
-
-
-async def clear_failures(conn: Conn, key: str) -> None:
-    await conn.execute("delete from identity_login_failures where key = $1", key)
+async def prune(conn: Conn, now: datetime, *, batch: int = PRUNE_BATCH) -> dict[str, int]:
+    """Forget what can no longer be used: sessions ended or expired (with their codes and refresh tokens, on
+    delete cascade), expired codes and refresh tokens of live sessions, revocations of expired access tokens.
+    An access token of a forgotten session is refused like one of an ended session (its session is not live)."""
+    statements = {
+        "sessions": "delete from identity_sessions where id in "
+        "(select id from identity_sessions where least(ended_at, expires_at) < $1 limit $2)",
+        "codes": "delete from identity_codes where code_hash in "
+        "(select code_hash from identity_codes where expires_at < $1 limit $2)",
+        "refresh_tokens": "delete from identity_refresh_tokens where token_hash in "
+        "(select token_hash from identity_refresh_tokens where expires_at < $1 limit $2)",
+        "revoked_tokens": "delete from identity_revoked_tokens where jti in "
+        "(select jti from identity_revoked_tokens where expires_at < $1 limit $2)",
+    }
+    return {name: int((await conn.execute(sql, now, batch)).split()[-1]) for name, sql in statements.items()}

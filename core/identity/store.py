@@ -153,6 +153,18 @@ async def signing_keys(conn: Conn, now: datetime) -> list[SigningKey]:
     return [SigningKey(**dict(r)) for r in rows]
 
 
+async def all_keys(conn: Conn) -> list[SigningKey]:
+    """Every key, retired ones included (to seal them at rest)."""
+    rows = await conn.fetch(
+        "select kid, alg, private_jwk, created_at, retired_at, served_until from identity_keys order by created_at"
+    )
+    return [SigningKey(**dict(r)) for r in rows]
+
+
+async def set_private_jwk(conn: Conn, kid: str, private_jwk: str) -> None:
+    await conn.execute("update identity_keys set private_jwk = $2 where kid = $1", kid, private_jwk)
+
+
 async def insert_key(conn: Conn, *, kid: str, alg: str, private_jwk: str, now: datetime) -> None:
     await conn.execute(
         "insert into identity_keys (kid, alg, private_jwk, created_at) values ($1, $2, $3, $4)",

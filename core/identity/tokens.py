@@ -11,13 +11,16 @@ import base64
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
@@ -47,9 +50,45 @@ def _ts(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-async def sign(*, pool: asyncpg.Pool, alg: str, claims: dict[str, Any], now: datetime, typ: str = "JWT") -> str:
-    key = await keys.ring(pool).signer(pool, alg, now)
-    return jwt.encode({"alg": alg, "kid": key.row.kid, "typ": typ}, claims, key.private)
+Signers = Mapping[str, keys.LoadedKey]
+
+
+async def sign(
+    *,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    alg: str,
+    claims: dict[str, Any],
+    now: datetime,
+    typ: str = "JWT",
+    signers: Signers | None = None,
+) -> str:
+    """A JWT signed with the current key of `alg`; `signers` (keys.KeyRing.signers), when the caller holds a
+    pooled connection and must not wait for another."""
+    key = signers[alg] if signers is not None else await keys.ring(pool, settings).signer(pool, alg, now)
+    return compact_jws({"alg": alg, "kid": key.row.kid, "typ": typ}, claims, key)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def compact_jws(header: dict[str, Any], claims: dict[str, Any], key: keys.LoadedKey) -> str:
+    """A JWS in compact serialization (RFC 7515 §7.1) signed with `key` through `cryptography` directly. joserfc's
+    encoder checks its registry on every call, which costs as much as an ES256 signature on the token endpoint's
+    hot path; our headers are fixed, and every token is verified with joserfc (tests, interop clients)."""
+    if header.get("alg") != key.row.alg:
+        raise ValueError(f"header alg {header.get('alg')!r} is not the key's {key.row.alg}")
+    signing_input = f"{_b64(compact_json(header).encode())}.{_b64(compact_json(claims).encode())}"
+    private = key.private.private_key
+    if isinstance(private, ec.EllipticCurvePrivateKey) and key.row.alg == "ES256":
+        r, s = decode_dss_signature(private.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")  # RFC 7518 §3.4: R || S, not DER
+    elif isinstance(private, rsa.RSAPrivateKey) and key.row.alg == "RS256":
+        signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    else:
+        raise ValueError(f"key {key.row.kid} cannot sign {key.row.alg}")
+    return f"{signing_input}.{_b64(signature)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +107,7 @@ async def access_token(
     session_id: UUID,
     scopes: Sequence[str],
     now: datetime,
+    signers: Signers | None = None,
 ) -> AccessToken:
     jti = secrets.token_urlsafe(16)
     expires_at = now + timedelta(seconds=settings.access_token_ttl_s)
@@ -82,7 +122,9 @@ async def access_token(
         "exp": _ts(expires_at),
         "jti": jti,
     }
-    token = await sign(pool=pool, alg=ACCESS_ALG, claims=claims, now=now, typ=ACCESS_TYP)
+    token = await sign(
+        pool=pool, settings=settings, alg=ACCESS_ALG, claims=claims, now=now, typ=ACCESS_TYP, signers=signers
+    )
     return AccessToken(token=token, jti=jti, expires_at=expires_at)
 
 
@@ -116,6 +158,7 @@ async def id_token(
     nonce: str | None,
     access: str | None,
     now: datetime,
+    signers: Signers | None = None,
 ) -> str:
     claims = user_claims(user, scopes) | {
         "iss": settings.issuer,
@@ -131,11 +174,11 @@ async def id_token(
         claims["nonce"] = nonce
     if access:
         claims["at_hash"] = half_hash(access)
-    return await sign(pool=pool, alg=client.id_token_alg, claims=claims, now=now)
+    return await sign(pool=pool, settings=settings, alg=client.id_token_alg, claims=claims, now=now, signers=signers)
 
 
 async def verified_claims(
-    *, pool: asyncpg.Pool, token: str, algs: Sequence[str], typ: str | None, now: datetime
+    *, pool: asyncpg.Pool, settings: Settings, token: str, algs: Sequence[str], typ: str | None, now: datetime
 ) -> dict[str, Any]:
     """The claims of a JWT this provider signed with a key it still serves; the signature, `alg` and `typ`
     checked (an `alg: none` or tampered token raises Unauthenticated). Times are the caller's to check."""
@@ -145,7 +188,7 @@ async def verified_claims(
         raise Unauthenticated(REFUSED) from None
     if header.get("alg") not in algs or (typ is not None and header.get("typ") != typ):
         raise Unauthenticated(REFUSED)
-    key = await keys.ring(pool).verifier(pool, str(header.get("kid")), now)
+    key = await keys.ring(pool, settings).verifier(pool, str(header.get("kid")), now)
     if key is None or key.row.alg != header["alg"]:
         raise Unauthenticated(REFUSED)
     try:
@@ -157,7 +200,9 @@ async def verified_claims(
 
 async def access_claims(*, pool: asyncpg.Pool, settings: Settings, token: str, now: datetime) -> dict[str, Any]:
     """The claims of a well-signed, unexpired access token of this issuer (its session not yet checked)."""
-    claims = await verified_claims(pool=pool, token=token, algs=(ACCESS_ALG,), typ=ACCESS_TYP, now=now)
+    claims = await verified_claims(
+        pool=pool, settings=settings, token=token, algs=(ACCESS_ALG,), typ=ACCESS_TYP, now=now
+    )
     if claims.get("iss") != settings.issuer or claims.get("aud") != settings.issuer:
         raise Unauthenticated(REFUSED)
     exp = claims.get("exp")
@@ -198,7 +243,7 @@ async def verify_access_token(*, pool: asyncpg.Pool, settings: Settings, token: 
 async def id_token_hint(*, pool: asyncpg.Pool, settings: Settings, token: str, now: datetime) -> dict[str, Any]:
     """The claims of an ID token this provider issued (an expired one is a valid hint, OIDC RP-initiated
     logout 1.0 §2), for logout; Unauthenticated when it is not one."""
-    claims = await verified_claims(pool=pool, token=token, algs=keys.ALGS, typ="JWT", now=now)
+    claims = await verified_claims(pool=pool, settings=settings, token=token, algs=keys.ALGS, typ="JWT", now=now)
     if claims.get("iss") != settings.issuer or not isinstance(claims.get("sid"), str):
         raise Unauthenticated("id_token_hint is not an ID token of this provider")
     return claims

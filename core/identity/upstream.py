@@ -1,5 +1,5 @@
 """Federation: signing in at this provider through an upstream provider (the provincial platform, or a generic
-OAuth2 one), as a relying party. docs/identity-upstream.md.
+OAuth2 one), as a relying party. docs/identity.md, "Upstream federation".
 
 `begin` records the sign-in (state and nonce hashed or kept server-side, a PKCE S256 verifier, the site's own
 authorization request, the browser that started it) and gives the upstream's authorization URL; `complete`

@@ -1,5 +1,5 @@
 """Upstream identity providers (IDENTITY_UPSTREAMS): which ones the login page offers, where they live and how
-their claims map onto a local account. docs/identity-upstream.md describes every key."""
+their claims map onto a local account. docs/identity.md ("Upstream federation") describes every key."""
 
 from __future__ import annotations
 

@@ -80,12 +80,9 @@ def yiwang(settings: Settings, *args: str, stdin: str = "") -> subprocess.Comple
 
 def test_users_add_and_list(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
     name = f"corp{uuid.uuid4().hex[:6]}"
-    added = yiwang(
-        settings,
-        "users", "add", name, "--name", "郑州示例科技有限公司", "--kind", "legal", "--real-name-level", "2",
-        "--credit-code", "91410100MA44ABCD2X", "--password-stdin",
-        stdin="a strong password 1\n",
-    )  # fmt: skip
+    args = f"users add {name} --name 郑州示例科技有限公司 --kind legal --real-name-level 2".split()
+    args += ["--credit-code", "91410100MA44ABCD2X", "--password-stdin"]
+    added = yiwang(settings, *args, stdin="a strong password 1\n")
     assert added.returncode == 0, added.stderr
     made = json.loads(added.stdout)
     assert made["username"] == name and made["kind"] == "legal"
@@ -118,10 +115,8 @@ def test_users_add_refuses_bad_input_with_exit_2(cli, args: list[str], stdin: st
 
 def test_clients_add_prints_a_confidential_secret_once(cli, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client_id = f"site-{uuid.uuid4().hex[:6]}"
-    out = cli(
-        "clients", "add", client_id, "--redirect-uri", "https://a.example/cb", "--redirect-uri", "https://a.example/cb2",
-        "--site", "demo-portal", "--backchannel-logout-uri", "https://a.example/bc",
-    )  # fmt: skip
+    args = f"clients add {client_id} --redirect-uri https://a.example/cb --redirect-uri https://a.example/cb2".split()
+    out = cli(*args, "--site", "demo-portal", "--backchannel-logout-uri", "https://a.example/bc")
     assert out.returncode == 0, out.stderr
     shown = json.loads(out.stdout)
     assert shown["client_id"] == client_id and len(shown["client_secret"]) >= 40

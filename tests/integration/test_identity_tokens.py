@@ -153,13 +153,14 @@ async def test_a_retired_key_verifies_until_its_tokens_expire_then_never(
     token = await issue_access_token(
         pool=pg_pool, settings=settings, user_id=await user(pg_pool), client_id="c", now=now
     )
-    old_kids = {k["kid"] for k in (await keys.jwks(pg_pool, now))["keys"]}
+    old_kids = {k["kid"] for k in (await keys.jwks(pg_pool, settings, now))["keys"]}
     new_kids = await keys.rotate(pool=pg_pool, settings=settings, now=now)
-    served = {k["kid"] for k in (await keys.jwks(pg_pool, now))["keys"]}
+    served = {k["kid"] for k in (await keys.jwks(pg_pool, settings, now))["keys"]}
     assert old_kids <= served and set(new_kids) <= served, "old and new keys are both served after a rotation"
     soon = now + timedelta(seconds=settings.access_token_ttl_s - 5)
     assert (await verify_access_token(pool=pg_pool, settings=settings, token=token, now=soon)).user_id is not None
     later = now + timedelta(seconds=settings.access_token_ttl_s + keys.RETIRED_SLACK_S + 1)
-    assert not old_kids & {k["kid"] for k in (await keys.jwks(pg_pool, later))["keys"]}, "retired keys leave JWKS"
+    served_later = {k["kid"] for k in (await keys.jwks(pg_pool, settings, later))["keys"]}
+    assert not old_kids & served_later, "retired keys leave JWKS"
     with pytest.raises(Unauthenticated):
         await verify_access_token(pool=pg_pool, settings=settings, token=token, now=later)
