@@ -22,6 +22,7 @@ from core.sites import load_sites_file, sync_sites
 from ops.cli.hall import announce
 from ops.demo.applications import publish_demo
 from ops.demo.identity import DEMO_CITIZEN, demo_identity
+from ops.demo.opendata import demo_catalogue
 from ops.embedded import EmbeddedServices
 from ops.embedded_auth import write_private
 from ops.runtime import Resolved
@@ -73,12 +74,42 @@ async def _halls(settings: Settings) -> list[str]:
     return [f"  hall     {b.id}  {base}/halls/{b.id}/  ({b.size:,} bytes GLB)" for b in built]
 
 
-async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> list[str]:
-    """Demo identity (clients, citizen, admin) and the citizen's applications, then the halls; banner lines."""
+async def _catalogue(settings: Settings) -> None:
+    """The open-data demo catalogue (docs/opendata.md), loaded beside the processes' start (the first load takes
+    tens of seconds; later starts find it and do nothing): the crawl of the demo sites does not wait for it."""
+    try:
+        lines = await demo_catalogue(settings)
+        log.info("open-data demo catalogue ready", extra={"summary": lines[0].strip() if lines else ""})
+    except Exception:  # the rest of the platform runs on without it; the log says why
+        log.exception("the open-data demo catalogue could not be loaded")
+
+
+async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> tuple[list[str], asyncio.Task[None] | None]:
+    """Demo identity (clients, citizen, admin) and the citizen's applications, the halls, and the open-data demo
+    catalogue started in the background; banner lines, and that background task."""
     lines = await demo_identity(settings, sites_file, demo=demo)
     if demo:  # the demo citizen's applications, as the service platform's connector would send them
         await publish_demo(settings, DEMO_CITIZEN)
-    return lines + await _halls(settings)
+    lines += await _halls(settings)
+    if not demo:
+        return lines, None
+    base = f"http://{settings.host}:{settings.port}"
+    lines += [
+        f"  opendata {base}/api/3/action/package_search  (the demo catalogue loads in the background)",
+        f"  dcat     {base}/catalog.ttl",
+    ]
+    return lines, asyncio.create_task(_catalogue(settings))
+
+
+def _banner(crawl_line: str, base: str, more: list[str]) -> str:
+    lines = [
+        f"\n  {crawl_line}",
+        f"  GraphQL  {base}/graphql",
+        f"  portal   {base}/   (登录 as demo-citizen, 我的 at /me; big screen: {base}/screen/<site>)",
+        *more,
+        "  Ctrl-C stops everything.\n",
+    ]
+    return "\n".join(lines)
 
 
 def _crawl_line(count: int, due: list[str]) -> str:
@@ -128,7 +159,7 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     if sites_file is None:
         raise SystemExit("no sites: pass --sites FILE, set SITES_FILE, or leave the demo on")
     count, due = await _prepare(resolved, sites_file)
-    banner_extras = await _extras(settings, sites_file, demo=group is not None)
+    banner_extras, catalogue = await _extras(settings, sites_file, demo=group is not None)
     env = resolved.child_env()  # ADMIN_TOKEN (break-glass) reaches the processes only when it is set
     env["SEARCH_ID_KEY"] = search_id_key(settings)
     env.setdefault("LOG_FORMAT", "text")
@@ -148,22 +179,16 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     try:
         ready = await _ready_unless_stopped(f"{base}/healthz", supervisor, stop)
         if ready:
-            lines = [
-                f"\n  {_crawl_line(count, due)}",
-                f"  GraphQL  {base}/graphql",
-                f"  portal   {base}/   (登录 as demo-citizen, 我的 at /me; big screen: {base}/screen/<site>)",
-            ]
-            if group is not None:
-                lines += [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()]
-            lines += banner_extras
-            lines += ["  Ctrl-C stops everything.\n"]
-            print("\n".join(lines), flush=True)
+            demo_sites = [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()] if group else []
+            print(_banner(_crawl_line(count, due), base, demo_sites + banner_extras), flush=True)
         elif ready is False:
             log.error("the web process did not become healthy within 60 s; see its output above")
         await stop.wait()
     finally:
         print("\nstopping…", flush=True)
         watch.cancel()
+        if catalogue is not None:
+            catalogue.cancel()
         await supervisor.stop()
         if group is not None:
             await group.stop()

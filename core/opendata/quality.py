@@ -1,0 +1,165 @@
+"""回头看: the quality review of a loaded table (missing values, type errors, duplicate rows, schema drift between
+loads) and of a dataset (stale against its declared update frequency)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from core.opendata.models import FREQUENCY_DAYS
+from core.opendata.tabular import Table
+from core.opendata.types import fits as _fits
+
+MISSING_SHARE = 0.1  # a column with at least this share of empty cells is a finding
+TYPE_SHARE = 0.9  # a text column whose cells are this much of one narrower type has type errors in the rest
+MIN_TYPED = 5
+SHOWN_LINES = 10
+NARROWER = ("integer", "number", "date", "datetime")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One thing the review found: its kind, the column ('' for the table), how many, and where."""
+
+    kind: str  # missing | type | duplicate | drift | stale
+    summary: str
+    count: int
+    column: str = ""
+    lines: list[int] = field(default_factory=list)
+    resource_id: str | None = None
+
+
+def _missing(table: Table) -> list[Finding]:
+    out = []
+    rows = len(table.rows)
+    for i, name in enumerate(table.header):
+        empty = [table.lines[n] for n, row in enumerate(table.rows) if row[i] is None]
+        if rows and len(empty) / rows >= MISSING_SHARE:
+            share = round(100 * len(empty) / rows)
+            out.append(
+                Finding(
+                    kind="missing",
+                    column=name,
+                    count=len(empty),
+                    lines=empty[:SHOWN_LINES],
+                    summary=f"列“{name}”缺失 {len(empty)} 个值（{share}%）",
+                )
+            )
+    return out
+
+
+def _misfits(cells: list[tuple[int, str]], kind: str, allowed: int) -> list[int]:
+    """The lines of cells not of `kind`; none when more than `allowed` differ (the column is text, not mistyped)."""
+    bad: list[int] = []
+    for line, cell in cells:
+        if not _fits(kind, cell):
+            bad.append(line)
+            if len(bad) > allowed:
+                return []
+    return bad
+
+
+def _type_errors(table: Table, schema: dict[str, Any]) -> list[Finding]:
+    out = []
+    for i, f in enumerate(schema["fields"]):
+        if f["type"] != "string":
+            continue
+        cells: list[tuple[int, str]] = []
+        for n, row in enumerate(table.rows):
+            cell = row[i]
+            if cell is not None:
+                cells.append((table.lines[n], cell))
+        if len(cells) < MIN_TYPED:
+            continue
+        allowed = int((1 - TYPE_SHARE) * len(cells))
+        for kind in NARROWER:
+            bad = _misfits(cells, kind, allowed)
+            if bad:
+                out.append(
+                    Finding(
+                        kind="type",
+                        column=f["name"],
+                        count=len(bad),
+                        lines=bad[:SHOWN_LINES],
+                        summary=f"列“{f['name']}”应为 {kind}，有 {len(bad)} 个值不符",
+                    )
+                )
+                break
+    return out
+
+
+def _duplicates(table: Table) -> list[Finding]:
+    seen: set[bytes] = set()
+    lines = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        digest = hashlib.sha256("\x1f".join("\x00" if c is None else c for c in row).encode()).digest()
+        if digest in seen:
+            lines.append(line)
+        seen.add(digest)
+    if not lines:
+        return []
+    return [Finding(kind="duplicate", count=len(lines), lines=lines[:SHOWN_LINES], summary=f"重复行 {len(lines)} 行")]
+
+
+def _drift(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Finding]:
+    if before is None:
+        return []
+    old = {f["name"]: f["type"] for f in before["fields"]}
+    new = {f["name"]: f["type"] for f in after["fields"]}
+    changes = [f"删除 {n}" for n in old if n not in new] + [f"新增 {n}" for n in new if n not in old]
+    changes += [f"{n} {old[n]}→{new[n]}" for n in new if n in old and old[n] != new[n]]
+    if not changes:
+        return []
+    return [Finding(kind="drift", count=len(changes), summary="与上一版本结构不同：" + "，".join(changes))]
+
+
+def review(table: Table, schema: dict[str, Any], previous: dict[str, Any] | None) -> list[Finding]:
+    """Everything the review finds in a table about to be loaded (and against the schema loaded before)."""
+    return _missing(table) + _type_errors(table, schema) + _duplicates(table) + _drift(previous, schema)
+
+
+async def store_findings(conn: asyncpg.Connection, resource_id: str, findings: Sequence[Finding]) -> None:
+    """The resource's findings, replacing those of its earlier load (in the load's transaction)."""
+    await conn.execute("delete from opendata_quality where resource_id = $1::uuid", resource_id)
+    await conn.executemany(
+        """insert into opendata_quality (resource_id, kind, field, count, summary, lines)
+           values ($1::uuid, $2, $3, $4, $5, $6)""",
+        [(resource_id, f.kind, f.column, f.count, f.summary, f.lines) for f in findings],
+    )
+
+
+async def findings_of(pool: asyncpg.Pool, dataset_id: str, *, now: datetime) -> list[Finding]:
+    """A dataset's findings: those of its loaded resources, and `stale` when it is older than its frequency allows."""
+    rows = await pool.fetch(
+        """select q.kind, q.field, q.count, q.summary, q.lines, q.resource_id::text as rid from opendata_quality q
+           join opendata_resources r on r.id = q.resource_id where r.dataset_id = $1::uuid
+           order by r.position, q.kind, q.field""",
+        dataset_id,
+    )
+    out = [
+        Finding(
+            kind=r["kind"],
+            column=r["field"],
+            count=r["count"],
+            summary=r["summary"],
+            lines=list(r["lines"]),
+            resource_id=r["rid"],
+        )
+        for r in rows
+    ]
+    dataset = await pool.fetchrow(
+        """select d.frequency, greatest(d.metadata_modified, max(r.last_modified)) as updated
+           from opendata_datasets d left join opendata_resources r on r.dataset_id = d.id
+           where d.id = $1::uuid group by d.id""",
+        dataset_id,
+    )
+    allowed = FREQUENCY_DAYS.get(dataset["frequency"]) if dataset else None
+    if dataset and allowed and dataset["updated"] and now - dataset["updated"] > timedelta(days=allowed):
+        days = (now - dataset["updated"]).days
+        out.append(Finding(kind="stale", count=days, summary=f"声明“{dataset['frequency']}”更新，已 {days} 天未更新"))
+    return out
