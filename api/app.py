@@ -18,7 +18,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from api.ckan import ckan_routes
 from api.cors import AllowedOrigins, CrossOrigin
+from api.dcat import dcat_routes
+from api.disclosure import disclosure_routes
 from api.graphql_view import FrontendGraphQL
 from api.halls import hall_routes
 from api.metrics import Endpoint, Metrics, MetricsMiddleware, metrics_server
@@ -29,6 +32,7 @@ from api.pages.gql import Gateway
 from api.ratelimit import RateLimitMiddleware
 from api.sse import for_stream
 from core.clock import Clock, system_clock
+from core.identity.keys import prepare_at_rest as prepare_keys_at_rest
 from core.logs import request_id
 from core.services import Services, open_services
 from core.settings import Settings
@@ -139,6 +143,8 @@ def _lifespan(
             clock=clock,
         ) as services:
             await services.bus.ensure_streams()
+            # seal signing keys kept in the clear, check the secret opens the sealed ones (docs/identity.md)
+            await prepare_keys_at_rest(services.pool, settings, services.clock())
             app.state.services = services
             log.info("api ready", extra={"graphql": f"http://{settings.host}:{settings.port}/graphql"})
             if not settings.metrics_port:
@@ -172,8 +178,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
     )
     mount_pages(app, Gateway(schema=graphql.schema, shared=graphql.shared))  # the portal (api/pages)
     app.router.routes.extend(OIDC_ROUTES)  # the OpenID Connect provider (api/oidc.py, docs/identity.md)
-    app.router.routes.extend(upstream_routes(settings))  # federation (docs/identity-upstream.md)
+    app.router.routes.extend(upstream_routes(settings))  # federation (docs/identity.md, "Upstream federation")
     app.router.routes.extend(hall_routes())  # 3D service halls: GLBs, case files, viewer (docs/halls.md)
+    app.router.routes.extend(disclosure_routes())  # grassroots disclosure: vouchers, item pages (docs/disclosure.md)
+    app.router.routes.extend(ckan_routes())  # open data: CKAN Action API, datastore dumps (docs/opendata.md)
+    app.router.routes.extend(dcat_routes())  # open data: DCAT-AP catalogue and datasets (docs/opendata.md)
     if not settings.metrics_port:  # else only on METRICS_PORT, which the lifespan serves
         app.router.routes.append(Route("/metrics", metrics_endpoint))
     limited = RateLimitMiddleware(app, settings)

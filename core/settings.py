@@ -82,6 +82,8 @@ class Settings:
     # identity (issue 13, IDP): the OpenID Connect provider; docs/identity.md
     public_url: str | None = None  # the issuer (the API's base URL as browsers reach it); default http://HOST:PORT
     identity_hash_key: str | None = field(default=None, repr=False)  # HMAC key of ID-number hashes
+    # seals the private signing keys at rest (AES-GCM, core/identity/sealing.py); unset: stored in the clear
+    identity_key_secret: str | None = field(default=None, repr=False)
     session_ttl_s: int = 8 * 3600  # a browser sign-in at the provider
     access_token_ttl_s: int = 600  # access and ID tokens
     refresh_token_ttl_s: int = 30 * 86400
@@ -90,7 +92,7 @@ class Settings:
     login_max_failures_address: int = 30  # failed sign-ins per client address within the window
     login_failure_window_s: int = 900
     login_lockout_s: int = 900
-    # identity federation (issue 13, FED): upstream providers offered on the login page; docs/identity-upstream.md
+    # identity federation (issue 13, FED): upstream providers offered on the login page; docs/identity.md
     identity_upstreams: str = field(default="", repr=False)  # JSON list, or the path of a .json/.yaml file
     upstream_timeout_s: float = 10.0  # each call to an upstream provider (discovery, JWKS, token, userinfo)
     upstream_login_ttl_s: int = 600  # how long a person may take at the upstream provider
@@ -109,6 +111,14 @@ class Settings:
     apq_cache_size: int = 2000  # persisted queries kept per API process (least recently used go first)
     apq_cache_bytes: int = 8 * 1024 * 1024  # and their total size
     graphql_get_max_age_s: int = 60  # Cache-Control max-age of a public query's GET response (0: revalidate)
+    # grassroots disclosure (issue 15, DISC): core/disclosure; docs/disclosure.md
+    disclosure_max_voucher_bytes: int = 10 * 1024 * 1024  # one voucher (a PDF, PNG or JPEG)
+    disclosure_freshness_days: str = "财务=31,村(居)务=92,党务=92,政务=92"  # days a category may go without an item
+    disclosure_s3_endpoint: str | None = None  # an S3-compatible store for vouchers instead of DATA_DIR/blobs
+    disclosure_s3_bucket: str = "yiwang-vouchers"
+    disclosure_s3_region: str = "us-east-1"
+    disclosure_s3_access_key: str | None = field(default=None, repr=False)
+    disclosure_s3_secret_key: str | None = field(default=None, repr=False)
     # open data (issue 14): the CKAN-compatible catalogue, datastore and developer keys; docs/opendata.md
     opendata_domains: str = (  # the domains (CKAN groups) datasets are filed under, comma-separated
         "公共安全,民生服务,经济建设,教育科技,卫生健康,农业农村,资源环境,道路交通,社会发展,城市建设,信用服务,"
@@ -176,13 +186,19 @@ class Settings:
         days = number_pairs("LETTER_REPLY_DAYS", self.letter_reply_days)
         if set(days) != {"咨询", "投诉", "建议"} or not all(1 <= d <= 365 for d in days.values()):
             raise Invalid("LETTER_REPLY_DAYS must give 1-365 working days for each of 咨询, 投诉 and 建议")
-        if "{id}" not in self.letter_url_template:
+        try:  # formatted after a reply commits: a template that cannot format must stop the start, not a reply
+            formatted = self.letter_url_template.format(origin="https://x", id="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise Invalid(f"LETTER_URL_TEMPLATE can use only {{origin}} and {{id}}: {exc!r}") from None
+        if "{id}" not in self.letter_url_template or not formatted:
             raise Invalid("LETTER_URL_TEMPLATE must contain {id}")
         self._validate_identity()
 
     def _validate_identity(self) -> None:
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise Invalid(f"PUBLIC_URL must be an http(s) URL, not {self.public_url!r}")
+        if self.identity_key_secret is not None and len(self.identity_key_secret) < MIN_ADMIN_TOKEN:
+            raise Invalid(f"IDENTITY_KEY_SECRET must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
         if self.identity_hash_key is not None and len(self.identity_hash_key) < MIN_ADMIN_TOKEN:
             raise Invalid(f"IDENTITY_HASH_KEY must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
         ttls = (self.session_ttl_s, self.access_token_ttl_s, self.refresh_token_ttl_s, self.auth_code_ttl_s)

@@ -19,6 +19,7 @@ from core.jobs import ensure_broker_schema
 from core.services import open_services
 from core.settings import MIN_ADMIN_TOKEN, Settings
 from core.sites import load_sites_file, sync_sites
+from ops.cli.disclosure import demo_banner as disclosure_demo
 from ops.cli.hall import announce
 from ops.demo.applications import publish_demo
 from ops.demo.identity import DEMO_CITIZEN, demo_identity
@@ -74,19 +75,21 @@ async def _halls(settings: Settings) -> list[str]:
     return [f"  hall     {b.id}  {base}/halls/{b.id}/  ({b.size:,} bytes GLB)" for b in built]
 
 
-async def _catalogue(settings: Settings) -> None:
-    """The open-data demo catalogue (docs/opendata.md), loaded beside the processes' start (the first load takes
-    tens of seconds; later starts find it and do nothing): the crawl of the demo sites does not wait for it."""
-    try:
-        lines = await demo_catalogue(settings)
-        log.info("open-data demo catalogue ready", extra={"summary": lines[0].strip() if lines else ""})
-    except Exception:  # the rest of the platform runs on without it; the log says why
-        log.exception("the open-data demo catalogue could not be loaded")
+async def _background_demos(settings: Settings) -> None:
+    """The open-data demo catalogue (docs/opendata.md) and the disclosure demo of 成都市 (docs/disclosure.md), one
+    after the other beside the processes' start (the first load of each takes tens of seconds; later starts find
+    them and do nothing): the crawl of the demo sites does not wait for them."""
+    for name, load in (("open-data demo catalogue", demo_catalogue), ("disclosure demo", disclosure_demo)):
+        try:
+            lines = await load(settings)
+            log.info(f"{name} ready", extra={"summary": lines[0].strip() if lines else ""})
+        except Exception:  # the rest of the platform runs on without it; the log says why
+            log.exception(f"the {name} could not be loaded")
 
 
 async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> tuple[list[str], asyncio.Task[None] | None]:
     """Demo identity (clients, citizen, admin) and the citizen's applications, the halls, and the open-data demo
-    catalogue started in the background; banner lines, and that background task."""
+    catalogue and the disclosure demo started in the background; banner lines, and that background task."""
     lines = await demo_identity(settings, sites_file, demo=demo)
     if demo:  # the demo citizen's applications, as the service platform's connector would send them
         await publish_demo(settings, DEMO_CITIZEN)
@@ -97,8 +100,10 @@ async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> tuple[
     lines += [
         f"  opendata {base}/api/3/action/package_search  (the demo catalogue loads in the background)",
         f"  dcat     {base}/catalog.ttl",
+        "  disclosure 成都市 (20 districts, 261 townships, generated villages; loads in the background):"
+        ' { unit(code: "510100000000") { name rollup { items funds { count amount } } } }',
     ]
-    return lines, asyncio.create_task(_catalogue(settings))
+    return lines, asyncio.create_task(_background_demos(settings))
 
 
 def _banner(crawl_line: str, base: str, more: list[str]) -> str:

@@ -24,9 +24,14 @@ from schema.analytics import AnalyticsQuery, AnalyticsSubscription
 from schema.audit import AuditQuery
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
 from schema.cost import QueryCost
+from schema.disclosure import DisclosureQuery
+from schema.disclosure_mutations import DisclosureMutation, DisclosureSubscription
+from schema.disclosure_requests import DisclosureRequestMutation, DisclosureRequestQuery
 from schema.errors import CodedErrors, CodedSchema
 from schema.halls import HallsQuery
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
+from schema.opendata import OpenDataMutation, OpenDataQuery
+from schema.opendata_interaction import OpenDataInteractionMutation, OpenDataInteractionQuery
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.qa import QaMutation, QaQuery
 from schema.search import SearchMutation, SearchQuery
@@ -45,17 +50,38 @@ class Query(
     UserSpaceQuery,
     HallsQuery,
     AuditQuery,
+    DisclosureQuery,
+    DisclosureRequestQuery,
+    OpenDataQuery,
+    OpenDataInteractionQuery,
 ):
     pass
 
 
 @strawberry.type(description="Change the platform")
-class Mutation(BackboneMutation, SearchMutation, MonitoringMutation, QaMutation, PolicyMutation, UserSpaceMutation):
+class Mutation(
+    BackboneMutation,
+    SearchMutation,
+    MonitoringMutation,
+    QaMutation,
+    PolicyMutation,
+    UserSpaceMutation,
+    DisclosureMutation,
+    DisclosureRequestMutation,
+    OpenDataMutation,
+    OpenDataInteractionMutation,
+):
     pass
 
 
 @strawberry.type(description="Live updates, delivered from NATS by any API replica")
-class Subscription(BackboneSubscription, AnalyticsSubscription, MonitoringSubscription, UserSpaceSubscription):
+class Subscription(
+    BackboneSubscription,
+    AnalyticsSubscription,
+    MonitoringSubscription,
+    UserSpaceSubscription,
+    DisclosureSubscription,
+):
     pass
 
 

@@ -63,6 +63,12 @@ FIELD_COSTS: Mapping[str, int] = {
     "Hall.route": 3,
     "Hall.walkthrough": 5,
     "Query.whereFor": 10,
+    # Grassroots disclosure: freshness reads each rule's category per village (a lateral per village under a
+    # city); revisions and spending are one statement per item or project shown.
+    "Query.staleDisclosures": 20,
+    "DisclosureUnit.freshness": 2,
+    "DisclosureItem.revisions": 2,
+    "FundProject.spending": 2,
 }
 SIZE_ARGUMENTS = ("pageSize", "limit")
 # A size the walk cannot read as a whole number (null, a string, a fraction) counts as the largest page any

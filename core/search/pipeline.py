@@ -28,6 +28,7 @@ SCENES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("news", "新闻动态", ("news", "notice", "article")),
     ("qa", "互动问答", ("qa",)),
     ("dataset", "开放数据", ("dataset",)),
+    ("disclosure", "基层公开", ("disclosure",)),  # items of the four-level units (core/disclosure, issue 15)
 )
 SCENE_HITS = 3
 LITTLE = 3  # an original query with fewer matches than this "finds little": a correction replaces it

@@ -68,10 +68,37 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "identity_secrets": ("core.identity",),
     "identity_upstream_links": ("core.identity",),  # 0018, federation (FED)
     "identity_upstream_logins": ("core.identity",),
+    "identity_logout_outbox": ("core.identity",),  # 0020: back-channel logouts owed, retried with backoff
     # the user space (0015, issue 13)
     "letters": ("core.letters",),
     "applications": ("core.applications",),
     "application_steps": ("core.applications",),
+    # open data (0017, issue 14); the datastore's own tables (schema `datastore`) are named by resource id
+    "opendata_organizations": ("core.opendata",),
+    "opendata_groups": ("core.opendata",),
+    "opendata_datasets": ("core.opendata",),
+    "opendata_resources": ("core.opendata",),
+    "opendata_datastore": ("core.opendata",),
+    "opendata_api_keys": ("core.opendata",),
+    "opendata_quality": ("core.opendata",),
+    "opendata_requests": ("core.opendata",),
+    "opendata_apps": ("core.opendata",),
+    "opendata_app_datasets": ("core.opendata",),
+    "opendata_usage": ("core.opendata",),
+    "opendata_changes": ("core.opendata",),
+    # grassroots disclosure (0019, issue 15)
+    "disclosure_units": ("core.disclosure",),
+    "disclosure_items": ("core.disclosure",),
+    "disclosure_item_revisions": ("core.disclosure",),
+    "disclosure_funds": ("core.disclosure",),
+    "disclosure_fund_stages": ("core.disclosure",),
+    "disclosure_spending": ("core.disclosure",),
+    "disclosure_assets": ("core.disclosure",),
+    "disclosure_vouchers": ("core.disclosure",),
+    "disclosure_rollups": ("core.disclosure",),
+    "disclosure_requests": ("core.disclosure",),
+    "disclosure_votes": ("core.disclosure",),
+    "disclosure_ballots": ("core.disclosure",),
 }
 # Read-only views the owners publish (core/migrations/0012_read_views.sql): anyone may read them.
 VIEWS: dict[str, str] = {
@@ -84,6 +111,8 @@ VIEWS: dict[str, str] = {
     "active_qa_pairs": "qa_pairs",
     "identity_people": "identity_users",  # 0014: who a user id is, for every package
     "letter_deadlines": "letters",  # 0015: core.monitoring's interaction rule reads it
+    "disclosure_latest": "disclosure_items",  # 0019: freshness of each unit's categories, for monitoring
+    "opendata_quality_findings": "opendata_quality",  # 0017: the 回头看 findings, for monitoring
 }
 SQL_TOUCH = re.compile(
     r"\b(?:from|join|into|update|truncate(?:\s+table)?)\s+(?:only\s+)?([a-z_][a-z0-9_]*)\b", re.IGNORECASE

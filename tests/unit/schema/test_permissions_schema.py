@@ -5,15 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from schema import build_schema
+from schema.disclosure import IsUnitEditor
 from schema.permissions import IsAdmin, IsSiteEditor, role_checks
 
 PUBLIC_MUTATIONS = {"recordClick"}  # what a citizen's browser sends, signed in or not
 # The user space's own mutations: they act for the signed-in caller and check who calls in their resolvers
 # (UNAUTHENTICATED when anonymous; a replier's role for the letter's department). The integration test
 # tests/integration/test_roles_coverage.py calls each anonymously.
-USER_MUTATIONS = {"submitLetter", "replyLetter"}
+# the last two: docs/disclosure.md (a person's own request and ballot)
+USER_MUTATIONS = {"submitLetter", "replyLetter", "submitDisclosureRequest", "castDisclosureVote"}
+USER_MUTATIONS |= {"submitDataRequest"}  # open data's 数据需求: docs/opendata.md
 # Mutations that act on the one site their `site` argument names: that site's editors may call them.
 SITE_MUTATIONS = {"crawlSite", "runInspection", "setColumnType"}
+# Grassroots disclosure: mutations on the one unit their `unit` argument names (editors of that unit's site).
+UNIT_MUTATIONS = {
+    "uploadVoucher",
+    "createDisclosureItem",
+    "editDisclosureItem",
+    "publishDisclosureItem",
+    "saveFundProject",
+    "moveFundStage",
+    "deleteFundProject",
+    "addFundSpending",
+    "extendDisclosureRequest",
+    "answerDisclosureRequest",
+    "createDisclosureVote",
+}
 ADMIN_QUERIES = {"suggestionCandidates"}
 
 
@@ -41,6 +58,9 @@ def test_site_scoped_mutations_take_a_site_and_everything_else_is_for_admins() -
         if name in SITE_MUTATIONS:
             assert checks == [IsSiteEditor], name
             assert "site" in {a.python_name for a in f.arguments}, f"{name} is site-scoped but takes no site"
+        elif name in UNIT_MUTATIONS:
+            assert checks == [IsUnitEditor], name
+            assert "unit" in {a.python_name for a in f.arguments}, f"{name} is unit-scoped but takes no unit"
         elif checks:
             assert checks == [IsAdmin], name
 

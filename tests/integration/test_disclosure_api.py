@@ -1,0 +1,216 @@
+"""Grassroots disclosure end to end over HTTP and websockets: units and their pages, editors of a unit (real
+access tokens) writing, revising and publishing, vouchers uploaded and downloaded, fund projects with spending,
+roll-ups at every level, the admin import, and `disclosureUpdates(unit)` live from NATS."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from core.disclosure import site_id_of
+from core.identity.roles import grant_role
+from core.settings import Settings
+from tests.integration.conftest import serve_api
+from tests.integration.disclosure_fixtures import load_tree
+from tests.integration.graphql import first_data, gql, gql_data
+from tests.integration.userspace_fixtures import Person, person
+
+pytestmark = pytest.mark.integration
+
+C, D1, T1 = "330300000000", "330302000000", "330302001000"
+V1, V2, V4 = "330302001201", "330302001202", "330305001001"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+UNIT = """query($code: String!) { unit(code: $code) { code name level site parent { code level }
+  children { total items { code name } } boards { name categories { category count } }
+  items(pageSize: 5) { total items { title revision status } }
+  funds { total items { name stage amount } }
+  rollup { items itemsByCategory { board category count } funds { count amount spent }
+           fundsByStage { key count amount } } } }"""
+CREATE = """mutation($unit: String!, $item: DisclosureItemInput!, $publish: Boolean) {
+  createDisclosureItem(unit: $unit, item: $item, publish: $publish) { id unit status revision attachments { url } } }"""
+EDIT = """mutation($unit: String!, $id: ID!, $item: DisclosureItemInput!, $reason: String) {
+  editDisclosureItem(unit: $unit, id: $id, item: $item, reason: $reason) {
+    revision body revisions { revision body reason editedBy } } }"""
+UPLOAD = """mutation($unit: String!, $name: String!, $content: String!) {
+  uploadVoucher(unit: $unit, name: $name, contentBase64: $content) { sha256 mediaType size url } }"""
+SAVE_FUND = """mutation($unit: String!, $project: FundProjectInput!) {
+  saveFundProject(unit: $unit, project: $project) { id stage amount } }"""
+SPEND = """mutation($unit: String!, $id: ID!, $spending: SpendingInput!) {
+  addFundSpending(unit: $unit, id: $id, spending: $spending) { amount vouchers { sha256 } } }"""
+FUND = """query($id: ID!) { fundProject(id: $id) { name spent stages { stage enteredOn }
+  spending { amount payee vouchers { name mediaType url } } } }"""
+IMPORT = """mutation($name: String!, $content: String!, $unit: String) {
+  importDisclosure(fileName: $name, contentBase64: $content, unit: $unit) {
+    kind encoding rows created errors { line reason } } }"""
+UPDATES = "subscription($unit: String!) { disclosureUpdates(unit: $unit) { unit title status } }"
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    url: str
+    editor: Person  # an editor of V1's site
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+async def world(settings: Settings, pg_pool: asyncpg.Pool) -> AsyncIterator[World]:
+    await load_tree(pg_pool, "3303")
+    async with serve_api(settings) as url:
+        issued = dataclasses.replace(settings, public_url=url)
+        editor = await person(pg_pool, issued, datetime.now(UTC))
+        await grant_role(pool=pg_pool, user_id=editor.user_id, role="editor", site_id=site_id_of(V1))
+        yield World(url, editor, issued)
+
+
+def item(title: str, **extra: Any) -> dict[str, Any]:
+    return {"category": "财务", "period": "2024-05", "dated": "2024-05-20", "title": title, "body": "收支", **extra}
+
+
+def code_of(body: dict[str, Any]) -> str:
+    assert body.get("errors"), body
+    return str(body["errors"][0]["extensions"]["code"])
+
+
+async def test_an_editor_writes_revises_and_the_unit_page_and_rollups_show_it(world: World) -> None:
+    token = world.editor.token
+    made = await gql(world.url, CREATE, {"unit": V1, "item": item("五月收支")}, token=token)
+    assert made["data"]["createDisclosureItem"]["status"] == "published", made
+    item_id = made["data"]["createDisclosureItem"]["id"]
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{world.url}/disclosure/items/{item_id}") as r:
+            assert r.status == 200 and "五月收支" in await r.text()
+        async with s.get(f"{world.url}/disclosure/items/{uuid.uuid4()}") as r:
+            assert r.status == 404
+    assert code_of(await gql(world.url, CREATE, {"unit": V2, "item": item("x")}, token=token)) == "FORBIDDEN"
+    assert code_of(await gql(world.url, CREATE, {"unit": V1, "item": item("x")}, token=None)) == "UNAUTHENTICATED"
+    late = item("x", dated="2024-06-01")
+    assert code_of(await gql(world.url, CREATE, {"unit": V1, "item": late}, token=token)) == "BAD_INPUT"
+
+    changed = item("五月收支", body="收支（更正）")
+    variables = {"unit": V1, "id": item_id, "item": changed}
+    assert code_of(await gql(world.url, EDIT, variables, token=token)) == "BAD_INPUT"  # published: a reason
+    edited = (await gql(world.url, EDIT, {**variables, "reason": "金额更正"}, token=token))["data"][
+        "editDisclosureItem"
+    ]
+    assert edited["revision"] == 2
+    assert [(r["revision"], r["reason"]) for r in edited["revisions"]] == [(2, "金额更正"), (1, "")]
+    assert edited["revisions"][0]["editedBy"] == world.editor.username
+
+    page = (await gql_data(world.url, UNIT, {"code": T1}))["unit"]
+    assert (page["level"], page["parent"], page["site"]) == ("乡镇街道", {"code": D1, "level": "区县"}, site_id_of(T1))
+    assert [c["code"] for c in page["children"]["items"]] == [V1, V2]
+    assert [b["name"] for b in page["boards"]][:2] == ["政策法规", "基层公开"]
+    assert page["rollup"]["items"] == 1 and page["items"]["total"] == 0  # its own page: the township's items
+    assert page["rollup"]["itemsByCategory"] == [{"board": "基层公开", "category": "财务", "count": 1}]
+    village = (await gql_data(world.url, UNIT, {"code": V1}))["unit"]
+    assert village["items"]["items"] == [{"title": "五月收支", "revision": 2, "status": "published"}]
+    top = await gql_data(world.url, "query($p: String) { units(parent: $p) { items { code } } }", {"p": C})
+    assert [u["code"] for u in top["units"]["items"]] == [D1, "330305000000"]
+    assert code_of(await gql(world.url, UNIT, {"code": "3303"})) == "BAD_INPUT"
+    assert code_of(await gql(world.url, UNIT, {"code": "330399000000"})) == "NOT_FOUND"
+
+
+async def test_vouchers_fund_projects_and_spending_with_rollups_up_to_the_city(world: World) -> None:
+    token = world.editor.token
+    upload = {"unit": V1, "name": "发票.pdf", "content": base64.b64encode(PDF).decode()}
+    voucher = (await gql(world.url, UPLOAD, upload, token=token))["data"]["uploadVoucher"]
+    assert (voucher["sha256"], voucher["mediaType"]) == (hashlib.sha256(PDF).hexdigest(), "application/pdf")
+    fake = {**upload, "content": base64.b64encode(b"<html>").decode()}
+    assert code_of(await gql(world.url, UPLOAD, fake, token=token)) == "BAD_INPUT"
+    async with aiohttp.ClientSession() as s, s.get(world.url + voucher["url"]) as r:
+        assert (r.status, r.headers["content-type"], await r.read()) == (200, "application/pdf", PDF)
+
+    project = {"name": "道路硬化", "category": "基础设施", "source": "区", "amount": "100000", "year": 2024}
+    saved = (await gql(world.url, SAVE_FUND, {"unit": V1, "project": project}, token=token))["data"]
+    fund_id = saved["saveFundProject"]["id"]
+    spending = {"amount": "25000.50", "spentOn": "2024-05-02", "payee": "施工队", "vouchers": [voucher["sha256"]]}
+    paid = await gql(world.url, SPEND, {"unit": V1, "id": fund_id, "spending": spending}, token=token)
+    assert paid["data"]["addFundSpending"]["vouchers"] == [{"sha256": voucher["sha256"]}]
+    negative = {**project, "amount": "-1"}
+    assert code_of(await gql(world.url, SAVE_FUND, {"unit": V1, "project": negative}, token=token)) == "BAD_INPUT"
+    found = (await gql_data(world.url, FUND, {"id": fund_id}))["fundProject"]
+    assert found["spent"] == "25000.50" and found["stages"][0]["stage"] == "立项"
+    assert found["spending"][0]["vouchers"][0]["name"] == "发票.pdf"
+    for code in (V1, T1, D1, C):
+        rollup = (await gql_data(world.url, UNIT, {"code": code}))["unit"]["rollup"]
+        assert rollup["funds"] == {"count": 1, "amount": "100000.00", "spent": "25000.50"}, code
+        assert rollup["fundsByStage"][0] == {"key": "立项", "count": 1, "amount": "100000.00"}
+
+
+async def test_the_admin_import_reports_rows_and_editors_may_not_call_it(world: World) -> None:
+    text = (
+        "外部编号,单位代码,类别,期间,日期,标题\nk1,%s,党务,2024Q2,2024-04-02,党员大会\nk2,%s,党务,2024Q2,2024-04-02,x\n"
+    )
+    content = base64.b64encode((text % (V2, V4)).encode("gbk")).decode()
+    variables = {"name": "items.csv", "content": content, "unit": D1}
+    result = (await gql_data(world.url, IMPORT, variables))["importDisclosure"]
+    assert (result["kind"], result["encoding"], result["created"]) == ("items", "gb18030", 1)
+    assert result["errors"] == [{"line": 3, "reason": f"unit {V4} is not under {D1}, the unit this import is for"}]
+    assert code_of(await gql(world.url, IMPORT, variables, token=world.editor.token)) == "FORBIDDEN"
+
+
+async def test_subscribers_of_a_township_get_the_items_of_its_villages_live(world: World) -> None:
+    counter = itertools.count()
+
+    async def publish_in_village() -> None:
+        variables = {"unit": V1, "item": item(f"实时公开{next(counter)}")}
+        assert not (await gql(world.url, CREATE, variables, token=world.editor.token)).get("errors")
+
+    async with aiohttp.ClientSession() as s:
+        ws = await s.ws_connect(f"{world.url}/graphql", protocols=["graphql-transport-ws"])
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        subscribe = {"query": UPDATES, "variables": {"unit": T1}}
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": subscribe})
+        got = (await first_data(ws, publish_in_village))["disclosureUpdates"]
+        assert got["unit"] == V1 and got["title"].startswith("实时公开") and got["status"] == "published"
+        await ws.close()
+
+
+async def test_freshness_and_requests_over_graphql(world: World) -> None:
+    fresh = """query($code: String!) { unit(code: $code) { freshness { category stale } }
+      staleDisclosures(unit: $code) { total items { unit category daysSince } } }"""
+    found = await gql_data(world.url, fresh, {"code": T1})
+    assert {f["category"] for f in found["unit"]["freshness"]} == {"财务", "村(居)务", "党务", "政务"}
+    assert (V2, "财务") in {(f["unit"], f["category"]) for f in found["staleDisclosures"]["items"]}
+    submit = """mutation($unit: String!) {
+      submitDisclosureRequest(unit: $unit, subject: "村道资金", body: "请公开明细") {
+        id unit dueOn status extended } }"""
+    assert code_of(await gql(world.url, submit, {"unit": V1}, token=None)) == "UNAUTHENTICATED"
+    asked = (await gql(world.url, submit, {"unit": V1}, token=world.editor.token))["data"]["submitDisclosureRequest"]
+    assert (asked["unit"], asked["status"], asked["extended"]) == (V1, "open", False)
+    answer = """mutation($unit: String!, $id: ID!) { answerDisclosureRequest(unit: $unit, id: $id, answer: "见附件") {
+      status answer } }"""
+    done = await gql(world.url, answer, {"unit": V1, "id": asked["id"]}, token=world.editor.token)
+    assert done["data"]["answerDisclosureRequest"] == {"status": "answered", "answer": "见附件"}
+    stats = await gql_data(
+        world.url, "query($u: String!) { disclosureRequestStats(unit: $u) { total open } }", {"u": C}
+    )
+    assert stats["disclosureRequestStats"] == {"total": 1, "open": 0}
+
+
+async def test_a_vote_over_graphql(world: World) -> None:
+    create = """mutation($unit: String!, $closes: DateTime!) { createDisclosureVote(unit: $unit, title: "年度评议",
+      options: ["满意", "不满意"], closesAt: $closes) { id open total } }"""
+    closes = "2099-01-01T00:00:00+00:00"
+    made = (await gql(world.url, create, {"unit": V1, "closes": closes}, token=world.editor.token))["data"]
+    vote_id = made["createDisclosureVote"]["id"]
+    assert code_of(await gql(world.url, create, {"unit": V2, "closes": closes}, token=world.editor.token)) == (
+        "FORBIDDEN"
+    )
+    cast = """mutation($id: ID!) { castDisclosureVote(id: $id, option: "满意") { total results { option count } } }"""
+    assert code_of(await gql(world.url, cast, {"id": vote_id}, token=None)) == "UNAUTHENTICATED"
+    voted = (await gql(world.url, cast, {"id": vote_id}, token=world.editor.token))["data"]["castDisclosureVote"]
+    assert voted["results"] == [{"option": "满意", "count": 1}, {"option": "不满意", "count": 0}]
+    assert code_of(await gql(world.url, cast, {"id": vote_id}, token=world.editor.token)) == "CONFLICT"
