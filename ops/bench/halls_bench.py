@@ -120,6 +120,28 @@ def bench_routes(pairs: int = 300, seed: int = 16) -> tuple[list[float], list[fl
     return wall, cpu, load_s
 
 
+def bench_grid_peer(pairs: int = 12, seed: int = 16) -> list[float]:
+    """The peer: a plain cell-by-cell A* over the same 0.25 m grid (what routes ran on before the navigation
+    mesh), between POIs whose cells are walkable; a few pairs, each takes long."""
+    from core.halls.grid import astar
+
+    plan = big_plan()
+    rng = random.Random(seed)
+    pois = list(plan.layout.pois)
+    times: list[float] = []
+    while len(times) < pairs:
+        a, b = rng.sample(pois, 2)
+        grid = plan.grids[a.floor]
+        start, goal = grid.cell(*a.at), grid.cell(*b.at)
+        if a.floor != b.floor or start is None or goal is None:
+            continue
+        t = time.perf_counter()
+        found = astar(grid, start, goal)
+        if found is not None:
+            times.append(time.perf_counter() - t)
+    return times
+
+
 HALL_QUERY = """{ hall(id: "demo-budongchan") { id name etag pois { id name kind number position { x y floor }
   reminders services { id found title url materials timeLimit fee phone cases { title url } } } } }"""
 
@@ -173,6 +195,12 @@ def main() -> None:
     print(
         f"route (cold, {len(routes)} pairs), wall: median {statistics.median(routes) * 1000:.1f} ms, "
         f"p99 {p99(routes) * 1000:.1f} ms, max {max(routes) * 1000:.1f} ms"
+    )
+    peer = bench_grid_peer()
+    ratio = statistics.median(peer) / statistics.median(routes)
+    print(
+        f"peer, cell A* on the same grid ({len(peer)} pairs): median {statistics.median(peer) * 1000:.0f} ms, "
+        f"max {max(peer) * 1000:.0f} ms; the navigation mesh is {ratio:,.0f}x faster at the median"
     )
     print(f"route CPU time: median {statistics.median(cpu) * 1000:.1f} ms, p99 {p99(cpu) * 1000:.1f} ms")
     if args.pg:
