@@ -14,7 +14,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def page_routes() -> list[BaseRoute]:
-    from api.pages import account, hall, speech, views
+    from api.pages import account, hall, opendata, speech, units, views
 
     return [
         Route("/", views.home, methods=["GET"]),
@@ -23,6 +23,10 @@ def page_routes() -> list[BaseRoute]:
         Route("/ask", views.ask, methods=["GET", "POST"]),
         Route("/screen/{site}", views.screen, methods=["GET"]),
         Route("/halls/{id}", hall.hall, methods=["GET"]),  # the viewer itself is /halls/{id}/ (api/halls.py)
+        Route("/data", opendata.datasets, methods=["GET"]),
+        Route("/data/{id}", opendata.dataset, methods=["GET"]),
+        Route("/units", units.units, methods=["GET"]),
+        Route("/units/{code}", units.unit, methods=["GET"]),
         Route("/signin", account.signin, methods=["GET"]),
         Route("/signin/callback", account.callback, methods=["GET"]),
         Route("/signin/backchannel", account.backchannel, methods=["POST"]),

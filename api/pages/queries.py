@@ -125,3 +125,49 @@ WALKTHROUGH = """query HallWalkthrough($id: ID!, $service: String!) {
     }
   }
 }"""
+
+# Open data (docs/opendata.md): the catalogue with its facets, and one dataset with previews and quality findings.
+DATASETS = """query Datasets($q: String!, $filters: OpenDatasetFilters, $page: Int!) {
+  datasets(query: $q, filters: $filters, page: $page, pageSize: 10) {
+    total
+    departments { name title count }
+    domains { name title count }
+    items { id name title notes department { title } domain { title } modified resources { format } }
+  }
+}"""
+
+DATASET = """query Dataset($id: String!) {
+  dataset(id: $id) {
+    id name title notes tags license updateFrequency temporalStart temporalEnd spatial contact version modified
+    department { name title }
+    domain { name title }
+    resources { id name format url size lastModified datastoreActive preview(rows: 10) { fields rows } }
+    quality { kind summary count column lines }
+  }
+}"""
+
+# Grassroots disclosure (docs/disclosure.md): the top units, and one unit's page.
+UNITS = """query Units($page: Int!) {
+  units(page: $page, pageSize: 50) { total page pageSize items { code name level } }
+}"""
+
+UNIT = """query Unit($code: String!, $page: Int!) {
+  unit(code: $code) {
+    code name level
+    parent { code name parent { code name parent { code name } } }
+    children(pageSize: 100) { total items { code name level } }
+    boards { name categories { category count } }
+    latest: items(below: true, pageSize: 30) { items { id board category title dated } }
+    items(below: true, page: $page, pageSize: 20) {
+      total page pageSize
+      items { id board category period dated title body }
+    }
+    funds(pageSize: 20) { total items { id name category source amount spent stage year } }
+    rollup {
+      items
+      funds { count amount spent }
+      fundsByStage { key count amount spent }
+      resources resourceArea assets assetValue
+    }
+  }
+}"""

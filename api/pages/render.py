@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 ENV.filters["highlighted"] = highlighted
+ENV.filters["money"] = lambda value: f"{Decimal(str(value)):,.2f}"  # Decimal arrives as a string: 120,000.00
 STATUS_OF_CODE = {
     "NOT_FOUND": 404,
     "BAD_INPUT": 400,

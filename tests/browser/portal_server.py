@@ -33,6 +33,7 @@ from core.speech import Synthesizer
 from tests.conftest import free_port
 from tests.integration.crawling import add_site
 from tests.integration.graphql import ADMIN_TOKEN
+from tests.integration.pages_data_fixtures import Seeded, seed_datasets, seed_units
 from tests.polling import eventually
 from workers.analytics import AnalyticsConsumer
 from workers.policy_library import PolicyLibrary
@@ -42,6 +43,7 @@ T = TypeVar("T")
 CITIZEN_PASSWORD = "鼓浪屿 3 号 correct horse"
 HOSTILE_TITLE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">养老服务 恶意标题'
 POLICY_DOC_NO = "示政办发〔2024〕5号"
+OPEN_CITY = "3308"  # the 市 of the unit tree `open_data` seeds (integration tests use 3301-3307)
 
 
 def _day(weeks_ago: int) -> str:
@@ -140,10 +142,17 @@ class PortalServer:
 
     `documents=False` seeds only the two sites (no documents, Q&A or inspection): pages that need none start in
     seconds. `citizen=True` adds an account (`citizen`, CITIZEN_PASSWORD, real-name level 3) to sign in with.
-    `speech`: the read-aloud engine of /speech (core.speech), for machines without espeak-ng."""
+    `speech`: the read-aloud engine of /speech (core.speech), for machines without espeak-ng. `open_data=True`
+    adds datasets and the unit tree under OPEN_CITY (tests/integration/pages_data_fixtures.py) as `self.open`."""
 
     def __init__(
-        self, settings: Settings, *, documents: bool = True, citizen: bool = False, speech: Synthesizer | None = None
+        self,
+        settings: Settings,
+        *,
+        documents: bool = True,
+        citizen: bool = False,
+        speech: Synthesizer | None = None,
+        open_data: bool = False,
     ) -> None:
         tag = secrets.token_hex(3)
         self.documents, self.citizen, self.speech = documents, f"citizen-{tag}" if citizen else None, speech
@@ -152,6 +161,7 @@ class PortalServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.settings = dataclasses.replace(settings, port=self.port, broker_url="stub://", admin_token=ADMIN_TOKEN)
         self.tag = tag
+        self.open_data, self.open = open_data, Seeded(url="", air="", hostile="", resource="", org="")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._services: Services | None = None
         self._ready = concurrent.futures.Future[None]()
@@ -223,6 +233,10 @@ class PortalServer:
                 real_name_level=3,
                 settings=self.settings,
             )
+        if self.open_data:
+            opendata = dataclasses.replace(self.settings, opendata_site=f"opendata-{self.tag}")
+            self.open = await seed_datasets(services.pool, opendata, self.tag)
+            await seed_units(services.pool, services.bus, OPEN_CITY)
         if not self.documents:
             return
         lines = [json.dumps(d, ensure_ascii=False) for d in demo_documents(self.portal, self.dept)]

@@ -17,7 +17,7 @@ import pytest
 
 from core.settings import Settings
 from tests.browser.conftest import axe
-from tests.browser.portal_server import HOSTILE_TITLE, PortalServer, portal_server
+from tests.browser.portal_server import HOSTILE_TITLE, OPEN_CITY, PortalServer, portal_server
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ CONTRAST_JS = Path(__file__).with_name("contrast.js").read_text(encoding="utf-8"
 
 @pytest.fixture(scope="module")
 def server(settings: Settings) -> Iterator[PortalServer]:
-    with portal_server(settings) as running:
+    with portal_server(settings, open_data=True) as running:
         yield running
 
 
@@ -41,7 +41,8 @@ def _get(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def pages(server: PortalServer) -> dict[str, str]:
-    """A path of each template: home, search, a policy's document page, Q&A (answered), big screen, error, hall."""
+    """A path of each template: home, search, a policy's document page, Q&A (answered), big screen, error, hall,
+    the open-data catalogue, a dataset and a unit of grassroots disclosure."""
     html = _get(server.url + "/search?q=" + urllib.parse.quote("关于做好养老服务工作的通知"))
     policy_id = re.search(r'href="/documents/([0-9a-f-]{36})"[^>]*>[^<]*示例市人民政府办公厅', html)
     assert policy_id, html
@@ -54,6 +55,9 @@ def pages(server: PortalServer) -> dict[str, str]:
         "screen": f"/screen/{server.portal}",
         "error": "/documents/not-a-document",
         "hall": "/halls/demo-budongchan",  # axe on it: test_portal_account.py
+        "data": "/data",
+        "dataset": f"/data/{server.open.air}",
+        "unit": f"/units/{OPEN_CITY}02001000",
     }
 
 
@@ -75,7 +79,7 @@ def _with(path: str, query: str) -> str:
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("name", ["home", "search", "document", "ask", "screen", "error"])
+@pytest.mark.parametrize("name", ["home", "search", "document", "ask", "screen", "error", "data", "dataset", "unit"])
 def test_no_serious_or_critical_axe_violations(
     server: PortalServer, pages: dict[str, str], page: Any, artefacts: Path, name: str, mode: str
 ) -> None:
