@@ -226,6 +226,8 @@ async def logout(request: Request) -> Response:
     confirmed = request.method == "POST" and _csrf_ok(request, fields.get("csrf_token"))
     if plan.session_id is None and not confirmed:  # no hint: the person confirms (a link cannot sign them out)
         kept = {k: v for k, v in fields.items() if k in ("post_logout_redirect_uri", "client_id", "state")}
+        if plan.client is not None:  # named by a hint that no longer verifies: where to go back stays checked
+            kept["client_id"] = plan.client.client_id
         return page(request, "logout.html", {"action": "/oidc/logout", "params": kept})
     ending = {plan.session_id} if plan.session_id else set()
     if session is not None and (plan.user_id is None or session.user_id == plan.user_id):

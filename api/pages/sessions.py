@@ -2,8 +2,11 @@
 
 A session is one entry of a NATS JetStream key-value bucket (`yw_portal_sessions`, its age limit the provider's
 SESSION_TTL_S), keyed by the SHA-256 of the cookie, so every API replica reads the same sessions, a restart
-keeps them, and neither the bucket nor a log ever shows a cookie that would let someone in. The tokens never
-reach the browser. Why not Postgres: the portal (api/) owns no table, and the bus is already open in every
+keeps them, and neither the bucket nor a log ever shows the cookie. The entry does hold the person's tokens
+(access, refresh, ID): with IDENTITY_KEY_SECRET they are sealed (core.identity.sealing, the entry's key as
+associated data), so a copy of the bucket lets nobody in; without it they are plain JSON there, like the private
+keys in Postgres. A session whose tokens do not open (another secret, or none) counts as signed out. The tokens
+never reach the browser. Why not Postgres: the portal (api/) owns no table, and the bus is already open in every
 API process (docs/portal.md, "Sign-in").
 
 Renewing the tokens happens once per session however many requests need it at once (two tabs, a double submit,
@@ -30,9 +33,13 @@ from nats.js.kv import KeyValue
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.errors import Invalid
+from core.identity import sealing
+
 BUCKET = "yw_portal_sessions"
 COOKIE = "yw_portal"
 CLAIM_S = 15.0  # a renewal claimed longer ago than this was abandoned (its process died): another may take it
+TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")  # sealed at rest when IDENTITY_KEY_SECRET is set
 POLL_S = 0.05  # how often a request whose token has run out looks whether another replica's renewal is done
 
 # The session with new tokens, or None when they cannot be renewed (the sign-in ended): the session is dropped.
@@ -69,9 +76,10 @@ def _sid_key(sid: str) -> str:
 class SessionStore:
     """Sessions in the bucket, bound (or created, idempotently) on first use by this process."""
 
-    def __init__(self, js: JetStreamContext, *, ttl_s: int) -> None:
+    def __init__(self, js: JetStreamContext, *, ttl_s: int, secret: str | None = None) -> None:
         self.js = js
         self.ttl_s = ttl_s
+        self.secret = secret
         self._kv: KeyValue | None = None
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -98,14 +106,27 @@ class SessionStore:
         if entry.value is None or entry.revision is None:
             return None
         data: dict[str, Any] = json.loads(entry.value)
+        try:
+            for name in TOKEN_FIELDS:
+                if isinstance(data.get(name), str):
+                    data[name] = sealing.unseal(self.secret, f"portal:{_key(cookie)}:{name}", data[name], what=name)
+        except Invalid:
+            return None  # sealed with another secret, or none configured now: signed out
         return PortalSession(**data), entry.revision
+
+    def _encoded(self, cookie: str, session: PortalSession) -> bytes:
+        """The entry's bytes: the token fields sealed when a secret is configured."""
+        data = asdict(session)
+        if self.secret:
+            for name in TOKEN_FIELDS:
+                if data[name] is not None:
+                    data[name] = sealing.seal(self.secret, f"portal:{_key(cookie)}:{name}", data[name])
+        return json.dumps(data).encode()
 
     async def _replace(self, cookie: str, session: PortalSession, revision: int) -> int | None:
         """Store the session if its entry is still at `revision`; the new revision, or None when it changed."""
         try:
-            return await (await self._bucket()).update(
-                _key(cookie), json.dumps(asdict(session)).encode(), last=revision
-            )
+            return await (await self._bucket()).update(_key(cookie), self._encoded(cookie, session), last=revision)
         except KeyWrongLastSequenceError:
             return None
 
@@ -158,7 +179,7 @@ class SessionStore:
         session is also found by its provider session (`sid`), for back-channel logout."""
         cookie = cookie or secrets.token_urlsafe(32)
         bucket = await self._bucket()
-        await bucket.put(_key(cookie), json.dumps(asdict(session)).encode())
+        await bucket.put(_key(cookie), self._encoded(cookie, session))
         if session.sid:
             await bucket.put(_sid_key(session.sid), _key(cookie).encode())
         return cookie
@@ -185,7 +206,8 @@ def session_store(request: Request) -> SessionStore:
     if isinstance(found, SessionStore):
         return found
     services = request.app.state.services
-    made = SessionStore(services.bus.js, ttl_s=services.settings.session_ttl_s)
+    settings = services.settings
+    made = SessionStore(services.bus.js, ttl_s=settings.session_ttl_s, secret=settings.identity_key_secret)
     request.app.state.portal_sessions = made
     return made
 

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.errors import Conflict, Invalid, NotFound
-from core.identity import store
+from core.identity import sealing, store
 from core.identity.models import User
 from core.settings import Settings
 
@@ -29,6 +29,7 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_NAME = 100
 HASH_KEY_SECRET = "id-number-hash-key"
+TOTP_SEALED = "TOTP secret"  # sealed with the label `totp:<username>`: a copy on another account does not open
 HASHER = PasswordHasher()  # argon2id, the library's defaults (RFC 9106 low-memory profile)
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))  # verified for unknown accounts: timing says nothing
 
@@ -119,7 +120,7 @@ async def create_user(
         password_hash=password_hash,
         credit_code=credit_code,
         id_number_hash=number_hash,
-        totp_secret=totp_secret,
+        totp_secret=None if totp_secret is None else _seal_totp(settings, username, totp_secret),
     )
     if user_id is None:
         raise Conflict(f"an account with username {username!r}, this ID number or this credit code exists")
@@ -158,24 +159,52 @@ async def set_password(*, pool: asyncpg.Pool, user_id: UUID, password: str) -> N
     await store.set_password_hash(pool, user_id, await hash_password(password))
 
 
-async def enable_totp(*, pool: asyncpg.Pool, user_id: UUID) -> str:
-    """Give an account a TOTP second factor; returns the base32 secret to put in an authenticator app."""
-    await get_user(pool=pool, user_id=user_id)
+async def enable_totp(*, pool: asyncpg.Pool, user_id: UUID, settings: Settings | None = None) -> str:
+    """Give an account a TOTP second factor (sealed at rest with IDENTITY_KEY_SECRET when `settings` has one);
+    returns the base32 secret to put in an authenticator app."""
+    user = await get_user(pool=pool, user_id=user_id)
     secret = pyotp.random_base32()
-    await store.set_totp_secret(pool, user_id, secret)
+    await store.set_totp_secret(pool, user_id, _seal_totp(settings, user.username, secret))
     return secret
 
 
-async def check_credentials(*, pool: asyncpg.Pool, username: str, password: str, totp: str | None) -> UUID | None:
+def _seal_totp(settings: Settings | None, username: str, secret: str) -> str:
+    return sealing.at_rest(settings.identity_key_secret if settings else None, f"totp:{username}", secret)
+
+
+def _totp_ok(settings: Settings | None, username: str, stored: str, code: str | None) -> bool:
+    if not code:
+        return False
+    key = settings.identity_key_secret if settings else None
+    secret = sealing.unseal(key, f"totp:{username}", stored, what=TOTP_SEALED)
+    return pyotp.TOTP(secret).verify(code.strip(), valid_window=1)
+
+
+async def seal_totp_at_rest(*, pool: asyncpg.Pool, secret: str) -> int:
+    """At start, with IDENTITY_KEY_SECRET: seal the TOTP secrets still stored in the clear, after checking that
+    one already sealed opens (a wrong secret raises Invalid). Returns how many it sealed."""
+    async with pool.acquire() as conn, conn.transaction():
+        one = await store.a_sealed_totp(conn, sealing.PREFIX)
+        if one is not None:
+            sealing.unseal(secret, f"totp:{one[0]}", one[1], what=TOTP_SEALED)
+        plain = await store.plain_totps(conn, sealing.PREFIX)
+        for user_id, username, value in plain:
+            await store.set_totp_secret(conn, user_id, sealing.seal(secret, f"totp:{username}", value))
+    return len(plain)
+
+
+async def check_credentials(
+    *, pool: asyncpg.Pool, username: str, password: str, totp: str | None, settings: Settings | None = None
+) -> UUID | None:
     """The account id when the password (and the TOTP code, if the account has one) is right, else None.
-    An unknown account costs the same hashing time as a known one."""
+    An unknown account costs the same hashing time as a known one. `settings` opens a sealed TOTP secret."""
     found = await store.credentials(pool, username)
     stored = found[1] if found and found[1] else _DUMMY_HASH
     ok = await asyncio.to_thread(_verify, stored, password)
     if not found or not found[1] or found[3] or not ok:
         return None
     user_id, password_hash, totp_secret, _ = found
-    if totp_secret is not None and not (totp and pyotp.TOTP(totp_secret).verify(totp.strip(), valid_window=1)):
+    if totp_secret is not None and not _totp_ok(settings, username, totp_secret, totp):
         return None
     if HASHER.check_needs_rehash(password_hash):  # type: ignore[arg-type]
         await store.set_password_hash(pool, user_id, await hash_password(password))

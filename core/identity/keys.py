@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
 
-from core.identity import sealing, store
+from core.identity import accounts, sealing, store
 from core.identity.models import SigningKey
 from core.settings import Settings
 
@@ -166,9 +166,10 @@ def production(settings: Settings) -> bool:
 
 
 async def prepare_at_rest(pool: asyncpg.Pool, settings: Settings, now: datetime) -> int:
-    """At start: with IDENTITY_KEY_SECRET, seal every key still stored in the clear (keys made before the secret
-    was set) and check that the sealed ones open — a wrong secret stops the start (Invalid) rather than the
-    first sign-in; without it, warn when serving production. Returns how many keys it sealed."""
+    """At start: with IDENTITY_KEY_SECRET, seal every key (and TOTP secret, accounts.seal_totp_at_rest) still
+    stored in the clear (made before the secret was set) and check that the sealed ones open — a wrong secret
+    stops the start (Invalid) rather than the first sign-in; without it, warn when serving production. Returns
+    how many keys it sealed."""
     secret = settings.identity_key_secret
     if not secret:
         if production(settings):
@@ -184,5 +185,8 @@ async def prepare_at_rest(pool: asyncpg.Pool, settings: Settings, now: datetime)
                 sealed += 1
     if sealed:
         log.info("sealed signing keys stored in the clear", extra={"keys": sealed})
+    totps = await accounts.seal_totp_at_rest(pool=pool, secret=secret)
+    if totps:
+        log.info("sealed TOTP secrets stored in the clear", extra={"accounts": totps})
     await ring(pool, settings).load(pool, now)
     return sealed

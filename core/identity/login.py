@@ -57,7 +57,9 @@ async def sign_in(
     locked = await throttle_store.failure_state(pool, (account_key, address_key), now)
     if locked is not None:
         return _locked(locked)
-    user_id = await accounts.check_credentials(pool=pool, username=username.strip(), password=password, totp=totp)
+    user_id = await accounts.check_credentials(
+        pool=pool, username=username.strip(), password=password, totp=totp, settings=settings
+    )
     if user_id is not None:
         await throttle_store.clear_failures(pool, account_key)
         return user_id

@@ -6,11 +6,14 @@ the session)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from joserfc import jws
+from joserfc.errors import JoseError
 
 from core.errors import Unauthenticated
 from core.identity import backchannel, outbox_store, session_store
@@ -51,12 +54,15 @@ async def parse_logout(
     """Check a logout request; NoRedirect when the hint is not ours or the post-logout URI is not one the
     client registered (exact match)."""
     claims: dict[str, object] = {}
+    named = None
     if hint:
         try:
             claims = await id_token_hint(pool=pool, settings=settings, token=hint, now=now)
+            named = _audience(claims)
         except Unauthenticated:
-            raise NoRedirect("invalid_request", "id_token_hint 无效：不是本平台签发的 ID 令牌。") from None
-    named = _audience(claims)
+            # A well-formed hint of ours whose key is gone (a rotation more than ACCESS_TOKEN_TTL_S ago; sites keep
+            # ID tokens for a whole session) counts as no hint: the person confirms, so a forged one ends nothing.
+            named = _audience(unverified_hint(hint, settings))
     if client_id and named and client_id != named:
         raise NoRedirect("invalid_request", "client_id 与 id_token_hint 的应用不一致。")
     client = await get_client(pool=pool, client_id=client_id or named or "") if (client_id or named) else None
@@ -71,6 +77,18 @@ async def parse_logout(
         client=client,
         redirect=redirect,
     )
+
+
+def unverified_hint(hint: str, settings: Settings) -> dict[str, object]:
+    """The claims of a hint that looks like one of our ID tokens but does not verify, read only to find the site
+    whose registered post-logout URI it may go back to; NoRedirect when it is not even that."""
+    try:
+        claims = json.loads(jws.extract_compact(hint.encode()).payload)
+    except (JoseError, ValueError, TypeError, UnicodeError):
+        claims = None
+    if not isinstance(claims, dict) or claims.get("iss") != settings.issuer:
+        raise NoRedirect("invalid_request", "id_token_hint 无效：不是本平台签发的 ID 令牌。")
+    return claims
 
 
 async def end_session(*, pool: asyncpg.Pool, settings: Settings, session_id: UUID, now: datetime) -> list[str]:

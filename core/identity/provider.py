@@ -1,8 +1,10 @@
 """The OpenID Connect provider's protocol logic, over Postgres, for api/oidc.py's thin routes.
 
 Authorization requests and codes (core.identity.authorization, re-exported here), the code exchange with PKCE
-(S256), refresh tokens rotated at each use with reuse detection (a used token presented again revokes its whole
-family); revocation, introspection and userinfo are in core.identity.token_admin."""
+(S256), refresh tokens rotated at each use with reuse detection: a used code or refresh token presented again
+ends the session it was issued in (refresh tokens revoked, access tokens refused, back-channel logout to its
+sites), since one of the two presenters holds a stolen copy; revocation, introspection and userinfo are in
+core.identity.token_admin."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from core.identity.authorization import (
     parse_authorization,
     with_query,
 )
+from core.identity.logout import end_session
 from core.identity.models import Client, Session, User
 from core.identity.oauth import OAuthError
 from core.identity.tokens import Signers, access_token, digest, id_token, new_secret
@@ -103,7 +106,9 @@ async def exchange_code(
         raise _grant_error("unknown authorization code")
     grant = redeemed.grant
     if grant.used:
-        await session_store.revoke_code_family(pool, presented.code_hash, now)
+        # RFC 6749 §4.1.2: revoke what the first use got; its access tokens are JWTs, so end their session
+        if await session_store.revoke_code_family(pool, presented.code_hash, now):
+            await end_session(pool=pool, settings=settings, session_id=grant.session_id, now=now)
         raise _grant_error("authorization code already used: the tokens issued for it are revoked")
     if grant.client_id != client.client_id or grant.expires_at <= now:
         raise _grant_error("authorization code expired or issued to another client")
@@ -199,17 +204,29 @@ async def refresh_tokens(
     """Rotate a refresh token: the presented one is used up and a new one of the same family is returned.
     A token used before (a copy in a thief's hands, or the thief's copy used first) revokes the family."""
     signers = await keys.ring(pool, settings).signers(pool, now)  # before the connection (keys.KeyRing)
-    async with pool.acquire() as conn:
-        return await _rotate(
-            pool=pool,
-            db=conn,
-            settings=settings,
-            client=client,
-            refresh_token=refresh_token,
-            scope=scope,
-            signers=signers,
-            now=now,
-        )
+    try:
+        async with pool.acquire() as conn:
+            return await _rotate(
+                pool=pool,
+                db=conn,
+                settings=settings,
+                client=client,
+                refresh_token=refresh_token,
+                scope=scope,
+                signers=signers,
+                now=now,
+            )
+    except _Reused as reused:  # ended with the connection given back: ending takes one of its own
+        await end_session(pool=pool, settings=settings, session_id=reused.session_id, now=now)
+        raise _grant_error("refresh token reused: every token of this grant is revoked") from None
+
+
+class _Reused(Exception):
+    """A refresh token presented a second time: its session is ended once the connection is released."""
+
+    def __init__(self, session_id: uuid.UUID) -> None:
+        super().__init__(str(session_id))
+        self.session_id = session_id
 
 
 async def _rotate(
@@ -228,7 +245,7 @@ async def _rotate(
         raise _grant_error("unknown refresh token")
     if grant.used:
         await session_store.revoke_family(db, grant.family, now)
-        raise _grant_error("refresh token reused: every token of this grant is revoked")
+        raise _Reused(grant.session_id)
     if grant.revoked or grant.expires_at <= now or grant.client_id != client.client_id:
         raise _grant_error("refresh token revoked, expired or issued to another client")
     scopes = grant.scopes

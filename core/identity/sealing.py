@@ -1,8 +1,9 @@
-"""Private signing keys at rest: AES-256-GCM under a key derived from IDENTITY_KEY_SECRET (HKDF-SHA256).
+"""Identity secrets at rest (private signing keys, TOTP secrets, the portal's tokens): AES-256-GCM under a key
+derived from IDENTITY_KEY_SECRET (HKDF-SHA256).
 
-A sealed value is `aesgcm:v1:` + base64url(12-byte nonce + ciphertext + tag); the key's `kid` is the associated
-data, so a sealed key copied onto another row does not open. A plain private JWK (JSON) is what a database
-without IDENTITY_KEY_SECRET holds."""
+A sealed value is `aesgcm:v1:` + base64url(12-byte nonce + ciphertext + tag); the associated data names the
+value (a key's `kid`; for the other secrets a label of what and whose), so a sealed value copied onto another
+row does not open. A plain value is what a database without IDENTITY_KEY_SECRET holds."""
 
 from __future__ import annotations
 
@@ -38,18 +39,19 @@ def seal(secret: str, kid: str, plaintext: str) -> str:
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def unseal(secret: str | None, kid: str, stored: str) -> str:
-    """The private JWK of a row: opened when sealed, as stored when plain. Invalid when it is sealed and the
-    secret is missing or is not the one that sealed it (the message never shows key material)."""
+def unseal(secret: str | None, kid: str, stored: str, *, what: str = "signing key") -> str:
+    """The private JWK of a row (or another secret, named by `what`): opened when sealed, as stored when plain.
+    Invalid when it is sealed and the secret is missing or is not the one that sealed it (the message never shows
+    key material)."""
     if not is_sealed(stored):
         return stored
     if not secret:
-        raise Invalid(f"signing key {kid} is encrypted at rest: set IDENTITY_KEY_SECRET to the secret that sealed it")
+        raise Invalid(f"{what} {kid} is encrypted at rest: set IDENTITY_KEY_SECRET to the secret that sealed it")
     try:
         raw = base64.urlsafe_b64decode(stored[len(PREFIX) :].encode())
         return _cipher(secret).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], kid.encode()).decode()
     except (InvalidTag, ValueError):
-        raise Invalid(f"signing key {kid} does not open with IDENTITY_KEY_SECRET: it was sealed with another") from None
+        raise Invalid(f"{what} {kid} does not open with IDENTITY_KEY_SECRET: it was sealed with another") from None
 
 
 def at_rest(secret: str | None, kid: str, plaintext: str) -> str:

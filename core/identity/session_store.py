@@ -203,12 +203,17 @@ async def revoke_family(conn: Conn, family: UUID, now: datetime) -> None:
     )
 
 
-async def revoke_code_family(conn: Conn, code_hash: str, now: datetime) -> None:
-    """A code used twice: revoke every refresh token issued from it."""
-    await conn.execute(
-        "update identity_refresh_tokens set revoked_at = $2 where code_hash = $1 and revoked_at is null",
-        code_hash,
-        now,
+async def revoke_code_family(conn: Conn, code_hash: str, now: datetime) -> bool:
+    """A code used twice: revoke every refresh token issued from it. Whether its first use got tokens."""
+    return bool(
+        await conn.fetchval(
+            """with issued as (select token_hash from identity_refresh_tokens where code_hash = $1),
+                   revoked as (update identity_refresh_tokens set revoked_at = $2
+                               where code_hash = $1 and revoked_at is null)
+               select exists (select 1 from issued)""",
+            code_hash,
+            now,
+        )
     )
 
 

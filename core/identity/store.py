@@ -84,6 +84,24 @@ async def set_totp_secret(conn: Conn, user_id: UUID, secret: str | None) -> None
     await conn.execute("update identity_users set totp_secret = $2 where id = $1", user_id, secret)
 
 
+async def a_sealed_totp(conn: Conn, prefix: str) -> tuple[str, str] | None:
+    """(username, sealed TOTP secret) of one account whose secret is sealed, to check the secret opens it."""
+    row = await conn.fetchrow(
+        "select username, totp_secret from identity_users where starts_with(totp_secret, $1) limit 1", prefix
+    )
+    return (row["username"], row["totp_secret"]) if row else None
+
+
+async def plain_totps(conn: Conn, prefix: str) -> list[tuple[UUID, str, str]]:
+    """(id, username, secret) of every account whose TOTP secret is stored in the clear, locked for sealing."""
+    rows = await conn.fetch(
+        """select id, username, totp_secret from identity_users
+           where totp_secret is not null and not starts_with(totp_secret, $1) for update""",
+        prefix,
+    )
+    return [(r["id"], r["username"], r["totp_secret"]) for r in rows]
+
+
 async def list_users(conn: Conn, *, limit: int) -> list[User]:
     rows = await conn.fetch(f"select {USER_COLUMNS} from identity_users order by username limit $1", limit)
     return [_user(r) for r in rows]

@@ -22,6 +22,7 @@ import asyncpg
 
 from core.errors import Invalid
 from core.identity import accounts, store, upstream_client, upstream_store
+from core.identity.roles import roles_of
 from core.identity.tokens import digest, new_secret
 from core.identity.upstream_client import UpstreamRefused
 from core.identity.upstream_config import Upstream, claim, level_of
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 AMR = ("fed",)  # signed in through a federated (upstream) provider
 MAX_NAME = accounts.MAX_NAME
 DEFAULT_NAME = "统一身份认证用户"
+LOCAL_ONLY = "此账号已开启两步验证或拥有管理权限，只能在本平台登录页用账号、密码（及动态验证码）登录。"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,9 +209,24 @@ async def link_account(*, pool: asyncpg.Pool, upstream: Upstream, profile: Profi
             id_number_hash=profile.id_number_hash if vouched else None,
             now=now,
         )
+        await _refuse_local_factors(conn, user_id)  # raising rolls the link back
     if not enabled:
         raise UpstreamRefused("the linked account is disabled", shown="此账号已停用，请联系网站管理员。")
     return user_id
+
+
+async def _refuse_local_factors(conn: asyncpg.Connection, user_id: UUID) -> None:
+    """An account with a second factor, or one with a local password that holds a role, signs in only on the local
+    form: the upstream vouches for the person, not for the factors this provider asks of them. An account the
+    upstream made (no password) has no local factor to skip, so a role granted to it does not lock it out."""
+    user = await store.user_by_id(conn, user_id)
+    if user is None:
+        return
+    if user.has_totp or (user.has_password and await roles_of(conn, user_id)):
+        raise UpstreamRefused(
+            "the linked account has a second factor or a role: local sign-in only",
+            shown=LOCAL_ONLY,
+        )
 
 
 async def _first_link(conn: asyncpg.Connection, upstream: Upstream, profile: Profile, now: datetime) -> UUID:

@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -17,11 +17,13 @@ from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from core.identity import accounts, login
+from core.errors import Unauthenticated
+from core.identity import accounts, keys, login
 from core.identity.clients import register_client
 from core.identity.tokens import verify_access_token
 from core.settings import Settings
 from tests.conftest import free_port
+from tests.integration.conftest import serve_api
 from tests.integration.identity_flows import (  # noqa: F401 - identity_server and quick_argon2 are fixtures
     Browser,
     Served,
@@ -320,18 +322,29 @@ async def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(idp
     rotated = await refresh(idp, first)
     assert rotated.status_code == 200 and rotated.json()["refresh_token"] != first
     second = rotated.json()["refresh_token"]
+    assert await _userinfo_status(idp, rotated.json()["access_token"]) == 200
     stolen = await refresh(idp, first)  # the old one, replayed
     assert stolen.status_code == 400 and "reused" in stolen.json()["error_description"]
     assert (await refresh(idp, second)).json()["error"] == "invalid_grant", "the whole family is revoked"
+    for issued in (tokens, rotated.json()):  # the access tokens already out die with the session
+        assert await _userinfo_status(idp, issued["access_token"]) == 401
+
+
+async def _userinfo_status(idp: Idp, access_token: str) -> int:
+    async with httpx.AsyncClient(base_url=idp.url) as http:
+        answer = await http.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+    return answer.status_code
 
 
 async def test_a_code_works_once(idp: Idp, browser: Browser) -> None:
     back = await browser.sign_in(idp.username, PASSWORD, **code_params(idp))
     code = query_of(back.headers["location"])["code"]
     tokens = (await exchange(idp, code)).json()
+    assert await _userinfo_status(idp, tokens["access_token"]) == 200
     again = await exchange(idp, code)
     assert again.json()["error"] == "invalid_grant"
     assert (await refresh(idp, tokens["refresh_token"])).json()["error"] == "invalid_grant"
+    assert await _userinfo_status(idp, tokens["access_token"]) == 401, "the first use's access token is revoked"
 
 
 async def test_logout_on_one_site_ends_the_session_on_every_site(idp: Idp, browser: Browser) -> None:
@@ -429,3 +442,35 @@ async def test_an_account_with_totp_needs_the_code(idp: Idp, pg_pool: asyncpg.Po
     assert back.status_code == 303
     tokens = (await exchange(idp, query_of(back.headers["location"])["code"])).json()
     assert jwt.decode(tokens["id_token"], await jwks(idp), algorithms=["RS256"]).claims["amr"] == ["pwd", "otp"]
+
+
+async def test_logout_with_a_hint_signed_by_a_key_retired_long_ago_still_signs_out(
+    idp: Idp, browser: Browser, pg_pool: asyncpg.Pool
+) -> None:
+    _, tokens = await signed_in(idp, browser)
+    rotated_at = datetime.now(UTC)  # real time: other tests' tokens stay valid through this rotation
+    await keys.rotate(pool=pg_pool, settings=idp.settings, now=rotated_at)
+    shift = timedelta(seconds=idp.settings.access_token_ttl_s + keys.RETIRED_SLACK_S + 5)
+    # The same provider (same issuer and database) as a replica whose clock is past the retired keys' window,
+    # while the site still holds the ID token of the session (sites keep one for up to SESSION_TTL_S).
+    clock = lambda: datetime.now(UTC) + shift  # noqa: E731
+    async with (
+        serve_api(idp.settings, clock=clock) as later_url,
+        httpx.AsyncClient(base_url=later_url, cookies=browser.http.cookies) as later,
+    ):
+        hint = {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://site-a.example/bye"}
+        asked = await later.get("/oidc/logout", params=hint | {"state": "st"})
+        assert asked.status_code == 200 and "确认退出" in asked.text, asked.text
+        done = await later.post("/oidc/logout", data=parse_form(asked.text).fields | {"confirm": "yes"})
+    assert done.status_code == 303 and done.headers["location"] == "https://site-a.example/bye?state=st"
+    with pytest.raises(Unauthenticated):
+        await verify_access_token(
+            pool=pg_pool, settings=idp.settings, token=tokens["access_token"], now=datetime.now(UTC)
+        )
+    assert (await browser.authorize(**code_params(idp))).status_code == 200, "signed out at the provider"
+
+
+async def test_a_hint_that_is_not_an_id_token_of_ours_is_still_refused(idp: Idp, browser: Browser) -> None:
+    for hint in ("garbage", "a.b.c"):
+        refused = await browser.http.get("/oidc/logout", params={"id_token_hint": hint})
+        assert refused.status_code == 400 and "id_token_hint" in refused.text

@@ -23,12 +23,13 @@ from urllib.parse import urlencode, urlsplit
 
 import asyncpg
 import httpx
+import pyotp
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from core.db import migrate
-from core.identity import accounts, upstream
+from core.identity import accounts, roles, upstream
 from core.identity.clients import register_client
 from core.identity.upstream import Profile
 from core.identity.upstream_config import parse_upstreams
@@ -397,3 +398,36 @@ async def test_two_first_sign_ins_of_one_person_at_once_make_one_account(fed: Fe
         *(upstream.link_account(pool=fed.pool, upstream=mini, profile=profile, now=now) for _ in range(4))
     )
     assert len(set(made)) == 1 and (await links(fed))[("mini", profile.subject)] == made[0]
+
+
+@pytest.mark.parametrize("factor", ["totp", "role"])
+async def test_an_account_with_a_second_factor_or_a_role_signs_in_only_locally(
+    fed: Fed, browser: httpx.AsyncClient, factor: str
+) -> None:
+    number = id_number("41010519850303" + str(uuid.uuid4().int % 900 + 100))
+    local = await accounts.create_user(
+        pool=fed.pool,
+        username=f"guarded-{uuid.uuid4().hex[:6]}",
+        name="吴守门",
+        password=PASSWORD,
+        id_number=number,
+        totp_secret=pyotp.random_base32() if factor == "totp" else None,
+    )
+    if factor == "role":
+        await roles.grant_role(pool=fed.pool, user_id=local, role="admin")
+    subject = f"p-{uuid.uuid4().hex[:6]}"
+    fed.mini.person = Person(subject, "吴守门", 3, number)  # vouched: would link to the local account
+    _, _, callback = await at_mini(fed, browser)
+    answer = await browser.get(callback)
+    assert answer.status_code == 400 and "只能在本平台登录页" in answer.text and 'role="alert"' in answer.text
+    _no_session(answer)
+    assert ("mini", subject) not in await links(fed), "no link is kept for a refused sign-in"
+
+
+async def test_a_role_on_an_account_the_upstream_made_does_not_lock_it_out(fed: Fed) -> None:
+    (mini,) = [u for u in parse_upstreams(_upstreams(fed.province, "s", fed.mini)) if u.name == "mini"]
+    profile = Profile(subject=f"p-staff-{uuid.uuid4().hex[:6]}", name="冯职员", real_name_level=2, id_number_hash=None)
+    now = datetime.now(UTC)
+    made = await upstream.link_account(pool=fed.pool, upstream=mini, profile=profile, now=now)
+    await roles.grant_role(pool=fed.pool, user_id=made, role="admin")
+    assert await upstream.link_account(pool=fed.pool, upstream=mini, profile=profile, now=now) == made
