@@ -5,21 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 
 from core.bus import Bus
+from core.documents import get_document, stored_hashes
+from core.opendata.harvest import import_remote
 from core.settings import Settings
 from core.sites import site_configs
 from core.sites.service import Site
 from scrapers import frontier
-from scrapers.ckan import CkanHarvester, dataset_event
+from scrapers.ckan import CkanHarvester
 from scrapers.connectors import FeedConnector, WebFeedConnector, item_event, pick_connector
 from scrapers.fetch import Fetcher, FetchResult
 from scrapers.guard import GuardedConnector, site_policy
-from scrapers.pages import is_file_url, publish_changed
+from scrapers.pages import gone_event, is_file_url, publish_changed
 from scrapers.pipeline import CrawlResult, PagePipeline
 from scrapers.politeness import PgHostLimiter
 from scrapers.robots import RobotsCache
@@ -178,10 +181,36 @@ class _Sources:
                 await frontier.save_feed_validators(self.c.pool, self.site.id, source, read.etag, read.last_modified)
 
     async def datasets(self, max_datasets: int) -> None:
+        """Each CKAN portal's packages land in the open-data catalogue, marked with the portal: the catalogue
+        writes the one `dataset` document of each, so the crawl writes none of its own."""
         for base in self.site.config.get("ckan") or []:
             harvest = await CkanHarvester(self._fetch_anywhere, max_datasets=max_datasets).harvest(base)
             self._logged(harvest.fetches, harvest.error)
-            events = [dataset_event(self.site.id, harvest.base, p, self.crawl_id) for p in harvest.packages]
-            self.result.datasets += len(events)
-            self.result.changed += await publish_changed(self.c.pool, self.c.bus, events)
+            self.result.datasets += len(harvest.packages)
+            if not harvest.packages and not harvest.complete:
+                continue  # a failed harvest: nothing to land, nothing may be withdrawn
+            landed = await import_remote(
+                pool=self.c.pool,
+                bus=self.c.bus,
+                settings=self.c.settings,
+                base=harvest.base,
+                packages=harvest.packages,
+                complete=harvest.complete,
+            )
+            for _ in landed.refused:  # core.opendata.harvest logs each, with why
+                self.result.count("dataset_refused")
+            self.result.changed += landed.changed + await self._retire_own_copies(harvest.base, harvest.packages)
         await self.pages.flush()
+
+    async def _retire_own_copies(self, base: str, packages: list[dict[str, Any]]) -> int:
+        """Crawls before the catalogue took harvests wrote a `dataset` document per package at the portal's URL:
+        those copies go, or search would find each data set twice. (A page crawled at such a URL is no copy.)"""
+        urls = [f"{base}/dataset/{p['name']}" for p in packages]
+        ours = []
+        for url in await stored_hashes(self.c.pool, urls):
+            doc = await get_document(self.c.pool, url=url)
+            if doc.site_id == self.site.id and doc.metadata.get("portal") == base and doc.metadata.get("ckan_name"):
+                ours.append(url)
+        for url in ours:
+            await self.c.bus.publish(gone_event(self.site.id, url, 410, self.crawl_id))
+        return len(ours)

@@ -1,16 +1,14 @@
-"""Politeness across processes, robots Crawl-delay, sitemaps, feeds (new media) and CKAN data sets."""
+"""Politeness across processes, robots Crawl-delay, sitemaps and feeds (new media); CKAN portals land in the
+open-data catalogue (tests/integration/test_opendata_harvest_crawl.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
-from pathlib import Path
 
 import asyncpg
 import pytest
-import yaml
 from aiohttp import web
 
 from core.bus import Bus
@@ -153,60 +151,6 @@ async def test_feeds_become_newmedia_documents_and_site_items_are_crawled(
     assert item.title == "新通知" and item.kind != "newmedia"
     assert run.result.feed_items == 5
     assert again.result.feed_items == 5 and again.result.changed == 0, "feeds are read each crawl; unchanged items wait"
-
-
-async def test_ckan_portal_is_harvested_into_datasets(
-    settings: Settings, pg_pool: asyncpg.Pool, bus: Bus, corpus: Path
-) -> None:
-    fixtures = corpus / "hdx-ckan-fixtures"
-    search = yaml.safe_load((fixtures / "dataset_search_results.yaml").read_text("utf-8"))
-    unesco = json.loads((fixtures / "unesco_dataset.json").read_text("utf-8"))
-    packages = [*search["results"], unesco]
-    calls: list[str] = []
-
-    async def action(request: web.Request) -> web.Response:
-        calls.append(request.path_qs)
-        name = request.match_info["name"]
-        if name == "package_search":
-            start, rows = int(request.query.get("start", 0)), int(request.query.get("rows", 10))
-            result = {"count": len(packages), "results": packages[start : start + rows]}
-        elif name == "package_show":
-            found = [p for p in packages if p["name"] == request.query.get("id")]
-            if not found:
-                return web.json_response({"success": False, "error": {"__type": "Not Found Error"}}, status=404)
-            result = found[0]
-        else:
-            return web.json_response({"success": False}, status=400)
-        return web.json_response({"success": True, "result": result})
-
-    async def home(_: web.Request) -> web.Response:
-        return html(page("数据开放平台"))
-
-    def routes(app: web.Application) -> None:
-        app.router.add_get("/api/3/action/{name}", action)
-        app.router.add_get("/", home)
-
-    async with serve(routes) as base:
-        site_id = unique("ckan")
-        await add_site(pg_pool, site_record(site_id, base, ckan=[base]))
-        run = await crawl(settings, pg_pool, bus, site_id)
-        again = await crawl(settings, pg_pool, bus, site_id)
-
-    assert run.result.datasets == len(packages) == 11 and run.result.errors == 0
-    assert sum(c.startswith("/api/3/action/package_show") for c in calls) == 2 * 11
-    assert (await list_documents(pg_pool, site_id=site_id, kind="dataset"))[1] == 11
-    doc = await get_document(pg_pool, url=f"{base}/dataset/unesco-data-for-zimbabwe")
-    assert doc.title == "Zimbabwe - Education Indicators" and doc.issuer == "UNESCO"
-    assert doc.text.startswith("Education indicators for Zimbabwe.")
-    assert str(doc.published_at) == "2022-12-19"
-    assert "education" in doc.metadata["tags"] and "education" in doc.metadata["theme"]
-    assert len(doc.attachments) == 9
-    first = doc.attachments[0]
-    assert (first["name"], first["format"], first["size"]) == ("National Monitoring data", "CSV", 271466)
-    assert first["url"].endswith("/download/natmon_data_zwe.csv")
-    libya = await get_document(pg_pool, url=f"{base}/dataset/acled-conflict-data-for-libya")
-    assert libya.issuer == "ACLED Conflict Data Project" and libya.metadata["tags"][0] == "conflict"
-    assert again.result.changed == 0, "unchanged data sets make no events"
 
 
 async def test_an_unchanged_feed_costs_a_304_and_a_failed_read_keeps_what_it_answered(

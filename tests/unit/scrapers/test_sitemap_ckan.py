@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from core.errors import Invalid
-from scrapers.ckan import dataset_event, resources
+from scrapers.ckan import resources
 from scrapers.sitemap import parse_sitemap
 
 URLSET = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://s/a</loc></url></urlset>'
@@ -43,5 +43,4 @@ def test_ckan_resources_keep_only_http_urls(caplog: pytest.LogCaptureFixture) ->
         kept = resources(pkg)
     assert [r["url"] for r in kept] == ["https://data.example/budget.csv"]
     assert sum("not an http(s) URL" in r.message for r in caplog.records) == 5
-    event = dataset_event("s", "https://data.example", pkg, 1)
-    assert [a["url"] for a in event.attachments] == ["https://data.example/budget.csv"]
+    assert (kept[0]["name"], kept[0]["format"]) == ("预算", "CSV")
