@@ -12,6 +12,7 @@ import asyncpg
 from core.clock import BEIJING, local_date
 from core.errors import NotFound
 from core.monitoring.columns import ITEM_SQL, column_type_of
+from core.monitoring.feature_facts import load_data_quality, load_disclosure
 from core.monitoring.models import (
     ColumnFact,
     DatedItem,
@@ -23,6 +24,7 @@ from core.monitoring.models import (
     SiteFacts,
     WrongExpression,
 )
+from core.settings import Settings, get_settings
 from core.sites import classify_columns
 from core.textzh.dates import parse_date
 
@@ -73,7 +75,10 @@ def parse_letter(url: str, title: str, column: str | None, text: str, meta: dict
     return Letter(url=url, title=title, column=column, asked=asked, replied=replied)
 
 
-async def load_facts(pool: asyncpg.Pool, site_id: str, now: datetime, *, probe_days: float = 7) -> SiteFacts:
+async def load_facts(
+    pool: asyncpg.Pool, site_id: str, now: datetime, *, probe_days: float = 7, settings: Settings | None = None
+) -> SiteFacts:
+    settings = settings or get_settings()
     site = await pool.fetchrow("select id, name, config from site_list where id = $1", site_id)
     if site is None:
         raise NotFound(f"no site with id {site_id!r}")
@@ -99,6 +104,8 @@ async def load_facts(pool: asyncpg.Pool, site_id: str, now: datetime, *, probe_d
         documents=texts,
         letters=letters,
         wrong_expressions=wrong,
+        data_quality=await load_data_quality(pool, site_id, settings),
+        disclosure=await load_disclosure(pool, site_id, settings, now),
     )
 
 

@@ -111,6 +111,53 @@ class SiteFacts:
     documents: list[DocText] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)
     wrong_expressions: list[WrongExpression] = field(default_factory=list)
+    data_quality: DataQualityFacts | None = None  # the open-data site only (OPENDATA_SITE)
+    disclosure: DisclosureFacts | None = None  # a unit's site (unit-<code>) only
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityProblem:
+    """One problem the open-data quality review (回头看) found in a resource of a dataset."""
+
+    dataset_id: str
+    dataset: str
+    department: str
+    department_title: str
+    resource_id: str
+    kind: str
+    field: str
+    count: int
+    summary: str
+    found_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataQualityFacts:
+    """The quality review's problems (bounded; `total` says how many there are)."""
+
+    problems: list[QualityProblem]
+    total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaleCategory:
+    """A disclosure category past its days: in the unit itself (a village), or in the villages below it."""
+
+    category: str
+    max_days: int
+    villages: int  # how many villages are past their days in it (1 on a village's own site)
+    listed: list[dict[str, Any]]  # the first of them: code, name, site, last_published, days_since
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisclosureFacts:
+    """A unit's freshness: its level and stale categories; `error` names a bad DISCLOSURE_FRESHNESS_DAYS."""
+
+    code: str
+    level: str
+    categories: dict[str, int]
+    stale: list[StaleCategory]
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +183,8 @@ class RuleResult:
     measured: str
     thresholds: dict[str, float]
     keep: frozenset[str] = frozenset()
+    keep_all: bool = False  # the rule could not judge at all (a bad setting): every open finding stays
+    applies: bool = True  # False: the rule is not for this site (left off its scorecard)
     veto_rule: bool = True
 
 

@@ -99,9 +99,23 @@ def _evidence(f: Finding) -> str:
         return f"{where}最近更新 {e.get('newest_date') or '无'}（{e.get('idle_days') or '—'} 天）"
     if f.rule == "site_unreachable":
         return f"监测 {e.get('probes')} 次，失败 {e.get('failed')} 次（{e.get('ratio', 0):.1%}）"
+    if f.rule == "opendata_quality":
+        return f"资源 {escape(str(e.get('resource_id')))}：{escape(str(e.get('detail')))}（{e.get('count')} 处）"
+    if f.rule == "disclosure_stale":
+        return _disclosure_evidence(e)
     if f.rule.startswith("columns_"):
         return f"内容 {e.get('items')} 条；最近更新 {e.get('last_published') or '无'}"
     return escape(str(e))
+
+
+def _disclosure_evidence(e: dict[str, Any]) -> str:
+    """A village's last item in the category, or the villages below a township, district or city past their days."""
+    if "villages" not in e:
+        return f"最近公开 {e.get('last_published') or '无'}，要求 {e.get('max_days')} 天内更新"
+    shown = "、".join(f"{escape(str(v.get('name')))}（{v.get('last_published') or '无'}）" for v in e.get("listed", []))
+    return (
+        f"{e.get('villages')} 个村（社区）：{shown}{' 等' if e.get('villages', 0) > len(e.get('listed', [])) else ''}"
+    )
 
 
 def _link_evidence(e: dict[str, Any]) -> str:

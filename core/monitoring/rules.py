@@ -46,6 +46,8 @@ class Rule(abc.ABC):
         vetoed: bool | None = None,
         deduction: float = 0.0,
         keep: frozenset[str] = frozenset(),
+        keep_all: bool = False,
+        applies: bool = True,
     ) -> RuleResult:
         """This rule's result; left out, `vetoed` is whether there are findings (a rule that vetoes on any)."""
         return RuleResult(
@@ -57,6 +59,8 @@ class Rule(abc.ABC):
             measured=measured,
             thresholds=t,
             keep=keep,
+            keep_all=keep_all,
+            applies=applies,
             veto_rule=self.veto,
         )
 

@@ -10,11 +10,18 @@ import dramatiq
 
 from core.jobs import CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, send
 from core.monitoring.thresholds import load_overrides, rule
+from core.settings import Settings, get_settings
 
 DAY = timedelta(days=1)
 
 DUE = """
     select s.id from site_list s where s.enabled
+      and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
+    order by s.id"""
+# Sites no one crawls are inspected too when a feature fills them: the open-data site (OPENDATA_SITE) and the
+# disclosure units' sites (unit-<code>), whose rules read those features' views.
+INSPECTION_DUE = """
+    select s.id from site_list s where (s.enabled or s.id = $3 or s.id ~ '^unit-[0-9]{12}$')
       and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
     order by s.id"""
 CRAWLED_SINCE_INSPECTION = """
@@ -25,8 +32,11 @@ CRAWLED_SINCE_INSPECTION = """
     order by s.id"""
 
 
-async def due_jobs(pool: asyncpg.Pool, now: datetime) -> list[tuple[tuple[str, str], str]]:
+async def due_jobs(
+    pool: asyncpg.Pool, now: datetime, *, settings: Settings | None = None
+) -> list[tuple[tuple[str, str], str]]:
     """(actor, site id) pairs to enqueue now; `record_enqueued` must follow each send."""
+    settings = settings or get_settings()
     overrides = await load_overrides(pool)
     per_day = rule("site_unreachable").settings(overrides.get("site_unreachable", {}))["probes_per_day"]
     probe_every = DAY / max(per_day, 1.0)
@@ -35,7 +45,7 @@ async def due_jobs(pool: asyncpg.Pool, now: datetime) -> list[tuple[tuple[str, s
         due.append((PROBE_HOMEPAGE, r["id"]))
     for r in await pool.fetch(DUE, CHECK_LINKS[0], now - DAY):
         due.append((CHECK_LINKS, r["id"]))
-    inspect = {r["id"] for r in await pool.fetch(DUE, INSPECT_SITE[0], now - DAY)}
+    inspect = {r["id"] for r in await pool.fetch(INSPECTION_DUE, INSPECT_SITE[0], now - DAY, settings.opendata_site)}
     inspect |= {r["id"] for r in await pool.fetch(CRAWLED_SINCE_INSPECTION, INSPECT_SITE[0])}
     due += [(INSPECT_SITE, site_id) for site_id in sorted(inspect)]
     return due

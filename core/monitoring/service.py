@@ -18,6 +18,7 @@ from core.monitoring.facts import load_facts
 from core.monitoring.models import LinkCheck, Probe, RuleResult, RuleScore, Scorecard, WrongExpression
 from core.monitoring.store import reconcile
 from core.monitoring.thresholds import RULES, RULES_BY_NAME, load_overrides
+from core.settings import Settings
 from core.sites import set_type_override
 
 log = logging.getLogger(__name__)
@@ -25,25 +26,31 @@ FULL_SCORE = 100.0
 
 
 def scorecard_of(site_id: str, now: datetime, results: Sequence[RuleResult]) -> Scorecard:
-    items = [RuleScore.of(r) for r in results]
+    items = [RuleScore.of(r) for r in results if r.applies]
     score = max(0.0, FULL_SCORE - sum(i.deduction for i in items))
     return Scorecard(site_id, now, round(score, 2), not any(i.vetoed for i in items), items)
 
 
 async def inspect(
-    pool: asyncpg.Pool, site_id: str, now: datetime, rules: Iterable[str] | None = None
+    pool: asyncpg.Pool,
+    site_id: str,
+    now: datetime,
+    rules: Iterable[str] | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> tuple[Scorecard, list[AlertRaised]]:
-    """Run the rules on a site at `now`: findings open, refresh or close, and the scorecard is stored.
+    """Run the rules on a site at `now`: findings open, refresh or close, and the scorecard is stored
+    (`settings`, the process's by default, say which site is the open-data site and disclosure's freshness days).
 
     Returns the scorecard and the alerts to publish once this has committed (see `inspect_and_alert`).
     """
     now = aware(now)
     chosen = [RULES_BY_NAME[n] for n in rules] if rules is not None else list(RULES)
     overrides = await load_overrides(pool)
-    settings = {r.name: r.settings(overrides.get(r.name, {})) for r in chosen}
-    probe_days = settings.get("site_unreachable", {}).get("window_days", 7)
-    facts = await load_facts(pool, site_id, now, probe_days=probe_days)
-    results = [r.evaluate(facts, settings[r.name], now) for r in chosen]
+    limits = {r.name: r.settings(overrides.get(r.name, {})) for r in chosen}
+    probe_days = limits.get("site_unreachable", {}).get("window_days", 7)
+    facts = await load_facts(pool, site_id, now, probe_days=probe_days, settings=settings)
+    results = [r.evaluate(facts, limits[r.name], now) for r in chosen]
     card = scorecard_of(site_id, now, results)
     alerts: list[AlertRaised] = []
     async with pool.acquire() as conn, conn.transaction():
@@ -65,9 +72,11 @@ async def inspect(
     return card, alerts
 
 
-async def inspect_and_alert(pool: asyncpg.Pool, bus: Bus, site_id: str, now: datetime) -> Scorecard:
+async def inspect_and_alert(
+    pool: asyncpg.Pool, bus: Bus, site_id: str, now: datetime, *, settings: Settings | None = None
+) -> Scorecard:
     """Inspect, then publish each opened or closed finding as an AlertRaised (after the commit)."""
-    card, alerts = await inspect(pool, site_id, now)
+    card, alerts = await inspect(pool, site_id, now, settings=settings)
     for alert in alerts:
         await bus.publish(alert)
     return card

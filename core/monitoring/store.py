@@ -65,6 +65,8 @@ async def reconcile(conn: asyncpg.Connection, site_id: str, result: RuleResult, 
                     finding_id=row["id"], site_id=site_id, rule=result.rule, state="opened", summary=d.summary, at=at
                 )
             )
+    if result.keep_all:  # not judged at all: what was open stays open
+        return alerts
     still = [d.key for d in result.findings] + sorted(result.keep)
     closed = await conn.fetch(
         """update findings set state = 'closed', closed_at = $4

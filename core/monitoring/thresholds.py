@@ -14,6 +14,7 @@ from core.monitoring.content_rules import (
     UnansweredLetters,
     WrongExpressions,
 )
+from core.monitoring.feature_rules import DataQuality, DisclosureStale
 from core.monitoring.rules import HomepageBrokenLinks, HomepageStale, PageBrokenLinks, Rule, SiteUnreachable
 
 RULES: tuple[Rule, ...] = (
@@ -26,6 +27,8 @@ RULES: tuple[Rule, ...] = (
     PageBrokenLinks(),
     WrongExpressions(),
     UnansweredLetters(),
+    DataQuality(),
+    DisclosureStale(),
 )
 RULES_BY_NAME = {r.name: r for r in RULES}
 MAX_VALUE = 1_000_000.0
