@@ -13,20 +13,10 @@ from core.errors import Invalid
 from core.halls import BuiltHall, Plan, models, service_guides
 from core.halls.visits import directions, walkthrough
 from schema.context import Context
+from schema.halls_routes import HallPosition, HallRoute
 
 Info = strawberry.Info[Context, None]
 MAX_SERVICE_CHARS = 100
-
-
-@strawberry.type(description="A point on a floor plan, metres: x east, y north (the GLB has x, elevation, -y)")
-class HallPosition:
-    x: float
-    y: float
-    floor: str
-
-    @classmethod
-    def at(cls, point: tuple[float, float], floor: str) -> HallPosition:
-        return cls(x=round(point[0], 3), y=round(point[1], 3), floor=floor)
 
 
 @strawberry.type(description="A file a visitor can open: a blank form the guide carries or a filled example case")
@@ -56,11 +46,12 @@ class HallService:
 class HallPoi:
     id: strawberry.ID
     name: str
-    kind: str = strawberry.field(description="entrance, exit, ticket, waiting, window, kiosk, info, sign, hotline …")
+    kind: str = strawberry.field(description="entrance, exit, ticket, waiting, window, kiosk, … stairs, elevator")
     number: int | None = strawberry.field(description="The window's number")
     position: HallPosition
     reminders: list[str]
     service_ids: list[str]
+    connects: list[strawberry.ID] = strawberry.field(description="Stairs, elevator: the POIs on other floors")
     hall: strawberry.Private[HallView]
 
     @strawberry.field(description="The services served here, each with its guide (found=false when missing)")
@@ -77,38 +68,8 @@ class HallPoi:
             position=HallPosition.at(poi.at, poi.floor),
             reminders=list(poi.reminders),
             service_ids=list(poi.services),
+            connects=[strawberry.ID(c) for c in poi.connects],
             hall=hall,
-        )
-
-
-@strawberry.type(description="One leg of a route, told for a visitor")
-class HallRouteStep:
-    instruction: str
-    metres: float
-    to: HallPosition
-
-
-@strawberry.type(description="A walk between two POIs of one floor: the polyline, its length and narration")
-class HallRoute:
-    from_poi: strawberry.ID
-    to_poi: strawberry.ID
-    metres: float
-    points: list[HallPosition]
-    steps: list[HallRouteStep]
-    narration: str
-
-    @classmethod
-    def of(cls, r: models.Route) -> HallRoute:
-        return cls(
-            from_poi=strawberry.ID(r.from_poi),
-            to_poi=strawberry.ID(r.to_poi),
-            metres=r.metres,
-            points=[HallPosition.at(p, r.floor) for p in r.points],
-            steps=[
-                HallRouteStep(instruction=s.instruction, metres=s.metres, to=HallPosition.at(s.to, r.floor))
-                for s in r.steps
-            ],
-            narration=r.narration,
         )
 
 

@@ -72,7 +72,8 @@
     return prog;
   }
 
-  const scene = { draws: [], pois: new Map(), centre: [0, 0, 0], radius: 30, route: null };
+  // one root node per floor (extras.floor); the viewer shows one floor at a time, the first by default
+  const scene = { draws: [], pois: new Map(), centre: [0, 0, 0], radius: 30, route: null, floors: [], floor: null };
   let prog = null;
 
   function parseGlb(buffer) {
@@ -102,7 +103,7 @@
       return buffers.get(index);
     };
     let min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
-    const visit = (index, parent) => {
+    const visit = (index, parent, floor) => {
       const node = json.nodes[index];
       const local = node.matrix || M.trs(node.translation || [0, 0, 0], node.rotation || [0, 0, 0, 1], node.scale || [1, 1, 1]);
       const world = M.mul(parent, local);
@@ -111,7 +112,7 @@
           const material = json.materials[prim.material] || {};
           const color = (material.pbrMetallicRoughness || {}).baseColorFactor || [0.8, 0.8, 0.8, 1];
           scene.draws.push({
-            world, normal: M.normal(world), color,
+            world, floor, normal: M.normal(world), color,
             pos: accessorBuffer(prim.attributes.POSITION, gl.ARRAY_BUFFER),
             nor: accessorBuffer(prim.attributes.NORMAL, gl.ARRAY_BUFFER),
             idx: accessorBuffer(prim.indices, gl.ELEMENT_ARRAY_BUFFER),
@@ -121,10 +122,15 @@
         for (let k = 0; k < 3; k++) { min[k] = Math.min(min[k], c[k]); max[k] = Math.max(max[k], c[k]); }
       }
       const extras = node.extras || {};
-      if (extras.poi) scene.pois.set(extras.poi, { id: extras.poi, world: M.apply(world, [0, 0, 0]).slice(0, 3) });
-      for (const child of node.children || []) visit(child, world);
+      if (extras.poi) scene.pois.set(extras.poi, { id: extras.poi, floor, world: M.apply(world, [0, 0, 0]).slice(0, 3) });
+      for (const child of node.children || []) visit(child, world, floor);
     };
-    for (const root of json.scenes[json.scene || 0].nodes) visit(root, M.ident());
+    for (const root of json.scenes[json.scene || 0].nodes) {
+      const floor = (json.nodes[root].extras || {}).floor || json.nodes[root].name;
+      scene.floors.push(floor);
+      visit(root, M.ident(), floor);
+    }
+    scene.floor = scene.floors[0];
     scene.centre = [(min[0] + max[0]) / 2, 0, (min[2] + max[2]) / 2];
     scene.radius = Math.max(max[0] - min[0], max[2] - min[2]) / 2 || 20;
   }
@@ -165,6 +171,7 @@
     const u = (name) => gl.getUniformLocation(prog, name);
     gl.uniform1f(u("lit"), 1);
     for (const d of scene.draws) {
+      if (d.floor !== scene.floor) continue;
       gl.uniformMatrix4fv(u("mvp"), false, M.mul(vp, d.world));
       gl.uniformMatrix3fv(u("nm"), false, d.normal);
       gl.uniform4fv(u("color"), d.color);
@@ -194,11 +201,24 @@
 
   function showRoute(points) {
     const flat = [];
-    for (const p of points) flat.push(p.x, 0.05, -p.y);
+    for (const p of points) flat.push(p.x, elevation(p.floor) + 0.05, -p.y);
     if (!scene.route) scene.route = { buf: gl.createBuffer(), count: 0 };
     gl.bindBuffer(gl.ARRAY_BUFFER, scene.route.buf);
     gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(flat), gl.DYNAMIC_DRAW);
     scene.route.count = points.length;
+  }
+
+  function elevation(floor) {
+    const f = hall && hall.floors.find((x) => x.id === floor);
+    return f ? f.elevation : 0;
+  }
+
+  function setFloor(floor) {
+    if (!floor || floor === scene.floor) return;
+    scene.floor = floor;
+    scene.centre[1] = elevation(floor);
+    for (const b of document.querySelectorAll("#floors button")) b.setAttribute("aria-pressed", String(b.dataset.floor === floor));
+    draw();
   }
 
   function setMode(mode) {
@@ -207,7 +227,8 @@
     document.getElementById("mode-walk").setAttribute("aria-pressed", String(mode === "walk"));
     if (mode === "walk" && hall) {
       const entrance = hall.pois.find((p) => p.kind === "entrance") || hall.pois[0];
-      cam.eye = [entrance.position.x, EYE, -entrance.position.y];
+      setFloor(entrance.position.floor);
+      cam.eye = [entrance.position.x, elevation(entrance.position.floor) + EYE, -entrance.position.y];
       cam.yaw = 0;
       cam.look = 0;
     }
@@ -269,7 +290,8 @@
 
   function nearestPoi(x, y, within) {
     let best = null, bestD = within;
-    for (const id of scene.pois.keys()) {
+    for (const [id, poi] of scene.pois) {
+      if (poi.floor !== scene.floor) continue; // only the floor on show can be picked
       const s = screenPosition(id);
       if (!s) continue;
       const d = Math.hypot(s.x - x, s.y - y);
@@ -280,12 +302,12 @@
 
   // ---- data and panels ----
   let hall = null;
-  const QUERY = `query Hall($id: ID!) { hall(id: $id) { id name address hotline gltfUrl etag
+  const QUERY = `query Hall($id: ID!) { hall(id: $id) { id name address hotline gltfUrl etag floors { id name elevation }
     pois { id name kind number position { x y floor } reminders
       services { id found title url materials timeLimit fee phone cases { title url } forms { title url } } }
     services { id found } } }`;
   const WALK = `query Walk($id: ID!, $service: String!) { hall(id: $id) { walkthrough(service: $service) {
-    sequence metres stops { action reminders checklist poi { id name } route { metres narration points { x y } } } } } }`;
+    sequence metres stops { action reminders checklist poi { id name } route { metres narration points { x y floor } } } } } }`;
 
   async function graphql(query, variables) {
     const res = await fetch(config.graphql, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ query, variables }) });
@@ -304,6 +326,7 @@
   function selectPoi(id) {
     const poi = hall.pois.find((p) => p.id === id);
     if (!poi) return;
+    setFloor(poi.position.floor);
     const detail = document.getElementById("detail");
     document.getElementById("detail-title").textContent = poi.name;
     const body = document.getElementById("detail-body");
@@ -327,6 +350,15 @@
   }
 
   function fillPanels() {
+    const floors = document.getElementById("floors");
+    if (hall.floors.length > 1) {
+      for (const f of hall.floors) {
+        const b = el("button", f.name, { type: "button", "data-floor": f.id, "aria-pressed": String(f.id === hall.floors[0].id) });
+        b.addEventListener("click", () => setFloor(f.id));
+        floors.append(b);
+      }
+      floors.hidden = false;
+    }
     const list = document.getElementById("pois");
     for (const poi of hall.pois) {
       const b = el("button", poi.name, { type: "button", "data-poi": poi.id });
@@ -365,11 +397,14 @@
     const step = () => {
       if (leg >= points.length - 1) { draw(); return; }
       const a = points[leg], b = points[leg + 1];
+      if (a.floor !== b.floor) { leg += 1; t = 0; setFloor(b.floor); requestAnimationFrame(step); return; } // a ride
       const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
       t += 0.6 / len;
       if (t >= 1) { t = 0; leg += 1; }
       const p = t === 0 && leg < points.length ? points[Math.min(leg, points.length - 1)] : { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
-      cam.eye = [p.x, EYE, -p.y];
+      const on = t === 0 ? points[Math.min(leg, points.length - 1)] : a;
+      setFloor(on.floor);
+      cam.eye = [p.x, elevation(on.floor) + EYE, -p.y];
       cam.yaw = Math.atan2(-(b.x - a.x), (b.y - a.y));
       for (const li of items) li.classList.remove("current");
       const at = stops.findIndex((s, n) => n >= stopIndex && s.route && s.route.points.some((q) => q.x === b.x && q.y === b.y));
@@ -401,6 +436,6 @@
 
   function fail(err) { statusLine.textContent = "出错了：" + err.message; }
 
-  window.hallViewer = { screenPosition, selectPoi, setMode, get mode() { return cam.mode; } };
+  window.hallViewer = { screenPosition, selectPoi, setMode, setFloor, get mode() { return cam.mode; }, get floor() { return scene.floor; } };
   start().catch(fail);
 })();

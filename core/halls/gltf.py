@@ -9,7 +9,7 @@ import pygltflib as gl
 
 from core.halls.models import Floor, Layout, Poi, Rect
 
-GENERATOR = "yiwang core.halls 1"
+GENERATOR = "yiwang core.halls 2"  # a new builder version rebuilds every hall
 WALL_HEIGHT_SHARE = 1.0  # walls run floor to ceiling
 SLAB_M = 0.1
 POI_MARK_M = 0.45
@@ -29,6 +29,7 @@ COLOURS: dict[str, tuple[float, float, float, float]] = {
     "plant": (0.20, 0.55, 0.20, 1.0),
     "poi": (0.95, 0.20, 0.20, 1.0),
     "poi-window": (0.95, 0.75, 0.10, 1.0),
+    "poi-connector": (0.10, 0.70, 0.35, 1.0),  # stairs and elevators
 }
 # a unit box centred on the origin: 6 faces x 4 corners, each face with its own normal
 _FACES = (
@@ -174,7 +175,9 @@ def _poi_node(scene: _Scene, floor: Floor, poi: Poi) -> int:
     extras: dict[str, object] = {"poi": poi.id, "kind": poi.kind, "name": poi.name, "services": list(poi.services)}
     if poi.number is not None:
         extras["number"] = poi.number
-    kind = "poi-window" if poi.kind == "window" else "poi"
+    if poi.connects:
+        extras["connects"] = list(poi.connects)
+    kind = {"window": "poi-window", "stairs": "poi-connector", "elevator": "poi-connector"}.get(poi.kind, "poi")
     return scene.box(
         name=f"{floor.id}/poi/{poi.id}",
         kind=kind,

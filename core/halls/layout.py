@@ -190,6 +190,7 @@ def _poi(r: Reader, m: dict[str, Any], p: str, floor_id: str) -> Poi:
         number=number,
         services=r.strings(m, "services", p),
         reminders=r.strings(m, "reminders", p),
+        connects=r.strings(m, "connects", p),
         path=p,
     )
 

@@ -5,7 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # POI kinds a layout may name; the walkthrough visits entrance → ticket → waiting → window → exit.
-POI_KINDS = ("entrance", "exit", "ticket", "waiting", "window", "kiosk", "info", "sign", "hotline", "restroom", "case")
+# Connectors (stairs, elevator) join floors: each lists the POIs on other floors it leads to (`connects`).
+CONNECTOR_KINDS = ("stairs", "elevator")
+POI_KINDS = (
+    "entrance",
+    "exit",
+    "ticket",
+    "waiting",
+    "window",
+    "kiosk",
+    "info",
+    "sign",
+    "hotline",
+    "restroom",
+    "case",
+    *CONNECTOR_KINDS,
+)
 FURNITURE_KINDS = ("counter", "seats", "kiosk", "ticket_machine", "sign", "desk", "pillar", "board", "plant")
 
 
@@ -80,6 +95,7 @@ class Poi:
     number: int | None = None
     services: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    connects: tuple[str, ...] = ()  # stairs / elevator: the POI ids on other floors it leads to
     path: str = ""
 
 
@@ -170,16 +186,30 @@ class RouteStep:
     instruction: str
     metres: float
     to: tuple[float, float]
+    floor: str = ""  # the floor `to` is on ("" : the route's start floor)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteLeg:
+    """The walk on one floor of a route: from the start (or a connector) to a connector (or the destination)."""
+
+    floor: str
+    points: tuple[tuple[float, float], ...]
+    metres: float
 
 
 @dataclass(frozen=True, kw_only=True)
 class Route:
+    """A route between two POIs; `floor` is the start floor, `points` every leg's points in order, `legs` the
+    walk per floor (one leg when both POIs are on one floor); `metres` counts the stairs' flights too."""
+
     from_poi: str
     to_poi: str
     floor: str
     points: tuple[tuple[float, float], ...]
     metres: float
     steps: tuple[RouteStep, ...]
+    legs: tuple[RouteLeg, ...] = ()
 
     @property
     def narration(self) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from core.halls.connectors import check_connectors, unreached
 from core.halls.grid import Grid, floor_grid
 from core.halls.layout import LayoutError
 from core.halls.models import Door, Floor, Furniture, Layout, Poi, Room, Route, Wall
@@ -66,23 +67,17 @@ def _placement(floor: Floor, poi: Poi, grid: Grid, clearance: float) -> list[tup
     return []
 
 
-def _reach(floor: Floor, grid: Grid) -> list[tuple[str, str]]:
-    entrances = [p for p in floor.pois if p.kind == "entrance" and grid.walkable(*p.at)]
+def _reach(layout: Layout, grids: dict[str, Grid]) -> list[tuple[str, str]]:
+    """Every POI reachable from an entrance, on its floor or up and down the stairs and elevators (a floor
+    reached by a connector needs no entrance of its own)."""
+    entrances = [p for p in layout.pois if p.kind == "entrance" and p.floor in grids and grids[p.floor].walkable(*p.at)]
     if not entrances:
-        return [(f"{floor.path}.pois", f"floor {floor.id} has no entrance POI a visitor can stand on")]
-    reached = bytearray(len(grid.free))
-    for e in entrances:
-        cell = grid.cell(*e.at)
-        if cell is not None and not reached[cell]:
-            part = grid.component(cell)
-            reached = bytearray(a | b for a, b in zip(reached, part, strict=True))
-    problems = []
+        return [(f"{f.path}.pois", f"floor {f.id} has no entrance POI a visitor can stand on") for f in layout.floors]
     names = ", ".join(e.id for e in entrances)
-    for poi in floor.pois:
-        cell = grid.cell(*poi.at)
-        if cell is not None and grid.free[cell] and not reached[cell]:
-            problems.append((f"{poi.path}.at", f"{poi.kind} {poi.id!r} is unreachable from the entrance ({names})"))
-    return problems
+    return [
+        (f"{poi.path}.at", f"{poi.kind} {poi.id!r} is unreachable from the entrance ({names})")
+        for poi in unreached(layout, grids)
+    ]
 
 
 def _services(layout: Layout, known: Collection[str]) -> list[tuple[str, str]]:
@@ -126,7 +121,7 @@ def compile_layout(layout: Layout, *, known_services: Collection[str] | None = N
         grids[floor.id] = grid
         placed = [pr for poi in floor.pois for pr in _placement(floor, poi, grid, layout.clearance)]
         problems += placed
-        problems += _reach(floor, grid)
+    problems += check_connectors(layout) + _reach(layout, grids)
     if known_services is not None:
         problems += _services(layout, known_services)
     if problems:

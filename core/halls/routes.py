@@ -6,8 +6,9 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from core.errors import Invalid, NotFound
-from core.halls.models import Layout, Poi, Route, RouteStep
+from core.errors import NotFound
+from core.halls.connectors import Hop, cheapest_chain, ride_cost
+from core.halls.models import Layout, Poi, Route, RouteLeg, RouteStep
 from core.halls.navmesh import NavMesh, find_path
 
 PASSING_M = 1.5  # a POI this close to a leg is named as passed
@@ -25,23 +26,59 @@ def poi_or_missing(layout: Layout, poi_id: str, role: str) -> Poi:
 
 
 def find_route(layout: Layout, meshes: dict[str, NavMesh], from_id: str, to_id: str) -> Route:
-    """The shortest walk between two POIs of one floor, with its length in metres and its narration."""
+    """The shortest walk between two POIs, with its length in metres and its narration. POIs of one floor are
+    joined on that floor when they can be; otherwise (other floors, or no way on the floor) the walk takes the
+    stairs and elevators that make it cheapest (core.halls.connectors)."""
     start, end = poi_or_missing(layout, from_id, "start"), poi_or_missing(layout, to_id, "destination")
-    if start.floor != end.floor:
-        raise Invalid(f"{from_id!r} is on floor {start.floor} and {to_id!r} on {end.floor}: routes stay on one floor")
-    points = find_path(meshes[start.floor], start.at, end.at)
-    if points is None:
+    points = find_path(meshes[start.floor], start.at, end.at) if start.floor == end.floor else None
+    hops = [Hop(start, end, tuple(points))] if points is not None else cheapest_chain(layout, meshes, start, end)
+    if hops is None:
         raise NotFound(f"no walkable way from {from_id!r} to {to_id!r} in hall {layout.id!r}")
-    others = [p for p in layout.floor(start.floor).pois if p.id not in (start.id, end.id)]
-    steps = narrate(points, start, end, others)
+    legs: list[RouteLeg] = []
+    steps: list[RouteStep] = []
+    total = 0.0
+    for hop in _merged(hops):
+        if hop.points is None:
+            step = _ride_step(layout, hop)
+            steps.append(step)
+            total += step.metres
+            continue
+        length = sum(math.dist(p, q) for p, q in itertools.pairwise(hop.points))
+        total += length
+        pts = tuple((round(x, 3), round(y, 3)) for x, y in hop.points)
+        legs.append(RouteLeg(floor=hop.a.floor, points=pts, metres=round(length, 1)))
+        others = [p for p in layout.floor(hop.a.floor).pois if p.id not in (hop.a.id, hop.b.id)]
+        steps += narrate(hop.points, hop.a, hop.b, others, first=not steps)
     return Route(
         from_poi=start.id,
         to_poi=end.id,
         floor=start.floor,
-        points=tuple((round(x, 3), round(y, 3)) for x, y in points),
-        metres=round(sum(math.dist(p, q) for p, q in itertools.pairwise(points)), 1),
+        points=tuple(p for leg in legs for p in leg.points),
+        metres=round(total, 1),
         steps=tuple(steps),
+        legs=tuple(legs),
     )
+
+
+def _merged(hops: list[Hop]) -> list[Hop]:
+    """Walks on one floor one after the other (past a connector not taken) told as one."""
+    out: list[Hop] = []
+    for hop in hops:
+        last = out[-1] if out else None
+        if last is not None and last.points is not None and hop.points is not None:
+            out[-1] = Hop(last.a, hop.b, last.points + hop.points[1:])
+        else:
+            out.append(hop)
+    return out
+
+
+def _ride_step(layout: Layout, hop: Hop) -> RouteStep:
+    """从楼梯上到二层 / 乘电梯下到一层: a floor change, with the stairs' flight as its metres."""
+    here, there = layout.floor(hop.a.floor), layout.floor(hop.b.floor)
+    way = "上" if there.elevation >= here.elevation else "下"
+    how = "从" if hop.a.kind == "stairs" else "乘"
+    metres = round(ride_cost(hop.a, hop.b, layout)[1], 1)
+    return RouteStep(instruction=f"{how}{hop.a.name}{way}到{there.name}", metres=metres, to=hop.b.at, floor=there.id)
 
 
 def _heading(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -89,8 +126,11 @@ def _legs(points: Sequence[tuple[float, float]]) -> list[tuple[tuple[float, floa
     return legs
 
 
-def narrate(points: Sequence[tuple[float, float]], start: Poi, end: Poi, others: Sequence[Poi]) -> list[RouteStep]:
-    """One step per leg: which way, how far, what is passed; the last step names the destination."""
+def narrate(
+    points: Sequence[tuple[float, float]], start: Poi, end: Poi, others: Sequence[Poi], *, first: bool = True
+) -> list[RouteStep]:
+    """One step per leg: which way, how far, what is passed; the last step names the destination. A walk after
+    a floor change (`first` false) starts from the connector: 出楼梯后，向东走…"""
     steps = []
     before: float | None = None
     legs = _legs(points)
@@ -98,7 +138,8 @@ def narrate(points: Sequence[tuple[float, float]], start: Poi, end: Poi, others:
         metres = round(length, 1)
         heading = _heading(a, b)
         if before is None:
-            way = f"从{start.name}出发，向{COMPASS[round(heading / 45) % 8]}走{metres:g}米"
+            opening = f"从{start.name}出发" if first else f"出{start.name}后"
+            way = f"{opening}，向{COMPASS[round(heading / 45) % 8]}走{metres:g}米"
         else:
             way = f"{_turn(before, heading)}，走{metres:g}米"
         passed = _passed(a, b, others)
@@ -106,8 +147,8 @@ def narrate(points: Sequence[tuple[float, float]], start: Poi, end: Poi, others:
             way += f"，经过{'、'.join(passed)}"
         if n == len(legs) - 1:
             way += f"，到达{end.name}"
-        steps.append(RouteStep(instruction=way, metres=metres, to=b))
+        steps.append(RouteStep(instruction=way, metres=metres, to=b, floor=start.floor))
         before = heading
     if not steps:
-        steps.append(RouteStep(instruction=f"{end.name}就在{start.name}旁边", metres=0.0, to=end.at))
+        steps.append(RouteStep(instruction=f"{end.name}就在{start.name}旁边", metres=0.0, to=end.at, floor=start.floor))
     return steps

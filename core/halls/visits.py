@@ -23,9 +23,14 @@ def windows_for(layout: Layout, service: str) -> list[Poi]:
     return [p for p in layout.pois if p.kind == "window" and service in p.services]
 
 
-def _nearest(layout: Layout, kind: str, to: Poi) -> Poi | None:
+def _nearest(layout: Layout, kind: str, to: Poi, *, else_near: Poi | None = None) -> Poi | None:
+    """The POI of `kind` nearest `to` on its floor; when that floor has none, the one nearest `else_near` on
+    its floor (an upstairs window with no waiting area of its own: wait downstairs)."""
     same = [p for p in layout.pois if p.kind == kind and p.floor == to.floor]
-    return min(same, key=lambda p: math.dist(p.at, to.at), default=None)
+    found = min(same, key=lambda p: math.dist(p.at, to.at), default=None)
+    if found is None and else_near is not None and else_near.floor != to.floor:
+        return _nearest(layout, kind, else_near)
+    return found
 
 
 def _window(plan: Plan, service: str, entrance: Poi) -> Poi:
@@ -45,8 +50,9 @@ def walkthrough(plan: Plan, service: str, guide: ServiceGuide | None = None) -> 
     if entrance is None:
         raise NotFound(f"hall {layout.id!r} has no entrance")
     window = _window(plan, service, entrance)
-    chain = [entrance, _nearest(layout, "ticket", entrance), _nearest(layout, "waiting", window), window]
-    chain.append(_nearest(layout, "exit", window) or entrance)
+    waiting = _nearest(layout, "waiting", window, else_near=entrance)
+    chain = [entrance, _nearest(layout, "ticket", entrance), waiting, window]
+    chain.append(_nearest(layout, "exit", window, else_near=entrance) or entrance)
     pois = [p for p in chain if p is not None]
     materials = guide.materials if guide else ()
     note = next((s for s in layout.services if s.id == service), None)

@@ -131,6 +131,15 @@ async def test_clicking_a_window_in_the_3d_view_shows_its_service(viewer: tuple[
     text = await service.inner_text()
     assert "不动产登记资料查询办事指南" in text and "《不动产登记资料查询申请表》" in text
     assert await opened.locator("#detail-title").inner_text() == "1号窗口"
+    # the upper floor: its button shows it (one floor at a time), and its windows are picked in the 3D view
+    assert await opened.evaluate("window.hallViewer.floor") == "F1"
+    await opened.click("#floors button[data-floor='F2']")
+    assert await opened.get_attribute("#floors button[data-floor='F2']", "aria-pressed") == "true"
+    up = await opened.evaluate("window.hallViewer.screenPosition('window-10')")
+    assert up is not None
+    await opened.mouse.click(box["x"] + up["x"], box["y"] + up["y"])
+    await opened.locator("#detail-body[data-poi='window-10']").wait_for()
+    assert await opened.locator("#detail-title").inner_text() == "10号窗口（档案查阅）"
     assert errors == []
 
 

@@ -165,6 +165,31 @@ async def test_route_walkthrough_directions_and_where_for(hall_api: tuple[str, P
     assert hit["route"]["narration"].endswith("到达5号窗口")
 
 
+async def test_a_route_upstairs_has_a_leg_per_floor(hall_api: tuple[str, Path, dict[str, str]]) -> None:
+    url, _, _ = hall_api
+    query = """{ hall(id: "demo-budongchan") {
+      up: route(from: "entrance", to: "window-10") { metres narration points { x y floor }
+        legs { floor metres points { x y } } steps { instruction metres to { floor } } }
+      flat: route(from: "entrance", to: "window-9") { metres legs { floor metres } }
+      stairs: pois(kind: "stairs") { id connects position { floor } } } }"""
+    hall = (await gql_data(url, query))["hall"]
+    up = hall["up"]
+    assert [leg["floor"] for leg in up["legs"]] == ["F1", "F2"]
+    downstairs, upstairs = up["legs"]
+    assert downstairs["points"][0] == {"x": 24.0, "y": 1.5} and downstairs["points"][-1] == {"x": 3.0, "y": 3.5}
+    assert upstairs["points"][0] == {"x": 3.0, "y": 3.5} and upstairs["points"][-1] == {"x": 9.0, "y": 18.5}
+    assert up["points"][0]["floor"] == "F1" and up["points"][-1] == {"x": 9.0, "y": 18.5, "floor": "F2"}
+    ride = next(s for s in up["steps"] if s["instruction"] == "从楼梯上到二层")
+    assert ride["to"]["floor"] == "F2" and ride["metres"] == 9.0  # a 4.5 m rise, walked as a 9 m flight
+    assert up["metres"] == pytest.approx(downstairs["metres"] + 9.0 + upstairs["metres"], abs=0.15)
+    assert up["narration"].endswith("到达10号窗口（档案查阅）")
+    assert hall["flat"]["legs"] == [{"floor": "F1", "metres": hall["flat"]["metres"]}]  # one floor: one leg
+    assert hall["stairs"] == [
+        {"id": "stairs-f1", "connects": ["stairs-f2"], "position": {"floor": "F1"}},
+        {"id": "stairs-f2", "connects": ["stairs-f1"], "position": {"floor": "F2"}},
+    ]
+
+
 ASK_WHERE = """query($q: String!) { ask(question: $q) { kind
   where { hall { id } service window { name } route { metres narration } } } }"""
 

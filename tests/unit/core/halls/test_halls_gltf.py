@@ -32,6 +32,11 @@ def test_the_demo_glb_names_every_node_and_carries_poi_ids() -> None:
     assert set(pois) == {p.id for p in layout.pois}
     assert pois["window-6"]["services"] == ["住房公积金租房提取（网上办理）", "住房公积金个人住房贷款（网上办理）"]
     assert pois["window-6"]["number"] == 6
+    # the upper floor: its own root node, its POIs below it, the connectors with the POIs they lead to
+    roots = [doc.nodes[i] for i in doc.scenes[0].nodes]
+    assert [(n.name, n.extras["floor"]) for n in roots] == [("F1", "F1"), ("F2", "F2")]
+    assert "F2/poi/window-10" in names and "F2/room/archive" in names
+    assert pois["stairs-f1"]["connects"] == ["stairs-f2"] and pois["elevator-f2"]["kind"] == "elevator"
     # one mesh (and material) per kind, reused by every node of that kind
     assert len({m.name for m in doc.meshes}) == len(doc.meshes) == len(doc.materials)
     walls = [n for n in doc.nodes if n.name.startswith("F1/wall/")]

@@ -29,8 +29,10 @@ def test_the_demo_hall_is_valid_against_the_demo_groups_service_guides() -> None
     plan = compile_layout(layout, known_services=demo_service_ids())
     kinds = {p.kind for p in layout.pois}
     assert {"entrance", "ticket", "waiting", "window", "kiosk", "hotline", "exit", "case"} <= kinds
-    assert len([p for p in layout.pois if p.kind == "window"]) == 9
-    assert set(plan.grids) == {"F1"}
+    assert len([p for p in layout.pois if p.kind == "window"]) == 11
+    assert set(plan.grids) == {"F1", "F2"}  # F2 has no entrance: its stairs and elevator reach it
+    assert {p.kind for p in layout.floors[1].pois} >= {"stairs", "elevator", "window"}
+    assert not [p for p in layout.floors[1].pois if p.kind == "entrance"]
     assert layout.transit and all(s.streetview for s in layout.transit)
 
 

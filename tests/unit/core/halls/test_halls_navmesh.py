@@ -30,14 +30,15 @@ def _grid_length(grid: Grid, a: tuple[float, float], b: tuple[float, float]) -> 
 
 def test_demo_routes_are_free_and_no_longer_than_the_grid_path() -> None:
     plan = HallLibrary().plan("demo-budongchan")
-    grid = plan.grids["F1"]
-    pairs = list(itertools.permutations([p.id for p in plan.layout.pois], 2))
+    pairs = [(p.id, q.id) for f in plan.layout.floors for p, q in itertools.permutations(f.pois, 2)]
     for a, b in random.Random(16).sample(pairs, SAMPLE):
         route = plan.route(a, b)
-        for u, v in itertools.pairwise(route.points):
-            assert grid.line_free(u, v), (a, b, u, v)
         start, end = plan.layout.poi(a), plan.layout.poi(b)
         assert start is not None and end is not None
+        grid = plan.grids[start.floor]  # a pair of one floor walks that floor
+        assert [leg.floor for leg in route.legs] == [start.floor]
+        for u, v in itertools.pairwise(route.points):
+            assert grid.line_free(u, v), (a, b, u, v)
         # any-angle beats 8-connected cells; 1 % slack for the portal insets
         assert route.metres <= _grid_length(grid, start.at, end.at) * 1.01 + 0.1, (a, b)
 
