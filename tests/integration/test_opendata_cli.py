@@ -3,9 +3,6 @@ hash kept, with its rate (listing and revoking through core are tested in test_o
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -13,32 +10,13 @@ import pytest
 
 from core.opendata.keys import key_hash, list_keys
 from core.settings import Settings
-from tests.conftest import ROOT
+from tests.integration.cli import yiwang as run_cli
 
 pytestmark = pytest.mark.integration
 
 
 async def yiwang(settings: Settings, data_dir: Path, *args: str) -> tuple[int, str, str]:
-    env = os.environ | {
-        "DATABASE_URL": settings.database_url or "",
-        "NATS_URL": settings.nats_url or "",
-        "DATA_DIR": str(data_dir),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ops",
-        "opendata",
-        "key",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_cli(settings, data_dir, "opendata", "key", *args)
 
 
 async def test_key_commands(settings: Settings, pg_pool: asyncpg.Pool, tmp_path: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,31 +16,13 @@ from core.identity.roles import roles_of
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
 from ops.cli import build_parser
-from tests.conftest import ROOT
+from tests.integration.cli import yiwang as run_cli
 
 pytestmark = pytest.mark.integration
 
 
 async def yiwang(settings: Settings, data_dir: Path, *args: str) -> tuple[int, str, str]:
-    env = os.environ | {
-        "DATABASE_URL": settings.database_url or "",
-        "NATS_URL": settings.nats_url or "",
-        "DATA_DIR": str(data_dir),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ops",
-        "roles",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_cli(settings, data_dir, "roles", *args)
 
 
 async def test_bad_input_is_one_clear_line_and_exit_2(
