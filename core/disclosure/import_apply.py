@@ -53,26 +53,29 @@ def _item_row(item_id: uuid.UUID, v: dict[str, Any]) -> tuple[Any, ...]:
 async def apply_items(
     conn: asyncpg.Connection, rows: list[dict[str, Any]], *, now: datetime, by: str, announce: bool = True
 ) -> Outcome:
+    """New rows inserted and changed rows updated (a new revision each) in a few set-based statements."""
     out, deltas = Outcome(), Deltas.empty()
     existing = await store.items_by_external_id(conn, [v["external_id"] for v in rows])
-    new_rows = []
+    fresh, changed, olds = [], [], {}
     counts: Counter[tuple[str, str]] = Counter()
     for v in rows:
         old = existing.get(v["external_id"])
         if old is None:
-            item_id = uuid.uuid4()
-            new_rows.append(_item_row(item_id, v))
+            fresh.append(v)
             counts[(v["unit_code"], item_metric(v["board"], v["category"]))] += 1
-            if announce:
-                out.announcements.append(_announce(item_id, v, now))
             continue
         if old.unit_code != v["unit_code"]:
             raise Invalid(f"external id {v['external_id']} is an item of unit {old.unit_code}, not {v['unit_code']}")
         if same_content(old, {**v, "attachments": old.attachments}):
             out.unchanged += 1
             continue
-        new = await store.update_item(conn, old.id, {**v, "attachments": old.attachments}, now)
-        await store.insert_revision(conn, new, reason="import", by=by, at=now)
+        changed.append(_item_row(old.id, v))
+        olds[old.id] = old
+    for (unit, metric), n in counts.items():
+        deltas.count(unit, metric, n)
+        deltas.count(unit, "items", n)
+    for new in await bulk_store.update_items(conn, changed, at=now, by=by):
+        old = olds[new.id]
         deltas.change(
             item_part(old.unit_code, old.board, old.category, old.counted),
             item_part(new.unit_code, new.board, new.category, new.counted),
@@ -80,10 +83,10 @@ async def apply_items(
         out.updated += 1
         if new.counted and announce:
             out.announcements.append((new, "revised"))
-    for (unit, metric), n in counts.items():
-        deltas.count(unit, metric, n)
-        deltas.count(unit, "items", n)
+    new_rows = [_item_row(i, v) for i, v in zip(bulk_store.time_ordered_ids(len(fresh)), fresh, strict=True)]
     await bulk_store.insert_items(conn, new_rows, at=now, by=by)
+    if announce:
+        out.announcements += [_announce(r[0], v, now) for r, v in zip(new_rows, fresh, strict=True)]
     out.created = len(new_rows)
     await store.apply_deltas(conn, deltas.rows())
     return out

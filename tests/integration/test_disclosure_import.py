@@ -171,3 +171,28 @@ async def test_the_demo_loads_through_the_importer_and_its_rollups_hold(
     assert city["items"].count == reports[1].created and city["funds"].count == reports[2].created
     stored = {k: v for k, v in (await dx.stored_rollups(pool=pg_pool)).items() if k[0].startswith("5101")}
     assert stored == {k: v for k, v in (await dx.computed_rollups(pool=pg_pool)).items() if k[0].startswith("5101")}
+
+
+async def test_a_batch_with_new_changed_and_refused_rows_keeps_the_good_ones_and_the_rollups_hold(
+    pg_pool: asyncpg.Pool, units: list[str], tmp_path: Path
+) -> None:
+    first = [
+        ["b1", V1, "", "财务", "2024-05", "2024-05-31", "五月收支", "收入"],
+        ["b2", V2, "", "村务", "2024-05", "2024-05-02", "五月会议", "决议"],
+    ]
+    path = write_csv(tmp_path / "b.csv", ITEM_HEADER, first)
+    assert (await dx.import_file(pool=pg_pool, bus=None, path=path, now=NOW)).created == 2
+    before = await metric_at(pg_pool, C, "items")
+    second = [
+        ["b1", V1, "", "村务", "2024-05", "2024-05-31", "五月收支", "收入（更正）"],  # 2 changed, another category
+        ["b2", V1, "", "村务", "2024-05", "2024-05-02", "五月会议", "决议"],  # 3 refused when written: V2's item
+        ["b3", V1, "", "财务", "2024-05", "2024-05-20", "补记", ""],  # 4 new
+    ]
+    report = await dx.import_file(pool=pg_pool, bus=None, path=write_csv(path, ITEM_HEADER, second), now=NOW)
+    assert (report.created, report.updated, report.unchanged) == (1, 1, 0)
+    assert list(reasons(report)) == [3] and f"is an item of unit {V2}, not {V1}" in reasons(report)[3]
+    page = await dx.list_items(pool=pg_pool, unit=V1, category="村务", period="2024-05", offset=0, limit=10)
+    assert [(i.external_id, i.revision, i.body) for i in page.items] == [("b1", 2, "收入（更正）")]
+    assert await metric_at(pg_pool, C, "items") == before + 1
+    city = {k: v for k, v in (await dx.stored_rollups(pool=pg_pool)).items() if k[0].startswith(CITY)}
+    assert city == {k: v for k, v in (await dx.computed_rollups(pool=pg_pool)).items() if k[0].startswith(CITY)}
