@@ -31,7 +31,17 @@ _CANDIDATES = 60
 _ANSWER_CHARS = 2000
 _W_PREDICTED = 0.6  # the BM25 weight of an answer word the query's words predict, times its strength
 _MAX_PREDICTED = 12  # the strongest predicted words kept per phrasing
+_GENERIC = 0.1  # a word in this share of the stored questions says nothing about which pair is meant
 _RELEARN_SHARE = 0.1  # learn the associations again when a load changes this share of the pairs
+
+
+def own_words(terms: Sequence[str]) -> tuple[str, ...]:
+    """The content words of a question that say what it is about (`readings.unasked`, `readings.held`): its
+    query terms (stopwords already out) without single characters (segmentation crumbs: 年, 已, 时), bare
+    numbers and place names (weighed by their own rule in readings)."""
+    return tuple(
+        t for t in dict.fromkeys(terms) if (len(t) > 1 or t.isascii()) and not t.isdigit() and not places_in((t,))
+    )
 
 
 class QaIndex:
@@ -56,6 +66,7 @@ class QaIndex:
         self.term_df: Counter[str] = Counter()
         self._idf_cache: dict[tuple[int, str], float] = {}
         self._totals: dict[int, tuple[float, float, float]] = {}
+        self._own: dict[int, tuple[tuple[str, float], ...]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -87,6 +98,7 @@ class QaIndex:
             places=places,
             answer_places=places | places_in(answer_terms),
             shows=aspects.shown(folded_answer),
+            words=own_words(self._analyzer.query_terms(fold(question))),
         )
         self._entries[slot] = entry
         self._slot[key] = slot
@@ -101,6 +113,7 @@ class QaIndex:
         self.term_df.update(entry.terms)
         self._idf_cache.clear()
         self._totals.clear()
+        self._own.clear()
         return entry.terms
 
     def answer_terms(self, key: str) -> tuple[str, ...]:
@@ -123,6 +136,7 @@ class QaIndex:
         self.term_df.subtract(entry.terms)
         self._idf_cache.clear()
         self._totals.clear()
+        self._own.clear()
 
     def view(self, text: str, weight: float = 1.0) -> QueryView:
         """Analyse one phrasing of a query."""
@@ -209,12 +223,17 @@ class QaIndex:
                 for slot, extra in self._answers.score_docs(predicted, chosen).items():
                     m.answers[slot] = m.answers.get(slot, 0.0) + extra / m.answer_ceiling
         sums = [m.totals for m in matched]
+        floor = self._floor()
+        askeds = [
+            tuple((t, m.terms[t] - floor) for t in own_words(m.view.terms) if m.terms[t] > floor) for m in matched
+        ]
         scored = []
         for slot in chosen:
             entry = self._entries[slot]
+            own = self._own_words(slot, entry)
             best = max(
-                score(m, slot, entry, totals, self._stored_totals(slot, entry)) * m.view.weight
-                for m, totals in zip(matched, sums, strict=True)
+                score(m, slot, entry, totals, self._stored_totals(slot, entry), own, asked) * m.view.weight
+                for m, totals, asked in zip(matched, sums, askeds, strict=True)
             )
             scored.append((entry.key, round(best, 4)))
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
@@ -234,6 +253,21 @@ class QaIndex:
         ):
             field.score(items, weight, rough)
         return sorted(rough, key=rough.__getitem__, reverse=True)[:_CANDIDATES]
+
+    def _own_words(self, slot: int, entry: Entry) -> tuple[tuple[str, float], ...]:
+        """The stored question's content words with their informativeness: the IDF above that of a word in a
+        tenth of the stored questions, so generic words (政策, 疫情 in a COVID-19 FAQ) cost nothing when absent."""
+        own = self._own.get(slot)
+        if own is None:
+            floor = self._floor()
+            weighed = ((word, self._idf(self.term_df, word) - floor) for word in entry.words)
+            own = self._own[slot] = tuple((word, w) for word, w in weighed if w > 0)
+        return own
+
+    def _floor(self) -> float:
+        """The IDF of a word in a tenth of the stored questions: the informativeness of a word is its IDF above."""
+        n = len(self._entries)
+        return math.log(1 + (n - _GENERIC * n + 0.5) / (_GENERIC * n + 0.5))
 
     def _stored_totals(self, slot: int, entry: Entry) -> tuple[float, float, float]:
         """The IDF mass of a stored question's terms, bigrams and characters (kept until the IDFs change)."""

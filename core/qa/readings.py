@@ -5,7 +5,9 @@ from the query's side, raised when it holds most of the stored question) or *ask
 (BM25 of the answer and the question relative to their ceilings, and the share of the query found in the
 pair); the better reading counts. The score is then weighed by what the pair covers of the query's characters,
 whether its answer states the aspect asked for (a time, a sum, a number: core.qa.aspects), and
-whether it is about the place the query names. The weights were measured on the tuning half of the blind set
+whether it is about the place the query names. A stored question narrower than the query (it holds all the
+query's informative words and adds a subject of its own) loses part of its restated reading (`unasked`,
+`held`). The weights were measured on the tuning half of the blind set
 and on the project's own set (docs/qa-quality.md).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
@@ -30,6 +33,11 @@ _ASPECT_MISS = 0.15
 _W_TERMS, _W_BIGRAMS, _W_CHARS, _W_ANSWER = 0.35, 0.4, 0.25, 0.15
 _QUERY_SIDE = 0.7
 _SPECIFIC_CHARS = 8
+# A stored question more specific than the query: its own content words the query lacks (社保卡丢了怎么补办 asked
+# as 怎么办理社保卡 lacks 补办) cost the restated reading up to this share, by the informativeness-weighted share
+# missing, but only as far as the stored question holds the query's own words (that share to this power): a
+# paraphrase, with informative words of its own, is left to the overlap. Measured: docs/qa-quality.md.
+_W_UNASKED, _HELD_POWER = 0.8, 10
 Totals = tuple[float, float, float, float, float]
 
 
@@ -60,6 +68,7 @@ class Entry:
     places: frozenset[str]  # named in the question
     answer_places: frozenset[str]  # named in the question or the answer
     shows: frozenset[str]  # the aspects its answer states
+    words: tuple[str, ...] = ()  # the stored question's content words (the analyzer's query terms)
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,38 @@ def squash(score: float, at: float, top: float) -> float:
     return at + room * (1 - math.exp(-(score - at) / room))
 
 
-def score(m: Matched, slot: int, entry: Entry, totals: Totals, stored: tuple[float, float, float]) -> float:
+def _has(word: str, terms: frozenset[str] | tuple[str, ...], bigrams: frozenset[str], chars: frozenset[str]) -> bool:
+    """Whether a text holds a word: as a term, or as all of its bigrams (a different segmentation is no loss)."""
+    if word in terms:
+        return True
+    if len(word) == 1 or word.isascii():
+        return word in chars
+    return all(word[i : i + 2] in bigrams for i in range(len(word) - 1))
+
+
+def unasked(view: QueryView, own: Sequence[tuple[str, float]]) -> float:
+    """The share of a stored question's content words (weighed by informativeness) the query does not hold."""
+    total = sum(weight for _, weight in own)
+    missing = sum(weight for word, weight in own if not _has(word, view.terms, view.bigrams, view.chars))
+    return missing / total if total else 0.0
+
+
+def held(asked: Sequence[tuple[str, float]], entry: Entry) -> float:
+    """The share of the query's own content words (weighed by informativeness) the stored question holds."""
+    total = sum(weight for _, weight in asked)
+    hit = sum(weight for word, weight in asked if _has(word, entry.terms, entry.bigrams, entry.chars))
+    return hit / total if total else 1.0
+
+
+def score(
+    m: Matched,
+    slot: int,
+    entry: Entry,
+    totals: Totals,
+    stored: tuple[float, float, float],
+    own: Sequence[tuple[str, float]] = (),
+    asked: Sequence[tuple[str, float]] = (),
+) -> float:
     """The better of two readings: the query restates the stored question (n-gram overlap with it, more
     when it holds most of the stored question), or it asks with the words of the answer (BM25 over the
     question and, more, the answer, plus how much of the query the pair covers)."""
@@ -128,12 +168,13 @@ def score(m: Matched, slot: int, entry: Entry, totals: Totals, stored: tuple[flo
     # how much of the stored question the query holds (its bigrams seen from the stored side)
     restated = overlap(bigram_hit, s_bigrams, q_bigrams)
     as_question *= 1 + _W_RESTATED * restated
+    narrower = 1 - _W_UNASKED * unasked(view, own) * held(asked, entry) ** _HELD_POWER if own else 1.0
     coverage = sum(m.pair_bigrams[b] for b in shared | in_answer) / (q_pair or 1.0)
     char_coverage = sum(m.pair_chars[c] for c in view.chars & entry.pair_chars) / (q_pair_chars or 1.0)
     as_answer = BM25_QUESTION * m.questions.get(slot, 0.0) + _W_BM25 * m.answers.get(slot, 0.0) + _W_COVERAGE * coverage
     # Answer words alone never make a pair as sure as a restated question (a follow-up without a subject,
     # 那需要什么材料, finds many answers that list 材料).
-    score = max(squash(as_question, _SQUASH_AT, 1.0), squash(as_answer, _SQUASH_AT * 0.75, _ANSWER_TOP))
+    score = max(squash(as_question, _SQUASH_AT, 1.0) * narrower, squash(as_answer, _SQUASH_AT * 0.75, _ANSWER_TOP))
     score *= 1 - _CHAR_PENALTY + _CHAR_PENALTY * char_coverage
     if view.aspects:
         # what the question asks for (a time, a sum, a number to call) stated in the answer
