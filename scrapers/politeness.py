@@ -78,12 +78,22 @@ class LocalHostLimiter(_Slots):
         self._delays = _Delays(delay_s, max_delay_s)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._next_at: dict[str, float] = {}
+        self._started_at: dict[str, float] = {}  # when the last request to a host really started
 
     def set_delay(self, host: str, delay_s: float) -> None:
         self._delays.set(host, delay_s)
 
     def delay_for(self, host: str) -> float:
         return self._delays.get(host)
+
+    async def _spaced(self, host: str) -> None:
+        """A waiter woken late (a busy event loop) must not bring the next one closer than the delay to it: the
+        host sees the gaps between real starts, not between reserved ones."""
+        delay = self._delays.get(host)
+        # Checked again after each sleep: another waiter may have started meanwhile (no event says when it will).
+        while (wait := self._started_at.get(host, float("-inf")) + delay - time.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        self._started_at[host] = time.monotonic()
 
     async def acquire(self, host: str) -> None:
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self._concurrency))
@@ -95,6 +105,7 @@ class LocalHostLimiter(_Slots):
         try:
             if start > now:
                 await asyncio.sleep(start - now)
+            await self._spaced(host)
         except BaseException:
             if self._next_at.get(host) == reserved:
                 self._next_at[host] = start  # a cancelled last waiter hands its slot on

@@ -58,6 +58,23 @@ async def test_requests_to_a_host_are_spaced_by_the_delay() -> None:
     assert other[-1] - other[0] < 0.05, "no delay when none is set"
 
 
+async def test_waiters_woken_late_by_a_busy_loop_are_still_spaced_by_the_delay() -> None:
+    """The host sees real starts: when the event loop was busy past two reserved start times, the two waiters
+    that wake together must not start together."""
+    limiter = LocalHostLimiter(concurrency=4, delay_s=0.1)
+    starts: list[float] = []
+
+    async def request() -> None:
+        async with limiter.slot("www.busy.gov.cn"):
+            starts.append(time.monotonic())
+            if len(starts) == 1:
+                await asyncio.sleep(0.01)  # not a wait: the others reserve their start times (0.1 s, 0.2 s)
+                time.sleep(0.25)  # noqa: ASYNC251 - the busy loop itself: nothing else runs meanwhile
+
+    await asyncio.gather(*(request() for _ in range(3)))
+    assert all(g >= 0.09 for g in gaps(sorted(starts))), gaps(sorted(starts))
+
+
 async def test_robots_crawl_delay_raises_the_delay_within_the_cap() -> None:
     limiter = LocalHostLimiter(delay_s=0.1, max_delay_s=2.0)
     limiter.set_delay("slow.gov.cn", 0.5)
