@@ -219,15 +219,7 @@ class DisclosureMutation:
         s = await dx.add_spending(
             pool=info.context.pool, fund_id=dx_uuid(str(id)), draft=draft, unit_code=check_code(unit)
         )
-        return SpendingRecord(
-            id=strawberry.ID(str(s.id)),
-            external_id=s.external_id,
-            amount=s.amount,
-            spent_on=s.spent_on,
-            payee=s.payee,
-            note=s.note,
-            vouchers=[Voucher.of(v) for v in s.vouchers],
-        )
+        return SpendingRecord.of(s)
 
     @strawberry.mutation(
         description="Import a CSV or XLSX file (units, items, funds, spending or assets; "

@@ -122,6 +122,18 @@ class SpendingRecord:
     note: str
     vouchers: list[Voucher]
 
+    @classmethod
+    def of(cls, s: dx.Spending) -> SpendingRecord:
+        return cls(
+            id=strawberry.ID(str(s.id)),
+            external_id=s.external_id,
+            amount=s.amount,
+            spent_on=s.spent_on,
+            payee=s.payee,
+            note=s.note,
+            vouchers=[Voucher.of(v) for v in s.vouchers],
+        )
+
 
 @strawberry.type(description="A stage a fund project reached, and when")
 class FundStage:
@@ -146,18 +158,7 @@ class FundProject:
     @strawberry.field(description="Payments, the earliest first")
     async def spending(self, info: Info) -> list[SpendingRecord]:
         found = await dx.fund_spending(pool=info.context.pool, fund_id=dx_uuid(str(self.id)))
-        return [
-            SpendingRecord(
-                id=strawberry.ID(str(s.id)),
-                external_id=s.external_id,
-                amount=s.amount,
-                spent_on=s.spent_on,
-                payee=s.payee,
-                note=s.note,
-                vouchers=[Voucher.of(v) for v in s.vouchers],
-            )
-            for s in found
-        ]
+        return [SpendingRecord.of(s) for s in found]
 
     @classmethod
     def of(cls, f: dx.Fund) -> FundProject:

@@ -27,6 +27,7 @@ from core.db import migrate
 from core.disclosure import computed_rollups, import_file, stored_rollups
 from core.services import Services, open_services
 from core.settings import Settings
+from ops.bench import timed
 from ops.demo.disclosure import write_demo
 from ops.embedded import throwaway_services
 from schema import build_schema
@@ -50,15 +51,6 @@ NOW = datetime(2024, 12, 31, tzinfo=UTC)
 def percentiles(ms: list[float]) -> str:
     q = statistics.quantiles(ms, n=100)
     return f"n={len(ms)} p50={q[49]:.2f} ms p95={q[94]:.2f} ms p99={q[98]:.2f} ms max={max(ms):.2f} ms"
-
-
-async def timed(calls: list[Callable[[], Awaitable[object]]]) -> list[float]:
-    out = []
-    for call in calls:
-        t = time.perf_counter()
-        await call()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 async def copy_peer(pool: asyncpg.Pool, path: Path) -> float:

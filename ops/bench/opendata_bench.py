@@ -33,6 +33,7 @@ from core.opendata.search import package_search, read_query
 from core.opendata.tabular import Table
 from core.opendata.tokens import document_text, tsquery
 from core.settings import Settings
+from ops.bench import timed
 from ops.demo.opendata import DEPARTMENTS, TOPICS
 from ops.embedded import throwaway_services
 
@@ -44,15 +45,6 @@ STATIONS = [f"监测站{i:03d}" for i in range(200)]
 def percentiles(samples: list[float]) -> str:
     q = statistics.quantiles(samples, n=100)
     return f"p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms  (n={len(samples)})"
-
-
-async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> list[float]:
-    out = []
-    for call in calls:
-        start = time.perf_counter()
-        await call()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
 
 
 async def load_catalogue(pool: asyncpg.Pool, n: int) -> None:

@@ -32,6 +32,7 @@ from core.identity.tokens import issue_access_token
 from core.letters import list_letters, list_replies
 from core.services import open_services
 from core.settings import Settings
+from ops.bench import timed
 from ops.embedded import throwaway_services
 from schema import build_schema
 from schema.context import Context
@@ -198,15 +199,6 @@ async def load(pool: asyncpg.Pool, users: int, letters: int) -> None:
 def percentiles(ms: list[float]) -> str:
     q = statistics.quantiles(ms, n=100)
     return f"n={len(ms)} p50={q[49]:.2f} ms p95={q[94]:.2f} ms p99={q[98]:.2f} ms max={max(ms):.2f} ms"
-
-
-async def timed(calls: list[Callable[[], Awaitable[object]]]) -> list[float]:
-    out = []
-    for call in calls:
-        t = time.perf_counter()
-        await call()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 async def measure(settings: Settings, users: int, samples: int) -> None:
