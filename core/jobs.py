@@ -93,6 +93,7 @@ CRAWL_SITE = ("crawl_site", "crawl")
 CHECK_LINKS = ("check_links", "checks")
 PROBE_HOMEPAGE = ("probe_homepage", "checks")
 INSPECT_SITE = ("inspect_site", "checks")
+SYNC_HOTLINE = ("sync_hotline", "maintenance")  # 一网通答: the 12345 knowledge-base sync (core/qa/sync.py)
 
 
 def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:

@@ -81,7 +81,7 @@ async def open_services(
             searching = await _search_service(
                 stack, settings, need(reader, "an engine"), pool=pool, bus=bus, clock=clock
             )
-        answering = _qa_service(pool, reader) if qa else None
+        answering = _qa_service(pool, reader, settings, clock) if qa else None
         await _warm(searching, answering)
         yield Services(
             settings=settings,
@@ -149,7 +149,18 @@ async def _warm(search: SearchService | None, qa: QaService | None) -> None:
             log.warning("warming up failed; the first request loads what it needs", exc_info=failed)
 
 
-def _qa_service(pool: asyncpg.Pool, engine: SearchEngine | None) -> QaService:
+def _qa_service(pool: asyncpg.Pool, engine: SearchEngine | None, settings: Settings, clock: Clock) -> QaService:
+    from core.lookups import DemoConnector, PersonalLookups
+    from core.lookups.service import login_url
     from core.qa.service import QaService, engine_fallback
 
-    return QaService(pool, search=engine_fallback(engine) if engine is not None else None)
+    personal = None
+    if settings.personal_records == "demo":  # PERSONAL_RECORDS: 我的公积金余额 … answered from a connector
+        personal = PersonalLookups(
+            pool,
+            DemoConnector(),
+            login_url=login_url(settings.issuer),
+            timeout_s=settings.personal_records_timeout_s,
+            clock=clock,
+        )
+    return QaService(pool, search=engine_fallback(engine) if engine is not None else None, personal=personal)

@@ -128,6 +128,14 @@ class Settings:
     opendata_key_rate_per_min: int = 600  # a new developer key's rate limit (calls per minute, per API process)
     datastore_sql_timeout_ms: int = 5000  # statement_timeout of datastore_search_sql and datastore_search
     datastore_max_upload_bytes: int = 200 * 1024 * 1024  # resource_create uploads above this are refused
+    # engagement (issue 18): 电视问政 commitments and public consultations (意见征集); docs/engagement.md
+    consultation_real_name_level: int = 1  # real-name level (1-3) a consultation comment needs; 0 counts as 1
+    consultation_comments_per_hour: int = 10  # comments one person may send in any hour (0: no limit)
+    # 一网通答 connectors (issue 18, CONNECT): personal lookups and the 12345 knowledge-base sync; docs/qa-connectors.md
+    personal_records: str = "demo"  # the records connector: demo (made-up data from the account id) or off
+    personal_records_timeout_s: float = 3.0  # a lookup slower than this answers UPSTREAM / "try later"
+    hotline_source: str = ""  # the 12345 knowledge base to sync: a JSON/JSONL/CSV file or an http(s) URL; "" off
+    hotline_sync_interval_s: float = 3600.0  # the scheduler queues a sync this often (when HOTLINE_SOURCE is set)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -164,6 +172,7 @@ class Settings:
             raise Invalid("RATE_LIMIT_PER_MIN must be 0 (off) or more and RATE_LIMIT_BURST at least 1")
         self._validate_letters()
         self._validate_frontends()
+        self._validate_connectors()
 
     def _validate_frontends(self) -> None:
         """CORS_ORIGINS (the word `sites` or origins such as https://www.example.gov.cn) and the cache sizes."""
@@ -206,6 +215,13 @@ class Settings:
             raise Invalid("identity lifetimes (*_TTL_S) and LOGIN_MAX_FAILURES_* must be at least 1")
         if self.upstream_timeout_s <= 0 or self.upstream_login_ttl_s < 1:  # federation (FED)
             raise Invalid("UPSTREAM_TIMEOUT_S must be above 0 and UPSTREAM_LOGIN_TTL_S at least 1")
+
+    def _validate_connectors(self) -> None:
+        """PERSONAL_RECORDS (demo or off), its timeout, and the hotline sync's interval (issue 18)."""
+        if self.personal_records not in ("demo", "off"):
+            raise Invalid(f"PERSONAL_RECORDS must be demo or off, not {self.personal_records!r}")
+        if self.personal_records_timeout_s <= 0 or self.hotline_sync_interval_s < 60:
+            raise Invalid("PERSONAL_RECORDS_TIMEOUT_S must be above 0 and HOTLINE_SYNC_INTERVAL_S at least 60")
 
     @property
     def issuer(self) -> str:

@@ -27,13 +27,18 @@ from schema.cost import QueryCost
 from schema.disclosure import DisclosureQuery
 from schema.disclosure_mutations import DisclosureMutation, DisclosureSubscription
 from schema.disclosure_requests import DisclosureRequestMutation, DisclosureRequestQuery
+from schema.engagement_consultations import ConsultationMutation, ConsultationQuery
+from schema.engagement_tv import TvMutation, TvQuery
 from schema.errors import CodedErrors, CodedSchema
 from schema.halls import HallsQuery
+from schema.lookups import LookupsQuery
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from schema.opendata import OpenDataMutation, OpenDataQuery
 from schema.opendata_interaction import OpenDataInteractionMutation, OpenDataInteractionQuery
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.qa import QaMutation, QaQuery
+from schema.qa_browse import QaBrowseQuery
+from schema.qa_graph import QaGraphQuery
 from schema.search import SearchMutation, SearchQuery
 from schema.subscriptions import SubscriptionCaps
 from schema.userspace import UserSpaceMutation, UserSpaceQuery, UserSpaceSubscription
@@ -46,6 +51,9 @@ class Query(
     SearchQuery,
     MonitoringQuery,
     QaQuery,
+    QaBrowseQuery,
+    QaGraphQuery,
+    LookupsQuery,
     PolicyQuery,
     UserSpaceQuery,
     HallsQuery,
@@ -54,6 +62,8 @@ class Query(
     DisclosureRequestQuery,
     OpenDataQuery,
     OpenDataInteractionQuery,
+    TvQuery,
+    ConsultationQuery,
 ):
     pass
 
@@ -70,6 +80,8 @@ class Mutation(
     DisclosureRequestMutation,
     OpenDataMutation,
     OpenDataInteractionMutation,
+    TvMutation,
+    ConsultationMutation,
 ):
     pass
 

@@ -70,7 +70,7 @@ FIELD_COSTS: Mapping[str, int] = {
     "DisclosureItem.revisions": 2,
     "FundProject.spending": 2,
 }
-SIZE_ARGUMENTS = ("pageSize", "limit")
+SIZE_ARGUMENTS = ("pageSize", "limit", "first")
 # A size the walk cannot read as a whole number (null, a string, a fraction) counts as the largest page any
 # list serves by default (MAX_PAGE_SIZE), never as 1: an unreadable size must not make a request cheap.
 UNREADABLE_SIZE = 100

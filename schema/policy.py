@@ -1,4 +1,5 @@
-"""Policy library (文件库) over GraphQL: one policy with what explains it, cascading filters, admin overrides."""
+"""Policy library (文件库) over GraphQL: one policy, the filtered list with cascading counts, topics, each
+site's 解读与回应 section, and the admin's overrides."""
 
 from __future__ import annotations
 
@@ -6,167 +7,72 @@ import datetime as dt
 
 import strawberry
 
-from core.policy import queries, store
+from core.policy import facets, queries, store
 from schema.context import Context
 from schema.pagination import check_page
 from schema.permissions import ADMIN
+from schema.policy_interpretations import InterpretationMutation, InterpretationQuery
+from schema.policy_topics import TopicMutation, TopicQuery
+from schema.policy_types import Policy, PolicyCount
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(description="A page tied to a policy: a reprint, an interpretation or response, or a service")
-class PolicyRelated:
-    document_id: strawberry.ID
-    title: str
-    url: str
-    site_id: str
-    kind: str = strawberry.field(
-        description="文字解读, 图解, 视频解读, 新闻发布会, 媒体解读, 热点回应, copy or service"
-    )
-    matched_by: str = strawberry.field(description="doc_no, title or admin; empty for copies and services")
-
-    @classmethod
-    def of(cls, r: queries.Related) -> PolicyRelated:
-        return cls(
-            document_id=strawberry.ID(r.document_id),
-            title=r.title,
-            url=r.url,
-            site_id=r.site_id,
-            kind=r.kind,
-            matched_by=r.matched_by,
-        )
-
-
-@strawberry.type(description="A question-answer pair drawn from the policy or a transcript explaining it")
-class PolicyQaPair:
-    id: strawberry.ID
-    question: str
-    answer: str
-    basis_url: str | None
-    basis_title: str | None
-
-
-@strawberry.type(description="A policy document of the library, shown once however many sites reprint it")
-class Policy:
-    id: strawberry.ID
-    canonical_id: strawberry.ID = strawberry.field(description="Itself, or the earliest document it reprints")
-    url: str
-    site_id: str
-    title: str
-    doc_nos: list[str] = strawberry.field(description="Normalised 文号; several for joint issuance")
-    issuers: list[str]
-    written_date: dt.date | None
-    published_date: dt.date | None
-    year: int | None
-    validity: str | None = strawberry.field(description="有效, 失效, 废止 or 修订")
-    validity_source: str | None = strawberry.field(description="admin, page, or text (有效期N年)")
-    audience: list[str]
-    theme: str | None = strawberry.field(description="主题分类 as gov.cn writes it: 劳动、人事、监察\\劳动就业")
-    theme_top: str | None
-    theme_source: str | None = strawberry.field(description="page or predicted")
-
-    @classmethod
-    def of(cls, p: queries.Policy) -> Policy:
-        return cls(
-            id=strawberry.ID(p.id),
-            canonical_id=strawberry.ID(p.canonical_id),
-            url=p.url,
-            site_id=p.site_id,
-            title=p.title,
-            doc_nos=list(p.doc_nos),
-            issuers=list(p.issuers),
-            written_date=p.written_date,
-            published_date=p.published_date,
-            year=p.year,
-            validity=p.validity,
-            validity_source=p.validity_source,
-            audience=list(p.audience),
-            theme=p.theme,
-            theme_top=p.theme_top,
-            theme_source=p.theme_source,
-        )
-
-    @strawberry.field(description="The same document reprinted on other sites")
-    async def copies(self, info: Info) -> list[PolicyRelated]:
-        return [PolicyRelated.of(r) for r in await queries.copies_of(info.context.pool, str(self.id))]
-
-    @strawberry.field(description="文字解读, 图解, 视频解读, 新闻发布会 and 媒体解读 of this policy")
-    async def interpretations(self, info: Info) -> list[PolicyRelated]:
-        rows = await queries.explained_by(info.context.pool, str(self.id), "interpretation")
-        return [PolicyRelated.of(r) for r in rows]
-
-    @strawberry.field(description="热点回应 about this policy")
-    async def responses(self, info: Info) -> list[PolicyRelated]:
-        rows = await queries.explained_by(info.context.pool, str(self.id), "response")
-        return [PolicyRelated.of(r) for r in rows]
-
-    @strawberry.field(description="Q&A pairs from press-conference transcripts and pages explaining this policy")
-    async def qa(self, info: Info) -> list[PolicyQaPair]:
-        rows = await queries.qa_of(info.context.pool, str(self.id))
-        return [
-            PolicyQaPair(
-                id=strawberry.ID(q.id),
-                question=q.question,
-                answer=q.answer,
-                basis_url=q.basis_url,
-                basis_title=q.basis_title,
-            )
-            for q in rows
-        ]
-
-    @strawberry.field(description="Service guides that name this policy's title or 文号")
-    async def related_services(self, info: Info) -> list[PolicyRelated]:
-        # batched: one statement for every policy of the page (a DataLoader of the request)
-        return [PolicyRelated.of(r) for r in await info.context.related_services.load(str(self.id))]
-
-
-@strawberry.type(description="A value of one filter level and how many policies the selection above it has")
-class PolicyCount:
-    value: str
-    count: int
-
-
-@strawberry.type(
-    description="A page of policies and the counts at each filter level (issuer → year → theme → validity)"
-)
+@strawberry.type(description="A page of policies and each facet's counts under all the other filters")
 class PolicyPage:
     items: list[Policy]
     total: int
     page: int
     page_size: int
-    issuers: list[PolicyCount] = strawberry.field(description="Over all policies")
-    years: list[PolicyCount] = strawberry.field(description="Within the chosen issuer")
-    themes: list[PolicyCount] = strawberry.field(description="Within the chosen issuer and year")
-    validities: list[PolicyCount] = strawberry.field(description="Within the chosen issuer, year and theme")
+    issuers: list[PolicyCount]
+    years: list[PolicyCount]
+    themes: list[PolicyCount]
+    validities: list[PolicyCount]
+    audiences: list[PolicyCount]
+    topics: list[PolicyCount] = strawberry.field(description="value: the topic's slug; label: its name")
 
 
-@strawberry.input(description="Cascading policy filters; theme matches a full label or its top level")
+@strawberry.input(description="Policy filters, all of which must hold; theme matches a full label or its top level")
 class PolicyFilters:
     issuer: str | None = None
     year: int | None = None
     theme: str | None = None
-    validity: str | None = None
+    validity: str | None = strawberry.field(default=None, description="有效, 失效, 废止 or 修订")
+    audience: str | None = strawberry.field(default=None, description="个人, 企业, 老年人 … (see docs/policy.md)")
+    topic: str | None = strawberry.field(default=None, description="A topic's slug")
+    published_from: dt.date | None = strawberry.field(default=None, description="Published on or after")
+    published_to: dt.date | None = strawberry.field(default=None, description="Published on or before")
+
+    def to_core(self) -> queries.Filters:
+        return queries.Filters(
+            issuer=self.issuer,
+            year=self.year,
+            theme=self.theme,
+            validity=self.validity,
+            audience=self.audience,
+            topic=self.topic,
+            published_from=self.published_from,
+            published_to=self.published_to,
+        )
 
 
-def _counts(values: list[tuple[str, int]]) -> list[PolicyCount]:
-    return [PolicyCount(value=v, count=c) for v, c in values]
+def _counts(values: list[queries.FacetCount]) -> list[PolicyCount]:
+    return [PolicyCount(value=v.value, count=v.count, label=v.label) for v in values]
 
 
 @strawberry.type
-class PolicyQuery:
+class PolicyQuery(TopicQuery, InterpretationQuery):
     @strawberry.field(description="One policy of the library with its copies, interpretations, responses and Q&A")
     async def policy(self, info: Info, id: strawberry.ID) -> Policy:
         return Policy.of(await queries.get_policy(info.context.pool, str(id)))
 
-    @strawberry.field(description="Policies (reprints once), newest first, with cascading filter counts")
+    @strawberry.field(description="Policies (reprints once), newest first, with cascading facet counts")
     async def policies(
         self, info: Info, filters: PolicyFilters | None = None, page: int = 1, page_size: int = 20
     ) -> PolicyPage:
         offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
-        f = filters or PolicyFilters()
-        found = await queries.list_policies(
-            info.context.pool, queries.Filters(f.issuer, f.year, f.theme, f.validity), offset=offset, limit=limit
-        )
+        f = (filters or PolicyFilters()).to_core()
+        found = await facets.list_policies(info.context.pool, f, offset=offset, limit=limit)
         c = found.counts
         return PolicyPage(
             items=[Policy.of(p) for p in found.items],
@@ -177,11 +83,13 @@ class PolicyQuery:
             years=_counts(c["year"]),
             themes=_counts(c["theme"]),
             validities=_counts(c["validity"]),
+            audiences=_counts(c["audience"]),
+            topics=_counts(c["topic"]),
         )
 
 
 @strawberry.type
-class PolicyMutation:
+class PolicyMutation(TopicMutation, InterpretationMutation):
     @strawberry.mutation(
         permission_classes=ADMIN,
         description="Set a policy's validity (admin wins over the page); null returns to the page's",

@@ -7,7 +7,9 @@ import strawberry
 from core.qa import models
 from schema.context import Context
 from schema.halls import HallWhere, where_in_text
+from schema.lookups import PersonalRecord
 from schema.permissions import ADMIN
+from schema.qa_graph import QaGraphNode
 
 Info = strawberry.Info[Context, None]
 
@@ -39,7 +41,8 @@ class QaLink:
 @strawberry.type(description="The reply to a question: an answer with its basis, a clarifying question, or a fallback")
 class AskResult:
     kind: str = strawberry.field(
-        description="answer, clarify, greeting, thanks, goodbye, fallback, refused, empty, need_context"
+        description="answer, clarify, greeting, thanks, goodbye, fallback, refused, empty, need_context; for a "
+        "question about one's own records: personal, need_sign_in, unavailable (the records service failed)"
     )
     answer: str = strawberry.field(description="The answer, or the polite message of any other kind")
     qa_id: str | None
@@ -50,6 +53,18 @@ class AskResult:
     services: list[QaLink]
     results: list[QaLink] = strawberry.field(description="Top search results when nothing fits")
     hotline: str | None
+    needs_sign_in: bool = strawberry.field(
+        default=False,
+        description="A question about the asker's own records (我的公积金余额) from someone not signed in",
+    )
+    login_url: str | None = strawberry.field(default=None, description="Where to sign in, when needsSignIn")
+    record: PersonalRecord | None = strawberry.field(
+        default=None, description="kind personal: the asker's record the answer was read from"
+    )
+    graph_nodes: list[QaGraphNode] = strawberry.field(
+        default_factory=list,
+        description="An answer from the service graph: the nodes it cites (service, materials, places, bases …)",
+    )
     question: strawberry.Private[str] = ""
 
     @strawberry.field(
@@ -75,6 +90,10 @@ class AskResult:
             services=[QaLink(title=s.title, url=s.url) for s in r.services],
             results=[QaLink(title=s.title, url=s.url) for s in r.results],
             hotline=r.hotline,
+            needs_sign_in=r.kind == "need_sign_in",
+            login_url=r.login_url,
+            record=PersonalRecord.of(r.record) if r.record is not None else None,
+            graph_nodes=[QaGraphNode.of(n) for n in r.graph_nodes],
             question=question,
         )
 
@@ -118,7 +137,8 @@ class QaBasisInput:
 class QaQuery:
     @strawberry.field(description="Ask a question (一网通答); a sessionId lets follow-ups refer to earlier answers")
     async def ask(self, info: Info, question: str, session_id: str | None = None) -> AskResult:
-        return AskResult.of(await info.context.qa.ask(question, session_id), question)
+        c = info.context
+        return AskResult.of(await c.qa.ask(question, session_id, who=c.principal, client=c.client), question)
 
     @strawberry.field(description="One stored pair by id (retired ones too)")
     async def qa_pair(self, info: Info, id: strawberry.ID) -> QaPair:

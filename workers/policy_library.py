@@ -14,6 +14,7 @@ from core.policy import ThemeClassifier, apply_document
 from core.policy.links import explaining
 from core.policy.transcripts import is_transcript, split_transcript
 from core.qa import store as qa_store
+from core.qa.graph import store as graph_store
 from core.qa.guides import guide_pairs
 from core.qa.models import MAX_ANSWER, MAX_QUESTION, Basis, QaPair
 
@@ -43,7 +44,7 @@ def extracted_pairs(doc: Document) -> list[QaPair] | None:
         return []
     if doc.kind == "service":
         return guide_pairs(document_id=doc.id, url=doc.url, title=doc.title, text=doc.text)
-    if explaining(doc.title, doc.text, doc.column, doc.kind) is not None or doc.kind == "interpretation":
+    if explaining(doc.title, doc.text, doc.column, doc.kind, url=doc.url) is not None or doc.kind == "interpretation":
         return transcript_pairs(doc) if is_transcript(doc.title, doc.text) else []
     return None
 
@@ -72,11 +73,21 @@ class PolicyLibrary(Consumer[DocumentChanged]):
                 continue
             outcome = await apply_document(self.pool, doc, self.classifier)
             await self._qa(doc)
+            await self._graph(doc)
             log.debug("policy library applied", extra={"document_id": doc_id, "outcome": outcome})
         # After commit: documents whose reprint cluster changed are announced again so the search
         # projection redoes their hits (requests left by a crash before publishing go out now too).
         while await drain_reprojections(self.pool, self.bus) == DRAIN_LIMIT:
             pass
+
+    async def _graph(self, doc: Document) -> None:
+        # the service graph's part of a guide is replaced whole; an unchanged guide changes nothing
+        if doc.kind != "service" and not doc.gone:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            await graph_store.apply_guide(
+                conn, document_id=doc.id, url=doc.url, title=doc.title, text=doc.text, live=not doc.gone
+            )
 
     async def _qa(self, doc: Document) -> None:
         pairs = extracted_pairs(doc)

@@ -16,6 +16,7 @@ from core.db import connect_pool
 from core.identity.upkeep import run as identity_upkeep
 from core.jobs import build_broker
 from core.monitoring.schedule import due_jobs, enqueue
+from core.qa.sync import enqueue_due as enqueue_hotline_sync
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Setting
         await enqueue(pool, broker, actor, site_id, now)
     # identity: prune expired sessions, codes and tokens; retry due back-channel logouts (core/identity/upkeep.py)
     await identity_upkeep(pool=pool, settings=settings, now=now)
+    # 一网通答: queue the 12345 knowledge-base sync every HOTLINE_SYNC_INTERVAL_S (when HOTLINE_SOURCE is set)
+    await enqueue_hotline_sync(pool=pool, broker=broker, settings=settings, now=now)
     return queued
 
 

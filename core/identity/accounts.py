@@ -221,3 +221,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return HASHER.verify(password_hash, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         return False
+
+
+REGION_CODE = re.compile(r"[1-9][0-9]{5}")
+
+
+async def set_region(*, pool: asyncpg.Pool, user_id: UUID, region_code: str | None) -> None:
+    """Record where an account lives or is registered: a six-digit division code (GB/T 2260), or None."""
+    if region_code is not None and not REGION_CODE.fullmatch(region_code):
+        raise Invalid(f"region code must be a six-digit division code (GB/T 2260), not {region_code!r}")
+    if not await store.set_region(pool, user_id, region_code):
+        raise NotFound(f"no account {user_id}")
+
+
+async def region_of(*, pool: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> str | None:
+    """The account's division code (personal lookups read it), or None when not given."""
+    return await store.region_of(pool, user_id)

@@ -215,3 +215,13 @@ async def secret(conn: Conn, name: str, candidate: str) -> str:
 async def lock_keys(conn: asyncpg.Connection) -> None:
     """Serialise key creation across replicas (inside a transaction)."""
     await conn.execute("select pg_advisory_xact_lock(hashtext('identity_keys'))")
+
+
+async def set_region(conn: Conn, user_id: UUID, region_code: str | None) -> bool:
+    """Set an account's division code (0024); False when there is no such account."""
+    done = await conn.execute("update identity_users set region_code = $2 where id = $1", user_id, region_code)
+    return done.endswith(" 1")
+
+
+async def region_of(conn: Conn, user_id: UUID) -> str | None:
+    return await conn.fetchval("select region_code from identity_users where id = $1", user_id)

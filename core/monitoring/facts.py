@@ -12,6 +12,7 @@ import asyncpg
 from core.clock import BEIJING, local_date
 from core.errors import NotFound
 from core.monitoring.columns import ITEM_SQL, column_type_of
+from core.monitoring.commitment_rules import load_tv_commitments
 from core.monitoring.feature_facts import load_data_quality, load_disclosure
 from core.monitoring.models import (
     ColumnFact,
@@ -106,6 +107,7 @@ async def load_facts(
         wrong_expressions=wrong,
         data_quality=await load_data_quality(pool, site_id, settings),
         disclosure=await load_disclosure(pool, site_id, settings, now),
+        tv_commitments=await load_tv_commitments(pool, site_id, now),
     )
 
 

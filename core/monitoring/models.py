@@ -113,6 +113,7 @@ class SiteFacts:
     wrong_expressions: list[WrongExpression] = field(default_factory=list)
     data_quality: DataQualityFacts | None = None  # the open-data site only (OPENDATA_SITE)
     disclosure: DisclosureFacts | None = None  # a unit's site (unit-<code>) only
+    tv_commitments: TvCommitmentFacts | None = None  # a site with 电视问政 commitments only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,3 +248,25 @@ class Scorecard:
     @property
     def vetoes(self) -> list[RuleScore]:
         return [i for i in self.items if i.vetoed]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OverdueCommitment:
+    """A commitment made on a TV Q&A programme (电视问政), confirmed and still open past its due date."""
+
+    id: str
+    department: str
+    content: str
+    due_on: date
+    episode_title: str
+    programme: str
+    aired_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class TvCommitmentFacts:
+    """The site's confirmed commitments (tv_commitment_deadlines, core.engagement): how many, and the overdue ones."""
+
+    total: int
+    overdue: list[OverdueCommitment]
+    overdue_total: int

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.errors import Invalid
+from core.monitoring.commitment_rules import TvCommitmentOverdue
 from core.monitoring.content_rules import (
     BlankColumns,
     ColumnsIdle,
@@ -29,6 +30,7 @@ RULES: tuple[Rule, ...] = (
     UnansweredLetters(),
     DataQuality(),
     DisclosureStale(),
+    TvCommitmentOverdue(),
 )
 RULES_BY_NAME = {r.name: r for r in RULES}
 MAX_VALUE = 1_000_000.0

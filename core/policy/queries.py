@@ -1,14 +1,14 @@
-"""Reading the policy library: one policy with what explains it, and the cascading filtered list."""
+"""Reading the policy library: one policy with its copies, what explains it, its Q&A and related services."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import asyncpg
 
 from core.errors import NotFound
+from core.policy.links import RESPONSE_KINDS
 
 # The admin's word, else the page's, else what “有效期N年” in the text implies today.
 VALIDITY_SQL = """coalesce(p.validity_admin, p.validity_page,
@@ -23,7 +23,6 @@ _SELECT = f"""
                      where n.document_id = p.document_id), '{{}}') as doc_nos
     from policies p join live_documents d on d.id = p.document_id
 """
-LEVELS = ("issuer", "year", "theme", "validity")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,21 +74,37 @@ class PolicyQa:
 
 @dataclass(frozen=True)
 class Filters:
-    """The cascading selection: issuer → year → theme (full label or top level) → validity."""
+    """The selection; each facet's counts are taken with all the other filters applied (not its own).
+
+    `theme` matches a full label or its top level; `topic` is a topic's slug; the dates bound `published_date`.
+    """
 
     issuer: str | None = None
     year: int | None = None
     theme: str | None = None
     validity: str | None = None
+    audience: str | None = None
+    topic: str | None = None
+    published_from: date | None = None
+    published_to: date | None = None
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """One value of a facet (a topic's slug, labelled with its name) and how many policies the others leave."""
+
+    value: str
+    label: str
+    count: int
 
 
 @dataclass
 class PolicyPage:
-    """A page of canonical policies, the total, and counts at each filter level for the selection above it."""
+    """A page of canonical policies, the total, and each facet's counts under the other filters."""
 
     items: list[Policy]
     total: int
-    counts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    counts: dict[str, list[FacetCount]] = field(default_factory=dict)
 
 
 def _policy(r: asyncpg.Record) -> Policy:
@@ -126,54 +141,18 @@ def _related(r: asyncpg.Record, *, kind: str, relation: str = "", matched_by: st
     )
 
 
+POLICY_SELECT = _SELECT
+
+
+def policy_row(r: asyncpg.Record) -> Policy:
+    return _policy(r)
+
+
 async def get_policy(pool: asyncpg.Pool, policy_id: str) -> Policy:
     row = await pool.fetchrow(_SELECT + " where p.document_id = $1::uuid", policy_id)
     if row is None:
         raise NotFound(f"no policy with id {policy_id!r}")
     return _policy(row)
-
-
-def _where(f: Filters, upto: int) -> tuple[str, list[Any]]:
-    """SQL conditions for the first `upto` levels of the filters."""
-    conds, args = ["p.canonical_id = p.document_id"], []
-    values = (f.issuer, f.year, f.theme, f.validity)[:upto]
-    sql = ("${} = any(p.issuers)", "p.year = ${}", "(p.theme = ${0} or p.theme_top = ${0})", VALIDITY_SQL + " = ${}")
-    for value, cond in zip(values, sql, strict=False):
-        if value is not None:
-            args.append(value)
-            conds.append(cond.format(len(args)))
-    return " where " + " and ".join(conds), args
-
-
-_POLICIES = " from policies p join live_documents d on d.id = p.document_id"
-_FACET_SQL = {
-    "issuer": "select i as value, count(*)" + _POLICIES + ", unnest(p.issuers) i",
-    "year": "select p.year::text as value, count(*)" + _POLICIES,
-    "theme": "select p.theme as value, count(*)" + _POLICIES,
-    "validity": f"select {VALIDITY_SQL} as value, count(*)" + _POLICIES,
-}
-
-
-async def list_policies(pool: asyncpg.Pool, filters: Filters, *, offset: int = 0, limit: int = 20) -> PolicyPage:
-    """Canonical policies (reprints shown once), newest first, with the counts of every filter level."""
-    where, args = _where(filters, len(LEVELS))
-    total = await pool.fetchval("select count(*)" + _POLICIES + where, *args)
-    rows = await pool.fetch(
-        _SELECT + where + f" order by p.published_date desc nulls last, p.document_id"
-        f" offset ${len(args) + 1} limit ${len(args) + 2}",
-        *args,
-        offset,
-        limit,
-    )
-    counts: dict[str, list[tuple[str, int]]] = {}
-    for i, level in enumerate(LEVELS):
-        level_where, level_args = _where(filters, i)
-        facet = await pool.fetch(
-            _FACET_SQL[level] + level_where + " group by 1 having count(*) > 0 order by 2 desc, 1 limit 200",
-            *level_args,
-        )
-        counts[level] = [(r["value"], int(r["count"])) for r in facet if r["value"] is not None]
-    return PolicyPage([_policy(r) for r in rows], int(total), counts)
 
 
 async def copies_of(pool: asyncpg.Pool, policy_id: str) -> list[Related]:
@@ -196,8 +175,13 @@ with cluster as (
     select 'doc_no' as by, n.normalized as value from policy_doc_nos n join cluster c using (document_id)
     union select 'title', unnest(c.names) from cluster c
 ), auto as (
-    select distinct on (m.document_id) m.document_id, m.relation, m.kind, m.by as matched_by
+    select distinct on (m.document_id) m.document_id,
+           case when e.kind_admin is null then m.relation
+                when e.kind_admin = any($3::text[]) then 'response' else 'interpretation' end as relation,
+           coalesce(e.kind_admin, m.kind) as kind,  -- the admin's kind of the page (setInterpretationKind) wins
+           m.by as matched_by
     from policy_mentions m join keys k on k.by = m.by and k.value = m.value
+    left join policy_explainers e on e.document_id = m.document_id
     where m.document_id not in (select document_id from cluster)
     order by m.document_id, m.by
 ), chosen as (
@@ -216,7 +200,7 @@ order by d.published_at desc nulls last, d.url limit 200
 
 async def explained_by(pool: asyncpg.Pool, policy_id: str, relation: str | None = None) -> list[Related]:
     """Interpretations and responses of a policy (any copy of it), after the admin's link/unlink decisions."""
-    rows = await pool.fetch(_LINKED, policy_id, relation)
+    rows = await pool.fetch(_LINKED, policy_id, relation, list(RESPONSE_KINDS))
     return [_related(r, kind=r["kind"], relation=r["relation"], matched_by=r["matched_by"]) for r in rows]
 
 

@@ -11,8 +11,12 @@ import asyncpg
 from core.documents import Document
 from core.policy import store
 from core.policy.derive import derive
+from core.policy.interpretations import apply_explainer
+from core.policy.lineage import replace_refs
 from core.policy.links import explaining
 from core.policy.themes import Example, ThemeModel
+from core.policy.topics import match_policy
+from core.policy.versions import replaced_refs
 
 log = logging.getLogger(__name__)
 RETRAIN_GROWTH = 0.1  # retrain when the labelled pages grew (or shrank) by a tenth
@@ -56,16 +60,22 @@ class ThemeClassifier:
 async def apply_document(pool: asyncpg.Pool, doc: Document, classifier: ThemeClassifier) -> str:
     """Make the library match one document's current row; returns what it did (for logs and tests)."""
     if doc.gone or doc.kind != "policy":
-        found = None if doc.gone else explaining(doc.title, doc.text, doc.column, doc.kind)
+        found = None if doc.gone else explaining(doc.title, doc.text, doc.column, doc.kind, url=doc.url)
         async with pool.acquire() as conn, conn.transaction():
             await store.delete_policy(conn, doc.id)
             await store.replace_mentions(conn, doc.id, found)
-        return "gone" if doc.gone else ("explaining" if found else "other")
+            in_section = await apply_explainer(conn, doc)
+        return "gone" if doc.gone else ("explaining" if found or in_section else "other")
     rec = await asyncio.to_thread(derive, doc)
     theme, source = rec.theme, "page"
     if theme is None:
         theme, source = await classifier.predict(doc.title, doc.text), "predicted"
+    refs = replaced_refs(doc.title, doc.text, (*rec.names, *(d.normalized for d in rec.doc_nos)))
     async with pool.acquire() as conn, conn.transaction():
         await store.replace_mentions(conn, doc.id, None)
+        await apply_explainer(conn, doc)  # a page that became a policy leaves its section
         changed = await store.upsert_policy(conn, rec, theme=theme, source=source)
+        # cheap, and so filled for records stored before topics and refs existed
+        await match_policy(conn, doc.id)
+        await replace_refs(conn, doc.id, refs)
     return "policy" if changed else "unchanged"

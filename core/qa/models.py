@@ -6,11 +6,24 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.errors import Invalid
+from core.lookups.models import PersonalRecord
+from core.qa.graph.models import GraphNode
 
 STATUSES = ("active", "retired")
 BASIS_KINDS = ("policy", "service", "interpretation", "faq", "transcript", "other")
 ReplyKind = Literal[
-    "answer", "clarify", "greeting", "thanks", "goodbye", "fallback", "refused", "empty", "need_context"
+    "answer",
+    "clarify",
+    "greeting",
+    "thanks",
+    "goodbye",
+    "fallback",
+    "refused",
+    "empty",
+    "need_context",
+    "personal",  # from the asker's own records (core.lookups)
+    "need_sign_in",  # a personal question from someone not signed in
+    "unavailable",  # a personal question whose records service failed
 ]
 HOTLINE = "12345"
 MAX_QUESTION = 500
@@ -106,6 +119,9 @@ class Reply:
     results: tuple[Link, ...] = ()
     hotline: str | None = None
     context: SessionContext = field(default_factory=SessionContext)
+    graph_nodes: tuple[GraphNode, ...] = ()  # the service-graph nodes an answer from the graph rests on
+    login_url: str | None = None  # need_sign_in: where to sign in
+    record: PersonalRecord | None = None  # personal: the record the answer was read from
 
     @property
     def best_id(self) -> str | None:

@@ -12,9 +12,13 @@ from dataclasses import replace
 import asyncpg
 
 from core.errors import Invalid, NotFound
+from core.lookups.models import PersonalAnswer
+from core.lookups.service import PersonalLookups, Who
 from core.qa import store
 from core.qa.answerer import KnowledgeBase
-from core.qa.models import Basis, Link, QaPair, Reply, check_pair
+from core.qa.graph.service import GraphAnswerer
+from core.qa.models import HOTLINE, Basis, Link, QaPair, Reply, SessionContext, check_pair
+from core.qa.topics import Topic, TopicIndex, TopicPage
 from core.search import SearchEngine, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -33,13 +37,40 @@ def engine_fallback(engine: SearchEngine) -> SearchFallback:
     return search
 
 
+async def _anonymous() -> None:
+    return None
+
+
+def personal_reply(answered: PersonalAnswer, context: SessionContext) -> Reply:
+    """A personal answer as `ask` replies (the conversation's context is left as it was)."""
+    return Reply(
+        kind=answered.kind,
+        text=answered.text,
+        hotline=HOTLINE if answered.kind == "unavailable" else None,
+        login_url=answered.login_url,
+        record=answered.record,
+        confidence=1.0 if answered.kind == "personal" else 0.0,
+        context=context,
+    )
+
+
 class QaService:
     """Answers questions from the stored pairs; every ask first picks up changes made by any process."""
 
-    def __init__(self, pool: asyncpg.Pool, *, kb: KnowledgeBase | None = None, search: SearchFallback | None = None):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        kb: KnowledgeBase | None = None,
+        search: SearchFallback | None = None,
+        personal: PersonalLookups | None = None,
+    ):
         self._pool = pool
         self.kb = kb or KnowledgeBase()
         self._search = search
+        self.graph = GraphAnswerer(pool)  # 材料 / 在哪办 / 依据 / 区别 questions about a known service
+        self.personal = personal  # 我的公积金余额 …: answered from the asker's records, not the pairs
+        self._topics = TopicIndex()
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> int:
@@ -57,15 +88,24 @@ class QaService:
         """Load the pairs and answer one question unrecorded, so that the first citizen's ask does not wait for
         the knowledge base to be built or the segmenter's dictionary and pinyin tables to load."""
         await self.refresh()
+        await self.graph.refresh()
         await asyncio.to_thread(self.kb.reply, "社保卡怎么办理")
 
-    async def ask(self, question: str, session_id: str | None = None) -> Reply:
-        """The reply to a question; a session id (any client-chosen token) carries follow-up context."""
+    async def ask(
+        self, question: str, session_id: str | None = None, *, who: Who | None = None, client: str = "unknown"
+    ) -> Reply:
+        """The reply to a question; a session id (any client-chosen token) carries follow-up context. A question
+        about the asker's own records is answered from them: `who` says who asks (called only then)."""
         if session_id is not None and not SESSION_ID.match(session_id):
             raise Invalid("sessionId must be 1-128 letters, digits or _.:-")
-        await self.refresh()
         context = await store.load_context(self._pool, session_id) if session_id else None
-        reply = self.kb.reply(question or "", context)
+        if self.personal is not None:
+            answered = await self.personal.answer(question or "", who=who or _anonymous, client=client)
+            if answered is not None:
+                return personal_reply(answered, context or SessionContext())
+        await self.refresh()
+        graph = await self.graph.reply(question or "", context, lambda qa_id: self.kb.get(qa_id) is not None)
+        reply = graph or self.kb.reply(question or "", context)
         if reply.kind == "fallback" and self._search is not None:
             reply = await self._with_results(reply, question)
         if session_id and context != reply.context:
@@ -136,6 +176,21 @@ class QaService:
                 source=old.source,
             )
         )
+
+    async def topics(self) -> list[tuple[Topic, int]]:
+        """Every topic with how many active pairs it holds (zero included), in the topics' order."""
+        await self._fresh_topics()
+        return self._topics.counts()
+
+    async def topic_page(self, topic: str, *, first: int, after: str | None = None) -> TopicPage:
+        """Active pairs of a topic (id or name; NOT_FOUND for an unknown one) in id order after a cursor."""
+        await self._fresh_topics()
+        return self._topics.page(topic, first=first, after=after)
+
+    async def _fresh_topics(self) -> None:
+        await self.refresh()
+        if self._topics.version != self.kb.version:
+            self._topics.rebuild(self.kb.pairs(), self.kb.version)
 
     async def get(self, qa_id: str) -> QaPair:
         return await store.get_pair(self._pool, qa_id)

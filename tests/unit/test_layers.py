@@ -17,7 +17,7 @@ FORBIDDEN = {
 }
 # Inside core, capabilities never import features.
 CAPABILITIES = {"textzh", "search"}
-FEATURES = {"monitoring", "qa", "policy", "opendata", "identity", "disclosure", "hall"}
+FEATURES = {"monitoring", "qa", "policy", "opendata", "identity", "disclosure", "hall", "engagement"}
 
 
 def imports_of(path: Path) -> set[str]:

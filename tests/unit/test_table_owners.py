@@ -48,10 +48,20 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "qa_state": ("core.qa",),
     "qa_pairs": ("core.qa",),
     "qa_sessions": ("core.qa",),
+    "qa_sync_runs": ("core.qa",),  # 0024: the 12345 hotline knowledge-base syncs (CONNECT)
+    "qa_graph_state": ("core.qa",),  # 0023, issue 18: the service knowledge graph
+    "qa_graph_nodes": ("core.qa",),
+    "qa_graph_edges": ("core.qa",),
     "policies": ("core.policy",),
     "policy_doc_nos": ("core.policy",),
     "policy_mentions": ("core.policy",),
     "policy_link_overrides": ("core.policy",),
+    # 0025, issue 18: 专题, each site's 解读与回应 section, what a policy replaces
+    "policy_topics": ("core.policy",),
+    "policy_topic_matches": ("core.policy",),
+    "policy_topic_picks": ("core.policy",),
+    "policy_explainers": ("core.policy",),
+    "policy_replaces": ("core.policy",),
     "audit_trail": ("core.audit",),  # 0016, issue 13: written from schema.permissions through core.audit
     # identity (0014, issue 13): accounts, roles, the OpenID Connect provider's state
     "identity_users": ("core.identity",),
@@ -99,6 +109,12 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "disclosure_requests": ("core.disclosure",),
     "disclosure_votes": ("core.disclosure",),
     "disclosure_ballots": ("core.disclosure",),
+    # interpretation and response (0026, issue 18): 电视问政 and public consultations
+    "tv_episodes": ("core.engagement",),
+    "tv_exchanges": ("core.engagement",),
+    "tv_commitments": ("core.engagement",),
+    "consultations": ("core.engagement",),
+    "consultation_comments": ("core.engagement",),
 }
 # Read-only views the owners publish (core/migrations/0012_read_views.sql): anyone may read them.
 VIEWS: dict[str, str] = {
@@ -113,6 +129,7 @@ VIEWS: dict[str, str] = {
     "letter_deadlines": "letters",  # 0015: core.monitoring's interaction rule reads it
     "disclosure_latest": "disclosure_items",  # 0019: freshness of each unit's categories, for monitoring
     "opendata_quality_findings": "opendata_quality",  # 0017: the 回头看 findings, for monitoring
+    "tv_commitment_deadlines": "tv_commitments",  # 0026: confirmed commitments, for monitoring
 }
 SQL_TOUCH = re.compile(
     r"\b(?:from|join|into|update|truncate(?:\s+table)?)\s+(?:only\s+)?([a-z_][a-z0-9_]*)\b", re.IGNORECASE

@@ -15,8 +15,12 @@ PUBLIC_MUTATIONS = {"recordClick"}  # what a citizen's browser sends, signed in 
 # the last two: docs/disclosure.md (a person's own request and ballot)
 USER_MUTATIONS = {"submitLetter", "replyLetter", "submitDisclosureRequest", "castDisclosureVote"}
 USER_MUTATIONS |= {"submitDataRequest"}  # open data's 数据需求: docs/opendata.md
+USER_MUTATIONS |= {"submitConsultationComment"}  # a person's own comment on a consultation: docs/engagement.md
 # Mutations that act on the one site their `site` argument names: that site's editors may call them.
 SITE_MUTATIONS = {"crawlSite", "runInspection", "setColumnType"}
+# 电视问政 and consultations (docs/engagement.md): the site's editors act on what belongs to the `site` they name.
+SITE_MUTATIONS |= {"addEpisode", "confirmCommitment", "updateCommitment"}
+SITE_MUTATIONS |= {"openConsultation", "moderateComment", "publishFeedbackReport"}
 # Grassroots disclosure: mutations on the one unit their `unit` argument names (editors of that unit's site).
 UNIT_MUTATIONS = {
     "uploadVoucher",
@@ -31,7 +35,7 @@ UNIT_MUTATIONS = {
     "answerDisclosureRequest",
     "createDisclosureVote",
 }
-ADMIN_QUERIES = {"suggestionCandidates"}
+ADMIN_QUERIES = {"suggestionCandidates", "qaSyncRuns"}  # qaSyncRuns: docs/qa-connectors.md
 
 
 def fields_of(type_name: str) -> dict[str, Any]:

@@ -1,0 +1,61 @@
+"""Interpretation and response (issue 18): 电视问政 episodes and the commitments made on air, public consultations."""
+
+from core.engagement.consultations import (
+    ConsultationDraft,
+    feedback_report,
+    get_consultation,
+    list_comments,
+    list_consultations,
+    moderate_comment,
+    open_consultation,
+    publish_feedback_report,
+    submit_comment,
+)
+from core.engagement.models import (
+    ADOPTIONS,
+    COMMITMENT_STATUSES,
+    Comment,
+    Commitment,
+    Consultation,
+    Episode,
+    Exchange,
+    FeedbackGroup,
+    FeedbackReport,
+)
+from core.engagement.tv import (
+    EpisodeDraft,
+    add_episode,
+    confirm_commitment,
+    get_episode,
+    list_commitments,
+    list_episodes,
+    update_commitment,
+)
+
+__all__ = [
+    "ADOPTIONS",
+    "COMMITMENT_STATUSES",
+    "Comment",
+    "Commitment",
+    "Consultation",
+    "ConsultationDraft",
+    "Episode",
+    "EpisodeDraft",
+    "Exchange",
+    "FeedbackGroup",
+    "FeedbackReport",
+    "add_episode",
+    "confirm_commitment",
+    "feedback_report",
+    "get_consultation",
+    "get_episode",
+    "list_comments",
+    "list_commitments",
+    "list_consultations",
+    "list_episodes",
+    "moderate_comment",
+    "open_consultation",
+    "publish_feedback_report",
+    "submit_comment",
+    "update_commitment",
+]
