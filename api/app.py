@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from api.beacon import beacon_routes
 from api.ckan import ckan_routes
 from api.cors import AllowedOrigins, CrossOrigin
 from api.dcat import dcat_routes
@@ -183,6 +184,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
     app.router.routes.extend(disclosure_routes())  # grassroots disclosure: vouchers, item pages (docs/disclosure.md)
     app.router.routes.extend(ckan_routes())  # open data: CKAN Action API, datastore dumps (docs/opendata.md)
     app.router.routes.extend(dcat_routes())  # open data: DCAT-AP catalogue and datasets (docs/opendata.md)
+    app.router.routes.extend(beacon_routes(settings))  # page views for analytics (docs/analytics.md)
     if not settings.metrics_port:  # else only on METRICS_PORT, which the lifespan serves
         app.router.routes.append(Route("/metrics", metrics_endpoint))
     limited = RateLimitMiddleware(app, settings)

@@ -29,10 +29,11 @@ CONSUMERS = {
     "search-projector": "YW_DOC",
     "policy-library": "YW_DOC",
     "analytics": "YW_SEARCH",
+    "content-analytics": "YW_DOC",
     "applications": "YW_USER",
 }
 # Label values are bounded: any other path is "other", any other method is "other" (no series per probe).
-ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/beacon/pv"})
 METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS"})
 
 

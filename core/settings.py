@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -27,6 +28,8 @@ class Settings:
     meilisearch_url: str | None = None
     meilisearch_key: str | None = field(default=None, repr=False)
     search_shards: int = 2  # core.search.tantivy_store.DEFAULT_SHARDS
+    # a search host's own index replica, fed by the durable `search-projector-<id>` (docs/operations.md)
+    search_replica_id: str = ""
     admin_token: str | None = field(default=None, repr=False)  # break-glass admin (Bearer), off unless set; audited
     data_dir: Path = Path(".yiwang")
     sites_file: Path | None = None
@@ -57,8 +60,12 @@ class Settings:
     suggest_window_days: int = 30  # only searches of the last N days count
     suggest_refresh_s: float = 60.0  # how often each API process saves counts and reloads suggestions
     search_max_clicks: int = 10  # clicks recorded per search id
+    suggest_title_docs: int = 100_000  # documents (newest first) each API process keeps for document suggestions
+    weather_provider: str = "none"  # instant weather answers: none, or demo (made-up data, labelled); docs/search.md
+    weather_city: str = "北京"  # the city of 今天天气 when the query names none
     stream_max_bytes_search: int = 256 * 1024 * 1024  # YW_SEARCH: the oldest events go past this
     stream_max_bytes: int = -1  # every other stream (-1: no limit); when full, publishers wait, nothing is dropped
+    stream_replicas: int = 0  # copies of each stream in a NATS cluster; 0: min(3, cluster size) (docs/operations.md)
     # crawling limits
     crawl_max_pages: int = 5000
     crawl_max_depth: int = 8
@@ -229,12 +236,20 @@ class Settings:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def _validate_search(self) -> None:
+        if self.search_replica_id and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", self.search_replica_id):
+            raise Invalid("SEARCH_REPLICA_ID must be 1-32 of a-z, 0-9, '-' and '_' (it names a NATS consumer)")
         if self.suggest_min_clients < 1 or self.suggest_window_days < 1:
             raise Invalid("SUGGEST_MIN_CLIENTS and SUGGEST_WINDOW_DAYS must be at least 1")
         if self.search_id_key is not None and len(self.search_id_key) < MIN_ADMIN_TOKEN:
             raise Invalid(f"SEARCH_ID_KEY must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
         if self.search_max_clicks < 1 or self.stream_max_bytes_search < 1:
             raise Invalid("SEARCH_MAX_CLICKS and STREAM_MAX_BYTES_SEARCH must be at least 1")
+        if self.weather_provider not in ("none", "demo"):
+            raise Invalid(f"WEATHER_PROVIDER must be none or demo, not {self.weather_provider!r}")
+        if self.suggest_title_docs < 0:
+            raise Invalid("SUGGEST_TITLE_DOCS must be 0 (no document suggestions) or more")
+        if not 0 <= self.stream_replicas <= 5:  # JetStream keeps at most 5 replicas
+            raise Invalid(f"STREAM_REPLICAS must be 0 (auto) or 1-5, not {self.stream_replicas}")
 
     def with_urls(self, **urls: str) -> Settings:
         return replace(self, **urls)  # type: ignore[arg-type]

@@ -50,6 +50,7 @@ class Child:
 
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # what this child adds to the supervisor's environment
     transport: asyncio.SubprocessTransport | None = None
     exited: asyncio.Future[None] | None = None
     restarts: int = 0
@@ -87,8 +88,8 @@ class Supervisor:
         self.color = sys.stdout.isatty() if color is None else color
         self.width = 10
 
-    def add(self, name: str, argv: list[str]) -> None:
-        self.children.append(Child(name, argv))
+    def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.children.append(Child(name, argv, dict(env or {})))
         self.width = max(self.width, len(name) + 1)
 
     def child(self, name: str) -> Child:
@@ -111,7 +112,7 @@ class Supervisor:
         transport, _ = await loop.subprocess_exec(
             lambda: _Output(write, exited),
             *child.argv,
-            env=self.env,
+            env=self.env | child.env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -27,11 +27,11 @@ from ops.demo.opendata import demo_catalogue
 from ops.embedded import EmbeddedServices
 from ops.embedded_auth import write_private
 from ops.runtime import Resolved
+from ops.scale import PROCESSES, instances
 from ops.supervisor import Supervisor
 from ops.watch import ServiceWatch
 
 log = logging.getLogger(__name__)
-PROCESSES = ("web", "worker", "consumers", "scheduler")
 SEARCH_ID_KEY_FILE = "search-id-key"
 
 
@@ -117,6 +117,15 @@ def _banner(crawl_line: str, base: str, more: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _scale_lines(counts: dict[str, int], port: int) -> list[str]:
+    """The banner's word on the processes, when `--scale` asked for more than one of a kind."""
+    if all(n == 1 for n in counts.values()):
+        return []
+    kinds = ", ".join(f"{kind} ×{n}" for kind, n in counts.items())
+    web = f"; the {counts['web']} web processes share port {port} (SO_REUSEPORT)" if counts["web"] > 1 else ""
+    return [f"  processes {kinds}{web}"]
+
+
 def _crawl_line(count: int, due: list[str]) -> str:
     """The banner's first line: what the scheduler will crawl now, only what is true (a restart may owe none)."""
     sites = f"{count} site{'' if count == 1 else 's'}"
@@ -151,7 +160,26 @@ async def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -
     return False
 
 
-async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, worker_threads: int = 4) -> int:
+def _supervise(env: dict[str, str], counts: dict[str, int], *, worker_threads: int, metrics_port: int) -> Supervisor:
+    """Every process `counts` asks for (each kind once by default); several web processes share PORT."""
+    supervisor = Supervisor(env)
+    me = [sys.executable, "-m", "ops"]
+    for one in instances(counts, metrics_port=metrics_port):
+        extra = ["--threads", str(worker_threads)] if one.kind == "worker" else []
+        if one.kind == "web" and counts["web"] > 1:
+            extra = ["--reuse-port"]  # one port, SO_REUSEPORT: the kernel spreads connections over them
+        supervisor.add(one.label, [*me, one.kind, *extra], one.env)
+    return supervisor
+
+
+async def run_up(
+    resolved: Resolved,
+    *,
+    demo: bool,
+    sites_file: Path | None,
+    worker_threads: int = 4,
+    scale: dict[str, int] | None = None,
+) -> int:
     settings = resolved.settings
     group = None
     if demo and sites_file is None:
@@ -168,11 +196,9 @@ async def run_up(resolved: Resolved, *, demo: bool, sites_file: Path | None, wor
     env = resolved.child_env()  # ADMIN_TOKEN (break-glass) reaches the processes only when it is set
     env["SEARCH_ID_KEY"] = search_id_key(settings)
     env.setdefault("LOG_FORMAT", "text")
-    supervisor = Supervisor(env)
-    me = [sys.executable, "-m", "ops"]
-    for name in PROCESSES:
-        extra = ["--threads", str(worker_threads)] if name == "worker" else []
-        supervisor.add(name, [*me, name, *extra])
+    counts = scale or dict.fromkeys(PROCESSES, 1)
+    supervisor = _supervise(env, counts, worker_threads=worker_threads, metrics_port=settings.metrics_port)
+    banner_extras = _scale_lines(counts, settings.port) + banner_extras
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
 from schema.analytics import AnalyticsQuery, AnalyticsSubscription
+from schema.analytics_content import ContentAnalyticsQuery
 from schema.audit import AuditQuery
 from schema.backbone import BackboneMutation, BackboneQuery, BackboneSubscription
 from schema.cost import QueryCost
@@ -48,6 +49,7 @@ from schema.userspace import UserSpaceMutation, UserSpaceQuery, UserSpaceSubscri
 class Query(
     BackboneQuery,
     AnalyticsQuery,
+    ContentAnalyticsQuery,
     SearchQuery,
     MonitoringQuery,
     QaQuery,

@@ -18,6 +18,7 @@ from core.errors import Unauthenticated
 from core.identity.auth import authenticate_bearer
 from core.identity.principal import Principal
 from core.monitoring.inventory import InventoryCache
+from core.policy.explained import explained_by_many
 from core.policy.queries import Related, related_services
 from core.qa.service import QaService
 from core.search.service import SearchService
@@ -69,6 +70,7 @@ class Context:
     sites: DataLoader[str, Site | None] = field(init=False)
     documents: DataLoader[str, Document | None] = field(init=False)
     related_services: DataLoader[str, list[Related]] = field(init=False)
+    interpretations: DataLoader[str, list[Related]] = field(init=False)  # of policies, e.g. under search hits
     bearer: str | None = None  # a websocket's token from connection_init (set by the subscription's handler)
     _principal: Principal | None = field(init=False, default=None)
 
@@ -88,12 +90,17 @@ class Context:
             found = await related_services(pool, ids)
             return [found.get(i, []) for i in ids]
 
+        async def load_interpretations(ids: list[str]) -> list[list[Related]]:
+            found = await explained_by_many(pool, ids, "interpretation")
+            return [found.get(i, []) for i in ids]
+
         # A websocket's context lives as long as the socket: its loaders batch but keep nothing, or answers
         # would go stale and memory grow with every operation the socket runs.
         cache = (getattr(self.request, "scope", None) or {}).get("type") != "websocket"
         self.sites = DataLoader(load_fn=load_sites, cache=cache)
         self.documents = DataLoader(load_fn=load_documents, cache=cache)
         self.related_services = DataLoader(load_fn=load_related_services, cache=cache)
+        self.interpretations = DataLoader(load_fn=load_interpretations, cache=cache)
 
     @property
     def client(self) -> str:

@@ -40,6 +40,8 @@ FIELD_COSTS: Mapping[str, int] = {
     "SearchResult.facets": 25,
     "SearchResult.scenes": 25,
     "Query.suggest": 5,
+    "Query.suggestDocuments": 2,  # in memory (core/search/titles.py), never the database
+    "SearchHit.interpretations": 1,  # one statement for the whole page of hits (a DataLoader)
     "Query.ask": 20,
     "Query.policies": 10,
     "Query.inventory": 10,

@@ -13,6 +13,8 @@ from schema.context import Context
 from schema.pagination import check_page
 from schema.permissions import ADMIN, acting_username
 from schema.search_types import (
+    DocumentSuggestion,
+    DocumentSuggestionGroup,
     SearchPin,
     SearchResult,
     Suggestion,
@@ -111,6 +113,17 @@ class SearchQuery:
     @strawberry.field(description="Completions for what is being typed (hanzi, pinyin or initials)")
     async def suggest(self, info: Info, prefix: str, limit: int = 10) -> list[Suggestion]:
         return [Suggestion(text=s.text, source=s.source) for s in await info.context.search.suggest(prefix, limit)]
+
+    @strawberry.field(
+        description="Documents whose title (or a word of it) starts with what is being typed, in hanzi, pinyin or "
+        "initials, grouped by kind (办事服务, 政策文件, 政策解读, 新闻动态, …, 其他), at most perGroup (1-10) each; "
+        "ask it beside `suggest` in the same request"
+    )
+    def suggest_documents(self, info: Info, prefix: str, per_group: int = 3) -> list[DocumentSuggestionGroup]:
+        return [
+            DocumentSuggestionGroup(key=key, name=name, documents=[DocumentSuggestion.of(d) for d in docs])
+            for key, name, docs in info.context.search.suggest_documents(prefix, per_group)
+        ]
 
     @strawberry.field(description="The colloquial → official synonym table, optionally only rows containing a string")
     async def synonyms(

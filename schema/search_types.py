@@ -6,8 +6,11 @@ from datetime import date, datetime
 
 import strawberry
 
+from core.policy.queries import Related
 from core.search.service import Hit, SearchOutcome
+from core.search.titles import TitleDoc
 from core.search.understand import Rewrite
+from schema.context import Context
 
 REWRITE_WORDS = {"pinyin": "拼音", "typo": "纠错", "synonym": "同义词", "doc_no": "文号", "traditional": "繁体"}
 
@@ -16,6 +19,19 @@ REWRITE_WORDS = {"pinyin": "拼音", "typo": "纠错", "synonym": "同义词", "
 class SearchHitCopy:
     url: str
     site: str
+
+
+@strawberry.type(description="A page explaining a policy: 文字解读, 图解, 视频解读, 新闻发布会 or 媒体解读")
+class HitInterpretation:
+    document_id: strawberry.ID
+    title: str
+    url: str
+    site: str
+    kind: str = strawberry.field(description="文字解读, 图解, 视频解读, 新闻发布会 or 媒体解读")
+
+    @classmethod
+    def of(cls, r: Related) -> HitInterpretation:
+        return cls(document_id=strawberry.ID(r.document_id), title=r.title, url=r.url, site=r.site_id, kind=r.kind)
 
 
 @strawberry.type(description="One search result; titleHighlighted and snippet are HTML with matches in <em>")
@@ -56,6 +72,15 @@ class SearchHit:
             position=h.position,
             copies=[SearchHitCopy(url=c.url, site=c.site) for c in x.copies],
         )
+
+    @strawberry.field(
+        description="政策解读: for a policy of the policy library, the pages explaining it (newest first, at most "
+        "20; admins link and unlink them); empty for other hits. One query for a whole page of hits."
+    )
+    async def interpretations(self, info: strawberry.Info[Context, None]) -> list[HitInterpretation]:
+        if self.kind != "policy":
+            return []
+        return [HitInterpretation.of(r) for r in await info.context.interpretations.load(str(self.document_id))]
 
 
 @strawberry.type(description="Count of results with one value of a facet field")
@@ -162,6 +187,38 @@ class SearchResult:
 class Suggestion:
     text: str
     source: str = strawberry.field(description="query (popular searches), term or title")
+
+
+@strawberry.type(description="A document suggested while typing: its title holds a word starting with the prefix")
+class DocumentSuggestion:
+    document_id: strawberry.ID
+    title: str
+    url: str
+    site: str = strawberry.field(description="The site's id")
+    site_name: str
+    column: str | None = strawberry.field(description="栏目: the site's column the document was found in")
+    kind: str
+    published_at: date | None
+
+    @classmethod
+    def of(cls, d: TitleDoc) -> DocumentSuggestion:
+        return cls(
+            document_id=strawberry.ID(d.id),
+            title=d.title,
+            url=d.url,
+            site=d.site,
+            site_name=d.site_name,
+            column=d.column or None,
+            kind=d.kind,
+            published_at=d.published_at,
+        )
+
+
+@strawberry.type(description="Suggested documents of one group: 办事服务, 政策文件, 政策解读, 新闻动态, … or 其他")
+class DocumentSuggestionGroup:
+    key: str = strawberry.field(description="service, policy, interpretation, news, qa, dataset, disclosure or other")
+    name: str
+    documents: list[DocumentSuggestion]
 
 
 @strawberry.type(description="A document pinned to the top of a query's results")

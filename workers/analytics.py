@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from core.analytics import Activity, apply_events, prune_event_keys
+from core.analytics import Activity, apply_events, count_click_views, prune_event_keys, prune_visits
 from core.bus import Bus, Consumer, HotQueriesUpdated, ResultClicked, SearchLogged
 from core.bus.client import STREAM_MAX_AGE_S
 from core.clock import Clock, system_clock
@@ -37,6 +37,7 @@ class AnalyticsConsumer(Consumer[Activity]):
     async def handle(self, batch: Sequence[Activity]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             applied = await apply_events(conn, batch)
+            await count_click_views(conn, applied.clicked)  # a click on a result is a view of its document
         at = self.clock().isoformat()
         for site, (searches, clicks) in applied.sites.items():
             try:
@@ -47,4 +48,5 @@ class AnalyticsConsumer(Consumer[Activity]):
             self._pruned_at = time.monotonic()
             async with self.pool.acquire() as conn:
                 removed = await prune_event_keys(conn, self.clock() - KEY_HORIZON)
+            removed += await prune_visits(self.pool, now=self.clock())
             log.info("pruned analytics event keys", extra={"removed": removed})

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 
 import asyncpg
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from core.bus import Consumer, DocumentChanged
 from core.bus.progress import DOC_STREAM, SEARCH_PROJECTOR
@@ -19,8 +20,9 @@ log = logging.getLogger(__name__)
 class SearchProjector(Consumer[DocumentChanged]):
     """Projects documents into the search index by id from their current rows, so any event order converges."""
 
-    # The consumers process runs the one projector and so holds the one tantivy writer; API processes
-    # open the same index as readers. Home and column pages are not indexed (core.search.projection).
+    # One projector per index writes it, in the consumers process holding the index's lease
+    # (workers/search_writer.py, docs/operations.md); API processes open the same index as readers.
+    # Home and column pages are not indexed (core.search.projection).
     name = SEARCH_PROJECTOR
     event_types = (DocumentChanged,)
     stream = DOC_STREAM
@@ -38,10 +40,14 @@ class SearchProjector(Consumer[DocumentChanged]):
         """The projector over the engine the settings name; it opens (as the writer) on the first batch."""
         return cls(services.pool, engine_for(services.settings))
 
-    async def handle(self, batch: Sequence[DocumentChanged]) -> None:
+    async def opened(self) -> None:
+        """Open the engine (as the writer) now instead of on the first batch."""
         if not self._opened:
             await self.engine.open()
             self._opened = True
+
+    async def handle(self, batch: Sequence[DocumentChanged]) -> None:
+        await self.opened()
         # The event only says which document to look at: its current row decides, so the newest
         # state wins even when an older event arrives last.
         upserts, deletes = await index_docs(self.pool, [ev.document_id for ev in batch])
@@ -55,3 +61,16 @@ class SearchProjector(Consumer[DocumentChanged]):
         if self._opened:
             self._opened = False
             await self.engine.close()
+
+
+class ReplicaProjector(SearchProjector):
+    """The projector of one search replica: its own durable, created at the sequence its bootstrap noted."""
+
+    start_after: int | None = None  # None: the durable already exists (or reads the stream from its start)
+
+    def config(self, max_deliver: int, ack_wait_s: float, batch: int) -> ConsumerConfig:
+        config = super().config(max_deliver, ack_wait_s, batch)
+        if self.start_after is not None:
+            config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+            config.opt_start_seq = self.start_after + 1
+        return config

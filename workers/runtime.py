@@ -9,13 +9,17 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from core.bus import Consumer, ConsumerRunner
+from core.bus.progress import SEARCH_PROJECTOR
 from core.services import Services, open_services
 from core.settings import Settings
 from workers.analytics import AnalyticsConsumer
 from workers.applications import ApplicationsConsumer
+from workers.content_analytics import ContentAnalyticsConsumer
+from workers.elected import ElectedRunner
 from workers.indexer import Indexer
 from workers.policy_library import PolicyLibrary
 from workers.projector import SearchProjector
+from workers.search_writer import search_writer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
     factories: dict[str, ConsumerFactory] = {
         "indexer": lambda s: Indexer(s.pool, s.bus),
         "analytics": lambda s: AnalyticsConsumer(s.pool, s.bus, clock=s.clock),
+        "content-analytics": lambda s: ContentAnalyticsConsumer(s.pool, clock=s.clock),  # hot words (issue 18)
         "policy-library": lambda s: PolicyLibrary(s.pool, s.bus),
         "applications": lambda s: ApplicationsConsumer(s.pool, s.bus),  # the user space (issue 13)
         # The one search-index writer: the API processes open readers only.
@@ -52,13 +57,26 @@ def _runner(services: Services, consumer: Consumer) -> ConsumerRunner:
     )
 
 
+def _elected(services: Services) -> ElectedRunner:
+    settings = services.settings
+    return search_writer(
+        services,
+        batch=SearchProjector.fetch_batch or settings.consumer_batch,
+        max_deliver=settings.consumer_max_deliver,
+        ack_wait_s=settings.consumer_ack_wait_s,
+    )
+
+
 async def run_consumers(settings: Settings, names: list[str] | None = None) -> None:
     """Run the named consumers (all by default) until SIGINT/SIGTERM; in-flight batches finish first."""
     factories = consumer_factories()
     names = names or list(factories)
     async with open_services(settings, name="consumers", pool_size=len(names) + 2) as services:
         await services.bus.ensure_streams()
-        runners = [_runner(services, factories[n](services)) for n in names]
+        # The search projector runs elected: one writer per index whatever the number of consumers processes.
+        runners: list[ConsumerRunner | ElectedRunner] = [
+            _elected(services) if n == SEARCH_PROJECTOR else _runner(services, factories[n](services)) for n in names
+        ]
         loop = asyncio.get_running_loop()
 
         def stop_all() -> None:
@@ -68,7 +86,7 @@ async def run_consumers(settings: Settings, names: list[str] | None = None) -> N
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop_all)
         results = await asyncio.gather(*(r.run() for r in runners), return_exceptions=True)
-    failed = [(r.consumer.name, e) for r, e in zip(runners, results, strict=True) if isinstance(e, Exception)]
+    failed = [(name, e) for name, e in zip(names, results, strict=True) if isinstance(e, Exception)]
     for name, exc in failed:
         log.error("consumer crashed", exc_info=exc, extra={"consumer": name})
     if failed:

@@ -29,7 +29,7 @@ INSERT_CLICKS = """
 insert into analytics_clicks (search_id, document_id, position, at)
 select * from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[])
 on conflict (search_id, document_id, position) do nothing
-returning search_id"""
+returning search_id, document_id, at"""
 
 # Clicks not yet counted whose search is now known (either side may be new in this batch), and which of their
 # searches get their first counted click; the result is per search, with the search's bucket key. Every table
@@ -83,6 +83,7 @@ class Applied:
     searches: int = 0
     clicks: int = 0
     sites: dict[str, list[int]] = field(default_factory=dict)  # site ('' = all) -> [searches, clicks]
+    clicked: list[tuple[str, datetime]] = field(default_factory=list)  # new clicks: (document id, when)
 
 
 def _int(value: object, what: str) -> int:
@@ -142,6 +143,7 @@ async def apply_events(conn: asyncpg.Connection, events: Iterable[Activity]) -> 
     attributed = await conn.fetch(ATTRIBUTE_CLICKS, list(touched)) if touched else []
     tally = _tally(new_searches, attributed)
     applied = Applied(searches=sum(t[0] for t in tally.values()), clicks=sum(t[2] for t in tally.values()))
+    applied.clicked = [(r[1], r[2]) for r in new_clicks]
     if not tally:
         return applied
     keys = sorted(tally)  # a stable order keeps row locks ordered

@@ -1,4 +1,4 @@
-"""Instant answers shown above the results: public holidays from `chinesecalendar`; weather as an interface."""
+"""Instant answers shown above the results: public holidays from `chinesecalendar` (weather: core.search.weather)."""
 
 from __future__ import annotations
 
@@ -107,15 +107,6 @@ class HolidayAnswers:
             "国务院办公厅关于节假日安排的通知（chinesecalendar 数据）",
             items,
         )
-
-
-class WeatherAnswers(Protocol):
-    """天气: needs an outside provider (e.g. the 中国气象局 open API) with a key; no implementation is bundled.
-
-    An implementation answers queries such as 今天天气 / 广州明天下雨吗 with an InstantAnswer of kind
-    `weather`, caches per city for a few minutes and returns None when the provider is unreachable."""
-
-    def answer(self, query: str, *, today: date) -> InstantAnswer | None: ...
 
 
 def default_providers() -> list[AnswerProvider]:

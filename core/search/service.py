@@ -15,7 +15,7 @@ from core.bus import Bus, ResultClicked, SearchLogged
 from core.clock import Clock, local_date, system_clock
 from core.errors import Invalid
 from core.search.analysis import normalize_keyword
-from core.search.answers import AnswerProvider, default_providers
+from core.search.answers import AnswerProvider, InstantAnswer, default_providers
 from core.search.engine import SearchEngine
 from core.search.lexicon_cache import LexiconCache
 from core.search.merge import document_hit
@@ -35,13 +35,17 @@ from core.search.popularity import QueryTally, SuggestPolicy
 from core.search.projection import shown_docs
 from core.search.signing import CLICK_WINDOW, Signer, nonce_of
 from core.search.store import SearchStore
-from core.search.suggest import MAX_SUGGEST, Suggestion
+from core.search.suggest import MAX_PREFIX_CHARS, MAX_SUGGEST, Suggestion
+from core.search.title_cache import TitleCache
+from core.search.titles import MAX_PER_GROUP, TitleDoc
+from core.search.weather import WeatherAnswers, weather_answers
 from core.settings import Settings
 from core.textzh.sensitive import SensitiveFilter
 
 log = logging.getLogger(__name__)
 
 TITLE_BUDGET_S = 0.004  # how long suggest waits for titles to fill completions (typing wants < 10 ms)
+TITLE_DOCS = 100_000  # documents kept for document suggestions (SUGGEST_TITLE_DOCS)
 MAX_CLICKS = 10  # clicks recorded per search
 
 __all__ = ["Hit", "Scene", "SearchOutcome", "SearchService"]
@@ -65,6 +69,8 @@ class SearchService:
         policy: SuggestPolicy | None = None,
         sensitive: SensitiveFilter | None = None,
         max_clicks: int = MAX_CLICKS,
+        weather: WeatherAnswers | None = None,
+        title_docs: int = TITLE_DOCS,
     ) -> None:
         self.engine = engine
         self.pool = pool
@@ -77,6 +83,8 @@ class SearchService:
         self.title_budget_s = title_budget_s
         self.clock = clock  # holiday answers speak of Beijing's today; events carry the same clock's time
         self.max_clicks = max_clicks
+        self.weather = weather
+        self.titles = TitleCache(pool, bus, limit=title_docs) if pool is not None and title_docs > 0 else None
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -94,13 +102,19 @@ class SearchService:
             signer=Signer(settings.search_id_key),
             policy=SuggestPolicy(min_clients=settings.suggest_min_clients, window_days=settings.suggest_window_days),
             max_clicks=settings.search_max_clicks,
+            weather=weather_answers(settings.weather_provider, city=settings.weather_city),
+            title_docs=settings.suggest_title_docs,
         )
 
     async def warm(self) -> None:
         """Build the vocabulary caches and load what searching loads on first use (see pipeline.warm)."""
         await warm(self.engine, await self.cache.get())
+        if self.titles is not None:
+            self.titles.current()  # built in the background: the API starts without waiting for it
 
     async def close(self) -> None:
+        if self.titles is not None:
+            await self.titles.close()
         await self.cache.close()
         for task in list(self._tasks):
             await asyncio.gather(task, return_exceptions=True)
@@ -140,9 +154,11 @@ class SearchService:
         if asked.is_empty:
             empty = SearchOutcome(search_id="", query=query, hits=[], total=0, page=page, page_size=page_size)
             return self._signed(empty)
+        today, text = local_date(self.clock()), asked.parsed.text
+        weather = self._weather(text, today)
         lex = await self.cache.get()
         meaning = await interpret(self.engine, asked, lex)
-        base, offset, text = asked.request(sort), (page - 1) * page_size, asked.parsed.text
+        base, offset = asked.request(sort), (page - 1) * page_size
         extras = extras_for(facets=facets, scenes=scenes, sort=sort)
         ran = await run_variants(self.engine, base, meaning, offset, page_size, extras)
         pinned = await self._pinned(text, asked.filters) if page == 1 and sort == "relevance" and asked.has_text else []
@@ -160,13 +176,27 @@ class SearchService:
             interpreted=next((r.replacement for r in ran.rewrites if r.kind != "traditional"), text),
             rewrites=ran.rewrites,
             related=[r for r in related(meaning, lex.popular) if r not in lex.blocked],
-            answers=[a for p in self.answers if (a := p.answer(text, today=local_date(self.clock()))) is not None],
+            answers=await self._answers(text, today, weather),
             took_ms=(time.perf_counter() - started) * 1000,
         )
         outcome = self._signed(outcome)
         self.cache.count_query(text, client=client, found=outcome.total > 0)
         self._log(outcome, text, site=site, session_id=session_id)
         return outcome
+
+    def _weather(self, text: str, today: date) -> asyncio.Future[InstantAnswer | None] | None:
+        """The weather answer, asked beside the search: a slow provider costs at most its timeout, a failing
+        one only the answer (WeatherAnswers logs it)."""
+        if self.weather is None or not self.weather.wants(text):
+            return None
+        return asyncio.ensure_future(self.weather.answer(text, today=today))
+
+    async def _answers(
+        self, text: str, today: date, weather: asyncio.Future[InstantAnswer | None] | None
+    ) -> list[InstantAnswer]:
+        out = [a for p in self.answers if (a := p.answer(text, today=today)) is not None]
+        found = await weather if weather is not None else None
+        return out + ([found] if found is not None else [])
 
     def _signed(self, outcome: SearchOutcome) -> SearchOutcome:
         """The outcome with its search id: what was served, signed, so that recordClick can check a click."""
@@ -226,6 +256,18 @@ class SearchService:
                 return out
             out = lex.completer.complete(prefix, limit, [h.title for h in result.hits])
         return [s for s in out if s.text not in lex.blocked]
+
+    def suggest_documents(self, prefix: str, per_group: int = 3) -> list[tuple[str, str, list[TitleDoc]]]:
+        """Documents whose title or one of its words starts with the prefix (hanzi, pinyin or initials), as
+        (group key, group name, documents); Invalid for a prefix over MAX_PREFIX_CHARS or a bad group size.
+        Empty until the title index is first built (a few seconds after start) and without Postgres."""
+        if len(prefix) > MAX_PREFIX_CHARS:
+            raise Invalid(f"prefix is too long: at most {MAX_PREFIX_CHARS} characters")
+        if not 1 <= per_group <= MAX_PER_GROUP:
+            raise Invalid(f"perGroup must be between 1 and {MAX_PER_GROUP}")
+        prefix = prefix.strip()
+        live = self.titles.current() if self.titles is not None and has_words(prefix) else None
+        return live.suggest(prefix, per_group) if live is not None else []
 
     async def record_click(self, search_id: str, document_id: str, position: int, session_id: str | None) -> None:
         """Publish a ResultClicked event; Invalid for an id this server did not sign (or expired), a position

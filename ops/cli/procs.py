@@ -9,6 +9,7 @@ import sys
 
 from core.settings import get_settings
 from ops.runtime import check_port_free, prepare, setup
+from ops.scale import reuse_port_socket
 
 
 def web(args: argparse.Namespace) -> int:
@@ -18,12 +19,15 @@ def web(args: argparse.Namespace) -> int:
 
     base = get_settings()
     port = args.port or base.port
-    check_port_free(base.host, port)  # before anything starts, so the error is the first thing said
+    # before anything starts, so the error is the first thing said; with --reuse-port, siblings hold it too
+    sock = reuse_port_socket(base.host, port) if args.reuse_port else None
+    if sock is None:
+        check_port_free(base.host, port)
     resolved = setup("web")
     settings = resolved.settings
     prepare(settings)
     print(f"GraphQL: http://{settings.host}:{port}/graphql", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=port,
@@ -32,6 +36,7 @@ def web(args: argparse.Namespace) -> int:
         ws="websockets-sansio",
         lifespan="on",
     )
+    uvicorn.Server(config).run(sockets=[sock] if sock else None)
     return 0
 
 
@@ -75,6 +80,11 @@ def scheduler(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("web", help="serve GraphQL, /healthz, /readyz and /metrics (uvicorn)")
     p.add_argument("--port", type=int, default=None, help="overrides PORT")
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other web processes (SO_REUSEPORT; `yiwang up --scale web=N` passes it)",
+    )
     p.set_defaults(func=web)
     w = sub.add_parser("worker", help="run dramatiq job workers (crawls, link checks, rebuilds)")
     w.add_argument("--processes", type=int, default=1)

@@ -11,6 +11,7 @@ from core.logs import setup_logging
 from core.settings import get_settings
 from core.sites import load_sites_file
 from ops.runtime import check_port_free, resolve
+from ops.scale import parse_scale
 
 
 def up(args: argparse.Namespace) -> int:
@@ -25,7 +26,9 @@ def up(args: argparse.Namespace) -> int:
     from ops.up import run_up
 
     sites = Path(args.sites) if args.sites else settings.sites_file
-    return asyncio.run(run_up(resolved, demo=not args.no_demo, sites_file=sites, worker_threads=args.threads))
+    return asyncio.run(
+        run_up(resolved, demo=not args.no_demo, sites_file=sites, worker_threads=args.threads, scale=args.scale)
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,4 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-demo", action="store_true", help="do not serve the demo site group")
     p.add_argument("--port", type=int, help="GraphQL port (or PORT; default 8000)")
     p.add_argument("--threads", type=int, default=4, help="worker threads (parallel crawls)")
+    p.add_argument(
+        "--scale",
+        type=parse_scale,
+        metavar="KIND=N,…",
+        help="processes of each kind, e.g. web=2,worker=2,consumers=2 (others run once; docs/operations.md)",
+    )
     p.set_defaults(func=up)
