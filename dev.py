@@ -70,13 +70,22 @@ def ensure_browser() -> None:
         subprocess.call(["apt-get", "install", "-y", "-q", *missing], env=env)
 
 
+def _workers(args: list[str]) -> list[str]:
+    """Two pytest-xdist workers, one per core of the CI machine, each with its own Postgres and NATS; test files
+    stay whole on one worker (their module fixtures start servers). `-n …` or `-p no:xdist` in ARGS wins."""
+    if "-n" in args or any(a.startswith(("-n", "--numprocesses")) for a in args) or "no:xdist" in args:
+        return []
+    count = os.environ.get("YIWANG_TEST_WORKERS", "2")
+    return [] if count in {"0", "1"} else ["-n", count, "--dist", "loadfile"]
+
+
 def test(args: list[str]) -> int:
     ensure_browser()
     steps: list[list[str | Path]] = [
         [BIN / "ruff", "check", "."],
         [BIN / "ruff", "format", "--check", "."],
         [BIN / "mypy", "core", "schema", "api", "workers", "scrapers", "ops"],
-        [BIN / "python", "-m", "pytest", *args],
+        [BIN / "python", "-m", "pytest", *_workers(args), *args],
     ]
     for step in steps:
         print("$", " ".join(str(s) for s in step), flush=True)

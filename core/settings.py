@@ -139,7 +139,7 @@ class Settings:
     consultation_real_name_level: int = 1  # real-name level (1-3) a consultation comment needs; 0 counts as 1
     consultation_comments_per_hour: int = 10  # comments one person may send in any hour (0: no limit)
     # 一网通答 connectors (issue 18, CONNECT): personal lookups and the 12345 knowledge-base sync; docs/qa-connectors.md
-    personal_records: str = "demo"  # the records connector: demo (made-up data from the account id) or off
+    personal_records: str = "off"  # the records connector: off, or demo (made-up data; `yiwang up` sets it)
     personal_records_timeout_s: float = 3.0  # a lookup slower than this answers UPSTREAM / "try later"
     hotline_source: str = ""  # the 12345 knowledge base to sync: a JSON/JSONL/CSV file or an http(s) URL; "" off
     hotline_sync_interval_s: float = 3600.0  # the scheduler queues a sync this often (when HOTLINE_SOURCE is set)

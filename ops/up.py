@@ -196,6 +196,9 @@ async def run_up(
     env = resolved.child_env()  # ADMIN_TOKEN (break-glass) reaches the processes only when it is set
     env["SEARCH_ID_KEY"] = search_id_key(settings)
     env.setdefault("LOG_FORMAT", "text")
+    if group is not None:  # made-up answers, labelled as demo data: personal records, weather (docs/qa-connectors.md)
+        env.setdefault("PERSONAL_RECORDS", "demo")
+        env.setdefault("WEATHER_PROVIDER", "demo")
     counts = scale or dict.fromkeys(PROCESSES, 1)
     supervisor = _supervise(env, counts, worker_threads=worker_threads, metrics_port=settings.metrics_port)
     banner_extras = _scale_lines(counts, settings.port) + banner_extras

@@ -69,6 +69,7 @@ def settings(database_url: str, service_urls: dict[str, str], tmp_path_factory: 
         connect_retries=3,
         connect_retry_delay_s=0.2,
         log_format="text",
+        personal_records="demo",  # the demo records connector, as `yiwang up` runs it (docs/qa-connectors.md)
     )
 
 
