@@ -20,6 +20,31 @@ MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 MIGRATION_LOCK = 0x59_57_4D_49  # "YWMI"
 
 
+# Postgres unreachable, shutting down, starting up or out of connections: worth a retry, not a wrong query.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset: the server is down or went away
+    asyncpg.PostgresConnectionError,  # the connection was lost mid-operation
+    asyncpg.CannotConnectNowError,  # "the database system is starting up / shutting down"
+    asyncpg.AdminShutdownError,  # "terminating connection due to administrator command"
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    # the pool resetting a connection the server has just closed: "cannot switch to state …" (asyncpg's words)
+    asyncpg.InternalClientError,
+)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says Postgres cannot be reached now rather than that a query is wrong."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the chain of causes, bounded
+        if seen is None:
+            return False
+        if isinstance(seen, UNAVAILABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 async def connect_pool(settings: Settings, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     """Open a pool to DATABASE_URL, retrying while Postgres starts; raise Upstream naming the URL."""
     url = settings.database_url

@@ -327,7 +327,9 @@ SECRET_PARAMS = ("password", "passwd", "pass", "token", "secret", "key", "api_ke
 
 def mask_url(url: str) -> str:
     """The URL with its secrets masked: `user:****@`, a lone userinfo (a NATS token) as `****@`, and the
-    values of query parameters such as `password` or `token`."""
+    values of query parameters such as `password` or `token`; each URL of a comma-separated list (NATS_URL)."""
+    if "," in url and all("://" in one for one in url.split(",")):
+        return ",".join(mask_url(one.strip()) for one in url.split(","))
     try:
         parts = urlsplit(url)
     except ValueError:

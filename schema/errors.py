@@ -11,9 +11,11 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from core.errors import YiwangError
+from core.db import unavailable
+from core.errors import Upstream, YiwangError
 
 log = logging.getLogger(__name__)
+DATABASE_AWAY = "The database is unavailable for a moment; try again shortly."
 _ERROR_ID = "_yiwang_error_id"  # set on an unexpected exception once it is logged, so it is logged once
 
 
@@ -26,6 +28,8 @@ def client_code(error: GraphQLError) -> str | None:
         return _coercion_code(original)
     if isinstance(original, YiwangError):
         return original.code
+    if unavailable(original):  # Postgres down or restarting: the client may retry (docs/operations.md)
+        return Upstream.code
     return None
 
 
@@ -68,7 +72,8 @@ class CodedSchema(strawberry.Schema):
                 fields["path"] = ".".join(str(p) for p in error.path)
             if execution_context is not None and execution_context.operation_name:
                 fields["operation"] = execution_context.operation_name
-            log.info("graphql error %s", code, extra=fields)
+            level = logging.WARNING if code == Upstream.code else logging.INFO  # a backend away is ours to see
+            log.log(level, "graphql error %s", code, extra=fields)
 
 
 class CodedErrors(MaskErrors):
@@ -84,6 +89,8 @@ class CodedErrors(MaskErrors):
             code, message = "INTERNAL", f"Internal error (id {error_id}); it has been logged."
         elif isinstance(error.original_error, YiwangError):
             message = error.original_error.message
+        elif code == Upstream.code:  # the database is away: say so, without its address or driver's words
+            message = DATABASE_AWAY
         else:
             message = error.message
         return GraphQLError(

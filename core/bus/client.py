@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from typing import TypeVar
+from urllib.parse import unquote, urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
@@ -45,10 +46,11 @@ RETRYABLE = (
 FLOODABLE = "YW_SEARCH"  # what anonymous searches and clicks fill: capped, its oldest events dropped first
 
 
-def stream_config(name: str, subjects: list[str], settings: Settings) -> StreamConfig:
+def stream_config(name: str, subjects: list[str], settings: Settings, replicas: int = 1) -> StreamConfig:
     """A stream's limits: YW_SEARCH keeps at most STREAM_MAX_BYTES_SEARCH and drops its oldest events, so a flood of
     searches cannot fill the JetStream store that crawl pages and documents need; the other streams (capped only
-    when STREAM_MAX_BYTES is set) refuse new messages when full, never dropping work not yet consumed."""
+    when STREAM_MAX_BYTES is set) refuse new messages when full, never dropping work not yet consumed. `replicas`
+    copies are kept on as many servers of a cluster (durable consumers follow their stream's count)."""
     if name == FLOODABLE:
         max_bytes, discard = settings.stream_max_bytes_search, DiscardPolicy.OLD
     else:
@@ -60,7 +62,33 @@ def stream_config(name: str, subjects: list[str], settings: Settings) -> StreamC
         max_bytes=max_bytes,
         discard=discard,
         duplicate_window=DUPLICATE_WINDOW_S,
+        num_replicas=replicas,
     )
+
+
+def server_list(url: str) -> list[str]:
+    """NATS_URL as the servers nats-py tries: one URL, or several separated by commas (a cluster's nodes)."""
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise Invalid("NATS_URL holds no server URL")
+    return servers
+
+
+def shared_token(servers: list[str]) -> str | None:
+    """The token (a lone userinfo, `nats://TOKEN@host`) every server URL carries alike, else None. Given to the
+    client as its token, it also reaches the servers a cluster announces, whose URLs carry none."""
+    tokens = {urlsplit(s).username if "@" in s and not urlsplit(s).password else None for s in servers}
+    token = tokens.pop() if len(tokens) == 1 else None
+    return unquote(token) if token else None
+
+
+def cluster_size(server_info: dict[str, object]) -> int:
+    """How many servers the cluster we are connected to has now: the client URLs its INFO lists (1 when the
+    server is not in a cluster)."""
+    urls = server_info.get("connect_urls")
+    if not server_info.get("cluster") or not isinstance(urls, list):
+        return 1
+    return max(1, len(set(urls)))
 
 
 def _stream_full(exc: Exception) -> bool:
@@ -86,8 +114,10 @@ class Bus:
         last: Exception | None = None
         for attempt in range(1, self.settings.connect_retries + 1):
             try:
+                servers = server_list(url)
                 self.nc = await nats.connect(
-                    url,
+                    servers,
+                    token=shared_token(servers),
                     name=self.name,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -131,14 +161,46 @@ class Bus:
             await nc.close()
 
     async def ensure_streams(self) -> None:
-        """Create or update every stream of core.bus.events.STREAMS; safe to run from every process."""
-        for name, subjects in STREAMS.items():
-            config = stream_config(name, subjects, self.settings)
+        """Create or update every stream of core.bus.events.STREAMS; safe to run from every process. Waits (up to
+        CONNECT_RETRIES) while a cluster's JetStream elects its leaders after a start."""
+        for attempt in range(1, self.settings.connect_retries + 1):
             try:
-                await self.js.stream_info(name)
-                await self.js.update_stream(config)
-            except nats.js.errors.NotFoundError:
-                await self.js.add_stream(config)
+                for name, subjects in STREAMS.items():
+                    await self._ensure_stream(name, subjects)
+                return
+            except RETRYABLE as exc:
+                if attempt == self.settings.connect_retries:
+                    raise Upstream(f"JetStream did not answer while its streams were set up: {exc!r}") from exc
+                log.warning("jetstream not ready yet", extra={"attempt": attempt, "error": repr(exc)})
+                await asyncio.sleep(self.settings.connect_retry_delay_s * min(attempt, 5))
+
+    def wanted_replicas(self, current: int | None) -> int:
+        """STREAM_REPLICAS when set; else (auto) min(3, the cluster's size), never below what the stream has:
+        a node away for a while must not shrink a replicated stream."""
+        if self.settings.stream_replicas:
+            return self.settings.stream_replicas
+        size = cluster_size(self.nc._server_info if self.nc else {})  # the server's INFO (NATS protocol)
+        return max(min(3, size), current or 1)
+
+    async def _ensure_stream(self, name: str, subjects: list[str]) -> None:
+        try:
+            info = await self.js.stream_info(name)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_stream(stream_config(name, subjects, self.settings, self.wanted_replicas(None)))
+            return
+        current = info.config.num_replicas or 1
+        config = stream_config(name, subjects, self.settings, self.wanted_replicas(current))
+        try:
+            await self.js.update_stream(config)
+        except APIError as exc:
+            if config.num_replicas == current or isinstance(exc, ServiceUnavailableError):
+                raise
+            # too few servers up for the new count: keep the stream as it is, change its limits only
+            log.warning("stream replicas not changed", extra={"stream": name, "wanted": config.num_replicas})
+            await self.js.update_stream(stream_config(name, subjects, self.settings, current))
+            return
+        if config.num_replicas != current:
+            log.info("stream replicas changed", extra={"stream": name, "from": current, "to": config.num_replicas})
 
     async def publish(self, event: Event) -> int:
         """Publish to JetStream and wait for its ack; retries with backoff through outages.

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from nats.aio.msg import Msg
-from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from core.bus.client import Bus
+from core.bus.client import RETRYABLE, Bus
 from core.bus.events import DLQ_PREFIX, Event
+from core.db import unavailable
 from core.errors import Invalid
 from core.logs import message_id
 
@@ -132,12 +132,14 @@ class ConsumerRunner:
         log.info("consumer stopped", extra={"consumer": c.name, **vars(self.stats)})
 
     async def _fetch(self, sub: Any) -> list[Msg]:
+        """The next batch; an empty one while NATS is away or a cluster elects the consumer's new leader."""
         try:
             return list(await sub.fetch(self.batch, timeout=1.0))
         except (TimeoutError, NatsTimeout):
             return []
-        except ConnectionClosedError:
+        except RETRYABLE as exc:  # a closed connection, a node gone, JetStream answering 503 for a moment
             if not self._stop.is_set():
+                log.warning("fetch waiting for nats", extra={"consumer": self.consumer.name, "error": repr(exc)})
                 await asyncio.sleep(0.5)
             return []
 
@@ -155,14 +157,34 @@ class ConsumerRunner:
             return
         self.stats.pending = good[-1].pending
         try:
-            await self.consumer.handle([d.event for d in good])
+            handled = await self._handle_through_outages(good)
         except Exception:
             self.stats.failed += 1
             log.exception("batch failed; retrying one by one", extra={"consumer": self.consumer.name})
             await self._one_by_one(good)
             return
-        await asyncio.gather(*(d.msg.ack() for d in good))
-        self.stats.consumed += len(good)
+        if handled:
+            await asyncio.gather(*(d.msg.ack() for d in good))
+            self.stats.consumed += len(good)
+
+    async def _handle_through_outages(self, good: list[Delivery[Any]]) -> bool:
+        """Handle the batch; while Postgres is unreachable keep it (JetStream told we are still on it) and try
+        again, so an outage spends no delivery and dead-letters nothing. False: stopped meanwhile, batch nak'ed."""
+        delay = 0.2
+        while True:
+            try:
+                await self.consumer.handle([d.event for d in good])
+                return True
+            except Exception as exc:
+                if not unavailable(exc):
+                    raise
+                if self._stop.is_set():
+                    await asyncio.gather(*(d.msg.nak() for d in good), return_exceptions=True)
+                    return False
+                log.warning("batch waiting for postgres", extra={"consumer": self.consumer.name, "error": repr(exc)})
+            await asyncio.gather(*(d.msg.in_progress() for d in good), return_exceptions=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0, self.ack_wait_s / 2)  # told again before the ack wait runs out
 
     async def _one_by_one(self, deliveries: list[Delivery[Any]]) -> None:
         """Isolate a poison message: good ones are applied and acked, the bad one retried or dead-lettered."""
