@@ -22,7 +22,7 @@ from core.opendata import datastore, store
 from core.opendata.actions import ACTIONS, counted_download, upload_path
 from core.opendata.ckan import ActionContext, error_envelope
 from core.opendata.dsearch import jsonable
-from core.opendata.keys import KeyLimiter, RateLimited, caller_of
+from core.opendata.keys import RateLimited, caller_of
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,7 @@ FORM_SLACK = 1024 * 1024  # the other fields of a multipart upload, beside the f
 
 
 class CkanApi:
-    """The routes and what they keep per process (the per-key rate limiter)."""
-
-    def __init__(self) -> None:
-        self.limiter = KeyLimiter()
+    """The routes of the CKAN Action API, datastore dumps and downloads."""
 
     def routes(self) -> list[Route]:
         return [
@@ -50,7 +47,6 @@ class CkanApi:
             settings=services.settings,
             authorization=request.headers.get("authorization") or request.headers.get("x-ckan-api-key"),
             now=services.clock(),
-            limiter=self.limiter,
         )
         return ActionContext(
             pool=services.pool,

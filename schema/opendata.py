@@ -78,11 +78,15 @@ class OpenResource:
         return OpenPreview(fields=names, rows=cast(JSON, [[jsonable(v) for v in row] for row in values]))
 
 
-@strawberry.type(description="A 回头看 finding: missing values, type errors, duplicate rows, schema drift, stale data")
+@strawberry.type(
+    description="A 回头看 finding: missing values, type errors, duplicate rows, schema drift, stale data, broken links"
+)
 class OpenQualityFinding:
-    kind: str = strawberry.field(description="missing | type | duplicate | drift | stale")
+    kind: str = strawberry.field(description="missing | type | duplicate | drift | stale | link")
     summary: str
-    count: int = strawberry.field(description="Cells, rows or changes concerned (days for stale)")
+    count: int = strawberry.field(
+        description="Cells, rows or changes concerned (days for stale, failed checks in a row for link)"
+    )
     column: str = strawberry.field(description="The column concerned, empty for the whole table")
     lines: list[int] = strawberry.field(description="The first source lines concerned")
     resource_id: strawberry.ID | None
@@ -152,7 +156,9 @@ class OpenDataset:
         )
         return [OpenApp.of(a) for a in found]
 
-    @strawberry.field(description="What the 回头看 quality review found in its loaded resources, and staleness")
+    @strawberry.field(
+        description="What the 回头看 quality review found: in its loaded resources, staleness, broken links"
+    )
     async def quality(self, info: Info) -> list[OpenQualityFinding]:
         found = await quality.findings_of(info.context.pool, str(self.id), now=info.context.clock())
         return [

@@ -4,15 +4,41 @@ registered with the datasets they use."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from strawberry.types import Info as AnyInfo
 
+from core.errors import NotFound, YiwangError
 from core.opendata import interaction
 from schema.context import Context
 from schema.pagination import check_page
-from schema.permissions import ADMIN, acting_username
+from schema.permissions import ADMIN, Need, RoleCheck, acting_username
 
 Info = strawberry.Info[Context, None]
+
+
+class IsDataRequestReplier(RoleCheck):
+    """A replier of the department the data request (its `id` argument) was sent to (or an admin). The role's
+    department is the department's name or its title. An unknown id needs any replier role (then NOT_FOUND)."""
+
+    role = "replier"
+
+    async def need_of(self, info: AnyInfo, arguments: dict[str, Any]) -> Need:
+        try:
+            found = await interaction.get_request(pool=info.context.pool, request_id=str(arguments.get("id", "")))
+        except NotFound:
+            return Need(role="replier")
+        try:
+            principal = await info.context.principal()
+        except YiwangError:  # refused by has_permission, which asks again
+            principal = None
+        if principal is not None and principal.has_role("replier", department=found.department):
+            return Need(role="replier", department=found.department)
+        return Need(role="replier", department=found.department_title)
+
+
+DEPARTMENT_REPLIER: Any = [IsDataRequestReplier]
 
 
 @strawberry.type(description="A public request for data (数据需求) to a department, and its reply")
@@ -111,7 +137,9 @@ class OpenDataInteractionMutation:
         return OpenDataRequest.of(made)
 
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Reply to a data request: replied, fulfilled (with dataset) or rejected"
+        permission_classes=DEPARTMENT_REPLIER,
+        description="Reply to a data request: replied, fulfilled (with dataset) or rejected; needs the replier role "
+        "of the request's department (its name or title), or admin",
     )
     async def reply_data_request(
         self, info: Info, id: strawberry.ID, status: str, reply: str, dataset: str | None = None

@@ -99,8 +99,12 @@ class RoleCheck(BasePermission):
     def need(self, arguments: dict[str, Any]) -> Need:
         return Need(role=self.role)
 
+    async def need_of(self, info: Info, arguments: dict[str, Any]) -> Need:
+        """The role needed, for checks that must load what the call names (a request's department); else `need`."""
+        return self.need(arguments)
+
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        need = self.need(kwargs)
+        need = await self.need_of(info, kwargs)
         try:
             principal = await info.context.principal()
         except Unauthenticated as exc:  # a token that is not valid: refused, and audited like any refusal

@@ -105,7 +105,7 @@ async def load_facts(
         documents=texts,
         letters=letters,
         wrong_expressions=wrong,
-        data_quality=await load_data_quality(pool, site_id, settings),
+        data_quality=await load_data_quality(pool, site_id, settings, now),
         disclosure=await load_disclosure(pool, site_id, settings, now),
         tv_commitments=await load_tv_commitments(pool, site_id, now),
     )

@@ -1,4 +1,5 @@
-"""Facts from other features' views: the open-data quality review (opendata_quality_findings, core.opendata) and
+"""Facts from other features' views: the open-data quality review (opendata_quality_findings and
+opendata_dataset_freshness, core.opendata) and
 disclosure freshness (disclosure_latest, core.disclosure), as the interaction rule reads letter_deadlines."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
@@ -24,6 +25,11 @@ MAX_QUALITY_PROBLEMS = 20_000
 QUALITY = """select kind, field, count, summary, found_at, resource_id::text, dataset_id::text, dataset, department,
                     department_title, count(*) over () as total
              from opendata_quality_findings order by department, dataset, resource_id, kind, field limit $1"""
+
+# Datasets gone unchanged longer than their declared update frequency allows, judged by the inspection's clock.
+STALE_DATASETS = """select dataset_id::text, dataset, department, department_title, frequency, max_days, updated
+    from opendata_dataset_freshness where updated < $1::timestamptz - make_interval(days => max_days)
+    order by department, dataset limit $2"""
 
 UNIT_SITE = re.compile(r"^unit-([0-9]{12})$")
 VILLAGES_LISTED = 20  # villages named in a roll-up finding; `villages` says how many there are
@@ -59,12 +65,35 @@ def _problem(r: asyncpg.Record) -> QualityProblem:
     )
 
 
-async def load_data_quality(pool: asyncpg.Pool, site_id: str, settings: Settings) -> DataQualityFacts | None:
-    """The quality review's problems when `site_id` is the open-data site (OPENDATA_SITE), else None."""
+async def load_data_quality(
+    pool: asyncpg.Pool, site_id: str, settings: Settings, now: datetime
+) -> DataQualityFacts | None:
+    """The quality review's problems when `site_id` is the open-data site (OPENDATA_SITE), else None: those of
+    the resources (and their links), then the datasets stale at `now`."""
     if not settings.opendata_site or site_id != settings.opendata_site:
         return None
     rows = await pool.fetch(QUALITY, MAX_QUALITY_PROBLEMS)
-    return DataQualityFacts(problems=[_problem(r) for r in rows], total=int(rows[0]["total"]) if rows else 0)
+    stale = await pool.fetch(STALE_DATASETS, now, MAX_QUALITY_PROBLEMS)
+    problems = [_problem(r) for r in rows] + [_stale(r, now) for r in stale]
+    total = (int(rows[0]["total"]) if rows else 0) + len(stale)  # past the bound: more than shown, not judged
+    return DataQualityFacts(problems=problems[:MAX_QUALITY_PROBLEMS], total=total)
+
+
+def _stale(r: asyncpg.Record, now: datetime) -> QualityProblem:
+    days = (now - r["updated"]).days
+    late = days - int(r["max_days"])
+    return QualityProblem(
+        dataset_id=r["dataset_id"],
+        dataset=r["dataset"],
+        department=r["department"],
+        department_title=r["department_title"],
+        resource_id="",
+        kind="stale",
+        field="",
+        count=late,
+        summary=f"声明“{r['frequency']}”更新，{days} 天未更新，超期 {late} 天",
+        found_at=r["updated"] + timedelta(days=int(r["max_days"])),
+    )
 
 
 def unit_code_of(site_id: str) -> str | None:

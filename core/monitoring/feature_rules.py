@@ -8,7 +8,14 @@ from typing import ClassVar
 from core.monitoring.models import Draft, QualityProblem, RuleResult, SiteFacts, StaleCategory
 from core.monitoring.rules import Rule
 
-KIND_NAMES = {"missing": "缺失值", "type": "类型错误", "duplicate": "重复行", "drift": "结构变化"}
+KIND_NAMES = {
+    "missing": "缺失值",
+    "type": "类型错误",
+    "duplicate": "重复行",
+    "drift": "结构变化",
+    "link": "下载链接失效",
+    "stale": "更新不及时",
+}
 LEVEL_BELOW = {"市": "全市", "区县": "全区（县）", "乡镇街道": "本乡镇（街道）"}
 
 

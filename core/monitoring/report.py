@@ -99,6 +99,8 @@ def _evidence(f: Finding) -> str:
         return f"{where}最近更新 {e.get('newest_date') or '无'}（{e.get('idle_days') or '—'} 天）"
     if f.rule == "site_unreachable":
         return f"监测 {e.get('probes')} 次，失败 {e.get('failed')} 次（{e.get('ratio', 0):.1%}）"
+    if f.rule == "opendata_quality" and not e.get("resource_id"):  # stale: the dataset as a whole
+        return f"数据集 {escape(str(e.get('dataset')))}：{escape(str(e.get('detail')))}"
     if f.rule == "opendata_quality":
         return f"资源 {escape(str(e.get('resource_id')))}：{escape(str(e.get('detail')))}（{e.get('count')} 处）"
     if f.rule == "disclosure_stale":

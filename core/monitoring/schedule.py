@@ -1,4 +1,5 @@
-"""When monitoring jobs are due: homepage probes ≥ 20 a day, link checks daily, inspections after crawls or daily."""
+"""When monitoring jobs are due: homepage probes ≥ 20 a day, link checks daily (the open-data catalogue's too),
+inspections after crawls or daily."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import dramatiq
 
-from core.jobs import CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, send
+from core.jobs import CHECK_DATA_LINKS, CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, send
 from core.monitoring.thresholds import load_overrides, rule
 from core.settings import Settings, get_settings
 
@@ -24,6 +25,10 @@ INSPECTION_DUE = """
     select s.id from site_list s where (s.enabled or s.id = $3 or s.id ~ '^unit-[0-9]{12}$')
       and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
     order by s.id"""
+# The open-data site's daily check of its catalogue's linked resources (core.opendata.links).
+OPENDATA_DUE = """
+    select s.id from site_list s where s.id = $3
+      and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)"""
 CRAWLED_SINCE_INSPECTION = """
     select s.id from site_list s where s.enabled
       and exists (select 1 from done_crawls c where c.site_id = s.id
@@ -48,6 +53,8 @@ async def due_jobs(
     inspect = {r["id"] for r in await pool.fetch(INSPECTION_DUE, INSPECT_SITE[0], now - DAY, settings.opendata_site)}
     inspect |= {r["id"] for r in await pool.fetch(CRAWLED_SINCE_INSPECTION, INSPECT_SITE[0])}
     due += [(INSPECT_SITE, site_id) for site_id in sorted(inspect)]
+    for r in await pool.fetch(OPENDATA_DUE, CHECK_DATA_LINKS[0], now - DAY, settings.opendata_site):
+        due.append((CHECK_DATA_LINKS, r["id"]))
     return due
 
 

@@ -1,10 +1,10 @@
-"""Developer API keys: made by the CLI, kept as sha256 hashes, counted per call and rate-limited per key."""
+"""Developer API keys: made by the CLI, kept as sha256 hashes, counted per call and rate-limited per key across
+every API process (a sliding one-minute window on the key's row)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,22 +73,39 @@ async def revoke_key(*, pool: asyncpg.Pool, prefix: str) -> None:
         raise NotFound(f"no live key starting {prefix!r}")
 
 
-class KeyLimiter:
-    """A token bucket per key in this process: `rate_per_min` calls a minute, bursts up to that many."""
+WINDOW_S = 60.0
+# One statement counts the call and takes it from the key's window, shared by every API process through the key's
+# row (the row lock orders one key's calls; other keys do not wait). A sliding window of two one-minute counters:
+# the calls of this minute plus the previous minute's weighted by how much of it is still within the last 60 s.
+# A refused call is counted in `calls` but not in the window, so a client that keeps calling is not locked out.
+COUNT_CALL = """
+with k as (
+    select id, rate_per_min,
+           case when window_start = $3 then window_calls else 0 end as cur,
+           case when window_start = $3 then prev_calls
+                when window_start = $3 - interval '1 minute' then window_calls else 0 end as prev
+    from opendata_api_keys where key_hash = $1 and not revoked for update)
+update opendata_api_keys a set calls = a.calls + 1, last_used = $2, window_start = $3, prev_calls = k.prev,
+       window_calls = k.cur + (k.prev * (1 - $4::float8) + k.cur + 1 <= k.rate_per_min)::int
+from k where a.id = k.id
+returning a.id::text as id, a.owner, a.is_admin, a.rate_per_min, k.prev, k.cur, a.window_calls > k.cur as allowed"""
 
-    def __init__(self) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}
 
-    def take(self, key_id: str, rate_per_min: int) -> float:
-        """0 when the call may go ahead; else the seconds until it may."""
-        now = time.monotonic()
-        tokens, at = self._buckets.get(key_id, (float(rate_per_min), now))
-        tokens = min(float(rate_per_min), tokens + (now - at) * rate_per_min / 60.0)
-        if tokens < 1.0:
-            self._buckets[key_id] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / rate_per_min
-        self._buckets[key_id] = (tokens - 1.0, now)
+def window_of(now: datetime) -> tuple[datetime, float]:
+    """The minute `now` falls in and how much of it has passed (0 to 1)."""
+    start = now.replace(second=0, microsecond=0)
+    return start, (now - start).total_seconds() / WINDOW_S
+
+
+def wait_s(*, rate: int, prev: int, cur: int, elapsed: float) -> float:
+    """Seconds until one more call fits the sliding window (`elapsed`: the share of this minute passed)."""
+    if cur + 1 > rate:  # not this minute: next minute, once this one's calls weigh little enough
+        need = 1.0 - (rate - 1) / cur if cur else 0.0
+        return (1.0 - elapsed + max(0.0, need)) * WINDOW_S
+    if prev == 0:
         return 0.0
+    need = 1.0 - (rate - 1 - cur) / prev  # the share of the minute after which prev * (1 - share) + cur + 1 fits
+    return max(0.0, need - elapsed) * WINDOW_S
 
 
 class RateLimited(Forbidden):
@@ -99,9 +116,7 @@ class RateLimited(Forbidden):
         self.retry_after = retry_after
 
 
-async def caller_of(
-    *, pool: asyncpg.Pool, settings: Settings, authorization: str | None, now: datetime, limiter: KeyLimiter
-) -> Caller:
+async def caller_of(*, pool: asyncpg.Pool, settings: Settings, authorization: str | None, now: datetime) -> Caller:
     """Who sends this Authorization header (a developer key, or a bearer token of the identity provider, as CKAN
     accepts its API tokens there with or without `Bearer`); anonymous without one. A wrong key is refused."""
     raw = (authorization or "").strip()
@@ -110,17 +125,13 @@ async def caller_of(
     if not raw:
         return Caller()
     if raw.startswith(KEY_PREFIX):
-        row = await pool.fetchrow(
-            """update opendata_api_keys set calls = calls + 1, last_used = $2 where key_hash = $1 and not revoked
-               returning id::text as id, owner, is_admin, rate_per_min""",
-            key_hash(raw),
-            now,
-        )
+        start, elapsed = window_of(now)
+        row = await pool.fetchrow(COUNT_CALL, key_hash(raw), now, start, elapsed)
         if row is None:
             raise Unauthenticated("the API key is not known or was revoked")
-        wait = limiter.take(row["id"], row["rate_per_min"])
-        if wait > 0:
-            raise RateLimited(wait)
+        if not row["allowed"]:
+            rate, prev, cur = row["rate_per_min"], row["prev"], row["cur"]
+            raise RateLimited(max(0.1, wait_s(rate=rate, prev=prev, cur=cur, elapsed=elapsed)))
         return Caller(name=row["owner"], is_admin=row["is_admin"], key_id=row["id"])
     principal = await authenticate_bearer(pool=pool, settings=settings, token=raw, now=now)
     return Caller(name=principal.username, is_admin=principal.has_role("admin"))

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 FREQUENCIES = ("实时", "每日", "每周", "每月", "每季度", "每半年", "每年", "不定期")
-# Days a declared frequency allows between updates before the data counts as stale.
-FREQUENCY_DAYS = {"实时": 1, "每日": 2, "每周": 8, "每月": 32, "每季度": 93, "每半年": 184, "每年": 366}
+# How many days each may wait before the data counts as stale: table opendata_frequencies (migration 0028).
 
 
 def iso(value: datetime | date | None) -> str | None:

@@ -1,5 +1,5 @@
 """回头看: the quality review of a loaded table (missing values, type errors, duplicate rows, schema drift between
-loads) and of a dataset (stale against its declared update frequency)."""
+loads), of a dataset (stale against its declared update frequency) and of its links (broken downloads)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from core.opendata.models import FREQUENCY_DAYS
+from core.opendata.links import broken_links
 from core.opendata.tabular import Table
 from core.opendata.types import fits as _fits
 
@@ -26,7 +26,7 @@ NARROWER = ("integer", "number", "date", "datetime")
 class Finding:
     """One thing the review found: its kind, the column ('' for the table), how many, and where."""
 
-    kind: str  # missing | type | duplicate | drift | stale
+    kind: str  # missing | type | duplicate | drift | stale | link
     summary: str
     count: int
     column: str = ""
@@ -152,14 +152,28 @@ async def findings_of(pool: asyncpg.Pool, dataset_id: str, *, now: datetime) -> 
         )
         for r in rows
     ]
-    dataset = await pool.fetchrow(
-        """select d.frequency, greatest(d.metadata_modified, max(r.last_modified)) as updated
-           from opendata_datasets d left join opendata_resources r on r.dataset_id = d.id
-           where d.id = $1::uuid group by d.id""",
-        dataset_id,
+    out += [
+        Finding(
+            kind="link",
+            count=b.failures,
+            summary=f"下载链接失效（{b.failure or f'HTTP {b.status}'}）：{b.url}",
+            resource_id=b.resource_id,
+        )
+        for b in await broken_links(pool=pool, dataset_id=dataset_id)
+    ]
+    stale = await stale_of(pool, dataset_id, now=now)
+    return out + ([stale] if stale else [])
+
+
+async def stale_of(pool: asyncpg.Pool, dataset_id: str, *, now: datetime) -> Finding | None:
+    """`stale` when the dataset has gone unchanged longer than its declared frequency allows (the view
+    opendata_dataset_freshness holds the one definition of how long each frequency may wait)."""
+    row = await pool.fetchrow(
+        "select frequency, max_days, updated from opendata_dataset_freshness where dataset_id = $1::uuid", dataset_id
     )
-    allowed = FREQUENCY_DAYS.get(dataset["frequency"]) if dataset else None
-    if dataset and allowed and dataset["updated"] and now - dataset["updated"] > timedelta(days=allowed):
-        days = (now - dataset["updated"]).days
-        out.append(Finding(kind="stale", count=days, summary=f"声明“{dataset['frequency']}”更新，已 {days} 天未更新"))
-    return out
+    if row is None or row["updated"] is None or now - row["updated"] <= timedelta(days=row["max_days"]):
+        return None
+    days = (now - row["updated"]).days
+    late = days - row["max_days"]
+    summary = f"声明“{row['frequency']}”更新，已 {days} 天未更新（超期 {late} 天）"
+    return Finding(kind="stale", count=days, summary=summary)

@@ -157,7 +157,8 @@ async def test_the_open_data_and_unit_sites_are_inspected_daily_though_not_crawl
     od = dataclasses.replace(settings, opendata_site="mon-od-daily")
     sites = {"mon-od-daily", dx.site_id_of("339802001201"), dx.site_id_of("339800000000")}
     due = [(actor, site) for (actor, _), site in await due_jobs(pg_pool, NOW, settings=od) if site in sites]
-    assert sorted(due) == [("inspect_site", site) for site in sorted(sites)]  # not probed, links not checked
+    expected = [("inspect_site", site) for site in sites] + [("check_data_links", "mon-od-daily")]  # its catalogue's
+    assert sorted(due) == sorted(expected)  # not probed, site links not checked
 
 
 async def test_a_stale_village_is_alerted_live_on_its_site(settings: Settings, pg_pool: asyncpg.Pool, bus: Bus) -> None:

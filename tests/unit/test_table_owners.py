@@ -104,6 +104,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "opendata_app_datasets": ("core.opendata",),
     "opendata_usage": ("core.opendata",),
     "opendata_changes": ("core.opendata",),
+    "opendata_link_checks": ("core.opendata",),  # 0028: linked resources' download-link checks
+    "opendata_frequencies": ("core.opendata",),  # 0028: days each declared update frequency may wait
     # grassroots disclosure (0019, issue 15)
     "disclosure_units": ("core.disclosure",),
     "disclosure_items": ("core.disclosure",),
@@ -137,6 +139,7 @@ VIEWS: dict[str, str] = {
     "letter_deadlines": "letters",  # 0015: core.monitoring's interaction rule reads it
     "disclosure_latest": "disclosure_items",  # 0019: freshness of each unit's categories, for monitoring
     "opendata_quality_findings": "opendata_quality",  # 0017: the 回头看 findings, for monitoring
+    "opendata_dataset_freshness": "opendata_datasets",  # 0028: datasets' last change against their frequency
     "tv_commitment_deadlines": "tv_commitments",  # 0026: confirmed commitments, for monitoring
 }
 SQL_TOUCH = re.compile(

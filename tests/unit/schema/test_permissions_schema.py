@@ -6,6 +6,7 @@ from typing import Any
 
 from schema import build_schema
 from schema.disclosure import IsUnitEditor
+from schema.opendata_interaction import IsDataRequestReplier
 from schema.permissions import IsAdmin, IsSiteEditor, role_checks
 
 PUBLIC_MUTATIONS = {"recordClick"}  # what a citizen's browser sends, signed in or not
@@ -35,6 +36,8 @@ UNIT_MUTATIONS = {
     "answerDisclosureRequest",
     "createDisclosureVote",
 }
+# Open data's 数据需求: replied to by a replier of the request's department (docs/opendata.md).
+REPLIER_MUTATIONS = {"replyDataRequest"}
 ADMIN_QUERIES = {"suggestionCandidates", "qaSyncRuns"}  # qaSyncRuns: docs/qa-connectors.md
 
 
@@ -65,6 +68,9 @@ def test_site_scoped_mutations_take_a_site_and_everything_else_is_for_admins() -
         elif name in UNIT_MUTATIONS:
             assert checks == [IsUnitEditor], name
             assert "unit" in {a.python_name for a in f.arguments}, f"{name} is unit-scoped but takes no unit"
+        elif name in REPLIER_MUTATIONS:
+            assert checks == [IsDataRequestReplier], name
+            assert "id" in {a.python_name for a in f.arguments}, f"{name} is department-scoped but takes no id"
         elif checks:
             assert checks == [IsAdmin], name
 
