@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import dramatiq
 
+from core.clock import Clock, aware, system_clock
 from core.crawls import due_sites, request_crawl, requeue_stale
 from core.db import connect_pool
 from core.identity.upkeep import run as identity_upkeep
@@ -21,6 +22,7 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 LEADER_LOCK = 0x59_57_53_43  # "YWSC"
+MAX_SKEW_S = 60.0  # a scheduler clock further than this from Postgres's is not trusted
 
 
 async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Settings, now: datetime) -> list[int]:
@@ -40,7 +42,7 @@ async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Setting
     return queued
 
 
-async def run_scheduler(settings: Settings) -> None:
+async def run_scheduler(settings: Settings, *, clock: Clock = system_clock) -> None:
     """Lead (or stand by for the lead) and tick every SCHEDULER_TICK_S until SIGINT/SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -56,10 +58,26 @@ async def run_scheduler(settings: Settings) -> None:
             log.info("scheduler leading", extra={"tick_s": settings.scheduler_tick_s})
             while not stop.is_set():
                 try:
-                    await tick(pool=pool, broker=broker, settings=settings, now=datetime.now(UTC))
+                    now = await scheduler_now(pool, clock)
+                    await tick(pool=pool, broker=broker, settings=settings, now=now)
                 except (OSError, asyncpg.PostgresError) as exc:
                     log.warning("scheduler tick failed; will retry", extra={"error": repr(exc)})
                 await _sleep(stop, settings.scheduler_tick_s)
+
+
+async def scheduler_now(pool: asyncpg.Pool, clock: Clock) -> datetime:
+    """The time a tick uses: the clock's, unless it is more than MAX_SKEW_S away from Postgres's `now()`.
+
+    Crawls and job runs are stamped and compared in one time base; a clock jumped ahead would make every job
+    due at once (and stamp runs in the future, so after the jump is undone nothing runs for that long), one
+    jumped back would see crawls finish "after" the inspection that followed them and inspect on every tick."""
+    moment = aware(clock())
+    db_now: datetime = await pool.fetchval("select now()")
+    skew = (moment - db_now).total_seconds()
+    if abs(skew) <= MAX_SKEW_S:
+        return moment
+    log.warning("scheduler clock differs from Postgres's; using Postgres's", extra={"skew_s": round(skew, 1)})
+    return db_now
 
 
 async def _lead(leader: asyncpg.Connection, stop: asyncio.Event, tick_s: float) -> None:

@@ -1,0 +1,1 @@
+"""`python -m ops.chaos`: a fault campaign against a `yiwang up` mesh under load (docs/operations.md)."""
