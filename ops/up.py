@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 import signal
 import sys
@@ -134,9 +135,11 @@ def _crawl_line(count: int, due: list[str]) -> str:
     return f"yiwang is up: {sites}, {len(due)} due for a crawl now ({', '.join(due)})."
 
 
-async def _ready_unless_stopped(url: str, supervisor: Supervisor, stop: asyncio.Event) -> bool | None:
+async def _ready_unless_stopped(
+    url: str, supervisor: Supervisor, stop: asyncio.Event, timeout: float = 60.0
+) -> bool | None:
     """True once the web process answers, False if it did not in time, None when Ctrl-C came first."""
-    ready = asyncio.ensure_future(_wait_ready(url, supervisor))
+    ready = asyncio.ensure_future(_wait_ready(url, supervisor, timeout))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -212,11 +215,12 @@ async def run_up(
     base = f"http://{settings.host}:{settings.port}"
     try:
         ready = await _ready_unless_stopped(f"{base}/healthz", supervisor, stop)
+        if ready is False:  # a loaded machine can take longer: say so, and print the banner once it answers
+            log.warning("the web process is not healthy after 60 s; still waiting (see its output above)")
+            ready = await _ready_unless_stopped(f"{base}/healthz", supervisor, stop, timeout=math.inf)
         if ready:
             demo_sites = [f"  demo     {s['name']}  {s['start_urls'][0]}" for s in group.sites()] if group else []
             print(_banner(_crawl_line(count, due), base, demo_sites + banner_extras), flush=True)
-        elif ready is False:
-            log.error("the web process did not become healthy within 60 s; see its output above")
         await stop.wait()
     finally:
         print("\nstopping…", flush=True)
