@@ -177,8 +177,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
             WebSocketRoute("/graphql", graphql),
         ]
     )
+    # the OpenID Connect provider (api/oidc.py, docs/identity.md), before the portal's routes: the token endpoint
+    # is the busiest route after /graphql, and each route tried before it costs a regex match
+    app.router.routes.extend(OIDC_ROUTES)
     mount_pages(app, Gateway(schema=graphql.schema, shared=graphql.shared))  # the portal (api/pages)
-    app.router.routes.extend(OIDC_ROUTES)  # the OpenID Connect provider (api/oidc.py, docs/identity.md)
     app.router.routes.extend(upstream_routes(settings))  # federation (docs/identity.md, "Upstream federation")
     app.router.routes.extend(hall_routes())  # 3D service halls: GLBs, case files, viewer (docs/halls.md)
     app.router.routes.extend(disclosure_routes())  # grassroots disclosure: vouchers, item pages (docs/disclosure.md)

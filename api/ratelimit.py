@@ -101,12 +101,13 @@ class RateLimitMiddleware:
         self.admin = settings.admin_token.encode() if settings.admin_token else None
         on = settings.rate_limit_per_min > 0
         self.buckets = TokenBuckets(settings.rate_limit_per_min, settings.rate_limit_burst, clock=clock) if on else None
+        self._clients: dict[str, str] = {}  # address -> its client (bucket key), settled once per address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        client = scope[CLIENT_SCOPE_KEY] = client_bucket(client_address(scope, self.proxies))
+        client = scope[CLIENT_SCOPE_KEY] = self._bucket_of(client_address(scope, self.proxies))
         limited = self.buckets is not None and not self._exempt(scope)
         wait = self.buckets.take(client) if self.buckets is not None and limited else 0.0
         if not wait:
@@ -119,6 +120,16 @@ class RateLimitMiddleware:
             await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
             return
         await _too_many(send, math.ceil(wait))
+
+    def _bucket_of(self, address: str) -> str:
+        """`client_bucket(address)`, remembered: parsing the address cost more than the rest of this middleware
+        (it is settled even with RATE_LIMIT_PER_MIN=0, for the login throttle and the subscription caps)."""
+        found = self._clients.get(address)
+        if found is None:
+            if len(self._clients) >= MAX_BUCKETS:
+                self._clients.clear()
+            found = self._clients[address] = client_bucket(address)
+        return found
 
     def _metered(self, receive: Receive, send: Send, client: str) -> Receive:
         """`receive` that spends a token on every operation a websocket starts; out of tokens, the socket closes."""

@@ -10,7 +10,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,11 @@ class LoadedKey:
     row: SigningKey
     private: Jwk
     public: Jwk
+    # cryptography's key object, taken once: joserfc's `private_key` property looks it up on every call
+    signing: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signing", self.private.private_key)
 
     def live(self, now: datetime) -> bool:
         return self.row.served_until is None or self.row.served_until > now
@@ -59,7 +64,9 @@ class KeyRing:
             if {r.alg for r in rows if r.retired_at is None} != set(ALGS):
                 await ensure_keys(pool, now, self.secret)
                 rows = await store.signing_keys(pool, now)
-            self.keys = [_loaded(r, self.secret) for r in rows]
+            # a key already imported is kept: importing an RSA key (its checks) takes milliseconds of CPU
+            held = {(k.row.kid, k.row.private_jwk): k for k in self.keys}
+            self.keys = [_reloaded(held.get((r.kid, r.private_jwk)), r) or _loaded(r, self.secret) for r in rows]
             self.loaded_at = time.monotonic()
 
     async def all(self, pool: asyncpg.Pool, now: datetime) -> list[LoadedKey]:
@@ -106,6 +113,11 @@ def ring(pool: asyncpg.Pool, settings: Settings) -> KeyRing:
 
 def _by_kid(keys: list[LoadedKey], kid: str) -> LoadedKey | None:
     return next((k for k in keys if k.row.kid == kid), None)
+
+
+def _reloaded(held: LoadedKey | None, row: SigningKey) -> LoadedKey | None:
+    """The key imported before with the row read now (its retirement may have changed), or None."""
+    return None if held is None else LoadedKey(row, held.private, held.public)
 
 
 def _loaded(row: SigningKey, secret: str | None) -> LoadedKey:

@@ -65,14 +65,15 @@ def _s256(verifier: str | None) -> str | None:
     return create_s256_code_challenge(verifier) if PKCE_VALUE.fullmatch(verifier) else "!"
 
 
-def _check_verifier(challenge: str | None, verifier: str | None) -> None:
+def _check_verifier(challenge: str | None, verifier: str | None, hashed: str | None = None) -> None:
+    """`hashed`: _s256(verifier) when the caller has it already."""
     if challenge is None:
         if verifier is not None:  # RFC 9700 §2.1.1: no verifier without a challenge (PKCE downgrade)
             raise _grant_error("code_verifier sent, but the authorization request had no code_challenge")
         return
     if verifier is None or not PKCE_VALUE.fullmatch(verifier):
         raise _grant_error("code_verifier is missing or malformed")
-    if not hmac.compare_digest(create_s256_code_challenge(verifier), challenge):
+    if not hmac.compare_digest(hashed or create_s256_code_challenge(verifier), challenge):
         raise _grant_error("code_verifier does not match the code_challenge")
 
 
@@ -114,7 +115,7 @@ async def exchange_code(
         raise _grant_error("authorization code expired or issued to another client")
     if redirect_uri != grant.redirect_uri:
         raise _grant_error("redirect_uri differs from the authorization request's")
-    _check_verifier(grant.code_challenge, code_verifier)
+    _check_verifier(grant.code_challenge, code_verifier, presented.challenge)
     session, user = _live(redeemed.session, now), _enabled(redeemed.user)
     if not redeemed.issued:  # every check above passed here, but not in the statement: the session just ended
         raise _grant_error("the sign-in behind this grant has ended")

@@ -8,6 +8,7 @@ works as an access token: its `typ` and audience differ."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -34,6 +35,7 @@ from core.settings import Settings
 ACCESS_TYP = "at+jwt"
 ACCESS_ALG = "ES256"  # fast to sign and verify: the token endpoint's budget is ~1 ms per exchange
 REFUSED = "this access token is not valid"
+ECDSA_SHA256, PKCS1V15, SHA256 = ec.ECDSA(hashes.SHA256()), padding.PKCS1v15(), hashes.SHA256()
 
 
 def digest(value: str) -> str:
@@ -73,19 +75,25 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+@functools.lru_cache(maxsize=64)
+def _header_segment(items: tuple[tuple[str, Any], ...]) -> str:
+    """A header's encoded segment: a handful of headers (alg, kid, typ) sign every token."""
+    return _b64(compact_json(dict(items)).encode())
+
+
 def compact_jws(header: dict[str, Any], claims: dict[str, Any], key: keys.LoadedKey) -> str:
     """A JWS in compact serialization (RFC 7515 §7.1) signed with `key` through `cryptography` directly. joserfc's
     encoder checks its registry on every call, which costs as much as an ES256 signature on the token endpoint's
     hot path; our headers are fixed, and every token is verified with joserfc (tests, interop clients)."""
     if header.get("alg") != key.row.alg:
         raise ValueError(f"header alg {header.get('alg')!r} is not the key's {key.row.alg}")
-    signing_input = f"{_b64(compact_json(header).encode())}.{_b64(compact_json(claims).encode())}"
-    private = key.private.private_key
+    signing_input = f"{_header_segment(tuple(header.items()))}.{_b64(compact_json(claims).encode())}"
+    private = key.signing
     if isinstance(private, ec.EllipticCurvePrivateKey) and key.row.alg == "ES256":
-        r, s = decode_dss_signature(private.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        r, s = decode_dss_signature(private.sign(signing_input.encode(), ECDSA_SHA256))
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")  # RFC 7518 §3.4: R || S, not DER
     elif isinstance(private, rsa.RSAPrivateKey) and key.row.alg == "RS256":
-        signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        signature = private.sign(signing_input.encode(), PKCS1V15, SHA256)
     else:
         raise ValueError(f"key {key.row.kid} cannot sign {key.row.alg}")
     return f"{signing_input}.{_b64(signature)}"
