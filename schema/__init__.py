@@ -28,6 +28,7 @@ from schema.cost import QueryCost
 from schema.disclosure import DisclosureQuery
 from schema.disclosure_mutations import DisclosureMutation, DisclosureSubscription
 from schema.disclosure_requests import DisclosureRequestMutation, DisclosureRequestQuery
+from schema.disclosure_residents import DisclosureResidentMutation
 from schema.engagement_consultations import ConsultationMutation, ConsultationQuery
 from schema.engagement_tv import TvMutation, TvQuery
 from schema.errors import CodedErrors, CodedSchema
@@ -80,6 +81,7 @@ class Mutation(
     UserSpaceMutation,
     DisclosureMutation,
     DisclosureRequestMutation,
+    DisclosureResidentMutation,
     OpenDataMutation,
     OpenDataInteractionMutation,
     TvMutation,

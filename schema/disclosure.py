@@ -9,11 +9,13 @@ from typing import Any
 import strawberry
 
 from core import disclosure as dx
+from core.disclosure import directory
 from core.disclosure.boards import BOARDS
 from core.disclosure.freshness import Freshness, stale_villages, unit_freshness
 from core.disclosure.hierarchy import check_code, site_id_of
 from core.errors import NotFound
 from schema.context import Context
+from schema.disclosure_resident_types import UnitMailbox, UnitService
 from schema.disclosure_types import (
     Board,
     CategoryCount,
@@ -142,6 +144,20 @@ class DisclosureUnit:
         c = info.context
         found = await unit_freshness(pool=c.pool, settings=c.settings, code=self.code, name=self.name, now=c.clock())
         return [CategoryFreshness.of(f) for f in found]
+
+    @strawberry.field(description="便民服务: the unit's service directory (hours, phone, address), by category")
+    async def services(self, info: Info) -> list[UnitService]:
+        found = await directory.list_services(pool=info.context.pool, unit=self.code, kind="服务")
+        return [UnitService.of(s) for s in found]
+
+    @strawberry.field(description="The unit's hotlines")
+    async def hotlines(self, info: Info) -> list[UnitService]:
+        found = await directory.list_services(pool=info.context.pool, unit=self.code, kind="热线")
+        return [UnitService.of(s) for s in found]
+
+    @strawberry.field(description="The unit's mailboxes; a signed-in resident writes with writeUnitMailbox")
+    def mailboxes(self) -> list[UnitMailbox]:
+        return [UnitMailbox(name=m, department=directory.mailbox_department(self.code, m)) for m in directory.MAILBOXES]
 
     @strawberry.field(description="Counts and amounts of the unit and everything below it (kept current)")
     async def rollup(self, info: Info) -> Rollup:

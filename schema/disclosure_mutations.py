@@ -9,12 +9,14 @@ import tempfile
 from collections.abc import AsyncGenerator
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import strawberry
 
 from core import disclosure as dx
 from core.bus.events import DisclosurePublished, disclosure_subject
 from core.clock import local_date
+from core.disclosure.fund_publication import announce_fund
 from core.disclosure.hierarchy import ancestors, check_code
 from core.disclosure.vouchers import blob_store, known_vouchers, upload_voucher
 from core.errors import Invalid
@@ -35,6 +37,14 @@ def _bytes(content_base64: str, most: int, what: str) -> bytes:
         return base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError):
         raise Invalid(f"the {what} is not valid base64") from None
+
+
+async def _fund_page(info: Info, fund_id: UUID, deleted_from: str | None = None) -> None:
+    """After commit: the project's page for search (with its spending totals), or its page gone."""
+    c = info.context
+    await announce_fund(
+        pool=c.pool, bus=c.bus, fund_id=fund_id, base_url=c.settings.issuer, now=c.clock(), unit_code=deleted_from
+    )
 
 
 @strawberry.input(description="An item as its unit's editor writes it")
@@ -182,6 +192,7 @@ class DisclosureMutation:
         found = await dx.save_fund(
             pool=c.pool, draft=draft, today=local_date(c.clock()), fund_id=dx_uuid(str(id)) if id else None
         )
+        await _fund_page(info, found.id)
         return FundProject.of(found)
 
     @strawberry.mutation(description="Move a fund project on to a later stage", permission_classes=UNIT_EDITOR)
@@ -196,11 +207,14 @@ class DisclosureMutation:
             on=on or local_date(c.clock()),
             unit_code=check_code(unit),
         )
+        await _fund_page(info, found.id)
         return FundProject.of(found)
 
     @strawberry.mutation(description="Remove a fund project entered by mistake", permission_classes=UNIT_EDITOR)
     async def delete_fund_project(self, info: Info, unit: str, id: strawberry.ID) -> bool:
-        await dx.delete_fund(pool=info.context.pool, fund_id=dx_uuid(str(id)), unit_code=check_code(unit))
+        fund_id, code = dx_uuid(str(id)), check_code(unit)
+        await dx.delete_fund(pool=info.context.pool, fund_id=fund_id, unit_code=code)
+        await _fund_page(info, fund_id, code)
         return True
 
     @strawberry.mutation(description="Record a payment of a fund project", permission_classes=UNIT_EDITOR)
@@ -219,6 +233,7 @@ class DisclosureMutation:
         s = await dx.add_spending(
             pool=info.context.pool, fund_id=dx_uuid(str(id)), draft=draft, unit_code=check_code(unit)
         )
+        await _fund_page(info, s.fund_id)
         return SpendingRecord.of(s)
 
     @strawberry.mutation(

@@ -12,6 +12,12 @@ from core import letters
 from core.errors import Forbidden
 from core.identity.principal import Principal
 from schema.context import Context
+from schema.disclosure_resident_types import (
+    DisclosureNotificationPage,
+    DisclosureSubscriptionEntry,
+    notification_page,
+    subscription_list,
+)
 from schema.pagination import check_page
 
 Info = strawberry.Info[Context, None]
@@ -173,6 +179,18 @@ class Me:
             now=info.context.clock(),
         )
         return ReplyPage(items=[Reply.of(x) for x in found.items], total=found.total, page=page, page_size=page_size)
+
+    @strawberry.field(description="New and revised disclosures of the units subscribed to, the newest first")
+    async def disclosure_notifications(
+        self, info: Info, page: int = 1, page_size: int = 20
+    ) -> DisclosureNotificationPage:
+        user_id_of(self.principal)
+        return await notification_page(info, self.principal, page, page_size)
+
+    @strawberry.field(description="Units (and boards) subscribed to for disclosure notifications")
+    async def disclosure_subscriptions(self, info: Info) -> list[DisclosureSubscriptionEntry]:
+        user_id_of(self.principal)
+        return await subscription_list(info, self.principal)
 
     @strawberry.field(description="Applications on the service platform, the most recently moved first")
     async def applications(self, info: Info, page: int = 1, page_size: int = 20) -> ApplicationPage:

@@ -15,6 +15,7 @@ from core.settings import Settings
 from workers.analytics import AnalyticsConsumer
 from workers.applications import ApplicationsConsumer
 from workers.content_analytics import ContentAnalyticsConsumer
+from workers.disclosure_notify import DisclosureNotify
 from workers.elected import ElectedRunner
 from workers.indexer import Indexer
 from workers.policy_library import PolicyLibrary
@@ -40,6 +41,8 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
         "content-analytics": lambda s: ContentAnalyticsConsumer(s.pool, clock=s.clock),  # hot words (issue 18)
         "policy-library": lambda s: PolicyLibrary(s.pool, s.bus),
         "applications": lambda s: ApplicationsConsumer(s.pool, s.bus),  # the user space (issue 13)
+        # residents' notifications of new disclosures (issue 15); a deployment passes its SMS/WeChat Notifier here
+        "disclosure-notify": lambda s: DisclosureNotify(s.pool, s.bus, base_url=s.settings.issuer, clock=s.clock),
         # The one search-index writer: the API processes open readers only.
         "search-projector": SearchProjector.create,
     }

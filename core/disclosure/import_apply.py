@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from core.disclosure import bulk_store, store
+from core.disclosure import bulk_store, notice_store, store
 from core.disclosure import funds_store as fs
 from core.disclosure.boards import metric as item_metric
 from core.disclosure.funds import asset_contribution, fund_contribution
@@ -89,6 +89,7 @@ async def apply_items(
         out.announcements += [_announce(r[0], v, now) for r, v in zip(new_rows, fresh, strict=True)]
     out.created = len(new_rows)
     await store.apply_deltas(conn, deltas.rows())
+    await notice_store.record_outbox(conn, out.announcements, now)  # owed after commit, survives a crash
     return out
 
 

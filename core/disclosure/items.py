@@ -10,19 +10,21 @@ from uuid import UUID
 import asyncpg
 
 from core.bus import Bus
-from core.disclosure import store
-from core.disclosure.boards import BOARD_OF, check_category
-from core.disclosure.hierarchy import check_code, subtree
+from core.disclosure import notice_store, store
+from core.disclosure.boards import BOARD_OF, check_category, metric
+from core.disclosure.hierarchy import ancestors, check_code, subtree
 from core.disclosure.models import BlobRef, Item, Page, Revision
 from core.disclosure.periods import check_in_period, parse_period
 from core.disclosure.publication import announce
 from core.disclosure.rollups import Deltas, item_part
+from core.disclosure.subtree_store import subtree_page
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
 REASON_MAX = 500
 EXTERNAL_ID_MAX = 128
+ORDERED_SHARE = 4  # a subtree holding a quarter of its 市's items or more reads the newest in order (subtree_store)
 CONTENT = ("board", "category", "period", "dated", "title", "body", "attachments")
 
 
@@ -105,6 +107,8 @@ async def create_item(
             raise Conflict(f"an item with external id {v['external_id']} exists already") from None
         await store.insert_revision(conn, item, reason="", by=by, at=now)
         await _apply(conn, None, item)
+        if item.counted:
+            await notice_store.record_outbox(conn, [(item, "published")], now)
     if item.counted:
         await announce(pool=pool, bus=bus, changes=[(item, "published")], now=now, base_url=base_url)
     return item
@@ -139,6 +143,8 @@ async def edit_item(
         new = await store.update_item(conn, item_id, v, now)
         await store.insert_revision(conn, new, reason=reason, by=by, at=now)
         await _apply(conn, old, new)
+        if new.counted:
+            await notice_store.record_outbox(conn, [(new, "revised")], now)
     if new.counted:
         await announce(pool=pool, bus=bus, changes=[(new, "revised")], now=now, base_url=base_url)
     return new
@@ -177,7 +183,8 @@ async def set_published(
             conn, item_id, published_at=published_at, withdrawn_at=None if publish else now
         )
         await _apply(conn, old, new)
-    change = "published" if publish else "withdrawn"
+        change = "published" if publish else "withdrawn"
+        await notice_store.record_outbox(conn, [(new, change)], now)
     await announce(pool=pool, bus=bus, changes=[(new, change)], now=now, base_url=base_url)
     return new
 
@@ -208,10 +215,28 @@ async def list_items(
     if category is not None and category not in BOARD_OF:
         category = check_category(category)[1]
     p = parse_period(period) if period else None
-    found, total = await store.items_page(
+    if not below:
+        found, total = await store.items_page(
+            pool,
+            first=code,
+            last=None,
+            category=category,
+            start=p.start if p else None,
+            end=p.end if p else None,
+            offset=offset,
+            limit=limit,
+        )
+        return Page(items=found, total=total)
+    first, last = subtree(code)
+    # the roll-up rows hold the subtree's count, current with every change; with a period, count the rows
+    kind = metric(BOARD_OF[category], category) if category else "items"
+    here, city = await store.rollup_counts(pool, [code, ancestors(code)[0]], kind)
+    total = here if p is None else await store.count_items(pool, first, last, category, p.start, p.end)
+    found = await subtree_page(
         pool,
-        first=subtree(code)[0] if below else code,
-        last=subtree(code)[1] if below else None,
+        first=first,
+        last=last,
+        ordered=here * ORDERED_SHARE >= city,
         category=category,
         start=p.start if p else None,
         end=p.end if p else None,

@@ -147,3 +147,48 @@ class Page(Generic[T]):
 
     items: list[T]
     total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    """A resident's subscription to a unit (and everything below it), to all its boards or one."""
+
+    unit_code: str
+    unit_name: str
+    board: str  # '' all boards
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """One notification of one subscriber about one revision of an item, and its delivery."""
+
+    id: int
+    user_id: UUID
+    item_id: UUID
+    revision: int
+    change: str
+    unit_code: str
+    board: str
+    category: str
+    title: str
+    created_at: datetime
+    delivered_at: datetime | None
+    channel: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Service:
+    """An entry of a unit's service directory (服务) or one of its hotlines (热线)."""
+
+    id: UUID
+    unit_code: str
+    kind: str
+    name: str
+    category: str
+    hours: str
+    phone: str
+    address: str
+    note: str
+    updated_at: datetime

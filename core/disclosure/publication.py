@@ -16,7 +16,7 @@ import asyncpg
 
 from core.bus import Bus
 from core.bus.events import DisclosurePublished, Event, PageFetched
-from core.disclosure import store
+from core.disclosure import notice_store, store
 from core.disclosure.hierarchy import ancestors, site_id_of
 from core.disclosure.models import Item
 
@@ -101,8 +101,9 @@ async def announce(
     base_url: str | None,
     names: dict[str, str] | None = None,
 ) -> None:
-    """After commit: `DisclosurePublished` for each change (live subscribers), and with `base_url` the item's
-    page for the document store and search (`names`: unit code -> name, read when not given)."""
+    """After commit: `DisclosurePublished` for each change (live subscribers, residents' notifications), and with
+    `base_url` the item's page for the document store and search (`names`: unit code -> name, read when not
+    given); then the changes leave the outbox their transaction wrote."""
     events: list[Event] = [announcement(item, change, now) for item, change in changes]
     if base_url is not None and changes:
         if names is None:
@@ -112,3 +113,4 @@ async def announce(
             events.append(item_page(item, base_url=base_url, unit_names=chain, at=now))
     for start in range(0, len(events), PUBLISH_CHUNK):
         await asyncio.gather(*(bus.publish(e) for e in events[start : start + PUBLISH_CHUNK]))
+    await notice_store.clear_outbox(pool, changes)  # announced: the outbox owes them no more

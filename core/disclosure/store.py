@@ -225,15 +225,18 @@ async def items_page(
     end: date | None,
     offset: int,
     limit: int,
+    total: int | None = None,
 ) -> tuple[list[Item], int]:
     """Published items of the unit `first` (with `last`, of the codes from `first` to `last`: a subtree), the
-    newest period first; a period filter keeps those inside it."""
+    newest period first; a period filter keeps those inside it. `total` given (from the roll-ups) is not
+    counted again."""
     unit_test = "unit_code between $1 and $2" if last else "unit_code = $1 and $2::text is null"
     where = f"""{unit_test} and published_at is not null and withdrawn_at is null
         and ($3::text is null or category = $3) and ($4::date is null or period_start >= $4)
         and ($5::date is null or period_end <= $5)"""
     args = (first, last, category, start, end)
-    total = await conn.fetchval(f"select count(*) from disclosure_items where {where}", *args)
+    if total is None:
+        total = await conn.fetchval(f"select count(*) from disclosure_items where {where}", *args)
     rows = await conn.fetch(
         f"""select {ITEM_COLUMNS} from disclosure_items where {where}
             order by period_start desc, published_at desc, id offset $6 limit $7""",
@@ -242,3 +245,31 @@ async def items_page(
         limit,
     )
     return [item_of(r) for r in rows], int(total)
+
+
+async def rollup_counts(conn: Conn, codes: Sequence[str], metric: str) -> list[int]:
+    """One roll-up metric's count for each unit (0 when its row is missing): what it and everything below hold."""
+    rows = await conn.fetch(
+        "select unit_code, count from disclosure_rollups where unit_code = any($1::text[]) and metric = $2",
+        list(codes),
+        metric,
+    )
+    found = {r["unit_code"]: int(r["count"]) for r in rows}
+    return [found.get(c, 0) for c in codes]
+
+
+async def count_items(
+    conn: Conn, first: str, last: str, category: str | None, start: date | None, end: date | None
+) -> int:
+    """Published items of the codes from `first` to `last` of a category, inside a period."""
+    found = await conn.fetchval(
+        """select count(*) from disclosure_items where unit_code between $1 and $2 and published_at is not null
+           and withdrawn_at is null and ($3::text is null or category = $3) and ($4::date is null or period_start >= $4)
+           and ($5::date is null or period_end <= $5)""",
+        first,
+        last,
+        category,
+        start,
+        end,
+    )
+    return int(found)

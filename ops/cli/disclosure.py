@@ -1,4 +1,4 @@
-"""`yiwang disclosure import FILE [--unit CODE]`, `yiwang disclosure load-demo`, `yiwang disclosure rollups`:
+"""`yiwang disclosure import FILE [--unit CODE]`, `load-demo`, `rollups`, `outbox`:
 grassroots disclosure from the command line (docs/disclosure.md)."""
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.clock import system_clock
-from core.disclosure import ImportReport, computed_rollups, get_unit, import_file, rebuild_rollups, stored_rollups
+from core.disclosure import (
+    ImportReport,
+    computed_rollups,
+    get_unit,
+    import_file,
+    notices,
+    rebuild_rollups,
+    stored_rollups,
+)
 from core.errors import NotFound
 from core.services import open_services
 from core.settings import Settings
@@ -123,6 +131,21 @@ def run_rollups(args: argparse.Namespace) -> int:
     return asyncio.run(_rollups(resolved.settings, args.rebuild))
 
 
+async def _outbox(settings: Settings) -> int:
+    async with open_services(settings, name="disclosure-outbox", pool_size=2) as services:
+        now = system_clock()
+        sent = await notices.resend_outbox(pool=services.pool, bus=services.bus, now=now, base_url=settings.issuer)
+        delivered = await notices.deliver_pending(pool=services.pool, notifier=notices.InboxNotifier(), now=now)
+        print(f"re-sent {sent} announcements left in the outbox; delivered {delivered} pending notifications")
+        return 0
+
+
+def run_outbox(args: argparse.Namespace) -> int:
+    resolved = resolve()
+    prepare(resolved.settings)
+    return asyncio.run(_outbox(resolved.settings))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("disclosure", help="grassroots disclosure: import files, load the demo, check roll-ups")
     s = p.add_subparsers(dest="disclosure_command", metavar="COMMAND", required=True)
@@ -140,3 +163,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     roll = s.add_parser("rollups", help="compare every roll-up with a recount (--rebuild: replace them)")
     roll.add_argument("--rebuild", action="store_true", help="recompute every roll-up from the stored data")
     roll.set_defaults(func=run_rollups)
+    out = s.add_parser("outbox", help="re-send announcements a crashed writer left; deliver pending notifications")
+    out.set_defaults(func=run_outbox)

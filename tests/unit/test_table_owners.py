@@ -119,6 +119,10 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "disclosure_requests": ("core.disclosure",),
     "disclosure_votes": ("core.disclosure",),
     "disclosure_ballots": ("core.disclosure",),
+    "disclosure_subscriptions": ("core.disclosure",),  # 0029: residents, outbox, notifications, services
+    "disclosure_outbox": ("core.disclosure",),
+    "disclosure_notifications": ("core.disclosure",),
+    "disclosure_services": ("core.disclosure",),
     # interpretation and response (0026, issue 18): 电视问政 and public consultations
     "tv_episodes": ("core.engagement",),
     "tv_exchanges": ("core.engagement",),

@@ -17,6 +17,8 @@ PUBLIC_MUTATIONS = {"recordClick"}  # what a citizen's browser sends, signed in 
 USER_MUTATIONS = {"submitLetter", "replyLetter", "submitDisclosureRequest", "castDisclosureVote"}
 USER_MUTATIONS |= {"submitDataRequest"}  # open data's 数据需求: docs/opendata.md
 USER_MUTATIONS |= {"submitConsultationComment"}  # a person's own comment on a consultation: docs/engagement.md
+# a resident's own subscriptions, letters to a unit's mailbox and complaints about an item: docs/disclosure.md
+USER_MUTATIONS |= {"subscribeDisclosure", "unsubscribeDisclosure", "writeUnitMailbox", "complainDisclosureItem"}
 # Mutations that act on the one site their `site` argument names: that site's editors may call them.
 SITE_MUTATIONS = {"crawlSite", "runInspection", "setColumnType"}
 # 电视问政 and consultations (docs/engagement.md): the site's editors act on what belongs to the `site` they name.
@@ -35,6 +37,8 @@ UNIT_MUTATIONS = {
     "extendDisclosureRequest",
     "answerDisclosureRequest",
     "createDisclosureVote",
+    "saveUnitService",
+    "deleteUnitService",
 }
 # Open data's 数据需求: replied to by a replier of the request's department (docs/opendata.md).
 REPLIER_MUTATIONS = {"replyDataRequest"}
