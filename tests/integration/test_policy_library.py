@@ -68,13 +68,13 @@ GUIDE = (
 async def test_consumer_builds_the_library_links_and_pairs(pg_pool: asyncpg.Pool, bus: Bus, api_url: str) -> None:
     city, county = await make_site(pg_pool, level="市"), await make_site(pg_pool)
     meta = {
-        "doc_no": "示人社发〔2024〕3号、示财社〔2024〕2号",
+        "doc_no": "示人社发〔2024〕883号、示财社〔2024〕882号",
         "issuer": "示范市人力资源和社会保障局、示范市财政局",
         "theme": "劳动、人事、监察\\劳动就业",
         "written_date": "2024-02-20",
         "published_date": "2024-02-26",
     }
-    interp = f"近日，市人社局、市财政局印发了《{TITLE}》（示人社发〔2024〕3号）。现解读如下。\n一、出台背景……"
+    interp = f"近日，市人社局、市财政局印发了《{TITLE}》（示人社发〔2024〕883号）。现解读如下。\n一、出台背景……"
     async with running(bus, *consumers(pg_pool, bus, [city, county])):
         # The interpretation and the transcript arrive before the policy they explain.
         await bus.publish(page(city, "zcjd/1.html", f"关于《{TITLE}》的解读", interp, kind="interpretation"))
@@ -119,7 +119,7 @@ async def test_consumer_builds_the_library_links_and_pairs(pg_pool: asyncpg.Pool
                writtenDate copies { url } interpretations { title kind matchedBy } qa { question answer }
                relatedServices { title } } }"""  # fmt: skip
         p = (await gql_data(api_url, q, {"id": policy_id}))["policy"]
-        assert p["docNos"] == ["示人社发〔2024〕3号", "示财社〔2024〕2号"]
+        assert p["docNos"] == ["示人社发〔2024〕883号", "示财社〔2024〕882号"]
         assert p["issuers"] == ["示范市人力资源和社会保障局", "示范市财政局"] and "企业" in p["audience"]
         assert (p["validity"], p["validitySource"]) == ("有效", "text")  # 有效期3年 from 2024-03-01
         assert (p["theme"], p["themeSource"], p["writtenDate"]) == ("劳动、人事、监察\\劳动就业", "page", "2024-02-20")
