@@ -49,15 +49,22 @@ async def create_database(base_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def database_url(service_urls: dict[str, str]) -> str:
-    """A migrated database of its own for this test session."""
+async def database_url(service_urls: dict[str, str]) -> AsyncIterator[str]:
+    """A migrated database of its own for this test session; on a server we did not start (DATABASE_URL), it is
+    dropped at the end, so runs against a shared Postgres leave nothing behind."""
     url = await create_database(service_urls["database"])
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
     try:
         await migrate(pool)
     finally:
         await pool.close()
-    return url
+    yield url
+    if os.environ.get("DATABASE_URL"):
+        conn = await asyncpg.connect(service_urls["database"])
+        try:
+            await conn.execute(f'drop database if exists "{urlsplit(url).path.lstrip("/")}" with (force)')
+        finally:
+            await conn.close()
 
 
 @pytest.fixture(scope="session")
