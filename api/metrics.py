@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.bus import STREAMS, consumer_lag
+from core.bus.fanout import FanoutStats
 from core.errors import Conflict
 from core.jobs import queue_depth
 from core.services import Services
@@ -45,6 +47,24 @@ def method_label(method: str) -> str:
     return method if method in METHODS else "other"
 
 
+class LiveCollector:
+    """This process' live fan-out (core.bus.fanout), read at each scrape: shared NATS subscriptions, listeners,
+    events decoded and handed over, listeners ended with SLOW_CONSUMER."""
+
+    def __init__(self) -> None:
+        self.stats: FanoutStats | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.stats
+        if s is None:
+            return
+        yield GaugeMetricFamily("yw_live_subscriptions", "NATS subscriptions shared by live feeds", s.subscriptions)
+        yield GaugeMetricFamily("yw_live_listeners", "Live feeds (GraphQL subscriptions and others) open", s.listeners)
+        yield CounterMetricFamily("yw_live_events", "Live events decoded, once each however many hear them", s.decoded)
+        yield CounterMetricFamily("yw_live_deliveries", "Live events handed to a listener", s.delivered)
+        yield CounterMetricFamily("yw_live_cut_off", "Live feeds ended for falling behind (SLOW_CONSUMER)", s.cut_off)
+
+
 class Metrics:
     """One registry per app, so tests can build several apps in one process; the platform gauges are re-read
     at most once per `cache_s` (a scrape costs Postgres counts and NATS calls), however often it is scraped."""
@@ -67,9 +87,12 @@ class Metrics:
         self.stream_msgs = Gauge("yw_stream_messages", "Messages held by a stream", ["stream"], registry=r)
         self.jobs = Gauge("yw_jobs_queued", "Jobs waiting in a dramatiq queue", ["queue"], registry=r)
         self.documents = Gauge("yw_documents", "Documents stored (not gone)", registry=r)
+        self.live = LiveCollector()
+        r.register(self.live)
 
     async def refresh(self, services: Services) -> None:
         """The platform gauges, re-read when older than `cache_s`; scrapes arriving together share one read."""
+        self.live.stats = services.bus.fanout.stats if services.bus.connected else None  # read fresh, no cost
         async with self.reading:
             if self.read_at is not None and self.clock() - self.read_at < self.cache_s:
                 return

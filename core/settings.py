@@ -51,6 +51,7 @@ class Settings:
     trusted_proxies: str = ""  # comma-separated addresses/CIDRs whose X-Forwarded-For is believed
     max_subscriptions_per_connection: int = 10
     max_subscriptions_per_client: int = 50
+    live_queue_events: int = 100  # live events a subscriber may lag before its feed ends with SLOW_CONSUMER
     inventory_cache_s: float = 60.0  # inventoryComparison answers kept this long, per level
     metrics_cache_s: float = 15.0  # /metrics platform gauges (Postgres, NATS) re-read at most this often
     metrics_port: int = 0  # when set, /metrics is served only on this port (same host)
@@ -188,6 +189,8 @@ class Settings:
             raise Invalid("CORS_REFRESH_S must be above 0; CORS_MAX_AGE_S and GRAPHQL_GET_MAX_AGE_S at least 0")
         if self.apq_cache_size < 1 or self.apq_cache_bytes < 1024:
             raise Invalid("APQ_CACHE_SIZE must be at least 1 and APQ_CACHE_BYTES at least 1024")
+        if self.live_queue_events < 1:
+            raise Invalid(f"LIVE_QUEUE_EVENTS must be at least 1, not {self.live_queue_events}")
 
     def _validate_letters(self) -> None:
         """The user space's knobs (core/letters): levels 0-3, a reply period of 1-365 working days per kind."""

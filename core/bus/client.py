@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from nats.js.api import DiscardPolicy, StreamConfig
 from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
 
 from core.bus.events import STREAMS, Event
+from core.bus.fanout import Fanout
 from core.errors import Invalid, Upstream
 from core.settings import Settings, mask_url
 
@@ -106,6 +108,7 @@ class Bus:
         self.nc: NATS | None = None
         self._closing = False
         self._js: JetStreamContext | None = None
+        self._fanout: Fanout | None = None
 
     async def connect(self) -> Bus:
         url = self.settings.nats_url
@@ -130,6 +133,7 @@ class Bus:
                     reconnected_cb=self._on_reconnect,
                 )
                 self._js = self.nc.jetstream(timeout=10)
+                self._fanout = Fanout(self.nc, queue_size=self.settings.live_queue_events)
                 return self
             except (TimeoutError, NoServersError, OSError, NatsTimeout) as exc:
                 last = exc
@@ -150,6 +154,8 @@ class Bus:
     async def close(self) -> None:
         """Flush what was published, then close; drain is bounded so a stuck subscription cannot hang exit."""
         self._closing = True
+        if self._fanout is not None:
+            self._fanout.close()  # live feeds end; the drain below removes their shared subscriptions
         nc, self.nc, self._js = self.nc, None, None
         if nc is None or nc.is_closed:
             return
@@ -232,24 +238,21 @@ class Bus:
             raise Upstream("the bus is not connected")
         await self.nc.publish(event.subject, event.encode())
 
+    @property
+    def fanout(self) -> Fanout:
+        if self._fanout is None:
+            raise Upstream("the bus is not connected")
+        return self._fanout
+
     async def live(self, event_type: type[E], subject: str) -> AsyncIterator[E]:
-        """Yield events published on `subject` from now on (core NATS: any replica serves any subscriber)."""
-        if not subject.startswith(event_type.SUBJECT):
-            raise Invalid(f"{subject} is not a {event_type.__name__} subject")
+        """Yield events published on `subject` from now on (core NATS: any replica serves any subscriber), through
+        the process' one shared subscription per event type (core.bus.fanout); a feed that falls behind ends with
+        SlowConsumer."""
         if self.nc is None:
             raise Upstream("the bus is not connected")
-        sub = await self.nc.subscribe(subject, pending_msgs_limit=10_000)
-        try:
-            async for msg in sub.messages:
-                try:
-                    yield event_type.decode(msg.data)
-                except Invalid as exc:
-                    log.warning("dropped malformed live event", extra={"subject": msg.subject, "error": str(exc)})
-        finally:
-            try:
-                await sub.unsubscribe()
-            except (TimeoutError, ConnectionClosedError, NatsTimeout, OSError):
-                pass
+        async with contextlib.aclosing(self.fanout.listen(event_type, subject)) as feed:
+            async for event in feed:
+                yield event
 
     async def _on_error(self, exc: Exception) -> None:
         log.warning("nats error", extra={"error": repr(exc)})
