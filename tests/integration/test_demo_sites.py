@@ -6,7 +6,6 @@ import asyncio
 import io
 import re
 import socket
-import time
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -357,12 +356,9 @@ async def test_sites_yaml_loads_with_the_project_parser(
     assert [s.id for s in load_sites_file(EXAMPLE)] == ["demo-portal", "demo-dept", "demo-county"]
 
 
-def test_generation_is_deterministic_and_fast() -> None:
-    started = time.perf_counter()
+def test_generation_is_deterministic() -> None:
     first = build_group(NOW)
-    elapsed = time.perf_counter() - started
     second = build_group(NOW)
-    assert elapsed < 1.0
     assert [(a.path, a.title, a.paragraphs) for c in first for a in c.articles()] == [
         (a.path, a.title, a.paragraphs) for c in second for a in c.articles()
     ]

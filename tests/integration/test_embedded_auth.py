@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -37,10 +38,13 @@ host replication all ::1/128 trust
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[EmbeddedServices]:
-    embedded = EmbeddedServices(tmp_path / "data")
-    yield embedded
-    embedded.stop()
+def services() -> Iterator[EmbeddedServices]:
+    # A short directory of its own: Postgres's socket lives in it and a Unix socket path has at most 107 bytes,
+    # which pytest's per-worker temp paths (…/popen-gw0/test_postgres_refuses_a_connec0/…) go past.
+    with tempfile.TemporaryDirectory(prefix="yw-auth-") as short:
+        embedded = EmbeddedServices(Path(short) / "data")
+        yield embedded
+        embedded.stop()
 
 
 def without_secret(url: str) -> str:
