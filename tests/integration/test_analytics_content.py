@@ -58,9 +58,15 @@ async def add_doc(pool: asyncpg.Pool, site: str, title: str, text: str, day: dat
         await pool.fetchval(
             """insert into documents (url, site_id, kind, title, text, content_hash, published_at)
                values ($1, $2, $3, $4, $5, $6, $7) returning id""",
-            url, site, kind, title, text, digest, day,
+            url,
+            site,
+            kind,
+            title,
+            text,
+            digest,
+            day,
         )
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +93,16 @@ async def corpus(pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIterator[dict[str, str
     task = asyncio.create_task(runner.run())
     rows = await pg_pool.fetch("select id::text, url, site_id from documents where site_id = any($1)", [COUNTY, DEPT])
     for r in rows:
-        await bus.publish(DocumentChanged(document_id=r[0], url=r[1], site_id=r[2], change="created", version=1,
-                                          content_hash="h"))  # fmt: skip
+        await bus.publish(
+            DocumentChanged(document_id=r[0], url=r[1], site_id=r[2], change="created", version=1, content_hash="h")
+        )
 
     async def counted() -> int:
-        return int(await pg_pool.fetchval("select coalesce(sum(documents), 0) from analytics_site_days "
-                                          "where site_id = any($1)", [COUNTY, DEPT]))  # fmt: skip
+        return int(
+            await pg_pool.fetchval(
+                "select coalesce(sum(documents), 0) from analytics_site_days where site_id = any($1)", [COUNTY, DEPT]
+            )
+        )
 
     await eventually(counted, lambda n: n == len(rows), what="every document counted")
     yield docs
@@ -164,7 +174,9 @@ async def test_beacon_views_clicks_and_visitors(
     assert await beacon(api, {"url": await url_of(pg_pool, page)}, get=True) == (200, {"counted": True})
     for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1)", "HeadlessChrome/120.0", "curl/8.5", None):
         assert await beacon(api, {"url": url}, visitor="36.110.0.1", agent=agent) == (
-            202, {"counted": False, "reason": "bot"})  # fmt: skip
+            202,
+            {"counted": False, "reason": "bot"},
+        )
     clicks = AnalyticsConsumer(pg_pool, bus)
     clicks.name = f"analytics-clicks-{TAG}"
     clicks.subjects = lambda: [f"{ResultClicked.SUBJECT}.all"]  # type: ignore[method-assign]
@@ -185,8 +197,13 @@ async def test_beacon_views_clicks_and_visitors(
         await asyncio.wait_for(task, timeout=10)
         await bus.js.delete_consumer(clicks.stream, clicks.name)
     top = out["data"]["topDocuments"]
-    assert top[0] == {"document": {"id": policy, "kind": "policy"}, "views": 8, "visitors": 4, "clicks": 1,
-                      "previousViews": 0}  # fmt: skip
+    assert top[0] == {
+        "document": {"id": policy, "kind": "policy"},
+        "views": 8,
+        "visitors": 4,
+        "clicks": 1,
+        "previousViews": 0,
+    }
     assert top[1]["document"]["id"] == corpus["talent2"] and (top[1]["views"], top[1]["visitors"]) == (5, 1)
     assert top[2]["document"]["id"] == page and (top[2]["views"], top[2]["visitors"]) == (1, 1)
     for kind in ("POLICY", "HOT_POLICY"):
@@ -196,9 +213,11 @@ async def test_beacon_views_clicks_and_visitors(
     stats = (await gql(api, VISITORS, {"site": COUNTY}))["data"]["visitorStats"]
     assert len(stats["days"]) == 7 and stats["days"][-1]["visitors"] == 4 and stats["visitorDays"] == 4
     assert sorted(stats["byProvince"], key=lambda p: p["province"] or "") == [
-        {"province": None, "visitors": 1}, {"province": "上海市", "visitors": 1},
-        {"province": "北京市", "visitors": 1}, {"province": "广东省", "visitors": 1},
-    ]  # fmt: skip
+        {"province": None, "visitors": 1},
+        {"province": "上海市", "visitors": 1},
+        {"province": "北京市", "visitors": 1},
+        {"province": "广东省", "visitors": 1},
+    ]
     stored = await pg_pool.fetchval("select count(*) from analytics_audience where province like '%.%'")
     assert stored == 0, "no address is stored"
 

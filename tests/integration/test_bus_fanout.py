@@ -26,9 +26,13 @@ async def own_bus(settings: Settings) -> AsyncIterator[Bus]:
 
 def change(site: str, n: int) -> DocumentChanged:
     return DocumentChanged(
-        document_id=f"{site}-{n}", url=f"http://{site}.test/{n}", site_id=site, change="updated", version=n,
+        document_id=f"{site}-{n}",
+        url=f"http://{site}.test/{n}",
+        site_id=site,
+        change="updated",
+        version=n,
         content_hash="h",
-    )  # fmt: skip
+    )
 
 
 def nats_subscriptions(bus: Bus) -> int:

@@ -71,8 +71,14 @@ async def open_one(world: World, days: int = 7) -> str:
     today = local_date(world.clock.at)
     closes = (today + timedelta(days=days)).isoformat()
     draft = "https://www.example.gov.cn/yjzj/draft.pdf"
-    variables = {"site": SITE, "title": "《城市养犬管理条例（征求意见稿）》", "body": "第一条……",
-                 "opens": today.isoformat(), "closes": closes, "url": draft}  # fmt: skip
+    variables = {
+        "site": SITE,
+        "title": "《城市养犬管理条例（征求意见稿）》",
+        "body": "第一条……",
+        "opens": today.isoformat(),
+        "closes": closes,
+        "url": draft,
+    }
     body = await world.as_("editor", OPEN, variables)
     assert body["data"]["openConsultation"]["state"] == "OPEN", body
     return str(body["data"]["openConsultation"]["id"])
@@ -119,7 +125,11 @@ async def test_comments_are_moderated_and_the_report_decides_each_public_one(wor
     rejected = {"comments": [park], "adoption": "NOT_ADOPTED", "reason": "用地不足，纳入后续规划研究"}
     report = await world.as_("editor", REPORT, {"site": SITE, "c": c, "decisions": [adopted, rejected]})
     assert report["data"]["publishFeedbackReport"] | {"decisions": None} == {
-        "adopted": 1, "partlyAdopted": 0, "notAdopted": 1, "decisions": None}  # fmt: skip
+        "adopted": 1,
+        "partlyAdopted": 0,
+        "notAdopted": 1,
+        "decisions": None,
+    }
     read = (await world.as_(None, READ, {"id": c, "state": "APPROVED"}))["data"]["consultation"]
     assert read["state"] == "CLOSED" and read["feedbackReport"]["adopted"] == 1
     assert {x["id"]: x["adoption"] for x in read["comments"]["items"]} == {keep: "ADOPTED", park: "NOT_ADOPTED"}
@@ -146,10 +156,15 @@ async def test_rate_limit_pending_comments_and_bad_input(world: World) -> None:
         body = await world.as_("zhang", COMMENT, variables)
         assert code(body) == expected and words in body["errors"][0]["message"], variables
     today = local_date(world.clock.at)
-    for opens, closes, words in [(today, today - timedelta(days=1), "before opensOn"),
-                                 (today - timedelta(days=9), today - timedelta(days=2), "in the past")]:  # fmt: skip
-        body = await world.as_("editor", OPEN, {"site": SITE, "title": "t", "body": "b", "opens": opens.isoformat(),
-                                                "closes": closes.isoformat()})  # fmt: skip
+    for opens, closes, words in [
+        (today, today - timedelta(days=1), "before opensOn"),
+        (today - timedelta(days=9), today - timedelta(days=2), "in the past"),
+    ]:
+        body = await world.as_(
+            "editor",
+            OPEN,
+            {"site": SITE, "title": "t", "body": "b", "opens": opens.isoformat(), "closes": closes.isoformat()},
+        )
         assert code(body) == "BAD_INPUT" and words in body["errors"][0]["message"]
     pending = await world.as_("editor", MODERATE, {"site": SITE, "id": str(uuid.uuid4()), "d": "PENDING"})
     assert code(pending) == "BAD_INPUT" and "decision must be one of" in pending["errors"][0]["message"]

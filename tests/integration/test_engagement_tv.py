@@ -100,8 +100,9 @@ async def test_commitments_are_proposed_confirmed_and_overdue_ones_are_alerted_u
     vague = proposed["我们保证尽快回应群众关切。"]
     assert stops["dueOn"] == "2099-01-01" and vague["dueOn"] is None
     # Proposals are the editors' work: the public sees none of them.
-    public = await gql(world.url, EPISODE + "query($id: ID!) { tvEpisode(id: $id) { ...E } }", {"id": episode["id"]},
-                       token=None)  # fmt: skip
+    public = await gql(
+        world.url, EPISODE + "query($id: ID!) { tvEpisode(id: $id) { ...E } }", {"id": episode["id"]}, token=None
+    )
     assert public["data"]["tvEpisode"]["commitments"] == [] and len(public["data"]["tvEpisode"]["exchanges"]) == 2
     assert code(await gql(world.url, LIST, {"status": "PROPOSED", "site": SITE}, token=None)) == "UNAUTHENTICATED"
     assert code(await gql(world.url, LIST, {"status": "PROPOSED", "site": SITE}, token=world.nobody)) == "FORBIDDEN"
@@ -122,8 +123,18 @@ async def test_commitments_are_proposed_confirmed_and_overdue_ones_are_alerted_u
     assert sorted(c["status"] for c in confirmed["data"]["commitments"]["items"]) == ["OPEN", "OVERDUE"]
     await inspected_with_alert(world, settings, bus, fix["id"])
     # Reported done with the department's reply: the finding closes at the next inspection.
-    done = await gql(world.url, UPDATE, {"site": SITE, "id": fix["id"], "status": "DONE", "reply": "已全部修复",
-                                         "url": "https://tv.example.cn/wz/12-reply"}, token=world.editor)  # fmt: skip
+    done = await gql(
+        world.url,
+        UPDATE,
+        {
+            "site": SITE,
+            "id": fix["id"],
+            "status": "DONE",
+            "reply": "已全部修复",
+            "url": "https://tv.example.cn/wz/12-reply",
+        },
+        token=world.editor,
+    )
     assert done["data"]["updateCommitment"]["status"] == "DONE" and done["data"]["updateCommitment"]["doneAt"]
     await inspect_site(settings, SITE)
     after = await gql(world.url, FINDINGS, {"s": SITE})
@@ -133,15 +144,18 @@ async def test_commitments_are_proposed_confirmed_and_overdue_ones_are_alerted_u
 async def inspected_with_alert(world: World, settings: Settings, bus: Bus, commitment_id: str) -> None:
     """runInspection queues the job; its body (run here as a worker would) finds the overdue commitment and the
     `alerts` subscription carries it live."""
-    async with aiohttp.ClientSession() as s, s.ws_connect(f"{world.url}/graphql",
-                                                          protocols=["graphql-transport-ws"]) as ws:  # fmt: skip
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(f"{world.url}/graphql", protocols=["graphql-transport-ws"]) as ws,
+    ):
         await ws.send_json({"type": "connection_init", "payload": {}})
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": ALERTS, "variables": {"s": SITE}}})
         probe = AlertRaised(finding_id="probe", site_id=SITE, rule="probe", state="opened", summary="", at="")
         await first_data(ws, lambda: bus.notify(probe))
-        queued = await gql(world.url, "mutation($s: ID!) { runInspection(site: $s) { job } }", {"s": SITE},
-                           token=world.editor)  # fmt: skip
+        queued = await gql(
+            world.url, "mutation($s: ID!) { runInspection(site: $s) { job } }", {"s": SITE}, token=world.editor
+        )
         assert queued["data"]["runInspection"]["job"] == "inspect_site"
         await inspect_site(settings, SITE)
         alert = None
@@ -168,8 +182,9 @@ async def test_bad_input_is_refused_with_what_to_fix(world: World, pg_pool: asyn
     for changes, expected, words in cases:
         body = await add_episode(world, today, **changes)
         assert code(body) == expected and words in body["errors"][0]["message"], changes
-    ghost = await gql(world.url, ADD, {"site": f"tvqa-ghost-{RUN}", "title": "x", "air": today.isoformat(),
-                                       "text": transcript()})  # fmt: skip
+    ghost = await gql(
+        world.url, ADD, {"site": f"tvqa-ghost-{RUN}", "title": "x", "air": today.isoformat(), "text": transcript()}
+    )
     assert code(ghost) == "NOT_FOUND"  # the admin token passes the role check; the site does not exist
     bad_site = await gql(world.url, ADD, {"site": "NO SUCH", "title": "x", "air": today.isoformat(), "text": "x"})
     assert code(bad_site) == "BAD_INPUT" and "not a site id" in bad_site["errors"][0]["message"]

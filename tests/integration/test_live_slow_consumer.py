@@ -24,9 +24,13 @@ LIVE_QUEUE = 20
 
 def change(site: str, n: int, path: str = "") -> DocumentChanged:
     return DocumentChanged(
-        document_id=f"{site}-{n}", url=f"http://{site}.test/{path}{n}", site_id=site, change="updated", version=n,
+        document_id=f"{site}-{n}",
+        url=f"http://{site}.test/{path}{n}",
+        site_id=site,
+        change="updated",
+        version=n,
         content_hash="h",
-    )  # fmt: skip
+    )
 
 
 async def subscribed(ws: aiohttp.ClientWebSocketResponse, bus: Bus, site: str, sid: str) -> None:

@@ -201,8 +201,10 @@ async def test_the_sites_section_with_content_and_computed_changes(world: World)
     assert text["policies"] == [{"id": world.ids["zcwj/new.html"]}]
     changes = text["changesFromPrevious"]
     assert changes["matchedBy"] == "doc_no" and changes["previous"] == {"id": world.ids["zcwj/old.html"]}
-    assert {"before": "第二条 中小微企业按上年度实际缴纳失业保险费的50%返还。",
-            "after": "第二条 中小微企业按上年度实际缴纳失业保险费的60%返还。"} in changes["changed"]  # fmt: skip
+    assert {
+        "before": "第二条 中小微企业按上年度实际缴纳失业保险费的50%返还。",
+        "after": "第二条 中小微企业按上年度实际缴纳失业保险费的60%返还。",
+    } in changes["changed"]
     assert changes["added"][0] == "第四条 返还资金可用于职工技能提升培训。" and changes["unchanged"] == 2
     assert changes["removed"] == ["第四条 本办法自2019年1月1日起施行。"]
 

@@ -28,32 +28,72 @@ pytestmark = pytest.mark.integration
 FARM, BERTH = "鹦鹉螺湾海洋牧场管理办法", "鹦鹉螺湾渔船停泊补助实施细则"
 THEME = {"theme": "农业、林业、水利\\渔业", "issuer": "示范市海洋局"}
 SUGGEST = """query($p: String!, $n: Int! = 3) { suggestDocuments(prefix: $p, perGroup: $n) { key name
-             documents { documentId title url site siteName column kind } } }"""  # fmt: skip
+             documents { documentId title url site siteName column kind } } }"""
 
 
 def fetched(site: str, path: str, title: str, text: str, kind: str, column: str, **meta: str) -> PageFetched:
     digest = hashlib.sha256(f"{title}|{text}|{kind}".encode()).hexdigest()
-    return PageFetched(site_id=site, url=f"https://{site}.example.gov.cn/{path}", status=200, content_hash=digest,
-                       fetched_at=datetime.now(UTC).isoformat(), kind=kind, title=title, text=text, column=column,
-                       meta=meta)  # fmt: skip
+    return PageFetched(
+        site_id=site,
+        url=f"https://{site}.example.gov.cn/{path}",
+        status=200,
+        content_hash=digest,
+        fetched_at=datetime.now(UTC).isoformat(),
+        kind=kind,
+        title=title,
+        text=text,
+        column=column,
+        meta=meta,
+    )
 
 
 def pages(site: str) -> list[PageFetched]:
     return [
-        fetched(site, "zcwj/1.html", FARM, "为规范海洋牧场建设，制定本办法。", "policy", "政策文件",
-                doc_no="示海发〔2026〕8号", **THEME),
-        fetched(site, "zcwj/2.html", BERTH, "为支持渔船安全停泊，制定本细则。", "policy", "政策文件",
-                doc_no="示海发〔2026〕9号", **THEME),
-        fetched(site, "zcjd/1.html", f"《{FARM}》政策解读", "近日，市海洋局印发了（示海发〔2026〕8号）。现解读如下。",
-                "interpretation", "政策解读"),
-        fetched(site, "zcjd/2.html", f"一图读懂《{FARM}》", "图解：示海发〔2026〕8号 的要点。", "interpretation",
-                "政策解读"),
-        fetched(site, "zcjd/3.html", f"《{BERTH}》解读", "市海洋局印发了示海发〔2026〕9号，现解读如下。",
-                "interpretation", "政策解读"),
+        fetched(
+            site,
+            "zcwj/1.html",
+            FARM,
+            "为规范海洋牧场建设，制定本办法。",
+            "policy",
+            "政策文件",
+            doc_no="示海发〔2026〕8号",
+            **THEME,
+        ),
+        fetched(
+            site,
+            "zcwj/2.html",
+            BERTH,
+            "为支持渔船安全停泊，制定本细则。",
+            "policy",
+            "政策文件",
+            doc_no="示海发〔2026〕9号",
+            **THEME,
+        ),
+        fetched(
+            site,
+            "zcjd/1.html",
+            f"《{FARM}》政策解读",
+            "近日，市海洋局印发了（示海发〔2026〕8号）。现解读如下。",
+            "interpretation",
+            "政策解读",
+        ),
+        fetched(
+            site, "zcjd/2.html", f"一图读懂《{FARM}》", "图解：示海发〔2026〕8号 的要点。", "interpretation", "政策解读"
+        ),
+        fetched(
+            site,
+            "zcjd/3.html",
+            f"《{BERTH}》解读",
+            "市海洋局印发了示海发〔2026〕9号，现解读如下。",
+            "interpretation",
+            "政策解读",
+        ),
         fetched(site, "xw/1.html", "鹦鹉螺湾开海节开幕", "开海节今日开幕。", "news", "新闻动态"),
-        *(fetched(site, f"bs/{i}.html", f"鹦鹉螺湾{what}办事指南", "办理地点：政务服务中心。", "service", "办事服务")
-          for i, what in enumerate(("海洋牧场准入申请", "渔船登记", "休闲渔业许可", "海域使用权登记"))),
-    ]  # fmt: skip
+        *(
+            fetched(site, f"bs/{i}.html", f"鹦鹉螺湾{what}办事指南", "办理地点：政务服务中心。", "service", "办事服务")
+            for i, what in enumerate(("海洋牧场准入申请", "渔船登记", "休闲渔业许可", "海域使用权登记"))
+        ),
+    ]
 
 
 def news(data: dict[str, Any]) -> list[str]:
@@ -113,12 +153,21 @@ async def test_documents_are_suggested_grouped_by_kind_with_their_column_and_sit
     by_initials = (await gql_data(url, SUGGEST, {"p": "yctb"}))["suggestDocuments"]
     assert {d["title"] for g in by_initials for d in g["documents"]} >= {BERTH, f"《{BERTH}》解读"}
     # the existing completions answer as before, beside the documents in one request
-    both = await gql_data(url, '{ suggest(prefix: "鹦鹉螺湾", limit: 5) { text source } '
-                               'suggestDocuments(prefix: "鹦鹉螺湾", perGroup: 1) { name } }')  # fmt: skip
+    both = await gql_data(
+        url,
+        '{ suggest(prefix: "鹦鹉螺湾", limit: 5) { text source } '
+        'suggestDocuments(prefix: "鹦鹉螺湾", perGroup: 1) { name } }',
+    )
     assert isinstance(both["suggest"], list) and len(both["suggestDocuments"]) == 4
     # a document that is gone is no longer suggested
-    gone = PageFetched(site_id=site, url=f"https://{site}.example.gov.cn/xw/1.html", status=404, content_hash="",
-                       fetched_at=datetime.now(UTC).isoformat(), gone=True)  # fmt: skip
+    gone = PageFetched(
+        site_id=site,
+        url=f"https://{site}.example.gov.cn/xw/1.html",
+        status=404,
+        content_hash="",
+        fetched_at=datetime.now(UTC).isoformat(),
+        gone=True,
+    )
     async with pg_pool.acquire() as conn, conn.transaction():
         [change] = await apply_pages(conn, [gone])
     await bus.publish(change)
@@ -127,8 +176,11 @@ async def test_documents_are_suggested_grouped_by_kind_with_their_column_and_sit
 
 async def test_bad_suggestion_input_is_a_clear_error(api: tuple[str, str]) -> None:
     url, _ = api
-    for variables, what in (({"p": "鹦" * 51}, "too long"), ({"p": "鹦鹉", "n": 0}, "perGroup"),
-                            ({"p": "鹦鹉", "n": 11}, "perGroup")):  # fmt: skip
+    for variables, what in (
+        ({"p": "鹦" * 51}, "too long"),
+        ({"p": "鹦鹉", "n": 0}, "perGroup"),
+        ({"p": "鹦鹉", "n": 11}, "perGroup"),
+    ):
         error = (await gql(url, SUGGEST, variables))["errors"][0]
         assert error["extensions"]["code"] == "BAD_INPUT" and what in error["message"]
     assert (await gql_data(url, SUGGEST, {"p": "？！ "}))["suggestDocuments"] == []
@@ -139,7 +191,7 @@ async def test_policy_hits_carry_their_interpretations(
 ) -> None:
     url, site = api
     query = """{ search(query: "鹦鹉螺湾", filters: {kind: ["policy"]}) { hits { title kind
-                 interpretations { title url kind } } } }"""  # fmt: skip
+                 interpretations { title url kind } } } }"""
     if not await pg_pool.fetchval("select count(*) from documents where site_id = $1 and kind = 'policy'", site):
         await seed(pg_pool, bus, settings.data_dir, pages(site))
     out = await eventually(lambda: gql_data(url, query), lambda d: len(d["search"]["hits"]) == 2, timeout=20)
@@ -148,12 +200,20 @@ async def test_policy_hits_carry_their_interpretations(
         FARM: {(f"《{FARM}》政策解读", "文字解读"), (f"一图读懂《{FARM}》", "图解")},
         BERTH: {(f"《{BERTH}》解读", "文字解读")},
     }
-    others = await gql_data(url, '{ search(query: "鹦鹉螺湾", filters: {kind: ["service", "news"]}) '
-                                 "{ hits { interpretations { title } } } }")  # fmt: skip
+    others = await gql_data(
+        url,
+        '{ search(query: "鹦鹉螺湾", filters: {kind: ["service", "news"]}) { hits { interpretations { title } } } }',
+    )
     assert others["search"]["hits"] and all(h["interpretations"] == [] for h in others["search"]["hits"])
     # the batched read answers what the policy page's own resolver answers, policy by policy
-    ids = [str(await pg_pool.fetchval("select id::text from documents where url = $1",
-                                      f"https://{site}.example.gov.cn/zcwj/{n}.html")) for n in (1, 2)]  # fmt: skip
+    ids = [
+        str(
+            await pg_pool.fetchval(
+                "select id::text from documents where url = $1", f"https://{site}.example.gov.cn/zcwj/{n}.html"
+            )
+        )
+        for n in (1, 2)
+    ]
     many = await explained_by_many(pg_pool, [*ids, "not-a-uuid"], "interpretation")
     assert many == {**{i: await explained_by(pg_pool, i, "interpretation") for i in ids}, "not-a-uuid": []}
 

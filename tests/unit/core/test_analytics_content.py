@@ -54,8 +54,11 @@ def test_a_changed_document_moves_its_counts_and_a_repeat_changes_nothing() -> N
     old = {"a": ("s", d1, ("社保", "医保")), "b": ("s", d1, ("社保",))}
     new = {"a": ("s", d2, ("社保",)), "b": ("s", d1, ("社保",))}  # a: re-dated and shortened; b: the same
     delta = _delta(old, new, ["a", "b"], d1)
-    assert {k: v for k, v in delta.terms.items() if v} == {("s", d1, "社保"): -1, ("s", d1, "医保"): -1,
-                                                           ("s", d2, "社保"): 1}  # fmt: skip
+    assert {k: v for k, v in delta.terms.items() if v} == {
+        ("s", d1, "社保"): -1,
+        ("s", d1, "医保"): -1,
+        ("s", d2, "社保"): 1,
+    }
     assert {k: v for k, v in delta.docs.items() if v} == {("s", d1): -1, ("s", d2): 1}
     gone = _delta(old, {"b": old["b"]}, ["a", "b"], d1)
     assert sum(gone.terms.values()) == -2 and sum(gone.docs.values()) == -1

@@ -38,9 +38,16 @@ def test_the_host_citizens_and_reporters_ask_and_officials_answer() -> None:
 
 @pytest.mark.parametrize(
     ("label", "asks"),
-    [("主持人", True), ("市民甲", True), ("南宁电视台记者", True), ("人大代表", True), ("市民政局局长", False),
-     ("市交通局局长张三", False), ("答", False)],
-)  # fmt: skip
+    [
+        ("主持人", True),
+        ("市民甲", True),
+        ("南宁电视台记者", True),
+        ("人大代表", True),
+        ("市民政局局长", False),
+        ("市交通局局长张三", False),
+        ("答", False),
+    ],
+)
 def test_who_asks(label: str, asks: bool) -> None:
     assert is_asker(label) is asks
 
@@ -63,13 +70,23 @@ def test_commitments_are_proposed_with_their_due_dates_and_departments() -> None
 
 @pytest.mark.parametrize(
     ("sentence", "due"),
-    [("6月30日前完成", date(2025, 6, 30)), ("2026年1月10日之前", date(2026, 1, 10)),
-     ("3月1日前完工", date(2026, 3, 1)),  # already past this year: next year's
-     ("九月底前", date(2025, 9, 30)), ("10月中旬前", date(2025, 10, 20)), ("三十日内", date(2025, 4, 19)),
-     ("三个月内整改到位", date(2025, 6, 20)), ("两周内", date(2025, 4, 3)), ("半个月内", date(2025, 4, 4)),
-     ("本月底前", date(2025, 3, 31)), ("下个月底前", date(2025, 4, 30)), ("明年底前", date(2026, 12, 31)),
-     ("我们高度重视", None), ("13月1日前", None)],
-)  # fmt: skip
+    [
+        ("6月30日前完成", date(2025, 6, 30)),
+        ("2026年1月10日之前", date(2026, 1, 10)),
+        ("3月1日前完工", date(2026, 3, 1)),  # already past this year: next year's
+        ("九月底前", date(2025, 9, 30)),
+        ("10月中旬前", date(2025, 10, 20)),
+        ("三十日内", date(2025, 4, 19)),
+        ("三个月内整改到位", date(2025, 6, 20)),
+        ("两周内", date(2025, 4, 3)),
+        ("半个月内", date(2025, 4, 4)),
+        ("本月底前", date(2025, 3, 31)),
+        ("下个月底前", date(2025, 4, 30)),
+        ("明年底前", date(2026, 12, 31)),
+        ("我们高度重视", None),
+        ("13月1日前", None),
+    ],
+)
 def test_due_dates_are_read_from_the_answer(sentence: str, due: date | None) -> None:
     assert due_date(sentence, AIRED) == due
 
@@ -81,9 +98,14 @@ def test_a_promise_without_a_date_is_proposed_without_one() -> None:
 
 @pytest.mark.parametrize(
     ("speaker", "department"),
-    [("市交通局局长张三", "市交通局"), ("青秀区政府副区长王五", "青秀区政府"),
-     ("南宁市公安局交警支队支队长", "南宁市公安局交警支队"), ("市城管局相关负责人", "市城管局"), ("张三", "张三"),
-     (None, "待确认")],
-)  # fmt: skip
+    [
+        ("市交通局局长张三", "市交通局"),
+        ("青秀区政府副区长王五", "青秀区政府"),
+        ("南宁市公安局交警支队支队长", "南宁市公安局交警支队"),
+        ("市城管局相关负责人", "市城管局"),
+        ("张三", "张三"),
+        (None, "待确认"),
+    ],
+)
 def test_the_department_is_read_from_the_answerer(speaker: str | None, department: str) -> None:
     assert department_of(speaker) == department

@@ -11,8 +11,15 @@ from core.search.titles import TitleDoc, TitleIndex, grouped
 
 
 def doc(n: int, title: str, kind: str, year: int = 2024) -> TitleDoc:
-    return TitleDoc(id=f"d{n}", title=title, url=f"http://x.invalid/{n}", site="s", kind=kind,
-                    column="通知公告", published_at=date(year, 1, 1))  # fmt: skip
+    return TitleDoc(
+        id=f"d{n}",
+        title=title,
+        url=f"http://x.invalid/{n}",
+        site="s",
+        kind=kind,
+        column="通知公告",
+        published_at=date(year, 1, 1),
+    )
 
 
 DOCS = [
