@@ -168,8 +168,10 @@ async def test_a_page_on_an_allowed_origin_uses_fetch_apq_websocket_and_eventsou
     assert apq["missing"] == "PERSISTED_QUERY_NOT_FOUND", results
     assert apq["status"] == 200 and "sites" in apq["body"]["data"]
     assert apq["etag"] and apq["cacheControl"] == "public, max-age=60", "ETag exposed to the page"
-    assert results["websocket"] == {"data": {"hotQueries": []}}, results
-    assert results["eventsource"] == {"data": {"hotQueries": []}}, results
+    # the first result of each live transport (what other modules searched this hour: its shape, not its content)
+    for transport in ("websocket", "eventsource"):
+        hot = results[transport]["data"]["hotQueries"]
+        assert isinstance(hot, list) and len(hot) <= 2 and all(set(h) == {"query"} for h in hot), results
 
 
 async def test_the_same_page_on_an_origin_not_allowed_gets_nothing(

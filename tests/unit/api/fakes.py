@@ -6,6 +6,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from core.bus.fanout import FanoutStats
 from core.services import Services
 from core.settings import Settings
 
@@ -64,5 +65,7 @@ class FakeEngine:
 def services(
     *, pool: FakePool | None = None, js: FakeJetStream | None = None, connected: bool = True, engine: Any = None
 ) -> Services:
-    bus = SimpleNamespace(connected=connected, js=js or FakeJetStream())
+    # a bus's live fan-out (core/bus/fanout.py) holding 2 shared subscriptions for 5 feeds, read by /metrics
+    fanout = SimpleNamespace(stats=FanoutStats(subscriptions=2, listeners=5, decoded=7, delivered=30))
+    bus = SimpleNamespace(connected=connected, js=js or FakeJetStream(), fanout=fanout)
     return Services(settings=Settings(), pool=pool or FakePool(), bus=bus, engine=engine)  # type: ignore[arg-type]

@@ -91,6 +91,7 @@ async def test_platform_gauges_are_read_at_scrape_time() -> None:
     assert got[("yw_jobs_queued", (("queue", "crawl"),))] == 3
     assert got[("yw_consumer_pending", (("consumer", "indexer"),))] == 5
     assert got[("yw_stream_messages", (("stream", "YW_DOC"),))] == 9
+    assert (got[("yw_live_subscriptions", ())], got[("yw_live_listeners", ())]) == (2, 5), "the live fan-out's"
 
 
 async def test_an_unreadable_nats_skips_its_gauges_and_keeps_the_rest() -> None:
