@@ -18,8 +18,7 @@ from core.errors import Unauthenticated
 from core.identity.auth import authenticate_bearer
 from core.identity.principal import Principal
 from core.monitoring.inventory import InventoryCache
-from core.policy.explained import explained_by_many
-from core.policy.queries import Related, related_services
+from core.policy.queries import Related, explained_by_many, related_services
 from core.qa.service import QaService
 from core.search.service import SearchService
 from core.services import Services, need

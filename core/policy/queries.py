@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -167,41 +169,74 @@ async def copies_of(pool: asyncpg.Pool, policy_id: str) -> list[Related]:
     return [_related(r, kind="copy") for r in rows]
 
 
-_LINKED = """
-with cluster as (
-    select p.document_id, p.names from policies p join policies me on me.document_id = $1::uuid
-    where p.canonical_id = me.canonical_id
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+MAX_PER_POLICY = 20
+# What explains policies: each one's whole reprint cluster, mentions by 文号 or 《title》 (the admin's kind of a page
+# wins), the admin's link and unlink decisions; for every asked policy in one pass (a page of search hits is one
+# statement).
+_LINKED_MANY = """
+with asked as (
+    select distinct unnest($1::uuid[]) as policy_id
+), cluster as (
+    select a.policy_id, p.document_id, p.names
+    from asked a join policies me on me.document_id = a.policy_id join policies p on p.canonical_id = me.canonical_id
 ), keys as (
-    select 'doc_no' as by, n.normalized as value from policy_doc_nos n join cluster c using (document_id)
-    union select 'title', unnest(c.names) from cluster c
+    select c.policy_id, 'doc_no' as by, n.normalized as value from policy_doc_nos n join cluster c using (document_id)
+    union select c.policy_id, 'title', unnest(c.names) from cluster c
 ), auto as (
-    select distinct on (m.document_id) m.document_id,
+    select distinct on (k.policy_id, m.document_id) k.policy_id, m.document_id,
            case when e.kind_admin is null then m.relation
-                when e.kind_admin = any($3::text[]) then 'response' else 'interpretation' end as relation,
+                when e.kind_admin = any($4::text[]) then 'response' else 'interpretation' end as relation,
            coalesce(e.kind_admin, m.kind) as kind,  -- the admin's kind of the page (setInterpretationKind) wins
            m.by as matched_by
     from policy_mentions m join keys k on k.by = m.by and k.value = m.value
     left join policy_explainers e on e.document_id = m.document_id
-    where m.document_id not in (select document_id from cluster)
-    order by m.document_id, m.by
+    where not exists (select 1 from cluster c where c.policy_id = k.policy_id and c.document_id = m.document_id)
+    order by k.policy_id, m.document_id, m.by
 ), chosen as (
     select a.* from auto a where not exists (
-        select 1 from policy_link_overrides o where o.policy_id = $1::uuid and o.document_id = a.document_id)
+        select 1 from policy_link_overrides o where o.policy_id = a.policy_id and o.document_id = a.document_id)
     union all
-    select o.document_id, o.relation, o.kind, 'admin' from policy_link_overrides o
-    where o.policy_id = $1::uuid and o.action = 'link'
+    select o.policy_id, o.document_id, o.relation, o.kind, 'admin' from policy_link_overrides o
+    where o.policy_id in (select policy_id from asked) and o.action = 'link'
+), ranked as (
+    select c.policy_id, c.document_id, d.title, d.url, d.site_id, c.relation, c.kind, c.matched_by,
+           row_number() over (partition by c.policy_id order by d.published_at desc nulls last, d.url) as n
+    from chosen c join live_documents d on d.id = c.document_id
+    where $2::text is null or c.relation = $2
 )
-select c.document_id::text as id, d.title, d.url, d.site_id, c.relation, c.kind, c.matched_by
-from chosen c join live_documents d on d.id = c.document_id
-where ($2::text is null or c.relation = $2)
-order by d.published_at desc nulls last, d.url limit 200
+select policy_id::text as policy_id, document_id::text as id, title, url, site_id, relation, kind, matched_by
+from ranked where n <= $3 order by policy_id, n
 """
+
+
+async def explained_by_many(
+    pool: asyncpg.Pool, policy_ids: Sequence[str], relation: str | None = None, *, limit: int = MAX_PER_POLICY
+) -> dict[str, list[Related]]:
+    """Each asked policy's interpretations and responses (`relation` keeps one of them), newest first, at most
+    `limit` each; ids that are no policy (or no document id at all) get an empty list."""
+    found: dict[str, list[Related]] = {i: [] for i in policy_ids}
+    wanted = sorted({i.lower() for i in policy_ids if _UUID.fullmatch(i)})
+    if not wanted:
+        return found
+    for r in await pool.fetch(_LINKED_MANY, wanted, relation, limit, list(RESPONSE_KINDS)):
+        related = Related(
+            document_id=r["id"],
+            title=r["title"],
+            url=r["url"],
+            site_id=r["site_id"],
+            kind=r["kind"],
+            relation=r["relation"],
+            matched_by=r["matched_by"],
+        )
+        for asked in (i for i in policy_ids if i.lower() == r["policy_id"]):
+            found[asked].append(related)
+    return found
 
 
 async def explained_by(pool: asyncpg.Pool, policy_id: str, relation: str | None = None) -> list[Related]:
     """Interpretations and responses of a policy (any copy of it), after the admin's link/unlink decisions."""
-    rows = await pool.fetch(_LINKED, policy_id, relation, list(RESPONSE_KINDS))
-    return [_related(r, kind=r["kind"], relation=r["relation"], matched_by=r["matched_by"]) for r in rows]
+    return (await explained_by_many(pool, [policy_id], relation, limit=200))[policy_id]
 
 
 async def qa_of(pool: asyncpg.Pool, policy_id: str, limit: int = 100) -> list[PolicyQa]:

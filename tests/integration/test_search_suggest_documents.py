@@ -13,8 +13,7 @@ import pytest
 from core.bus import Bus, DocumentChanged, PageFetched
 from core.documents import apply_pages, get_document
 from core.policy import ThemeClassifier, apply_document
-from core.policy.explained import explained_by_many
-from core.policy.queries import explained_by
+from core.policy.queries import explained_by, explained_by_many
 from core.search.projection import index_docs
 from core.search.tantivy_engine import TantivyEngine
 from core.settings import Settings
