@@ -9,6 +9,7 @@ import secrets
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +35,7 @@ from ops.watch import ServiceWatch
 
 log = logging.getLogger(__name__)
 SEARCH_ID_KEY_FILE = "search-id-key"
+DEMO_LOADED = Path("demo") / "loaded"  # under DATA_DIR: the background demos are done (_background_demos)
 
 
 def search_id_key(settings: Settings) -> str:
@@ -79,13 +81,18 @@ async def _halls(settings: Settings) -> list[str]:
 async def _background_demos(settings: Settings) -> None:
     """The open-data demo catalogue (docs/opendata.md) and the disclosure demo of 成都市 (docs/disclosure.md), one
     after the other beside the processes' start (the first load of each takes tens of seconds; later starts find
-    them and do nothing): the crawl of the demo sites does not wait for them."""
+    them and do nothing): the crawl of the demo sites does not wait for them. When both are done (loaded or
+    failed) DATA_DIR/demo/loaded says so, for benchmarks that must start on a settled mesh."""
+    marker = settings.data_dir / DEMO_LOADED
+    await asyncio.to_thread(marker.unlink, missing_ok=True)
     for name, load in (("open-data demo catalogue", demo_catalogue), ("disclosure demo", disclosure_demo)):
         try:
             lines = await load(settings)
             log.info(f"{name} ready", extra={"summary": lines[0].strip() if lines else ""})
         except Exception:  # the rest of the platform runs on without it; the log says why
             log.exception(f"the {name} could not be loaded")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(marker.write_text, f"{datetime.now(UTC).isoformat()}\n", encoding="utf-8")
 
 
 async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> tuple[list[str], asyncio.Task[None] | None]:

@@ -48,14 +48,14 @@ async def run(args: argparse.Namespace) -> None:
     try:
         urls = await wait_for_documents(url)
         if args.settle:
-            events, waited = await settle(url, args.settle, timeout=1800)
+            events, waited = await settle(url, args.settle, timeout=1800, data_dir=data_dir)
             print(f"settled: {events} document changes in {waited:.0f} s, then {args.settle:.0f} s without one")
         workdir = Path(tempfile.mkdtemp(prefix="yw-soak-"))
         (workdir / "fixture.json").write_text(json.dumps({"urls": urls}))
         env = os.environ | {"YW_LOAD_FIXTURE": str(workdir / "fixture.json"), "YW_LOAD_RATE": str(args.rate)}
         procs, pg_port = mesh_processes(up, data_dir, url), pg_port_of(data_dir)
         print(f"soak of {url} for {args.minutes} min at {args.users} users × {args.rate}/s; load {load_average()}")
-        print("RSS MB / open fds / Postgres connections per process")
+        print("anonymous memory MB (RSS less file and shared pages) / open fds / Postgres connections per process")
         print("| min | req/s | p99 ms | errors | live events | " + " | ".join(procs) + " |")
         print("|" + " --- |" * (5 + len(procs)))
         series: dict[str, dict[str, list[float]]] = {"rss": {}, "fds": {}, "conns": {}}

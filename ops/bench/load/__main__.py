@@ -27,6 +27,7 @@ from ops.bench.load.mesh import (
     sample,
 )
 from ops.bench.load.stats import KNEE_MS, Step, knee, parse_locust_stats
+from ops.up import DEMO_LOADED
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 DEMO_SITES = ("demo-portal", "demo-dept", "demo-county")
@@ -67,16 +68,33 @@ async def locust_step(url: str, users: int, seconds: int, workdir: Path, env: di
     return read_step(prefix, users * float(env["YW_LOAD_RATE"]), f"exit {proc.returncode}: {err.decode()[-2000:]}")
 
 
-async def settle(url: str, quiet_s: float, timeout: float) -> tuple[int, float]:
-    """Wait until no DocumentChanged arrives for `quiet_s` (the demos `up` loads in the background — the
-    disclosure demo creates thousands of documents — finished); events seen and seconds waited."""
+def backlog(metrics_text: str) -> float:
+    """Events the consumers have not yet delivered or acked, from a /metrics page (nan when it names none)."""
+    total, seen = 0.0, False
+    for line in metrics_text.splitlines():
+        if line.startswith(("yw_consumer_pending{", "yw_consumer_ack_pending{")):
+            total, seen = total + float(line.rsplit(" ", 1)[1]), True
+    return total if seen else float("nan")
+
+
+async def settle(url: str, quiet_s: float, timeout: float, data_dir: Path | None = None) -> tuple[int, float]:
+    """Wait until the demos `up` loads in the background are loaded (DATA_DIR/demo/loaded, when the DATA_DIR
+    is known), no consumer has a backlog and no DocumentChanged arrived for `quiet_s`: the disclosure demo
+    creates thousands of documents, in bursts with lulls between them, and a lull alone is not the end of it.
+    Events seen and seconds waited."""
     started = time.monotonic()
-    async with subscribers(url, 1) as (listener,):
+    marker = data_dir / DEMO_LOADED if data_dir else None
+    metrics = url.removesuffix("/graphql") + "/metrics"
+    async with subscribers(url, 1) as (listener,), aiohttp.ClientSession() as session:
         seen, last = 0, time.monotonic()
-        while time.monotonic() - last < quiet_s and time.monotonic() - started < timeout:
+        while time.monotonic() - started < timeout:
             await asyncio.sleep(1)
-            if listener.events != seen:
+            async with session.get(metrics) as resp:
+                busy = backlog(await resp.text()) > 0 if resp.status == 200 else False
+            if listener.events != seen or busy or (marker is not None and not marker.exists()):
                 seen, last = listener.events, time.monotonic()
+            elif time.monotonic() - last >= quiet_s:
+                break
     return seen, time.monotonic() - started
 
 
@@ -111,7 +129,7 @@ async def run(args: argparse.Namespace) -> list[Step]:
         fixture.write_text(json.dumps({"urls": urls}))
         env = os.environ | {"YW_LOAD_FIXTURE": str(fixture), "YW_LOAD_RATE": str(args.rate)}
         if args.settle:
-            events, waited = await settle(url, args.settle, timeout=1800)
+            events, waited = await settle(url, args.settle, timeout=1800, data_dir=data_dir)
             print(f"settled: {events} document changes in {waited:.0f} s, then {args.settle:.0f} s without one")
         procs, pg_port = mesh_processes(up, data_dir, url), pg_port_of(data_dir)
         print(f"mesh at {url}: {', '.join(procs)}; {len(urls)} document URLs; load average {load_average()}")

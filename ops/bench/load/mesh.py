@@ -26,7 +26,7 @@ class Sample:
     """One process group's figures at one moment."""
 
     cpu_s: float
-    rss_mb: float
+    rss_mb: float  # anonymous memory: RSS less file-backed and shared pages
     fds: float
     pg_conns: float
 
@@ -120,8 +120,8 @@ def _pg_port(data_dir: Path | None) -> int | None:
 
 
 def sample(procs: dict[str, list[psutil.Process]], pg_port: int | None) -> dict[str, Sample]:
-    """CPU-seconds (user + system), RSS (MB; Postgres: unique memory), open fds and TCP connections to Postgres
-    of each group."""
+    """CPU-seconds (user + system), anonymous memory (MB), open fds and TCP connections to Postgres of each
+    group."""
     out = {}
     for label, group in procs.items():
         cpu = rss = fds = conns = 0.0
@@ -130,10 +130,11 @@ def sample(procs: dict[str, list[psutil.Process]], pg_port: int | None) -> dict[
                 with proc.oneshot():
                     times = proc.cpu_times()
                     cpu += times.user + times.system
-                    # Postgres backends map the same shared buffers: their RSS grows as each touches more of
-                    # them, counted once per backend. Their unique memory (USS) is what would show a leak.
-                    mem = proc.memory_full_info().uss if label.startswith("postgres") else proc.memory_info().rss
-                    rss += mem / 2**20
+                    # Anonymous memory (RSS less file-backed and shared pages) is what a leak grows. RSS itself
+                    # also grows as the search index's mapped files are read and as each Postgres backend
+                    # touches more of the shared buffers (counted once per backend): page cache, not a leak.
+                    mem = proc.memory_info()
+                    rss += (mem.rss - mem.shared) / 2**20
                     fds += proc.num_fds()
                     if pg_port and not label.startswith("postgres"):
                         conns += sum(1 for c in proc.net_connections("tcp") if c.raddr and c.raddr.port == pg_port)

@@ -67,3 +67,20 @@ def test_fds_and_connections_must_stay_flat_within_the_slack() -> None:
     leaking = judge_soak({"web.1": [30, 40, 45, 50]}, warmup=1, kind="conns", slack=2)
     assert not leaking.ok and leaking.lines == ["web.1: conns 40 → 50 (max 50) GROWS"]
     assert not judge_soak({"web.1": [30]}, warmup=1, kind="fds").ok  # too few samples to judge
+
+
+def test_a_backlog_is_what_the_consumers_have_not_delivered_or_acked() -> None:
+    from ops.bench.load.__main__ import backlog
+
+    page = "\n".join(
+        [
+            "# HELP yw_consumer_pending Events not yet delivered to a consumer",
+            'yw_consumer_pending{consumer="indexer"} 120.0',
+            'yw_consumer_pending{consumer="search-projector"} 0.0',
+            'yw_consumer_ack_pending{consumer="indexer"} 3.0',
+            "yw_documents 491.0",
+        ]
+    )
+    assert backlog(page) == 123.0
+    assert backlog(page.replace("120.0", "0.0").replace("3.0", "0.0")) == 0.0
+    assert math.isnan(backlog("yw_documents 491.0"))  # a page naming no consumer says nothing
