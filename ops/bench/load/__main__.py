@@ -83,7 +83,7 @@ async def settle(url: str, quiet_s: float, timeout: float, data_dir: Path | None
     creates thousands of documents, in bursts with lulls between them, and a lull alone is not the end of it.
     Events seen and seconds waited."""
     started = time.monotonic()
-    marker = data_dir / DEMO_LOADED if data_dir else None
+    marker = data_dir / DEMO_LOADED if data_dir and (data_dir / DEMO_LOADED.parent).is_dir() else None  # a demo
     metrics = url.removesuffix("/graphql") + "/metrics"
     async with subscribers(url, 1) as (listener,), aiohttp.ClientSession() as session:
         seen, last = 0, time.monotonic()
