@@ -30,6 +30,8 @@ class Settings:
     search_shards: int = 2  # core.search.tantivy_store.DEFAULT_SHARDS
     # a search host's own index replica, fed by the durable `search-projector-<id>` (docs/operations.md)
     search_replica_id: str = ""
+    # a tar from `yiwang replica snapshot` a new replica starts from instead of a rebuild out of Postgres
+    search_replica_snapshot: Path | None = None
     admin_token: str | None = field(default=None, repr=False)  # break-glass admin (Bearer), off unless set; audited
     data_dir: Path = Path(".yiwang")
     sites_file: Path | None = None
@@ -241,6 +243,8 @@ class Settings:
     def _validate_search(self) -> None:
         if self.search_replica_id and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", self.search_replica_id):
             raise Invalid("SEARCH_REPLICA_ID must be 1-32 of a-z, 0-9, '-' and '_' (it names a NATS consumer)")
+        if self.search_replica_snapshot and not (self.search_replica_id and self.search_engine == "tantivy"):
+            raise Invalid("SEARCH_REPLICA_SNAPSHOT needs SEARCH_REPLICA_ID and SEARCH_ENGINE=tantivy")
         if self.suggest_min_clients < 1 or self.suggest_window_days < 1:
             raise Invalid("SUGGEST_MIN_CLIENTS and SUGGEST_WINDOW_DAYS must be at least 1")
         if self.search_id_key is not None and len(self.search_id_key) < MIN_ADMIN_TOKEN:

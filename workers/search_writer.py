@@ -34,15 +34,17 @@ async def claim_writer(projector: ReplicaProjector, *, retry_s: float = 0.5) -> 
             await asyncio.sleep(retry_s)
 
 
-def writer_preparation(pool: asyncpg.Pool, bus: Bus, *, marker: Path | None, retry_s: float = 0.5) -> Prepare:
+def writer_preparation(
+    pool: asyncpg.Pool, bus: Bus, *, marker: Path | None, retry_s: float = 0.5, snapshot: Path | None = None
+) -> Prepare:
     """What a new leader does before consuming: claim the writer and, for a replica (`marker` set), resume,
-    replay or bootstrap its index (core.search.replica.start)."""
+    replay or bootstrap its index (core.search.replica.start; from `snapshot` when it has none yet)."""
 
     async def prepare(consumer: Consumer[Any]) -> None:
         assert isinstance(consumer, ReplicaProjector)
         await claim_writer(consumer, retry_s=retry_s)
         if marker is not None:
-            begin = await start(pool, bus, consumer.engine, consumer=consumer.name, marker=marker)
+            begin = await start(pool, bus, consumer.engine, consumer=consumer.name, marker=marker, snapshot=snapshot)
             consumer.start_after = begin.after
 
     return prepare
@@ -71,7 +73,9 @@ def search_writer(services: Services, **runner_options: Any) -> ElectedRunner:
         dsn=settings.database_url or "",
         name=name,
         make=make,
-        prepare=writer_preparation(services.pool, services.bus, marker=marker),
+        prepare=writer_preparation(
+            services.pool, services.bus, marker=marker, snapshot=settings.search_replica_snapshot
+        ),
         warm=warm_analyser,
         **runner_options,
     )
