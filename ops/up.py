@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import secrets
@@ -112,6 +113,13 @@ async def _extras(settings: Settings, sites_file: Path, *, demo: bool) -> tuple[
         ' { unit(code: "510100000000") { name rollup { items funds { count amount } } } }',
     ]
     return lines, asyncio.create_task(_background_demos(settings))
+
+
+def _say(text: str) -> None:
+    """A line while stopping: a closed stdout (the terminal or the reading pipe gone, as when whoever ran `up`
+    was killed) must not end the shutdown before the processes and services are stopped."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, flush=True)
 
 
 def _banner(crawl_line: str, base: str, more: list[str]) -> str:
@@ -230,7 +238,7 @@ async def run_up(
             print(_banner(_crawl_line(count, due), base, demo_sites + banner_extras), flush=True)
         await stop.wait()
     finally:
-        print("\nstopping…", flush=True)
+        _say("\nstopping…")
         watch.cancel()
         if catalogue is not None:
             catalogue.cancel()
@@ -239,5 +247,5 @@ async def run_up(
             await group.stop()
         if resolved.started:
             EmbeddedServices(settings.data_dir).stop()
-        print("stopped.", flush=True)
+        _say("stopped.")
     return 0
