@@ -21,6 +21,7 @@ from strawberry.types.unset import UNSET
 from api import apq
 from api.cors import AllowedOrigins
 from api.sse import SUBSCRIPTION_PROTOCOLS
+from api.ws_handlers import LegacyWSHandler, TransportWSHandler
 from core.settings import Settings
 from schema.context import Context
 
@@ -40,6 +41,9 @@ class FrontendGraphQL(GraphQL[Context, None]):
 
     request_adapter_class = _Adapter
     schema: strawberry.Schema
+    # a subscriber gone mid-send is an INFO line, not an ERROR with a traceback (api/ws_handlers.py)
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self, schema: strawberry.Schema, *, settings: Settings, origins: AllowedOrigins, graphql_ide: str | None
