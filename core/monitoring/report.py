@@ -14,6 +14,7 @@ from core.monitoring.chart import trend_svg
 from core.monitoring.content_rules import TYPE_NAMES
 from core.monitoring.inventory import SiteInventory, WeekCount, site_inventory, update_trend
 from core.monitoring.models import Finding, Scorecard
+from core.monitoring.report_evidence import evidence_list
 from core.monitoring.rules import failure_class
 from core.monitoring.service import latest_scorecard
 from core.monitoring.store import list_findings
@@ -30,6 +31,7 @@ table{width:100%;border-collapse:collapse;font-size:13px;margin:6px 0}th,td{bord
 text-align:left;vertical-align:top}th{background:#f7f0f0}td.n{text-align:right;white-space:nowrap}
 .url{word-break:break-all;color:#555;font-size:12px}mark{background:#ffe08a}.veto{background:#fdecee}
 ul.vetoes li{margin:4px 0}.foot{margin-top:36px;color:#888;font-size:12px}
+ul.ev{margin:0;padding:0;list-style:none}ul.ev .k{color:#666}
 """
 KIND_NAMES = {
     "news": "新闻",
@@ -45,6 +47,10 @@ KIND_NAMES = {
 }
 REPORT_PAGES = 5  # pages named beside a link finding in the report
 VERDICT = {True: ('<span class="pass">合格</span>'), False: ('<span class="fail">不合格</span>')}
+# evidence keys shown first, in this order (a commitment: who, what, by when, how late, where it was said)
+SHOWN_FIRST = {
+    "tv_commitment_overdue": ("department", "content", "due_on", "days_overdue", "programme", "episode", "aired_on"),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +99,7 @@ def _evidence(f: Finding) -> str:
             f"「{escape(e.get('found', ''))}」→「{escape(e.get('right') or '')}」，位置 {e.get('position')}<br>…{ctx}…"
         )
     if f.rule == "interaction_unanswered":
-        return f"留言时间 {e.get('asked')}，已等待 {e.get('waiting_days')} 天"
+        return _letter_evidence(e)
     if f.rule == "homepage_stale":
         where = "二级页面" if e.get("navigation_only") else "首页"
         return f"{where}最近更新 {e.get('newest_date') or '无'}（{e.get('idle_days') or '—'} 天）"
@@ -107,7 +113,15 @@ def _evidence(f: Finding) -> str:
         return _disclosure_evidence(e)
     if f.rule.startswith("columns_"):
         return f"内容 {e.get('items')} 条；最近更新 {e.get('last_published') or '无'}"
-    return escape(str(e))
+    return evidence_list(e, SHOWN_FIRST.get(f.rule, ()))  # a rule without a line of its own: label：value
+
+
+def _letter_evidence(e: dict[str, Any]) -> str:
+    """A letter unanswered for months (waiting_days), or one answered or still open past its deadline (days_late)."""
+    if "days_late" not in e:
+        return f"留言时间 {e.get('asked')}，已等待 {e.get('waiting_days')} 天"
+    replied = f"{e['replied']} 答复" if e.get("replied") else "仍未答复"
+    return f"留言时间 {e.get('asked')}，答复期限 {e.get('due')}，{replied}，超期 {e.get('days_late')} 天"
 
 
 def _disclosure_evidence(e: dict[str, Any]) -> str:
