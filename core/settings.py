@@ -269,15 +269,20 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if v) + ")"
 
     def describe(self) -> dict[str, str]:
-        """Settings for logs and `yiwang config`: secrets and URL passwords masked."""
+        """Settings for logs and `yiwang config`: secrets masked whole (repr=False, or a name ending in a secret's
+        word: _KEY, _TOKEN, _SECRET, _PASSWORD, _SALT …), and in every other text the password, token or secret of a
+        URL or DSN it holds (host and port stay visible)."""
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if (f.name.endswith(("_key", "_token")) or not f.repr) and value:  # repr=False: a secret
-                value = "****"
-            elif f.name.endswith("_url") and value:
-                value = mask_url(str(value))
-            out[f.name.upper()] = "" if value is None else str(value)
+            if value is None:
+                out[f.name.upper()] = ""
+            elif (not f.repr or secret_name(f.name)) and value:
+                out[f.name.upper()] = "****"
+            elif f.name.endswith(("_url", "_dsn")) and value:
+                out[f.name.upper()] = mask_url(str(value))
+            else:
+                out[f.name.upper()] = mask_text(str(value)) if isinstance(value, str) else str(value)
         return out
 
 
@@ -330,6 +335,33 @@ def web_origin(url: str) -> str | None:
 
 
 SECRET_PARAMS = ("password", "passwd", "pass", "token", "secret", "key", "api_key", "apikey", "auth_token")
+
+
+# The last word of a setting's name that makes its whole value a secret (MEILISEARCH_KEY, IDENTITY_KEY_SECRET);
+# counts and limits named after them end otherwise (MAX_QUERY_TOKENS, ACCESS_TOKEN_TTL_S, OPENDATA_KEY_RATE_PER_MIN).
+SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "passphrase", "salt", "credentials")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,;\"'<>]+")
+# `password=…` of a key/value DSN (`host=db user=u password=…`) or of any text that is not a URL
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(" + "|".join(SECRET_PARAMS) + r"|sslpassword)(\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&,;]+)"
+)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a setting's value is a secret by its name's last word."""
+    return name.lower().rsplit("_", 1)[-1] in SECRET_WORDS
+
+
+def mask_text(text: str) -> str:
+    """A setting's text with the secrets inside masked: each URL in it as `mask_url` masks it, and the value of
+    each `password=` / `token=` / `secret=` … pair outside URLs (a key/value DSN)."""
+    parts: list[str] = []
+    last = 0
+    for m in _URL_IN_TEXT.finditer(text):
+        parts += [_SECRET_PAIR.sub(r"\1\2****", text[last : m.start()]), mask_url(m.group())]
+        last = m.end()
+    parts.append(_SECRET_PAIR.sub(r"\1\2****", text[last:]))
+    return "".join(parts)
 
 
 def mask_url(url: str) -> str:

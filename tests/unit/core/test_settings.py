@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from core.errors import Invalid
-from core.settings import Settings, mask_url
+from core.settings import Settings, mask_text, mask_url, secret_name
 
 
 def test_defaults_need_nothing_set() -> None:
@@ -68,3 +69,72 @@ def test_graphql_ide_and_introspection_are_on_unless_production_turns_them_off()
     assert not off.graphql_ide and not off.graphql_introspection
     with pytest.raises(Invalid, match="GRAPHQL_IDE"):
         Settings.from_env({"GRAPHQL_IDE": "maybe"})
+
+
+SECRET = "hunter2"
+URL_WITH_SECRETS = f"https://robot:{SECRET}@host.example.gov.cn:8443/path?token={SECRET}&page=1"
+
+
+def _text_fields() -> list[str]:
+    return [f.name for f in fields(Settings) if "str" in str(f.type)]
+
+
+def test_every_text_setting_holding_a_url_shows_its_host_and_port_but_not_its_password() -> None:
+    described = Settings(**{name: URL_WITH_SECRETS for name in _text_fields()}).describe()  # type: ignore[arg-type]
+    assert SECRET not in str(described)
+    for name in _text_fields():
+        shown = described[name.upper()]
+        assert shown == "****" or "host.example.gov.cn:8443" in shown, f"{name} hides its host or keeps a secret"
+    assert described["HOTLINE_SOURCE"] == "https://robot:****@host.example.gov.cn:8443/path?token=****&page=1"
+    assert described["DISCLOSURE_S3_ENDPOINT"].startswith("https://robot:****@host.example.gov.cn:8443/")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "meilisearch_key",
+        "admin_token",
+        "search_id_key",
+        "identity_hash_key",
+        "identity_key_secret",
+        "identity_upstreams",
+        "disclosure_s3_access_key",
+        "disclosure_s3_secret_key",
+    ],
+)
+def test_secret_settings_are_masked_whole(name: str) -> None:
+    assert Settings(**{name: f"{SECRET}{SECRET}{SECRET}"}).describe()[name.upper()] == "****"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["smtp_password", "sms_api_secret", "hash_salt", "wechat_token", "gateway_passphrase", "s3_credentials"],
+)
+def test_a_setting_named_as_a_secret_is_a_secret(name: str) -> None:
+    assert secret_name(name), "a setting added later with such a name is masked without anyone remembering to"
+
+
+def test_counts_and_limits_named_after_secrets_stay_visible() -> None:
+    shown = Settings().describe()
+    assert (shown["MAX_QUERY_TOKENS"], shown["ACCESS_TOKEN_TTL_S"], shown["OPENDATA_KEY_RATE_PER_MIN"]) == (
+        "2000",
+        "600",
+        "600",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "host=db port=5432 user=yiwang password=hunter2 dbname=x",
+            "host=db port=5432 user=yiwang password=**** dbname=x",
+        ),
+        ("postgresql://yiwang:hunter2@db:5432/x", "postgresql://yiwang:****@db:5432/x"),
+        ("nats://a:4222,nats://hunter2@b:4222", "nats://a:4222,nats://****@b:4222"),
+        ("yiwang-crawler/0.1 (+https://github.com/yiwang)", "yiwang-crawler/0.1 (+https://github.com/yiwang)"),
+        ("咨询=5,投诉=15,建议=15", "咨询=5,投诉=15,建议=15"),
+    ],
+)
+def test_mask_text_masks_dsns_and_urls_inside_any_text(text: str, shown: str) -> None:
+    assert mask_text(text) == shown
