@@ -129,6 +129,9 @@ class Settings:
     disclosure_s3_region: str = "us-east-1"
     disclosure_s3_access_key: str | None = field(default=None, repr=False)
     disclosure_s3_secret_key: str | None = field(default=None, repr=False)
+    # the disclosure-notify consumer re-sends what a crashed writer left in the outbox (and retries refused deliveries)
+    # this often, events or not; 0: only when an event arrives (core/disclosure/notices.py)
+    disclosure_outbox_resend_s: float = 30.0
     # open data (issue 14): the CKAN-compatible catalogue, datastore and developer keys; docs/opendata.md
     opendata_domains: str = (  # the domains (CKAN groups) datasets are filed under, comma-separated
         "公共安全,民生服务,经济建设,教育科技,卫生健康,农业农村,资源环境,道路交通,社会发展,城市建设,信用服务,"
@@ -146,6 +149,8 @@ class Settings:
     personal_records_timeout_s: float = 3.0  # a lookup slower than this answers UPSTREAM / "try later"
     hotline_source: str = ""  # the 12345 knowledge base to sync: a JSON/JSONL/CSV file or an http(s) URL; "" off
     hotline_sync_interval_s: float = 3600.0  # the scheduler queues a sync this often (when HOTLINE_SOURCE is set)
+    # the scheduler queues a whole rebuild of the service knowledge graph this often (0: never; docs/qa-graph.md)
+    qa_graph_rebuild_interval_s: float = 86400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -183,6 +188,7 @@ class Settings:
         self._validate_letters()
         self._validate_frontends()
         self._validate_connectors()
+        self._validate_timers()
 
     def _validate_frontends(self) -> None:
         """CORS_ORIGINS (the word `sites` or origins such as https://www.example.gov.cn) and the cache sizes."""
@@ -234,6 +240,13 @@ class Settings:
             raise Invalid(f"PERSONAL_RECORDS must be demo or off, not {self.personal_records!r}")
         if self.personal_records_timeout_s <= 0 or self.hotline_sync_interval_s < 60:
             raise Invalid("PERSONAL_RECORDS_TIMEOUT_S must be above 0 and HOTLINE_SYNC_INTERVAL_S at least 60")
+
+    def _validate_timers(self) -> None:
+        """The disclosure outbox's re-send timer and the service graph's rebuild interval."""
+        if self.disclosure_outbox_resend_s < 0:
+            raise Invalid("DISCLOSURE_OUTBOX_RESEND_S must be 0 (only when an event arrives) or more")
+        if self.qa_graph_rebuild_interval_s and self.qa_graph_rebuild_interval_s < 60:
+            raise Invalid("QA_GRAPH_REBUILD_INTERVAL_S must be 0 (never) or at least 60")
 
     @property
     def issuer(self) -> str:

@@ -42,7 +42,13 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
         "policy-library": lambda s: PolicyLibrary(s.pool, s.bus),
         "applications": lambda s: ApplicationsConsumer(s.pool, s.bus),  # the user space (issue 13)
         # residents' notifications of new disclosures (issue 15); a deployment passes its SMS/WeChat Notifier here
-        "disclosure-notify": lambda s: DisclosureNotify(s.pool, s.bus, base_url=s.settings.issuer, clock=s.clock),
+        "disclosure-notify": lambda s: DisclosureNotify(
+            s.pool,
+            s.bus,
+            base_url=s.settings.issuer,
+            clock=s.clock,
+            resend_every_s=s.settings.disclosure_outbox_resend_s,  # the outbox re-sent on a timer too
+        ),
         # The one search-index writer: the API processes open readers only.
         "search-projector": SearchProjector.create,
     }

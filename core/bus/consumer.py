@@ -17,7 +17,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from core.bus.client import RETRYABLE, Bus
 from core.bus.events import DLQ_PREFIX, Event
 from core.db import unavailable
-from core.errors import Invalid
+from core.errors import Invalid, Upstream
 from core.logs import message_id
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class Consumer(abc.ABC, Generic[E]):
     stream: str
     subject: str | None = None  # narrows a one-type consumer to one subject; default: every partition of each type
     fetch_batch: int | None = None  # a preferred batch size; None: the runner's (CONSUMER_BATCH)
+    tick_every_s: float | None = None  # when set, the runner calls `tick` this often, events or not
 
     def subjects(self) -> list[str]:
         """The subjects this consumer reads: its own, or every partition of each of its event types."""
@@ -59,6 +60,10 @@ class Consumer(abc.ABC, Generic[E]):
     @abc.abstractmethod
     async def handle(self, batch: Sequence[E]) -> None:
         """Apply a batch atomically; raise to have the whole batch redelivered."""
+
+    async def tick(self) -> None:
+        """Work owed on a timer rather than on an event (an outbox a crashed writer left, say); the runner calls it
+        every `tick_every_s` while it runs, logs a failure and calls it again at the next tick."""
 
     async def close(self) -> None:
         """Release what the consumer holds (an index writer, say); the runner calls it when it stops."""
@@ -115,6 +120,7 @@ class ConsumerRunner:
         # The next batch is fetched while this one is handled: the round trip to NATS overlaps the work.
         # Handlers are idempotent and order-independent, so a prefetched batch may be applied after a retry.
         pending_fetch = asyncio.create_task(self._fetch(sub))
+        ticks = asyncio.create_task(self._ticks(c.tick_every_s)) if c.tick_every_s else None
         try:
             while not self._stop.is_set():
                 msgs = await pending_fetch
@@ -126,10 +132,29 @@ class ConsumerRunner:
                     await self.process(msgs)
         finally:
             pending_fetch.cancel()
+            if ticks is not None:  # a tick cut short is owed work left in place: the next run does it
+                ticks.cancel()
+                await asyncio.gather(ticks, return_exceptions=True)
             with contextlib.suppress(Exception):  # nothing left for the connection's drain to wait on
                 await sub.unsubscribe()
             await c.close()
         log.info("consumer stopped", extra={"consumer": c.name, **vars(self.stats)})
+
+    async def _ticks(self, every_s: float) -> None:
+        """The consumer's timer: `tick` every `every_s` until stopped. A failure is logged (a warning while
+        Postgres or NATS is away, else an error with its traceback) and the next tick tries again."""
+        name = self.consumer.name
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=every_s)
+                return
+            try:
+                await self.consumer.tick()
+            except Exception as exc:
+                if unavailable(exc) or isinstance(exc, (*RETRYABLE, Upstream)):
+                    log.warning("tick waiting for postgres or nats", extra={"consumer": name, "error": repr(exc)})
+                else:
+                    log.exception("tick failed; trying again at the next", extra={"consumer": name})
 
     async def _fetch(self, sub: Any) -> list[Msg]:
         """The next batch; an empty one while NATS is away or a cluster elects the consumer's new leader."""

@@ -81,6 +81,12 @@ async def mine(world: World, who: Person) -> dict[str, Any]:
     return dict(body["data"]["me"])
 
 
+def both_delivered(me: dict[str, Any]) -> bool:
+    """Two notifications, each handed over (a row is made, then delivered in a transaction of its own)."""
+    shown = me["disclosureNotifications"]
+    return bool(shown["total"] == 2 and all(n["deliveredAt"] for n in shown["items"]))
+
+
 def notifier(pool: asyncpg.Pool, bus: Bus) -> DisclosureNotify:
     """The real consumer under a durable of its own that reads only this module's city."""
     consumer = DisclosureNotify(pool, bus)
@@ -106,7 +112,7 @@ async def test_residents_are_notified_once_per_revision_of_what_they_subscribed_
             world.url, EDIT, {"unit": V1, "id": item_id, "item": item("六月村务收支（更正）")}, token=world.editor.token
         )
         for who in (township, village_finance):
-            got = await eventually(partial(mine, world, who), lambda m: m["disclosureNotifications"]["total"] == 2)
+            got = await eventually(partial(mine, world, who), both_delivered)
             shown = [
                 (n["revision"], n["change"], n["unit"], n["channel"]) for n in got["disclosureNotifications"]["items"]
             ]
