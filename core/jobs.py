@@ -95,6 +95,7 @@ PROBE_HOMEPAGE = ("probe_homepage", "checks")
 INSPECT_SITE = ("inspect_site", "checks")
 SYNC_HOTLINE = ("sync_hotline", "maintenance")  # 一网通答: the 12345 knowledge-base sync (core/qa/sync.py)
 CHECK_DATA_LINKS = ("check_data_links", "checks")  # open data: linked resources' download links (docs/opendata.md)
+REBUILD_QA_GRAPH = ("rebuild_qa_graph", "maintenance")  # 一网通答: the service graph rebuilt whole (docs/qa-graph.md)
 
 
 def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:

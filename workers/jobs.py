@@ -9,10 +9,18 @@ from typing import Any
 
 import dramatiq
 
-from core.jobs import CHECK_DATA_LINKS, CHECK_LINKS, CRAWL_SITE, INSPECT_SITE, PROBE_HOMEPAGE, SYNC_HOTLINE
+from core.jobs import (
+    CHECK_DATA_LINKS,
+    CHECK_LINKS,
+    CRAWL_SITE,
+    INSPECT_SITE,
+    PROBE_HOMEPAGE,
+    REBUILD_QA_GRAPH,
+    SYNC_HOTLINE,
+)
 from core.logs import message_id
 from core.settings import Settings, get_settings
-from workers import monitor, opendata_links, qa_sync
+from workers import monitor, opendata_links, qa_graph, qa_sync
 from workers.crawl import crawl_site
 
 Body = Callable[..., Coroutine[Any, Any, None]]
@@ -54,6 +62,8 @@ JOBS = (
     Job(actor=SYNC_HOTLINE, body=qa_sync.sync_hotline, kind="hotline-sync", options={"max_retries": 2}),
     # open data (回头看): linked resources' download links, then the open-data site inspected
     Job(actor=CHECK_DATA_LINKS, body=opendata_links.check_data_links, kind="data-links", options={"max_retries": 2}),
+    # 一网通答: the service graph rebuilt whole on the scheduler's interval (mends a missed guide or policy change)
+    Job(actor=REBUILD_QA_GRAPH, body=qa_graph.rebuild_qa_graph, kind="qa-graph", options={"max_retries": 2}),
 )
 
 

@@ -81,9 +81,11 @@ class PolicyLibrary(Consumer[DocumentChanged]):
             pass
 
     async def _graph(self, doc: Document) -> None:
-        # the service graph's part of a guide is replaced whole; an unchanged guide changes nothing
+        if doc.kind == "policy":  # the guides citing it follow: linked once it arrives, unlinked when it goes
+            await graph_store.apply_policy(self.pool, document_id=doc.id, title=doc.title)
         if doc.kind != "service" and not doc.gone:
             return
+        # the service graph's part of a guide is replaced whole; an unchanged guide changes nothing
         async with self.pool.acquire() as conn, conn.transaction():
             await graph_store.apply_guide(
                 conn, document_id=doc.id, url=doc.url, title=doc.title, text=doc.text, live=not doc.gone

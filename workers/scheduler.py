@@ -15,14 +15,15 @@ from core.clock import Clock, aware, system_clock
 from core.crawls import due_sites, request_crawl, requeue_stale
 from core.db import connect_pool
 from core.identity.upkeep import run as identity_upkeep
-from core.jobs import build_broker
-from core.monitoring.schedule import due_jobs, enqueue
+from core.jobs import REBUILD_QA_GRAPH, build_broker
+from core.monitoring.schedule import due_jobs, enqueue, last_enqueued
 from core.qa.sync import enqueue_due as enqueue_hotline_sync
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 LEADER_LOCK = 0x59_57_53_43  # "YWSC"
 MAX_SKEW_S = 60.0  # a scheduler clock further than this from Postgres's is not trusted
+QA_GRAPH_KEY = "graph"  # the key (job_runs) and argument of the service graph's rebuild: the whole graph
 
 
 async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Settings, now: datetime) -> list[int]:
@@ -39,7 +40,24 @@ async def tick(*, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Setting
     await identity_upkeep(pool=pool, settings=settings, now=now)
     # 一网通答: queue the 12345 knowledge-base sync every HOTLINE_SYNC_INTERVAL_S (when HOTLINE_SOURCE is set)
     await enqueue_hotline_sync(pool=pool, broker=broker, settings=settings, now=now)
+    # 一网通答: the service graph rebuilt whole every QA_GRAPH_REBUILD_INTERVAL_S (docs/qa-graph.md)
+    await enqueue_graph_rebuild(pool=pool, broker=broker, settings=settings, now=now)
     return queued
+
+
+async def enqueue_graph_rebuild(
+    *, pool: asyncpg.Pool, broker: dramatiq.Broker, settings: Settings, now: datetime
+) -> str | None:
+    """Send the service graph's whole rebuild when none was sent within QA_GRAPH_REBUILD_INTERVAL_S (0: never);
+    the message id, or None when none is due. Guides and policies reach the graph as they change (the
+    policy-library consumer); this mends what a lost or skipped event left behind."""
+    every = settings.qa_graph_rebuild_interval_s
+    if not every:
+        return None
+    last = await last_enqueued(pool, REBUILD_QA_GRAPH, QA_GRAPH_KEY)
+    if last is not None and (now - last).total_seconds() < every:
+        return None
+    return await enqueue(pool, broker, REBUILD_QA_GRAPH, QA_GRAPH_KEY, now)
 
 
 async def run_scheduler(settings: Settings, *, clock: Clock = system_clock) -> None:

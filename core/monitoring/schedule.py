@@ -58,6 +58,14 @@ async def due_jobs(
     return due
 
 
+async def last_enqueued(pool: asyncpg.Pool, actor: tuple[str, str], key: str) -> datetime | None:
+    """When `actor` was last enqueued for `key`: for a job the scheduler sends on an interval of its own."""
+    last: datetime | None = await pool.fetchval(
+        "select max(enqueued_at) from job_runs where actor = $1 and key = $2", actor[0], key
+    )
+    return last
+
+
 async def record_enqueued(
     pool: asyncpg.Pool, actor: tuple[str, str], site_id: str, message_id: str, now: datetime
 ) -> None:

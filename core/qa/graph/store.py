@@ -15,6 +15,13 @@ from core.qa.graph.models import RELATIONS, GraphNode, GuideGraph, Neighbour, Se
 
 _LIKE_ESCAPE = str.maketrans({"%": r"\%", "_": r"\_", "\\": "\\\\"})
 REBUILD_BATCH = 200
+GRAPH_LOCK = 0x59_57_51_47  # "YWQG": one writer of the graph at a time (a rebuild's batch, a guide's change)
+# The guides a policy document bears on: those whose basis it is titled by or cites as 《name》 (as `_policies` finds
+# policies for a guide, read backwards), and those already linked to it (its title changed, or it is gone).
+GUIDES_OF_POLICY = """
+    select distinct s.document_id::text as id from qa_graph_edges e join qa_graph_nodes s on s.id = e.source
+    where e.target = any(array(select b.id from qa_graph_nodes b where b.kind = 'basis'
+                               and (b.name = $1 or strpos($1, '《' || b.name || '》') > 0)) || $2::text)"""
 
 
 @dataclass
@@ -59,6 +66,11 @@ async def _policies(conn: asyncpg.Connection, names: Sequence[str]) -> list[Neig
     ]
 
 
+async def _lock(conn: asyncpg.Connection) -> None:
+    """The graph's writer lock, held until the transaction ends (taken again in it: granted at once)."""
+    await conn.execute("select pg_advisory_xact_lock($1)", GRAPH_LOCK)
+
+
 async def _bump(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("update qa_graph_state set version = version + 1 returning version"))
 
@@ -84,6 +96,7 @@ async def apply_guide(
     """Make the graph hold what a guide says now (or nothing, when it is gone); whether anything changed.
 
     Run in the caller's transaction; an unchanged guide changes nothing (not even the version)."""
+    await _lock(conn)
     service_id = f"service:{document_id}"
     graph = guide_graph(document_id=document_id, url=url, title=title, text=text) if live else None
     if graph is None:
@@ -123,6 +136,27 @@ async def apply_guide(
     return True
 
 
+async def _apply_guides(conn: asyncpg.Connection, ids: Sequence[str]) -> tuple[int, int]:
+    """Apply the live guides of `ids` as they are now; (guides read, guides whose part changed)."""
+    docs = await conn.fetch(
+        "select id::text as id, url, title, text from live_documents where id = any($1::uuid[])", list(ids)
+    )
+    changed = 0
+    for d in docs:
+        changed += await apply_guide(conn, document_id=d["id"], url=d["url"], title=d["title"], text=d["text"])
+    return len(docs), changed
+
+
+async def apply_policy(pool: asyncpg.Pool, *, document_id: str, title: str) -> int:
+    """After a policy document changed or went: the guides it bears on applied again, so their related policies
+    follow (a policy that arrived after the guide citing it, a title changed, a policy gone); how many changed."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _lock(conn)
+        rows = await conn.fetch(GUIDES_OF_POLICY, title, f"policy:{document_id}")
+        _, changed = await _apply_guides(conn, [r["id"] for r in rows])
+    return changed
+
+
 async def rebuild(pool: asyncpg.Pool) -> RebuildSummary:
     """Bring the whole graph in step with the live service guides (after an import, or to mend a missed change)."""
     summary = RebuildSummary()
@@ -130,16 +164,11 @@ async def rebuild(pool: asyncpg.Pool) -> RebuildSummary:
     ids = [r["id"] for r in rows]
     for start in range(0, len(ids), REBUILD_BATCH):
         async with pool.acquire() as conn, conn.transaction():
-            docs = await conn.fetch(
-                "select id::text as id, url, title, text from live_documents where id = any($1::uuid[])",
-                ids[start : start + REBUILD_BATCH],
-            )
-            for d in docs:
-                summary.guides += 1
-                summary.changed += await apply_guide(
-                    conn, document_id=d["id"], url=d["url"], title=d["title"], text=d["text"]
-                )
+            read, changed = await _apply_guides(conn, ids[start : start + REBUILD_BATCH])
+            summary.guides += read
+            summary.changed += changed
     async with pool.acquire() as conn, conn.transaction():
+        await _lock(conn)
         stale = await conn.fetch(
             """select id from qa_graph_nodes where kind = 'service' and document_id <> all($1::uuid[])""", ids
         )

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from dramatiq.brokers.stub import StubBroker
 
-from core.jobs import CHECK_DATA_LINKS, CHECK_LINKS, CRAWL_SITE, INSPECT_SITE, PROBE_HOMEPAGE, SYNC_HOTLINE
+from core.jobs import (
+    CHECK_DATA_LINKS,
+    CHECK_LINKS,
+    CRAWL_SITE,
+    INSPECT_SITE,
+    PROBE_HOMEPAGE,
+    REBUILD_QA_GRAPH,
+    SYNC_HOTLINE,
+)
 from core.logs import message_id
 from core.settings import Settings
 from workers.jobs import Job, declare_actors
@@ -22,10 +30,17 @@ def test_every_job_is_declared_on_the_given_broker_with_its_queue_and_limits() -
     broker = StubBroker()
     try:
         actors = declare_actors(broker)
-        assert set(broker.get_declared_actors()) == {
-            a[0] for a in (CRAWL_SITE, PROBE_HOMEPAGE, CHECK_LINKS, INSPECT_SITE, SYNC_HOTLINE, CHECK_DATA_LINKS)
-        }
-        for name, queue in (CRAWL_SITE, PROBE_HOMEPAGE, CHECK_LINKS, INSPECT_SITE, SYNC_HOTLINE, CHECK_DATA_LINKS):
+        every = (
+            CRAWL_SITE,
+            PROBE_HOMEPAGE,
+            CHECK_LINKS,
+            INSPECT_SITE,
+            SYNC_HOTLINE,
+            CHECK_DATA_LINKS,
+            REBUILD_QA_GRAPH,
+        )
+        assert set(broker.get_declared_actors()) == {a[0] for a in every}
+        for name, queue in every:
             assert actors[name].queue_name == queue
         assert actors[PROBE_HOMEPAGE[0]].options["max_retries"] == 0, "a failed probe is a measurement"
         assert actors[CRAWL_SITE[0]].options["max_retries"] == 2
