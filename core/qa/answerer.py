@@ -14,8 +14,8 @@ from core.qa.subject import names_subject
 from core.textzh import SensitiveFilter, fold
 
 ANSWER_AT = 0.36  # below this the best pair is not trusted to answer on its own
-OFFER_AT = 0.2  # between OFFER_AT and ANSWER_AT the best pairs are offered as "did you mean" (calibrated: docs)
-SUGGEST_AT = 0.2  # below this a pair is not even offered as a related question
+OFFER_AT = 0.15  # between OFFER_AT and ANSWER_AT the best pairs are offered as "did you mean" (calibrated: docs)
+SUGGEST_AT = 0.15  # below this a pair is not even offered as a related question
 SURE_FOLLOW_UP = 0.8  # a follow-up with no context is answered only when this sure
 CLOSE = 0.015  # two different pairs this close to each other at the top: ask which one was meant
 FOLLOW_UP_BONUS = 0.05

@@ -20,7 +20,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from core.qa import aspects
+from core.qa import aspects, learned
 from core.qa.associations import Associations
 from core.qa.bm25 import Field
 from core.qa.places import places_in
@@ -83,7 +83,7 @@ class QaIndex:
         folded_answer = fold(answer[:_ANSWER_CHARS])
         index_terms = self._analyzer.index_terms(text)
         bigrams, chars = grams(text)
-        answer_bigrams = grams(folded_answer)[0]
+        answer_bigrams, answer_chars = grams(folded_answer)
         answer_terms = self._analyzer.index_terms(folded_answer)
         places = places_in(index_terms)
         slot, self._next = self._next, self._next + 1
@@ -93,7 +93,7 @@ class QaIndex:
             bigrams=frozenset(bigrams),
             chars=frozenset(chars),
             answer_bigrams=frozenset(answer_bigrams),
-            pair_chars=frozenset(chars).union(grams(folded_answer)[1]),
+            answer_chars=frozenset(answer_chars),
             length=len(chars),
             places=places,
             answer_places=places | places_in(answer_terms),
@@ -108,7 +108,7 @@ class QaIndex:
         self._answer_bigrams.add(slot, answer_bigrams)
         self._bigram_df.update(entry.bigrams)
         self._pair_bigram_df.update(entry.bigrams | entry.answer_bigrams)
-        self._pair_char_df.update(entry.pair_chars)
+        self._pair_char_df.update(entry.chars | entry.answer_chars)
         self._char_df.update(entry.chars)
         self.term_df.update(entry.terms)
         self._idf_cache.clear()
@@ -131,7 +131,7 @@ class QaIndex:
             field.remove(slot)
         self._bigram_df.subtract(entry.bigrams)
         self._pair_bigram_df.subtract(entry.bigrams | entry.answer_bigrams)
-        self._pair_char_df.subtract(entry.pair_chars)
+        self._pair_char_df.subtract(entry.chars | entry.answer_chars)
         self._char_df.subtract(entry.chars)
         self.term_df.subtract(entry.terms)
         self._idf_cache.clear()
@@ -186,18 +186,20 @@ class QaIndex:
     def _bm25(self, view: QueryView, chosen: Sequence[int]) -> Matched:
         """BM25 of the query over the question fields and over the answer fields of the chosen pairs, each
         relative to the most any pair could score there (0..1)."""
-        sides, ceilings = [], []
+        sides, ceilings, parts = [], [], []
         for fields in ((self._questions, self._question_bigrams), (self._answers, self._answer_bigrams)):
             scores: dict[int, float] = {}
             ceiling = 0.0
             for field, items in zip(fields, (view.terms, view.bigrams), strict=True):
-                for doc, part in field.score_docs(((item, 1.0) for item in items), chosen).items():
+                part_scores = field.score_docs(((item, 1.0) for item in items), chosen)
+                for doc, part in part_scores.items():
                     scores[doc] = scores.get(doc, 0.0) + part
                 ceiling += field.ceiling(items, 1.0)
+                parts.append(part_scores)
             sides.append({slot: s / ceiling for slot, s in scores.items()} if ceiling else {})
             ceilings.append(ceiling)
         idf = self._idf
-        return Matched(
+        matched = Matched(
             view=view,
             questions=sides[0],
             answers=sides[1],
@@ -208,6 +210,84 @@ class QaIndex:
             pair_bigrams={b: idf(self._pair_bigram_df, b) for b in view.bigrams},
             pair_chars={c: idf(self._pair_char_df, c) for c in view.chars},
         )
+        # the answer words the query predicts weigh in the answer's BM25 of the candidates (only there: they
+        # are common words, and scoring their whole postings would cost more than the rest)
+        predicted = self._answers.score_docs(view.predicted, chosen) if view.predicted else {}
+        if matched.answer_ceiling:
+            for slot, extra in predicted.items():
+                matched.answers[slot] = matched.answers.get(slot, 0.0) + _W_PREDICTED * extra / matched.answer_ceiling
+        self._learned(matched, chosen, parts[2], parts[3], predicted)
+        return matched
+
+    def _learned(
+        self,
+        m: Matched,
+        chosen: Sequence[int],
+        terms: dict[int, float],
+        bigrams: dict[int, float],
+        predicted: dict[int, float],
+    ) -> None:
+        """The learned answer-side score of each candidate (core.qa.learned), relative to the best, into
+        `m.learned`; `terms`, `bigrams` and `predicted` are the BM25 of the phrasing's terms, bigrams and
+        predicted answer words over the answers."""
+        vectors = self._vectors(
+            m.view, chosen, terms, bigrams, predicted, m.answer_ceiling, m.pair_bigrams, m.pair_chars
+        )
+        m.learned.update(learned.relative({slot: learned.linear(v) for slot, v in vectors.items()}))
+
+    def _vectors(
+        self,
+        view: QueryView,
+        chosen: Sequence[int],
+        terms: dict[int, float],
+        bigrams: dict[int, float],
+        predicted: dict[int, float],
+        ceiling: float,
+        bigram_idf: dict[str, float],
+        char_idf: dict[str, float],
+    ) -> dict[int, tuple[float, ...]]:
+        """The answer-side feature vector (core.qa.learned.FEATURES) of each candidate."""
+        ceiling = ceiling or 1.0
+        bigram_total = sum(bigram_idf.values()) or 1.0
+        char_total = sum(char_idf.values()) or 1.0
+        out = {}
+        for slot in chosen:
+            entry = self._entries[slot]
+            aspect = 1 - len(view.aspects - entry.shows) / len(view.aspects) if view.aspects else 1.0
+            place = 0.0
+            if view.places:
+                place = 1.0 if view.places & entry.answer_places else (-1.0 if entry.answer_places else 0.0)
+            out[slot] = learned.features(
+                terms.get(slot, 0.0) / ceiling,
+                bigrams.get(slot, 0.0) / ceiling,
+                predicted.get(slot, 0.0) / ceiling,
+                sum(bigram_idf[b] for b in view.bigrams & entry.answer_bigrams) / bigram_total,
+                sum(char_idf[c] for c in view.chars & entry.answer_chars) / char_total,
+                aspect,
+                place,
+            )
+        return out
+
+    def training_vectors(self, question: str, right: frozenset[str]) -> list[tuple[bool, tuple[float, ...]]] | None:
+        """For training core.qa.learned (ops/bench/qa_learn.py): a stored question asked against the answers
+        alone — the 60 answers its words select, each as (it is one of the `right` pairs, feature vector);
+        None when no right pair is among them."""
+        view = self.view(question)
+        rough: dict[int, float] = {}
+        self._answers.score(view.terms, 1.0, rough)
+        self._answer_bigrams.score(view.bigrams, 1.0, rough)
+        chosen = sorted(rough, key=rough.__getitem__, reverse=True)[:_CANDIDATES]
+        hits = {slot for slot in chosen if self._entries[slot].key in right}
+        if not hits:
+            return None
+        terms = self._answers.score_docs(((t, 1.0) for t in view.terms), chosen)
+        bigrams = self._answer_bigrams.score_docs(((b, 1.0) for b in view.bigrams), chosen)
+        predicted = self._answers.score_docs(view.predicted, chosen) if view.predicted else {}
+        ceiling = self._answers.ceiling(view.terms, 1.0) + self._answer_bigrams.ceiling(view.bigrams, 1.0)
+        bigram_idf = {b: self._idf(self._pair_bigram_df, b) for b in view.bigrams}
+        char_idf = {c: self._idf(self._pair_char_df, c) for c in view.chars}
+        vectors = self._vectors(view, chosen, terms, bigrams, predicted, ceiling, bigram_idf, char_idf)
+        return [(slot in hits, vectors[slot]) for slot in chosen]
 
     def search(self, views: Sequence[QueryView], limit: int = 5) -> list[tuple[str, float]]:
         """The best pairs for any of the phrasings, as (key, score 0..1), best first."""
@@ -215,13 +295,6 @@ class QaIndex:
             return []
         chosen = self._candidates(views)
         matched = [self._bm25(view, chosen) for view in views]
-        for m in matched:
-            # the answer words the query predicts weigh in the answer's BM25 of the candidates (only there:
-            # they are common words, and scoring their whole postings would cost more than the rest)
-            if m.view.predicted and m.answer_ceiling:
-                predicted = ((word, _W_PREDICTED * strength) for word, strength in m.view.predicted)
-                for slot, extra in self._answers.score_docs(predicted, chosen).items():
-                    m.answers[slot] = m.answers.get(slot, 0.0) + extra / m.answer_ceiling
         sums = [m.totals for m in matched]
         floor = self._floor()
         askeds = [

@@ -7,7 +7,8 @@ pair); the better reading counts. The score is then weighed by what the pair cov
 whether its answer states the aspect asked for (a time, a sum, a number: core.qa.aspects), and
 whether it is about the place the query names. A stored question narrower than the query (it holds all the
 query's informative words and adds a subject of its own) loses part of its restated reading (`unasked`,
-`held`). The weights were measured on the tuning half of the blind set
+`held`). Half of the answer reading is weighed by a linear model of answer-side evidence trained on the
+stored pairs themselves (core.qa.learned). The weights were measured on the tuning half of the blind set
 and on the project's own set (docs/qa-quality.md).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 BM25_QUESTION = 0.5  # a question field's BM25 weight, the answer's being 1
@@ -38,6 +39,9 @@ _SPECIFIC_CHARS = 8
 # missing, but only as far as the stored question holds the query's own words (that share to this power): a
 # paraphrase, with informative words of its own, is left to the overlap. Measured: docs/qa-quality.md.
 _W_UNASKED, _HELD_POWER = 0.8, 10
+# The learned answer-side score (core.qa.learned, relative to the best candidate's) weighs this share of the
+# answer reading: it reorders what the answer reading ranks, and never raises it. Measured: docs/qa-quality.md.
+_W_LEARNED = 0.5
 Totals = tuple[float, float, float, float, float]
 
 
@@ -63,12 +67,12 @@ class Entry:
     bigrams: frozenset[str]
     chars: frozenset[str]
     answer_bigrams: frozenset[str]
-    pair_chars: frozenset[str]  # characters of the question and the answer
     length: int
     places: frozenset[str]  # named in the question
     answer_places: frozenset[str]  # named in the question or the answer
     shows: frozenset[str]  # the aspects its answer states
     words: tuple[str, ...] = ()  # the stored question's content words (the analyzer's query terms)
+    answer_chars: frozenset[str] = frozenset()  # characters of the answer (the pair's: these and `chars`)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class Matched:
     chars: dict[str, float]
     pair_bigrams: dict[str, float]
     pair_chars: dict[str, float]
+    # the learned answer-side score (core.qa.learned) of each candidate, relative to the best (0..1)
+    learned: dict[int, float] = field(default_factory=dict)
 
     @property
     def totals(self) -> Totals:
@@ -170,8 +176,11 @@ def score(
     as_question *= 1 + _W_RESTATED * restated
     narrower = 1 - _W_UNASKED * unasked(view, own) * held(asked, entry) ** _HELD_POWER if own else 1.0
     coverage = sum(m.pair_bigrams[b] for b in shared | in_answer) / (q_pair or 1.0)
-    char_coverage = sum(m.pair_chars[c] for c in view.chars & entry.pair_chars) / (q_pair_chars or 1.0)
+    in_pair = (c for c in view.chars if c in entry.chars or c in entry.answer_chars)
+    char_coverage = sum(m.pair_chars[c] for c in in_pair) / (q_pair_chars or 1.0)
     as_answer = BM25_QUESTION * m.questions.get(slot, 0.0) + _W_BM25 * m.answers.get(slot, 0.0) + _W_COVERAGE * coverage
+    if m.learned:
+        as_answer *= 1 - _W_LEARNED + _W_LEARNED * m.learned.get(slot, 0.0)
     # Answer words alone never make a pair as sure as a restated question (a follow-up without a subject,
     # 那需要什么材料, finds many answers that list 材料).
     score = max(squash(as_question, _SQUASH_AT, 1.0) * narrower, squash(as_answer, _SQUASH_AT * 0.75, _ANSWER_TOP))

@@ -3,6 +3,11 @@
     .venv/bin/python -m ops.bench.qa_blind [--half tune|test|all] [--pairs 5000] [--corpus ../shared/corpus]
     .venv/bin/python -m ops.bench.qa_blind --split       # rewrite tune.tsv/test.tsv from questions.tsv
     .venv/bin/python -m ops.bench.qa_blind --misses      # list the tuning half's misses (never the test half's)
+    .venv/bin/python -m ops.bench.qa_blind --half all --misses --retired-test   # set 1 only, see below
+
+Set 1's test half (this directory) was scored the allowed number of times and is retired as a test
+(2026-12-03): `--retired-test` lets `--misses` list its misses too. A newer blind set is the test now; this
+option never applies to it.
 
 The corpus pairs go into a throwaway Postgres through `yiwang import --kind qa`'s code (import_qa); every
 question is asked through QaService, as GraphQL `ask` does, and scored beside plain character-bigram matchers.
@@ -241,12 +246,20 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5000, help="pairs kept (at least the 5,000; padded as qa_bench)")
     parser.add_argument("--split", action="store_true", help="rewrite tune.tsv and test.tsv, then stop")
     parser.add_argument("--misses", action="store_true", help="list the misses (tuning half only)")
+    parser.add_argument(
+        "--retired-test",
+        action="store_true",
+        help="set 1's test half is retired as a test (2026-12-03): allow --misses on it and on --half all",
+    )
     args = parser.parse_args()
     if args.split:
         print(write_split())
         return
-    if args.misses and args.half != "tune":
-        parser.error("--misses lists the tuning half only: looking at test-half misses is tuning on them")
+    if args.misses and args.half != "tune" and not args.retired_test:
+        parser.error(
+            "--misses lists the tuning half only: looking at test-half misses is tuning on them "
+            "(set 1's test half is retired: add --retired-test)"
+        )
     run(args.corpus, args.half, args.pairs, args.misses)
 
 
