@@ -10,7 +10,7 @@ import asyncpg
 from core.bus import Bus, Consumer, DocumentChanged
 from core.documents import Document, get_documents
 from core.documents.reprojections import DRAIN_LIMIT, drain_reprojections
-from core.policy import ThemeClassifier, apply_document
+from core.policy import ThemeClassifier, apply_documents
 from core.policy.links import explaining
 from core.policy.transcripts import is_transcript, split_transcript
 from core.qa import store as qa_store
@@ -66,36 +66,40 @@ class PolicyLibrary(Consumer[DocumentChanged]):
         # The event only names the document: its current row decides, so redelivered or out-of-order
         # events converge on what Postgres holds now.
         ids = list(dict.fromkeys(ev.document_id for ev in batch))
-        docs = await get_documents(self.pool, ids)
-        for doc_id in ids:
-            doc = docs.get(doc_id)
-            if doc is None:  # deleted outright: the cascade already removed what hangs on it
-                continue
-            outcome = await apply_document(self.pool, doc, self.classifier)
-            await self._qa(doc)
-            await self._graph(doc)
+        found = await get_documents(self.pool, ids)
+        # a document deleted outright is skipped: the cascade already removed what hangs on it
+        docs = [found[i] for i in ids if i in found]
+        # the pages that are not policies (a disclosure import's thousands) share one commit, each step a few
+        # statements for the whole batch; a failure anywhere has JetStream redeliver it, and every step is idempotent
+        outcomes = await apply_documents(self.pool, docs, self.classifier)
+        await self._qa(docs)
+        await self._graph(docs)
+        for doc_id, outcome in outcomes.items():
             log.debug("policy library applied", extra={"document_id": doc_id, "outcome": outcome})
         # After commit: documents whose reprint cluster changed are announced again so the search
         # projection redoes their hits (requests left by a crash before publishing go out now too).
         while await drain_reprojections(self.pool, self.bus) == DRAIN_LIMIT:
             pass
 
-    async def _graph(self, doc: Document) -> None:
-        if doc.kind == "policy":  # the guides citing it follow: linked once it arrives, unlinked when it goes
-            await graph_store.apply_policy(self.pool, document_id=doc.id, title=doc.title)
-        if doc.kind != "service" and not doc.gone:
-            return
+    async def _graph(self, docs: Sequence[Document]) -> None:
         # the service graph's part of a guide is replaced whole; an unchanged guide changes nothing
-        async with self.pool.acquire() as conn, conn.transaction():
-            await graph_store.apply_guide(
-                conn, document_id=doc.id, url=doc.url, title=doc.title, text=doc.text, live=not doc.gone
-            )
+        guides = [d for d in docs if d.kind == "service" or d.gone]
+        if guides:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for doc in guides:
+                    await graph_store.apply_guide(
+                        conn, document_id=doc.id, url=doc.url, title=doc.title, text=doc.text, live=not doc.gone
+                    )
+        for doc in docs:  # the guides citing a policy follow: linked once it arrives, unlinked when it goes
+            if doc.kind == "policy":
+                await graph_store.apply_policy(self.pool, document_id=doc.id, title=doc.title)
 
-    async def _qa(self, doc: Document) -> None:
-        pairs = extracted_pairs(doc)
-        if pairs is None:
+    async def _qa(self, docs: Sequence[Document]) -> None:
+        owned = [(doc, pairs) for doc in docs if (pairs := extracted_pairs(doc)) is not None]
+        if not owned:
             return
         async with self.pool.acquire() as conn, conn.transaction():
-            if pairs:
-                await qa_store.upsert_pairs(conn, pairs, document_id=doc.id)
-            await qa_store.retire_pairs_of_document(conn, doc.id, [p.id for p in pairs])
+            for doc, pairs in owned:
+                if pairs:
+                    await qa_store.upsert_pairs(conn, pairs, document_id=doc.id)
+                await qa_store.retire_pairs_of_document(conn, doc.id, [p.id for p in pairs])

@@ -2,7 +2,7 @@
 
 from core.policy.derive import VALIDITIES, PolicyRecord, derive
 from core.policy.queries import Filters, Policy, PolicyPage, PolicyQa, Related
-from core.policy.service import ThemeClassifier, apply_document
+from core.policy.service import ThemeClassifier, apply_document, apply_documents
 
 __all__ = [
     "VALIDITIES",
@@ -14,5 +14,6 @@ __all__ = [
     "Related",
     "ThemeClassifier",
     "apply_document",
+    "apply_documents",
     "derive",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -101,24 +102,41 @@ def _content_args(doc: Document) -> tuple[str, list[str], str, date]:
 
 async def apply_explainer(conn: asyncpg.Connection, doc: Document) -> str | None:
     """Keep a non-policy page's place in its site's section (in the caller's transaction); its automatic kind."""
-    policy = doc.gone or doc.kind == "policy"
-    found = None if policy else explaining_kind(doc.title, doc.column, doc.kind, url=doc.url, text=doc.text)
-    if found is None:  # no longer one by itself: kept only while the admin says it is
-        await conn.execute("update policy_explainers set kind_auto = null where document_id = $1::uuid", doc.id)
-        await conn.execute("delete from policy_explainers where document_id = $1::uuid and kind_admin is null", doc.id)
-        return None
-    await conn.execute(
-        """insert into policy_explainers (document_id, site_id, kind_auto, background, keywords, stated_changes,
-               published_at) values ($1::uuid, $2, $3, $4, $5, $6, $7)
-           on conflict (document_id) do update set site_id = excluded.site_id, kind_auto = excluded.kind_auto,
-               background = excluded.background, keywords = excluded.keywords,
-               stated_changes = excluded.stated_changes, published_at = excluded.published_at, updated_at = now()""",
-        doc.id,
-        doc.site_id,
-        found[1],
-        *_content_args(doc),
-    )
-    return found[1]
+    return (await apply_explainers(conn, [doc]))[doc.id]
+
+
+async def apply_explainers(conn: asyncpg.Connection, docs: Sequence[Document]) -> dict[str, str | None]:
+    """`apply_explainer` for a batch of pages in a few statements; the automatic kind of each."""
+    kinds: dict[str, str | None] = {}
+    rows = []
+    for doc in docs:
+        policy = doc.gone or doc.kind == "policy"
+        found = None if policy else explaining_kind(doc.title, doc.column, doc.kind, url=doc.url, text=doc.text)
+        kinds[doc.id] = found[1] if found else None
+        if found:
+            rows.append((doc.id, doc.site_id, found[1], *_content_args(doc)))
+    left = [i for i, kind in kinds.items() if kind is None]
+    if left:  # no longer one by itself: kept only while the admin says it is
+        # deleted first: a row must keep a kind (check constraint), so one without the admin's goes whole
+        await conn.execute(
+            "delete from policy_explainers where document_id = any($1::uuid[]) and kind_admin is null", left
+        )
+        await conn.execute(
+            """update policy_explainers set kind_auto = null
+               where document_id = any($1::uuid[]) and kind_auto is not null""",
+            left,
+        )
+    if rows:
+        await conn.executemany(
+            """insert into policy_explainers (document_id, site_id, kind_auto, background, keywords, stated_changes,
+                   published_at) values ($1::uuid, $2, $3, $4, $5, $6, $7)
+               on conflict (document_id) do update set site_id = excluded.site_id, kind_auto = excluded.kind_auto,
+                   background = excluded.background, keywords = excluded.keywords,
+                   stated_changes = excluded.stated_changes, published_at = excluded.published_at,
+                   updated_at = now()""",
+            rows,
+        )
+    return kinds
 
 
 async def set_kind(pool: asyncpg.Pool, document_id: str, kind: str | None) -> Interpretation | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 import asyncpg
 
 from core.documents import Document
 from core.policy import store
 from core.policy.derive import derive
-from core.policy.interpretations import apply_explainer
+from core.policy.interpretations import apply_explainer, apply_explainers
 from core.policy.lineage import replace_refs
 from core.policy.links import explaining
 from core.policy.themes import Example, ThemeModel
@@ -57,15 +58,37 @@ class ThemeClassifier:
         return found.label if found else None
 
 
+async def apply_documents(pool: asyncpg.Pool, docs: Sequence[Document], classifier: ThemeClassifier) -> dict[str, str]:
+    """Make the library match these documents' current rows; what it did to each (for logs and tests).
+
+    The pages that are not policies (nearly all: disclosure items, news, datasets) go together, in one
+    transaction of set-based statements; each policy goes as `apply_document` takes it."""
+    others = [d for d in docs if _not_a_policy(d)]
+    outcomes = await _apply_others(pool, others) if others else {}
+    for doc in docs:
+        if doc.id not in outcomes:
+            outcomes[doc.id] = await apply_document(pool, doc, classifier)
+    return outcomes
+
+
+def _not_a_policy(doc: Document) -> bool:
+    return doc.gone or doc.kind != "policy"
+
+
+async def _apply_others(pool: asyncpg.Pool, docs: Sequence[Document]) -> dict[str, str]:
+    """Pages gone or not policies: out of the library, their mentions and section places as they say now."""
+    found = {d.id: None if d.gone else explaining(d.title, d.text, d.column, d.kind, url=d.url) for d in docs}
+    async with pool.acquire() as conn, conn.transaction():
+        await store.delete_policies(conn, list(found))
+        await store.replace_mentions_of(conn, found)
+        in_section = await apply_explainers(conn, docs)
+    return {d.id: "gone" if d.gone else ("explaining" if found[d.id] or in_section[d.id] else "other") for d in docs}
+
+
 async def apply_document(pool: asyncpg.Pool, doc: Document, classifier: ThemeClassifier) -> str:
     """Make the library match one document's current row; returns what it did (for logs and tests)."""
-    if doc.gone or doc.kind != "policy":
-        found = None if doc.gone else explaining(doc.title, doc.text, doc.column, doc.kind, url=doc.url)
-        async with pool.acquire() as conn, conn.transaction():
-            await store.delete_policy(conn, doc.id)
-            await store.replace_mentions(conn, doc.id, found)
-            in_section = await apply_explainer(conn, doc)
-        return "gone" if doc.gone else ("explaining" if found or in_section else "other")
+    if _not_a_policy(doc):
+        return (await _apply_others(pool, [doc]))[doc.id]
     rec = await asyncio.to_thread(derive, doc)
     theme, source = rec.theme, "page"
     if theme is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 import asyncpg
@@ -71,13 +71,25 @@ async def _lock_clusters(conn: asyncpg.Connection) -> None:
 
 async def delete_policy(conn: asyncpg.Connection, document_id: str) -> None:
     """Forget a document that is gone or no longer a policy; its former copies find a new canonical."""
+    await delete_policies(conn, [document_id])
+
+
+async def delete_policies(conn: asyncpg.Connection, document_ids: Sequence[str]) -> None:
+    """Forget documents that are gone or no longer policies, a batch in a few statements (nearly always none of
+    them was one); the former copies of those that were find a new canonical."""
+    ids = sorted(set(document_ids))
+    if not ids:
+        return
     orphans = await conn.fetch(
-        "delete from policies where document_id = $1::uuid returning document_id::text", document_id
+        "delete from policies where document_id = any($1::uuid[]) returning document_id::text", ids
     )
-    affected = {document_id}
+    affected = set(ids)
     if orphans:
         await _lock_clusters(conn)
-        rows = await conn.fetch("select document_id::text from policies where canonical_id = $1::uuid", document_id)
+        rows = await conn.fetch(
+            "select document_id::text from policies where canonical_id = any($1::uuid[]) order by 1",
+            [r["document_id"] for r in orphans],
+        )
         for r in rows:
             await _assign(conn, r["document_id"])
             affected.add(r["document_id"])
@@ -133,12 +145,16 @@ async def recluster(conn: asyncpg.Connection, document_id: str) -> None:
 
 
 # Documents of these clusters (or pointing at them) whose reprint pointer differs from their policy's cluster.
+# Three index lookups in a union: written as one `or`, Postgres scanned every document (20 ms at 40,000).
 _CANONICALS_DUE = """
+with near as (
+    select unnest($1::uuid[]) as id
+    union select d.id from document_canonicals d where d.canonical_id = any($1::uuid[])
+    union select q.document_id from policies q where q.canonical_id = any($1::uuid[])
+)
 select d.id::text as id, nullif(p.canonical_id, d.id)::text as new
-from document_canonicals d left join policies p on p.document_id = d.id
-where (d.id = any($1::uuid[]) or d.canonical_id = any($1::uuid[])
-       or d.id in (select q.document_id from policies q where q.canonical_id = any($1::uuid[])))
-  and d.canonical_id is distinct from nullif(p.canonical_id, d.id)
+from near n join document_canonicals d on d.id = n.id left join policies p on p.document_id = d.id
+where d.canonical_id is distinct from nullif(p.canonical_id, d.id)
 """
 
 
@@ -153,15 +169,26 @@ async def sync_documents(conn: asyncpg.Connection, ids: set[str]) -> None:
 
 async def replace_mentions(conn: asyncpg.Connection, document_id: str, found: Explaining | None) -> None:
     """What an explaining page names, replaced as a whole (nothing when it is no longer one)."""
-    await conn.execute("delete from policy_mentions where document_id = $1::uuid", document_id)
-    if found is None:
+    await replace_mentions_of(conn, {document_id: found})
+
+
+async def replace_mentions_of(conn: asyncpg.Connection, found: Mapping[str, Explaining | None]) -> None:
+    """What each page of a batch names (document id -> what it explains, None: nothing), replaced as a whole."""
+    if not found:
         return
-    rows = [("doc_no", v) for v in found.doc_nos] + [("title", v) for v in found.titles]
-    await conn.executemany(
-        """insert into policy_mentions (document_id, relation, kind, by, value) values ($1::uuid, $2, $3, $4, $5)
-           on conflict do nothing""",
-        [(document_id, found.relation, found.kind, by, value) for by, value in rows],
-    )
+    await conn.execute("delete from policy_mentions where document_id = any($1::uuid[])", sorted(found))
+    rows = [
+        (document_id, f.relation, f.kind, by, value)
+        for document_id, f in found.items()
+        if f is not None
+        for by, value in [*(("doc_no", v) for v in f.doc_nos), *(("title", v) for v in f.titles)]
+    ]
+    if rows:
+        await conn.executemany(
+            """insert into policy_mentions (document_id, relation, kind, by, value)
+               values ($1::uuid, $2, $3, $4, $5) on conflict do nothing""",
+            rows,
+        )
 
 
 async def set_validity(pool: asyncpg.Pool, policy_id: str, validity: str | None) -> None:
