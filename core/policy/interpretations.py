@@ -150,11 +150,11 @@ async def set_kind(pool: asyncpg.Pool, document_id: str, kind: str | None) -> In
         raise Invalid("a policy is not an interpretation of itself: pick the page that explains it")
     async with pool.acquire() as conn, conn.transaction():
         await apply_explainer(conn, doc)
-        if kind is None:
-            await conn.execute("update policy_explainers set kind_admin = null where document_id = $1::uuid", doc.id)
+        if kind is None:  # a row must keep a kind: the row goes first when the admin's was its only one
             await conn.execute(
                 "delete from policy_explainers where document_id = $1::uuid and kind_auto is null", doc.id
             )
+            await conn.execute("update policy_explainers set kind_admin = null where document_id = $1::uuid", doc.id)
         else:
             await conn.execute(
                 """insert into policy_explainers (document_id, site_id, kind_admin, background, keywords,

@@ -96,6 +96,7 @@ async def world(settings: Settings, pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIte
                 lambda: gql_data(url, LIST_Q, {"f": {"issuer": ISSUER}}), lambda d: d["policies"]["total"] == 3
             )
         paths = ("zcwj/old.html", "zcwj/new.html", "zcwj/care.html", "zcjd/1.html", "tujie/2.html", "dswz/3.html")
+        paths += ("xwdt/4.html",)
         ids = {p: await doc_id(pg_pool, site, p) for p in paths}
         nobody = await person(pg_pool, dataclasses.replace(settings, public_url=url), datetime.now(UTC))
         yield World(url, site, ids, nobody.token)
@@ -225,6 +226,15 @@ async def test_the_sites_section_with_content_and_computed_changes(world: World)
     assert [i["id"] for i in (await gql_data(world.url, SECTION_Q, videos))["interpretations"]["items"]] == [tujie]
     back = (await gql_data(world.url, set_kind, {"d": tujie, "k": None}))["setInterpretationKind"]
     assert back == {"kind": "图解", "kindSource": "auto"}
+
+    # a page that explains nothing by itself joins the section by the admin's kind alone, and leaves it when the
+    # kind is cleared (this answered INTERNAL: the admin's kind was nulled before the row went, breaking its check)
+    plain = world.ids["xwdt/4.html"]
+    joined = (await gql_data(world.url, set_kind, {"d": plain, "k": "热点回应"}))["setInterpretationKind"]
+    assert joined == {"kind": "热点回应", "kindSource": "admin"}
+    assert (await gql_data(world.url, set_kind, {"d": plain, "k": None}))["setInterpretationKind"] is None
+    answers = {"site": world.site, "kind": "热点回应", "first": 5}
+    assert plain not in [i["id"] for i in (await gql_data(world.url, SECTION_Q, answers))["interpretations"]["items"]]
 
     # the admin's kind is also what the policy shows for the page
     await gql_data(world.url, set_kind, {"d": world.ids["zcjd/1.html"], "k": "媒体解读"})
