@@ -1,7 +1,7 @@
 """Q&A top-1 on blind questions (issue #20): written from the answer side only, scored through `ask`'s path.
 
-    .venv/bin/python -m ops.bench.qa_blind [--half tune|test|all] [--pairs 5000] [--corpus ../shared/corpus]
-    .venv/bin/python -m ops.bench.qa_blind --split       # rewrite tune.tsv/test.tsv from questions.tsv
+    .venv/bin/python -m ops.bench.qa_blind [--set 1|2] [--half tune|test|all] [--pairs 5000] [--corpus …]
+    .venv/bin/python -m ops.bench.qa_blind [--set 1|2] --split   # rewrite tune.tsv/test.tsv from questions.tsv
     .venv/bin/python -m ops.bench.qa_blind --misses      # list the tuning half's misses (never the test half's)
     .venv/bin/python -m ops.bench.qa_blind --half all --misses --retired-test   # set 1 only, see below
 
@@ -42,6 +42,9 @@ from ops.embedded import throwaway_services
 
 BLIND_DIR = Path(__file__).resolve().parent / "data" / "qa_blind"
 QUESTIONS = BLIND_DIR / "questions.tsv"
+# Set 1 (writer q1, 2026-12-02): tuned on, both halves (its test half retired 2026-12-03). Set 2 (writer q2,
+# 2026-12-03, other pairs): the test from then on; tune on its tuning half only.
+SETS = {1: BLIND_DIR, 2: BLIND_DIR.with_name("qa_blind2")}
 KINDS = ("colloquial", "paraphrase", "place_aspect", "typo", "pinyin", "greeting")
 HALVES = ("tune", "test")
 HEADER = "# kind\tpair id\tquestion\twriter (written from the answer only; split by half_of(pair id))"
@@ -72,18 +75,20 @@ def read_items(path: Path) -> list[BlindItem]:
     return items
 
 
-def load_blind(half: str = "all") -> list[BlindItem]:
-    """The tuning half, the test half, or all questions."""
-    return read_items(QUESTIONS if half == "all" else BLIND_DIR / f"{half}.tsv")
+def load_blind(half: str = "all", blind_set: int = 1) -> list[BlindItem]:
+    """The tuning half, the test half, or all questions of a set."""
+    folder = SETS[blind_set]
+    return read_items(folder / ("questions.tsv" if half == "all" else f"{half}.tsv"))
 
 
-def write_split() -> dict[str, int]:
-    """Write tune.tsv and test.tsv from questions.tsv; the number of questions in each."""
-    items = read_items(QUESTIONS)
+def write_split(blind_set: int = 1) -> dict[str, int]:
+    """Write a set's tune.tsv and test.tsv from its questions.tsv; the number of questions in each."""
+    folder = SETS[blind_set]
+    items = read_items(folder / "questions.tsv")
     counts = {}
     for half in HALVES:
         rows = [f"{i.kind}\t{i.pair_id}\t{i.question}\t{i.writer}" for i in items if half_of(i.pair_id) == half]
-        (BLIND_DIR / f"{half}.tsv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+        (folder / f"{half}.tsv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
         counts[half] = len(rows)
     return counts
 
@@ -212,15 +217,16 @@ def _misses(pairs: Sequence[QaPair], items: Sequence[BlindItem], tops: Sequence[
     return out
 
 
-def run(corpus: Path, half: str, total: int, misses: bool) -> None:
+def run(corpus: Path, half: str, total: int, misses: bool, blind_set: int = 1) -> None:
     pairs = build_pairs(corpus, max(5000, total))
-    items = load_blind(half)
+    items = load_blind(half, blind_set)
     ok = accepted_ids(pairs)
     with throwaway_services("yw-qablind-") as (_, url, _nats):
         shown, times, cpu, loaded = asyncio.run(ask_all(url, pairs, items))
     tops = [ids[0] for ids in shown]
     counts = Counter(i.kind for i in items)
-    print(f"half {half}: {len(items)} questions ({', '.join(f'{k} {counts[k]}' for k in KINDS)}); pairs {len(pairs)}")
+    kinds = ", ".join(f"{k} {counts[k]}" for k in KINDS)
+    print(f"set {blind_set}, half {half}: {len(items)} questions ({kinds}); pairs {len(pairs)}")
     print(f"import + knowledge base load {loaded:.1f} s")
     print(_row("ask (yiwang, QaService)", score(items, tops, ok), _percentiles(times)))
     print(f"{'':24s} CPU time per ask (this process): {_percentiles(cpu)}")
@@ -251,16 +257,19 @@ def main() -> None:
         action="store_true",
         help="set 1's test half is retired as a test (2026-12-03): allow --misses on it and on --half all",
     )
+    parser.add_argument(
+        "--set", type=int, choices=sorted(SETS), default=1, dest="blind_set", help="1 (tuned on) or 2 (the test)"
+    )
     args = parser.parse_args()
     if args.split:
-        print(write_split())
+        print(write_split(args.blind_set))
         return
-    if args.misses and args.half != "tune" and not args.retired_test:
+    if args.misses and args.half != "tune" and not (args.retired_test and args.blind_set == 1):
         parser.error(
             "--misses lists the tuning half only: looking at test-half misses is tuning on them "
-            "(set 1's test half is retired: add --retired-test)"
+            "(set 1's test half is retired: add --retired-test; set 2's is the test)"
         )
-    run(args.corpus, args.half, args.pairs, args.misses)
+    run(args.corpus, args.half, args.pairs, args.misses, args.blind_set)
 
 
 if __name__ == "__main__":

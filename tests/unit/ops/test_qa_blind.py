@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from core.qa.models import QaPair
-from ops.bench.qa_blind import HALVES, KINDS, QUESTIONS, AnswerBigram, accepted_ids, half_of, load_blind, score
+from ops.bench.qa_blind import HALVES, KINDS, QUESTIONS, SETS, AnswerBigram, accepted_ids, half_of, load_blind, score
 from ops.bench.qa_eval import load_ncp_pairs
 
 
-def test_the_set_has_at_least_300_questions_and_50_of_every_kind_over_distinct_pairs() -> None:
-    items = load_blind("all")
+@pytest.mark.parametrize("blind_set", sorted(SETS))
+def test_each_set_has_at_least_300_questions_and_50_of_every_kind_over_distinct_pairs(blind_set: int) -> None:
+    items = load_blind("all", blind_set)
     assert len(items) >= 300
     counts = Counter(item.kind for item in items)
     assert set(counts) == set(KINDS), counts
@@ -23,9 +24,10 @@ def test_the_set_has_at_least_300_questions_and_50_of_every_kind_over_distinct_p
     assert all(item.question.strip() and item.writer for item in items)
 
 
-def test_the_halves_are_the_stable_hash_split_of_the_whole_set() -> None:
-    halves = {half: load_blind(half) for half in HALVES}
-    assert sorted(halves["tune"] + halves["test"], key=repr) == sorted(load_blind("all"), key=repr)
+@pytest.mark.parametrize("blind_set", sorted(SETS))
+def test_the_halves_are_the_stable_hash_split_of_the_whole_set(blind_set: int) -> None:
+    halves = {half: load_blind(half, blind_set) for half in HALVES}
+    assert sorted(halves["tune"] + halves["test"], key=repr) == sorted(load_blind("all", blind_set), key=repr)
     for half, items in halves.items():
         assert items and all(half_of(item.pair_id) == half for item in items), f"{half}.tsv is stale: run --split"
     assert not {i.pair_id for i in halves["tune"]} & {i.pair_id for i in halves["test"]}
@@ -34,12 +36,19 @@ def test_the_halves_are_the_stable_hash_split_of_the_whole_set() -> None:
     assert half_of("b6bd69375d2837ee823ccc7d26a820d0") == "test"
 
 
+def test_the_second_set_was_written_over_other_pairs_by_another_writer() -> None:
+    first, second = load_blind("all", 1), load_blind("all", 2)
+    assert not {i.pair_id for i in first} & {i.pair_id for i in second}, "a pair in both sets"
+    assert {i.writer for i in first}.isdisjoint({i.writer for i in second})
+
+
 @pytest.mark.corpus
-def test_every_reference_is_a_corpus_pair_and_no_question_is_a_stored_one(corpus: Path) -> None:
+@pytest.mark.parametrize("blind_set", sorted(SETS))
+def test_every_reference_is_a_corpus_pair_and_no_question_is_a_stored_one(corpus: Path, blind_set: int) -> None:
     pairs = load_ncp_pairs(corpus)
     ids = {p.id for p in pairs}
     stored = {p.question for p in pairs}
-    items = load_blind("all")
+    items = load_blind("all", blind_set)
     assert all(item.pair_id in ids for item in items), [i.pair_id for i in items if i.pair_id not in ids][:5]
     assert not [item.question for item in items if item.question in stored]
 
