@@ -51,13 +51,16 @@ class SearchFilters:
     audience: list[str] | None = strawberry.field(default=None, description="服务对象: 个人 or 法人")
     year: list[str] | None = None
     issuer: list[str] | None = None
+    format: list[str] | None = strawberry.field(
+        default=None, description="数据格式 of datasets' resources (CSV, XLSX, JSON, GEOJSON, PDF, API; any case)"
+    )
     published_after: date | None = None
     published_before: date | None = None
     fields: list[FieldFilter] | None = None
 
     def as_dict(self) -> dict[str, list[str]]:
         out = {f.field: list(f.values) for f in self.fields or []}
-        for name in ("site", "kind", "department", "region", "level", "theme", "audience", "year", "issuer"):
+        for name in ("site", "kind", "department", "region", "level", "theme", "audience", "year", "issuer", "format"):
             if (values := getattr(self, name)) is not None:
                 out[name] = list(values)
         return out

@@ -89,7 +89,9 @@ class FacetValue:
     count: int
 
 
-@strawberry.type(description="Counts per value of one field: site, department, region, level, kind, year, theme")
+@strawberry.type(
+    description="Counts per value of one field: site, department, region, level, kind, year, theme, format"
+)
 class Facet:
     field: str
     values: list[FacetValue]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import shutil
 import uuid
@@ -127,7 +126,7 @@ async def package_delete(ctx: ActionContext, params: dict[str, Any]) -> None:
 
 
 def uploads_dir(ctx: ActionContext) -> Path:
-    return Path(ctx.settings.data_dir) / "opendata" / "uploads"
+    return resources.uploads_dir(ctx.settings)
 
 
 def _tabular(data: bytes, fmt: str, params: dict[str, Any]) -> resources.Tabular | None:
@@ -153,20 +152,9 @@ async def _upload(
     name = SAFE_NAME.sub("_", Path(filename or "upload").name)[:200] or "upload"
     fmt = (values.get("format") or Path(name).suffix.lstrip(".")).upper()
     tabular = _tabular(data, fmt, params)  # a broken table refuses the call before anything is written
-    folder = uploads_dir(ctx) / rid
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-    package = params.get("package_id") or "-"
-    values.update(
-        format=fmt,
-        url=f"{ctx.base_url}/dataset/{package}/resource/{rid}/download/{name}",
-        url_type="upload",
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        last_modified=ctx.now(),
-        name=values.get("name") or name,
-    )
+    package = str(params.get("package_id") or "-")
+    values.update(resources.keep_file(ctx.settings, dataset=package, resource_id=rid, name=name, data=data))
+    values.update(format=fmt, last_modified=ctx.now(), name=values.get("name") or name)
     return tabular
 
 

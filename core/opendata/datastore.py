@@ -1,25 +1,27 @@
 """The datastore: a tabular resource as a Postgres table in schema `datastore`, loaded whole or not at all.
 
-A load converts every row first through the schema (inferred or given), COPYs them into a new table, builds its
-indexes, then in the same transaction drops the old table and renames the new one into its place: a reader sees
-the old rows or the new, never a half; a row that does not convert rolls everything back.
+A load converts every column first through the schema (inferred or given; core.opendata.columns), COPYs the rows
+into a new table, builds its indexes (the quality review runs beside them, in a thread), then in the same
+transaction drops the old table and renames the new one into its place: a reader sees the old rows or the new,
+never a half; a cell that does not convert refuses the load before anything is written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from core.errors import Invalid, NotFound
-from core.opendata.quality import review, store_findings
+from core.errors import NotFound
+from core.opendata.columns import Converted, column, convert, misfit_error
+from core.opendata.quality import Finding, review, store_findings
 from core.opendata.tabular import Table
-from core.opendata.tokens import cell_text
-from core.opendata.types import PG_TYPES, check_schema, converter, infer
+from core.opendata.types import PG_TYPES, check_schema, infer, infer_column
 
 MAX_INDEXES = 8
 SAMPLE_ROWS = 4000  # rows read to infer types; the conversion of every row checks them
@@ -43,20 +45,11 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _records(table: Table, schema: dict[str, Any]) -> Iterator[list[Any]]:
-    convert = converter(schema)
-    strings = [i for i, f in enumerate(schema["fields"]) if f["type"] == "string"]
-    for number, (row, line) in enumerate(zip(table.rows, table.lines, strict=True), start=1):
-        values = convert(row, line)
-        tokens = " ".join(cell_text(c) for c in (row[i] for i in strings) if c)
-        yield [number, *values, tokens]
-
-
 def _indexed(table: Table, schema: dict[str, Any]) -> list[str]:
     """Columns worth an index for filters: numbers, dates, booleans, and short strings."""
     out = []
     for i, f in enumerate(schema["fields"]):
-        if f["type"] == "string" and any(len(r[i] or "") > SHORT_TEXT for r in table.rows):
+        if f["type"] == "string" and max(map(len, filter(None, column(table.rows, i))), default=0) > SHORT_TEXT:
             continue
         out.append(f["name"])
     return out[:MAX_INDEXES]
@@ -76,30 +69,61 @@ def sample(rows: list[list[str | None]]) -> list[list[str | None]]:
     return rows[:half] + rows[half::step]
 
 
-async def _fill(conn: asyncpg.Connection, staging: str, table: Table, schema: dict[str, Any]) -> None:
+def converted(table: Table, schema: dict[str, Any] | None) -> tuple[dict[str, Any], Converted]:
+    """The schema used and the table converted by it. A given schema refuses a cell that does not fit; without one,
+    types come from a sample of the rows and are checked by the conversion itself: a column with a cell past the
+    sample that does not fit takes the type every one of its cells fits (its other columns keep theirs: a type
+    every cell fits is the one all of them decide)."""
+    if schema is not None:
+        done = convert(table.rows, schema)
+        if done.misfits:
+            raise misfit_error(done, table.rows, table.lines, schema)
+        return schema, done
+    guessed = infer(table.header, sample(table.rows))
+    done = convert(table.rows, guessed)
+    if not done.misfits:
+        return guessed, done
+    fields = [
+        {**f, "type": infer_column(column(table.rows, i))} if i in done.misfits else f
+        for i, f in enumerate(guessed["fields"])
+    ]
+    used = {**guessed, "fields": fields}
+    return used, convert(table.rows, used)
+
+
+async def _fill(conn: asyncpg.Connection, schema: dict[str, Any], done: Converted) -> str:
+    """A staging table made and filled by COPY, with its key."""
+    staging = f"load_{secrets.token_hex(6)}"
     columns = ["_id", *[f["name"] for f in schema["fields"]], "_tokens"]
     defs = "".join(f"{quote(f['name'])} {PG_TYPES[f['type']]}, " for f in schema["fields"])
-    await conn.execute(f"create table datastore.{staging} (_id bigint primary key, {defs}_tokens text)")
-    await conn.copy_records_to_table(staging, schema_name="datastore", columns=columns, records=_records(table, schema))
+    await conn.execute(f"create table datastore.{staging} (_id bigint not null, {defs}_tokens text)")
+    await conn.copy_records_to_table(staging, schema_name="datastore", columns=columns, records=done.records())
+    # the key built once over the loaded rows (sorted, parallel) costs less than one insert per row during COPY
+    await conn.execute(f"alter table datastore.{staging} add primary key (_id)")
+    return staging
 
 
-async def _filled(conn: asyncpg.Connection, table: Table, schema: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """A staging table made and filled by COPY, and the schema used. Without one given, types come from a sample of
-    the rows and are checked by the conversion itself: when a cell past the sample does not fit, every row decides.
-    Each attempt has a table name of its own (asyncpg keeps the column types of a name it copied into)."""
-    staging = f"load_{secrets.token_hex(6)}"
-    if schema is not None:
-        await _fill(conn, staging, table, schema)
-        return staging, schema
-    guessed = infer(table.header, sample(table.rows))
+async def _indexes(conn: asyncpg.Connection, staging: str, table: Table, schema: dict[str, Any]) -> None:
+    for name in _indexed(table, schema):
+        await conn.execute(f"create index ix_{secrets.token_hex(6)} on datastore.{staging} ({quote(name)})")
+    await conn.execute(
+        f"create index ix_{secrets.token_hex(6)} on datastore.{staging} using gin (to_tsvector('simple', _tokens))"
+    )
+
+
+async def _built(
+    conn: asyncpg.Connection, table: Table, schema: dict[str, Any], done: Converted, previous: Any
+) -> tuple[str, list[Finding]]:
+    """The staging table filled and indexed, and the quality review of the table, made in a thread while Postgres
+    builds the indexes (not during the COPY: the review would hold back the encoding of the rows it streams)."""
+    before = json.loads(previous) if isinstance(previous, str) else previous
+    staging = await _fill(conn, schema, done)
+    reviewing = asyncio.ensure_future(asyncio.to_thread(review, table, schema, before))
     try:
-        async with conn.transaction():  # a savepoint: a failed COPY leaves the load's transaction usable
-            await _fill(conn, staging, table, guessed)
-        return staging, guessed
-    except Invalid:
-        staging, used = f"load_{secrets.token_hex(6)}", infer(table.header, table.rows)
-        await _fill(conn, staging, table, used)
-        return staging, used
+        await _indexes(conn, staging, table, schema)
+    finally:
+        findings = await reviewing  # never left running past a failed load
+    return staging, findings
 
 
 async def load_in(conn: asyncpg.Connection, *, resource_id: str, table: Table, schema: dict[str, Any] | None) -> Loaded:
@@ -107,14 +131,10 @@ async def load_in(conn: asyncpg.Connection, *, resource_id: str, table: Table, s
     beforehand) or types inferred."""
     await conn.execute("select pg_advisory_xact_lock(hashtext($1))", f"datastore:{resource_id}")
     await conn.execute("set local maintenance_work_mem = '256MB'")  # index builds of big tables in memory
-    staging, schema = await _filled(conn, table, schema)
-    for name in _indexed(table, schema):
-        await conn.execute(f"create index ix_{secrets.token_hex(6)} on datastore.{staging} ({quote(name)})")
-    await conn.execute(
-        f"create index ix_{secrets.token_hex(6)} on datastore.{staging} using gin (to_tsvector('simple', _tokens))"
-    )
+    # in a thread: a big table takes seconds to convert, and the event loop keeps serving other requests meanwhile
+    used, done = await asyncio.to_thread(converted, table, schema)
     previous = await conn.fetchval("select schema from opendata_datastore where resource_id = $1::uuid", resource_id)
-    findings = review(table, schema, json.loads(previous) if isinstance(previous, str) else previous)
+    staging, findings = await _built(conn, table, used, done, previous)
     await store_findings(conn, resource_id, findings)
     await conn.execute(f"drop table if exists datastore.{quote(resource_id)}")
     await conn.execute(f"alter table datastore.{staging} rename to {quote(resource_id)}")
@@ -124,13 +144,11 @@ async def load_in(conn: asyncpg.Connection, *, resource_id: str, table: Table, s
            on conflict (resource_id) do update set schema = excluded.schema, row_count = excluded.row_count,
                encoding = excluded.encoding, loaded_at = now()""",
         resource_id,
-        json.dumps(schema, ensure_ascii=False),
+        json.dumps(used, ensure_ascii=False),
         len(table.rows),
         table.encoding,
     )
-    return Loaded(
-        resource_id=resource_id, rows=len(table.rows), schema=schema, encoding=table.encoding, bbox=table.bbox
-    )
+    return Loaded(resource_id=resource_id, rows=len(table.rows), schema=used, encoding=table.encoding, bbox=table.bbox)
 
 
 async def load(*, pool: asyncpg.Pool, resource_id: str, table: Table, schema: dict[str, Any] | None = None) -> Loaded:

@@ -3,10 +3,12 @@ loads), of a dataset (stale against its declared update frequency) and of its li
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress, islice
+from operator import itemgetter, ne
 from typing import Any
 
 import asyncpg
@@ -34,33 +36,46 @@ class Finding:
     resource_id: str | None = None
 
 
+def _column(table: Table, i: int) -> list[str | None]:
+    return list(map(itemgetter(i), table.rows))
+
+
+def _lines_of(table: Table, cells: list[str | None], wanted: Container[str | None]) -> list[int]:
+    """The source lines of the first cells (in row order) that are among `wanted`."""
+    return [table.lines[n] for n in islice((n for n, c in enumerate(cells) if c in wanted), SHOWN_LINES)]
+
+
 def _missing(table: Table) -> list[Finding]:
     out = []
     rows = len(table.rows)
     for i, name in enumerate(table.header):
-        empty = [table.lines[n] for n, row in enumerate(table.rows) if row[i] is None]
-        if rows and len(empty) / rows >= MISSING_SHARE:
-            share = round(100 * len(empty) / rows)
+        cells = _column(table, i)
+        empty = cells.count(None)
+        if rows and empty / rows >= MISSING_SHARE:
+            share = round(100 * empty / rows)
             out.append(
                 Finding(
                     kind="missing",
                     column=name,
-                    count=len(empty),
-                    lines=empty[:SHOWN_LINES],
-                    summary=f"列“{name}”缺失 {len(empty)} 个值（{share}%）",
+                    count=empty,
+                    lines=_lines_of(table, cells, (None,)),
+                    summary=f"列“{name}”缺失 {empty} 个值（{share}%）",
                 )
             )
     return out
 
 
-def _misfits(cells: list[tuple[int, str]], kind: str, allowed: int) -> list[int]:
-    """The lines of cells not of `kind`; none when more than `allowed` differ (the column is text, not mistyped)."""
-    bad: list[int] = []
-    for line, cell in cells:
-        if not _fits(kind, cell):
-            bad.append(line)
-            if len(bad) > allowed:
-                return []
+def _misfits(counts: Counter[str | None], kind: str, allowed: int) -> set[str]:
+    """The distinct cells not of `kind`; none when more than `allowed` cells differ (the column is text, not
+    mistyped). Each distinct cell is tried once."""
+    bad: set[str] = set()
+    differing = 0
+    for cell, count in counts.items():
+        if cell is not None and not _fits(kind, cell):
+            bad.add(cell)
+            differing += count
+            if differing > allowed:
+                return set()
     return bad
 
 
@@ -69,24 +84,23 @@ def _type_errors(table: Table, schema: dict[str, Any]) -> list[Finding]:
     for i, f in enumerate(schema["fields"]):
         if f["type"] != "string":
             continue
-        cells: list[tuple[int, str]] = []
-        for n, row in enumerate(table.rows):
-            cell = row[i]
-            if cell is not None:
-                cells.append((table.lines[n], cell))
-        if len(cells) < MIN_TYPED:
+        cells = _column(table, i)
+        counts = Counter(cells)
+        present = len(cells) - counts[None]
+        if present < MIN_TYPED:
             continue
-        allowed = int((1 - TYPE_SHARE) * len(cells))
+        allowed = int((1 - TYPE_SHARE) * present)
         for kind in NARROWER:
-            bad = _misfits(cells, kind, allowed)
+            bad = _misfits(counts, kind, allowed)
             if bad:
+                count = sum(counts[c] for c in bad)
                 out.append(
                     Finding(
                         kind="type",
                         column=f["name"],
-                        count=len(bad),
-                        lines=bad[:SHOWN_LINES],
-                        summary=f"列“{f['name']}”应为 {kind}，有 {len(bad)} 个值不符",
+                        count=count,
+                        lines=_lines_of(table, cells, bad),
+                        summary=f"列“{f['name']}”应为 {kind}，有 {count} 个值不符",
                     )
                 )
                 break
@@ -94,13 +108,20 @@ def _type_errors(table: Table, schema: dict[str, Any]) -> list[Finding]:
 
 
 def _duplicates(table: Table) -> list[Finding]:
-    seen: set[bytes] = set()
+    """Rows equal to an earlier row. Their hashes are compared first, by C code (a row whose hash has a later row
+    is not that hash's last: the hash repeats); rows themselves are compared only where a hash repeats."""
+    keys = list(map(hash, map(tuple, table.rows)))
+    last = dict(zip(keys, range(len(keys)), strict=True))
+    if len(last) == len(keys):
+        return []
+    repeated = set(compress(keys, map(ne, map(last.__getitem__, keys), range(len(keys)))))
+    seen: set[tuple[str | None, ...]] = set()
     lines = []
-    for row, line in zip(table.rows, table.lines, strict=True):
-        digest = hashlib.sha256("\x1f".join("\x00" if c is None else c for c in row).encode()).digest()
-        if digest in seen:
-            lines.append(line)
-        seen.add(digest)
+    for n in compress(range(len(keys)), map(repeated.__contains__, keys)):
+        row = tuple(table.rows[n])
+        if row in seen:
+            lines.append(table.lines[n])
+        seen.add(row)
     if not lines:
         return []
     return [Finding(kind="duplicate", count=len(lines), lines=lines[:SHOWN_LINES], summary=f"重复行 {len(lines)} 行")]

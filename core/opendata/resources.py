@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,6 +19,26 @@ from core.opendata.params import ValidationError
 from core.opendata.service import announce, save
 from core.opendata.tabular import Table
 from core.settings import Settings
+
+
+def uploads_dir(settings: Settings) -> Path:
+    """Where uploaded files are kept: one folder per resource id, served by the download route."""
+    return Path(settings.data_dir) / "opendata" / "uploads"
+
+
+def keep_file(settings: Settings, *, dataset: str, resource_id: str, name: str, data: bytes) -> dict[str, Any]:
+    """Keep a resource's uploaded file (replacing an earlier one); its values: our download URL, `url_type`
+    upload (the link check leaves it alone: we serve it), size and hash."""
+    folder = uploads_dir(settings) / resource_id
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return {
+        "url": f"{settings.issuer}/dataset/{dataset}/resource/{resource_id}/download/{name}",
+        "url_type": "upload",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -228,14 +229,24 @@ async def ensure_organization(pool: asyncpg.Pool, *, name: str, title: str, desc
 
 
 async def import_packages(
-    *, pool: asyncpg.Pool, bus: Bus | None, settings: Settings, packages: list[dict[str, Any]], source: str = "local"
+    *,
+    pool: asyncpg.Pool,
+    bus: Bus | None,
+    settings: Settings,
+    packages: list[dict[str, Any]],
+    source: str = "local",
+    files: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> int:
     """Create or update many datasets in one transaction (by name; a harvested one by its source and id), then
-    announce them; returns how many changed. Used by the demo and by harvests of remote CKAN portals."""
+    announce them; returns how many changed. Used by the demo and by harvests of remote CKAN portals. `files`
+    are, by dataset name, the resources of files the caller kept itself (`resources.keep_file`: the demo's):
+    their values are stored as given, in place of the package's resources."""
     saved = []
     async with pool.acquire() as conn, conn.transaction():
         for data in packages:
             checked = check_dataset(data, creating=True)
+            if files and data.get("name") in files:
+                checked.resources = [dict(values) for values in files[data["name"]]]
             if source != "local":
                 checked.values.update(source=source, source_id=str(data.get("id") or data["name"]))
             row = await store.dataset_row(conn, checked.values["name"])

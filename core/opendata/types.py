@@ -1,4 +1,4 @@
-"""Column types: inferred from the cells, overridable with a Frictionless table schema, converted for COPY.
+"""Column types: inferred from the cells, overridable with a Frictionless table schema, a converter each.
 
 The schema is Frictionless' Table Schema (`{"fields": [{"name", "type"}], "missingValues": [...]}`) with the
 types integer, number, boolean, date, datetime and string; we infer it ourselves (see docs/opendata.md for why
@@ -8,7 +8,7 @@ not the frictionless package): a column takes the narrowest type every non-missi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,7 +30,6 @@ INT = re.compile(r"^[+-]?\d{1,18}$")
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
-MEMO_CELLS = 50_000  # distinct cells a column's converter remembers
 ORDER = ("integer", "number", "boolean", "date", "datetime", "string")
 
 
@@ -108,19 +107,19 @@ def fits(kind: str, text: str) -> bool:
     return True
 
 
+def infer_column(cells: Iterable[str | None]) -> str:
+    """The first type of ORDER that all the cells fit (each distinct cell is tried once)."""
+    candidates = list(ORDER)
+    for cell in set(cells) - {None}:
+        candidates = [k for k in candidates if k == "string" or fits(k, cell)]  # type: ignore[arg-type]
+        if candidates == ["string"]:
+            break
+    return candidates[0]
+
+
 def infer(header: Sequence[str], rows: Sequence[Sequence[str | None]]) -> dict[str, Any]:
     """A Frictionless table schema for the rows: each column the first type of ORDER all its cells fit."""
-    fields = []
-    for i, name in enumerate(header):
-        candidates = list(ORDER)
-        for row in rows:
-            cell = row[i]
-            if cell is None:
-                continue
-            candidates = [k for k in candidates if k == "string" or fits(k, cell)]
-            if candidates == ["string"]:
-                break
-        fields.append({"name": name, "type": candidates[0]})
+    fields = [{"name": name, "type": infer_column(row[i] for row in rows)} for i, name in enumerate(header)]
     return {"fields": fields, "missingValues": [""]}
 
 
@@ -139,43 +138,3 @@ def check_schema(schema: Any, header: Sequence[str]) -> dict[str, Any]:
     if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
         raise Invalid("missingValues is a list of strings")
     return {"fields": [{"name": f["name"], "type": f.get("type", "string")} for f in fields], "missingValues": missing}
-
-
-def _memo(conv: Callable[[str], Any]) -> Callable[[str], Any]:
-    """`conv` remembering its answers while few: codes, dates and categories repeat down a column."""
-    seen: dict[str, Any] = {}
-
-    def once(text: str) -> Any:
-        found = seen.get(text, seen)
-        if found is not seen:
-            return found
-        value = conv(text.strip())
-        if len(seen) < MEMO_CELLS:
-            seen[text] = value
-        return value
-
-    return once
-
-
-def converter(schema: dict[str, Any]) -> Callable[[Sequence[str | None], int], list[Any]]:
-    """A function making one typed record of a row of text (its line number for errors)."""
-    kinds = [f["type"] for f in schema["fields"]]
-    names = [f["name"] for f in schema["fields"]]
-    convs = [_memo(CONVERTERS[k]) if k != "string" else None for k in kinds]
-    missing = set(schema.get("missingValues", [""]))
-
-    def convert(row: Sequence[str | None], line: int) -> list[Any]:
-        out: list[Any] = []
-        for conv, cell, i in zip(convs, row, range(len(kinds)), strict=False):
-            if cell is None or cell in missing:
-                out.append(None)
-            elif conv is None:
-                out.append(cell)
-            else:
-                try:
-                    out.append(conv(cell))
-                except (ValueError, TypeError, OverflowError):
-                    raise Invalid(f"line {line}: {names[i]!r} is {cell[:40]!r}, not a {kinds[i]}", line=line) from None
-        return out
-
-    return convert

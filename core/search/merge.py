@@ -24,7 +24,7 @@ def check_filters(filters: dict[str, list[str]]) -> dict[str, list[str]]:
         if len(values) > MAX_FILTER_VALUES or any(len(v) > 200 for v in values):
             raise Invalid(f"filter {name!r}: at most {MAX_FILTER_VALUES} values of at most 200 characters")
         if cleaned := [v.strip() for v in values if v.strip()]:
-            out[name] = cleaned
+            out[name] = [v.upper() for v in cleaned] if name == "format" else cleaned  # indexed upper-cased
     return out
 
 

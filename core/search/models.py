@@ -22,8 +22,9 @@ FILTER_FIELDS: tuple[str, ...] = (
     "year",
     "issuer",
     "audience",
+    "format",  # a dataset's resource formats (CSV, GEOJSON, API, …), upper-cased as package_search's res_format
 )
-MULTI_VALUED_FIELDS: frozenset[str] = frozenset({"theme", "audience"})
+MULTI_VALUED_FIELDS: frozenset[str] = frozenset({"theme", "audience", "format"})
 MAX_LIMIT = 100
 MAX_FACET_VALUES = 100
 
@@ -55,6 +56,7 @@ class IndexDoc:
     level: str = ""
     theme: list[str] = field(default_factory=list)
     audience: list[str] = field(default_factory=list)
+    format: list[str] = field(default_factory=list)
     column: str = ""
     validity: str = ""
     pinned_terms: list[str] = field(default_factory=list)

@@ -19,7 +19,7 @@ from core.search.query import ParsedQuery, parse_query
 from core.search.understand import Interpretation, Rewrite, Variant, synonyms_of_reading, understand
 from core.textzh.analyzer import get_analyzer
 
-FACETS = ["site", "department", "region", "level", "kind", "year", "theme", "audience"]
+FACETS = ["site", "department", "region", "level", "kind", "year", "theme", "audience", "format"]
 # (key, name, kinds): the results grouped the way a portal shows them.
 SCENES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("service", "办事服务", ("service",)),

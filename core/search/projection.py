@@ -81,6 +81,7 @@ def to_index_doc(row: asyncpg.Record | dict[str, Any]) -> IndexDoc:
         level=_text(meta.get("level")) or row["level"] or "",
         theme=_values(meta.get("theme")),
         audience=_values(meta.get("audience")),
+        format=[v.upper() for v in _values(meta.get("formats"))],
         column=row["column_name"] or "",
         validity=_text(meta.get("validity")),
         copies=_copies(row["copies"]),

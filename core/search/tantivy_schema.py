@@ -12,7 +12,7 @@ from core.search.analysis import char_terms, index_terms, normalize_keyword
 from core.search.models import FILTER_FIELDS, Copy, IndexDoc
 
 # Bump when the schema or the analysis changes: a new version needs a rebuild (`begin_rebuild`).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the `format` keyword field (datasets' resource formats)
 
 # Pre-analysed fields hold space-joined folded terms, so tantivy's built-in `whitespace` tokenizer
 # suffices and nothing custom has to be registered again each time an index is opened.

@@ -166,6 +166,7 @@ async def bench_datastore(pool: asyncpg.Pool, settings: Settings, rows: int, sam
         )
     )
     table = air_table(rows)
+    print(f"load average before the load (1, 5, 15 min): {_load_average()}")
     started = time.perf_counter()
     await datastore.load(pool=pool, resource_id=rid, table=table)
     took = time.perf_counter() - started
@@ -193,8 +194,11 @@ async def bench_datastore(pool: asyncpg.Pool, settings: Settings, rows: int, sam
     theirs = await timed([peer(s, a) for s, a in picks])
     print("datastore_search (2 filters, total):", percentiles(mine))
     print("peer: the same select + count by hand:", percentiles(theirs))
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
+    print(f"load average (1, 5, 15 min): {_load_average()} on {os.cpu_count()} CPUs")
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:

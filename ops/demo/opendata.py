@@ -1,12 +1,16 @@
 """A demo open-data catalogue of our own, shaped like Harbin's: 48 departments, the 14 domains, ~1,200 datasets
-with resources, and a few tabular resources loaded into the datastore. Generated deterministically (seeded)."""
+with resources, and a few tabular resources loaded into the datastore. Generated deterministically (seeded).
+
+Every resource is a small made-up file kept as an upload and served by the API's download route: its link works
+wherever the demo runs, and the daily link check (which checks links to elsewhere) finds nothing to fix."""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
 import random
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,9 +22,10 @@ from core.opendata import resources, service
 from core.opendata.models import FREQUENCIES
 from core.opendata.tabular import read_csv, read_geojson
 from core.settings import Settings
+from ops.demo import opendata_files
+from ops.demo.opendata_files import DemoFile
 
 SEED = 14
-FILES = "https://opendata.harbin.example/files"  # a reserved example domain: the demo's files are not real
 # (slug, title, domains it files under)
 DEPARTMENTS = [
     ("gaj", "市公安局", ["公共安全", "道路交通"]),
@@ -111,29 +116,23 @@ HARBIN_BBOX = (125.70, 45.50, 127.00, 46.10)
 
 @dataclass(frozen=True)
 class Demo:
-    """The catalogue to load: departments, package dictionaries, and tables to load by dataset name."""
+    """The catalogue to load: departments, package dictionaries, their files, and tables to load by dataset name."""
 
     departments: list[tuple[str, str]]
     packages: list[dict[str, Any]]
     tables: dict[str, tuple[str, bytes]]  # dataset name -> (format, file bytes)
+    files: dict[str, list[DemoFile]] = field(default_factory=dict)  # dataset name -> its resources' files
 
 
-def _resources(rng: random.Random, name: str) -> list[dict[str, Any]]:
-    out = []
-    for n, fmt in enumerate(rng.sample(FORMATS, rng.randint(1, 3)), start=1):
-        ext = fmt.lower() if fmt != "API" else "json"
-        out.append(
-            {
-                "name": f"{name}-{n}.{ext}" if fmt != "API" else "数据接口",
-                "format": fmt,
-                "url": f"{FILES}/{name}/{n}.{ext}",
-                "size": rng.randint(2_000, 5_000_000),
-            }
-        )
-    return out
+def _files(rng: random.Random, name: str, topic: str, year: int) -> list[DemoFile]:
+    return [
+        DemoFile(dataset=name, position=n, format=fmt, topic=topic, year=year, seed=rng.randint(2_000, 5_000_000))
+        for n, fmt in enumerate(rng.sample(FORMATS, rng.randint(1, 3)), start=1)
+    ]
 
 
 def _package(rng: random.Random, index: int, dept: tuple[str, str, list[str]], domain: str) -> dict[str, Any]:
+    """A package dictionary; its resources' files under the key `files` (taken out by `build`)."""
     slug, title, _ = dept
     topic = rng.choice(TOPICS[domain])
     year = rng.choice(YEARS)
@@ -157,7 +156,8 @@ def _package(rng: random.Random, index: int, dept: tuple[str, str, list[str]], d
         "maintainer_email": f"data-{slug}@harbin.example",
         "contact_phone": f"0451-8{rng.randint(1000000, 9999999)}",
         "version": f"{year}.{rng.randint(1, 4)}",
-        "resources": _resources(rng, name),
+        "resources": [],
+        "files": _files(rng, name, topic, year),
     }
 
 
@@ -173,9 +173,11 @@ def build(*, datasets: int = 1200) -> Demo:
         packages[1]["name"]: ("CSV", schools(rng).encode("gb18030")),
         packages[2]["name"]: ("GEOJSON", parking(rng)),
     }
+    files = {p["name"]: p.pop("files") for p in packages}
     for name in tables:
-        next(p for p in packages if p["name"] == name)["resources"] = []
-    return Demo(departments=[(d[0], f"哈尔滨{d[1]}") for d in DEPARTMENTS], packages=packages, tables=tables)
+        files[name] = []  # the table is its only resource
+    departments = [(d[0], f"哈尔滨{d[1]}") for d in DEPARTMENTS]
+    return Demo(departments=departments, packages=packages, tables=tables, files=files)
 
 
 def air_quality(rng: random.Random, days: int = 365) -> bytes:
@@ -223,21 +225,48 @@ async def load_demo(*, pool: asyncpg.Pool, bus: Bus | None, settings: Settings, 
     await service.ensure_domains(pool, settings)
     for slug, title in demo.departments:
         await service.ensure_organization(pool, name=slug, title=title)
+    kept = await asyncio.to_thread(keep_files, settings, demo)  # ~2,400 small files: off the event loop
     stored = 0
     for start in range(0, len(demo.packages), 200):
         stored += await service.import_packages(
-            pool=pool, bus=bus, settings=settings, packages=demo.packages[start : start + 200]
+            pool=pool, bus=bus, settings=settings, packages=demo.packages[start : start + 200], files=kept
         )
     for name, (fmt, data) in demo.tables.items():
         table = read_geojson(data) if fmt == "GEOJSON" else read_csv(data)
-        ext = fmt.lower()
-        values = {"name": f"{name}.{ext}", "format": fmt, "url": f"{FILES}/{name}/data.{ext}", "size": len(data)}
-        values["sha256"] = hashlib.sha256(data).hexdigest()
+        rid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"yiwang-demo:{name}:table"))
+        filename = f"{name}.{fmt.lower()}"
+        values = resources.keep_file(settings, dataset=name, resource_id=rid, name=filename, data=data)
+        values.update(id=rid, name=filename, format=fmt)
         tabular = resources.Tabular(table=table)
         await resources.add_resource(
             pool=pool, bus=bus, settings=settings, dataset_ref=name, values=values, tabular=tabular
         )
     return stored
+
+
+def keep_files(settings: Settings, demo: Demo) -> dict[str, list[dict[str, Any]]]:
+    """Write every demo file where uploads are kept; the resources' values by dataset name."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    actions = f"{settings.issuer}/api/3/action"
+    for name, files in demo.files.items():
+        out[name] = []
+        for f in files:
+            data = opendata_files.body(f.format, dataset=name, topic=f.topic, year=f.year, seed=f.seed, actions=actions)
+            values = resources.keep_file(settings, dataset=name, resource_id=f.id, name=f.filename, data=data)
+            label = "数据接口说明" if f.format == "API" else f.filename
+            values.update(id=f.id, name=label, format=f.format, mimetype=opendata_files.MIMETYPES[f.format])
+            out[name].append(values)
+    return out
+
+
+async def is_loaded(pool: asyncpg.Pool, last: str) -> bool:
+    """Whether the demo's last dataset is there with its files kept here (a demo loaded before its resources were
+    uploads linked a host that does not exist: it is loaded again, replacing them)."""
+    try:
+        dataset = await service.get_dataset(pool, last, is_admin=True)
+    except NotFound:
+        return False
+    return all(r.url_type == "upload" for r in dataset.resources)
 
 
 async def demo_catalogue(settings: Settings, *, datasets: int = 1200) -> list[str]:
@@ -247,10 +276,9 @@ async def demo_catalogue(settings: Settings, *, datasets: int = 1200) -> list[st
     async with open_services(settings, name="opendata-demo", pool_size=3) as services:
         await services.bus.ensure_streams()
         last = build(datasets=datasets).packages[-1]["name"]
-        try:  # loaded by an earlier start: nothing to do (the demo is the same every time)
-            await service.get_dataset(services.pool, last, is_admin=True)
+        if await is_loaded(services.pool, last):  # by an earlier start: nothing to do (the demo is the same every time)
             stored = datasets
-        except NotFound:
+        else:
             stored = await load_demo(pool=services.pool, bus=services.bus, settings=settings, datasets=datasets)
     base = f"http://{settings.host}:{settings.port}"
     return [

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import warnings
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -18,8 +20,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from core.bus import Bus
+from core.opendata.links import links_to_check
+from core.opendata.tabular import read_table
 from core.settings import Settings
-from ops.demo.opendata import DEPARTMENTS, load_demo
+from ops.demo.opendata import DEPARTMENTS, is_loaded, load_demo
 from tests.integration.conftest import serve_api
 from tests.integration.graphql import gql, gql_data
 
@@ -242,3 +246,31 @@ async def test_graphql(ckan_url: str) -> None:
     assert (await call(ckan_url, "package_show", id="gql-made"))["title"] == "图形接口建的"
     bad = await gql(ckan_url, CREATE, {"p": {"name": "Bad Name", "owner_org": "gaj"}})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_INPUT" and "name" in bad["errors"][0]["message"]
+
+
+async def test_demo_resources_are_files_served_here_that_the_link_check_leaves_alone(
+    ckan_url: str, pg_pool: asyncpg.Pool
+) -> None:
+    found = await call(ckan_url, "package_search", fq="organization:(gaj OR jyj OR kjj OR jtj)", rows=20)
+    shown = [r for pkg in found["results"] for r in pkg["resources"]]
+    assert {r["format"] for r in shown} >= {"CSV", "GEOJSON", "PDF"} and len(shown) >= 10
+    async with aiohttp.ClientSession() as s:
+        for resource in shown:
+            assert resource["url_type"] == "upload" and resource["url"].startswith("http://opendata.test/dataset/")
+            async with s.get(ckan_url + resource["url"].removeprefix("http://opendata.test")) as r:
+                data = await r.read()
+                assert r.status == 200, resource["url"]
+            assert resource["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}" and resource["size"] == len(data)
+            if resource["format"] in ("CSV", "XLSX"):  # the made-up tables read as the datastore reads uploads
+                table = read_table(data, resource["format"])
+                assert table.rows and len(table.header) == len(table.rows[0]) >= 5
+    due = {rid for rid, _ in await links_to_check(pool=pg_pool, now=datetime.now(UTC) + timedelta(days=2))}
+    assert not due & {r["id"] for r in shown}  # nothing of the demo for the daily check to find broken
+    assert await is_loaded(pg_pool, "jtj-0011")
+    set_type = (
+        "update opendata_resources r set url_type = $1 from opendata_datasets d where d.id = r.dataset_id"
+        " and d.name = 'jtj-0011' and r.position = 0"
+    )
+    await pg_pool.execute(set_type, "")
+    assert not await is_loaded(pg_pool, "jtj-0011")  # a demo of before, with links: `yiwang up` loads it again
+    await pg_pool.execute(set_type, "upload")

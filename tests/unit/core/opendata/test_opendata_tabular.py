@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from core.errors import Invalid
+from core.opendata.columns import convert, misfit_error
 from core.opendata.tabular import read_csv, read_geojson, read_table
 from core.opendata.tokens import document_text, tsquery
-from core.opendata.types import check_schema, converter, infer
+from core.opendata.types import check_schema, infer
 
 TEXT = "名称,数量,日期,比例,开放\n哈尔滨站,12,2024-01-02,0.5,true\n南岗区,,2024/3/4,7,false\n"
 
@@ -46,18 +47,19 @@ def test_types_inferred_and_converted() -> None:
     table = read_csv(TEXT.encode())
     schema = infer(table.header, table.rows)
     assert [f["type"] for f in schema["fields"]] == ["string", "integer", "date", "number", "boolean"]
-    row = converter(schema)(table.rows[1], 3)
-    assert row == ["南岗区", None, date(2024, 3, 4), Decimal(7), False]
+    done = convert(table.rows, schema)
+    assert [c[1] for c in done.columns] == ["南岗区", None, date(2024, 3, 4), Decimal(7), False]
+    assert list(done.records())[1] == (2, "南岗区", None, date(2024, 3, 4), Decimal(7), False, "南岗 岗区")
 
 
 def test_override_schema() -> None:
     table = read_csv(TEXT.encode())
     fields = [{"name": n, "type": "string"} for n in table.header]
     schema = check_schema({"fields": fields}, table.header)
-    assert converter(schema)(table.rows[0], 2)[1] == "12"
+    assert convert(table.rows, schema).columns[1] == ["12", None]
     wrong = check_schema({"fields": [*fields[:1], {"name": "数量", "type": "date"}, *fields[2:]]}, table.header)
-    with pytest.raises(Invalid, match="line 2: '数量' is '12', not a date"):
-        converter(wrong)(table.rows[0], 2)
+    done = convert(table.rows, wrong)
+    assert misfit_error(done, table.rows, table.lines, wrong).message == "line 2: '数量' is '12', not a date"
     with pytest.raises(Invalid, match="not one of"):
         check_schema({"fields": [{"name": n, "type": "geopoint"} for n in table.header]}, table.header)
 

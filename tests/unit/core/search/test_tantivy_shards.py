@@ -14,7 +14,7 @@ from core.errors import Invalid, Upstream
 from core.search import SearchRequest
 from core.search.models import MAX_FACET_VALUES
 from core.search.tantivy_engine import TantivyEngine
-from core.search.tantivy_schema import build_schema, to_tantivy
+from core.search.tantivy_schema import SCHEMA_VERSION, build_schema, to_tantivy
 from core.search.tantivy_shards import merge_facets, shard_facet_size
 from core.search.tantivy_store import DEFAULT_SHARDS, POINTER, shard_of
 from core.settings import Settings
@@ -104,14 +104,14 @@ async def test_facets_and_totals_add_up_over_shards_as_in_one_index(tmp_path: Pa
 
 async def test_a_generation_from_before_shards_opens_and_a_rebuild_splits_it(tmp_path: Path) -> None:
     root = tmp_path / "search" / "documents"
-    generation = root / "gen-v2-1-1"
+    generation = root / f"gen-v{SCHEMA_VERSION}-1-1"
     generation.mkdir(parents=True)
     index = tantivy.Index(build_schema(), path=str(generation))  # the old layout: one index, no shard dirs
     writer = index.writer(heap_size=HEAP, num_threads=1)
     writer.add_document(to_tantivy(BANK))
     writer.commit()
     writer.wait_merging_threads()
-    (root / POINTER).write_text("gen-v2-1-1\n")
+    (root / POINTER).write_text(f"{generation.name}\n")
     engine = await opened(tmp_path, 2)
     try:
         assert ids(await engine.search(SearchRequest(query="农业"))) == [BANK.id]
