@@ -17,7 +17,7 @@ from api.pages.words import hot_words
 from core.documents import get_document
 from core.errors import NotFound
 
-FACET_FIELDS = ("kind", "site", "department", "region", "level", "year", "theme")
+FACET_FIELDS = ("kind", "site", "department", "region", "level", "year", "theme", "format")
 SORTS = {"relevance": "RELEVANCE", "date_desc": "DATE_DESC", "date_asc": "DATE_ASC"}
 QUESTION_MAX = 200
 MAX_PAGE = 2**31 - 1  # what a GraphQL Int holds; the search refuses pages deeper than it serves by itself

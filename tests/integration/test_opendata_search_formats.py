@@ -4,8 +4,10 @@ formats: a dataset indexed by the real search projector into the API's tantivy i
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -59,6 +61,16 @@ async def test_datasets_are_filtered_and_faceted_by_format(settings: Settings, p
             await service.create_dataset(pool=pg_pool, bus=bus, settings=opendata, data=package)
         every = await eventually(lambda: _search(api_url), lambda r: r["total"] == 2, timeout=15)
         await _check(api_url, every)
+        # the reference portal's search page offers the same facet, labelled, and its links filter
+        portal = api_url.removesuffix("/graphql") + "/search"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(portal, params={"q": "停车场", "site": SITE}) as resp:
+                page = await resp.text()
+            assert resp.status == 200 and "<h3>格式</h3>" in page and "format=CSV" in page
+            async with session.get(portal, params=[("q", "停车场"), ("site", SITE), ("format", "PDF")]) as resp:
+                only = await resp.text()
+            shown = [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<h3><a[^>]*>(.*?)</a></h3>", only)]
+            assert shown == ["停车场建设年报"]  # titles come highlighted: <em>停车场</em>建设年报
 
 
 async def _check(api_url: str, every: dict[str, Any]) -> None:
