@@ -12,7 +12,9 @@ import asyncpg
 from core.bus import Bus, Consumer
 from core.errors import Upstream
 from core.search import engine_for
+from core.search.reindex import rebuild
 from core.search.replica import consumer_name, marker_path, start
+from core.search.tantivy_engine import TantivyEngine
 from core.services import Services
 from workers.elected import ElectedRunner, Prepare
 from workers.projector import ReplicaProjector
@@ -43,6 +45,10 @@ def writer_preparation(
     async def prepare(consumer: Consumer[Any]) -> None:
         assert isinstance(consumer, ReplicaProjector)
         await claim_writer(consumer, retry_s=retry_s)
+        if marker is None and isinstance(consumer.engine, TantivyEngine) and consumer.engine.rebuild_owed:
+            log.warning("rebuilding the search index from Postgres (an older schema's index was set aside)")
+            result = await rebuild(pool, consumer.engine)
+            log.warning("search index rebuilt", extra={"indexed": result.indexed})
         if marker is not None:
             begin = await start(pool, bus, consumer.engine, consumer=consumer.name, marker=marker, snapshot=snapshot)
             consumer.start_after = begin.after

@@ -27,9 +27,10 @@ from core.search.engine import SearchEngine
 from core.search.reindex import rebuild
 from core.search.snapshot import Manifest, Progress, hold_index, index_present, write_snapshot
 from core.search.snapshot_restore import check_stream, discard, install, new_generation, read_manifest, unpack
+from core.search.tantivy_store import REPLICA_NOTE
 
 log = logging.getLogger(__name__)
-MARKER = "REPLICA.json"
+MARKER = REPLICA_NOTE  # "REPLICA.json", in the index directory (wiping or setting aside the index drops it)
 REPLICA_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 

@@ -83,12 +83,29 @@ class TantivyEngine:
         await asyncio.to_thread(self._open)
 
     def _open(self) -> None:
+        """The live generation, created empty when there is none. An index another schema version built (an
+        upgrade) is set aside the same way, and a rebuild from Postgres is owed (`rebuild_owed`): the search
+        writer does it before it consumes; searches answer from the empty index meanwhile, not an error."""
         with self._store.locked():
-            if self._store.current() is None:
+            current = self._store.current()
+            if current is None or not self._store.is_current_schema(current):
                 name = self._store.new_generation()
                 create_shards(self._store.path(name), self._schema, self._shards)
+                if current is not None:
+                    self._store.owe_rebuild(current)
+                    logger.warning(
+                        "search index %s has another schema than v%d: an empty index replaces it until the search "
+                        "writer has rebuilt it from Postgres",
+                        current,
+                        SCHEMA_VERSION,
+                    )
                 self._store.publish(name)
         self._refresh()
+
+    @property
+    def rebuild_owed(self) -> bool:
+        """An older schema's index was set aside at open: rebuild from Postgres (a finished rebuild clears it)."""
+        return self._store.rebuild_owed()
 
     async def close(self) -> None:
         rebuild, self._rebuild = self._rebuild, None

@@ -133,6 +133,7 @@ class TantivyRebuild:
             with self._store.locked():
                 previous = self._store.current()
                 self._store.publish(self.name)
+                self._store.rebuild_done()
                 self._store.prune({self.name} | ({previous} if previous else set()))
             self._on_done(self)
         logger.info("search index generation %s is live (was %s)", self.name, previous)

@@ -19,6 +19,8 @@ from pathlib import Path
 from core.errors import Upstream
 
 POINTER = "CURRENT"
+REBUILD_OWED = "REBUILD-OWED"  # an older schema's index was set aside: the writer rebuilds from Postgres
+REPLICA_NOTE = "REPLICA.json"  # a replica's note of the stream sequence its index covers (core.search.replica)
 _PREFIX = "gen-"
 _SHARD = "shard-"
 _COUNT = "SHARDS"
@@ -95,6 +97,21 @@ class GenerationStore:
 
     def path(self, name: str) -> Path:
         return self.root / name
+
+    def is_current_schema(self, name: str) -> bool:
+        return name.startswith(f"{_PREFIX}v{self.schema_version}-")
+
+    def owe_rebuild(self, old: str) -> None:
+        """Note that `old` (another schema) was set aside for an empty generation; a replica's note goes with it,
+        so a replica bootstraps instead of resuming over an index that lacks what the note covers."""
+        (self.root / REBUILD_OWED).write_text(old + "\n", encoding="utf-8")
+        (self.root / REPLICA_NOTE).unlink(missing_ok=True)
+
+    def rebuild_owed(self) -> bool:
+        return (self.root / REBUILD_OWED).exists()
+
+    def rebuild_done(self) -> None:
+        (self.root / REBUILD_OWED).unlink(missing_ok=True)
 
     def check_version(self, name: str) -> None:
         if not name.startswith(f"{_PREFIX}v{self.schema_version}-"):
