@@ -1,11 +1,14 @@
 """Fund projects become documents of kind `disclosure` on their village's site, as published items do, so
 search finds them (scene 基层公开, facets site and level) with their amount, spending and stage; a deleted
-project's page is `gone`. Sent after the change commits; the content hash makes a repeat a no-op."""
+project's page is `gone`. Sent after the change commits (a GraphQL mutation's, or an import batch's, in bulk); the
+content hash makes a repeat a no-op."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -14,10 +17,11 @@ import asyncpg
 
 from core.bus import Bus
 from core.bus.events import PageFetched
+from core.disclosure import bulk_store
 from core.disclosure import funds_store as fs
 from core.disclosure.hierarchy import ancestors, site_id_of
 from core.disclosure.models import Fund
-from core.disclosure.publication import KIND, unit_names
+from core.disclosure.publication import KIND, PUBLISH_CHUNK, unit_names
 
 PATH = "/disclosure/funds/"
 
@@ -100,3 +104,27 @@ async def announce_fund(
     names = await unit_names(pool, set(ancestors(fund.unit_code)))
     chain = [names.get(c, c) for c in ancestors(fund.unit_code)]
     await bus.publish(fund_page(fund, base_url=base_url, names=chain, at=now))
+
+
+async def announce_funds(
+    *,
+    pool: asyncpg.Pool,
+    bus: Bus,
+    fund_ids: Sequence[UUID],
+    base_url: str,
+    now: datetime,
+    names: dict[str, str] | None = None,
+) -> None:
+    """After an import batch commits: the current page of each project it created, changed or found unchanged, or
+    whose spending it added to, read in two statements and published `PUBLISH_CHUNK` at a time; `names`: unit code
+    -> name."""
+    if not fund_ids:
+        return
+    funds = await bulk_store.funds_with_stages(pool, fund_ids)
+    if names is None:
+        names = await unit_names(pool, {c for f in funds for c in ancestors(f.unit_code)})
+    pages = [
+        fund_page(f, base_url=base_url, names=[names.get(c, c) for c in ancestors(f.unit_code)], at=now) for f in funds
+    ]
+    for start in range(0, len(pages), PUBLISH_CHUNK):
+        await asyncio.gather(*(bus.publish(p) for p in pages[start : start + PUBLISH_CHUNK]))

@@ -4,13 +4,13 @@ reported with its line and reason, good rows kept, each row applied whole or not
 from __future__ import annotations
 
 import asyncio
-import itertools
+import collections
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -18,109 +18,26 @@ from core.bus import Bus
 from core.clock import local_date
 from core.disclosure import import_apply as apply
 from core.disclosure import store
-from core.disclosure.hierarchy import check_code, is_under, level_of
+from core.disclosure.fund_publication import announce_funds
+from core.disclosure.hierarchy import check_code
+from core.disclosure.import_checks import Checked, Checker, ImportReport, RowError, check_rows
 from core.disclosure.models import Item
 from core.disclosure.publication import announce, unit_names
 from core.disclosure.readers import RawRow, read_file
-from core.disclosure.rows import BUILDERS, KINDS, check_columns, column, detect_kind
+from core.disclosure.rows import KINDS, check_columns, column, detect_kind
 from core.disclosure.units import UnitRow, add_units
 from core.errors import Invalid, YiwangError
 
 log = logging.getLogger(__name__)
 BATCH = 10000  # rows read, checked and written together: one COPY and a few statements per batch
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one row was not imported."""
-
-    line: int
-    reason: str
+FIRST_BATCH = 2000  # the first batch: Postgres waits for it
+IN_FLIGHT = 2  # batches written at once (measured: 1 left Postgres idle a fifth of the time, 3 gained nothing)
+CHECK_CHUNK = 200  # rows checked between two chances for the batch being written to send its next statement
 
 
 @dataclass
-class ImportReport:
-    """What an import read, created, changed and refused."""
-
-    kind: str
-    encoding: str
-    rows: int = 0  # data rows read
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    def add(self, outcome: apply.Outcome) -> None:
-        self.created += outcome.created
-        self.updated += outcome.updated
-        self.unchanged += outcome.unchanged
-
-
-@dataclass
-class Checker:
-    """Checks of a row beyond its own values: known units, the township it names, the import's scope, and
-    external ids seen earlier in the same file."""
-
-    known: set[str]
-    scope: str | None
-    seen: dict[str, int] = field(default_factory=dict)
-
-    def unit(self, code: str, cells: dict[str, Any]) -> None:
-        if code not in self.known:
-            raise Invalid(f"unknown unit code {code}")
-        township = str(cells.get("township_code") or "").strip()
-        if township:
-            township = check_code(township, where="township code")
-            if level_of(code) != "村社区" or not is_under(code, township):
-                raise Invalid(f"unit {code} is not under township {township}: a village under the wrong township")
-        if self.scope and not is_under(code, self.scope):
-            raise Invalid(f"unit {code} is not under {self.scope}, the unit this import is for")
-
-    def external(self, ext: str | None, line: int) -> None:
-        if not ext:
-            raise Invalid("the external id is empty: an import needs one per row, so importing again updates")
-        if ext in self.seen:
-            raise Invalid(f"external id {ext} appears again (first on line {self.seen[ext]}): only the first is kept")
-        self.seen[ext] = line
-
-
-def _checked(kind: str, raw: RawRow, checker: Checker) -> Any:
-    cells = raw.cells
-    built = BUILDERS[kind](cells)
-    if kind == "units":
-        unit = built.check()
-        if checker.scope and not is_under(unit.code, checker.scope):
-            raise Invalid(f"unit {unit.code} is not under {checker.scope}, the unit this import is for")
-        if unit.parent_code and unit.parent_code not in checker.known:
-            raise Invalid(f"{unit.level} {unit.code}: its parent {unit.parent_code} is not a known unit")
-        checker.known.add(unit.code)
-        return built
-    draft = built[1] if kind == "spending" else built
-    values = draft.check()
-    checker.external(values["external_id"], raw.line)
-    if kind != "spending":
-        checker.unit(values["unit_code"], cells)
-        return values
-    return built[0], values
-
-
-def check_rows(kind: str, rows: Iterable[RawRow], checker: Checker, report: ImportReport) -> list[tuple[int, Any]]:
-    good = []
-    for raw in rows:
-        report.rows += 1
-        if raw.error:
-            report.errors.append(RowError(raw.line, raw.error))
-            continue
-        try:
-            good.append((raw.line, _checked(kind, raw, checker)))
-        except YiwangError as exc:
-            report.errors.append(RowError(raw.line, exc.message))
-    return good
-
-
-@dataclass(frozen=True)
 class Run:
-    """One import's fixed parts: where it writes, what it imports, when, by whom, whether it announces."""
+    """One import: where it writes, what it imports, when, by whom, whether it announces."""
 
     pool: asyncpg.Pool
     kind: str
@@ -128,35 +45,47 @@ class Run:
     by: str
     announce: bool
     report: ImportReport
-    base_url: str | None = None  # items become documents too (search) when given
+    base_url: str | None = None  # items and fund projects become documents too (search) when given
     names: dict[str, str] | None = None  # unit code -> name, for the documents' text
+    guess_new: bool = True  # items: every batch so far was all new, so the next one is inserted without a lookup
 
 
-async def _apply(run: Run, conn: asyncpg.Connection, values: list[Any]) -> apply.Outcome:
+async def _apply(run: Run, conn: asyncpg.Connection, batch: apply.Batch) -> apply.Outcome:
     if run.kind == "items":
-        return await apply.apply_items(conn, values, now=run.now, by=run.by, announce=run.announce)
+        return await apply.apply_items(conn, batch, now=run.now, by=run.by, announce=run.announce)
     if run.kind == "funds":
-        return await apply.apply_funds(conn, values, today=local_date(run.now))
+        return await apply.apply_funds(conn, batch.rows, today=local_date(run.now))
     if run.kind == "spending":
-        return await apply.apply_spending(conn, values)
-    return await apply.apply_assets(conn, values)
+        return await apply.apply_spending(conn, batch.rows)
+    return await apply.apply_assets(conn, batch.rows)
 
 
-async def _batch(run: Run, batch: list[tuple[int, Any]]) -> list[tuple[Item, str]]:
-    """One transaction for the batch; if any row fails, each half again in its own, down to single rows (their
-    errors reported): the outcome is that of row by row, at the cost of a few transactions per bad row."""
+Owed = tuple[list[tuple[Item, str]], list[UUID]]  # after commit: item changes to announce, fund pages to send
+
+
+async def _batch(run: Run, lines: list[int], batch: apply.Batch) -> Owed:
+    """One transaction for the batch (`lines`: each row's line); if any row fails, each half again in its own, down
+    to single rows (their errors reported): the outcome is that of row by row, at the cost of a few transactions
+    per bad row."""
     try:
         async with run.pool.acquire() as conn, conn.transaction():
-            outcome = await _apply(run, conn, [v for _, v in batch])
+            outcome = await _apply(run, conn, batch)
         run.report.add(outcome)
-        return outcome.announcements
+        if outcome.unchanged or outcome.updated or (run.guess_new and not batch.new):
+            run.guess_new = False  # stored rows turned up (or the batch was split): look every batch up first
+        return outcome.announcements, outcome.funds
     except (YiwangError, asyncpg.PostgresError) as exc:
-        if len(batch) == 1:
+        if len(lines) == 1:
             reason = exc.message if isinstance(exc, YiwangError) else f"refused by the database: {exc}"
-            run.report.errors.append(RowError(batch[0][0], reason))
-            return []
-    half = len(batch) // 2
-    return await _batch(run, batch[:half]) + await _batch(run, batch[half:])
+            run.report.errors.append(RowError(lines[0], reason))
+            return [], []
+    half = len(lines) // 2
+    first, second = batch.halves(half)
+    (changes, funds), (more_changes, more_funds) = (
+        await _batch(run, lines[:half], first),
+        await _batch(run, lines[half:], second),
+    )
+    return changes + more_changes, funds + more_funds
 
 
 async def import_file(
@@ -186,8 +115,7 @@ async def import_file(
     report = ImportReport(kind=kind, encoding=sheet.encoding)
     checker = Checker(known=await store.all_unit_codes(pool), scope=scope)
     if kind == "units":
-        good = check_rows(kind, sheet.rows, checker, report)
-        await _units(pool, good, report, progress)
+        await _units(pool, check_rows(kind, sheet.rows, checker, report).values, report, progress)
     else:
         names = await unit_names(pool, checker.known) if bus is not None and base_url is not None else None
         run = Run(pool, kind, now, by, bus is not None, report, base_url, names)
@@ -201,36 +129,63 @@ async def import_file(
 async def _pipeline(
     run: Run, rows: Iterator[RawRow], checker: Checker, bus: Bus | None, progress: Callable[[int], None] | None
 ) -> None:
-    """Read and check batch k+1 in a thread while batch k is written: reading and checking are Python's work,
-    writing Postgres's, and the two overlap on two cores. Batches are written one at a time, in file order (two
-    writers at once measured no faster on two shared cores, docs/disclosure.md)."""
-    writing: asyncio.Task[list[tuple[Item, str]]] | None = None
+    """Read, check and prepare batch k+1 while batches k-1 and k are written: reading and checking are Python's work,
+    writing Postgres's, and they overlap on two cores. All of it runs on the event loop, the checking yielding to
+    the writers every CHECK_CHUNK rows so that each statement goes out as soon as the one before returns (a thread
+    for the checking measured slower: it fights the writers for the GIL). Two batches in flight keep Postgres busy
+    while one of them waits on Python (encoding its COPY, committing); they cannot deadlock (roll-up rows are
+    locked in key order) and the second waits for the first's roll-up rows, so they commit in file order (unless
+    one is split after an error). The first batch is small, so that Postgres starts early."""
+    writing: collections.deque[asyncio.Task[Owed]] = collections.deque()
+    try:
+        while True:
+            read, good = await _next_batch(run, rows, checker, BATCH if run.report.rows else FIRST_BATCH)
+            batch = apply.prepare(run.kind, good.values, new=run.guess_new)
+            while len(writing) >= IN_FLIGHT or (writing and not read):
+                await _announce(run, bus, await writing.popleft())
+            if not read:
+                return
+            writing.append(asyncio.create_task(_batch(run, good.lines, batch)))
+            if progress:
+                progress(read)
+    finally:  # an error: the batches still in flight roll back
+        for task in writing:
+            task.cancel()
+        await asyncio.gather(*writing, return_exceptions=True)
 
-    def next_batch() -> tuple[int, list[tuple[int, Any]]]:
-        chunk = list(itertools.islice(rows, BATCH))
-        return len(chunk), check_rows(run.kind, chunk, checker, run.report)
 
-    while True:
-        read, good = await asyncio.to_thread(next_batch)
-        if writing is not None:
-            await _announce(run, bus, await writing)
-            writing = None
-        if not read:
-            return
-        writing = asyncio.create_task(_batch(run, good))
-        if progress:
-            progress(read)
+async def _next_batch(run: Run, rows: Iterator[RawRow], checker: Checker, size: int) -> tuple[int, Checked]:
+    """Up to `size` rows read and checked: how many were read, and the good ones."""
+    read, good = 0, Checked()
+    while read < size:
+        before = run.report.rows
+        more = check_rows(run.kind, rows, checker, run.report, min(CHECK_CHUNK, size - read))
+        if run.report.rows == before:
+            break
+        read += run.report.rows - before
+        good.lines += more.lines
+        good.values += more.values
+        await asyncio.sleep(0)  # the writers' next statements
+    return read, good
 
 
-async def _announce(run: Run, bus: Bus | None, changes: list[tuple[Item, str]]) -> None:
-    if bus is not None and changes:
+async def _announce(run: Run, bus: Bus | None, owed: Owed) -> None:
+    """After a batch's commit, never inside it: its items announced (and their pages sent), and with `base_url`
+    the pages of the fund projects it created or changed, so search finds them at once (fund_publication)."""
+    changes, funds = owed
+    if bus is None:
+        return
+    if changes:
         await announce(pool=run.pool, bus=bus, changes=changes, now=run.now, base_url=run.base_url, names=run.names)
+    if funds and run.base_url is not None:
+        await announce_funds(
+            pool=run.pool, bus=bus, fund_ids=funds, base_url=run.base_url, now=run.now, names=run.names
+        )
 
 
 async def _units(
-    pool: asyncpg.Pool, good: list[tuple[int, Any]], report: ImportReport, progress: Callable[[int], None] | None
+    pool: asyncpg.Pool, rows: list[UnitRow], report: ImportReport, progress: Callable[[int], None] | None
 ) -> None:
-    rows: list[UnitRow] = [r for _, r in good]
     before = await store.all_unit_codes(pool)
     await add_units(pool=pool, rows=rows)
     fresh = {r.code.strip() for r in rows} - before

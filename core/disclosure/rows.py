@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, TypeAlias
+from uuid import UUID
 
+from core.disclosure.boards import check_category
 from core.disclosure.funds import AssetDraft, FundDraft, SpendingDraft
-from core.disclosure.items import ItemDraft
+from core.disclosure.hierarchy import check_code
+from core.disclosure.items import BODY_MAX, EXTERNAL_ID_MAX, TITLE_MAX, ItemDraft, external_id, text_field
+from core.disclosure.periods import Period, check_in_period, parse_period
 from core.disclosure.units import UnitRow
 from core.disclosure.values import parse_date
 from core.errors import Invalid
+
+# A checked item row: the id its item gets if it is new (32 hex digits, bulk_store.time_ordered_ids), external id,
+# unit, board, category, period, its first and last day, date, title, body: a row of the import's staging table
+# (core/disclosure/bulk_store.py) as it is. A plain tuple, made once per row (a named tuple cost four times as much).
+ItemRow: TypeAlias = tuple[str | UUID, str, str, str, str, str, date, date, date, str, str]
+CACHED = 50_000  # distinct values remembered per check before a cache starts again
 
 KINDS = ("units", "items", "funds", "spending", "assets")
 ALIASES: dict[str, str] = {
@@ -86,7 +97,10 @@ def check_columns(kind: str, columns: set[str]) -> None:
 
 
 def _text(cells: dict[str, Any], name: str) -> str:
-    value = cells.get(name)
+    return text_of(cells.get(name))
+
+
+def text_of(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -164,3 +178,86 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "spending": _spending,
     "assets": _asset,
 }
+
+
+class _Remembered:
+    """What a check gave for each value seen (its result, or its error raised again), so that what a file repeats
+    on every row is checked once. `seen` is read directly on the hot path; a miss or an error calls this."""
+
+    __slots__ = ("check", "seen")
+
+    def __init__(self, check: Callable[[Any], Any]) -> None:
+        self.check = check
+        self.seen: dict[Any, Any] = {}
+
+    def __call__(self, key: Any) -> Any:
+        found = self.seen.get(key)
+        if found is None:
+            try:
+                found = self.check(key)
+            except Invalid as exc:
+                found = exc
+            if len(self.seen) >= CACHED:
+                self.seen.clear()
+            self.seen[key] = found
+        if isinstance(found, Invalid):
+            raise Invalid(found.message)
+        return found
+
+
+def _category(key: tuple[str, str | None]) -> tuple[str, str]:
+    return check_category(*key)
+
+
+def _unit_code(code: str) -> str:
+    return check_code(code)
+
+
+class ItemRows:
+    """The rows of one items file checked as `ItemDraft(...).check()` checks an item (the same values, the same
+    errors in the same order), by column index instead of a dict per row, and with what a file repeats on every
+    row (its categories, periods, dates and unit codes) checked once."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        where = {name: i for i, name in enumerate(header) if name}  # a later column of the same name wins
+        self.header, self.width = header, len(header)
+        names = ("external_id", "unit_code", "board", "category", "period", "title", "body", "township_code")
+        self.at = tuple(where.get(n, -1) for n in names)  # -1: a column the file lacks reads ""
+        self.dated = where.get("dated")
+        self.dates, self.categories = _Remembered(parse_date), _Remembered(_category)
+        self.periods, self.units = _Remembered(parse_period), _Remembered(_unit_code)
+
+    def check(self, values: Sequence[Any], new_id: str) -> tuple[ItemRow, str]:
+        """The checked row (with `new_id`, the id its item gets if it is new) and its township code (checked against
+        the import's units by the caller)."""
+        n = len(values)
+        texts = [v.strip() if type(v) is str else text_of(v) for v in values]
+        if n < self.width:
+            texts += [""] * (self.width - n)
+        texts.append("")
+        i_ext, i_unit, i_board, i_category, i_period, i_title, i_body, i_township = self.at
+        raw = values[self.dated] if self.dated is not None and self.dated < n else ""
+        day = self.dates.seen.get(raw)
+        if type(day) is not date:
+            day = self.dates(raw)
+        key = (texts[i_category], texts[i_board] or None)
+        board_category = self.categories.seen.get(key)
+        if type(board_category) is not tuple:
+            board_category = self.categories(key)
+        p = self.periods.seen.get(texts[i_period])
+        if type(p) is not Period:
+            p = self.periods(texts[i_period])
+        unit = texts[i_unit]
+        if type(self.units.seen.get(unit)) is not str:
+            self.units(unit)
+        if not p.start <= day <= p.end:
+            check_in_period(p, day, what="the date")
+        title, body, ext = texts[i_title], texts[i_body], texts[i_ext]
+        if not title or len(title) > TITLE_MAX:
+            text_field("title", title, TITLE_MAX)
+        if len(body) > BODY_MAX:
+            text_field("body", body, BODY_MAX, empty=True)
+        if len(ext) > EXTERNAL_ID_MAX:
+            external_id(ext)
+        board, category = board_category
+        return (new_id, ext, unit, board, category, p.label, p.start, p.end, day, title, body), texts[i_township]

@@ -79,6 +79,7 @@ async def load(services: Services, folder: Path, items: int, funds: int) -> None
         took = time.perf_counter() - t
         assert not report.errors, report.errors[:5]
         line = f"import {path.name}: {rows:,} rows in {took:.1f} s = {rows / took:,.0f} rows/s"
+        line += f" (load average {os.getloadavg()[0]:.1f})"
         if path == files.items:
             peer = await copy_peer(pool, path)
             line += f"; COPY of the same file {rows / peer:,.0f} rows/s; import/COPY = {peer / took:.2f}"

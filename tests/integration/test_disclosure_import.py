@@ -196,3 +196,25 @@ async def test_a_batch_with_new_changed_and_refused_rows_keeps_the_good_ones_and
     assert await metric_at(pg_pool, C, "items") == before + 1
     city = {k: v for k, v in (await dx.stored_rollups(pool=pg_pool)).items() if k[0].startswith(CITY)}
     assert city == {k: v for k, v in (await dx.computed_rollups(pool=pg_pool)).items() if k[0].startswith(CITY)}
+
+
+async def test_items_still_name_stored_units_and_their_revisions_go_with_them(
+    pg_pool: asyncpg.Pool, units: list[str], tmp_path: Path
+) -> None:
+    """Migration 0030 checks per statement what two foreign keys checked per row: any writer, not only imports."""
+    path = write_csv(tmp_path / "k.csv", ITEM_HEADER, [["k1", V3, "", "财务", "2024-06", "2024-06-30", "六月收支", ""]])
+    assert (await dx.import_file(pool=pg_pool, bus=None, path=path, now=NOW)).created == 1
+    item_id = await pg_pool.fetchval("select id from disclosure_items where external_id = 'k1'")
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="names unit 330202009201, which is not stored"):
+        await pg_pool.execute(
+            """insert into disclosure_items (external_id, unit_code, board, category, period, period_start,
+                   period_end, dated, title, body) select null, unnest($1::text[]), '基层公开', '财务', '2024',
+                   '2024-01-01', '2024-12-31', '2024-02-01', 'x', ''""",
+            [V3, "330202009201"],
+        )
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match=f"unit {V3} is still named by disclosure items"):
+        await pg_pool.execute("delete from disclosure_units where code = $1", V3)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="has revisions"):
+        await pg_pool.execute("update disclosure_items set id = gen_random_uuid() where id = $1", item_id)
+    await pg_pool.execute("delete from disclosure_items where id = $1", item_id)
+    assert await pg_pool.fetchval("select count(*) from disclosure_item_revisions where item_id = $1", item_id) == 0

@@ -66,6 +66,31 @@ async def test_a_published_item_is_searchable_on_its_units_site_and_goes_when_wi
     assert ("disclosure", "基层公开", ("disclosure",)) in SCENES
 
 
+async def test_imported_fund_projects_are_searchable_at_once_with_their_imported_spending(
+    pg_pool: asyncpg.Pool, bus: Bus, units: list[str], tmp_path: Path
+) -> None:
+    site = dx.site_id_of(V3)
+    reader = TantivyEngine(tmp_path)
+    await reader.open()
+    indexer, projector = site_consumers(pg_pool, bus, TantivyEngine(tmp_path), site)
+    funds, spending = tmp_path / "funds.csv", tmp_path / "spending.csv"
+    funds.write_text(
+        f"外部编号,单位代码,项目名称,项目类别,资金来源,金额,阶段,年度\nsf1,{V3},便民桥修缮,基础设施,区级,200000,实施,2024\n"
+    )
+    spending.write_text("外部编号,项目编号,支出金额,支出日期,收款方\nsp1,sf1,50000,2024-05-02,施工队\n")
+    async with running(bus, indexer, projector):
+        assert (await dx.import_file(pool=pg_pool, bus=bus, path=funds, now=NOW, base_url=BASE)).created == 1
+        found = await eventually(lambda: site_hits(reader, site, "便民桥"), lambda r: r.total == 1)
+        fund_id = await pg_pool.fetchval("select id from disclosure_funds where external_id = 'sf1'")
+        assert [h.url for h in found.hits] == [f"{BASE}/disclosure/funds/{fund_id}"]
+        assert (await dx.import_file(pool=pg_pool, bus=bus, path=spending, now=NOW, base_url=BASE)).created == 1
+        text = await eventually(
+            lambda: pg_pool.fetchval("select text from documents where url = $1", found.hits[0].url),
+            lambda t: "已支出 50,000.00 元" in t,
+        )
+        assert "结余 150,000.00 元" in text and "石桥村" in text
+
+
 async def test_freshness_findings_per_unit_and_under_a_township(
     pg_pool: asyncpg.Pool, bus: Bus, settings: Settings, units: list[str]
 ) -> None:
