@@ -62,13 +62,14 @@ def robots(base: str, with_sitemap: bool) -> str:
 
 def attachment_bytes(att: Attachment) -> bytes:
     if att.ext == "pdf":
-        return _pdf(f"yiwang demo attachment {att.path}")
+        return pdf(f"yiwang demo attachment {att.path}")
     if att.ext == "docx":
         return _docx(att.title)
     return _xlsx(att.title)
 
 
-def _pdf(line: str) -> bytes:
+def pdf(line: str) -> bytes:
+    """A one-page PDF with one line of ASCII text (demo attachments and open-data files)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode("ascii")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",

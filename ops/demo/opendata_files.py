@@ -11,6 +11,8 @@ import zipfile
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from ops.demo.feeds import pdf
+
 HEADER = ["序号", "名称", "所在区", "年份", "数量"]
 DISTRICTS = ["道里区", "南岗区", "香坊区", "道外区", "松北区", "平房区", "呼兰区", "阿城区"]
 EXTENSIONS = {"CSV": "csv", "XLSX": "xlsx", "JSON": "json", "PDF": "pdf", "API": "json"}
@@ -71,29 +73,6 @@ def body(fmt: str, *, dataset: str, topic: str, year: int, seed: int, actions: s
         "package_search": f"{actions}/package_search?fq=name:{dataset}",
     }
     return json.dumps(described, ensure_ascii=False, indent=2).encode()
-
-
-def pdf(line: str) -> bytes:
-    """A one-page PDF with one line of ASCII text."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, obj)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 _CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
