@@ -34,8 +34,14 @@ def _package(name: str, title: str, formats: list[str]) -> dict[str, Any]:
     resources = [
         {"name": f"{title} {f}", "format": f, "url": f"https://files.example/{name}.{f.lower()}"} for f in formats
     ]
-    return {"name": name, "title": title, "notes": "全市公共停车场的位置与泊位数", "owner_org": "formats-test",
-            "groups": [{"name": "transport"}], "resources": resources}  # fmt: skip
+    return {
+        "name": name,
+        "title": title,
+        "notes": "全市公共停车场的位置与泊位数",
+        "owner_org": "formats-test",
+        "groups": [{"name": "transport"}],
+        "resources": resources,
+    }
 
 
 async def _search(api_url: str, **filters: list[str]) -> dict[str, Any]:

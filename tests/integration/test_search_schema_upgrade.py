@@ -63,9 +63,15 @@ async def test_an_older_schemas_index_is_set_aside_and_rebuilt_by_the_writer(
             return projector
 
         runner = ElectedRunner(
-            bus=bus, dsn=dsn, name=f"search-projector-{site}", make=make, batch=32, ack_wait_s=10, retry_s=0.2,
+            bus=bus,
+            dsn=dsn,
+            name=f"search-projector-{site}",
+            make=make,
+            batch=32,
+            ack_wait_s=10,
+            retry_s=0.2,
             prepare=writer_preparation(pool, bus, marker=None, retry_s=0.1),
-        )  # fmt: skip
+        )
         task = asyncio.create_task(runner.run())
         try:
             expected = await postgres_view(pool, site)

@@ -21,10 +21,24 @@ REPORT = doc("parking-report", "停车场建设年报", "停车场 年报", site
 
 
 def test_a_dataset_documents_formats_are_its_format_values_upper_cased() -> None:
-    row = {"id": "d1", "url": "http://x/dataset/p", "title": "停车场", "text": "", "site_id": "opendata",
-           "kind": "dataset", "published_at": date(2024, 1, 1), "doc_no": None, "doc_no_norm": None, "issuer": None,
-           "metadata": {"formats": ["CSV", "GeoJSON"], "department": "市交通运输局"}, "column_name": None,
-           "level": "市", "region": "", "department": None, "copies": []}  # fmt: skip
+    row = {
+        "id": "d1",
+        "url": "http://x/dataset/p",
+        "title": "停车场",
+        "text": "",
+        "site_id": "opendata",
+        "kind": "dataset",
+        "published_at": date(2024, 1, 1),
+        "doc_no": None,
+        "doc_no_norm": None,
+        "issuer": None,
+        "metadata": {"formats": ["CSV", "GeoJSON"], "department": "市交通运输局"},
+        "column_name": None,
+        "level": "市",
+        "region": "",
+        "department": None,
+        "copies": [],
+    }
     projected = to_index_doc(row)
     assert projected.format == ["CSV", "GEOJSON"] and projected.keyword_values("format") == ["CSV", "GEOJSON"]
     assert to_index_doc({**row, "metadata": {}}).format == []
