@@ -10,6 +10,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from core.errors import caused_by
 from schema.context import Context
 
 log = logging.getLogger(__name__)
@@ -18,14 +19,7 @@ GONE = (WebSocketDisconnected, WebSocketDisconnect)  # strawberry's word for it,
 
 def client_gone(error: BaseException) -> bool:
     """Whether `error` (or what caused it) says the client's socket closed or dropped, not that our code failed."""
-    seen: BaseException | None = error
-    for _ in range(5):  # the chain of causes, bounded
-        if seen is None:
-            return False
-        if isinstance(seen, GONE):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return caused_by(error, GONE)
 
 
 def _gone(protocol: str, error: BaseException) -> None:

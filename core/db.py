@@ -10,7 +10,7 @@ from importlib import resources
 
 import asyncpg
 
-from core.errors import Upstream
+from core.errors import Upstream, caused_by
 from core.settings import Settings, mask_url
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) says Postgres cannot be reached now rather than that a query is wrong."""
-    seen: BaseException | None = exc
-    for _ in range(5):  # the chain of causes, bounded
-        if seen is None:
-            return False
-        if isinstance(seen, UNAVAILABLE):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return caused_by(exc, UNAVAILABLE)
 
 
 async def keep_session(conn: asyncpg.Connection) -> None:

@@ -48,3 +48,15 @@ class Upstream(YiwangError):
     """A system we depend on (Postgres, NATS, a search engine, a crawled site) failed or is unreachable."""
 
     code = "UPSTREAM"
+
+
+def caused_by(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether `error` or one of the errors that caused it (its chain, five deep) is one of `kinds`."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, kinds):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
