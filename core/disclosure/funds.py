@@ -176,10 +176,11 @@ async def fund_spending(*, pool: asyncpg.Pool, fund_id: UUID) -> list[Spending]:
 
 async def list_funds(*, pool: asyncpg.Pool, unit: str, stage: str | None, offset: int, limit: int) -> Page[Fund]:
     """Projects of the villages under a unit (or of the village itself), the newest year first."""
-    code = check_code(unit)
-    found, total = await fs.funds_page(
-        pool, codes=subtree(code), stage=parse_stage(stage) if stage else None, offset=offset, limit=limit
-    )
+    code, stage = check_code(unit), parse_stage(stage) if stage else None
+    found = await fs.funds_page(pool, codes=subtree(code), stage=stage, offset=offset, limit=limit)
+    # The total is the unit's roll-up (itself and everything below, kept in each change's transaction), not a
+    # count of every project under a city per request.
+    (total,) = await store.rollup_counts(pool, [code], f"funds:stage:{stage}" if stage else "funds")
     return Page(items=found, total=total)
 
 

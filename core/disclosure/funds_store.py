@@ -101,21 +101,19 @@ async def delete_fund(conn: asyncpg.Connection, fund_id: UUID) -> None:
     await conn.execute("delete from disclosure_funds where id = $1", fund_id)
 
 
-async def funds_page(
-    conn: Conn, *, codes: tuple[str, str], stage: str | None, offset: int, limit: int
-) -> tuple[list[Fund], int]:
-    """Projects of the villages whose codes lie in `codes` (a subtree), the newest year first."""
-    where = "unit_code between $1 and $2 and ($3::text is null or stage = $3)"
-    total = await conn.fetchval(f"select count(*) from disclosure_funds where {where}", *codes, stage)
+async def funds_page(conn: Conn, *, codes: tuple[str, str], stage: str | None, offset: int, limit: int) -> list[Fund]:
+    """Projects of the villages whose codes lie in `codes` (a subtree), the newest year first (the order of
+    disclosure_funds_order_idx, so a city's page reads 20 index entries instead of sorting every project)."""
     rows = await conn.fetch(
-        f"""select {FUND_COLUMNS} from disclosure_funds where {where}
+        f"""select {FUND_COLUMNS} from disclosure_funds
+            where unit_code between $1 and $2 and ($3::text is null or stage = $3)
             order by year desc, unit_code, id offset $4 limit $5""",
         *codes,
         stage,
         offset,
         limit,
     )
-    return [fund_of(r) for r in rows], int(total)
+    return [fund_of(r) for r in rows]
 
 
 async def add_spending(conn: asyncpg.Connection, v: dict[str, Any]) -> Spending:

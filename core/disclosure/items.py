@@ -215,6 +215,8 @@ async def list_items(
     if category is not None and category not in BOARD_OF:
         category = check_category(category)[1]
     p = parse_period(period) if period else None
+    # the roll-up rows hold the subtree's count, current with every change; with a period, count the rows
+    kind = metric(BOARD_OF[category], category) if category else "items"
     if not below:
         found, total = await store.items_page(
             pool,
@@ -225,11 +227,10 @@ async def list_items(
             end=p.end if p else None,
             offset=offset,
             limit=limit,
+            total=None if p else await store.own_count(pool, code, kind),
         )
         return Page(items=found, total=total)
     first, last = subtree(code)
-    # the roll-up rows hold the subtree's count, current with every change; with a period, count the rows
-    kind = metric(BOARD_OF[category], category) if category else "items"
     here, city = await store.rollup_counts(pool, [code, ancestors(code)[0]], kind)
     total = here if p is None else await store.count_items(pool, first, last, category, p.start, p.end)
     found = await subtree_page(

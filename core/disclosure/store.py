@@ -258,6 +258,21 @@ async def rollup_counts(conn: Conn, codes: Sequence[str], metric: str) -> list[i
     return [found.get(c, 0) for c in codes]
 
 
+async def own_count(conn: Conn, code: str, metric: str) -> int:
+    """One roll-up metric's count of the unit's own rows: its roll-up less its children's (each covers itself and
+    everything below it), so a village's 10,000 items are not counted per request."""
+    return int(
+        await conn.fetchval(
+            """select coalesce((select count from disclosure_rollups where unit_code = $1 and metric = $2), 0)
+                    - coalesce((select sum(r.count) from disclosure_units u
+                                join disclosure_rollups r on r.unit_code = u.code and r.metric = $2
+                                where u.parent_code = $1), 0)""",
+            code,
+            metric,
+        )
+    )
+
+
 async def count_items(
     conn: Conn, first: str, last: str, category: str | None, start: date | None, end: date | None
 ) -> int:

@@ -11,7 +11,7 @@ from core.disclosure import store
 from core.disclosure.hierarchy import LEVELS, check_code, check_parent, level_of, parent_code, site_id_of
 from core.disclosure.models import Unit
 from core.errors import Invalid, NotFound
-from core.sites import add_site_if_missing
+from core.sites import add_sites_if_missing
 
 NAME_MAX = 100
 
@@ -55,8 +55,8 @@ async def add_units(*, pool: asyncpg.Pool, rows: Sequence[UnitRow]) -> list[Unit
     async with pool.acquire() as conn:
         known = await store.all_unit_codes(conn)
     units = check_units(rows, known)
-    for u in units:  # core.sites' own function: idempotent, so a failure below leaves nothing wrong behind
-        await add_site_if_missing(pool, site_id=u.site_id, name=u.name, level=u.level)
+    # core.sites' own function: idempotent, so a failure below leaves nothing wrong behind
+    await add_sites_if_missing(pool, [(u.site_id, u.name, u.level) for u in units])
     async with pool.acquire() as conn, conn.transaction():
         await store.upsert_units(conn, units)
     return units

@@ -53,6 +53,8 @@ FUND = """query($id: ID!) { fundProject(id: $id) { name spent stages { stage ent
 IMPORT = """mutation($name: String!, $content: String!, $unit: String) {
   importDisclosure(fileName: $name, contentBase64: $content, unit: $unit) {
     kind encoding rows created errors { line reason } } }"""
+STAGED = """query($code: String!, $stage: String) { unit(code: $code) {
+  funds(stage: $stage) { total items { name } } } }"""
 UPDATES = "subscription($unit: String!) { disclosureUpdates(unit: $unit) { unit title status } }"
 
 
@@ -143,9 +145,15 @@ async def test_vouchers_fund_projects_and_spending_with_rollups_up_to_the_city(w
     assert found["spent"] == "25000.50" and found["stages"][0]["stage"] == "立项"
     assert found["spending"][0]["vouchers"][0]["name"] == "发票.pdf"
     for code in (V1, T1, D1, C):
-        rollup = (await gql_data(world.url, UNIT, {"code": code}))["unit"]["rollup"]
+        page = (await gql_data(world.url, UNIT, {"code": code}))["unit"]
+        rollup = page["rollup"]
         assert rollup["funds"] == {"count": 1, "amount": "100000.00", "spent": "25000.50"}, code
         assert rollup["fundsByStage"][0] == {"key": "立项", "count": 1, "amount": "100000.00"}
+        assert page["funds"] == {"total": 1, "items": [{"name": "道路硬化", "stage": "立项", "amount": "100000.00"}]}
+        for stage, total in (("立项", 1), ("结算", 0)):  # the list's total follows its stage filter
+            staged = (await gql_data(world.url, STAGED, {"code": code, "stage": stage}))["unit"]["funds"]
+            assert (staged["total"], len(staged["items"])) == (total, total), (code, stage)
+    assert code_of(await gql(world.url, STAGED, {"code": C, "stage": "开工"})) == "BAD_INPUT"
 
 
 async def test_the_admin_import_reports_rows_and_editors_may_not_call_it(world: World) -> None:

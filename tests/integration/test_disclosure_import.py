@@ -202,9 +202,11 @@ async def test_items_still_name_stored_units_and_their_revisions_go_with_them(
     pg_pool: asyncpg.Pool, units: list[str], tmp_path: Path
 ) -> None:
     """Migration 0030 checks per statement what two foreign keys checked per row: any writer, not only imports."""
-    path = write_csv(tmp_path / "k.csv", ITEM_HEADER, [["k1", V3, "", "财务", "2024-06", "2024-06-30", "六月收支", ""]])
+    path = write_csv(
+        tmp_path / "k.csv", ITEM_HEADER, [["import-k1", V3, "", "财务", "2024-06", "2024-06-30", "六月收支", ""]]
+    )
     assert (await dx.import_file(pool=pg_pool, bus=None, path=path, now=NOW)).created == 1
-    item_id = await pg_pool.fetchval("select id from disclosure_items where external_id = 'k1'")
+    item_id = await pg_pool.fetchval("select id from disclosure_items where external_id = 'import-k1'")
     with pytest.raises(asyncpg.ForeignKeyViolationError, match="names unit 330202009201, which is not stored"):
         await pg_pool.execute(
             """insert into disclosure_items (external_id, unit_code, board, category, period, period_start,

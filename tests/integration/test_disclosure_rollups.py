@@ -142,6 +142,37 @@ async def test_items_count_once_published_and_revisions_are_kept(
     await in_step(pg_pool)
 
 
+async def test_a_units_own_items_and_the_items_below_it_are_counted_apart(
+    pg_pool: asyncpg.Pool, bus: Bus, units: list[str]
+) -> None:
+    """A township's page lists its own items; with `below` its villages' too. The totals come from the roll-ups (the
+    township's less its villages'), so they must match the rows listed, by category, drafts left out."""
+    t3 = "330105001000"
+
+    async def add(unit: str, category: str, title: str, publish: bool = True) -> None:
+        draft = dx.ItemDraft(
+            unit_code=unit, category=category, period="2024-04", dated=date(2024, 4, 30), title=title, body="公开"
+        )
+        await dx.create_item(pool=pg_pool, bus=bus, draft=draft, publish=publish, by="t", now=NOW)
+
+    await add(t3, "财务", "镇财务四月")
+    await add(t3, "党务", "镇党务四月")
+    await add(t3, "财务", "镇财务草稿", publish=False)
+    await add(V4, "财务", "村财务四月")
+
+    async def page(unit: str, below: bool, category: str | None = None) -> tuple[list[str], int]:
+        found = await dx.list_items(pool=pg_pool, unit=unit, below=below, category=category, offset=0, limit=50)
+        return sorted(i.title for i in found.items), found.total
+
+    assert await page(t3, below=False) == (["镇党务四月", "镇财务四月"], 2)
+    assert await page(t3, below=False, category="财务") == (["镇财务四月"], 1)
+    assert await page(t3, below=True, category="财务") == (["村财务四月", "镇财务四月"], 2)
+    assert await page(V4, below=False, category="财务") == (["村财务四月"], 1)
+    counted = await dx.list_items(pool=pg_pool, unit=t3, below=False, period="2024-04", offset=0, limit=1)
+    assert (len(counted.items), counted.total) == (1, 2)  # with a period the rows are counted
+    await in_step(pg_pool)
+
+
 async def test_a_rebuild_repairs_a_rollup_that_went_wrong(pg_pool: asyncpg.Pool, units: list[str]) -> None:
     await pg_pool.execute("update disclosure_rollups set count = count + 5 where unit_code = $1", C)
     with pytest.raises(AssertionError):
