@@ -6,6 +6,7 @@ import asyncio
 import re
 import shutil
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -30,25 +31,86 @@ async def _readable(ctx: ActionContext, resource_id: str) -> datastore.Info:
 
 
 async def datastore_search(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
-    found = await _readable(ctx, p.text(params, "resource_id", required=True) or p.text(params, "id"))
-    page, total_sql, args, echo = dsearch.read_request(found, params)
-    await usage.count(ctx.pool, found.dataset_id, "api", day=local_date(ctx.now()))
-    # Our own SELECTs (no caller SQL): no read-only transaction needed; the page and the total run side by side,
-    # each cancelled past the timeout
-    timeout = ctx.settings.datastore_sql_timeout_ms / 1000
-    counting = p.boolean(params, "include_total", True)
+    resource_id = p.text(params, "resource_id", required=True) or p.text(params, "id")
+    remembered = dsearch.known(ctx.pool, resource_id)
+    if remembered is not None and (result := await _search(ctx, remembered, params, check=True)) is not None:
+        return result
+    found = await _readable(ctx, resource_id)
+    dsearch.remember(ctx.pool, found)
+    result = await _search(ctx, found, params, check=False)
+    assert result is not None
+    return result
+
+
+async def _search(
+    ctx: ActionContext, found: datastore.Info, params: dict[str, Any], *, check: bool
+) -> dict[str, Any] | None:
+    """The search over `found`'s table, the API call counted with it; None when `check` finds the table reloaded or
+    no longer public since `found` was read. Our own SELECTs (no caller SQL): no read-only transaction needed; each
+    statement is cancelled past the timeout."""
     try:
-        rows, total = await asyncio.gather(
-            ctx.pool.fetch(page, *args, timeout=timeout),
-            ctx.pool.fetchval(total_sql, *args, timeout=timeout) if counting else _none(),
-        )
-    except TimeoutError:
+        req = dsearch.read_request(found, params)
+    except Invalid:
+        if check:  # the parameters may fit the table as reloaded since `found` was read: asked again afresh
+            return None
+        raise
+    counting = p.boolean(params, "include_total", True)
+    day, timeout = local_date(ctx.now()), ctx.settings.datastore_sql_timeout_ms / 1000
+    if dsearch.one_pass_fits(ctx.pool, found, req):  # filtered: the page and the total from one scan of few matches
+        sql, args = dsearch.one_pass(found, req, day=day, check=check)
+        outcome: Any = await _run(ctx.pool.fetchrow(sql, *args, timeout=timeout))
+        if check and _changed(outcome, found):
+            dsearch.forget(ctx.pool, found)
+            return None
+        _raise(outcome, timeout)
+        dsearch.note_matches(ctx.pool, found, req, outcome["total"])
+        if outcome["total"] <= dsearch.ONE_PASS_ROWS:
+            return _result(found, req, outcome["page"], outcome["total"] if counting else None)
+    page_sql, page_args = dsearch.counted_page(found, req.page, req.args, day=day, check=check)
+    stamp_sql, stamp_args = dsearch.stamped_total(found, req.total if counting else None, req.args)
+    rows, stamped = await asyncio.gather(
+        _run(ctx.pool.fetch(page_sql, *page_args, timeout=timeout)),
+        _run(ctx.pool.fetchrow(stamp_sql, *stamp_args, timeout=timeout)),
+    )
+    if check and _changed(stamped, found):
+        dsearch.forget(ctx.pool, found)
+        return None
+    _raise(stamped, timeout)
+    _raise(rows, timeout)
+    if req.matches is not None and stamped["total"] is not None:
+        dsearch.note_matches(ctx.pool, found, req, stamped["total"])
+    return _result(found, req, rows, stamped["total"])
+
+
+async def _run(statement: Awaitable[Any]) -> Any:
+    """The statement's answer, or the exception it raised, for the caller to judge (_changed, _raise)."""
+    try:
+        return await statement
+    except Exception as exc:
+        return exc
+
+
+def _changed(outcome: Any, found: datastore.Info) -> bool:
+    """A stamp not `found`'s, or an error other than a timeout (a column dropped by a reload?) on its table."""
+    if isinstance(outcome, BaseException):
+        return not isinstance(outcome, TimeoutError)
+    return bool(outcome["stamp"] != found.stamp)
+
+
+def _raise(outcome: Any, timeout: float) -> None:
+    if isinstance(outcome, TimeoutError):
         raise Invalid(f"the search took longer than {timeout:g} s: narrow it with filters") from None
+    if isinstance(outcome, BaseException):
+        raise outcome
+
+
+def _result(found: datastore.Info, req: dsearch.Request, rows: list[Any], total: int | None) -> dict[str, Any]:
+    echo = req.echo
     base = f"/api/3/action/datastore_search?resource_id={found.resource_id}"
     result = {
         "resource_id": found.resource_id,
         "fields": dsearch.fields_of(found, echo["fields"]),
-        "records": [{k: dsearch.jsonable(v) for k, v in r.items()} for r in rows],
+        "records": dsearch.records(found, echo["fields"], rows),
         "records_format": "objects",
         "include_total": total is not None,
         "limit": echo["limit"],
@@ -63,10 +125,6 @@ async def datastore_search(ctx: ActionContext, params: dict[str, Any]) -> dict[s
     if total is not None:
         result.update(total=int(total), total_was_estimated=False)
     return result
-
-
-async def _none() -> None:
-    return None
 
 
 async def datastore_search_sql(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:

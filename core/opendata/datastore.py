@@ -174,6 +174,7 @@ class Info:
     schema: dict[str, Any]
     rows: int
     public: bool = True  # its dataset is active and not private
+    stamp: str = ""  # the version of its opendata_datastore row (xmin): a new value after every load
 
     @property
     def names(self) -> list[str]:
@@ -186,7 +187,7 @@ class Info:
 async def info(conn: asyncpg.Pool | asyncpg.Connection, resource_id: str) -> Info:
     row = await conn.fetchrow(
         """select s.resource_id::text as rid, r.dataset_id::text as dataset_id, s.schema, s.row_count,
-                  d.state = 'active' and not d.private as public
+                  d.state = 'active' and not d.private as public, s.xmin::text as stamp
            from opendata_datastore s join opendata_resources r on r.id = s.resource_id
            join opendata_datasets d on d.id = r.dataset_id
            where s.resource_id::text = $1""",
@@ -201,7 +202,17 @@ async def info(conn: asyncpg.Pool | asyncpg.Connection, resource_id: str) -> Inf
         schema=json.loads(schema) if isinstance(schema, str) else schema,
         rows=row["row_count"],
         public=row["public"],
+        stamp=row["stamp"],
     )
+
+
+def stamp_sql(arg: int) -> str:
+    """A scalar subquery: the stamp of the table of the resource id in argument `arg` while its dataset is public,
+    else null. Statements built from a remembered Info carry it to learn, in the same round trip, whether that
+    Info still holds (core.opendata.dsearch)."""
+    return f"""(select s.xmin::text from opendata_datastore s join opendata_resources r on r.id = s.resource_id
+        join opendata_datasets d on d.id = r.dataset_id
+        where s.resource_id = ${arg}::uuid and d.state = 'active' and not d.private)"""
 
 
 async def known_tables(conn: asyncpg.Pool | asyncpg.Connection, names: list[str]) -> dict[str, str]:

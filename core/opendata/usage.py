@@ -10,6 +10,12 @@ import asyncpg
 
 Kind = Literal["view", "api", "download"]
 MAX_DAYS = 366
+# A count is committed without waiting for the WAL to reach the disk (asynchronous commit, for this transaction
+# only): a request does not wait on an fsync for a statistic, and a crash loses at most the last moment's counts.
+ASYNC_COMMIT = "(select set_config('synchronous_commit', 'off', true)) as async_commit"
+UPSERT = """insert into opendata_usage (dataset_id, day, kind, calls) select {dataset}::uuid, {day}::date, {kind}, 1
+    from {ASYNC_COMMIT} where {when}
+    on conflict (dataset_id, day, kind) do update set calls = opendata_usage.calls + 1"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,12 +31,15 @@ class UsageDay:
 async def count(pool: asyncpg.Pool, dataset_id: str, kind: Kind, *, day: date) -> None:
     """One more use of the dataset today."""
     await pool.execute(
-        """insert into opendata_usage (dataset_id, day, kind, calls) values ($1::uuid, $2, $3, 1)
-           on conflict (dataset_id, day, kind) do update set calls = opendata_usage.calls + 1""",
-        dataset_id,
-        day,
-        kind,
+        UPSERT.format(dataset="$1", day="$2", kind="$3", ASYNC_COMMIT=ASYNC_COMMIT, when="true"), dataset_id, day, kind
     )
+
+
+def counting(*, dataset: str, day: str, kind: Kind, when: str = "true") -> str:
+    """A WITH item that counts one more use in the statement carrying it (whose arguments `dataset` and `day`
+    name), when the condition `when` holds: the use is counted in the same round trip as the work it counts."""
+    upsert = UPSERT.format(dataset=dataset, day=day, kind=f"'{kind}'", ASYNC_COMMIT=ASYNC_COMMIT, when=when)
+    return f"used as ({upsert})"
 
 
 async def usage_of(pool: asyncpg.Pool, dataset_id: str, *, days: int, today: date) -> list[UsageDay]:

@@ -207,5 +207,7 @@ async def test_formats_filter_and_facet_over_ckan_and_graphql(env: Env) -> None:
     assert counts == {"CSV": 2, "PDF": 1}
     page = (await gql_data(env.url, FORMATS, {"f": {"departments": [org], "formats": ["XLSX"]}}))["datasets"]
     assert page["total"] == 1 and page["items"] == [{"name": f"{org}-b"}]
+    lower = (await gql_data(env.url, FORMATS, {"f": {"departments": [org], "formats": ["xlsx"]}}))["datasets"]
+    assert lower == page  # any case, as res_format:
     page = (await gql_data(env.url, FORMATS, {"f": {"departments": [org]}}))["datasets"]
     assert {f["name"]: f["count"] for f in page["formats"]} == {"CSV": 2, "PDF": 1, "XLSX": 1}

@@ -18,7 +18,7 @@ import ckanapi
 import openpyxl
 import pytest
 
-from core.opendata import service
+from core.opendata import dsearch, service
 from core.settings import Settings
 from tests.integration.conftest import serve_api
 from tests.integration.graphql import ADMIN_TOKEN, gql_data
@@ -238,6 +238,45 @@ async def test_dump(env: Env) -> None:
     assert shown["tracking_summary"]["total"] >= 1 and shown["tracking_summary"]["recent"] >= 1
     assert rows[1][:4] == ["1", "2024-03-01", "道里", "40"]
     assert len(body["records"]) == 120 and body["records"][0][:4] == [1, "2024-03-01", "道里", 40]
+
+
+async def test_a_filtered_search_answers_the_same_past_the_one_pass_size(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered search reads few matching rows once for its page and total, and more by a page and a count: the
+    same answer either way (ONE_PASS_ROWS lowered to 5 so that 30 matches take the second way, the first time after
+    a pass that found them too many, then straight)."""
+    asked = {"filters": {"监测站": "道里"}, "sort": "AQI desc, _id", "offset": 3, "limit": 4}
+    one_pass = await call(env.url, "datastore_search", resource_id=env.air, **asked)
+    monkeypatch.setattr(dsearch, "ONE_PASS_ROWS", 5)
+    two = await call(env.url, "datastore_search", resource_id=env.air, **asked)
+    wide = await call(env.url, "datastore_search", resource_id=env.air, **asked)  # known wide: straight to two
+    assert one_pass == two == wide and one_pass["total"] == 30 and len(one_pass["records"]) == 4
+    aqi = [r["AQI"] for r in one_pass["records"]]
+    assert aqi == sorted(aqi, reverse=True) and {r["监测站"] for r in one_pass["records"]} == {"道里"}
+
+
+async def test_searches_see_a_reload_and_a_dataset_made_private_at_once(env: Env) -> None:
+    """datastore_search keeps a table's columns between searches; a reload with other types and columns, and the
+    dataset made private, are answered by the very next search, and each search is counted once."""
+    await call(env.url, "package_create", name="ds-reloaded", owner_org=ORG)
+    made = await call(
+        env.url, "resource_create", package_id="ds-reloaded", upload=upload("r.csv", b"code,n\nA,1\nB,2\n")
+    )
+    rid = made["id"]
+    first = await call(env.url, "datastore_search", key=None, resource_id=rid, filters={"n": 2})
+    assert first["total"] == 1 and first["records"][0]["code"] == "B"
+    reloaded = b"code,n,note\nA,x,new\nB,2,old\nC,2,old\n"  # n is text now, note is new
+    await call(env.url, "resource_patch", id=rid, upload=upload("r.csv", reloaded))
+    twos = await call(env.url, "datastore_search", key=None, resource_id=rid, filters={"n": "2"})
+    assert twos["total"] == 2 and [r["n"] for r in twos["records"]] == ["2", "2"]
+    new = await call(env.url, "datastore_search", key=None, resource_id=rid, filters={"note": "new"})
+    assert new["total"] == 1 and new["records"][0]["n"] == "x"
+    await call(env.url, "package_patch", id="ds-reloaded", private=True)
+    with pytest.raises(ckanapi.errors.NotAuthorized):
+        await call(env.url, "datastore_search", key=None, resource_id=rid)
+    used = (await gql_data(env.url, USAGE, {"id": "ds-reloaded"}))["dataset"]["usage"]
+    assert [u["apiCalls"] for u in used] == [3]
 
 
 USAGE = """query($id: String!) { dataset(id: $id) { usage(days: 7) { day views apiCalls downloads } } }"""

@@ -88,6 +88,7 @@ async def _check(api_url: str, every: dict[str, Any]) -> None:
     csv = await _search(api_url, format=["csv"])  # any case, as package_search's res_format
     assert [h["title"] for h in csv["hits"]] == ["公共停车场泊位"] and csv["total"] == 1
     assert _facet(csv, "format") == {"CSV": 1, "GEOJSON": 1}
+    assert await _search(api_url, format=["CSV"]) == csv  # the facet's own (upper-case) value finds the same
     both = await _search(api_url, format=["GeoJSON", "PDF"])  # values of one field are OR-ed
     assert both["total"] == 2
 
