@@ -1,13 +1,13 @@
-"""The aspect a question asks for (when, how much, which number to call) and whether an answer states it.
+"""The aspect a question asks for (when, how much, which number, how many) and whether an answer states it.
 
 A citizen who asks 超市晚上开到几点 wants an answer that states a time; one who asks 每人每天能补多少钱 wants an
 amount. Many stored answers share a question's subject words, and the one that states what was asked is the
 one meant. `asked(text)` finds the aspects a question asks for from its question words; `shown(answer)` finds
 the aspects an answer states from its form (a clock time or a date, a sum of money or a rate, a telephone
-number). Where is not among them: answers name a place in too many ways (an office, a website, an app) for
-their form to tell; on the project's own questions that ask where, only 5 of 14 right answers showed one.
-Both lists are written from general knowledge of how Chinese questions ask for these aspects and how official
-answers state them; nothing was taken from an evaluation question.
+number, a count of items: 12项, 三类, 一是…二是). Where is not among them: answers name a place in too many
+ways (an office, a website, an app) for their form to tell; on the project's own questions that ask where, only
+5 of 14 right answers showed one. Both lists are written from general knowledge of how Chinese questions ask for
+these aspects and how official answers state them; nothing was taken from an evaluation question.
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ _ASPECTS: dict[str, tuple[str, str]] = {
         r"电话|热线|号码|打啥|打什么|拨打|联系方式|找谁",
         r"\d{3,4}[-—－]?\d{7,8}|\d{5,}|热线|电话",
     ),
+    # how many items (几条, 多少项, 哪几类): answers that count them (12项, 三类) or enumerate (一是…二是); 几个月 and
+    # 几个工作日 ask a time, not a count (issue 18, 2026-12-04)
+    "count": (
+        r"几条|几项|几个(?!月|工作日|小时)|几种|几类|几家|几批|几次|多少项|多少条|多少个|多少种|多少类|多少家|多少批|"
+        r"哪几",
+        # a lone 一 is mostly "a" (一个, 一次性), not a count; an enumeration shows itself by its second item
+        r"(?:\d+|[两二三四五六七八九十百]+[一二三四五六七八九]?)\s*(?:项|条|个|种|类|家|批|次(?!性)|方面)|二是",
+    ),
 }
 _ASKED = {name: re.compile(question) for name, (question, _) in _ASPECTS.items()}
 _SHOWN = {name: re.compile(answer) for name, (_, answer) in _ASPECTS.items()}
@@ -39,7 +47,7 @@ _SHOWN_SPAN = 600  # an answer states what was asked near its start
 
 
 def asked(text: str) -> frozenset[str]:
-    """The aspects a (folded) question asks for: time, money, phone; empty when none is asked."""
+    """The aspects a (folded) question asks for: time, money, phone, count; empty when none is asked."""
     return frozenset(name for name, pattern in _ASKED.items() if pattern.search(text))
 
 

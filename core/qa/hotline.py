@@ -11,9 +11,9 @@ from typing import Any, Protocol
 import aiohttp
 
 from core.errors import Invalid, Upstream
+from core.masking import mask_url
 from core.qa.importer import records
 from core.qa.models import Basis, QaPair, check_pair
-from core.settings import mask_url
 
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 HTTP_TIMEOUT_S = 30.0

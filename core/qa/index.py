@@ -7,11 +7,11 @@ better of two readings: the query *restates the stored question* (IDF-weighted o
 characters, mostly from the query's side, raised when the query holds most of the stored question), or it
 *asks with the answer's words* (the BM25 relative to the most it could be, and the share of the query found in
 the question or answer), weighed by the query's characters the pair holds, the aspect asked for (core.qa.aspects)
-and the place named (core.qa.readings). The answer words that the query's words predict, learned from the
-loaded pairs (core.qa.associations: 渠道 → 公众号, 12366), count in the answer's BM25 too. Terms survive
-reordering and paraphrase, bigrams survive unknown words, single characters survive a typo; the weights were
-measured on the tuning half of the blind set and on the project's own set (docs/qa-quality.md). Pairs can be
-added and removed one at a time.
+and the place named (core.qa.readings; 来沪 names 上海: core.qa.places). The answer words that the query's words
+predict, learned from the loaded pairs (core.qa.associations: 渠道 → 公众号, 12366), count in the answer's BM25
+too. Terms survive reordering and paraphrase, bigrams survive unknown words, single characters survive a typo;
+the weights were measured on the tuning half of the blind set and on the project's own set
+(docs/qa-quality.md). Pairs can be added and removed one at a time.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from core.qa import aspects, learned
 from core.qa.associations import Associations
 from core.qa.bm25 import Field
-from core.qa.places import places_in
-from core.qa.readings import BM25_QUESTION, Entry, Matched, QueryView, grams, score
+from core.qa.places import abbreviated, places_in
+from core.qa.readings import BM25_QUESTION, RIVALS, Entry, Matched, QueryView, grams, score, told_apart
 from core.textzh import Analyzer, fold, get_analyzer
 
 _CANDIDATES = 60
@@ -67,6 +67,7 @@ class QaIndex:
         self._idf_cache: dict[tuple[int, str], float] = {}
         self._totals: dict[int, tuple[float, float, float]] = {}
         self._own: dict[int, tuple[tuple[str, float], ...]] = {}
+        self._pair_sizes = 0  # distinct characters of every pair (question and answer), summed: for their mean
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -80,6 +81,7 @@ class QaIndex:
         Returns the question's index terms."""
         self.remove(key)
         text = fold(f"{question} {extra}".strip())
+        text = " ".join((text, *abbreviated(text)))  # 来沪人员 is about 上海
         folded_answer = fold(answer[:_ANSWER_CHARS])
         index_terms = self._analyzer.index_terms(text)
         bigrams, chars = grams(text)
@@ -114,6 +116,7 @@ class QaIndex:
         self._idf_cache.clear()
         self._totals.clear()
         self._own.clear()
+        self._pair_sizes += len(entry.chars | entry.answer_chars)
         return entry.terms
 
     def answer_terms(self, key: str) -> tuple[str, ...]:
@@ -137,9 +140,11 @@ class QaIndex:
         self._idf_cache.clear()
         self._totals.clear()
         self._own.clear()
+        self._pair_sizes -= len(entry.chars | entry.answer_chars)
 
     def view(self, text: str, weight: float = 1.0) -> QueryView:
         """Analyse one phrasing of a query."""
+        # 来沪 names 上海 only in the stored questions: a citizen who asks about 援鄂医疗队 asks no question about 湖北
         folded = fold(text)
         bigrams, chars = grams(folded)
         terms = tuple(dict.fromkeys(self._analyzer.query_terms(folded)))
@@ -308,9 +313,27 @@ class QaIndex:
                 score(m, slot, entry, totals, self._stored_totals(slot, entry), own, asked) * m.view.weight
                 for m, totals, asked in zip(matched, sums, askeds, strict=True)
             )
-            scored.append((entry.key, round(best, 4)))
+            scored.append((entry.key, best, entry))
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
-        return scored[:limit]
+        # second pass: the best few compared with one another (readings.told_apart)
+        rivals = scored[:RIVALS]
+        query = frozenset(c for view in views for c in view.chars)
+        n, mean = len(self._entries), self._mean_pair_size()
+        factors = told_apart(
+            query,
+            [e.chars | e.answer_chars for _, _, e in rivals],
+            {c: self._idf(self._pair_char_df, c) for c in query},
+            {c: max(self._pair_char_df.get(c, 0), 0) / n for c in query},
+            mean,
+        )
+        ranked = [(key, s * f) for (key, s, _), f in zip(rivals, factors, strict=True)]
+        ranked += [(key, s) for key, s, _ in scored[RIVALS:limit]]
+        ranked.sort(key=lambda kv: (-kv[1], kv[0]))
+        return [(key, round(s, 4)) for key, s in ranked[:limit]]
+
+    def _mean_pair_size(self) -> float:
+        """The mean number of distinct characters of a pair (question and answer)."""
+        return self._pair_sizes / len(self._entries) if self._entries else 0.0
 
     def _candidates(self, views: Sequence[QueryView]) -> list[int]:
         """The pairs worth reading closely: BM25 of every word and bigram of all the phrasings at once over

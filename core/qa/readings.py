@@ -42,6 +42,10 @@ _W_UNASKED, _HELD_POWER = 0.8, 10
 # The learned answer-side score (core.qa.learned, relative to the best candidate's) weighs this share of the
 # answer reading: it reorders what the answer reading ranks, and never raises it. Measured: docs/qa-quality.md.
 _W_LEARNED = 0.5
+# The second pass (`told_apart`): the best few candidates compared with one another on the query's characters
+# that some of them hold and others lack; the one holding most of them beyond chance keeps its score, the others
+# lose up to this share. Measured: docs/qa-quality.md.
+RIVALS, _W_APART = 5, 0.3
 Totals = tuple[float, float, float, float, float]
 
 
@@ -193,6 +197,40 @@ def score(
         score *= _SAME_PLACE if view.places & entry.answer_places else _OTHER_PLACE
     # A query of two or three characters (北京) matches much, and says too little to be sure of any of it.
     return score * min(1.0, len(view.chars) / _SPECIFIC_CHARS) ** 0.5
+
+
+def told_apart(
+    query: frozenset[str],
+    held: Sequence[frozenset[str]],
+    idf: dict[str, float],
+    share: dict[str, float],
+    mean_size: float,
+) -> list[float]:
+    """A factor (1 − _W_APART .. 1) for each of a few rival candidates, from comparing them with one another
+    rather than each with the query: the query's characters that some rivals hold (question or answer) and
+    others lack tell them apart; each weighs its IDF × ln(rivals / rivals holding it). A rival's evidence is
+    the share of that weight it holds less the share a pair of its size would hold by chance (`share`: the
+    share of all pairs holding each character, `mean_size`: a pair's mean number of distinct characters), so a
+    long answer does not win by its length alone. The rival with the most evidence keeps its score."""
+    n = len(held)
+    weights = {}
+    for c in query:
+        holding = sum(c in h for h in held)
+        if 0 < holding < n:
+            weights[c] = idf[c] * math.log(n / holding)
+    total = sum(weights.values())
+    if not total:
+        return [1.0] * n
+    excess = []
+    for h in held:
+        hit = sum(w for c, w in weights.items() if c in h)
+        size = len(h) / (mean_size or 1.0)
+        chance = sum(w * (1 - (1 - share[c]) ** size) for c, w in weights.items())
+        excess.append(max(0.0, hit - chance) / total)
+    best = max(excess)
+    if not best:
+        return [1.0] * n
+    return [1 - _W_APART + _W_APART * e / best for e in excess]
 
 
 def overlap(hit: float, query_total: float, stored_total: float) -> float:

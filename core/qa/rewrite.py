@@ -12,7 +12,8 @@ from core.textzh.normalize import fold
 _LATIN = re.compile(r"[a-z]")
 _SYNONYM_WEIGHT, _TYPO_WEIGHT, _PINYIN_WEIGHT, _SPOKEN_WEIGHT = 0.97, 0.95, 0.97, 0.97
 _MAX_PINYIN = 3
-_SPOKEN_VARIANTS = 2
+_RAW_PINYIN_WEIGHT = 0.9  # a question with pinyin in it, as typed, once it has a hanzi reading
+_SPOKEN_VARIANTS = 3  # a third: the other official forms of a spoken word, one at a time
 _MAX_PHRASINGS = 5  # each phrasing is a search of its own: the most trusted five keep ask fast
 
 # Colloquial words citizens use in questions and the words policy answers use; written by us.
@@ -71,12 +72,8 @@ class Rewriter:
     def phrasings(self, text: str) -> list[tuple[str, float]]:
         """(text, weight) for the question itself and each rewrite of it, most trusted first."""
         q = fold(text)
-        out: dict[str, float] = {q: 1.0}
-        bases = [q]
-        if _LATIN.search(q) and self.pinyin.is_probably_pinyin(q):
-            for candidate, _ in self.pinyin.candidates(q, limit=_MAX_PINYIN):
-                out.setdefault(candidate, _PINYIN_WEIGHT)
-                bases.append(candidate)
+        out = self._pinyin_readings(q)
+        bases = list(out)
         for base in list(bases):
             fixed = self.corrector.suggest(base)
             if fixed is not None and fixed.text not in out:
@@ -91,3 +88,13 @@ class Rewriter:
             for rewritten in self.synonyms.rewrite(base)[:2]:
                 out.setdefault(rewritten, _SYNONYM_WEIGHT * out[base])
         return list(out.items())[:_MAX_PHRASINGS]
+
+    def _pinyin_readings(self, q: str) -> dict[str, float]:
+        """The (folded) question and, when it holds pinyin, its hanzi readings, with their weights."""
+        out = {q: 1.0}
+        if _LATIN.search(q) and self.pinyin.is_probably_pinyin(q):
+            for candidate, _ in self.pinyin.candidates(q, limit=_MAX_PINYIN):
+                out.setdefault(candidate, _PINYIN_WEIGHT)
+            if len(out) > 1:  # the letters as typed match no pair: with a hanzi reading, the rest of it is a part
+                out[q] = _RAW_PINYIN_WEIGHT
+        return out

@@ -12,6 +12,7 @@ from dataclasses import replace
 import asyncpg
 
 from core.errors import Invalid, NotFound
+from core.heap import keep_built
 from core.lookups.models import PersonalAnswer
 from core.lookups.service import PersonalLookups, Who
 from core.qa import store
@@ -82,6 +83,7 @@ class QaService:
             if version > self.kb.version:
                 # Indexing thousands of pairs takes seconds: keep the event loop free meanwhile.
                 await asyncio.to_thread(self.kb.load, pairs, version)
+                keep_built("Q&A index")
         return self.kb.version
 
     async def warm(self) -> None:

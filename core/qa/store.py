@@ -93,11 +93,15 @@ async def get_pair(pool: asyncpg.Pool, qa_id: str) -> QaPair:
 
 
 async def retire_pairs_of_document(conn: asyncpg.Connection, document_id: str, keep: Sequence[str]) -> int:
-    """Retire pairs once extracted from a page that no longer yields them."""
+    """Retire pairs once extracted from a page that no longer yields them; the version moves only if one goes."""
+    doomed = """document_id = $1::uuid and status = 'active' and not (id = any($2::text[]))"""
+    # Readers refresh on every new version, so none is taken for nothing; the check takes no lock, keeping
+    # the order upsert_pairs takes them in (qa_state, then the pairs).
+    if not await conn.fetchval(f"select exists (select 1 from qa_pairs where {doomed})", document_id, list(keep)):
+        return 0
     seq = await conn.fetchval("update qa_state set version = version + 1 returning version")
     result = await conn.execute(
-        """update qa_pairs set status = 'retired', seq = $3, version = version + 1, updated_at = now()
-           where document_id = $1::uuid and status = 'active' and not (id = any($2::text[]))""",
+        f"update qa_pairs set status = 'retired', seq = $3, version = version + 1, updated_at = now() where {doomed}",
         document_id,
         list(keep),
         seq,

@@ -15,6 +15,9 @@ slang), then checked against the corpus in ../shared/corpus: `attested()` keeps 
 occurs in the reference texts (the Guangdong service guides, the gov.cn and Guangzhou pages, the answers of
 the 5,000 policy Q&A pairs), and the spoken side was compared with the Q&A questions (words frequent in the
 questions and rare in their answers are the spoken register). No entry was taken from an evaluation question.
+Extended 2026-12-04 to about 940 spoken words the same way (offices, benefits, epidemic-era words, dialect question
+words); a spoken word found inside words the corpus uses (动车 in 机动车, 房租 in 住房租金) is left out, since search
+reads spoken words anywhere in a query.
 
 The API is small and stable: `default()`, `rewrite(text) -> list[str]`, `drop_fillers(text) -> str`,
 `subject(text) -> list[str]`, `officials(word)`, `rows()`, `attested(texts)`. Text is folded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,9 @@ import pytest
 
 from core.qa.guides import guide_pairs
 from core.qa.importer import import_qa
+from core.qa.models import QaPair
 from core.qa.service import QaService
+from core.qa.store import changed_since, current_version, retire_pairs_of_document, upsert_pairs
 from core.settings import Settings
 from ops.cli.ask import reply_json
 from tests.conftest import ROOT
@@ -154,3 +157,35 @@ async def test_a_question_naming_its_subject_is_never_a_follow_up(api_url: str, 
     assert follow["kind"] == "answer" and follow["qaId"] == "guide-sbk-materials"
     alone = (await gql(api_url, ASK, {"q": "那需要什么材料"}))["data"]["ask"]
     assert alone["kind"] == "need_context"
+
+
+async def test_retiring_a_pages_pairs_moves_the_version_only_when_one_goes(pg_pool: asyncpg.Pool) -> None:
+    # Readers reload the knowledge base on every new version; a page yielding the same pairs moves nothing.
+    site = f"it-qa-{secrets.token_hex(3)}"
+    await pg_pool.execute("insert into sites (id, name, level) values ($1, $1, '部门')", site)
+    page, bare = [
+        str(
+            await pg_pool.fetchval(
+                """insert into documents (url, site_id, kind, title, text, content_hash)
+                   values ($1, $2, 'page', '常见问题', '问答', $1) returning id""",
+                f"https://{site}.example.gov.cn/faq/{n}.html",
+                site,
+            )
+        )
+        for n in range(2)
+    ]
+    pair = QaPair(id=f"{site}-1", question="营业执照遗失怎么补办？", answer="在政务服务网申请补领。")
+    async with pg_pool.acquire() as conn, conn.transaction():
+        await upsert_pairs(conn, [pair], document_id=page)
+    before = await current_version(pg_pool)
+    async with pg_pool.acquire() as conn:
+        assert await retire_pairs_of_document(conn, bare, []) == 0
+        assert await retire_pairs_of_document(conn, page, [pair.id]) == 0
+    assert await current_version(pg_pool) == before
+    async with pg_pool.acquire() as conn:
+        assert await retire_pairs_of_document(conn, page, []) == 1
+    changed, version = await changed_since(pg_pool, before)
+    assert version == before + 1 and [(p.id, p.status) for p in changed] == [(pair.id, "retired")]
+    async with pg_pool.acquire() as conn:
+        assert await retire_pairs_of_document(conn, page, []) == 0
+    assert await current_version(pg_pool) == version

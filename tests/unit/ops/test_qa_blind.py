@@ -36,8 +36,9 @@ def test_the_halves_are_the_stable_hash_split_of_the_whole_set(blind_set: int) -
     assert half_of("b6bd69375d2837ee823ccc7d26a820d0") == "test"
 
 
-def test_the_second_set_was_written_over_other_pairs_by_another_writer() -> None:
-    first, second = load_blind("all", 1), load_blind("all", 2)
+@pytest.mark.parametrize(("earlier", "later"), [(1, 2), (1, 3), (2, 3)])
+def test_each_later_set_was_written_over_other_pairs_by_another_writer(earlier: int, later: int) -> None:
+    first, second = load_blind("all", earlier), load_blind("all", later)
     assert not {i.pair_id for i in first} & {i.pair_id for i in second}, "a pair in both sets"
     assert {i.writer for i in first}.isdisjoint({i.writer for i in second})
 

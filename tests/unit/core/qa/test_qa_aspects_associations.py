@@ -17,6 +17,8 @@ from core.qa.index import QaIndex
         ("卫健委电话多少", {"phone"}),
         ("什么时候交，要收费吗", {"time", "money"}),
         ("社保卡怎么办理", set()),
+        ("新出台了几条税收优惠", {"count"}),
+        ("社保费能晚交几个月", {"time"}),
     ],
 )
 def test_the_aspect_a_question_asks_for(question: str, aspects: set[str]) -> None:
@@ -28,6 +30,8 @@ def test_the_aspect_an_answer_states() -> None:
     assert shown("按照每人每日200元标准给予补助") >= {"money"}
     assert shown("举报电话:0832-2210011") >= {"phone"}
     assert shown("实行网格化管理，做好登记") == frozenset()
+    assert shown("共12项税收优惠政策") >= {"count"}
+    assert shown("一是减免租金，二是延期缴纳") >= {"count"}
 
 
 def test_the_answer_that_states_what_was_asked_wins() -> None:
@@ -75,3 +79,12 @@ def test_the_index_learns_from_its_pairs_and_keeps_it_through_small_loads() -> N
     idx.add("extra", "另一个问题？", "另一个回答。")
     idx.learn(changed=1)
     assert idx.view("有什么渠道").predicted == before
+
+
+def test_a_question_asking_how_many_prefers_the_answer_that_counts() -> None:
+    idx = QaIndex()
+    # Both stored questions are about the new tax measures; only one answer says how many there are.
+    idx.add("which", "税务总局新出台的税收优惠政策？", "对生产企业扩大产能购置设备允许一次性税前扣除。")
+    idx.add("count", "税务总局新出台税收优惠政策情况？", "共12项")
+    hits = idx.search([idx.view("税务总局新出台了几条税收优惠政策")])
+    assert hits[0][0] == "count"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.qa.index import QaIndex
-from core.qa.places import place_names, places_in
+from core.qa.places import abbreviated, place_names, places_in
 
 PAIRS = (
     ("subsidy", "企业复工有哪些支持政策？", "对按时复工的企业，按每人每天100元标准给予以工代训补贴，最长3个月。"),
@@ -34,6 +34,14 @@ def test_a_question_in_the_answers_words_finds_its_pair(index: QaIndex) -> None:
     # Only the answer says 以工代训 and 每人每天; the stored question says 支持政策.
     assert _top(index, "以工代训补贴每人每天给多少钱") == "subsidy"
     assert _top(index, "买口罩要带身份证登记吗") == "masks"
+
+
+def test_the_city_named_wins_where_jieba_knew_no_city() -> None:
+    idx = QaIndex()
+    idx.add("dl", "大连市企业员工返岗有哪些要求？", "返岗员工须持健康码绿码并登记。")
+    idx.add("km", "昆明市企业员工返岗有哪些要求？", "返岗员工须测量体温并登记。")
+    assert _top(idx, "大连员工返岗有什么要求") == "dl"
+    assert _top(idx, "昆明员工返岗有什么要求") == "km"
 
 
 def test_a_restated_question_still_wins(index: QaIndex) -> None:
@@ -72,6 +80,15 @@ def test_removed_and_replaced_pairs_change_results_at_once() -> None:
         ("内蒙古自治区企业缓缴", {"内蒙古"}),
         ("北京市东城区劳动能力鉴定", {"北京", "东城"}),
         ("中国企业上市融资", set()),  # 中国 names no particular place, 上市 is no place
+        # Cities jieba's dictionary tags as other words (大连 d, 保定 v, 孝感 n): named by GB/T 2260
+        ("大连市失业保险金申领", {"大连"}),
+        ("保定企业复工", {"保定"}),
+        ("孝感的隔离点", {"孝感"}),
+        ("恩施州返岗专车", {"恩施"}),
+        # a district that is also an everyday word counts with its suffix only
+        ("石家庄市新华区社区防控", {"石家庄", "新华"}),
+        ("新华社报道复兴号列车", set()),
+        ("北京市顺义区", {"北京", "顺义"}),
     ],
 )
 def test_places_are_found_in_analyzer_terms(index: QaIndex, text: str, places: set[str]) -> None:
@@ -79,3 +96,24 @@ def test_places_are_found_in_analyzer_terms(index: QaIndex, text: str, places: s
 
     assert places_in(get_analyzer().index_terms(text)) == places
     assert "上市" not in place_names() and "深圳" in place_names()
+
+
+@pytest.mark.parametrize(
+    ("text", "provinces"),
+    [
+        ("来沪人员若发热如何电话咨询", ("上海",)),
+        ("入赣人员信息平台何时使用", ("江西",)),
+        ("在浙江省有什么用", ()),  # 浙 starts 浙江: the full name is found by places_in
+        ("走进京东集团总部", ()),
+    ],
+)
+def test_a_province_named_by_its_one_character_name(text: str, provinces: tuple[str, ...]) -> None:
+    assert abbreviated(text) == provinces
+
+
+def test_a_stored_question_about_laihu_is_about_shanghai() -> None:
+    idx = QaIndex()
+    idx.add("sh", "来沪人员若发热如何电话咨询？", "拨打本市发热咨询专线。")
+    idx.add("bj", "北京市发热病人如何电话咨询？", "拨打发热咨询专线。")
+    idx.add("any", "发热病人如何电话咨询？", "拨打发热咨询专线。")
+    assert _top(idx, "到了上海发热了打哪个电话咨询") == "sh"

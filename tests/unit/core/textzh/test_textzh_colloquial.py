@@ -62,3 +62,20 @@ def test_whole_words_keep_a_spoken_word_from_cutting_a_word_in_two() -> None:
     # 上哪 (where to) spans 网上 | 哪里: read inside it, 网上哪里 would become 网哪里里
     assert lexicon.rewrite("在网上哪里能查到", whole_words=True) == []
     assert lexicon.rewrite("开个小饭馆要办啥证", whole_words=True)[0] == lexicon.rewrite("开个小饭馆要办啥证")[0]
+
+
+def test_everyday_words_of_citizens_read_as_documents_write_them() -> None:
+    lexicon = ColloquialLexicon.default()
+    assert lexicon.rewrite("老外在广州做核酸", whole_words=True)[0] == "外国人在广州核酸检测"
+    assert lexicon.rewrite("外卖小哥被隔离了", whole_words=True)[0] == "外卖配送员隔离观察了"
+    assert lexicon.rewrite("碗筷要消毒吗", whole_words=True)[0] == "餐具要消毒吗"
+    assert lexicon.rewrite("交够15年能领多少")[0] == "累计缴费满15年领取标准"
+
+
+def test_no_spoken_word_is_read_inside_an_official_one() -> None:
+    # search reads spoken words anywhere in the text: none may sit inside a word documents use
+    # (动车 in 机动车, 房租 in 住房租金, 工商 in 个体工商户, 领养 in 申领养老, 点办 in 网点办理)
+    lexicon = ColloquialLexicon.default()
+    official_words = ("机动车号牌", "住房租金", "个体工商户", "申领养老保险待遇", "网点办理", "检测体温")
+    for official in (*official_words, "广东省科学技术厅"):
+        assert lexicon.rewrite(official) == [], official
