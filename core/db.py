@@ -11,13 +11,15 @@ from importlib import resources
 import asyncpg
 
 from core.errors import Upstream, caused_by
-from core.settings import Settings, mask_url
+from core.masking import mask_url
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # One lock id for the whole migration run, so concurrent starters migrate once.
 MIGRATION_LOCK = 0x59_57_4D_49  # "YWMI"
+POOL_CLOSE_S = 2.0  # a stopping process waits this long for pooled connections still in use
 
 
 # Postgres unreachable, shutting down, starting up or out of connections: worth a retry, not a wrong query.
@@ -71,6 +73,17 @@ async def connect_pool(settings: Settings, *, min_size: int = 1, max_size: int =
         f"{last or 'unknown error'}",
         url=mask_url(url),
     )
+
+
+async def close_pool(pool: asyncpg.Pool, *, timeout: float = POOL_CLOSE_S) -> None:
+    """Close the pool, waiting at most `timeout` for connections still in use; then drop them. asyncpg's close
+    waits for each to be released, and one cancelled on a hung Postgres is released only after its cancel
+    request times out (the command timeout): a stopping process would wait that long for nothing."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout=timeout)
+    except TimeoutError:
+        log.warning("postgres pool not closed in time; dropping its connections", extra={"timeout_s": timeout})
+        pool.terminate()
 
 
 @dataclass(frozen=True)

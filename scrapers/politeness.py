@@ -86,10 +86,9 @@ class LocalHostLimiter(_Slots):
     def delay_for(self, host: str) -> float:
         return self._delays.get(host)
 
-    async def _spaced(self, host: str) -> None:
+    async def spaced(self, host: str, delay: float) -> None:
         """A waiter woken late (a busy event loop) must not bring the next one closer than the delay to it: the
         host sees the gaps between real starts, not between reserved ones."""
-        delay = self._delays.get(host)
         # Checked again after each sleep: another waiter may have started meanwhile (no event says when it will).
         while (wait := self._started_at.get(host, float("-inf")) + delay - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
@@ -105,7 +104,8 @@ class LocalHostLimiter(_Slots):
         try:
             if start > now:
                 await asyncio.sleep(start - now)
-            await self._spaced(host)
+            if (delay := self._delays.get(host)) > 0:
+                await self.spaced(host, delay)
         except BaseException:
             if self._next_at.get(host) == reserved:
                 self._next_at[host] = start  # a cancelled last waiter hands its slot on
@@ -144,6 +144,9 @@ class PgHostLimiter(_Slots):
             wait_s = await self._pool.fetchval(GRANT_SLOT, host, timedelta(seconds=delay_s))
             if wait_s > 0:
                 await asyncio.sleep(wait_s)
+            # The grant spaces start times; a request woken late (a slow round trip, a busy loop) would bring the
+            # next one closer than the delay — within this process the real starts are spaced as well.
+            await self._local.spaced(host, delay_s)
         except BaseException:
             self._local.release(host)
             raise

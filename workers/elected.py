@@ -14,6 +14,7 @@ from nats.aio.msg import Msg
 
 from core.bus import Bus, Consumer, ConsumerRunner
 from core.election import LEASE_CHECK_S, Lease, lease_connection
+from core.stopping import finished, unless_stopped
 
 log = logging.getLogger(__name__)
 Prepare = Callable[[Consumer[Any]], Awaitable[None]]
@@ -122,8 +123,10 @@ class ElectedRunner:
         standing_by = False
         try:
             while not self._stop.is_set():
-                lease = await candidate.ask()
+                lease = await self._ask(candidate)
                 if lease is None:
+                    if self._stop.is_set():
+                        break
                     if not standing_by:
                         log.info("another process leads; standing by", extra={"lease": self.name})
                         standing_by = True
@@ -136,6 +139,15 @@ class ElectedRunner:
                     await lease.release()
         finally:
             await candidate.close()
+
+    async def _ask(self, candidate: _Candidate) -> Lease | None:
+        """The candidate's answer, or None at once when a stop is asked meanwhile (a connection being made to a
+        hung Postgres waits out its timeout; the candidate's connection is terminated when `_elect` ends)."""
+        asking = await unless_stopped(candidate.ask(), self._stop)
+        if finished(asking):
+            return asking.result()
+        await asyncio.gather(asking, return_exceptions=True)
+        return None
 
     async def _term(self, lease: Lease) -> None:
         """Lead until stopped or the lease is lost; a crash of the consumer ends the process (as unelected ones do)."""

@@ -77,7 +77,8 @@ def _elected(services: Services) -> ElectedRunner:
 
 
 async def run_consumers(settings: Settings, names: list[str] | None = None) -> None:
-    """Run the named consumers (all by default) until SIGINT/SIGTERM; in-flight batches finish first."""
+    """Run the named consumers (all by default) until SIGINT/SIGTERM; in-flight batches finish first, or are
+    handed back to JetStream after a few seconds (core.bus.consumer.STOP_GRACE_S) when Postgres is gone or hung."""
     factories = consumer_factories()
     names = names or list(factories)
     async with open_services(settings, name="consumers", pool_size=len(names) + 2) as services:

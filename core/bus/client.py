@@ -27,13 +27,18 @@ from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableEr
 from core.bus.events import STREAMS, Event
 from core.bus.fanout import Fanout
 from core.errors import Invalid, Upstream
-from core.settings import Settings, mask_url
+from core.masking import mask_url
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
 
 STREAM_MAX_AGE_S = 7 * 24 * 3600
-DUPLICATE_WINDOW_S = 3600  # a redelivered publish within an hour is dropped by JetStream
+# A redelivered publish within STREAM_DUPLICATE_WINDOW_S (an hour by default) is dropped by JetStream, which holds
+# every message id of the window in memory, ~200 bytes each (python -m ops.bench.nats_dedupe): YW_SEARCH, one event
+# per search and click, keeps at most two minutes (NATS's default), since its consumer drops a repeated search or
+# click by its id anyway (core.analytics.aggregate: on conflict do nothing).
+SEARCH_DUPLICATE_WINDOW_S = 120
 RETRYABLE = (
     NatsTimeout,
     asyncio.TimeoutError,
@@ -50,20 +55,23 @@ FLOODABLE = "YW_SEARCH"  # what anonymous searches and clicks fill: capped, its 
 
 def stream_config(name: str, subjects: list[str], settings: Settings, replicas: int = 1) -> StreamConfig:
     """A stream's limits: YW_SEARCH keeps at most STREAM_MAX_BYTES_SEARCH and drops its oldest events, so a flood of
-    searches cannot fill the JetStream store that crawl pages and documents need; the other streams (capped only
-    when STREAM_MAX_BYTES is set) refuse new messages when full, never dropping work not yet consumed. `replicas`
-    copies are kept on as many servers of a cluster (durable consumers follow their stream's count)."""
+    searches cannot fill the JetStream store that crawl pages and documents need, and remembers its message ids for
+    two minutes, not an hour; the other streams (capped only when STREAM_MAX_BYTES is set) refuse new messages when
+    full, never dropping work not yet consumed. `replicas` copies are kept on as many servers of a cluster (durable
+    consumers follow their stream's count)."""
     if name == FLOODABLE:
         max_bytes, discard = settings.stream_max_bytes_search, DiscardPolicy.OLD
+        window = min(SEARCH_DUPLICATE_WINDOW_S, settings.stream_duplicate_window_s)
     else:
         max_bytes, discard = settings.stream_max_bytes, DiscardPolicy.NEW
+        window = settings.stream_duplicate_window_s
     return StreamConfig(
         name=name,
         subjects=subjects,
         max_age=STREAM_MAX_AGE_S,
         max_bytes=max_bytes,
         discard=discard,
-        duplicate_window=DUPLICATE_WINDOW_S,
+        duplicate_window=window,
         num_replicas=replicas,
     )
 

@@ -19,9 +19,14 @@ from core.bus.events import DLQ_PREFIX, Event
 from core.db import unavailable
 from core.errors import Invalid, Upstream
 from core.logs import message_id
+from core.stopping import finished, unless_stopped
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
+# Once a stop is asked, a batch in hand may take this long to finish; then it is given back to NATS (its
+# transaction never commits) so a Postgres that is gone or hung cannot hold the process.
+STOP_GRACE_S = 3.0
+FETCH_TIMEOUT_S = 1.0  # a fetch returns what arrived by then, or nothing
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ class ConsumerRunner:
         self.max_deliver = max_deliver
         self.ack_wait_s = ack_wait_s
         self.stats = ConsumerStats()
+        self.stop_grace_s = STOP_GRACE_S
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -125,13 +131,12 @@ class ConsumerRunner:
             while not self._stop.is_set():
                 msgs = await pending_fetch
                 if self._stop.is_set():
-                    await asyncio.gather(*(m.nak() for m in msgs), return_exceptions=True)  # redeliver now
-                    break
+                    break  # this batch is given back below
                 pending_fetch = asyncio.create_task(self._fetch(sub))
                 if msgs:
                     await self.process(msgs)
         finally:
-            pending_fetch.cancel()
+            await self._give_back(pending_fetch)
             if ticks is not None:  # a tick cut short is owed work left in place: the next run does it
                 ticks.cancel()
                 await asyncio.gather(ticks, return_exceptions=True)
@@ -139,6 +144,16 @@ class ConsumerRunner:
                 await sub.unsubscribe()
             await c.close()
         log.info("consumer stopped", extra={"consumer": c.name, **vars(self.stats)})
+
+    async def _give_back(self, fetch: asyncio.Task[list[Msg]]) -> None:
+        """The batch fetched while the last one was handled, not handled: nak'ed, so that it is redelivered at once
+        (to this consumer's next run or another process) rather than after the ack wait. The fetch is let finish
+        (it waits at most its 1 s timeout): messages it is bringing in would otherwise be held until the ack wait."""
+        try:
+            msgs = await asyncio.wait_for(fetch, timeout=FETCH_TIMEOUT_S + 2)
+        except (asyncio.CancelledError, Exception):  # cut short, or failed: nothing it brought is ours to give back
+            return
+        await asyncio.gather(*(m.nak() for m in msgs), return_exceptions=True)
 
     async def _ticks(self, every_s: float) -> None:
         """The consumer's timer: `tick` every `every_s` until stopped. A failure is logged (a warning while
@@ -159,7 +174,7 @@ class ConsumerRunner:
     async def _fetch(self, sub: Any) -> list[Msg]:
         """The next batch; an empty one while NATS is away or a cluster elects the consumer's new leader."""
         try:
-            return list(await sub.fetch(self.batch, timeout=1.0))
+            return list(await sub.fetch(self.batch, timeout=FETCH_TIMEOUT_S))
         except (TimeoutError, NatsTimeout):
             return []
         except RETRYABLE as exc:  # a closed connection, a node gone, JetStream answering 503 for a moment
@@ -194,22 +209,38 @@ class ConsumerRunner:
 
     async def _handle_through_outages(self, good: list[Delivery[Any]]) -> bool:
         """Handle the batch; while Postgres is unreachable keep it (JetStream told we are still on it) and try
-        again, so an outage spends no delivery and dead-letters nothing. False: stopped meanwhile, batch nak'ed."""
+        again, so an outage spends no delivery and dead-letters nothing. False: stopped meanwhile, batch nak'ed
+        (redelivered at once, to this consumer's next run or another process)."""
         delay = 0.2
         while True:
             try:
-                await self.consumer.handle([d.event for d in good])
-                return True
+                if await self._handle_unless_stopped([d.event for d in good]):
+                    return True
+                break
             except Exception as exc:
                 if not unavailable(exc):
                     raise
                 if self._stop.is_set():
-                    await asyncio.gather(*(d.msg.nak() for d in good), return_exceptions=True)
-                    return False
+                    break
                 log.warning("batch waiting for postgres", extra={"consumer": self.consumer.name, "error": repr(exc)})
             await asyncio.gather(*(d.msg.in_progress() for d in good), return_exceptions=True)
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):  # the pause ends early when a stop is asked
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                break
             delay = min(delay * 2, 5.0, self.ack_wait_s / 2)  # told again before the ack wait runs out
+        await asyncio.gather(*(d.msg.nak() for d in good), return_exceptions=True)
+        return False
+
+    async def _handle_unless_stopped(self, events: list[Any]) -> bool:
+        """Handle a batch; False when a stop asked meanwhile is not followed by the batch's end within
+        `stop_grace_s`: the handler is then cancelled (its transaction rolls back) and not waited on, as a hung
+        Postgres would hold even the rollback (the pool is closed with a bound: core.db.close_pool)."""
+        handling = await unless_stopped(self.consumer.handle(events), self._stop, grace=self.stop_grace_s)
+        if finished(handling):
+            handling.result()  # the handler's exception, if any
+            return True
+        log.warning("stopping: batch given back unfinished", extra={"consumer": self.consumer.name})
+        return False
 
     async def _one_by_one(self, deliveries: list[Delivery[Any]]) -> None:
         """Isolate a poison message: good ones are applied and acked, the bad one retried or dead-lettered."""

@@ -9,7 +9,8 @@ import argparse
 from pathlib import Path
 
 from core.errors import Invalid
-from core.settings import get_settings, mask_url
+from core.masking import mask_url
+from core.settings import get_settings
 from ops.embedded_cluster import NatsCluster
 
 

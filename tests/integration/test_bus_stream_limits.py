@@ -14,7 +14,7 @@ import pytest
 from nats.js.api import DiscardPolicy, StreamConfig
 
 from core.bus import Bus, PageFetched
-from core.bus.client import STREAM_MAX_AGE_S
+from core.bus.client import SEARCH_DUPLICATE_WINDOW_S, STREAM_MAX_AGE_S
 from core.errors import Upstream
 from core.settings import Settings
 from ops.embedded import EmbeddedServices
@@ -47,8 +47,11 @@ async def test_a_search_flood_is_capped_and_crawl_pages_still_publish(own_nats: 
             info = await bus.js.stream_info("YW_SEARCH")
             assert (info.config.max_bytes, info.config.discard) == (SEARCH_CAP, DiscardPolicy.OLD)
             assert info.config.max_age == STREAM_MAX_AGE_S
+            # each search and click leaves its id in NATS's memory for the window: two minutes, not an hour
+            assert info.config.duplicate_window == SEARCH_DUPLICATE_WINDOW_S
             crawl = await bus.js.stream_info("YW_CRAWL")
             assert (crawl.config.max_bytes, crawl.config.discard) == (-1, DiscardPolicy.NEW)
+            assert crawl.config.duplicate_window == own_nats.stream_duplicate_window_s == 3600
             query = "query($q: String!) { search(query: $q) { total } }"
 
             async def flood(worker: int) -> None:

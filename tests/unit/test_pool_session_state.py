@@ -8,11 +8,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "api", "workers", "schema", "scrapers", "ops")
 # SQL that outlives its transaction on a connection: session settings, session advisory locks, LISTEN, cursors
-# WITH HOLD. `set local`, `pg_advisory_xact_lock` and cursors inside a transaction end with it.
+# WITH HOLD. `set local`, `set_config(…, true)`, `pg_advisory_xact_lock` and cursors inside a transaction end with it.
 SESSION_STATE = re.compile(
     r"""(?ix)
     (?:["';]\s*)set\s+(?:session\s+)?(?!local\b)[a-z_.]+\s*(?:=|\bto\b)
-    | \bset_config\s*\(
+    | \bset_config\s*\((?![^)]*,\s*true\s*\))
     | \bpg_advisory_lock(?:_shared)?\s*\(
     | (?:["';]\s*)listen\s+\w
     | \bwith\s+hold\b
@@ -37,5 +37,12 @@ def test_no_session_state_on_pooled_connections() -> None:
 def test_the_pattern_sees_session_state() -> None:
     for sql in ('"set statement_timeout = 0"', "'SET search_path TO x'", '"listen jobs"', "pg_advisory_lock(1)"):
         assert SESSION_STATE.search(sql), sql
-    for sql in ('"set local statement_timeout = 0"', '"update t set a = 1"', "pg_advisory_xact_lock(1)"):
+    for sql in ("set_config('synchronous_commit', 'off', false)", "set_config('x', $1, $2)"):
+        assert SESSION_STATE.search(sql), sql
+    for sql in (
+        '"set local statement_timeout = 0"',
+        '"update t set a = 1"',
+        "pg_advisory_xact_lock(1)",
+        "set_config('synchronous_commit', 'off', true)",
+    ):
         assert not SESSION_STATE.search(sql), sql

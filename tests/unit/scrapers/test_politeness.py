@@ -138,3 +138,23 @@ async def test_postgres_limiter_honours_robots_delay_and_in_process_cap(pg_pool:
     assert all(g >= 0.15 for g in gaps(starts)), gaps(starts)  # 0.2 s granted; see the test above on lateness
     unrelated = await starts_of(limiter, f"x{host}", 2)
     assert len(unrelated) == 2
+
+
+@pytest.mark.integration
+async def test_postgres_limiter_spaces_real_starts_when_the_loop_wakes_late(pg_pool: asyncpg.Pool) -> None:
+    """The database spaces the granted start times; two waiters of one process woken together by a busy event loop
+    must still start the delay apart (the CI run of 2026-12-04 saw 0.137 s between starts granted 0.2 s apart)."""
+    host = f"www.{secrets.token_hex(4)}.gov.cn"
+    limiter = PgHostLimiter(pg_pool, concurrency=4, delay_s=0.1)
+    starts: list[float] = []
+
+    async def request() -> None:
+        async with limiter.slot(host):
+            starts.append(time.monotonic())
+            if len(starts) == 1:
+                await asyncio.sleep(0.05)  # not a wait: the others receive their grants (0.1 s, 0.2 s)
+                time.sleep(0.3)  # noqa: ASYNC251 - the busy loop itself: both grants pass while nothing runs
+
+    await asyncio.gather(*(request() for _ in range(3)))
+    assert len(starts) == 3
+    assert all(g >= 0.09 for g in gaps(sorted(starts))), gaps(sorted(starts))

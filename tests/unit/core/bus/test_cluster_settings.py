@@ -8,7 +8,8 @@ import pytest
 from core.bus.client import Bus, cluster_size, server_list, shared_token, stream_config
 from core.db import unavailable
 from core.errors import Invalid
-from core.settings import Settings, mask_url
+from core.masking import mask_url
+from core.settings import Settings
 
 
 def test_nats_url_may_list_several_servers() -> None:
@@ -76,3 +77,11 @@ def test_postgres_away_is_told_from_a_wrong_query() -> None:
     assert not unavailable(asyncpg.UniqueViolationError("duplicate key"))
     assert not unavailable(asyncpg.QueryCanceledError("canceling statement due to statement timeout"))
     assert not unavailable(ValueError("bad input"))
+
+
+def test_the_duplicate_window_is_a_setting_and_yw_search_keeps_at_most_two_minutes() -> None:
+    shorter = Settings(stream_duplicate_window_s=300)
+    assert stream_config("YW_CRAWL", ["yw.crawl.>"], shorter).duplicate_window == 300
+    assert stream_config("YW_SEARCH", ["yw.search.>"], shorter).duplicate_window == 120
+    assert stream_config("YW_SEARCH", ["yw.search.>"], Settings(stream_duplicate_window_s=60)).duplicate_window == 60
+    assert stream_config("YW_DOC", ["yw.doc.>"], Settings()).duplicate_window == 3600
