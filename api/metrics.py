@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import gc
 import logging
 import socket
 import time
@@ -11,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -65,6 +67,51 @@ class LiveCollector:
         yield CounterMetricFamily("yw_live_cut_off", "Live feeds ended for falling behind (SLOW_CONSUMER)", s.cut_off)
 
 
+class GcPauses:
+    """How long the cyclic garbage collector stopped this process, by generation (`gc.callbacks`). A collection
+    of the oldest generation walks every tracked object of the heap — millions in an API process holding its
+    vocabulary and title index — and every request in flight waits for it. Process-wide: one per process."""
+
+    BOUNDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+    def __init__(self) -> None:
+        self.counts = {g: [0] * (len(self.BOUNDS) + 1) for g in range(3)}
+        self.sums = dict.fromkeys(range(3), 0.0)
+        self._started = 0.0
+
+    def install(self) -> None:
+        if self._callback not in gc.callbacks:
+            gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        generation = info["generation"]
+        self.counts[generation][bisect.bisect_left(self.BOUNDS, took)] += 1
+        self.sums[generation] += took
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "yw_gc_pause_seconds", "Pauses of the garbage collector, by generation", labels=["generation"]
+        )
+        for generation, counts in self.counts.items():
+            cumulative, buckets = 0, []
+            for bound, n in zip((*map(str, self.BOUNDS), "+Inf"), counts, strict=True):
+                cumulative += n
+                buckets.append((bound, cumulative))
+            family.add_metric([str(generation)], buckets, self.sums[generation])
+        yield family
+        # core.heap freezes built indexes: a count that climbs between rebuilds would be garbage kept for good
+        yield GaugeMetricFamily(
+            "yw_gc_frozen_objects", "Objects moved out of the collector's reach", gc.get_freeze_count()
+        )
+
+
+GC_PAUSES = GcPauses()
+
+
 class Metrics:
     """One registry per app, so tests can build several apps in one process; the platform gauges are re-read
     at most once per `cache_s` (a scrape costs Postgres counts and NATS calls), however often it is scraped."""
@@ -89,6 +136,8 @@ class Metrics:
         self.documents = Gauge("yw_documents", "Documents stored (not gone)", registry=r)
         self.live = LiveCollector()
         r.register(self.live)
+        GC_PAUSES.install()
+        r.register(GC_PAUSES)
 
     async def refresh(self, services: Services) -> None:
         """The platform gauges, re-read when older than `cache_s`; scrapes arriving together share one read."""

@@ -14,7 +14,7 @@ import dramatiq
 
 from core.bus import Bus
 from core.clock import Clock, system_clock
-from core.db import connect_pool
+from core.db import close_pool, connect_pool
 from core.jobs import build_broker
 from core.search import SearchEngine, engine_for
 from core.settings import Settings
@@ -71,7 +71,7 @@ async def open_services(
         raise ValueError('the search service needs engine="required"')
     async with contextlib.AsyncExitStack() as stack:
         pool = await connect_pool(settings, max_size=pool_size)
-        stack.push_async_callback(pool.close)
+        stack.push_async_callback(close_pool, pool)
         bus = await Bus(settings, name=name).connect()
         stack.push_async_callback(bus.close)
         jobs = _open_broker(stack, settings) if broker else None

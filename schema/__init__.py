@@ -42,7 +42,7 @@ from schema.qa import QaMutation, QaQuery
 from schema.qa_browse import QaBrowseQuery
 from schema.qa_graph import QaGraphQuery
 from schema.search import SearchMutation, SearchQuery
-from schema.subscriptions import SubscriptionCaps
+from schema.subscriptions import LiveExecutor, SubscriptionCaps
 from schema.userspace import UserSpaceMutation, UserSpaceQuery, UserSpaceSubscription
 
 
@@ -136,6 +136,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=LiveExecutor,
         # The token limit and the limits' rules are set when the operation starts, before any parse or
         # validation: the parser cache keys on the token limit, the validation cache on the rules.
         extensions=[

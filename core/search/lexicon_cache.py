@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import asyncpg
 
 from core.clock import Clock, local_date, system_clock
+from core.heap import keep_built
 from core.search.engine import SearchEngine
 from core.search.popularity import QueryTally, SuggestPolicy
 from core.search.store import SearchStore
@@ -24,7 +26,12 @@ VOCABULARY_LIMIT = 300_000
 PHRASE_TITLES = 20_000  # titles read for the phrase vocabulary of pinyin queries (any 20,000 of a larger index)
 POPULAR_LIMIT = 5_000
 MAX_AGE_S = 900.0  # rebuild at least this often even when the document count did not change
-CHECK_S = 5.0  # how often the document count is compared; a change rebuilds at once
+CHECK_S = 5.0  # how often the document count is compared; a change rebuilds when the last rebuild allows
+# A vocabulary rebuild is a second or more of Python holding the GIL on a large index: while documents keep
+# arriving (a crawl, an import) the index changes at every check, and rebuilding each time took a quarter of
+# a core and stalled the requests' threads. After a rebuild that took t seconds, the next one waits 19 t
+# (rebuilding is then at most 5 % of the process' time); synonyms and blocks still apply at once.
+REBUILD_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class LexiconCache:
         policy: SuggestPolicy | None = None,
         refresh_s: float = 60.0,
         clock: Clock = system_clock,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
         self._store = SearchStore(pool) if pool is not None else None
@@ -58,9 +66,12 @@ class LexiconCache:
         self.tally = tally
         self.policy = policy or SuggestPolicy()
         self._clock = clock
+        self._now = monotonic  # the refresh timing; `clock` is the date queries are counted on
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._full_at = 0.0
+        self._built_at = 0.0  # when the vocabulary was last built
+        self._next_rebuild = 0.0  # before this, a changed document count does not rebuild it
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.synonyms = SynonymTable.default()
@@ -79,8 +90,8 @@ class LexiconCache:
             async with self._lock:
                 if self._snapshot is None:
                     await self.refresh(force=True)
-        elif time.monotonic() - self._checked >= CHECK_S and (self._task is None or self._task.done()):
-            self._checked = time.monotonic()
+        elif self._now() - self._checked >= CHECK_S and (self._task is None or self._task.done()):
+            self._checked = self._now()
             self._task = asyncio.create_task(self._refresh_logged())
         assert self._snapshot is not None
         return self._snapshot
@@ -97,8 +108,8 @@ class LexiconCache:
     async def _refresh_logged(self) -> None:
         try:
             snapshot = self._snapshot
-            due = snapshot is None or time.monotonic() - self._full_at >= self._refresh_s
-            if not due and snapshot is not None and await self._engine.count() == snapshot.lexicon.doc_count:
+            due = snapshot is None or self._now() - self._full_at >= self._refresh_s
+            if not due and snapshot is not None and not await self._index_moved(snapshot.lexicon):
                 return
             await self.refresh()
         except Exception:
@@ -106,7 +117,7 @@ class LexiconCache:
 
     async def refresh(self, *, force: bool = False) -> None:
         """Reload synonyms and popular queries; rebuild the vocabulary caches if the index changed."""
-        self._checked = self._full_at = time.monotonic()
+        self._checked = self._full_at = self._now()
         await self.flush_counts()
         popular: list[tuple[str, int]] = []
         blocked: frozenset[str] = frozenset()
@@ -116,13 +127,22 @@ class LexiconCache:
         count = await self._engine.count()
         old = self._snapshot
         lexicon = old.lexicon if old is not None else None
-        if force or lexicon is None or lexicon.doc_count != count or time.monotonic() - lexicon.built_at > MAX_AGE_S:
+        moved = lexicon is not None and lexicon.doc_count != count and self._now() >= self._next_rebuild
+        if force or lexicon is None or moved or self._now() - self._built_at > MAX_AGE_S:
+            started = self._now()
             vocabulary = await self._engine.vocabulary(VOCABULARY_LIMIT)
             titles = await self._engine.titles(PHRASE_TITLES)
             lexicon = await asyncio.to_thread(Lexicon, vocabulary, doc_count=count, titles=titles)
+            keep_built("query vocabulary")
+            self._built_at = self._now()
+            self._next_rebuild = self._built_at + (self._built_at - started) * (1 / REBUILD_SHARE - 1)
         completer = await asyncio.to_thread(Completer, lexicon.readings, popular)
         queries = await asyncio.to_thread(PhraseIndex.from_queries, popular)
         self._snapshot = Snapshot(lexicon, self.synonyms, popular, completer, queries, blocked)
+
+    async def _index_moved(self, lexicon: Lexicon) -> bool:
+        """Whether the index's document count moved since the vocabulary was built, and a rebuild may start."""
+        return self._now() >= self._next_rebuild and await self._engine.count() != lexicon.doc_count
 
     async def _load_popular(self) -> tuple[list[tuple[str, int]], frozenset[str]]:
         """Queries that surfaced (enough clients in the window, not blocked, no sensitive word) and the blocks."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from core.bus import Bus, DocumentChanged
+from core.heap import keep_built
 from core.search.projection import INDEXED_WHERE, NOT_INDEXED_KINDS
 from core.search.titles import TitleDoc, TitleIndex, grouped
 
@@ -137,6 +138,7 @@ class TitleCache:
         finally:
             during, self._during = self._during, None
         self._live = LiveTitles(index, built_at=started)
+        keep_built("title index")
         log.info("title suggestions built", extra={"documents": len(index), "s": round(time.monotonic() - started, 1)})
         self.heard(sorted(during))
 

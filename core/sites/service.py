@@ -119,10 +119,19 @@ async def site_ids(pool: asyncpg.Pool) -> set[str]:
 
 async def add_site_if_missing(pool: asyncpg.Pool, *, site_id: str, name: str, level: str) -> None:
     """Store a disabled site with no crawl configuration unless one with this id exists."""
-    await pool.execute(
-        """insert into sites (id, name, level, enabled, config) values ($1, $2, $3, false, '{}'::jsonb)
-           on conflict (id) do nothing""",
-        site_id,
-        name,
-        level,
-    )
+    await add_sites_if_missing(pool, [(site_id, name, level)])
+
+
+async def add_sites_if_missing(pool: asyncpg.Pool, sites: Sequence[tuple[str, str, str]]) -> None:
+    """`add_site_if_missing` for many (id, name, level) at once: one statement, one commit."""
+    if sites:
+        ids, names, levels = (list(c) for c in zip(*sites, strict=True))
+        await pool.execute(
+            """insert into sites (id, name, level, enabled, config)
+               select id, name, level, false, '{}'::jsonb
+               from unnest($1::text[], $2::text[], $3::text[]) as s(id, name, level)
+               on conflict (id) do nothing""",
+            ids,
+            names,
+            levels,
+        )

@@ -100,3 +100,21 @@ async def test_an_unreadable_nats_skips_its_gauges_and_keeps_the_rest() -> None:
     got = samples(metrics)
     assert got[("yw_documents", ())] == 7
     assert not any(name == "yw_consumer_pending" for name, _ in got)
+
+
+def test_garbage_collector_pauses_are_exposed_by_generation() -> None:
+    import gc
+
+    def full_collections(text: str) -> float:
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        samples = families["yw_gc_pause_seconds"].samples
+        return next(s.value for s in samples if s.name.endswith("_count") and s.labels["generation"] == "2")
+
+    metrics = Metrics()
+    before = full_collections(metrics.render().decode())
+    gc.collect()
+    gc.collect()
+    assert full_collections(metrics.render().decode()) == before + 2
+    assert 'yw_gc_pause_seconds_bucket{generation="2",le="0.001"}' in metrics.render().decode()
+    frozen = {f.name: f for f in text_string_to_metric_families(metrics.render().decode())}["yw_gc_frozen_objects"]
+    assert frozen.samples[0].value == gc.get_freeze_count()  # read as a number: past a million it prints as 1.1e+06
