@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from core.errors import Invalid
+from core.masking import mask_text, mask_url, secret_name
 
 SEARCH_ENGINES = ("tantivy", "meilisearch")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -69,6 +70,12 @@ class Settings:
     stream_max_bytes_search: int = 256 * 1024 * 1024  # YW_SEARCH: the oldest events go past this
     stream_max_bytes: int = -1  # every other stream (-1: no limit); when full, publishers wait, nothing is dropped
     stream_replicas: int = 0  # copies of each stream in a NATS cluster; 0: min(3, cluster size) (docs/operations.md)
+    # how long JetStream drops a second publish of the same event; it holds each id that long, ~200 bytes of memory
+    # per message per replica (docs/operations.md, sizing); YW_SEARCH keeps at most two minutes
+    stream_duplicate_window_s: int = 3600
+    # the embedded NATS only: "on" opens its HTTP monitoring on loopback, "profile" also Go's profiler (both answer
+    # without the NATS token, so they are off by default; docs/operations.md, runbook)
+    nats_monitor: str = "off"
     # crawling limits
     crawl_max_pages: int = 5000
     crawl_max_depth: int = 8
@@ -181,6 +188,7 @@ class Settings:
         if self.max_page_size < 1:
             raise Invalid("MAX_PAGE_SIZE must be at least 1")
         self._validate_search()
+        self._validate_nats()
         if not 0 <= self.metrics_port < 65536 or (self.metrics_port and self.metrics_port == self.port):
             raise Invalid(f"METRICS_PORT must be 0 (off) or a port other than PORT, not {self.metrics_port}")
         if self.rate_limit_per_min < 0 or self.rate_limit_burst < 1:
@@ -253,6 +261,14 @@ class Settings:
         """The OpenID Connect issuer: PUBLIC_URL without a trailing slash, else http://HOST:PORT."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    def _validate_nats(self) -> None:
+        if self.nats_monitor not in ("off", "on", "profile"):
+            raise Invalid(f"NATS_MONITOR must be off, on or profile, not {self.nats_monitor!r}")
+        if not 1 <= self.stream_duplicate_window_s <= 24 * 3600:
+            raise Invalid(f"STREAM_DUPLICATE_WINDOW_S must be 1-86400 seconds, not {self.stream_duplicate_window_s}")
+        if not 0 <= self.stream_replicas <= 5:  # JetStream keeps at most 5 replicas
+            raise Invalid(f"STREAM_REPLICAS must be 0 (auto) or 1-5, not {self.stream_replicas}")
+
     def _validate_search(self) -> None:
         if self.search_replica_id and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", self.search_replica_id):
             raise Invalid("SEARCH_REPLICA_ID must be 1-32 of a-z, 0-9, '-' and '_' (it names a NATS consumer)")
@@ -268,8 +284,6 @@ class Settings:
             raise Invalid(f"WEATHER_PROVIDER must be none or demo, not {self.weather_provider!r}")
         if self.suggest_title_docs < 0:
             raise Invalid("SUGGEST_TITLE_DOCS must be 0 (no document suggestions) or more")
-        if not 0 <= self.stream_replicas <= 5:  # JetStream keeps at most 5 replicas
-            raise Invalid(f"STREAM_REPLICAS must be 0 (auto) or 1-5, not {self.stream_replicas}")
 
     def with_urls(self, **urls: str) -> Settings:
         return replace(self, **urls)  # type: ignore[arg-type]
@@ -345,59 +359,6 @@ def web_origin(url: str) -> str | None:
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     default = 443 if parts.scheme.lower() == "https" else 80
     return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None and port != default else "")
-
-
-SECRET_PARAMS = ("password", "passwd", "pass", "token", "secret", "key", "api_key", "apikey", "auth_token")
-
-
-# The last word of a setting's name that makes its whole value a secret (MEILISEARCH_KEY, IDENTITY_KEY_SECRET);
-# counts and limits named after them end otherwise (MAX_QUERY_TOKENS, ACCESS_TOKEN_TTL_S, OPENDATA_KEY_RATE_PER_MIN).
-SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "passphrase", "salt", "credentials")
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s,;\"'<>]+")
-# `password=…` of a key/value DSN (`host=db user=u password=…`) or of any text that is not a URL
-_SECRET_PAIR = re.compile(
-    r"(?i)\b(" + "|".join(SECRET_PARAMS) + r"|sslpassword)(\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&,;]+)"
-)
-
-
-def secret_name(name: str) -> bool:
-    """Whether a setting's value is a secret by its name's last word."""
-    return name.lower().rsplit("_", 1)[-1] in SECRET_WORDS
-
-
-def mask_text(text: str) -> str:
-    """A setting's text with the secrets inside masked: each URL in it as `mask_url` masks it, and the value of
-    each `password=` / `token=` / `secret=` … pair outside URLs (a key/value DSN)."""
-    parts: list[str] = []
-    last = 0
-    for m in _URL_IN_TEXT.finditer(text):
-        parts += [_SECRET_PAIR.sub(r"\1\2****", text[last : m.start()]), mask_url(m.group())]
-        last = m.end()
-    parts.append(_SECRET_PAIR.sub(r"\1\2****", text[last:]))
-    return "".join(parts)
-
-
-def mask_url(url: str) -> str:
-    """The URL with its secrets masked: `user:****@`, a lone userinfo (a NATS token) as `****@`, and the
-    values of query parameters such as `password` or `token`; each URL of a comma-separated list (NATS_URL)."""
-    if "," in url and all("://" in one for one in url.split(",")):
-        return ",".join(mask_url(one.strip()) for one in url.split(","))
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "****"
-    netloc, query = parts.netloc, parts.query
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user, has_password, _ = userinfo.partition(":")
-        if has_password:
-            netloc = f"{user}:****@{host}"
-        elif not parts.scheme.startswith("postgres"):  # a lone userinfo is a token (nats://TOKEN@), not a role
-            netloc = f"****@{host}"
-    if query:
-        pairs = [pair.partition("=") for pair in query.split("&")]
-        query = "&".join(f"{k}{eq}****" if eq and k.lower() in SECRET_PARAMS else f"{k}{eq}{v}" for k, eq, v in pairs)
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _convert(name: str, raw: str, kind: object) -> object:

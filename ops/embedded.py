@@ -42,6 +42,10 @@ class ServiceState:
     port: int
     url: str  # with the service's secret when handed out; without it in state.json
     data: str
+    # NATS only, when NATS_MONITOR asks: its HTTP monitoring port on loopback (/varz, /jsz, /healthz), and with
+    # NATS_MONITOR=profile its Go profiling port (/debug/pprof/heap?debug=1: heap figures, for ops.bench.soak)
+    monitor: int | None = None
+    profile: int | None = None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -72,9 +76,10 @@ def pid_alive(pid: int) -> bool:
 class EmbeddedServices:
     """Starts, finds and stops the embedded Postgres and NATS of one data directory."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, nats_monitor: str = "off") -> None:
         self.root = data_dir.resolve() / "services"
         self.state_file = self.root / "state.json"
+        self.nats_monitor = nats_monitor  # NATS_MONITOR: off, on (its HTTP monitoring), profile (and Go's profiler)
 
     # -- state ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -195,14 +200,30 @@ class EmbeddedServices:
                 stale.unlink()
         sockets = _socket_dir(pgdata)
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=200 -c fsync=on"
-        _run(
-            [bin_dir / "pg_ctl", "-D", pgdata, "-w", "-t", "60", "-l", pgdata / "server.log", "-o", options, "start"],
-            user=run_as,
-            what="pg_ctl start",
-        )
-        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        password = self._secure_postgres(bin_dir, pgdata, port, sockets)
-        auth.create_database(bin_dir, port, password, DATABASE)
+        try:
+            _run(
+                [
+                    bin_dir / "pg_ctl",
+                    "-D",
+                    pgdata,
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    pgdata / "server.log",
+                    "-o",
+                    options,
+                    "start",
+                ],
+                user=run_as,
+                what="pg_ctl start",
+            )
+            pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+            password = self._secure_postgres(bin_dir, pgdata, port, sockets)
+            auth.create_database(bin_dir, port, password, DATABASE)
+        except BaseException:  # failed or interrupted (Ctrl-C) before its state is written: nobody could stop it
+            self._stop_postgres(pgdata)
+            raise
         log.info("embedded postgres running", extra={"port": port, "pid": pid})
         return ServiceState("postgres", pid, port, f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}", str(pgdata))
 
@@ -264,9 +285,14 @@ class EmbeddedServices:
         store.mkdir(parents=True, exist_ok=True)
         config = auth.nats_config(self.root)  # the token: in a 0600 file, not on the command line
         jetstream = ["-js", "-sd", str(store), "-n", "yiwang"]
+        # Monitoring and profiling only when asked (NATS_MONITOR=on, or profile for both): they bind the host of -a,
+        # loopback, but answer without the token, so any local user could read connections and subjects.
+        monitor = free_port() if self.nats_monitor in ("on", "profile") else None
+        profile = free_port() if self.nats_monitor == "profile" else None
+        watch = (["-m", str(monitor)] if monitor else []) + (["--profile", str(profile)] if profile else [])
         logfile = open(store / "server.log", "ab")  # noqa: SIM115 - handed to the child process
         proc = subprocess.Popen(
-            [str(binary), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), *jetstream],
+            [str(binary), "-c", str(config), "-a", "127.0.0.1", "-p", str(port), *jetstream, *watch],
             stdout=logfile,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -274,15 +300,19 @@ class EmbeddedServices:
         )
         logfile.close()
         deadline = time.monotonic() + 30
-        while not port_open(port):
-            if proc.poll() is not None:
-                raise Upstream(f"nats-server exited with {proc.returncode}; see {store / 'server.log'}")
-            if time.monotonic() > deadline:
+        try:
+            while not port_open(port):
+                if proc.poll() is not None:
+                    raise Upstream(f"nats-server exited with {proc.returncode}; see {store / 'server.log'}")
+                if time.monotonic() > deadline:
+                    raise Upstream(f"nats-server did not open port {port} within 30 s; see {store / 'server.log'}")
+                time.sleep(0.05)
+        except BaseException:  # failed or interrupted before its state is written: stop it here
+            if proc.poll() is None:
                 _terminate(proc.pid)
-                raise Upstream(f"nats-server did not open port {port} within 30 s; see {store / 'server.log'}")
-            time.sleep(0.05)
+            raise
         log.info("embedded nats running", extra={"port": port, "pid": proc.pid})
-        return ServiceState("nats", proc.pid, port, f"nats://127.0.0.1:{port}", str(store))
+        return ServiceState("nats", proc.pid, port, f"nats://127.0.0.1:{port}", str(store), monitor, profile)
 
 
 @contextlib.contextmanager

@@ -7,14 +7,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.settings import get_settings, mask_url
+from core.masking import mask_url
+from core.settings import get_settings
 from ops.embedded import EmbeddedServices
 from ops.runtime import prepare, resolve
 
 
 def services_cmd(args: argparse.Namespace) -> int:
     settings = get_settings()
-    services = EmbeddedServices(settings.data_dir)
+    services = EmbeddedServices(settings.data_dir, nats_monitor=settings.nats_monitor)
     if args.action == "start":
         for name, state in services.start().items():
             print(f"{name:<9} running  pid {state.pid:<8} {mask_url(state.url)}")
@@ -29,6 +30,8 @@ def services_cmd(args: argparse.Namespace) -> int:
             print(json.dumps(shown, indent=2))
         for name, current in status.items():
             print(f"{name:<9} " + (f"running  pid {current.pid:<8} {mask_url(current.url)}" if current else "stopped"))
+            if current and current.monitor:
+                print(f"{'':<9} monitoring http://127.0.0.1:{current.monitor}/varz (and /jsz, /healthz)")
     return 0
 
 

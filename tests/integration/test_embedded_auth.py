@@ -5,17 +5,20 @@ as root the Postgres OS user is let through DATA_DIR's parents alone (no o+x for
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 import nats
+import psutil
 import pytest
 from nats.errors import Error as NatsError
 
@@ -214,9 +217,40 @@ async def test_as_root_only_the_postgres_user_may_pass_through_private_parents(t
 
 def test_services_status_shows_no_secret(services: EmbeddedServices) -> None:
     services.start()
+    out = services_cli(services, "status", "--json")
+    for name in ("postgres-password", "nats-token"):
+        assert (services.root / name).read_text().strip() not in out
+    assert "****@127.0.0.1" in out
+
+
+def test_nats_monitoring_only_when_asked(services: EmbeddedServices) -> None:
+    """The monitor answers without the token: it is not opened unless asked for."""
+    nats = services.start()["nats"]
+    assert nats.monitor is None and nats.profile is None
+    listening = [c.laddr for c in psutil.Process(nats.pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    assert {a.port for a in listening} == {nats.port}
+    assert "monitoring" not in services_cli(services, "status")
+
+
+def test_nats_monitoring_answers_on_loopback_only(services: EmbeddedServices) -> None:
+    """Asked for, ops read the embedded NATS's /varz and /jsz; like its client port, it listens on loopback only."""
+    services.nats_monitor = "on"  # NATS_MONITOR=on
+    nats = services.start()["nats"]
+    assert nats.monitor is not None and nats.profile is None  # profiling only with NATS_MONITOR=profile
+    with urllib.request.urlopen(f"http://127.0.0.1:{nats.monitor}/varz", timeout=10) as resp:
+        varz = json.load(resp)
+    assert varz["server_name"] == "yiwang" and varz["mem"] > 0 and "jetstream" in varz
+    listening = [c.laddr for c in psutil.Process(nats.pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    assert {a.port for a in listening} >= {nats.port, nats.monitor}
+    assert {a.ip for a in listening} == {"127.0.0.1"}
+    shown = services_cli(services, "status")
+    assert f"monitoring http://127.0.0.1:{nats.monitor}/varz" in shown
+
+
+def services_cli(services: EmbeddedServices, *args: str) -> str:
     env = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(services.root.parent), "LOG_LEVEL": "WARNING"}
-    out = subprocess.run(
-        [sys.executable, "-m", "ops", "services", "status", "--json"],
+    return subprocess.run(
+        [sys.executable, "-m", "ops", "services", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -224,9 +258,6 @@ def test_services_status_shows_no_secret(services: EmbeddedServices) -> None:
         timeout=60,
         check=True,
     ).stdout
-    for name in ("postgres-password", "nats-token"):
-        assert (services.root / name).read_text().strip() not in out
-    assert "****@127.0.0.1" in out
 
 
 async def _accepts_without_password(url: str) -> bool:
@@ -248,3 +279,39 @@ def _ids(user: str) -> tuple[int, int]:
 
     entry = pwd.getpwnam(user)
     return entry.pw_uid, entry.pw_gid
+
+
+def test_an_interrupted_start_leaves_no_server_running(
+    services: EmbeddedServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after pg_ctl started the server but before its state was written (nobody could stop it later):
+    the start stops it on the way out, and the next start works on the same data directory."""
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(auth, "create_database", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            services.start(nats=False)
+    pidfile = services.root / "postgres" / "postmaster.pid"
+    assert not pidfile.exists(), "the interrupted start left Postgres running"
+    assert services.status().get("postgres") is None
+    assert services.start(nats=False)["postgres"].port > 0
+
+
+def test_resolve_stops_what_it_started_when_the_next_service_fails(
+    services: EmbeddedServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`yiwang up` starting Postgres then failing (or interrupted) on NATS leaves neither running."""
+    from ops.runtime import resolve
+
+    def no_nats(self: EmbeddedServices, port: int) -> ServiceState:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EmbeddedServices, "_start_nats", no_nats)
+    settings = Settings(data_dir=services.root.parent, database_url="", nats_url="")  # root: DATA_DIR/services
+    with pytest.raises(KeyboardInterrupt):
+        resolve(settings, start=True)
+    assert {name for name, state in services.status().items() if state} == set()
+    assert not (services.root / "postgres" / "postmaster.pid").exists()

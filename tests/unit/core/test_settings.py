@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import Invalid
-from core.settings import Settings, mask_text, mask_url, secret_name
+from core.masking import mask_text, mask_url, secret_name
+from core.settings import Settings
 
 
 def test_defaults_need_nothing_set() -> None:
@@ -30,6 +31,8 @@ def test_values_are_typed() -> None:
         ({"SEARCH_ENGINE": "solr"}, "SEARCH_ENGINE must be one of tantivy, meilisearch"),
         ({"SEARCH_ENGINE": "meilisearch"}, "needs MEILISEARCH_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+        ({"NATS_MONITOR": "yes"}, "NATS_MONITOR must be off, on or profile"),
+        ({"STREAM_DUPLICATE_WINDOW_S": "0"}, "STREAM_DUPLICATE_WINDOW_S must be 1-86400 seconds"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
