@@ -45,10 +45,15 @@ def resolve(settings: Settings | None = None, *, start: bool = False) -> Resolve
     need_pg, need_nats = not settings.database_url, not settings.nats_url
     if not (need_pg or need_nats):
         return Resolved(settings, [])
-    services = EmbeddedServices(settings.data_dir)
+    services = EmbeddedServices(settings.data_dir, nats_monitor=settings.nats_monitor)
     before = {name for name, state in services.status().items() if state}
     if start:
-        states = services.start(postgres=need_pg, nats=need_nats)
+        try:
+            states = services.start(postgres=need_pg, nats=need_nats)
+        except BaseException:  # one started, the next failed or Ctrl-C: leave nothing of this start running
+            for name in {n for n, state in services.status().items() if state} - before:
+                services.stop(only=name)
+            raise
     else:
         states = {n: s for n, s in services.status().items() if s is not None}
         _require(

@@ -22,6 +22,7 @@ from core.jobs import ensure_broker_schema
 from core.services import open_services
 from core.settings import MIN_ADMIN_TOKEN, Settings
 from core.sites import load_sites_file, sync_sites
+from core.stopping import finished, unless_stopped
 from ops.cli.disclosure import demo_banner as disclosure_demo
 from ops.cli.hall import announce
 from ops.demo.applications import publish_demo
@@ -154,14 +155,8 @@ async def _ready_unless_stopped(
     url: str, supervisor: Supervisor, stop: asyncio.Event, timeout: float = 60.0
 ) -> bool | None:
     """True once the web process answers, False if it did not in time, None when Ctrl-C came first."""
-    ready = asyncio.ensure_future(_wait_ready(url, supervisor, timeout))
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (ready, stopping):
-            task.cancel()
-    return ready.result() if ready.done() and not ready.cancelled() else None
+    ready = await unless_stopped(_wait_ready(url, supervisor, timeout), stop)
+    return ready.result() if finished(ready) else None
 
 
 async def _wait_ready(url: str, supervisor: Supervisor, timeout: float = 60.0) -> bool:
@@ -226,7 +221,8 @@ async def run_up(
         loop.add_signal_handler(sig, stop.set)
     await supervisor.start()
     # Only what this run started: services someone else runs, or URLs from the environment, are theirs.
-    watch = asyncio.create_task(ServiceWatch(EmbeddedServices(settings.data_dir), resolved.started).run())
+    embedded = EmbeddedServices(settings.data_dir, nats_monitor=settings.nats_monitor)
+    watch = asyncio.create_task(ServiceWatch(embedded, resolved.started).run())
     base = f"http://{settings.host}:{settings.port}"
     try:
         ready = await _ready_unless_stopped(f"{base}/healthz", supervisor, stop)

@@ -10,6 +10,7 @@ from pathlib import Path
 from core.logs import setup_logging
 from core.settings import get_settings
 from core.sites import load_sites_file
+from ops.embedded import EmbeddedServices
 from ops.runtime import check_port_free, resolve
 from ops.scale import parse_scale
 
@@ -26,9 +27,14 @@ def up(args: argparse.Namespace) -> int:
     from ops.up import run_up
 
     sites = Path(args.sites) if args.sites else settings.sites_file
-    return asyncio.run(
-        run_up(resolved, demo=not args.no_demo, sites_file=sites, worker_threads=args.threads, scale=args.scale)
-    )
+    try:
+        return asyncio.run(
+            run_up(resolved, demo=not args.no_demo, sites_file=sites, worker_threads=args.threads, scale=args.scale)
+        )
+    except BaseException:  # Ctrl-C or a failure before run_up watches for signals: stop what this run started
+        if resolved.started:
+            EmbeddedServices(settings.data_dir).stop()
+        raise
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""HTTP handlers of one demo site: pages with conditional GET, feeds, attachments, the change hook."""
+"""HTTP handlers of one demo site: pages with conditional GET, feeds, attachments, the change hooks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 from aiohttp import web
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from ops.demo.model import Page
 
 NOT_FOUND_HTML = (
@@ -46,7 +46,8 @@ def respond(request: web.Request, page: Page) -> web.Response:
 
 
 class SiteHandlers:
-    """Routes of one site; `lookup` finds a page or file by path, `change` edits an article."""
+    """Routes of one site; `lookup` finds a page or file by path, `change` edits an article, `publish` adds one
+    to a column (None: the site's choice), `withdraw` removes one, `articles` lists their paths."""
 
     def __init__(
         self,
@@ -55,15 +56,24 @@ class SiteHandlers:
         lookup: Callable[[str], Page | None],
         robots: Callable[[], str],
         change: Callable[[str], tuple[str, int]],
+        publish: Callable[[str | None], str],
+        withdraw: Callable[[str], str],
+        articles: Callable[[], list[str]],
     ) -> None:
         self.charset = charset
         self.lookup = lookup
         self.robots = robots
         self.change = change
+        self.publish = publish
+        self.withdraw = withdraw
+        self.articles = articles
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/__demo__/change", self.post_change)
+        app.router.add_post("/__demo__/publish", self.post_publish)
+        app.router.add_post("/__demo__/withdraw", self.post_withdraw)
+        app.router.add_get("/__demo__/articles", self.get_articles)
         app.router.add_get("/{tail:.*}", self.get)
         return app
 
@@ -89,3 +99,20 @@ class SiteHandlers:
         except NotFound as exc:
             return web.json_response({"error": exc.message}, status=404)
         return web.json_response({"url": url, "version": version})
+
+    async def post_publish(self, request: web.Request) -> web.Response:
+        try:
+            url = self.publish(request.query.get("column") or None)
+        except Invalid as exc:
+            return web.json_response({"error": exc.message}, status=400)
+        return web.json_response({"url": url})
+
+    async def post_withdraw(self, request: web.Request) -> web.Response:
+        try:
+            url = self.withdraw(request.query.get("path", ""))
+        except NotFound as exc:
+            return web.json_response({"error": exc.message}, status=404)
+        return web.json_response({"url": url})
+
+    async def get_articles(self, request: web.Request) -> web.Response:
+        return web.json_response({"paths": self.articles()})

@@ -18,7 +18,8 @@ from core.errors import Conflict, NotFound
 from ops.demo.feeds import MIME, attachment_bytes, robots, rss, sitemap
 from ops.demo.generator import build_group
 from ops.demo.handlers import SiteHandlers, canonical
-from ops.demo.model import Article, Attachment, Page, SiteContent
+from ops.demo.model import Article, Attachment, Page, SiteContent, list_path
+from ops.demo.newsroom import Newsroom
 from ops.demo.render import BEIJING, SiteRenderer, to_utc
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class DemoSiteGroup:
         self.host = host
         self.now = as_beijing(now) if now is not None else self._anchor()
         self.contents: dict[str, SiteContent] = {c.spec.id: c for c in build_group(self.now)}
+        self.newsroom = Newsroom(self.state_dir)  # articles published or withdrawn at run time, if any
+        self.newsroom.replay(self.contents)
         self._articles = {sid: {a.path: a for a in c.articles()} for sid, c in self.contents.items()}
         self._files = {
             sid: {f.path: (a, f) for a in c.articles() for f in a.attachments if not f.missing}
@@ -167,6 +170,9 @@ class DemoSiteGroup:
             lookup=lookup,
             robots=lambda: robots(self.base(site_id), content.spec.level == "市"),
             change=lambda path: self._change(site_id, path),
+            publish=lambda column: self.publish_page(site_id, column),
+            withdraw=lambda path: self.withdraw_page(site_id, path),
+            articles=lambda: list(self._articles[site_id]),
         )
 
     def _file(self, site_id: str, path: str) -> Page | None:
@@ -204,6 +210,49 @@ class DemoSiteGroup:
     def change_page(self, site_id: str, path: str) -> str:
         """Append a dated 更新 paragraph to an article; the change is kept in state_dir across restarts."""
         return self._change(site_id, path)[0]
+
+    def publish_page(self, site_id: str, column: str | None = None) -> str:
+        """Publish a new article (news or a notice) at the top of a column; its URL. Kept across restarts."""
+        content = self._started(site_id)
+        previous = max((a.published for a in content.articles()), default=self.now)
+        article = self.newsroom.publish(content, column, max(beijing_now(), previous + timedelta(seconds=1)))
+        self._articles[site_id][article.path] = article
+        self._pages[site_id][article.path] = self._renderers[site_id].article(article, [])
+        self._relist(site_id, article.column.slug)
+        return self.base(site_id) + article.path
+
+    def withdraw_page(self, site_id: str, path: str) -> str:
+        """Take an article off the site: its page and attachments answer 404 from now on. Kept across restarts."""
+        content = self._started(site_id)
+        if canonical(path) not in self._articles[site_id]:
+            raise NotFound(f"no article at {path!r} on {site_id}")
+        article = self.newsroom.withdraw(content, canonical(path))
+        del self._articles[site_id][article.path], self._pages[site_id][article.path]
+        for attachment in article.attachments:
+            self._files[site_id].pop(attachment.path, None)
+        self._relist(site_id, article.column.slug)
+        return self.base(site_id) + article.path
+
+    def _started(self, site_id: str) -> SiteContent:
+        if site_id not in self.contents:
+            raise NotFound(f"no demo site {site_id!r}")
+        if not self._pages:
+            raise Conflict("the demo site group has not been started")
+        return self.contents[site_id]
+
+    def _relist(self, site_id: str, slug: str) -> None:
+        """Render again what lists a column's articles: its list pages, the homepage, the feeds. Article pages
+        stay as they were published (their sidebars too), as a CMS that renders a page once leaves them."""
+        pages, renderer, content = self._pages[site_id], self._renderers[site_id], self.contents[site_id]
+        column = next(c for c in content.spec.columns if c.slug == slug)
+        for path in [p for p in pages if p.startswith(f"/{slug}/index")]:
+            del pages[path]
+        for n in range(content.list_pages(slug)):
+            pages[list_path(slug, n)] = renderer.list_page(column, n)
+        pages["/"] = renderer.homepage()
+        self._extras[site_id]["/rss.xml"] = rss(content, self.base(site_id))
+        if "/sitemap.xml" in self._extras[site_id]:
+            self._extras[site_id]["/sitemap.xml"] = sitemap(pages, self.base(site_id))
 
     def page_count(self) -> int:
         """HTML pages in the group: homepages, column list pages and articles."""

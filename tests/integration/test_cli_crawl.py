@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -23,16 +24,27 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def routes(app: web.Application) -> None:
-    async def handle(request: web.Request) -> web.Response:
-        name = request.path.strip("/").removesuffix(".html") or "0"
-        if not name.isdigit():  # robots.txt, sitemap.xml: none here
-            return web.Response(status=404)
-        n = int(name)
-        links = "".join(f'<a href="/{n * 4 + k}.html">第{n * 4 + k}条</a>' for k in range(1, 5) if n * 4 + k < 120)
-        return html(f"<html><head><title>页面{n}</title></head><body><h1>页面{n}</h1>{links}</body></html>")
+def gated(gate: asyncio.Event | None = None, open_below: int = 40) -> Callable[[web.Application], None]:
+    """A site of 120 linked pages; with a `gate`, pages from `open_below` on wait for it, so that a crawl cannot
+    finish before the test lets it (a loaded machine once let the whole crawl end before its Ctrl-C arrived)."""
 
-    app.router.add_get("/{tail:.*}", handle)
+    def routes(app: web.Application) -> None:
+        async def handle(request: web.Request) -> web.Response:
+            name = request.path.strip("/").removesuffix(".html") or "0"
+            if not name.isdigit():  # robots.txt, sitemap.xml: none here
+                return web.Response(status=404)
+            n = int(name)
+            if gate is not None and n >= open_below:
+                await gate.wait()
+            links = "".join(f'<a href="/{n * 4 + k}.html">第{n * 4 + k}条</a>' for k in range(1, 5) if n * 4 + k < 120)
+            return html(f"<html><head><title>页面{n}</title></head><body><h1>页面{n}</h1>{links}</body></html>")
+
+        app.router.add_get("/{tail:.*}", handle)
+
+    return routes
+
+
+routes = gated()
 
 
 async def test_crawl_runs_in_the_foreground_with_the_counters_of_crawl_status(
@@ -59,7 +71,8 @@ async def test_unknown_site_lists_the_known_ones(settings: Settings, pg_pool: as
 async def test_ctrl_c_stops_cleanly_and_the_next_crawl_resumes(
     settings: Settings, pg_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
-    async with serve(routes) as base:
+    gate = asyncio.Event()
+    async with serve(gated(gate)) as base:
         site_id = unique("cli-int")
         await add_site(pg_pool, site_record(site_id, base, delay=0.05))
         env = {**os.environ, "DATABASE_URL": settings.database_url or "", "NATS_URL": settings.nats_url or "",
@@ -77,6 +90,7 @@ async def test_ctrl_c_stops_cleanly_and_the_next_crawl_resumes(
         await eventually(crawl_progressed, timeout=60, what="the crawl fetching 20 pages")
         proc.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+        gate.set()  # the rest of the site answers from now on
         assert proc.returncode == 130, stderr.decode()[-2000:]
         row = await pg_pool.fetchrow("select state, message from crawls where site_id = $1", site_id)
         assert (row["state"], row["message"]) == ("failed", INTERRUPTED)

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ from ops.bench.load.mesh import (
     pg_port_of,
     sample,
 )
-from ops.bench.load.stats import KNEE_MS, Step, knee, parse_locust_stats
+from ops.bench.load.stats import KNEE_MS, Step, gc_pauses, knee, parse_locust_stats, server_quantiles
 from ops.up import DEMO_LOADED
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -98,6 +99,32 @@ async def settle(url: str, quiet_s: float, timeout: float, data_dir: Path | None
     return seen, time.monotonic() - started
 
 
+async def metrics_page(url: str) -> str:
+    """The web's /metrics page ('' when it does not answer 200)."""
+    async with aiohttp.ClientSession() as session, session.get(url.removesuffix("/graphql") + "/metrics") as resp:
+        return await resp.text() if resp.status == 200 else ""
+
+
+def children_cpu_s() -> float:
+    """CPU-seconds of this process' ended children: the difference over a step is its locust's."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def client_and_server(step: Step, before: str, after: str, locust_s: float, wall: float) -> str:
+    """The server's own percentiles beside the client's (what is left is the client's and the network's), and
+    the load generator's CPU: a locust near one core is the bench's limit, not the web's."""
+    p50, p99 = server_quantiles(before, after)
+    per = locust_s / step.requests * 1000 if step.requests else float("nan")
+    pauses = gc_pauses(before, after)
+    gc_line = ", ".join(f"gen{g} {n}× {took * 1000:.0f} ms" for g, (n, took) in pauses.items())
+    return (
+        f"server p50 <= {p50:.0f} p99 <= {p99:.0f} ms (yw_http_request_seconds buckets); "
+        f"locust {locust_s / wall * 100:.0f}% of a core, {per:.2f} ms CPU/req"
+        + (f"; web gc {gc_line}" if gc_line else "")
+    )
+
+
 def read_step(prefix: Path, target: float, why: str) -> Step:
     """The step's aggregate from locust's CSV files (its first failures printed)."""
     stats = Path(f"{prefix}_stats.csv")
@@ -136,15 +163,18 @@ async def run(args: argparse.Namespace) -> list[Step]:
         async with subscribers(url, args.subscribers) as subs:
             print(f"  {sum(1 for s in subs if s.error is None)}/{args.subscribers} live documentChanged subscriptions")
             for users in args.users:
+                page, locust_cpu = await metrics_page(url), children_cpu_s()
                 before, started = sample(procs, pg_port), time.monotonic()
                 step = await locust_step(url, users, args.seconds, workdir, env)
                 wall = time.monotonic() - started
+                served = client_and_server(step, page, await metrics_page(url), children_cpu_s() - locust_cpu, wall)
                 steps.append(step)
                 print(
                     f"  {step.target:5.1f}/s asked: {step.rps:5.1f} req/s, p50 {step.p50:.0f} p95 {step.p95:.0f} "
                     f"p99 {step.p99:.0f} ms, errors {step.failures}/{step.requests}; load {load_average()}"
                 )
                 print("    " + "; ".join(process_lines(before, sample(procs, pg_port), wall, step.requests)))
+                print("    " + served)
                 if step.p99 > 4 * KNEE_MS or step.error_rate > 0.01:
                     break
             print(f"  subscriptions still open: {sum(1 for s in subs if s.error is None)}")

@@ -9,14 +9,19 @@ import contextlib
 import json
 import os
 import re
+import signal
+import sys
 import tempfile
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import psutil
 
 from ops.bench.scale_bench import Up, free_port
+from ops.embedded import EmbeddedServices
 
 KINDS = ("web", "worker", "consumers", "scheduler")
 
@@ -50,16 +55,52 @@ async def start_mesh(scale: str | None, echo: bool, extra_env: dict[str, str] | 
     up = Up(env, ["--scale", scale] if scale else [], echo)
     await up.start()
     base = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-        for _ in range(600):
-            if up.proc is not None and up.proc.returncode is not None:
-                raise SystemExit("yiwang up exited:\n" + "\n".join(up.lines[-30:]))
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with session.get(f"{base}/healthz") as resp:
-                    if resp.status == 200:
-                        return up, f"{base}/graphql", data_dir
-            await asyncio.sleep(1)
-    raise SystemExit("web did not answer /healthz within 10 minutes:\n" + "\n".join(up.lines[-30:]))
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            for _ in range(600):
+                if up.proc is not None and up.proc.returncode is not None:
+                    raise SystemExit("yiwang up exited:\n" + "\n".join(up.lines[-30:]))
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.get(f"{base}/healthz") as resp:
+                        if resp.status == 200:
+                            return up, f"{base}/graphql", data_dir
+                await asyncio.sleep(1)
+        raise SystemExit("web did not answer /healthz within 10 minutes:\n" + "\n".join(up.lines[-30:]))
+    except BaseException:  # stopped (Ctrl-C) or given up while starting: `up` runs in its own session, stop it
+        if up.proc is not None and up.proc.returncode is None:
+            print(f"stopped the mesh being started in {await up.stop():.1f} s", file=sys.stderr, flush=True)
+        await asyncio.to_thread(EmbeddedServices(data_dir).stop)  # those `up` started before it was stopped
+        raise
+
+
+def run_until_signalled(main: Coroutine[Any, Any, None]) -> int:
+    """Run a bench's `main` until it ends or SIGINT/SIGTERM arrives; a signal cancels it, so its `finally` stops
+    the mesh it started. SIGINT counts even when inherited ignored (a job started in the background), and
+    signals while stopping are ignored: a second Ctrl-C must not leave the mesh running. Exit status 0, or 130."""
+
+    async def cancellable() -> int:
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        assert task is not None
+        stopping = False
+
+        def stop() -> None:
+            nonlocal stopping
+            if not stopping:
+                stopping = True
+                print("\nstopping (and the mesh, if started here) …", file=sys.stderr, flush=True)
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        try:
+            await main
+        except asyncio.CancelledError:
+            if not stopping:
+                raise
+            return 130
+        return 0
+
+    return asyncio.run(cancellable())
 
 
 async def attach_or_start(
@@ -91,6 +132,15 @@ def _kind(proc: psutil.Process) -> str | None:
     return "worker" if argv == ["dramatiq"] else next((k for k in KINDS if proc.cmdline()[2:4] == ["ops", k]), None)
 
 
+def _is_up(proc: psutil.Process) -> bool:
+    """Whether a process is `yiwang up` (the console script, or `python -m ops up`)."""
+    try:
+        argv = proc.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return "up" in argv[1:4] and any(part.endswith(("yiwang", "ops")) for part in argv[:3])
+
+
 def mesh_processes(up: Up | None, data_dir: Path | None, url: str | None = None) -> dict[str, list[psutil.Process]]:
     """Each process of the mesh by label (`up`, `web.1`, `worker.1`, …, `postgres`, `nats`), with its
     descendants (dramatiq's worker processes, Postgres' backends). A mesh not started here is found from the
@@ -98,7 +148,11 @@ def mesh_processes(up: Up | None, data_dir: Path | None, url: str | None = None)
     found: dict[str, list[psutil.Process]] = {}
     supervisor = psutil.Process(up.proc.pid) if up is not None and up.proc is not None else None
     if supervisor is None and url is not None and (web := web_process(url)):
-        supervisor = web[0].parent()
+        parent = web[0].parent()
+        if parent is not None and _is_up(parent):
+            supervisor = parent
+        else:  # a web process not under `yiwang up` (honcho, systemd, a shell): itself alone, not its parent
+            found["web.1"] = web
     if supervisor is not None:
         found["up"] = [supervisor]  # it also loads the demos in the background
         children = sorted(supervisor.children(), key=lambda p: p.pid)
@@ -162,3 +216,50 @@ def web_process(url: str) -> list[psutil.Process]:
     port = int(re.search(r":(\d+)/", url).group(1))  # type: ignore[union-attr]
     pids = {c.pid for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
     return [p for pid in sorted(pids) if pid for p in _tree(psutil.Process(pid))]
+
+
+@dataclass(frozen=True)
+class NatsFigures:
+    """What the embedded NATS says of itself: its Go heap (in use, and idle but not yet given back to the OS) and
+    what JetStream keeps (messages, MB on disk), to tell a held-data leak from the runtime's own slack."""
+
+    heap_in_use_mb: float
+    heap_unreturned_mb: float
+    messages: int
+    stored_mb: float
+
+
+def go_heap_figures(page: str) -> dict[str, int]:
+    """The Go runtime's figures (HeapInuse, HeapIdle, HeapReleased, …, in bytes) that end a profiling port's
+    `/debug/pprof/heap?debug=1` page."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^# (\w+) = (\d+)$", page, re.M)}
+
+
+def nats_ports(data_dir: Path | None) -> tuple[int | None, int | None]:
+    """The embedded NATS's monitoring and profiling ports (DATA_DIR/services/state.json), None where absent."""
+    state = data_dir / "services" / "state.json" if data_dir else None
+    if not state or not state.exists():
+        return None, None
+    nats = json.loads(state.read_text()).get("nats") or {}
+    return nats.get("monitor"), nats.get("profile")
+
+
+async def nats_figures(session: aiohttp.ClientSession, monitor: int | None, profile: int | None) -> NatsFigures | None:
+    """Read /jsz and the Go runtime's heap figures (the profiling port's heap page); None when either is missing."""
+    if not monitor or not profile:
+        return None
+    try:
+        async with session.get(f"http://127.0.0.1:{monitor}/jsz") as resp:
+            jsz = await resp.json()
+        async with session.get(f"http://127.0.0.1:{profile}/debug/pprof/heap?debug=1") as resp:
+            text = await resp.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+    stats = go_heap_figures(text)
+    mb = 2**20
+    return NatsFigures(
+        heap_in_use_mb=stats.get("HeapInuse", 0) / mb,
+        heap_unreturned_mb=(stats.get("HeapIdle", 0) - stats.get("HeapReleased", 0)) / mb,
+        messages=int(jsz.get("messages", 0)),
+        stored_mb=int(jsz.get("bytes", 0)) / mb,
+    )

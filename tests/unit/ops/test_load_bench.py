@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from ops.bench.load.stats import Step, judge_soak, knee, parse_locust_stats, percentile
+from ops.bench.load.stats import (
+    Step,
+    gc_pauses,
+    judge_soak,
+    knee,
+    parse_locust_stats,
+    percentile,
+    server_quantiles,
+)
 
 HEADER = (
     "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,"
@@ -62,6 +70,15 @@ def test_the_soak_allows_rss_growth_under_10_percent_after_warm_up() -> None:
     assert judge_soak({"web.1": [100, 300, 310, 320]}, warmup=1, kind="rss").ok
 
 
+def test_a_sawtooth_with_the_crawls_is_judged_peak_with_peak_over_whole_periods() -> None:
+    # NATS in the soak of 2026-12-04: up after each crawl (every 5 minutes), down between, peaks level
+    nats = [15, 15, 18, 18, 13, 24, 27, 27, 19, 19, 25, 26, 27, 18, 18]
+    assert not judge_soak({"nats": nats}, warmup=0, kind="rss").ok, "first sample against last: a trough and a peak"
+    assert judge_soak({"nats": nats[5:]}, warmup=0, kind="rss", period=5).ok
+    leaking = [350, 350, 354, 354, 355, 365, 365, 365, 365, 365, 375, 375, 375, 375, 396]
+    assert not judge_soak({"web.1": leaking}, warmup=0, kind="rss", period=5).ok, "a rising peak still fails"
+
+
 def test_fds_and_connections_must_stay_flat_within_the_slack() -> None:
     assert judge_soak({"web.1": [30, 40, 42, 41]}, warmup=1, kind="fds", slack=2).ok
     leaking = judge_soak({"web.1": [30, 40, 45, 50]}, warmup=1, kind="conns", slack=2)
@@ -84,3 +101,73 @@ def test_a_backlog_is_what_the_consumers_have_not_delivered_or_acked() -> None:
     assert backlog(page) == 123.0
     assert backlog(page.replace("120.0", "0.0").replace("3.0", "0.0")) == 0.0
     assert math.isnan(backlog("yw_documents 491.0"))  # a page naming no consumer says nothing
+
+
+def metrics(counts: dict[str, int]) -> str:
+    """A /metrics page with the /graphql latency histogram at these cumulative counts (and other series)."""
+    lines = ['yw_http_request_seconds_bucket{le="0.01",method="GET",route="/healthz",status="200"} 7.0']
+    lines += [
+        f'yw_http_request_seconds_bucket{{le="{le}",method="POST",route="/graphql",status="200"}} {n}.0'
+        for le, n in counts.items()
+    ]
+    return "\n".join(lines)
+
+
+def test_the_servers_own_percentiles_come_from_the_histogram_between_two_pages() -> None:
+    before = metrics({"0.01": 5, "0.05": 9, "0.25": 10, "+Inf": 10})
+    after = metrics({"0.01": 55, "0.05": 107, "0.25": 109, "+Inf": 110})  # 50 within 10 ms, 48 within 50, 2 over
+    assert server_quantiles(before, after) == [10.0, 250.0]
+    assert server_quantiles("", after, qs=(100,)) == [math.inf]
+    assert all(math.isnan(q) for q in server_quantiles(after, after))
+
+
+def test_the_webs_collections_in_a_step_are_the_difference_of_two_pages() -> None:
+    def page(full: int, full_s: float, young: int) -> str:
+        return (
+            "# TYPE yw_gc_pause_seconds histogram\n"
+            f'yw_gc_pause_seconds_count{{generation="0"}} {young}.0\n'
+            f'yw_gc_pause_seconds_sum{{generation="0"}} {young * 0.0001}\n'
+            f'yw_gc_pause_seconds_count{{generation="2"}} {full}.0\n'
+            f'yw_gc_pause_seconds_sum{{generation="2"}} {full_s}\n'
+        )
+
+    pauses = gc_pauses(page(3, 1.1, 450), page(5, 1.5, 650))
+    assert pauses[2][0] == 2 and math.isclose(pauses[2][1], 0.4)
+    assert pauses[0][0] == 200
+    assert gc_pauses("", "") == {}, "a web without the metric: no gc line"
+
+
+class _Argv:
+    """Just a command line (what `_is_up` reads of a process)."""
+
+    def __init__(self, *argv: str) -> None:
+        self.argv = list(argv)
+
+    def cmdline(self) -> list[str]:
+        return self.argv
+
+
+@pytest.mark.parametrize(
+    ("argv", "up"),
+    [
+        (("/srv/.venv/bin/python", "/srv/.venv/bin/yiwang", "up", "--scale", "web=2"), True),
+        (("/usr/bin/python3", "-m", "ops", "up"), True),
+        (("/srv/.venv/bin/python", "/srv/.venv/bin/honcho", "start"), False),  # web under honcho: not our supervisor
+        (("/bin/bash",), False),
+        (("/srv/.venv/bin/python", "/srv/.venv/bin/yiwang", "web"), False),
+    ],
+)
+def test_only_yiwang_up_is_taken_for_the_supervisor(argv: tuple[str, ...], up: bool) -> None:
+    import psutil
+
+    from ops.bench.load.mesh import _is_up
+
+    assert _is_up(_Argv(*argv)) is up  # type: ignore[arg-type]
+    assert not _is_up(psutil.Process())  # this test run is no supervisor
+
+
+def test_postgres_open_files_are_its_backends_caches_and_not_judged() -> None:
+    from ops.bench.load.stats import own_fds
+
+    fds = {"web.1": [68.0, 68.0], "postgres": [1084.0, 727.0, 806.0], "nats": [16.0, 15.0]}
+    assert own_fds(fds) == {"web.1": [68.0, 68.0], "nats": [16.0, 15.0]}
