@@ -36,11 +36,18 @@ def test_the_halves_are_the_stable_hash_split_of_the_whole_set(blind_set: int) -
     assert half_of("b6bd69375d2837ee823ccc7d26a820d0") == "test"
 
 
-@pytest.mark.parametrize(("earlier", "later"), [(1, 2), (1, 3), (2, 3)])
+@pytest.mark.parametrize(("earlier", "later"), [(a, b) for a in sorted(SETS) for b in sorted(SETS) if a < b])
 def test_each_later_set_was_written_over_other_pairs_by_another_writer(earlier: int, later: int) -> None:
     first, second = load_blind("all", earlier), load_blind("all", later)
     assert not {i.pair_id for i in first} & {i.pair_id for i in second}, "a pair in both sets"
     assert {i.writer for i in first}.isdisjoint({i.writer for i in second})
+
+
+def test_the_newest_set_shares_no_pair_with_the_own_set() -> None:
+    from ops.bench.qa_eval import load_eval
+
+    own = {pair_id for item in load_eval() for pair_id in item.expected}
+    assert not own & {i.pair_id for i in load_blind("all", max(SETS))}
 
 
 @pytest.mark.corpus
