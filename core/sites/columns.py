@@ -24,11 +24,19 @@ async def ensure_column(conn: asyncpg.Connection, site_id: str, name: str | None
 
 
 async def classify_columns(pool: asyncpg.Pool, site_id: str, type_of: Callable[[str], str]) -> None:
-    """Fill column_type from the names where it is unset (the admin override stays separate)."""
+    """Fill column_type from the names where it is unset (the admin override stays separate). A column a writer
+    holds locked (a crawl's batch naming it) is skipped and typed at the next inspection; readers fall back to its
+    name meanwhile. Waiting for it could deadlock: a batch locks its columns in the order its pages name them."""
     rows = await pool.fetch("select id, name from site_columns where site_id = $1 and column_type is null", site_id)
     if rows:
-        await pool.executemany(
-            "update site_columns set column_type = $2 where id = $1", [(r["id"], type_of(r["name"])) for r in rows]
+        await pool.execute(
+            """with typed as (select * from unnest($1::bigint[], $2::text[]) as t(id, column_type)),
+                    free as (select c.id from site_columns c join typed using (id)
+                             where c.column_type is null for update of c skip locked)
+               update site_columns c set column_type = typed.column_type from typed join free using (id)
+               where c.id = typed.id""",
+            [r["id"] for r in rows],
+            [type_of(r["name"]) for r in rows],
         )
 
 
