@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -123,13 +123,21 @@ async def links_to_check(pool: asyncpg.Pool, site_id: str, now: datetime, limit:
 
 
 async def record_link_checks(pool: asyncpg.Pool, checks: Sequence[LinkCheck]) -> None:
-    """Store checks, one per URL per (Beijing) day; a later check the same day replaces the earlier."""
+    """Store checks, one per URL per (Beijing) day; a later check the same day replaces the earlier. Rows are
+    written in (URL, day) order: sites share off-site links, and two sites' batches locking the same rows in
+    different orders would deadlock."""
+    latest: dict[tuple[str, date], LinkCheck] = {}
+    for c in sorted(checks, key=lambda c: aware(c.checked_at)):
+        latest[(c.url, local_date(c.checked_at))] = c
     await pool.executemany(
         """insert into link_checks (url, day, ok, status, error, elapsed_ms, checked_at)
            values ($1, $2, $3, $4, $5, $6, $7)
            on conflict (url, day) do update set ok = excluded.ok, status = excluded.status, error = excluded.error,
                elapsed_ms = excluded.elapsed_ms, checked_at = excluded.checked_at""",
-        [(c.url, local_date(c.checked_at), c.ok, c.status, c.error, c.elapsed_ms, aware(c.checked_at)) for c in checks],
+        [
+            (url, day, c.ok, c.status, c.error, c.elapsed_ms, aware(c.checked_at))
+            for (url, day), c in sorted(latest.items())
+        ],
     )
 
 
