@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from core.qa.index import QaIndex
 from core.qa.models import HOTLINE, Link, Option, QaPair, Reply, SessionContext
 from core.qa.query import has_words, strip_follow_up, understand
+from core.qa.rerank import Candidate
 from core.qa.rewrite import Rewriter
 from core.qa.subject import names_subject
 from core.textzh import SensitiveFilter, fold
@@ -81,11 +82,23 @@ class KnowledgeBase:
             self._pairs.pop(qa_id, None)
             self._index.remove(qa_id)
 
+    @property
+    def index(self) -> QaIndex:
+        """The retrieval index (its `rerank_weights` switch the learned re-ranking, core.qa.rerank)."""
+        return self._index
+
     def rank(self, text: str, limit: int = 5) -> list[tuple[QaPair, float]]:
         """The best pairs for a (cleaned) question, with scores 0..1, best first."""
         with self._lock:
             views = [self._index.view(t, w) for t, w in self._rewriter.phrasings(text)]
             return [(self._pairs[k], s) for k, s in self._index.search(views, limit) if k in self._pairs]
+
+    def candidates(self, text: str, limit: int = 5) -> list[tuple[str, Candidate]]:
+        """The best pairs for a (cleaned) question before the learned re-ranking, best first, with what the
+        re-ranking reads of each (for training it: ops/bench/qa_rerank.py)."""
+        with self._lock:
+            views = [self._index.view(t, w) for t, w in self._rewriter.phrasings(text)]
+            return self._index.ranked(views, limit)
 
     def reply(self, question: str, context: SessionContext | None = None) -> Reply:
         """Answer a question, using the conversation so far for follow-ups."""

@@ -11,7 +11,9 @@ and the place named (core.qa.readings; 来沪 names 上海: core.qa.places). The
 predict, learned from the loaded pairs (core.qa.associations: 渠道 → 公众号, 12366), count in the answer's BM25
 too. Terms survive reordering and paraphrase, bigrams survive unknown words, single characters survive a typo;
 the weights were measured on the tuning half of the blind set and on the project's own set
-(docs/qa-quality.md). Pairs can be added and removed one at a time.
+(docs/qa-quality.md). The best five are compared with one another (readings.told_apart) and then reordered by
+a small learned model (core.qa.rerank) when the first won by the answer reading. Pairs can be added and removed
+one at a time.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from core.qa import aspects, learned
+from core.qa import aspects, learned, rerank
 from core.qa.associations import Associations
 from core.qa.bm25 import Field
 from core.qa.places import abbreviated, places_in
-from core.qa.readings import BM25_QUESTION, RIVALS, Entry, Matched, QueryView, grams, score, told_apart
+from core.qa.readings import BM25_QUESTION, RIVALS, Entry, Matched, QueryView, grams, readings, told_apart
 from core.textzh import Analyzer, fold, get_analyzer
 
 _CANDIDATES = 60
@@ -33,6 +35,9 @@ _W_PREDICTED = 0.6  # the BM25 weight of an answer word the query's words predic
 _MAX_PREDICTED = 12  # the strongest predicted words kept per phrasing
 _GENERIC = 0.1  # a word in this share of the stored questions says nothing about which pair is meant
 _RELEARN_SHARE = 0.1  # learn the associations again when a load changes this share of the pairs
+# a candidate as the readings found it: key, score before the second pass, slot, (restated reading, answer
+# reading) of its best phrasing, that phrasing's index
+_Row = tuple[str, float, int, tuple[float, float], int]
 
 
 def own_words(terms: Sequence[str]) -> tuple[str, ...]:
@@ -68,6 +73,8 @@ class QaIndex:
         self._totals: dict[int, tuple[float, float, float]] = {}
         self._own: dict[int, tuple[tuple[str, float], ...]] = {}
         self._pair_sizes = 0  # distinct characters of every pair (question and answer), summed: for their mean
+        # the learned re-ranking's weights (core.qa.rerank); None keeps the readings' order
+        self.rerank_weights: tuple[float, ...] | None = rerank.WEIGHTS
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -295,9 +302,25 @@ class QaIndex:
         return [(slot in hits, vectors[slot]) for slot in chosen]
 
     def search(self, views: Sequence[QueryView], limit: int = 5) -> list[tuple[str, float]]:
-        """The best pairs for any of the phrasings, as (key, score 0..1), best first."""
+        """The best pairs for any of the phrasings, as (key, score 0..1), best first: with re-ranking weights
+        (core.qa.rerank), the best few reordered by the learned model, each position keeping its score."""
+        if self.rerank_weights is None:
+            return [(row[0], round(s, 4)) for s, _, row in self._ranked_rows(views, limit)[0]]
+        ranked = self.ranked(views, max(limit, rerank.TOP))
+        head = ranked[: rerank.TOP]
+        new = rerank.order([c for _, c in head], self.rerank_weights)
+        out = [(head[j][0], c.score) for j, (_, c) in zip(new, head, strict=True)]
+        out += [(key, c.score) for key, c in ranked[rerank.TOP :]]
+        return [(key, round(s, 4)) for key, s in out[:limit]]
+
+    def _ranked_rows(
+        self, views: Sequence[QueryView], limit: int
+    ) -> tuple[list[tuple[float, float, _Row]], list[Matched]]:
+        """The best pairs before the re-ranking, best first, as (final score, the second pass's factor, what
+        the readings found: key, score before the second pass, slot, the two readings, the best phrasing's
+        index), and each phrasing's BM25 (`Matched`)."""
         if not self._entries or not views:
-            return []
+            return [], []
         chosen = self._candidates(views)
         matched = [self._bm25(view, chosen) for view in views]
         sums = [m.totals for m in matched]
@@ -305,15 +328,18 @@ class QaIndex:
         askeds = [
             tuple((t, m.terms[t] - floor) for t in own_words(m.view.terms) if m.terms[t] > floor) for m in matched
         ]
-        scored = []
+        scored: list[_Row] = []
         for slot in chosen:
             entry = self._entries[slot]
             own = self._own_words(slot, entry)
-            best = max(
-                score(m, slot, entry, totals, self._stored_totals(slot, entry), own, asked) * m.view.weight
-                for m, totals, asked in zip(matched, sums, askeds, strict=True)
-            )
-            scored.append((entry.key, best, entry))
+            stored = self._stored_totals(slot, entry)
+            best, parts, who = -1.0, (0.0, 0.0), 0
+            for i, (m, totals, asked) in enumerate(zip(matched, sums, askeds, strict=True)):
+                restated, answered, factor = readings(m, slot, entry, totals, stored, own, asked)
+                s = max(restated, answered) * factor * m.view.weight
+                if s > best:
+                    best, parts, who = s, (restated, answered), i
+            scored.append((entry.key, best, slot, parts, who))
         scored.sort(key=lambda kv: (-kv[1], kv[0]))
         # second pass: the best few compared with one another (readings.told_apart)
         rivals = scored[:RIVALS]
@@ -321,15 +347,51 @@ class QaIndex:
         n, mean = len(self._entries), self._mean_pair_size()
         factors = told_apart(
             query,
-            [e.chars | e.answer_chars for _, _, e in rivals],
+            [self._entries[slot].chars | self._entries[slot].answer_chars for _, _, slot, _, _ in rivals],
             {c: self._idf(self._pair_char_df, c) for c in query},
             {c: max(self._pair_char_df.get(c, 0), 0) / n for c in query},
             mean,
         )
-        ranked = [(key, s * f) for (key, s, _), f in zip(rivals, factors, strict=True)]
-        ranked += [(key, s) for key, s, _ in scored[RIVALS:limit]]
-        ranked.sort(key=lambda kv: (-kv[1], kv[0]))
-        return [(key, round(s, 4)) for key, s in ranked[:limit]]
+        head = scored[: max(limit, RIVALS)]
+        apart = [*factors, *[1.0] * (len(head) - len(factors))]
+        ranked = [(row[1] * f, f, row) for row, f in zip(head, apart, strict=True)]
+        ranked.sort(key=lambda kv: (-kv[0], kv[2][0]))
+        return ranked[:limit], matched
+
+    def ranked(self, views: Sequence[QueryView], limit: int = 5) -> list[tuple[str, rerank.Candidate]]:
+        """The best pairs for any of the phrasings before the re-ranking, best first, each with what the
+        re-ranking reads of it (core.qa.rerank.Candidate)."""
+        rows, matched = self._ranked_rows(views, limit)
+        query = frozenset(c for view in views for c in view.chars)
+        char_idf = {c: self._idf(self._pair_char_df, c) for c in query}
+        bigrams = frozenset(b for view in views for b in view.bigrams)
+        bigram_idf = {b: self._idf(self._pair_bigram_df, b) for b in bigrams}
+        shares = _Shares(char_idf, bigram_idf)
+        out = []
+        for s, f, (key, _, slot, (restated, answered), who) in rows:
+            entry, view = self._entries[slot], views[who]
+            place = 0
+            if view.places and entry.answer_places:
+                place = 1 if view.places & entry.answer_places else -1
+            candidate = rerank.Candidate(
+                score=s,
+                restated=restated,
+                answered=answered,
+                learned=matched[who].learned.get(slot, 0.0),
+                apart=f,
+                place=place,
+                unasked_place=not view.places and bool(entry.places),
+                aspect_missed=len(view.aspects - entry.shows) / len(view.aspects) if view.aspects else 0.0,
+                chars_in_question=shares.chars(entry.chars),
+                chars_in_answer=shares.chars(entry.answer_chars),
+                bigrams_in_question=shares.bigrams(entry.bigrams),
+                bigrams_in_answer=shares.bigrams(entry.answer_bigrams),
+                answer_size=len(entry.answer_chars),
+                question_size=entry.length,
+                as_typed=who == 0,
+            )
+            out.append((key, candidate))
+        return out
 
     def _mean_pair_size(self) -> float:
         """The mean number of distinct characters of a pair (question and answer)."""
@@ -376,3 +438,20 @@ class QaIndex:
                 sum(idf(self._char_df, c) for c in entry.chars),
             )
         return totals
+
+
+class _Shares:
+    """IDF-weighted shares of a query's characters and bigrams that a text holds."""
+
+    def __init__(self, char_idf: dict[str, float], bigram_idf: dict[str, float]) -> None:
+        self._chars, self._bigrams = char_idf, bigram_idf
+        self._char_total = sum(char_idf.values()) or 1.0
+        self._bigram_total = sum(bigram_idf.values()) or 1.0
+
+    def chars(self, held: frozenset[str]) -> float:
+        """The share of the query's characters (by IDF) in `held`."""
+        return sum(w for c, w in self._chars.items() if c in held) / self._char_total
+
+    def bigrams(self, held: frozenset[str]) -> float:
+        """The share of the query's bigrams (by IDF) in `held`."""
+        return sum(w for b, w in self._bigrams.items() if b in held) / self._bigram_total

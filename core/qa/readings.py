@@ -163,6 +163,22 @@ def score(
     """The better of two readings: the query restates the stored question (n-gram overlap with it, more
     when it holds most of the stored question), or it asks with the words of the answer (BM25 over the
     question and, more, the answer, plus how much of the query the pair covers)."""
+    restated, answered, factor = readings(m, slot, entry, totals, stored, own, asked)
+    return max(restated, answered) * factor
+
+
+def readings(
+    m: Matched,
+    slot: int,
+    entry: Entry,
+    totals: Totals,
+    stored: tuple[float, float, float],
+    own: Sequence[tuple[str, float]] = (),
+    asked: Sequence[tuple[str, float]] = (),
+) -> tuple[float, float, float]:
+    """The two readings of `score` apart, and the factor both are weighed by: (the query restates the stored
+    question, it asks with the answer's words, the weight of characters, aspect, place and length); the score
+    is the better reading times the factor."""
     view = m.view
     q_terms, q_bigrams, q_chars, q_pair, q_pair_chars = totals
     s_terms, s_bigrams, s_chars = stored
@@ -187,16 +203,17 @@ def score(
         as_answer *= 1 - _W_LEARNED + _W_LEARNED * m.learned.get(slot, 0.0)
     # Answer words alone never make a pair as sure as a restated question (a follow-up without a subject,
     # 那需要什么材料, finds many answers that list 材料).
-    score = max(squash(as_question, _SQUASH_AT, 1.0) * narrower, squash(as_answer, _SQUASH_AT * 0.75, _ANSWER_TOP))
-    score *= 1 - _CHAR_PENALTY + _CHAR_PENALTY * char_coverage
+    restated_reading = squash(as_question, _SQUASH_AT, 1.0) * narrower
+    answer_reading = squash(as_answer, _SQUASH_AT * 0.75, _ANSWER_TOP)
+    factor = 1 - _CHAR_PENALTY + _CHAR_PENALTY * char_coverage
     if view.aspects:
         # what the question asks for (a time, a sum, a number to call) stated in the answer
-        score *= 1 - _ASPECT_MISS * len(view.aspects - entry.shows) / len(view.aspects)
+        factor *= 1 - _ASPECT_MISS * len(view.aspects - entry.shows) / len(view.aspects)
     if view.places and entry.places:
         # the query names a place: the pair about it wins over one about another place
-        score *= _SAME_PLACE if view.places & entry.answer_places else _OTHER_PLACE
+        factor *= _SAME_PLACE if view.places & entry.answer_places else _OTHER_PLACE
     # A query of two or three characters (北京) matches much, and says too little to be sure of any of it.
-    return score * min(1.0, len(view.chars) / _SPECIFIC_CHARS) ** 0.5
+    return restated_reading, answer_reading, factor * min(1.0, len(view.chars) / _SPECIFIC_CHARS) ** 0.5
 
 
 def told_apart(
