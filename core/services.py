@@ -163,4 +163,7 @@ def _qa_service(pool: asyncpg.Pool, engine: SearchEngine | None, settings: Setti
             timeout_s=settings.personal_records_timeout_s,
             clock=clock,
         )
-    return QaService(pool, search=engine_fallback(engine) if engine is not None else None, personal=personal)
+    from core.qa.answerer import KnowledgeBase
+
+    kb = KnowledgeBase(home_place=settings.home_place)
+    return QaService(pool, kb=kb, search=engine_fallback(engine) if engine is not None else None, personal=personal)

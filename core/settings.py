@@ -67,6 +67,8 @@ class Settings:
     suggest_title_docs: int = 100_000  # documents (newest first) each API process keeps for document suggestions
     weather_provider: str = "none"  # instant weather answers: none, or demo (made-up data, labelled); docs/search.md
     weather_city: str = "北京"  # the city of 今天天气 when the query names none
+    # the city (or county) this deployment serves: 本市, 我市, 咱们这儿 … in a citizen's question name it (Q&A)
+    home_place: str | None = None
     stream_max_bytes_search: int = 256 * 1024 * 1024  # YW_SEARCH: the oldest events go past this
     stream_max_bytes: int = -1  # every other stream (-1: no limit); when full, publishers wait, nothing is dropped
     stream_replicas: int = 0  # copies of each stream in a NATS cluster; 0: min(3, cluster size) (docs/operations.md)
@@ -280,6 +282,12 @@ class Settings:
             raise Invalid(f"SEARCH_ID_KEY must be at least {MIN_ADMIN_TOKEN} characters (a random string)")
         if self.search_max_clicks < 1 or self.stream_max_bytes_search < 1:
             raise Invalid("SEARCH_MAX_CLICKS and STREAM_MAX_BYTES_SEARCH must be at least 1")
+        if self.home_place is not None:
+            from core.qa.places import places_in
+
+            if not places_in((self.home_place.strip(),)):
+                name = self.home_place
+                raise Invalid(f"HOME_PLACE must be a city or county of GB/T 2260 (广州, 广州市), not {name!r}")
         if self.weather_provider not in ("none", "demo"):
             raise Invalid(f"WEATHER_PROVIDER must be none or demo, not {self.weather_provider!r}")
         if self.suggest_title_docs < 0:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
 from core.qa.index import QaIndex
 from core.qa.models import HOTLINE, Link, Option, QaPair, Reply, SessionContext
+from core.qa.places import places_in
 from core.qa.query import has_words, strip_follow_up, understand
 from core.qa.rerank import Candidate
 from core.qa.rewrite import Rewriter
@@ -17,6 +20,9 @@ from core.textzh import SensitiveFilter, fold
 ANSWER_AT = 0.36  # below this the best pair is not trusted to answer on its own
 OFFER_AT = 0.15  # between OFFER_AT and ANSWER_AT the best pairs are offered as "did you mean" (calibrated: docs)
 SUGGEST_AT = 0.15  # below this a pair is not even offered as a related question
+# Words by which a citizen names the place the deployment serves (本市社保卡怎么办, 咱们这儿能办吗); 当地 and 本省 are
+# not among them (当地 is wherever the question is about; a city's portal is not its province's). Written by us.
+HERE = re.compile(r"本市|我市|全市|本地|咱市|(?:咱们|我们|咱)(?:市|这儿|这里|这边|这)")
 SURE_FOLLOW_UP = 0.8  # a follow-up with no context is answered only when this sure
 CLOSE = 0.015  # two different pairs this close to each other at the top: ask which one was meant
 FOLLOW_UP_BONUS = 0.05
@@ -41,8 +47,17 @@ NEED_CONTEXT = "请问您想了解哪一项事项？请把事项名称告诉我�
 class KnowledgeBase:
     """Active pairs indexed for retrieval; thread-safe; `reply` never raises on what a user typed."""
 
-    def __init__(self, *, rewriter: Rewriter | None = None, sensitive: SensitiveFilter | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        rewriter: Rewriter | None = None,
+        sensitive: SensitiveFilter | None = None,
+        home_place: str | None = None,
+    ) -> None:
+        """`home_place`: the city or county the deployment serves (HOME_PLACE); a question saying 本市, 我市,
+        咱们这儿 … names it, so that its pairs win over other places' as when the question names it."""
         self._lock = threading.RLock()
+        self._home = places_in((home_place.strip(),)) if home_place else frozenset()
         self._pairs: dict[str, QaPair] = {}
         self._index = QaIndex()
         self._rewriter = rewriter or Rewriter()
@@ -91,6 +106,8 @@ class KnowledgeBase:
         """The best pairs for a (cleaned) question, with scores 0..1, best first."""
         with self._lock:
             views = [self._index.view(t, w) for t, w in self._rewriter.phrasings(text)]
+            if self._home and HERE.search(text):
+                views = [view if view.places else replace(view, places=self._home) for view in views]
             return [(self._pairs[k], s) for k, s in self._index.search(views, limit) if k in self._pairs]
 
     def candidates(self, text: str, limit: int = 5) -> list[tuple[str, Candidate]]:

@@ -67,7 +67,7 @@ class QaService:
         personal: PersonalLookups | None = None,
     ):
         self._pool = pool
-        self.kb = kb or KnowledgeBase()
+        self.kb = kb if kb is not None else KnowledgeBase()  # an empty one is falsy (len 0)
         self._search = search
         self.graph = GraphAnswerer(pool)  # 材料 / 在哪办 / 依据 / 区别 questions about a known service
         self.personal = personal  # 我的公积金余额 …: answered from the asker's records, not the pairs

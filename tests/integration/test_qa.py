@@ -189,3 +189,27 @@ async def test_retiring_a_pages_pairs_moves_the_version_only_when_one_goes(pg_po
     async with pg_pool.acquire() as conn:
         assert await retire_pairs_of_document(conn, page, []) == 0
     assert await current_version(pg_pool) == version
+
+
+async def test_home_place_makes_this_city_mean_the_deployments_city(pg_pool: asyncpg.Pool, settings: Settings) -> None:
+    from tests.integration.conftest import serve_api
+    from tests.integration.graphql import gql_data
+
+    cities = {"home-gz": "广州市", "home-sz": "深圳市", "home-hz": "杭州市"}
+    lines = [
+        json.dumps(
+            {
+                "id": key,
+                "question": f"{city}灵活就业人员社保补贴怎么申领？",
+                "answer": f"{city}灵活就业人员在{city}人社局网站申领社保补贴。",
+            },
+            ensure_ascii=False,
+        )
+        for key, city in cities.items()
+    ]
+    await import_qa(pool=pg_pool, lines=lines)
+    question = {"q": "本市灵活就业人员社保补贴怎么申领"}
+    for home, key in (("广州", "home-gz"), ("杭州市", "home-hz")):
+        async with serve_api(settings, home_place=home) as url:
+            got = (await gql_data(url, ASK, question))["ask"]
+            assert got["qaId"] == key, (got["kind"], got["options"])

@@ -141,3 +141,11 @@ def test_counts_and_limits_named_after_secrets_stay_visible() -> None:
 )
 def test_mask_text_masks_dsns_and_urls_inside_any_text(text: str, shown: str) -> None:
     assert mask_text(text) == shown
+
+
+def test_home_place_is_a_city_or_county_of_the_national_standard() -> None:
+    assert Settings.from_env({}).home_place is None
+    assert Settings.from_env({"HOME_PLACE": "广州市"}).home_place == "广州市"
+    assert Settings.from_env({"HOME_PLACE": "顺义区"}).home_place == "顺义区"
+    with pytest.raises(Invalid, match="HOME_PLACE must be a city or county"):
+        Settings.from_env({"HOME_PLACE": "花果山"})
