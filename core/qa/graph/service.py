@@ -34,7 +34,7 @@ class GraphAnswerer:
 
     def __init__(self, pool: asyncpg.Pool, graph: ServiceGraph | None = None) -> None:
         self._pool = pool
-        self.graph = graph or ServiceGraph(default_variants())
+        self.graph = graph if graph is not None else ServiceGraph(default_variants())  # an empty one is falsy
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> int:
