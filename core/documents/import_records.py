@@ -12,6 +12,7 @@ from typing import Any
 from core.bus.events import PageFetched
 from core.errors import Invalid
 from core.sites import is_site_id
+from core.textzh.charsets import UNREADABLE, decode_line
 from core.textzh.dates import find_dates, parse_date
 from core.textzh.docno import find_doc_nos, parse_doc_no
 
@@ -145,8 +146,11 @@ def _meta(raw: dict[str, Any], values: dict[str, str | None]) -> dict[str, Any]:
 
 
 def _load(raw_line: str | bytes) -> dict[str, Any]:
+    text = decode_line(raw_line)
+    if text is None:
+        raise Invalid(UNREADABLE)
     try:
-        raw = json.loads(raw_line)
+        raw = json.loads(text)
     except ValueError as exc:
         raise Invalid(f"bad JSON: {exc}") from None
     if not isinstance(raw, dict):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +14,7 @@ import asyncpg
 from core.errors import Invalid
 from core.qa import store
 from core.qa.models import Basis, QaPair, check_pair
+from core.textzh.charsets import UNREADABLE, decode_line
 
 BATCH = 500
 _URL_KEYS = ("basis_url", "basisUrl", "basis", "url")
@@ -65,36 +66,58 @@ def pair_from_record(record: dict[str, Any], *, source: str = "import") -> QaPai
     return pair
 
 
-def records(lines: Iterable[bytes | str]) -> Iterator[tuple[int, dict[str, Any] | Exception]]:
-    """(line number, record or the reason it is unreadable) from JSONL, or CSV/TSV with a header row."""
-    it = iter(lines)
-    decoded = ((n, raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw) for n, raw in enumerate(it, 1))
-    first: tuple[int, str] | None = None
+Numbered = Iterator[tuple[int, str | None]]
+Read = Iterator[tuple[int, dict[str, Any] | Exception]]
+
+
+def records(lines: Iterable[bytes | str]) -> Read:
+    """(line number, record or the reason it is unreadable) from JSONL, or CSV/TSV with a header row; in UTF-8 or
+    GB18030/GBK, line by line. A CSV record's number is that of the line it ends on."""
+    decoded = ((n, decode_line(raw)) for n, raw in enumerate(lines, 1))
     for n, line in decoded:
-        if line.strip():
-            first = (n, line)
-            break
-    if first is None:
-        return
-    if first[1].lstrip().startswith("{"):
-        for n, line in ((first[0], first[1]), *decoded):
-            if line.strip():
-                try:
-                    yield n, json.loads(line)
-                except ValueError as exc:
-                    yield n, Invalid(f"not JSON: {exc}")
-        return
-    delimiter = "\t" if "\t" in first[1] else ","
-    rest = (line for _, line in decoded)
-    reader = csv.DictReader(io.StringIO(first[1]), delimiter=delimiter)
-    header = reader.fieldnames or []
-    missing = {"id", "question", "answer"} - {h.strip() for h in header}
+        if line is None:
+            yield n, Invalid(UNREADABLE)
+        elif line.strip():
+            reader = _jsonl if line.lstrip().startswith("{") else _csv
+            yield from reader(n, line, decoded)
+            return
+
+
+def _jsonl(start: int, first: str, rest: Numbered) -> Read:
+    for n, text in itertools.chain([(start, first)], rest):  # one line at a time, however long the file
+        if text is None:
+            yield n, Invalid(UNREADABLE)
+        elif text.strip():
+            try:
+                yield n, json.loads(text)
+            except ValueError as exc:
+                yield n, Invalid(f"not JSON: {exc}")
+
+
+def _csv(n: int, first: str, rest: Numbered) -> Read:
+    delimiter = "\t" if "\t" in first else ","
+    header = [h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
+    missing = {"id", "question", "answer"} - set(header)
     if missing:
-        yield first[0], Invalid(f"the CSV header lacks {', '.join(sorted(missing))}")
+        yield n, Invalid(f"the CSV header lacks {', '.join(sorted(missing))}")
         return
-    body = csv.DictReader(rest, fieldnames=[h.strip() for h in header], delimiter=delimiter)
-    for offset, row in enumerate(body, 1):
-        yield first[0] + offset, {k: v for k, v in row.items() if k is not None}
+    unreadable: list[int] = []
+    at = [n]  # the number of the last line the CSV reader took
+
+    def text_lines() -> Iterator[str]:
+        for n, text in rest:
+            at[0] = n
+            if text is None:
+                unreadable.append(n)
+            else:
+                yield text
+
+    for row in csv.DictReader(text_lines(), fieldnames=header, delimiter=delimiter):
+        while unreadable:
+            yield unreadable.pop(0), Invalid(UNREADABLE)
+        yield at[0], {k: v for k, v in row.items() if k is not None}
+    while unreadable:
+        yield unreadable.pop(0), Invalid(UNREADABLE)
 
 
 async def import_qa(

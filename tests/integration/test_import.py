@@ -122,3 +122,20 @@ async def test_import_command_reads_a_file_and_prints_the_summary(
     assert render(summary) == (
         "added 1, updated 0, unchanged 0, rejected 1\n  line 2: bad JSON: Expecting value: line 1 column 1 (char 0)"
     )
+
+
+async def test_a_gbk_file_imports_and_an_unreadable_line_is_named(
+    settings: Settings, pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    site = await make_site(pg_pool)
+    path = tmp_path / "docs-gbk.jsonl"
+    url = f"https://{site}.example.gov.cn/gbk.html"
+    path.write_bytes(jsonl(url=url, title="关于做好社保卡换发工作的通知", text="正文").encode("gbk") + b"\n\xff\xfe\n")
+    args = argparse.Namespace(
+        file=str(path), kind="document", site=site, batch=200, no_wait=True, wait_timeout=5.0, quiet=True
+    )
+    summary = await run_import(settings, args, show_progress=False)
+    assert render(summary) == (
+        "added 1, updated 0, unchanged 0, rejected 1\n  line 2: the line is neither UTF-8 nor GB18030/GBK text"
+    )
+    assert (await get_document(pg_pool, url=url)).title == "关于做好社保卡换发工作的通知"
