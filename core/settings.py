@@ -283,7 +283,7 @@ class Settings:
         if self.search_max_clicks < 1 or self.stream_max_bytes_search < 1:
             raise Invalid("SEARCH_MAX_CLICKS and STREAM_MAX_BYTES_SEARCH must be at least 1")
         if self.home_place is not None:
-            from core.qa.places import places_in
+            from core.textzh.places import places_in
 
             if not places_in((self.home_place.strip(),)):
                 name = self.home_place

@@ -10,12 +10,12 @@ from dataclasses import replace
 
 from core.qa.index import QaIndex
 from core.qa.models import HOTLINE, Link, Option, QaPair, Reply, SessionContext
-from core.qa.places import places_in
 from core.qa.query import has_words, strip_follow_up, understand
 from core.qa.rerank import Candidate
 from core.qa.rewrite import Rewriter
 from core.qa.subject import names_subject
 from core.textzh import SensitiveFilter, fold
+from core.textzh.places import places_in
 
 ANSWER_AT = 0.36  # below this the best pair is not trusted to answer on its own
 OFFER_AT = 0.15  # between OFFER_AT and ANSWER_AT the best pairs are offered as "did you mean" (calibrated: docs)

@@ -7,7 +7,7 @@ better of two readings: the query *restates the stored question* (IDF-weighted o
 characters, mostly from the query's side, raised when the query holds most of the stored question), or it
 *asks with the answer's words* (the BM25 relative to the most it could be, and the share of the query found in
 the question or answer), weighed by the query's characters the pair holds, the aspect asked for (core.qa.aspects)
-and the place named (core.qa.readings; 来沪 names 上海: core.qa.places). The answer words that the query's words
+and the place named (core.qa.readings; 来沪 names 上海: core.textzh.places). The answer words that the query's words
 predict, learned from the loaded pairs (core.qa.associations: 渠道 → 公众号, 12366), count in the answer's BM25
 too. Terms survive reordering and paraphrase, bigrams survive unknown words, single characters survive a typo;
 the weights were measured on the tuning half of the blind set and on the project's own set
@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from core.qa import aspects, learned, rerank
 from core.qa.associations import Associations
 from core.qa.bm25 import Field
-from core.qa.places import abbreviated, places_in
 from core.qa.readings import BM25_QUESTION, RIVALS, Entry, Matched, QueryView, grams, readings, told_apart
 from core.textzh import Analyzer, fold, get_analyzer
+from core.textzh.places import abbreviated, places_in
 
 _CANDIDATES = 60
 _ANSWER_CHARS = 2000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.qa.index import QaIndex
-from core.qa.places import abbreviated, place_names, places_in
+from core.textzh.places import abbreviated, place_names, places_in
 
 PAIRS = (
     ("subsidy", "企业复工有哪些支持政策？", "对按时复工的企业，按每人每天100元标准给予以工代训补贴，最长3个月。"),
