@@ -286,8 +286,7 @@ class Settings:
             from core.textzh.places import places_in
 
             if not places_in((self.home_place.strip(),)):
-                name = self.home_place
-                raise Invalid(f"HOME_PLACE must be a city or county of GB/T 2260 (广州, 广州市), not {name!r}")
+                raise Invalid(f"HOME_PLACE must be a city or county of GB/T 2260 (广州, 广州市): {self.home_place!r}")
         if self.weather_provider not in ("none", "demo"):
             raise Invalid(f"WEATHER_PROVIDER must be none or demo, not {self.weather_provider!r}")
         if self.suggest_title_docs < 0:

@@ -337,9 +337,8 @@ def pg_bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
-# Settings of the embedded server, kept in its configuration file (not only on pg_ctl's command line): a reload
-# (after the password is set) compares the file with what runs, and initdb's max_connections = 100 made it log
-# "configuration file … contains errors" at every first start.
+# The embedded server's settings, in its configuration file: a reload (after the password is set) compares the file
+# with what runs, and initdb's max_connections = 100 there logged "configuration file … contains errors".
 PG_SETTINGS = {"max_connections": "200", "fsync": "on"}
 _PG_SETTINGS_MARK = "# yiwang's embedded server (ops/embedded.py); edits below this line are replaced at start"
 

@@ -366,7 +366,7 @@ class QaIndex:
         char_idf = {c: self._idf(self._pair_char_df, c) for c in query}
         bigrams = frozenset(b for view in views for b in view.bigrams)
         bigram_idf = {b: self._idf(self._pair_bigram_df, b) for b in bigrams}
-        shares = _Shares(char_idf, bigram_idf)
+        shares = rerank.Shares(char_idf, bigram_idf)
         out = []
         for s, f, (key, _, slot, (restated, answered), who) in rows:
             entry, view = self._entries[slot], views[who]
@@ -438,20 +438,3 @@ class QaIndex:
                 sum(idf(self._char_df, c) for c in entry.chars),
             )
         return totals
-
-
-class _Shares:
-    """IDF-weighted shares of a query's characters and bigrams that a text holds."""
-
-    def __init__(self, char_idf: dict[str, float], bigram_idf: dict[str, float]) -> None:
-        self._chars, self._bigrams = char_idf, bigram_idf
-        self._char_total = sum(char_idf.values()) or 1.0
-        self._bigram_total = sum(bigram_idf.values()) or 1.0
-
-    def chars(self, held: frozenset[str]) -> float:
-        """The share of the query's characters (by IDF) in `held`."""
-        return sum(w for c, w in self._chars.items() if c in held) / self._char_total
-
-    def bigrams(self, held: frozenset[str]) -> float:
-        """The share of the query's bigrams (by IDF) in `held`."""
-        return sum(w for b, w in self._bigrams.items() if b in held) / self._bigram_total

@@ -175,3 +175,20 @@ def order(candidates: Sequence[Candidate], weights: Sequence[float] | None = WEI
         return list(range(len(candidates)))
     scored = [sum(w * x for w, x in zip(weights, v, strict=True)) for v in vectors(candidates)]
     return sorted(range(len(candidates)), key=lambda i: (-scored[i], i))
+
+
+class Shares:
+    """IDF-weighted shares of a query's characters and bigrams that a text holds (a candidate's question or answer)."""
+
+    def __init__(self, char_idf: dict[str, float], bigram_idf: dict[str, float]) -> None:
+        self._chars, self._bigrams = char_idf, bigram_idf
+        self._char_total = sum(char_idf.values()) or 1.0
+        self._bigram_total = sum(bigram_idf.values()) or 1.0
+
+    def chars(self, held: frozenset[str]) -> float:
+        """The share of the query's characters (by IDF) in `held`."""
+        return sum(w for c, w in self._chars.items() if c in held) / self._char_total
+
+    def bigrams(self, held: frozenset[str]) -> float:
+        """The share of the query's bigrams (by IDF) in `held`."""
+        return sum(w for b, w in self._bigrams.items() if b in held) / self._bigram_total

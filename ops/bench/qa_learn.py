@@ -22,29 +22,35 @@ from core.qa.index import QaIndex
 from ops.bench.qa_blind import accepted_ids
 from ops.bench.qa_eval import load_ncp_pairs
 
-Example = tuple[list[tuple[float, ...]], list[bool]]
+Example = tuple[Sequence[Sequence[float]], Sequence[bool]]
+
+
+def gradient(examples: Sequence[Example], weights: Sequence[float]) -> tuple[list[float], float]:
+    """The listwise softmax loss of the right candidates of each example, summed, and its gradient."""
+    width = len(weights)
+    grad, loss = [0.0] * width, 0.0
+    for vectors, right in examples:
+        scores = [sum(w * x for w, x in zip(weights, v, strict=True)) for v in vectors]
+        top = max(scores)
+        exp = [math.exp(s - top) for s in scores]
+        total = sum(exp)
+        probs = [e / total for e in exp]
+        p_right = sum(p for p, r in zip(probs, right, strict=True) if r)
+        loss -= math.log(max(p_right, 1e-12))
+        for v, p, r in zip(vectors, probs, right, strict=True):
+            coef = p - (p / p_right if r else 0.0)
+            for d in range(width):
+                grad[d] += coef * v[d]
+    return grad, loss
 
 
 def fit(examples: Sequence[Example], steps: int, rate: float = 0.5, l2: float = 1e-3) -> list[float]:
     """Weights minimising the mean softmax loss of the right answers among each example's candidates."""
-    width = len(examples[0][0][0])
-    weights = [0.0] * width
+    weights = [0.0] * len(examples[0][0][0])
+    n = len(examples)
     for step in range(steps):
-        gradient, loss = [0.0] * width, 0.0
-        for vectors, right in examples:
-            scores = [sum(w * x for w, x in zip(weights, v, strict=True)) for v in vectors]
-            top = max(scores)
-            exp = [math.exp(s - top) for s in scores]
-            total = sum(exp)
-            probs = [e / total for e in exp]
-            p_right = sum(p for p, r in zip(probs, right, strict=True) if r)
-            loss -= math.log(max(p_right, 1e-12))
-            for v, p, r in zip(vectors, probs, right, strict=True):
-                coef = p - (p / p_right if r else 0.0)
-                for d in range(width):
-                    gradient[d] += coef * v[d]
-        n = len(examples)
-        weights = [w - rate * (g / n + l2 * w) for w, g in zip(weights, gradient, strict=True)]
+        grad, loss = gradient(examples, weights)
+        weights = [w - rate * (g / n + l2 * w) for w, g in zip(weights, grad, strict=True)]
         if step % 50 == 0 or step == steps - 1:
             print(f"step {step:4d}  loss {loss / n:.4f}")
     return weights

@@ -30,6 +30,7 @@ from core.qa.answerer import KnowledgeBase
 from core.qa.query import understand
 from ops.bench.qa_blind import accepted_ids, load_blind
 from ops.bench.qa_eval import half_of, load_eval, load_ncp_pairs
+from ops.bench.qa_learn import gradient
 
 SETS = ("set 1 all", "set 2 tune", "set 3 tune", "own tune")
 
@@ -92,22 +93,11 @@ def fit(train: Sequence[Example], l2: float, steps: int, rate: float = 0.3) -> l
         for e in lists
     ]
     weights, velocity = [0.0] * width, [0.0] * width
+    n = len(data)
     for _ in range(steps):
-        gradient = [0.0] * width
-        for vectors, right in data:
-            scores = [sum(w * x for w, x in zip(weights, v, strict=True)) for v in vectors]
-            top = max(scores)
-            exp = [math.exp(s - top) for s in scores]
-            total = sum(exp)
-            probs = [x / total for x in exp]
-            p_right = sum(p for p, r in zip(probs, right, strict=True) if r)
-            for v, p, r in zip(vectors, probs, right, strict=True):
-                coef = p - (p / p_right if r else 0.0)
-                for d in range(width):
-                    gradient[d] += coef * v[d]
-        n = len(data)
+        grad, _loss = gradient(data, weights)
         for d in range(width):
-            velocity[d] = 0.9 * velocity[d] - rate * (gradient[d] / n + l2 * weights[d])
+            velocity[d] = 0.9 * velocity[d] - rate * (grad[d] / n + l2 * weights[d])
             weights[d] += velocity[d]
     return [w / s if s else 0.0 for w, s in zip(weights, std, strict=True)]
 
