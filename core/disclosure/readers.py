@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from core.errors import Invalid
+from core.textzh.charsets import ENCODINGS
 
-ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 reads GBK and GB2312 files too
 SNIFF_BYTES = 1 << 16
 BLOCK_BYTES = 1 << 20  # CSV bytes decoded at once
 # line ends of str.splitlines besides "\n" and "\r\n" (a lone "\r" aside): each looked for with `in`, which is

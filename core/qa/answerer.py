@@ -11,6 +11,7 @@ from dataclasses import replace
 from core.qa.index import QaIndex
 from core.qa.models import HOTLINE, Link, Option, QaPair, Reply, SessionContext
 from core.qa.query import has_words, strip_follow_up, understand
+from core.qa.readings import QueryView
 from core.qa.rerank import Candidate
 from core.qa.rewrite import Rewriter
 from core.qa.subject import names_subject
@@ -105,17 +106,20 @@ class KnowledgeBase:
     def rank(self, text: str, limit: int = 5) -> list[tuple[QaPair, float]]:
         """The best pairs for a (cleaned) question, with scores 0..1, best first."""
         with self._lock:
-            views = [self._index.view(t, w) for t, w in self._rewriter.phrasings(text)]
-            if self._home and HERE.search(text):
-                views = [view if view.places else replace(view, places=self._home) for view in views]
-            return [(self._pairs[k], s) for k, s in self._index.search(views, limit) if k in self._pairs]
+            return [(self._pairs[k], s) for k, s in self._index.search(self._views(text), limit) if k in self._pairs]
 
     def candidates(self, text: str, limit: int = 5) -> list[tuple[str, Candidate]]:
         """The best pairs for a (cleaned) question before the learned re-ranking, best first, with what the
         re-ranking reads of each (for training it: ops/bench/qa_rerank.py)."""
         with self._lock:
-            views = [self._index.view(t, w) for t, w in self._rewriter.phrasings(text)]
-            return self._index.ranked(views, limit)
+            return self._index.ranked(self._views(text), limit)
+
+    def _views(self, text: str) -> list[QueryView]:
+        """Each phrasing of the question analysed; with a home place, 本市 … names it where no place is named."""
+        views = [self._index.view(t, w) for t, w in self._rewriter.phrasings(text)]
+        if self._home and HERE.search(text):
+            views = [view if view.places else replace(view, places=self._home) for view in views]
+        return views
 
     def reply(self, question: str, context: SessionContext | None = None) -> Reply:
         """Answer a question, using the conversation so far for follow-ups."""
