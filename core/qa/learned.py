@@ -15,7 +15,7 @@ Features of one phrasing against one candidate's answer:
 5. the share of the aspects asked (time, sum, number) the answer states; 6. +1 when the answer names the place
 the query names, −1 when it names only others, 0 when the query names none; 7.–8. features 3 and 4 squared.
 
-`readings.score` uses the model's score, relative to the best of the candidates, as a weight on the answer
+`readings.readings` uses the model's score, relative to the best of the candidates, as a weight on the answer
 reading: it reorders pairs the answer reading ranks, and never lifts a pair above what the answer reading said.
 """
 

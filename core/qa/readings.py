@@ -151,22 +151,6 @@ def held(asked: Sequence[tuple[str, float]], entry: Entry) -> float:
     return hit / total if total else 1.0
 
 
-def score(
-    m: Matched,
-    slot: int,
-    entry: Entry,
-    totals: Totals,
-    stored: tuple[float, float, float],
-    own: Sequence[tuple[str, float]] = (),
-    asked: Sequence[tuple[str, float]] = (),
-) -> float:
-    """The better of two readings: the query restates the stored question (n-gram overlap with it, more
-    when it holds most of the stored question), or it asks with the words of the answer (BM25 over the
-    question and, more, the answer, plus how much of the query the pair covers)."""
-    restated, answered, factor = readings(m, slot, entry, totals, stored, own, asked)
-    return max(restated, answered) * factor
-
-
 def readings(
     m: Matched,
     slot: int,
@@ -176,9 +160,10 @@ def readings(
     own: Sequence[tuple[str, float]] = (),
     asked: Sequence[tuple[str, float]] = (),
 ) -> tuple[float, float, float]:
-    """The two readings of `score` apart, and the factor both are weighed by: (the query restates the stored
-    question, it asks with the answer's words, the weight of characters, aspect, place and length); the score
-    is the better reading times the factor."""
+    """Two readings of a pair and the factor both are weighed by: the query restates the stored question (n-gram
+    overlap with it, more when it holds most of the stored question); it asks with the words of the answer
+    (BM25 over the question and, more, the answer, plus how much of the query the pair covers); the weight of
+    characters, aspect, place and length. The pair's score is the better reading times the factor."""
     view = m.view
     q_terms, q_bigrams, q_chars, q_pair, q_pair_chars = totals
     s_terms, s_bigrams, s_chars = stored
