@@ -1,7 +1,7 @@
 """Q&A top-1 on blind questions (issue #20): written from the answer side only, scored through `ask`'s path.
 
-    .venv/bin/python -m ops.bench.qa_blind [--set 1|2|3|4] [--half tune|test|all] [--pairs 5000] [--corpus …]
-    .venv/bin/python -m ops.bench.qa_blind [--set 1|2|3|4] --split   # rewrite tune.tsv/test.tsv from questions.tsv
+    .venv/bin/python -m ops.bench.qa_blind [--set 1-5] [--half tune|test|all] [--pairs 5000] [--corpus …]
+    .venv/bin/python -m ops.bench.qa_blind [--set 1-5] --split   # rewrite tune.tsv/test.tsv from questions.tsv
     .venv/bin/python -m ops.bench.qa_blind --misses      # list the tuning half's misses (never the test half's)
     .venv/bin/python -m ops.bench.qa_blind --half all --misses --retired-test   # set 1 only, see below
 
@@ -45,8 +45,9 @@ QUESTIONS = BLIND_DIR / "questions.tsv"
 # Set 1 (writer q1, 2026-12-02): tuned on, both halves (its test half retired 2026-12-03). Set 2 (writer q2,
 # 2026-12-03, other pairs): tune on its tuning half only; its test half was scored the allowed three times.
 # Set 3 (writer q3, 2026-12-04, pairs of neither): tune on its tuning half; its test half was scored twice.
-# Set 4 (writer q4, 2026-12-05, pairs of none of sets 1-3 nor the own set): the test from then on.
-SETS = {i: BLIND_DIR.with_name(f"qa_blind{i}" if i > 1 else "qa_blind") for i in (1, 2, 3, 4)}
+# Set 4 (writer q4, 2026-12-05, pairs of none of sets 1-3 nor the own set): tune on its tuning half; its test half
+# was scored twice. Set 5 (writer q5, 2026-12-05 later, pairs of no earlier set): the test from then on.
+SETS = {i: BLIND_DIR.with_name(f"qa_blind{i}" if i > 1 else "qa_blind") for i in (1, 2, 3, 4, 5)}
 KINDS = ("colloquial", "paraphrase", "place_aspect", "typo", "pinyin", "greeting")
 HALVES = ("tune", "test")
 HEADER = "# kind\tpair id\tquestion\twriter (written from the answer only; split by half_of(pair id))"
@@ -265,7 +266,7 @@ def main() -> None:
         choices=sorted(SETS),
         default=1,
         dest="blind_set",
-        help="1 (tuned on), 2 and 3 (tuning halves only) or 4 (the test)",
+        help="1 (tuned on), 2-4 (tuning halves only) or 5 (the test)",
     )
     args = parser.parse_args()
     if args.split:
@@ -274,7 +275,7 @@ def main() -> None:
     if args.misses and args.half != "tune" and not (args.retired_test and args.blind_set == 1):
         parser.error(
             "--misses lists the tuning half only: looking at test-half misses is tuning on them "
-            "(set 1's test half is retired: add --retired-test; sets 2, 3 and 4 keep theirs blind)"
+            "(set 1's test half is retired: add --retired-test; sets 2-5 keep theirs blind)"
         )
     run(args.corpus, args.half, args.pairs, args.misses, args.blind_set)
 
