@@ -2,9 +2,11 @@
 leave-one-set-out table and the weights.
 
     .venv/bin/python -m ops.bench.qa_rerank [--corpus ../shared/corpus] [--top 5] [--l2 0.001] [--steps 300]
+                                            [--through 3]
 
-Four sets of tuning questions, each with its right pairs: set 1 all (retired as a test), set 2's and set 3's
-tuning halves, and the own set's tuning half (`qa_eval.half_of`). No test half is read. Each question is
+Sets of tuning questions, each with its right pairs: set 1 all (retired as a test), the tuning halves of blind
+sets 2..`--through` (3 for the shipped weights), and the own set's tuning half (`qa_eval.half_of`). No test half
+is read, and never the newest set. Each question is
 replied to by the knowledge base with the re-ranking off (5,000 pairs, `KnowledgeBase.reply`: the bench's
 top-1 without Postgres); when the reply's pair is the first of the ranking, the best `--top` candidates and
 their features (`KnowledgeBase.candidates`) are kept, and the model may reorder them; otherwise the reply does
@@ -12,7 +14,7 @@ not come from the ranking, or the first candidate won by the restated reading (`
 its outcome is kept as it is. A linear model over `core.qa.rerank.FEATURES` is
 fitted by listwise softmax regression (the right pairs' share among the candidates; features standardised,
 L2 on the standardised weights, plain gradient descent with momentum; no third-party library). The table
-trains on three sets and scores the fourth, then the weights are fitted on all four: paste them into
+trains on all sets but one and scores that one, then the weights are fitted on all of them: paste them into
 `core.qa.rerank.WEIGHTS` and measure with `qa_blind` and `qa_eval` (docs/qa-quality.md).
 """
 
@@ -28,15 +30,16 @@ from pathlib import Path
 from core.qa import rerank
 from core.qa.answerer import KnowledgeBase
 from core.qa.query import understand
-from ops.bench.qa_blind import SETS as BLIND_SETS
 from ops.bench.qa_blind import accepted_ids, load_blind
 from ops.bench.qa_eval import half_of, load_eval, load_ncp_pairs
 from ops.bench.qa_learn import gradient
 
-# Every blind set but the newest (the test: never trained on) gives its tuning half (set 1, retired, all of it);
-# the own set its tuning half.
-TRAINED = [(f"set {n} {half}", half, n) for n in sorted(BLIND_SETS)[:-1] for half in ["all" if n == 1 else "tune"]]
-SETS = (*(name for name, _, _ in TRAINED), "own tune")
+SHIPPED_THROUGH = 3  # the shipped weights were fitted on blind sets 1-3 (set 1 all, the others' tuning halves)
+
+
+def trained_sets(through: int) -> list[tuple[str, str, int]]:
+    """(name, half, set) of the blind sets trained on: set 1 all (retired), the tuning halves of sets 2..through."""
+    return [(f"set {n} {'all' if n == 1 else 'tune'}", "all" if n == 1 else "tune", n) for n in range(1, through + 1)]
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,11 @@ class Example:
     hit: bool
 
 
-def questions() -> list[tuple[str, str, frozenset[str] | str]]:
-    """(set, question, right pair ids or the blind reference id) of every tuning question."""
+def questions(through: int = SHIPPED_THROUGH) -> list[tuple[str, str, frozenset[str] | str]]:
+    """(set, question, right pair ids or the blind reference id) of every tuning question: blind sets 1..through
+    and the own set's tuning half."""
     out: list[tuple[str, str, frozenset[str] | str]] = []
-    for name, half, number in TRAINED:
+    for name, half, number in trained_sets(through):
         out += [(name, item.question, item.pair_id) for item in load_blind(half, number)]
     out += [("own tune", item.question, item.expected) for item in load_eval() if half_of(item) == "tune"]
     return out
@@ -119,9 +123,9 @@ def hits(test: Sequence[Example], weights: Sequence[float] | None) -> int:
 
 
 def table(data: Sequence[Example], l2: float, steps: int) -> list[str]:
-    """The leave-one-set-out rows: trained on the other three sets, scored on this one."""
+    """The leave-one-set-out rows: trained on the other sets, scored on this one."""
     rows = []
-    for held in SETS:
+    for held in dict.fromkeys(e.group for e in data):
         train = [e for e in data if e.group != held]
         test = [e for e in data if e.group == held]
         weights = fit(train, l2, steps)
@@ -141,17 +145,20 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=rerank.TOP, help="candidates reordered")
     parser.add_argument("--l2", type=float, nargs="+", default=[0.001], help="L2 weights to tabulate")
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument(
+        "--through", type=int, default=SHIPPED_THROUGH, help="train on blind sets 1..N (never the newest: the test)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     kb = KnowledgeBase()
     kb.load(load_ncp_pairs(args.corpus))
-    data = examples(kb, questions(), args.top)
+    data = examples(kb, questions(args.through), args.top)
     print(f"{len(data)} tuning questions, features read in {time.perf_counter() - started:.0f} s; top {args.top}")
     for l2 in args.l2:
         print(f"leave one set out, L2 {l2}:")
         print("\n".join(table(data, l2, args.steps)))
     weights = fit(data, args.l2[-1], args.steps)
-    print(f"all four sets (L2 {args.l2[-1]}): before {hits(data, None)}  after {hits(data, weights)} of {len(data)}")
+    print(f"all the sets (L2 {args.l2[-1]}): before {hits(data, None)}  after {hits(data, weights)} of {len(data)}")
     for name, w in zip(rerank.FEATURES, weights, strict=True):
         print(f"  {name:20s} {w:+.4f}")
     print("WEIGHTS = (" + ", ".join(f"{w:.4f}" for w in weights) + ")")
