@@ -32,6 +32,7 @@ from api.pages import mount_pages
 from api.pages.gql import Gateway
 from api.ratelimit import RateLimitMiddleware
 from api.sse import for_stream
+from api.text_guard import NulGuard
 from core.clock import Clock, system_clock
 from core.identity.keys import prepare_at_rest as prepare_keys_at_rest
 from core.logs import request_id
@@ -189,7 +190,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
     app.router.routes.extend(beacon_routes(settings))  # page views for analytics (docs/analytics.md)
     if not settings.metrics_port:  # else only on METRICS_PORT, which the lifespan serves
         app.router.routes.append(Route("/metrics", metrics_endpoint))
-    limited = RateLimitMiddleware(app, settings)
+    limited = RateLimitMiddleware(NulGuard(app), settings)
     # CORS outside the rate limit: a 429 carries Access-Control-Allow-Origin, so a page can read Retry-After
     return RequestIdMiddleware(
         MetricsMiddleware(CrossOrigin(limited, origins, max_age=settings.cors_max_age_s), metrics)

@@ -24,6 +24,7 @@ from core.opendata.ckan import ActionContext, error_envelope
 from core.opendata.dsearch import jsonable
 from core.opendata.keys import RateLimited, caller_of
 from core.services import Services
+from core.textzh.charsets import NUL_REFUSAL, holds_nul
 
 log = logging.getLogger(__name__)
 FORM_SLACK = 1024 * 1024  # the other fields of a multipart upload, beside the file
@@ -72,6 +73,9 @@ class CkanApi:
             params, files = await _request_data(request)
         except ValueError as exc:
             return JSONResponse(f"Bad request: JSON Error: {exc}", status_code=400)
+        if holds_nul(params):
+            error = {"__type": "Validation Error", "message": NUL_REFUSAL}
+            return JSONResponse({"success": False, "error": error}, status_code=409)
         envelope: dict[str, Any] = {"help": f"{_base(request)}/api/3/action/help_show?name={name}"}
         try:
             ctx = await self.context(request, files)

@@ -43,6 +43,7 @@ from schema.qa_browse import QaBrowseQuery
 from schema.qa_graph import QaGraphQuery
 from schema.search import SearchMutation, SearchQuery
 from schema.subscriptions import LiveExecutor, SubscriptionCaps
+from schema.text_input import NoNulText
 from schema.userspace import UserSpaceMutation, UserSpaceQuery, UserSpaceSubscription
 
 
@@ -145,6 +146,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: QueryLimits(settings.max_query_depth, settings.max_query_aliases),
             lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
             lambda: QueryCost(settings.max_query_cost),
+            NoNulText,
             lambda: SubscriptionCaps(settings.max_subscriptions_per_connection, settings.max_subscriptions_per_client),
             CodedErrors,
             *([] if settings.graphql_introspection else [DisableIntrospection]),  # GRAPHQL_INTROSPECTION=false
