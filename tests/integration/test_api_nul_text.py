@@ -68,3 +68,21 @@ async def test_a_ckan_post_with_a_nul_in_its_json_is_a_validation_error(settings
         body = await response.json()
     assert response.status == 409
     assert body["success"] is False and body["error"]["__type"] == "Validation Error"
+
+
+async def test_a_form_or_json_body_with_a_nul_is_refused_and_others_pass_unchanged(settings: Settings) -> None:
+    token_form = {"grant_type": "authorization_code", "code": "a\u0000b", "client_id": "x", "redirect_uri": "http://x"}
+    async with serve_api(settings) as url, aiohttp.ClientSession() as s:
+        async with s.post(f"{url}/oidc/token", data=token_form) as r:
+            token = (r.status, await r.json())
+        async with s.post(f"{url}/beacon/pv", json={"url": "https://example.gov.cn/a\u0000b"}) as r:
+            beacon = r.status
+        ok_form = {**token_form, "code": "no-such-code"}
+        async with s.post(f"{url}/oidc/token", data=ok_form) as r:
+            plain = r.status
+        query = {"query": "query($q: String!) { search(query: $q) { total } }", "variables": {"q": "100%00 完成"}}
+        async with s.post(f"{url}/graphql", json=query) as r:
+            percent = (r.status, await r.json())
+    assert token == (400, {"error": "BAD_INPUT", "message": NUL_REFUSAL}) and beacon == 400
+    assert 400 <= plain < 500, "an ordinary bad code is the token endpoint's own answer"
+    assert percent[0] == 200 and not percent[1].get("errors"), "'%00' written in JSON text is no NUL"
