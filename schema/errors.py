@@ -16,6 +16,7 @@ from core.errors import Upstream, YiwangError
 
 log = logging.getLogger(__name__)
 DATABASE_AWAY = "The database is unavailable for a moment; try again shortly."
+MESSAGE_CHARS = 1000
 _ERROR_ID = "_yiwang_error_id"  # set on an unexpected exception once it is logged, so it is logged once
 
 
@@ -45,6 +46,12 @@ def _coercion_code(error: GraphQLError) -> str | None:
     if inner is None or isinstance(inner, (ValueError, TypeError)):  # how a scalar says "does not parse"
         return str((error.extensions or {}).get("code") or "BAD_INPUT")
     return None
+
+
+def shown(message: str) -> str:
+    """A message as the client sees it: one that quotes what the client sent (`no dataset '…'`) is cut at
+    MESSAGE_CHARS, so a 100 kB id is not sent back whole."""
+    return message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 1] + "…"
 
 
 def log_internal(original: BaseException) -> str:
@@ -88,7 +95,7 @@ class CodedErrors(MaskErrors):
             error_id = log_internal(error.original_error or error)
             code, message = "INTERNAL", f"Internal error (id {error_id}); it has been logged."
         elif isinstance(error.original_error, YiwangError):
-            message = error.original_error.message
+            message = shown(error.original_error.message)
         elif code == Upstream.code:  # the database is away: say so, without its address or driver's words
             message = DATABASE_AWAY
         else:

@@ -65,3 +65,13 @@ async def test_a_variable_the_schema_cannot_take_is_bad_input(api_url: str, capl
     lines = [r for r in caplog.records if r.name == "schema.errors"]
     assert len(lines) == 3 and all(r.levelno == logging.INFO and not r.exc_info for r in lines)
     assert {r.getMessage() for r in lines} == {"graphql error BAD_INPUT"}
+
+
+async def test_an_error_quoting_a_huge_input_sends_it_back_cut(api_url: str) -> None:
+    from schema.errors import MESSAGE_CHARS
+
+    huge = "数" * 100_000
+    body = await gql(api_url, "query($id: String!) { dataset(id: $id) { id } }", {"id": huge}, token=None)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error["message"].startswith("no dataset '数") and len(error["message"]) == MESSAGE_CHARS
