@@ -8,13 +8,11 @@ import pytest
 
 from core.qa import rerank
 from core.qa.index import QaIndex
+from tests.unit.core.qa.small_kb import PAIRS as SMALL_KB
+from tests.unit.core.qa.small_kb import index_of
 
 PAIRS = (
-    ("subsidy", "企业复工有哪些支持政策？", "对按时复工的企业，按每人每天100元标准给予以工代训补贴，最长3个月。"),
-    ("wages", "复工企业职工工资怎么发放？", "企业应按劳动合同约定的标准支付职工工资。"),
-    ("tax-sh", "上海市税务局提供的网上办税渠道包括哪些？", "上海市电子税务局、个人所得税APP和微信公众号。"),
-    ("tax-sz", "深圳市纳税人可以通过哪些方式办税？", "可通过网上办税渠道：电子税务局、深税服务号和自然人电子税务局。"),
-    ("masks", "药店口罩限购吗？", "每人每次限购口罩5只，凭身份证登记购买。"),
+    *SMALL_KB,
     ("rent", "中小企业房租减免政策是什么？", "对承租国有经营用房的中小企业，免收一个月房租，减半收取两个月房租。"),
 )
 
@@ -76,10 +74,7 @@ def test_one_candidate_or_none_is_left_as_it_is() -> None:
 
 @pytest.fixture(scope="module")
 def index() -> QaIndex:
-    idx = QaIndex()
-    for key, question, answer in PAIRS:
-        idx.add(key, question, answer)
-    return idx
+    return index_of(PAIRS)
 
 
 @pytest.mark.parametrize("text", ["网上办税有哪些渠道", "企业复工补贴每人每天多少", "房租能减免吗", "口罩"])
