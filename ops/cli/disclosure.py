@@ -23,6 +23,7 @@ from core.disclosure import (
 from core.errors import NotFound
 from core.services import open_services
 from core.settings import Settings
+from ops.cli._files import input_file
 from ops.runtime import prepare, resolve
 
 SHOWN_ERRORS = 50
@@ -48,8 +49,6 @@ async def import_files(
     async with open_services(settings, name="disclosure-import", pool_size=3) as services:
         await services.bus.ensure_streams()
         for path in paths:
-            if not path.is_file():
-                raise NotFound(f"no such file: {path}")
             with tqdm(desc=f"import {path.name}", unit="row", disable=quiet) as bar:
                 report = await import_file(
                     pool=services.pool,
@@ -68,11 +67,10 @@ async def import_files(
 
 
 def run_import(args: argparse.Namespace) -> int:
+    path = input_file(args.file)
     resolved = resolve()
     prepare(resolved.settings)
-    reports = asyncio.run(
-        import_files(resolved.settings, [Path(args.file)], unit=args.unit, kind=args.kind, quiet=args.quiet)
-    )
+    reports = asyncio.run(import_files(resolved.settings, [path], unit=args.unit, kind=args.kind, quiet=args.quiet))
     return 1 if any(r.errors for r in reports) else 0
 
 

@@ -6,9 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 
-from core.errors import NotFound, Upstream
+from core.errors import Upstream
+from ops.cli._files import input_file
 from scrapers.charset import decode_html
 from scrapers.extract import Extracted, extract
 
@@ -39,9 +39,7 @@ def load(target: str) -> tuple[str, str]:
     if target.startswith(("http://", "https://")):
         body, content_type = asyncio.run(_fetch(target))
         return decode_html(body, content_type)[0], target
-    path = Path(target)
-    if not path.is_file():
-        raise NotFound(f"no such file: {target}")
+    path = input_file(target)
     return decode_html(path.read_bytes(), None)[0], path.resolve().as_uri()
 
 

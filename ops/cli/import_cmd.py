@@ -11,10 +11,10 @@ from typing import Any
 from tqdm import tqdm
 
 from core.documents.importer import ImportSummary, import_documents
-from core.errors import NotFound
 from core.qa.importer import import_qa
 from core.services import open_services
 from core.settings import Settings
+from ops.cli._files import input_file
 from ops.runtime import prepare, resolve
 
 SHOWN_REJECTIONS = 50
@@ -40,9 +40,7 @@ def render(summary: Any) -> str:
 
 
 def _count_lines(path: Path) -> int:
-    if not path.is_file():
-        raise NotFound(f"no such file: {path}")
-    with path.open("rb") as fh:
+    with input_file(path).open("rb") as fh:
         return sum(1 for _ in fh)
 
 
@@ -69,6 +67,7 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
 
 
 def run(args: argparse.Namespace) -> int:
+    input_file(args.file)
     resolved = resolve()
     prepare(resolved.settings)
     summary: ImportSummary = asyncio.run(run_import(resolved.settings, args, show_progress=not args.quiet))

@@ -6,10 +6,12 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from core.errors import Invalid
 from core.monitoring import inspect
 from core.monitoring.report import ReportData, gather_report, render_report
 from core.services import Services, open_services
 from core.settings import Settings
+from ops.cli._files import output_file
 from ops.runtime import prepare, resolve
 
 
@@ -33,12 +35,14 @@ async def _gather(settings: Settings, site_id: str, weeks: int, fresh: bool) -> 
 
 
 def report_cmd(args: argparse.Namespace) -> int:
+    output = output_file(args.output)
     resolved = resolve()
     prepare(resolved.settings)
     data = asyncio.run(_gather(resolved.settings, args.site, args.weeks, not args.no_inspect))
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_report(data), encoding="utf-8")
+    try:
+        output.write_text(render_report(data), encoding="utf-8")
+    except OSError as exc:
+        raise Invalid(f"cannot write {output}: {exc.strerror}") from exc
     print(summary(data, output))
     return 0
 
