@@ -21,15 +21,30 @@ from schema.types import CrawlStatus, Document, DocumentChange, DocumentPage, Si
 
 Info = strawberry.Info[Context, None]
 URL_MAX = 2048
+SITES_PAGE_MAX = 500
 
 
 @strawberry.type
 class BackboneQuery:
-    @strawberry.field(description="Every site of the group, optionally of one level")
-    async def sites(self, info: Info, level: str | None = None) -> list[Site]:
+    @strawberry.field(
+        description="The sites of the group in id order, optionally of one level; `enabled: true` keeps the sites "
+        "that are crawled (the web sites a portal lists), `false` the others (grassroots units whose disclosure is "
+        "imported, the open-data catalogue, sites taken down). At most `pageSize` (≤ 500) a page: a group with its "
+        "grassroots units holds thousands, so ask for the next page until one comes back short"
+    )
+    async def sites(
+        self,
+        info: Info,
+        level: str | None = None,
+        enabled: bool | None = None,
+        page: int = 1,
+        page_size: int = SITES_PAGE_MAX,
+    ) -> list[Site]:
         if level is not None and level not in LEVELS:
             raise Invalid(f"level must be one of {'/'.join(LEVELS)}")
-        return [Site.of(s) for s in await list_sites(info.context.pool, level=level)]
+        offset, limit = check_page(page, page_size, SITES_PAGE_MAX)
+        found = await list_sites(info.context.pool, level=level, enabled=enabled, limit=limit, offset=offset)
+        return [Site.of(s) for s in found]
 
     @strawberry.field(description="One site by id")
     async def site(self, info: Info, id: strawberry.ID) -> Site:

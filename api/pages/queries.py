@@ -7,7 +7,7 @@ copies { url site }"""
 
 HOME = """query Home($site: ID!) {
   site(id: $site) { id name level region department }
-  sites { id name level }
+  sites(enabled: true) { id name level }
   latest: documents(site: $site, pageSize: 8) { items { id title kind publishedAt url } }
   policies(pageSize: 5) { items { id title docNos publishedDate } }
   hotQueries(window: WEEK, limit: 8) { query searches }
@@ -98,7 +98,7 @@ ME = """query Me {
       items { platform applicationId service department stage status note updatedAt steps { stage status occurredAt } }
     }
   }
-  sites { id name }
+  sites(enabled: true) { id name }
 }"""
 
 SUBMIT_LETTER = """mutation SubmitLetter(

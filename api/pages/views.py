@@ -32,7 +32,7 @@ def gateway(request: Request) -> Gateway:
 
 async def home(request: Request) -> Response:
     gw = gateway(request)
-    listed = await gw.run(request, "query Sites { sites { id name level } }")
+    listed = await gw.run(request, "query Sites { sites(enabled: true) { id name level } }")
     sites = listed.data.get("sites") or []
     if not sites:
         return page(request, "home.html", title="政府网站集约化平台", site=None, data={}, services=ELDERLY_SERVICES)

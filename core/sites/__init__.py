@@ -6,6 +6,7 @@ from core.sites.ids import check_site_id, is_site_id
 from core.sites.service import (
     add_site_if_missing,
     add_sites_if_missing,
+    count_sites,
     get_site,
     list_sites,
     site_configs,
@@ -20,6 +21,7 @@ __all__ = [
     "add_sites_if_missing",
     "check_site_id",
     "classify_columns",
+    "count_sites",
     "ensure_column",
     "get_site",
     "is_site_id",

@@ -85,12 +85,28 @@ async def sync_sites(pool: asyncpg.Pool, sites: Sequence[SiteConfig], *, disable
     return len(ordered)
 
 
-async def list_sites(pool: asyncpg.Pool, *, level: str | None = None, limit: int = 500) -> list[Site]:
-    if level:
-        rows = await pool.fetch(SITE_SELECT + " where s.level = $1 order by s.id limit $2", level, limit)
-    else:
-        rows = await pool.fetch(SITE_SELECT + " order by s.id limit $1", limit)
+async def list_sites(
+    pool: asyncpg.Pool,
+    *,
+    level: str | None = None,
+    enabled: bool | None = None,
+    limit: int | None = 500,
+    offset: int = 0,
+) -> list[Site]:
+    """Sites in id order, `limit` of them from `offset` (None: every one), of one level and crawl state if given."""
+    rows = await pool.fetch(
+        SITE_SELECT + " where ($1::text is null or s.level = $1) and ($2::boolean is null or s.enabled = $2)"
+        " order by s.id limit $3 offset $4",
+        level,
+        enabled,
+        limit,
+        offset,
+    )
     return [_row(r) for r in rows]
+
+
+async def count_sites(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("select count(*) from sites"))
 
 
 async def get_site(pool: asyncpg.Pool, site_id: str) -> Site:

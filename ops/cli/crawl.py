@@ -18,15 +18,20 @@ if TYPE_CHECKING:
 
 __all__ = ["INTERRUPTED", "crawl_site", "register"]
 POLL_S = 0.5
+KNOWN_SHOWN = 12
 
 
 async def _site_or_error(pool: asyncpg.Pool, site_id: str) -> None:
-    from core.sites import list_sites
+    from core.sites import count_sites, list_sites
 
-    known = [s.id for s in await list_sites(pool)]
-    if site_id not in known:
-        listing = ", ".join(known) if known else "none (load a sites.yaml first: yiwang sites load FILE)"
-        raise NotFound(f"no site {site_id!r}; known sites: {listing}")
+    if await pool.fetchval("select 1 from sites where id = $1", site_id):
+        return
+    known = [s.id for s in await list_sites(pool, limit=KNOWN_SHOWN)]
+    listing = ", ".join(known) if known else "none (load a sites.yaml first: yiwang sites load FILE)"
+    more = await count_sites(pool) - len(known)
+    if more > 0:
+        listing += f" … and {more:,} more (yiwang sites list)"
+    raise NotFound(f"no site {site_id!r}; known sites: {listing}")
 
 
 async def _draw(pool: asyncpg.Pool, crawl_id: int, bar: tqdm[None]) -> None:

@@ -41,7 +41,7 @@ def load(args: argparse.Namespace) -> int:
 async def _list(settings: Settings) -> None:
     pool = await connect_pool(settings, max_size=2)
     try:
-        for s in await list_sites(pool):
+        for s in await list_sites(pool, limit=None):
             crawled = s.last_crawled_at.isoformat(timespec="seconds") if s.last_crawled_at else "never"
             state = "" if s.enabled else "  (disabled)"
             print(f"{s.id:<24} {s.level:<4} {s.document_count:>7} docs  last crawl {crawled}  {s.name}{state}")

@@ -20,6 +20,11 @@ sites:
   - {id: api-portal, name: 示范市政府, level: 市, start_urls: ["http://127.0.0.1:1/"]}
   - {id: api-county, name: 青山县, level: 区县, parent: api-portal, start_urls: ["http://127.0.0.1:2/"]}
 """
+UNITS = """
+sites:
+  - {id: api-unit-a, name: 甲村, level: 村社区, enabled: false, start_urls: ["http://127.0.0.1:3/"]}
+  - {id: api-unit-b, name: 乙村, level: 村社区, enabled: false, start_urls: ["http://127.0.0.1:4/"]}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,33 @@ async def test_sites_and_document(api_url: str, seeded: None) -> None:
     assert d["meta"]["docNoNormalized"] == "示政发〔2024〕12号" and d["meta"]["writtenDate"] == "2024-03-01"
     assert d["site"]["name"] == "示范市政府" and d["attachments"][0]["size"] == "120KB"
     assert d["column"] == "政策文件" and d["publishedAt"] == "2024-03-05"
+
+
+async def test_sites_page_on_and_filter_by_crawl_state(api_url: str, seeded: None, pg_pool: asyncpg.Pool) -> None:
+    """A group with its grassroots units holds thousands of sites: they come a page at a time, never cut silently."""
+    await sync_sites(pg_pool, parse_sites(UNITS))
+    count = await pg_pool.fetchval("select count(*) from sites")
+    seen: list[str] = []
+    for page in range(1, count // 500 + 3):
+        out = await gql(api_url, "query($p: Int!) { sites(page: $p) { id enabled } }", {"p": page})
+        got = out["data"]["sites"]
+        assert len(got) <= 500
+        seen += [s["id"] for s in got]
+        if len(got) < 500:
+            break
+    one = await gql(api_url, "{ sites(pageSize: 1, page: 2) { id } }")
+    assert [s["id"] for s in one["data"]["sites"]] == seen[1:2]
+    assert {"api-portal", "api-county", "api-unit-a", "api-unit-b"} <= set(seen)
+    assert len(seen) >= count, "every stored site came back on some page"
+    off = await gql(api_url, '{ sites(enabled: false, level: "村社区") { id enabled } }')
+    ids = {s["id"] for s in off["data"]["sites"]}
+    assert {"api-unit-a", "api-unit-b"} <= ids and not any(s["enabled"] for s in off["data"]["sites"])
+    on = await gql(api_url, "{ sites(enabled: true) { id enabled } }")
+    ids = {s["id"] for s in on["data"]["sites"]}
+    assert "api-portal" in ids and not ids & {"api-unit-a", "api-unit-b"}
+    for bad in ("pageSize: 501", "pageSize: 0", "page: 0"):
+        out = await gql(api_url, f"{{ sites({bad}) {{ id }} }}")
+        assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT", bad
 
 
 async def test_unknown_things_get_coded_errors(api_url: str, seeded: None) -> None:
