@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from core.errors import Invalid
 from core.search.models import FILTER_FIELDS, IndexDoc, SearchHit, SearchResult
+from core.search.query import KIND_BY_NAME
 from core.search.understand import Variant
+from core.sites.config import LEVELS
+from core.sites.ids import is_site_id
 
 RRF_K = 10
 RELAXED_WEIGHT = 0.5  # a variant none of whose matches holds every term it asked for counts half
 MAX_FILTER_VALUES = 20
+YEAR = re.compile(r"\d{4}")
 
 
 def check_filters(filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -24,8 +29,24 @@ def check_filters(filters: dict[str, list[str]]) -> dict[str, list[str]]:
         if len(values) > MAX_FILTER_VALUES or any(len(v) > 200 for v in values):
             raise Invalid(f"filter {name!r}: at most {MAX_FILTER_VALUES} values of at most 200 characters")
         if cleaned := [v.strip() for v in values if v.strip()]:
-            out[name] = [v.upper() for v in cleaned] if name == "format" else cleaned  # indexed upper-cased
+            out[name] = [_checked_value(name, v) for v in cleaned]
     return out
+
+
+def _checked_value(name: str, value: str) -> str:
+    """One filter value as the index holds it; a value of a closed field that no document can hold is refused
+    (a filter matching nothing because of a typo would look like an empty result)."""
+    if name == "format":
+        return value.upper()  # indexed upper-cased
+    if name == "kind":
+        return KIND_BY_NAME.get(value, value)  # 政策文件 → policy, as the type: operator takes it
+    if name == "level" and value not in LEVELS:
+        raise Invalid(f"filter 'level': {value!r} is not a level: use {', '.join(LEVELS)}")
+    if name == "year" and not YEAR.fullmatch(value):
+        raise Invalid(f"filter 'year': {value!r} is not a year such as 2024")
+    if name == "site" and not is_site_id(value):
+        raise Invalid(f"filter 'site': {value!r} is not a site id")
+    return value
 
 
 def fuse(results: Sequence[tuple[Variant, SearchResult]]) -> list[SearchHit]:

@@ -27,7 +27,7 @@ KINDS: dict[str, str] = {
     "page": "网页",
 }
 _SHORT_NAMES = {"办事": "service", "政策": "policy", "解读": "interpretation", "问答": "qa", "数据": "dataset"}
-_KIND_NAMES = {name: kind for kind, name in KINDS.items()} | _SHORT_NAMES | {"公告": "notice"}
+KIND_BY_NAME = {name: kind for kind, name in KINDS.items()} | _SHORT_NAMES | {"公告": "notice"}
 _OPERATORS = {
     "site": "site",
     "站点": "site",
@@ -89,8 +89,8 @@ def kind_of(value: str) -> str:
     v = fold(value).strip()
     if v in KINDS:
         return v
-    if value.strip() in _KIND_NAMES:
-        return _KIND_NAMES[value.strip()]
+    if value.strip() in KIND_BY_NAME:
+        return KIND_BY_NAME[value.strip()]
     raise Invalid(f"unknown type {value!r}: use one of {', '.join(KINDS)}")
 
 
