@@ -123,6 +123,10 @@ def token_cmd(args: argparse.Namespace) -> int:
     way to act as a person (e.g. the demo admin) from a terminal, and what that person does is audited as them."""
     settings = resolve().settings
     if args.issuer:  # the web process's issuer (`yiwang up --port N` gives it PORT N, this shell may not have it)
+        if not args.issuer.startswith(("http://", "https://")):  # every API would refuse its tokens as a stranger's
+            raise Invalid(
+                f"--issuer must be the API's http(s) base URL, such as http://127.0.0.1:8000, not {args.issuer!r}"
+            )
         settings = dataclasses.replace(settings, public_url=args.issuer)
     print(asyncio.run(_token(settings, args.username)))
     return 0

@@ -174,3 +174,6 @@ def test_users_token_prints_a_token_of_that_person_for_the_given_issuer(cli, set
     assert any(e.arguments.get("username") == name for e in asyncio.run(_operator_trail(settings)))
     unknown = cli("users", "token", f"nobody-{uuid.uuid4().hex[:6]}")
     assert unknown.returncode == 2 and "no user named" in unknown.stderr
+    schemeless = cli("users", "token", name, "--issuer", "127.0.0.1:18765")  # no API would take its tokens
+    assert schemeless.returncode == 2 and "--issuer must be the API's http(s) base URL" in schemeless.stderr
+    assert schemeless.stdout == ""
