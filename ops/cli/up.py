@@ -5,14 +5,44 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import fcntl
+import os
 from pathlib import Path
+from typing import TextIO
 
+from core.errors import Invalid
 from core.logs import setup_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from core.sites import load_sites_file
 from ops.embedded import EmbeddedServices
 from ops.runtime import check_port_free, resolve
 from ops.scale import parse_scale
+
+LOCK_NAME = "up.lock"
+
+
+def hold_data_dir(settings: Settings) -> TextIO:
+    """Hold DATA_DIR for this `up` (released when the process ends, however it ends). A second `up` on the same
+    directory is refused: it would load the demo sites again with its own ports, and the first run's crawls would
+    then fetch from a demo server that stops with the second."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / LOCK_NAME
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise Invalid(
+            f"yiwang up already runs on DATA_DIR {settings.data_dir.resolve()} ({holder}): stop it first (Ctrl-C "
+            "where it runs), or give this one its own DATA_DIR"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, GraphQL at http://{settings.host}:{settings.port}/graphql\n")
+    handle.flush()
+    return handle
 
 
 def up(args: argparse.Namespace) -> int:
@@ -20,6 +50,11 @@ def up(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, "text")
     if args.port:
         settings = dataclasses.replace(settings, port=args.port)
+    with hold_data_dir(settings):
+        return _run(settings, args)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     check_port_free(settings.host, settings.port)  # before starting anything
     if args.sites:
         load_sites_file(Path(args.sites))  # a malformed file is reported before anything starts

@@ -129,6 +129,22 @@ async def live_probe(up: Up, origin: str) -> AsyncIterator[Callable[[], Awaitabl
         await bus.close()
 
 
+async def second_up_is_refused(up: Up, url: str) -> None:
+    """A second `up` on the same DATA_DIR (another PORT, so the port is free) is refused before it starts anything:
+    it would load the demo sites with its own demo ports, which stop with it, under the first run's crawls."""
+    query = "{ sites(enabled: true) { id startUrls } }"
+    before = (await gql(url, query))["sites"]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "SITES_FILE")}
+    env |= {"DATA_DIR": str(up.data_dir), "PORT": str(free_port())}
+    argv = [sys.executable, "-m", "ops", "up"]
+    done = await asyncio.to_thread(subprocess.run, argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"yiwang up already runs on DATA_DIR {up.data_dir.resolve()} (pid {up.proc.pid}, GraphQL at {url})" in (
+        done.stderr
+    )
+    assert (await gql(url, query))["sites"] == before, "the running group's sites are untouched"
+
+
 async def first_run(up: Up, port: int) -> None:
     m = await up.wait_for_line(r"GraphQL\s+(http://\S+/graphql)", timeout=90)
     url = m.group(1)
@@ -136,6 +152,7 @@ async def first_run(up: Up, port: int) -> None:
     token = await up.admin_token()
     sites = await wait_sites_filled(url, timeout=180)  # how soon is a benchmark's concern (a loaded CI machine)
     assert {s["level"] for s in sites} >= {"市", "部门", "区县"}
+    await second_up_is_refused(up, url)
     policies = '{ documents(site: "demo-portal", kind: "policy", pageSize: 1) { items { url version } } }'
 
     async def items() -> list[dict[str, Any]]:  # the indexer may still be applying

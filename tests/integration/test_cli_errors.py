@@ -58,6 +58,21 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "services").exists()
 
 
+def test_a_second_up_on_the_same_data_dir_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    from core.settings import Settings
+    from ops.cli.up import hold_data_dir
+
+    first = Settings(data_dir=tmp_path, port=free_port())
+    with hold_data_dir(first):  # as a running `up` holds it
+        out = yiwang("up", env={"DATA_DIR": str(tmp_path), "PORT": str(free_port())})
+        assert out.returncode == 2, out.stderr
+        says = f"yiwang up already runs on DATA_DIR {tmp_path.resolve()} (pid {os.getpid()}, GraphQL at http://"
+        assert says in out.stderr and "Traceback" not in out.stderr
+        assert not (tmp_path / "services").exists() and not (tmp_path / "demo").exists()
+    with hold_data_dir(first):  # released when its holder ends: the next `up` may run
+        pass
+
+
 def test_unknown_command_arguments_show_usage() -> None:
     out = yiwang("services", "explode")
     assert out.returncode == 2 and "invalid choice: 'explode'" in out.stderr
