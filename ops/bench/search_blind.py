@@ -1,7 +1,7 @@
 """Search recall@5 on blind queries (issue #20): written from the document side only, before reading search code.
 
-    .venv/bin/python -m ops.bench.search_blind [--half tune|test|all] [--corpus ../shared/corpus] [--misses]
-    .venv/bin/python -m ops.bench.search_blind --draw     # the documents the fixed-seed pick gives a writer
+    .venv/bin/python -m ops.bench.search_blind [--set 1|2] [--half tune|test|all] [--corpus ../shared/corpus] [--misses]
+    .venv/bin/python -m ops.bench.search_blind [--set 1|2] --draw     # the documents the fixed-seed pick gives a writer
 
 The corpus is indexed exactly as the search quality tests index it (tests/unit/core/search/search_corpus.py,
 one tantivy index, SearchService without scenes); each query is scored beside a plain character-bigram BM25
@@ -33,9 +33,12 @@ from core.search.tantivy_engine import TantivyEngine
 
 BLIND_DIR = Path(__file__).resolve().parent / "data" / "search_blind"
 QUERIES = BLIND_DIR / "queries.tsv"
+SETS = {1: QUERIES, 2: BLIND_DIR.with_name("search_blind2") / "queries.tsv"}
 KINDS = ("colloquial", "docno_loose")
 HALVES = ("tune", "test")
 SEED = 20
+SEED_2 = 21
+GUIDES_2 = 50  # set 2: the pages set 1 left (22) and 50 service guides for colloquial, none of set 1's
 DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 _FILE_DOC_NO = re.compile(r"_([^_]*?\d{4}-\d+号)")
 
@@ -54,7 +57,8 @@ def half_of(document: str) -> str:
     return HALVES[hashlib.sha256(f"search-blind:{document}".encode()).digest()[0] % 2]
 
 
-def load_blind(half: str = "all", path: Path = QUERIES) -> list[BlindQuery]:
+def load_blind(half: str = "all", path: Path = QUERIES, blind_set: int | None = None) -> list[BlindQuery]:
+    path = SETS[blind_set] if blind_set is not None else path
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
     items = [BlindQuery(kind, document, query) for kind, document, query in rows]
     return [q for q in items if half in ("all", half_of(q.document))]
@@ -79,6 +83,33 @@ def draw(corpus: Path) -> tuple[list[str], list[str]]:
     numbered_all = {**numbered, **gz}
     pool = sorted((i for i, has in numbered_all.items() if has), key=lambda i: _pool_key(i, pages))
     return colloquial, rng.sample(pool, 64)
+
+
+def draw_2(corpus: Path) -> tuple[list[str], list[str]]:
+    """Set 2's pick (a second writer): for colloquial every gov.cn and Guangzhou page set 1 left and 50 service
+    guides, for 文号 every numbered document set 1 left; none of set 1's documents (nothing tuned on is scored)."""
+    colloquial_1, docno_1 = draw(corpus)
+    used = set(colloquial_1) | set(docno_1)
+    govcn = corpus / "govcn-policy-pages-zhouynf" / "records.jsonl"
+    records = [json.loads(line) for line in govcn.read_text(encoding="utf-8").splitlines() if line.strip()]
+    numbered = {f"govcn:{r['id']}": bool(r.get("release_number")) for r in records}
+    pages = sorted(p.name for p in (corpus / "guangzhou-gov-pages-aizhengcetong" / "html").iterdir())
+    gz = {f"gz:{name.split('_')[0]}": bool(_FILE_DOC_NO.search(Path(name).stem)) for name in pages}
+    guides = (corpus / "guangdong-service-guides-clarencekong" / "service_guides.jsonl").read_text(encoding="utf-8")
+    guide_ids = sorted(f"guide:{json.loads(line)['TASK_CODE']}" for line in guides.splitlines() if line.strip())
+    rng = random.Random(SEED_2)
+    govcn_ids = [i for i in sorted(numbered, key=lambda i: "govcn/" + i[6:]) if i not in used]
+    indexed = [name for name in pages if name.endswith(".html")]  # the .txt file is no document of the index
+    gz_ids = [i for i in _gz_order(indexed) if i not in used]
+    guide_left = [i for i in guide_ids if i not in used]
+    colloquial = [*govcn_ids, *gz_ids, *rng.sample(guide_left, GUIDES_2)]  # set 1 left few pages, many guides
+    numbered_all = {**numbered, **gz}
+    gz_indexed = set(_gz_order(indexed))
+    left = (
+        i for i, has in numbered_all.items() if has and i not in used and (i in gz_indexed or i.startswith("govcn:"))
+    )
+    docno = sorted(left, key=lambda i: _pool_key(i, pages))
+    return colloquial, docno
 
 
 def _gz_order(pages: Sequence[str]) -> list[str]:
@@ -160,15 +191,15 @@ def table(items: Sequence[BlindQuery], ranked: dict[str, list[list[str]]], title
     return lines
 
 
-def run(corpus: Path, half: str, misses: bool) -> None:
+def run(corpus: Path, half: str, misses: bool, blind_set: int = 1) -> None:
     from tests.unit.core.search.search_corpus import corpus_docs  # the quality tests' indexing, reused
 
     docs = corpus_docs(corpus)
     titles = {d.id: d.title for d in docs}
-    items = load_blind(half)
+    items = load_blind(half, blind_set=blind_set)
     peer = BigramBM25(docs)
     ranked = {"ours": asyncio.run(_ours(docs, items)), "bigram": [peer.top(q.query) for q in items]}
-    print(f"half {half}: {len(items)} queries over {len(docs)} documents")
+    print(f"set {blind_set}, half {half}: {len(items)} queries over {len(docs)} documents")
     print("\n".join(table(items, ranked, titles)))
     if misses and half == "tune":
         for item, ids in zip(items, ranked["ours"], strict=True):
@@ -182,12 +213,13 @@ def main() -> None:
     parser.add_argument("--half", choices=(*HALVES, "all"), default="tune")
     parser.add_argument("--misses", action="store_true", help="list the tuning half's misses (never the test half)")
     parser.add_argument("--draw", action="store_true", help="print the documents of the fixed-seed pick")
+    parser.add_argument("--set", type=int, choices=sorted(SETS), default=1, dest="blind_set", help="which blind set")
     args = parser.parse_args()
     if args.draw:
-        colloquial, docno = draw(args.corpus)
+        colloquial, docno = (draw if args.blind_set == 1 else draw_2)(args.corpus)
         print("\n".join(f"colloquial\t{i}" for i in colloquial) + "\n" + "\n".join(f"docno_loose\t{i}" for i in docno))
         return
-    run(args.corpus, args.half, args.misses)
+    run(args.corpus, args.half, args.misses, args.blind_set)
 
 
 if __name__ == "__main__":

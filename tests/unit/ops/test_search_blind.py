@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.textzh.docno import parse_doc_no
-from ops.bench.search_blind import KINDS, BigramBM25, bigrams, draw, half_of, load_blind
+from ops.bench.search_blind import KINDS, BigramBM25, bigrams, draw, draw_2, half_of, load_blind
 
 
 def test_the_set_loads_with_enough_queries_per_kind() -> None:
@@ -59,3 +59,26 @@ def test_every_reference_exists_and_the_pick_is_the_seeded_draw(corpus: Path) ->
     colloquial, docno = draw(corpus)
     assert [q.document for q in items if q.kind == "colloquial"] == colloquial
     assert [q.document for q in items if q.kind == "docno_loose"] == docno
+
+
+def test_set_2_loads_and_shares_no_document_with_set_1() -> None:
+    items = load_blind(blind_set=2)
+    per_kind = Counter(q.kind for q in items)
+    assert per_kind == {"colloquial": 70, "docno_loose": 24}
+    assert all(q.query.strip() and "\t" not in q.query for q in items)
+    assert {q.document for q in items}.isdisjoint({q.document for q in load_blind()})
+    tune, test = load_blind("tune", blind_set=2), load_blind("test", blind_set=2)
+    assert len(tune) + len(test) == len(items) and {q.document for q in tune}.isdisjoint({q.document for q in test})
+
+
+@pytest.mark.corpus
+def test_set_2_references_exist_and_are_its_seeded_draw(corpus: Path) -> None:
+    from tests.unit.core.search.search_corpus import corpus_docs
+
+    ids = {d.id for d in corpus_docs(corpus)}
+    items = load_blind(blind_set=2)
+    colloquial, docno = draw_2(corpus)
+    assert set(colloquial) | set(docno) <= ids
+    assert {q.document for q in items if q.kind == "colloquial"} == set(colloquial) - {"gz:20b"}  # skipped: empty
+    assert [q.document for q in items if q.kind == "docno_loose"] == [d for d in docno for _ in range(3)]
+    assert not (set(colloquial) | set(docno)) & set(draw(corpus)[0] + draw(corpus)[1])
