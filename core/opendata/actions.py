@@ -16,6 +16,7 @@ from core.opendata import datastore, dsearch, resources, service, sqlsearch, usa
 from core.opendata import params as p
 from core.opendata.checks import check_resource
 from core.opendata.ckan import READ_ACTIONS, Action, ActionContext, require_admin, visible_dataset
+from core.opendata.help import help_show
 from core.opendata.tabular import FORMATS, read_table
 from core.opendata.types import check_schema
 
@@ -280,4 +281,5 @@ ACTIONS: dict[str, Action] = {
     "resource_create": resource_create,
     "resource_patch": resource_patch,
     "resource_update": resource_patch,
+    "help_show": help_show,
 }

@@ -78,6 +78,17 @@ def _clauses(text: str, where: str) -> tuple[list[tuple[bool, str, str | list[st
     return found, rest
 
 
+def _only_and(left: str) -> None:
+    """What an fq holds besides its clauses may only join them (AND): any other word (OR, NOT, free text, a stray
+    parenthesis) would be read differently from Solr, so it is refused rather than dropped."""
+    stray = [word for word in left.split() if word not in ("AND", "&&")]
+    if stray:
+        raise p.SearchQueryError(
+            f"fq: cannot read {' '.join(stray)!r}: write field:value clauses (all must hold), "
+            "field:(a OR b) for any of several values, -field:value to exclude"
+        )
+
+
 def _sort(raw: str) -> str:
     parts = []
     for item in raw.split(","):
@@ -109,9 +120,11 @@ def read_query(params: dict[str, Any], *, is_admin: bool) -> Query:
     raw_q = p.text(params, "q", "*:*")
     filters, rest = _clauses("" if raw_q.strip() == "*:*" else raw_q, "q")
     q.text = rest.strip()
-    fq, _ = _clauses(p.text(params, "fq"), "fq")
-    for extra in p.string_list(params, "fq_list"):
-        fq += _clauses(extra, "fq")[0]
+    fq: list[tuple[bool, str, str | list[str]]] = []
+    for raw in (p.text(params, "fq"), *p.string_list(params, "fq_list")):
+        found, left = _clauses(raw, "fq")
+        _only_and(left)
+        fq += found
     q.filters = filters + fq
     q.rows = p.integer(params, "rows", DEFAULT_ROWS, maximum=MAX_ROWS)
     q.start = p.integer(params, "start", 0)

@@ -171,6 +171,14 @@ async def test_error_envelopes_and_status_codes(ckan_url: str) -> None:
     assert code == 400 and body["error"]["__type"] == "Search Query Error"
     code, body = await raw(ckan_url, "GET", "/api/3/action/package_search?sort=colour%20desc")
     assert code == 400 and body["error"]["__type"] == "Search Query Error"
+    # Solr would read OR, NOT or a bare word in fq otherwise than as one more clause: refused, not dropped
+    for fq in ("organization:gaj OR organization:jyj", "res_format:CSV AND (", "gaj"):
+        code, body = await raw(ckan_url, "GET", "/api/3/action/package_search", params={"fq": fq})
+        assert code == 400 and "fq: cannot read" in body["error"]["message"], fq
+    code, body = await raw(
+        ckan_url, "GET", "/api/3/action/package_search", params={"fq": "organization:gaj AND +res_format:CSV"}
+    )
+    assert code == 200 and body["success"] is True
     code, body = await raw(ckan_url, "POST", "/api/3/action/package_create", json={"name": "x"})
     assert code == 403 and body["error"]["__type"] == "Authorization Error"
     code, body = await raw(ckan_url, "GET", "/api/3/action/package_search?rows=5000")
@@ -182,6 +190,23 @@ async def test_error_envelopes_and_status_codes(ckan_url: str) -> None:
         await call(ckan_url, "package_search", rows="abc")
     with pytest.raises(ckanapi.errors.NotAuthorized):
         await call(ckan_url, "package_delete", id="gaj-0000")
+
+
+async def test_every_help_link_answers_what_its_action_takes(ckan_url: str) -> None:
+    """Every response links to help_show for its action: that link answers, for every action the API has."""
+    from core.opendata.actions import ACTIONS
+
+    code, body = await raw(ckan_url, "GET", "/api/3/action/package_search?rows=1")
+    async with aiohttp.ClientSession() as s, s.get(body["help"]) as r:
+        helped = json.loads(await r.text())
+    assert r.status == 200 and helped["success"] is True and "rows" in helped["result"] and "fq" in helped["result"]
+    for action in ACTIONS:
+        assert isinstance(await call(ckan_url, "help_show", name=action), str), action
+    code, body = await raw(ckan_url, "GET", "/api/3/action/help_show?name=package_explode")
+    assert code == 404 and body["error"]["__type"] == "Not Found Error"
+    assert "Action function not found: package_explode" in body["error"]["message"]
+    code, body = await raw(ckan_url, "GET", "/api/3/action/help_show")
+    assert code == 409 and body["error"]["__type"] == "Validation Error" and "name" in body["error"]
 
 
 async def test_dcat(ckan_url: str) -> None:
