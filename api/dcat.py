@@ -10,15 +10,19 @@ from core.errors import NotFound
 from core.opendata import dcat
 from core.services import Services
 
+MAX_PAGE = 100_000  # 1,000 datasets a page: a catalogue of 100 million; past it the offset would overflow
+
 
 async def catalog(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in dcat.FORMATS:
         return PlainTextResponse("not found", status_code=404)
     try:
-        page = max(1, int(request.query_params.get("page", "1")))
+        page = int(request.query_params.get("page", "1"))
     except ValueError:
         return PlainTextResponse("page must be a whole number", status_code=400)
+    if not 1 <= page <= MAX_PAGE:
+        return PlainTextResponse(f"page must be between 1 and {MAX_PAGE:,}", status_code=400)
     services: Services = request.app.state.services
     text = await dcat.catalog_text(services.pool, base=services.settings.issuer, fmt=fmt, page=page)
     return Response(text, media_type=dcat.MEDIA_TYPES[fmt])

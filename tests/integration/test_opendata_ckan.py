@@ -221,6 +221,9 @@ async def test_dcat(ckan_url: str) -> None:
             xml = await r.text()
         async with s.get(f"{ckan_url}/dataset/no-such.ttl") as r:
             assert r.status == 404
+        for page in ("0", "-4", "99999999999999999999", "abc"):  # 0 and -4 served page 1; the last a 500
+            async with s.get(f"{ckan_url}/catalog.ttl", params={"page": page}) as r:
+                assert r.status == 400 and "page must be" in await r.text(), page
     one = Graph().parse(data=ttl, format="turtle")
     node = URIRef("http://opendata.test/dataset/gaj-0000")
     assert (node, RDF.type, DCAT.Dataset) in one
