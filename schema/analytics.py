@@ -10,8 +10,8 @@ import strawberry
 
 from core import analytics
 from core.analytics import QueryCount, SearchStats
+from core.analytics.scope import check_site
 from core.errors import Invalid
-from core.sites.ids import check_site_id
 from schema.context import Context
 
 Info = strawberry.Info[Context, None]
@@ -29,9 +29,10 @@ class Window(enum.Enum):
         return analytics.Window[self.name]
 
 
-def _site(value: strawberry.ID | None) -> str | None:
-    """The site filter: none for every site."""
-    return None if value is None else check_site_id(value)
+async def _site(info: Info, value: strawberry.ID | None) -> str | None:
+    """The site filter: none for every site; a site that is not stored is NOT_FOUND (a typo would read as a site
+    nobody searches)."""
+    return await check_site(info.context.pool, value)
 
 
 @strawberry.type(description="Searches of one source (portal box, API, suggestion, …) over the window")
@@ -119,7 +120,7 @@ class AnalyticsQuery:
     @strawberry.field(description="Search volume, zero-result and click-through rates over a window")
     async def search_stats(self, info: Info, window: Window, site: strawberry.ID | None = None) -> SearchStatsResult:
         stats = await analytics.search_stats(
-            info.context.pool, window=window.core, now=info.context.clock(), site=_site(site)
+            info.context.pool, window=window.core, now=info.context.clock(), site=await _site(info, site)
         )
         return SearchStatsResult.of(stats)
 
@@ -128,7 +129,7 @@ class AnalyticsQuery:
         self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
     ) -> list[HotQuery]:
         found = await analytics.hot_queries(
-            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=_site(site)
+            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=await _site(info, site)
         )
         return [HotQuery.of(q) for q in found]
 
@@ -137,7 +138,7 @@ class AnalyticsQuery:
         self, info: Info, window: Window, limit: int = 20, site: strawberry.ID | None = None
     ) -> list[HotQuery]:
         found = await analytics.zero_result_queries(
-            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=_site(site)
+            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=await _site(info, site)
         )
         return [HotQuery.of(q) for q in found]
 
@@ -146,7 +147,7 @@ class AnalyticsQuery:
         self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
     ) -> list[RisingQuery]:
         found = await analytics.rising_queries(
-            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=_site(site)
+            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=await _site(info, site)
         )
         return [RisingQuery(query=r.query, searches=r.searches, previous=r.previous, growth=r.growth) for r in found]
 
@@ -157,7 +158,7 @@ class AnalyticsQuery:
         if not query.strip() or len(query) > QUERY_MAX:
             raise Invalid(f"query must be 1 to {QUERY_MAX} characters")
         points = await analytics.query_trend(
-            info.context.pool, query=query, window=window.core, now=info.context.clock(), site=_site(site)
+            info.context.pool, query=query, window=window.core, now=info.context.clock(), site=await _site(info, site)
         )
         return [
             QueryTrendPoint(hour=p.hour, searches=p.searches, zero_results=p.zero_results, clicks=p.clicks)
@@ -174,7 +175,12 @@ class AnalyticsSubscription:
         context = info.context
         # one shared read per nudge for every subscriber of the same list, not one each
         feed = context.app.hot_queries.subscribe(
-            context.pool, context.bus, window=window.core, limit=limit, site=_site(site), clock=context.clock
+            context.pool,
+            context.bus,
+            window=window.core,
+            limit=limit,
+            site=await _site(info, site),
+            clock=context.clock,
         )
         async for found in feed:
             yield [HotQuery.of(q) for q in found]

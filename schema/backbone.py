@@ -102,6 +102,7 @@ class BackboneMutation:
 class BackboneSubscription:
     @strawberry.subscription(description="Documents created, changed or gone, live; all sites when none given")
     async def document_changed(self, info: Info, site: strawberry.ID | None = None) -> AsyncGenerator[DocumentChange]:
-        subject = subject_for_site(DocumentChanged, check_site_id(site) if site else None)
+        known = (await get_site(info.context.pool, check_site_id(site))).id if site else None  # a typo: NOT_FOUND
+        subject = subject_for_site(DocumentChanged, known)
         async for event in info.context.bus.live(DocumentChanged, subject):
             yield DocumentChange.of(event)

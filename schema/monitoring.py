@@ -143,6 +143,7 @@ class MonitoringMutation:
 class MonitoringSubscription:
     @strawberry.subscription(description="Findings opened and closed, live; all sites when none given")
     async def alerts(self, info: Info, site: strawberry.ID | None = None) -> AsyncGenerator[Alert]:
-        subject = subject_for_site(AlertRaised, check_site_id(site) if site else None)
+        known = (await get_site(info.context.pool, check_site_id(site))).id if site else None  # a typo: NOT_FOUND
+        subject = subject_for_site(AlertRaised, known)
         async for event in info.context.bus.live(AlertRaised, subject):
             yield Alert.of(event)

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from core.bus import Bus, ConsumerRunner, ResultClicked, SearchLogged
+from tests.integration.crawling import add_site
 from tests.integration.test_api import gql
 from tests.polling import eventually
 from workers.analytics import AnalyticsConsumer
@@ -21,6 +22,12 @@ pytestmark = pytest.mark.integration
 
 SITE = "an-api"
 HOT = 'query($l: Int!) { hotQueries(window: DAY, limit: $l, site: "an-api") { query searches clicks } }'
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def stored_site(pg_pool: asyncpg.Pool) -> None:
+    """Analytics of one site answer for stored sites (a typo is NOT_FOUND, not a site nobody searches)."""
+    await add_site(pg_pool, {"id": SITE, "name": "分析测试站", "level": "市", "start_urls": ["https://an-api.gov.cn/"]})
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +81,8 @@ async def test_stats_hot_zero_and_rising_queries(api_url: str, bus: Bus, consume
         ("{ risingQueries(window: DAY, limit: 500) { query } }", "BAD_INPUT", "limit must be between 1 and 100"),
         ("{ zeroResultQueries(window: DAY, limit: -1) { query } }", "BAD_INPUT", "limit"),
         ('{ searchStats(window: DAY, site: "../x") { searches } }', "BAD_INPUT", "is not a site id"),
+        ('{ searchStats(window: DAY, site: "no-such-site") { searches } }', "NOT_FOUND", "no site with id"),
+        ('{ hotQueries(window: DAY, site: "no-such-site") { query } }', "NOT_FOUND", "no site with id"),
         ('{ queryTrend(query: " ", window: DAY) { searches } }', "BAD_INPUT", "query must be"),
         # An unknown window is refused by the schema itself, before any resolver runs.
         ("{ hotQueries(window: MONTH) { query } }", "GRAPHQL_VALIDATION_FAILED", "MONTH"),

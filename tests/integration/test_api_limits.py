@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -19,6 +20,7 @@ from core.bus import Bus, HotQueriesUpdated
 from core.settings import Settings
 from tests.conftest import free_port
 from tests.integration.conftest import serve_api
+from tests.integration.crawling import add_site
 from tests.integration.graphql import ADMIN_TOKEN
 from tests.polling import eventually
 
@@ -32,6 +34,12 @@ async def post(url: str, query: str, *, token: str | None = None) -> aiohttp.Cli
     async with aiohttp.ClientSession() as s, s.post(f"{url}/graphql", json={"query": query}, headers=headers) as r:
         await r.read()
         return r
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def hot_site(pg_pool: asyncpg.Pool) -> None:
+    """The site of HOT is stored: a subscription to a site that is not is NOT_FOUND."""
+    await add_site(pg_pool, {"id": "lim-site", "name": "限额测试站", "level": "市", "start_urls": ["http://lim.test/"]})
 
 
 async def test_an_address_over_its_rate_gets_429_with_retry_after(settings: Settings) -> None:

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from core.bus import Bus, DocumentChanged
 from core.settings import Settings
 from tests.integration.conftest import serve_api
+from tests.integration.crawling import add_site
 from tests.integration.graphql import KEEP_ALIVES, first_data
 from tests.polling import eventually
 
@@ -47,7 +49,11 @@ async def messages(ws: aiohttp.ClientWebSocketResponse, sid: str) -> AsyncIterat
 
 
 @pytest.fixture
-async def socket(settings: Settings) -> AsyncIterator[tuple[str, aiohttp.ClientWebSocketResponse, str]]:
+async def socket(
+    settings: Settings, pg_pool: asyncpg.Pool
+) -> AsyncIterator[tuple[str, aiohttp.ClientWebSocketResponse, str]]:
+    site = f"slow{uuid.uuid4().hex[:8]}"
+    await add_site(pg_pool, {"id": site, "name": "慢订阅测试站", "level": "市", "start_urls": [f"http://{site}.test/"]})
     async with (
         serve_api(settings, live_queue_events=LIVE_QUEUE) as api,
         aiohttp.ClientSession() as s,
@@ -55,7 +61,7 @@ async def socket(settings: Settings) -> AsyncIterator[tuple[str, aiohttp.ClientW
     ):
         await ws.send_json({"type": "connection_init", "payload": {}})
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
-        yield f"slow{uuid.uuid4().hex[:8]}", ws, api
+        yield site, ws, api
 
 
 async def test_a_burst_within_the_queue_arrives_whole(socket: tuple[str, Any], bus: Bus) -> None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -18,6 +19,7 @@ from core.bus import Bus, DocumentChanged
 from core.settings import Settings
 from schema.context import Context
 from tests.integration.conftest import serve_api
+from tests.integration.crawling import add_site
 from tests.polling import eventually, until_delivered
 
 pytestmark = pytest.mark.integration
@@ -77,7 +79,8 @@ async def test_a_query_over_sse_is_one_next_then_complete(api: str) -> None:
     assert "sites" in got[0][1]["data"]
 
 
-async def test_live_events_from_nats_reach_an_sse_subscriber(api: str, bus: Bus) -> None:
+async def test_live_events_from_nats_reach_an_sse_subscriber(api: str, bus: Bus, pg_pool: asyncpg.Pool) -> None:
+    await add_site(pg_pool, {"id": "sse-site", "name": "SSE 测试站", "level": "市", "start_urls": ["http://x/"]})
     body = {"query": 'subscription { documentChanged(site: "sse-site") { url version } }'}
     event = DocumentChanged(
         document_id="d-sse", url="http://x/sse", site_id="sse-site", change="updated", version=3, content_hash="h"

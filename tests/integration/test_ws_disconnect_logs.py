@@ -10,10 +10,12 @@ import logging
 import uuid
 
 import aiohttp
+import asyncpg
 import pytest
 
 from api.ws_handlers import TransportWSHandler, client_gone
 from core.bus import Bus, DocumentChanged
+from tests.integration.crawling import add_site
 from tests.integration.graphql import first_data, next_data
 from tests.polling import NotMet, eventually
 
@@ -40,10 +42,11 @@ async def gone_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord
     return [r for r in caplog.records if r.name == "api.ws_handlers" and r.getMessage() == GONE]
 
 
-async def drop_mid_burst(api_url: str, bus: Bus, protocol: str) -> None:
+async def drop_mid_burst(api_url: str, bus: Bus, pool: asyncpg.Pool, protocol: str) -> None:
     """Subscribe, publish a burst (below LIVE_QUEUE_EVENTS), and drop the connection (no close frame) as soon as
     its first result arrives, while the server is still sending the rest."""
     site = f"gone{uuid.uuid4().hex[:8]}"
+    await add_site(pool, {"id": site, "name": "断开测试站", "level": "市", "start_urls": [f"http://{site}.test/"]})
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(f"{api_url}/graphql", protocols=[protocol])
         await ws.send_json({"type": "connection_init", "payload": {}})
@@ -58,12 +61,12 @@ async def drop_mid_burst(api_url: str, bus: Bus, protocol: str) -> None:
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_a_subscriber_gone_mid_send_is_an_info_line_not_an_error(
-    api_url: str, bus: Bus, caplog: pytest.LogCaptureFixture, protocol: str
+    api_url: str, bus: Bus, pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture, protocol: str
 ) -> None:
     caplog.set_level(logging.INFO)
     gone: list[logging.LogRecord] = []
     for _ in range(ATTEMPTS):
-        await drop_mid_burst(api_url, bus, protocol)
+        await drop_mid_burst(api_url, bus, pg_pool, protocol)
         with contextlib.suppress(NotMet):
             gone = await eventually(lambda: gone_lines(caplog), timeout=2, what="the server noticing")
         if gone:
