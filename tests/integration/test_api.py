@@ -153,9 +153,31 @@ async def _subscribe(api_url: str, protocol: str, bus: Bus, site: str) -> dict[s
 
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
-async def test_document_changed_subscription(api_url: str, bus: Bus, protocol: str) -> None:
+async def test_document_changed_subscription(api_url: str, bus: Bus, protocol: str, seeded: None) -> None:
     got = await _subscribe(api_url, protocol, bus, "api-portal")
     assert got == {"url": f"http://x/{protocol}", "change": "updated", "version": 2, "siteId": "api-portal"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'subscription { documentChanged(site: "api-portl") { url } }',
+        'subscription { alerts(site: "api-portl") { rule } }',
+        'subscription { hotQueries(window: DAY, site: "api-portl") { query } }',
+    ],
+)
+async def test_a_subscription_to_a_site_not_stored_is_not_found(api_url: str, query: str, seeded: None) -> None:
+    """A typo in the site id answers at once; it used to subscribe to nothing, silently, forever."""
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(f"{api_url}/graphql", protocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        got = await ws.receive_json(timeout=5)
+    errors = got["payload"] if got["type"] == "error" else got["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND" and "api-portl" in errors[0]["message"]
 
 
 async def test_graphiql_is_served_at_the_endpoint(api_url: str) -> None:
