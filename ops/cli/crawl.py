@@ -22,10 +22,13 @@ KNOWN_SHOWN = 12
 
 
 async def _site_or_error(pool: asyncpg.Pool, site_id: str) -> None:
-    from core.sites import count_sites, list_sites
+    from core.sites import count_sites, get_site, list_sites
 
-    if await pool.fetchval("select 1 from sites where id = $1", site_id):
+    try:
+        await get_site(pool, site_id)
         return
+    except NotFound:
+        pass
     known = [s.id for s in await list_sites(pool, limit=KNOWN_SHOWN)]
     listing = ", ".join(known) if known else "none (load a sites.yaml first: yiwang sites load FILE)"
     more = await count_sites(pool) - len(known)
