@@ -15,7 +15,7 @@ from core.documents import Document, get_documents
 from core.errors import Invalid, NotFound
 from core.policy.explainers import content_of
 from core.policy.links import KINDS, explaining_kind
-from core.policy.queries import POLICY_SELECT, Policy, policy_row
+from core.policy.queries import POLICY_SELECT, Policy, check_id, policy_row
 from core.sites import get_site
 
 _KIND = "coalesce(e.kind_admin, e.kind_auto)"
@@ -143,6 +143,7 @@ async def set_kind(pool: asyncpg.Pool, document_id: str, kind: str | None) -> In
     """The admin's kind for a page (null: back to the automatic one, None when there is none); any page but a
     policy can be put in its site's section."""
     check_kind(kind)
+    document_id = check_id(document_id, "documentId")
     doc = (await get_documents(pool, [document_id])).get(document_id)
     if doc is None or doc.gone:
         raise NotFound(f"no document with id {document_id!r}")

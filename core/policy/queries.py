@@ -6,10 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from uuid import UUID
 
 import asyncpg
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.policy.links import RESPONSE_KINDS
 
 # The admin's word, else the page's, else what “有效期N年” in the text implies today.
@@ -150,7 +151,17 @@ def policy_row(r: asyncpg.Record) -> Policy:
     return _policy(r)
 
 
+def check_id(value: str, name: str) -> str:
+    """A policy's or a page's id as stored (a UUID, lower case); Invalid naming the argument when it is none, as an
+    id typed or pasted wrong would otherwise fail the query."""
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise Invalid(f"{name} must be a document id (a UUID), not {value[:100]!r}") from None
+
+
 async def get_policy(pool: asyncpg.Pool, policy_id: str) -> Policy:
+    policy_id = check_id(policy_id, "id")
     row = await pool.fetchrow(_SELECT + " where p.document_id = $1::uuid", policy_id)
     if row is None:
         raise NotFound(f"no policy with id {policy_id!r}")

@@ -11,6 +11,7 @@ from core.documents import document_exists, queue_reprojections, set_canonical_i
 from core.errors import Invalid, NotFound
 from core.policy.derive import VALIDITIES, PolicyRecord
 from core.policy.links import INTERPRETATION_KINDS, RESPONSE_KINDS, Explaining
+from core.policy.queries import check_id
 from core.policy.reprints import bands, is_reprint, to_signed, to_unsigned
 
 
@@ -193,6 +194,7 @@ async def replace_mentions_of(conn: asyncpg.Connection, found: Mapping[str, Expl
 
 async def set_validity(pool: asyncpg.Pool, policy_id: str, validity: str | None) -> None:
     """The admin's validity (None: back to what the page says)."""
+    policy_id = check_id(policy_id, "id")
     if validity is not None and validity not in VALIDITIES:
         raise Invalid(f"validity must be one of {'、'.join(VALIDITIES)} (or null to use the page's)")
     done = await pool.execute(
@@ -210,6 +212,7 @@ async def set_link(
     if kind not in (*INTERPRETATION_KINDS, *RESPONSE_KINDS):
         raise Invalid(f"kind must be one of {'、'.join((*INTERPRETATION_KINDS, *RESPONSE_KINDS))}")
     relation = "response" if kind in RESPONSE_KINDS else "interpretation"
+    policy_id, document_id = check_id(policy_id, "policyId"), check_id(document_id, "documentId")
     if not await pool.fetchval("select 1 from policies where document_id = $1::uuid", policy_id):
         raise NotFound(f"no policy with id {policy_id!r}")
     if not await document_exists(pool, document_id):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.errors import Conflict, Invalid, NotFound
-from core.policy.queries import POLICY_SELECT, Policy, policy_row
+from core.policy.queries import POLICY_SELECT, Policy, check_id, policy_row
 from core.policy.taxonomy import normalize_theme
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -218,6 +218,7 @@ async def pick(pool: asyncpg.Pool, *, slug: str, policy_id: str, add: bool, posi
     """Add a policy to a topic (at `position`, else after the other picks) or remove it, whatever the rule says."""
     if position is not None and not 0 <= position <= 100_000:
         raise Invalid("position must be between 0 and 100000")
+    policy_id = check_id(policy_id, "policyId")
     tid = await topic_id(pool, slug)
     if not await pool.fetchval("select 1 from policies where document_id = $1::uuid", policy_id):
         raise NotFound(f"no policy with id {policy_id!r}")

@@ -165,3 +165,26 @@ async def test_admin_errors_are_typed(api_url: str) -> None:
     query = 'mutation { setPolicyValidity(id: "00000000-0000-0000-0000-000000000000", validity: "过期") { id } }'
     errors = (await gql(api_url, query))["errors"]
     assert errors[0]["extensions"]["code"] == "BAD_INPUT" and "有效" in errors[0]["message"]
+
+
+async def test_an_id_typed_wrong_is_bad_input_naming_the_argument(api_url: str) -> None:
+    """An admin who pastes a URL or a slug where an id goes is told which argument is wrong, not INTERNAL."""
+    calls = {
+        'mutation { setPolicyValidity(id: "zcwj-1", validity: "失效") { id } }': "id",
+        'mutation { linkInterpretation(policyId: "zcwj-1", documentId: "x") { id } }': "policyId",
+        'mutation { unlinkInterpretation(policyId: "00000000-0000-0000-0000-000000000000", documentId: "x") { id } }': (
+            "documentId"
+        ),
+        'mutation { addToTopic(slug: "no-such-topic", policyId: "zcwj-1") { slug } }': "policyId",
+        'mutation { removeFromTopic(slug: "no-such-topic", policyId: "zcwj-1") { slug } }': "policyId",
+        'mutation { setInterpretationKind(documentId: "https://x.gov.cn/1.html", kind: "图解") { kind } }': (
+            "documentId"
+        ),
+        '{ policy(id: "zcwj-1") { id } }': "id",
+    }
+    for query, argument in calls.items():
+        errors = (await gql(api_url, query))["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_INPUT", (query, errors)
+        assert errors[0]["message"].startswith(f"{argument} must be a document id (a UUID)"), (query, errors)
+    unknown = 'mutation { setPolicyValidity(id: "00000000-0000-0000-0000-000000000000", validity: "失效") { id } }'
+    assert (await gql(api_url, unknown))["errors"][0]["extensions"]["code"] == "NOT_FOUND"
