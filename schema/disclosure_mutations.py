@@ -66,7 +66,11 @@ class FundProjectInput:
     source: str = strawberry.field(description="市, 区 or 镇")
     amount: str = strawberry.field(description="元, at most two decimals")
     year: int
-    stage: str = "立项"
+    stage: str | None = strawberry.field(
+        default=None,
+        description="立项 when a new project leaves it out; a project changed keeps its stage unless given a later one "
+        "(stages only move on)",
+    )
     external_id: str | None = None
 
 
@@ -195,17 +199,18 @@ class DisclosureMutation:
         await _fund_page(info, found.id)
         return FundProject.of(found)
 
-    @strawberry.mutation(description="Move a fund project on to a later stage", permission_classes=UNIT_EDITOR)
+    @strawberry.mutation(
+        description="Move a fund project on to a later stage, on a day (today when none given) neither before a stage "
+        "it reached nor in the future",
+        permission_classes=UNIT_EDITOR,
+    )
     async def move_fund_stage(
         self, info: Info, unit: str, id: strawberry.ID, stage: str, on: date | None = None
     ) -> FundProject:
         c = info.context
+        today = local_date(c.clock())
         found = await dx.move_stage(
-            pool=c.pool,
-            fund_id=dx_uuid(str(id)),
-            stage=stage,
-            on=on or local_date(c.clock()),
-            unit_code=check_code(unit),
+            pool=c.pool, fund_id=dx_uuid(str(id)), stage=stage, on=on or today, unit_code=check_code(unit), today=today
         )
         await _fund_page(info, found.id)
         return FundProject.of(found)

@@ -39,7 +39,7 @@ class FundDraft:
     category: str
     source: str
     amount: object
-    stage: str = "立项"
+    stage: str | None = "立项"  # None: a project changed keeps its stage (a new one is at 立项)
     year: object = 2024
     stage_on: date | None = None
     external_id: str | None = None
@@ -51,7 +51,7 @@ class FundDraft:
             "category": text_field("category", self.category, CATEGORY_MAX),
             "source": parse_source(self.source),
             "amount": parse_amount(self.amount),
-            "stage": parse_stage(self.stage),
+            "stage": None if self.stage is None else parse_stage(self.stage),
             "year": parse_year(self.year),
             "stage_on": self.stage_on,
             "external_id": external_id(self.external_id),
@@ -101,16 +101,26 @@ async def _locked(conn: asyncpg.Connection, fund_id: UUID, unit_code: str | None
 
 
 async def save_fund(*, pool: asyncpg.Pool, draft: FundDraft, today: date, fund_id: UUID | None = None) -> Fund:
-    """Create a project (or, with `fund_id`, change it); its amount may not fall below what it spent already."""
+    """Create a project (or change it: the one of `fund_id`, else the unit's one with the draft's external id, as
+    an import does); its amount may not fall below what it spent already, and its stage only moves on (a draft
+    without one keeps the project's)."""
     v = draft.check()
     async with pool.acquire() as conn, conn.transaction():
         if await store.get_unit(conn, v["unit_code"]) is None:
             raise NotFound(f"no unit with code {v['unit_code']}")
         old = await _locked(conn, fund_id, v["unit_code"]) if fund_id else None
+        if old is None and v["external_id"]:
+            old = (await fs.funds_by_external_id(conn, [v["external_id"]])).get(v["external_id"])
+            if old is not None:  # another unit's project is not this editor's to change
+                check_owner("fund project", old.id, old.unit_code, v["unit_code"])
         if old is not None and v["amount"] < old.spent:
             raise Invalid(f"amount {v['amount']} is below what the project spent already ({old.spent})")
+        if v["stage"] is None:
+            v["stage"] = old.stage if old is not None else STAGES[0]
+        elif old is not None and STAGES.index(v["stage"]) < STAGES.index(old.stage):
+            raise Invalid(f"project {old.id} is at {old.stage}; stages only move on ({' → '.join(STAGES)})")
         try:
-            new = await (fs.update_fund(conn, old.id, v) if old else fs.upsert_fund(conn, v))
+            new = await (fs.update_fund(conn, old.id, v) if old else fs.insert_fund(conn, v))
         except asyncpg.UniqueViolationError:
             raise Conflict(f"a fund project with external id {v['external_id']} exists already") from None
         if old is None or old.stage != new.stage:
@@ -119,13 +129,23 @@ async def save_fund(*, pool: asyncpg.Pool, draft: FundDraft, today: date, fund_i
     return await get_fund(pool=pool, fund_id=new.id)
 
 
-async def move_stage(*, pool: asyncpg.Pool, fund_id: UUID, stage: str, on: date, unit_code: str | None = None) -> Fund:
-    """Move a project on to a later stage (立项 → 公示 → 实施 → 验收 → 结算); a move back is Invalid."""
+async def move_stage(
+    *, pool: asyncpg.Pool, fund_id: UUID, stage: str, on: date, unit_code: str | None = None, today: date | None = None
+) -> Fund:
+    """Move a project on to a later stage (立项 → 公示 → 实施 → 验收 → 结算) on `on`: not before a stage it reached
+    (its stages read in order of time too), nor after `today` when given; a move back is Invalid."""
     stage = parse_stage(stage)
+    if today is not None and on > today:
+        raise Invalid(f"on {on} is after today ({today}): record a stage once the project has reached it")
     async with pool.acquire() as conn, conn.transaction():
         old = await _locked(conn, fund_id, unit_code)
         if STAGES.index(stage) < STAGES.index(old.stage):
             raise Invalid(f"project {fund_id} is at {old.stage}; stages only move on ({' → '.join(STAGES)})")
+        reached = max((day for _, day in old.stages), default=None)
+        if stage != old.stage and reached is not None and on < reached:
+            raise Invalid(
+                f"project {fund_id} reached {old.stage} on {reached}: it cannot move on to {stage} earlier, on {on}"
+            )
         if stage != old.stage:
             values = {k: getattr(old, k) for k in ("name", "category", "source", "amount", "year")}
             new = await fs.update_fund(conn, fund_id, {**values, "stage": stage})

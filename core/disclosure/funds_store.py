@@ -17,12 +17,9 @@ FUND_COLUMNS = "id, external_id, unit_code, name, category, source, amount, spen
 SPENDING_COLUMNS = "id, external_id, fund_id, amount, spent_on, payee, note, vouchers"
 ASSET_COLUMNS = "id, external_id, unit_code, kind, name, category, area, value"
 
-UPSERT_FUND = f"""
+INSERT_FUND = f"""
     insert into disclosure_funds (external_id, unit_code, name, category, source, amount, stage, year)
     values ($1, $2, $3, $4, $5, $6, $7, $8)
-    on conflict (external_id) do update set unit_code = excluded.unit_code, name = excluded.name,
-        category = excluded.category, source = excluded.source, amount = excluded.amount, stage = excluded.stage,
-        year = excluded.year, updated_at = now()
     returning {FUND_COLUMNS}"""
 
 UPDATE_FUND = f"""
@@ -65,9 +62,10 @@ async def funds_by_external_id(conn: asyncpg.Connection, ids: Sequence[str]) -> 
     return {r["external_id"]: fund_of(r) for r in rows}
 
 
-async def upsert_fund(conn: asyncpg.Connection, v: dict[str, Any]) -> Fund:
+async def insert_fund(conn: asyncpg.Connection, v: dict[str, Any]) -> Fund:
+    """A new project; UniqueViolationError when its external id is taken (the caller looked for it first)."""
     row = await conn.fetchrow(
-        UPSERT_FUND,
+        INSERT_FUND,
         v["external_id"],
         v["unit_code"],
         v["name"],

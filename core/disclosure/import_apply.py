@@ -21,7 +21,7 @@ from core.disclosure import funds_store as fs
 from core.disclosure.boards import metric as item_metric
 from core.disclosure.funds import asset_contribution, fund_contribution
 from core.disclosure.hierarchy import ancestors
-from core.disclosure.models import Asset, Fund, Item
+from core.disclosure.models import STAGES, Asset, Fund, Item
 from core.disclosure.rollups import Deltas, fund_part, item_part
 from core.disclosure.rows import ItemRow
 from core.errors import Invalid
@@ -181,12 +181,23 @@ def _announce(row: ItemRow, now: datetime) -> tuple[Item, str]:
     return item, "published"
 
 
+def _stage(given: str | None, old: Fund | None, external_id: str) -> str:
+    """A row's stage: as given, else 立项 for a new project and the stored one's own; never back (a file imported
+    again after the project moved on in the editor changes nothing)."""
+    if given is None:
+        return old.stage if old is not None else STAGES[0]
+    if old is not None and STAGES.index(given) < STAGES.index(old.stage):
+        raise Invalid(f"project {external_id} is at {old.stage}; stages only move on ({' → '.join(STAGES)})")
+    return given
+
+
 async def apply_funds(conn: asyncpg.Connection, rows: list[dict[str, Any]], *, today: date) -> Outcome:
     out, deltas = Outcome(), Deltas.empty()
     existing = await fs.funds_by_external_id(conn, [v["external_id"] for v in rows])
     new_rows, stages = [], []
     for v in rows:
         old = existing.get(v["external_id"])
+        v = {**v, "stage": _stage(v["stage"], old, v["external_id"])}
         if old is None:
             fund_id = uuid.uuid4()
             new_rows.append(

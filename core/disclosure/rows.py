@@ -138,7 +138,7 @@ def _fund(c: dict[str, Any]) -> FundDraft:
         category=_text(c, "category"),
         source=_text(c, "source"),
         amount=c.get("amount", ""),
-        stage=_text(c, "stage") or "立项",
+        stage=_text(c, "stage") or None,  # left out: 立项 for a new project, its own stage for a stored one
         year=_text(c, "year") or (parse_date(stage_on).year if stage_on else 2024),
         stage_on=parse_date(stage_on, what="stage date") if stage_on else None,
         external_id=_text(c, "external_id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import asyncpg
 
@@ -39,9 +40,12 @@ class UnitRow:
 
 
 def check_units(rows: Sequence[UnitRow], known: set[str]) -> list[Unit]:
-    """Every row checked, parents before children; a unit whose parent is neither stored nor in `rows` is
-    Invalid (nothing is added then)."""
+    """Every row checked, parents before children; a unit whose parent is neither stored nor in `rows`, or a code
+    given twice, is Invalid (nothing is added then)."""
     units = sorted((r.check() for r in rows), key=lambda u: (LEVELS.index(u.level), u.code))
+    for u, after in pairwise(units):
+        if u.code == after.code:
+            raise Invalid(f"unit {u.code} is given twice ({u.name}, {after.name}): keep one row of it")
     present = set(known)
     for u in units:
         if u.parent_code is not None and u.parent_code not in present:

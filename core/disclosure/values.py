@@ -39,10 +39,10 @@ def parse_amount(raw: object, *, what: str = "amount", positive: bool = False) -
         raise Invalid(f"{what} {raw!r} is not a number")
     if value < 0 or (positive and value == 0):
         raise Invalid(f"{what} {raw} must be {'above' if positive else 'at least'} 0")
+    if value > MAX_AMOUNT:  # first: 1e30 to 分 is past Decimal's precision (InvalidOperation)
+        raise Invalid(f"{what} {raw} is too large")
     if value != value.quantize(Decimal("0.01")):
         raise Invalid(f"{what} {raw} has more than two decimals (分)")
-    if value > MAX_AMOUNT:
-        raise Invalid(f"{what} {raw} is too large")
     return value.quantize(Decimal("0.01"))
 
 

@@ -49,6 +49,8 @@ async def create_vote(
     choices = [text_field("option", o, 100) for o in options]
     if not 2 <= len(choices) <= MAX_OPTIONS or len(set(choices)) != len(choices):
         raise Invalid(f"a vote needs 2-{MAX_OPTIONS} different options")
+    if closes_at.tzinfo is None:
+        raise Invalid(f"closesAt {closes_at.isoformat()} needs its time zone, as in 2027-01-01T00:00:00+08:00")
     if closes_at <= now:
         raise Invalid("closesAt must be in the future")
     if await store.get_unit(pool, code) is None:

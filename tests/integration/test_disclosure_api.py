@@ -4,13 +4,15 @@ roll-ups at every level, the admin import, and `disclosureUpdates(unit)` live fr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -222,3 +224,79 @@ async def test_a_vote_over_graphql(world: World) -> None:
     voted = (await gql(world.url, cast, {"id": vote_id}, token=world.editor.token))["data"]["castDisclosureVote"]
     assert voted["results"] == [{"option": "满意", "count": 1}, {"option": "不满意", "count": 0}]
     assert code_of(await gql(world.url, cast, {"id": vote_id}, token=world.editor.token)) == "CONFLICT"
+    naive = await gql(world.url, create, {"unit": V1, "closes": "2099-01-01T00:00:00"}, token=world.editor.token)
+    assert code_of(naive) == "BAD_INPUT" and "time zone" in naive["errors"][0]["message"]  # not INTERNAL
+
+
+async def test_a_fund_project_s_stages_only_move_on_and_in_order_of_time(world: World) -> None:
+    """Correcting a project's name keeps its stage, and no stage reads as reached before the one it followed."""
+    token, today = world.editor.token, date.today()
+    project = {"name": "村道亮化", "category": "基础设施", "source": "镇", "amount": "5000", "year": 2024}
+    fund_id = (await gql(world.url, SAVE_FUND, {"unit": V1, "project": project}, token=token))["data"][
+        "saveFundProject"
+    ]["id"]
+    move = """mutation($unit: String!, $id: ID!, $stage: String!, $on: Date) {
+      moveFundStage(unit: $unit, id: $id, stage: $stage, on: $on) { stage } }"""
+    variables = {"unit": V1, "id": fund_id, "stage": "公示"}
+    before = await gql(world.url, move, {**variables, "on": str(today - timedelta(days=30))}, token=token)
+    assert code_of(before) == "BAD_INPUT" and "cannot move on to 公示 earlier" in before["errors"][0]["message"]
+    future = await gql(world.url, move, {**variables, "on": str(today + timedelta(days=30))}, token=token)
+    assert code_of(future) == "BAD_INPUT" and "after today" in future["errors"][0]["message"]
+    moved = await gql(world.url, move, {**variables, "stage": "实施"}, token=token)
+    assert moved["data"]["moveFundStage"] == {"stage": "实施"}, moved
+
+    change = """mutation($unit: String!, $project: FundProjectInput!, $id: ID) {
+      saveFundProject(unit: $unit, project: $project, id: $id) { stage } }"""
+    renamed = {**project, "name": "村道路灯亮化"}  # no stage given: the project keeps 实施
+    saved = await gql(world.url, change, {"unit": V1, "project": renamed, "id": fund_id}, token=token)
+    assert saved["data"]["saveFundProject"]["stage"] == "实施", saved
+    back = await gql(
+        world.url, change, {"unit": V1, "project": {**renamed, "stage": "立项"}, "id": fund_id}, token=token
+    )
+    assert code_of(back) == "BAD_INPUT" and "stages only move on" in back["errors"][0]["message"]
+    found = (await gql_data(world.url, FUND, {"id": fund_id}))["fundProject"]
+    assert [s["stage"] for s in found["stages"]] == ["立项", "实施"] and found["name"] == "村道路灯亮化"
+    days = [s["enteredOn"] for s in found["stages"]]
+    assert days == sorted(days)
+
+
+async def test_an_amount_too_large_for_its_cents_is_a_row_error_not_internal(world: World) -> None:
+    """1e30 (a spreadsheet's way of writing a typo) is refused as too large; the file's other rows are imported."""
+    text = (
+        f"外部编号,单位代码,类型,名称,面积,价值\nhuge-1,{V1},资源,河滩地,1e30,\nok-1,{V1},资产,村委会办公楼,,350000\n"
+    )
+    variables = {"name": "assets.csv", "content": base64.b64encode(text.encode()).decode(), "unit": V1}
+    result = (await gql_data(world.url, IMPORT, variables))["importDisclosure"]
+    assert (result["kind"], result["created"]) == ("assets", 1), result
+    assert result["errors"] == [{"line": 2, "reason": "area 1e30 is too large"}]
+    project = {"name": "路灯", "category": "基础设施", "source": "区", "amount": "1e30", "year": 2024}
+    saved = await gql(world.url, SAVE_FUND, {"unit": V1, "project": project}, token=world.editor.token)
+    assert code_of(saved) == "BAD_INPUT" and "too large" in saved["errors"][0]["message"]
+
+
+async def test_saving_a_project_again_by_its_external_id_changes_it_once_and_only_in_its_unit(world: World) -> None:
+    """A form sent twice (or twice at once) with the same external id is one project, counted once; an editor of
+    one village cannot take over another village's project by naming its external id."""
+    rollup = "query($code: String!) { unit(code: $code) { rollup { funds { count amount } } } }"
+    before = (await gql_data(world.url, rollup, {"code": T1}))["unit"]["rollup"]["funds"]
+    project = {"name": "文化广场", "category": "公共服务", "source": "镇", "amount": "8000", "year": 2024}
+    mine: dict[str, Any] = {"unit": V1, "project": {**project, "externalId": "ext-square"}}
+    sent = await asyncio.gather(*(gql(world.url, SAVE_FUND, mine, token=world.editor.token) for _ in range(3)))
+    ids = {body["data"]["saveFundProject"]["id"] for body in sent if body.get("data")}
+    assert len(ids) == 1 and all(body.get("data") or code_of(body) == "CONFLICT" for body in sent), sent
+    again = await gql(
+        world.url, SAVE_FUND, {"unit": V1, "project": {**mine["project"], "amount": "9000"}}, token=world.editor.token
+    )
+    assert again["data"]["saveFundProject"]["id"] in ids and again["data"]["saveFundProject"]["amount"] == "9000.00"
+    after = (await gql_data(world.url, rollup, {"code": T1}))["unit"]["rollup"]["funds"]
+    assert after["count"] == before["count"] + 1
+    assert Decimal(after["amount"]) == Decimal(before["amount"]) + 9000
+
+    theirs = {"unit": V2, "project": {**project, "name": "二村水渠", "externalId": "ext-canal"}}
+    canal = (await gql_data(world.url, SAVE_FUND, theirs))["saveFundProject"]
+    taken = {"unit": V1, "project": {**project, "externalId": "ext-canal"}}
+    assert code_of(await gql(world.url, SAVE_FUND, taken, token=world.editor.token)) == "FORBIDDEN"
+    kept = (await gql_data(world.url, FUND, {"id": canal["id"]}))["fundProject"]
+    assert kept["name"] == "二村水渠"
+    v2 = (await gql_data(world.url, rollup, {"code": V2}))["unit"]["rollup"]["funds"]
+    assert v2["count"] == 1

@@ -15,6 +15,7 @@ import pytest
 
 from core import disclosure as dx
 from core.bus import Bus
+from core.errors import Invalid, NotFound
 from core.settings import Settings
 from ops.cli.disclosure import import_files, load_demo, render
 from tests.integration.disclosure_fixtures import funds_at, load_tree, metric_at
@@ -161,6 +162,19 @@ async def test_units_file_with_a_village_under_the_wrong_township(
     assert (await dx.get_unit(pool=pg_pool, code="330202003201")).parent_code == "330202003000"
 
 
+async def test_a_units_file_naming_a_code_twice_is_refused_whole_saying_which(
+    pg_pool: asyncpg.Pool, units: list[str], tmp_path: Path
+) -> None:
+    """A spreadsheet with a village pasted twice (renamed the second time): refused naming the code, as a parent
+    missing is, not an internal error of the database; nothing of the file is added."""
+    rows = [["330202001205", "戊村", T1], ["330202001206", "己村", T1], ["330202001205", "戊村（新）", T1]]
+    path = write_csv(tmp_path / "twice.csv", ["区划代码", "名称", "上级代码"], rows)
+    with pytest.raises(Invalid, match="unit 330202001205 is given twice"):
+        await dx.import_file(pool=pg_pool, bus=None, path=path, now=NOW)
+    with pytest.raises(NotFound):
+        await dx.get_unit(pool=pg_pool, code="330202001206")
+
+
 async def test_the_demo_loads_through_the_importer_and_its_rollups_hold(
     settings: Settings, pg_pool: asyncpg.Pool
 ) -> None:
@@ -220,3 +234,29 @@ async def test_items_still_name_stored_units_and_their_revisions_go_with_them(
         await pg_pool.execute("update disclosure_items set id = gen_random_uuid() where id = $1", item_id)
     await pg_pool.execute("delete from disclosure_items where id = $1", item_id)
     assert await pg_pool.fetchval("select count(*) from disclosure_item_revisions where item_id = $1", item_id) == 0
+
+
+async def test_a_funds_file_imported_again_never_moves_a_project_back_a_stage(
+    pg_pool: asyncpg.Pool, units: list[str], tmp_path: Path
+) -> None:
+    """The office imports its register, an editor moves a project on to 实施, the register is imported again: the
+    project stays at 实施 ("importing a file again changes nothing"); a row naming an earlier stage is its error."""
+    header = ["外部编号", "单位代码", "项目名称", "项目类别", "资金来源", "金额", "年度"]
+    register = write_csv(
+        tmp_path / "register.csv", header, [["reg-1", V2, "村道维修", "基础设施", "镇级", "6000", "2024"]]
+    )
+    first = await dx.import_file(pool=pg_pool, bus=None, path=register, now=NOW)
+    assert (first.created, first.errors) == (1, [])
+    fund_id = await pg_pool.fetchval("select id from disclosure_funds where external_id = 'reg-1'")
+    await dx.move_stage(pool=pg_pool, fund_id=fund_id, stage="实施", on=NOW.date())
+    again = await dx.import_file(pool=pg_pool, bus=None, path=register, now=NOW)
+    assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 1, [])
+    assert (await dx.get_fund(pool=pg_pool, fund_id=fund_id)).stage == "实施"
+    back = write_csv(
+        tmp_path / "back.csv",
+        [*header, "阶段"],
+        [["reg-1", V2, "村道维修", "基础设施", "镇级", "6000", "2024", "立项"]],
+    )
+    refused = await dx.import_file(pool=pg_pool, bus=None, path=back, now=NOW)
+    assert "stages only move on" in reasons(refused)[2]
+    assert (await dx.get_fund(pool=pg_pool, fund_id=fund_id)).stage == "实施"
