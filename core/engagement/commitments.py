@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from core.engagement.models import CONTENT_MAX, DEPARTMENT_MAX, Exchange
 from core.engagement.transcript import POST, TURN
 from core.letters import add_working_days
+from core.textzh.normalize import to_simplified
 
 UNKNOWN_DEPARTMENT = "待确认"
 _NUM = r"(\d{1,3}|[一二两三四五六七八九十半]{1,3})"
@@ -110,8 +111,10 @@ def department_of(speaker: str | None) -> str:
     """The department in an answerer's label: 市交通局局长张三 → 市交通局; the label itself when none is named."""
     if not speaker:
         return UNKNOWN_DEPARTMENT
-    m = POST.search(speaker)
-    return (speaker[: m.start()] if m and m.start() > 0 else speaker)[:DEPARTMENT_MAX]
+    plain = to_simplified(speaker)  # 市交通局局長 names its post as 局长 does
+    label = speaker if len(plain) == len(speaker) else plain
+    m = POST.search(plain)
+    return (label[: m.start()] if m and m.start() > 0 else label)[:DEPARTMENT_MAX]
 
 
 def _lines(e: Exchange) -> list[tuple[str | None, str]]:
@@ -126,14 +129,16 @@ def _lines(e: Exchange) -> list[tuple[str | None, str]]:
 
 
 def propose(exchanges: list[Exchange], aired: date) -> list[Proposal]:
-    """A proposal per sentence of an answer that promises (承诺, 确保…) or names a deadline (…前, …日内)."""
+    """A proposal per sentence of an answer that promises (承诺, 确保…) or names a deadline (…前, …日内), in
+    simplified or traditional script (保證三十天內); the content is the sentence as said."""
     out = []
     for e in exchanges:
         for speaker, line in _lines(e):
             for m in _SENTENCE.finditer(line):
                 sentence = m.group(0).strip()
-                due = due_date(sentence, aired)
-                if due is None and not _PROMISE.search(sentence):
+                plain = to_simplified(sentence)
+                due = due_date(plain, aired)
+                if due is None and not _PROMISE.search(plain):
                     continue
                 department = department_of(speaker)
                 out.append(

@@ -103,6 +103,12 @@ async def get_commitment(conn: Any, commitment_id: UUID, today: date, *, lock: b
     return commitment_of(row, today) if row else None
 
 
+async def aired_on(conn: Any, episode_id: UUID) -> date:
+    """The day the episode was aired (a commitment is made that day)."""
+    aired: date = await conn.fetchval("select aired_on from tv_episodes where id = $1", episode_id)
+    return aired
+
+
 async def set_commitment(conn: Any, commitment_id: UUID, changes: dict[str, Any], today: date) -> Commitment:
     """Write the changed columns (names from the service's fixed set) and return the row."""
     names = list(changes)

@@ -6,6 +6,7 @@ import re
 
 from core.engagement.models import Exchange
 from core.policy.transcripts import split_transcript
+from core.textzh.normalize import to_simplified
 
 # A turn: a speaker's label (a role, a name, a post) and a colon, leading a line.
 TURN = re.compile(r"^\s*[【\[]?([\u4e00-\u9fff·A-Za-z0-9（）()、]{1,30}?)[】\]]?\s*[：:]\s*")
@@ -36,6 +37,8 @@ def _turns(text: str) -> list[tuple[str, str]]:
 
 
 def is_asker(label: str) -> bool:
+    """Whether a label asks (its traditional script read as simplified: 記者 asks, 局長 answers)."""
+    label = to_simplified(label)
     return bool(_ASKER.match(label)) and not POST.search(label)
 
 

@@ -147,6 +147,12 @@ async def confirm_commitment(
         if found.status in ("done", "dismissed"):
             raise Conflict(f"commitment {commitment_id} is {found.status} already")
         changes = _confirmed(found, edits)
+        aired = await store.aired_on(conn, found.episode_id)
+        if changes["due_on"] < aired:
+            raise Invalid(
+                f"dueOn {changes['due_on']} is before the episode aired ({aired}): a commitment falls due after it "
+                "is made; give the date the department promised"
+            )
         changes |= {"status": "open", "confirmed_by": by, "confirmed_at": now}
         return await store.set_commitment(conn, commitment_id, changes, today)
 

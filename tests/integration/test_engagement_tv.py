@@ -192,6 +192,9 @@ async def test_bad_input_is_refused_with_what_to_fix(world: World, pg_pool: asyn
     one = episode["commitments"][0]["id"]
     wrong_site = await gql(world.url, CONFIRM, {"site": OTHER, "id": one})  # an admin, but not this site's
     assert code(wrong_site) == "NOT_FOUND" and OTHER in wrong_site["errors"][0]["message"]
+    typo = (today - timedelta(days=365)).isoformat()  # last year typed for this year: never due before it was made
+    out = await gql(world.url, CONFIRM, {"site": SITE, "id": one, "due": typo}, token=world.editor)
+    assert code(out) == "BAD_INPUT" and "before the episode aired" in out["errors"][0]["message"]
     out = await gql(world.url, UPDATE, {"site": SITE, "id": one, "status": "DONE", "reply": "x"}, token=world.editor)
     assert code(out) == "CONFLICT" and "confirm it" in out["errors"][0]["message"]
     await gql(world.url, CONFIRM, {"site": SITE, "id": one}, token=world.editor)
@@ -205,3 +208,17 @@ async def test_bad_input_is_refused_with_what_to_fix(world: World, pg_pool: asyn
     assert code(await gql(world.url, "{ tvEpisodes(pageSize: 21) { total } }")) == "BAD_INPUT"
     listed = await gql(world.url, "query($s: ID) { tvEpisodes(site: $s) { total items { title } } }", {"s": SITE})
     assert listed["data"]["tvEpisodes"]["total"] >= 2
+
+
+async def test_a_transcript_in_traditional_script_is_split_and_its_promises_proposed(world: World) -> None:
+    """A transcript typed or pasted in traditional script: 記者 asks, 局長 answers, 保證…天內 is a promise."""
+    aired = local_date(system_clock()) - timedelta(days=10)
+    text = (
+        "主持人：歡迎收看。\n記者：城南公園的路燈壞了三個月。\n"
+        "市城管局局長李四：我們保證三十天內全部修復。\n市民：謝謝。\n"
+    )
+    episode = (await add_episode(world, aired, text=text))["data"]["addEpisode"]
+    assert [(x["asker"], x["speaker"]) for x in episode["exchanges"]] == [("主持人、記者", "市城管局局長李四")]
+    assert [(c["content"], c["department"], c["dueOn"]) for c in episode["commitments"]] == [
+        ("我們保證三十天內全部修復。", "市城管局", (aired + timedelta(days=30)).isoformat())
+    ]
