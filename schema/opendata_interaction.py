@@ -128,7 +128,7 @@ class OpenDataInteractionQuery:
 
 @strawberry.type
 class OpenDataInteractionMutation:
-    @strawberry.mutation(description="Ask a department (by name) for data; needs a signed-in caller")
+    @strawberry.mutation(description="Ask a department (by its name, or its title) for data; needs a signed-in caller")
     async def submit_data_request(self, info: Info, title: str, body: str, department: str) -> OpenDataRequest:
         who = await info.context.signed_in()
         made = await interaction.submit_request(

@@ -23,6 +23,7 @@ OURS = {  # our fields -> column, max length
 RESOURCE_TEXT = {"name": 500, "description": 100_000, "format": 50, "url": 2000, "mimetype": 100}
 MAX_TAGS = 50
 MAX_RESOURCES = 200
+MAX_SIZE = 2**63 - 1  # a resource's size in bytes is a bigint
 
 
 @dataclass
@@ -141,11 +142,11 @@ def check_resource(raw: Any, where: str = "resources") -> dict[str, Any]:
     if url and not re.match(r"^https?://", url, re.IGNORECASE):
         raise ValidationError({where: ["url must be an http(s) URL"]})
     size = raw.get("size")
-    if isinstance(size, str) and size.strip().isdigit():  # multipart sends every value as text
-        size = int(size)
+    if isinstance(size, str) and size.strip().isdecimal() and len(size.strip()) <= 20:  # multipart: all text
+        size = int(size)  # (isdigit() takes ², which int() refuses; int() refuses past 4,300 digits)
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValidationError({where: ["size must be a natural number"]})
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
+            raise ValidationError({where: [f"size must be a natural number of bytes, at most {MAX_SIZE}"]})
         values["size"] = size
     values["format"] = values.get("format", "").upper()
     return values

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -61,10 +62,17 @@ def _text(value: str, name: str, limit: int) -> str:
 
 
 async def submit_request(*, pool: asyncpg.Pool, title: str, body: str, department: str, requester: str) -> DataRequest:
-    """A signed-in person asks a department for data."""
+    """A signed-in person asks a department for data: by its name (`transport`) or, as people know it, its title
+    (`市交通运输局`) when one department has it."""
+    department = department.strip()
     org_id = await store.find_organization_id(pool, department)
     if org_id is None:
-        raise NotFound(f"no department {department!r}")
+        titled = await pool.fetch("select id::text from opendata_organizations where title = $1 limit 2", department)
+        org_id = titled[0]["id"] if len(titled) == 1 else None
+    if org_id is None:
+        raise NotFound(
+            f"no department named or titled {department!r}: the departments are the facet `departments` of `datasets`"
+        )
     request_id = await pool.fetchval(
         """insert into opendata_requests (title, body, organization_id, requester) values ($1, $2, $3::uuid, $4)
            returning id::text""",
@@ -130,12 +138,20 @@ async def reply_request(
     return await get_request(pool=pool, request_id=request_id)
 
 
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # a broken [IPv6] host
+        return None
+
+
 async def register_app(
     *, pool: asyncpg.Pool, name: str, description: str, url: str, developer: str, datasets: list[str]
 ) -> App:
     """An application and the datasets it uses (each must exist)."""
-    if not re.match(r"^https?://", url.strip(), re.IGNORECASE):
-        raise Invalid("url must be an http(s) URL")
+    url = url.strip()
+    if not re.fullmatch(r"https?://\S+", url, re.IGNORECASE) or not _host(url):
+        raise Invalid(f"url must be an http(s) URL naming a host, not {url[:100]!r}")
     if len(datasets) > MAX_APP_DATASETS:
         raise Invalid(f"at most {MAX_APP_DATASETS} datasets")
     async with pool.acquire() as conn, conn.transaction():
@@ -150,7 +166,7 @@ async def register_app(
                returning id::text""",
             _text(name, "name", 200),
             description.strip()[:5000],
-            url.strip(),
+            url,
             _text(developer, "developer", 200),
         )
         await conn.executemany(

@@ -203,6 +203,8 @@ async def patch_dataset(*, pool: asyncpg.Pool, bus: Bus | None, settings: Settin
         renamed = checked.values.get("name", row["name"]) != row["name"]
         if renamed and await store.dataset_row(conn, checked.values["name"]) is not None:
             raise ValidationError({"name": ["That URL is already in use."]})
+        if checked.values.get("title") == "":  # a title cleared falls back to the name, as package_create's does
+            checked.values["title"] = checked.values.get("name", row["name"])
         saved = await save(conn, settings, checked, dataset_id=row["id"])
     await announce(bus, saved)
     return saved.dataset

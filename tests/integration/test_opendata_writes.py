@@ -246,3 +246,47 @@ async def test_data_requests_and_apps(env: Env, settings: Settings) -> None:
     assert apps == [{"name": "停车助手", "developer": "某公司"}]
     missing = await gql(env.url, REGISTER, {"ds": ["no-such-dataset"]})
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    for url in ("https://", "http:// app.example", "http://[::1"):  # a host is what makes it a link
+        hostless = await gql(
+            env.url, REGISTER.replace("https://app.example/park", url), {"ds": ["writes-realtime-bus"]}
+        )
+        assert hostless["errors"][0]["extensions"]["code"] == "BAD_INPUT", (url, hostless)
+
+
+async def test_a_data_request_names_its_department_as_people_know_it(env: Env, settings: Settings) -> None:
+    citizen = await person(env.pool, dataclasses.replace(settings, public_url=BASE), "od-titled")
+    ask = {"t": "希望开放停车场泊位数据", "b": "用于找车位。", "d": " 写入测试局 "}
+    made = (await gql(env.url, SUBMIT, ask, token=citizen.token))["data"]["submitDataRequest"]
+    assert made["departmentTitle"] == "写入测试局"
+    unknown = await gql(env.url, SUBMIT, {**ask, "d": "无此局"}, token=citizen.token)
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert "named or titled '无此局'" in unknown["errors"][0]["message"]
+
+
+async def test_a_cleared_title_and_an_impossible_size_are_answered_not_500(env: Env) -> None:
+    """A title patched to nothing falls back to the name (as on create); a size past a bigint is a validation
+    error naming the field: neither is an Internal Server Error."""
+    await call(env.url, "package_create", name="writes-untitled", title="起初有标题", owner_org=ORG)
+    patched = await call(env.url, "package_patch", id="writes-untitled", title=None)
+    assert patched["title"] == "writes-untitled"
+    cleared = 'mutation($c: JSON!) { patchDataset(id: "writes-untitled", changes: $c) { title } }'
+    assert (await gql_data(env.url, cleared, {"c": {"title": "  "}}))["patchDataset"] == {"title": "writes-untitled"}
+    huge = {"url": "https://files.example/huge.csv", "size": 10**23}
+    with pytest.raises(ckanapi.errors.ValidationError) as refused:
+        await call(env.url, "package_create", name="writes-huge", owner_org=ORG, resources=[huge])
+    assert "size must be a natural number of bytes" in refused.value.error_dict["resources"][0]
+    headers = {"Authorization": ADMIN_TOKEN}
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            f"{env.url}/api/3/action/resource_create", json={"package_id": "writes-untitled", **huge}, headers=headers
+        ) as r,
+    ):
+        assert r.status == 409 and (await r.json())["error"]["__type"] == "Validation Error"
+    for size in ("²", "9" * 5000):  # a multipart form sends the size as text
+        form = aiohttp.FormData({"package_id": "writes-untitled", "url": huge["url"], "size": size})
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(f"{env.url}/api/3/action/resource_create", data=form, headers=headers) as r,
+        ):
+            assert r.status == 409, (size[:10], await r.text())
