@@ -14,7 +14,7 @@ from typing import Protocol
 import asyncpg
 import dramatiq
 
-from core.errors import NotFound, Upstream
+from core.errors import Invalid, NotFound, Upstream
 from core.jobs import CRAWL_SITE, send
 from core.sites.service import Site, get_site
 
@@ -83,13 +83,20 @@ def _row(r: asyncpg.Record) -> Crawl:
 
 
 async def queue_crawl(pool: asyncpg.Pool, site_id: str, trigger: str, *, full: bool = False) -> int | None:
-    """Record a queued crawl unless one is already queued or running; returns its id, or None.
+    """Record a queued crawl unless one is already queued or running; returns its id, or None. A site without
+    start URLs (a grassroots unit's, the open-data catalogue's) is Invalid: a crawl of it could only fail.
 
     `full` first makes every known URL of the site due (also while a crawl is already in flight).
     """
     async with pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval("select 1 from site_list where id = $1", site_id):
+        starts = await conn.fetchval(
+            "select jsonb_array_length(coalesce(config->'start_urls', '[]'::jsonb)) from site_list where id = $1",
+            site_id,
+        )
+        if starts is None:
             raise NotFound(f"no site with id {site_id!r}")
+        if not starts:  # a grassroots unit or a catalogue: its documents are imported, there is nothing to fetch
+            raise Invalid(f"site {site_id!r} has no start URLs: it is not crawled")
         if full:
             await conn.execute(MARK_DUE, site_id)
         await conn.execute("select pg_advisory_xact_lock(hashtext('crawl:' || $1))", site_id)
@@ -167,10 +174,11 @@ def failure_message(exc: BaseException) -> str:
 
 
 async def due_sites(pool: asyncpg.Pool, now: datetime) -> list[str]:
-    """Enabled sites whose last crawl started longer ago than their schedule (or never), none in flight."""
+    """Enabled sites with start URLs whose last crawl started longer ago than their schedule (or never), none in
+    flight."""
     rows = await pool.fetch(
         """select s.id from site_list s
-           where s.enabled
+           where s.enabled and jsonb_array_length(coalesce(s.config->'start_urls', '[]'::jsonb)) > 0
              and not exists (select 1 from crawls c where c.site_id = s.id and c.state in ('queued', 'running'))
              and coalesce((select max(c.queued_at) from crawls c where c.site_id = s.id), '-infinity')
                  < $1::timestamptz - make_interval(secs => s.schedule_s)

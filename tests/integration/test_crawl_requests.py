@@ -13,12 +13,12 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
-from core.crawls import request_crawl, run_crawl
+from core.crawls import due_sites, request_crawl, run_crawl
 from core.errors import NotFound
 from core.settings import Settings
-from core.sites.service import Site
+from core.sites.service import Site, add_site_if_missing
 from tests.integration.crawling import add_site, site_record, unique
-from tests.integration.graphql import gql_data
+from tests.integration.graphql import gql, gql_data
 from workers.scheduler import tick
 
 pytestmark = pytest.mark.integration
@@ -151,3 +151,21 @@ async def test_crawl_site_mutation_queues_once_and_reports_the_crawl_in_flight(
     status = await gql_data(api_url, "query($s: ID!) { crawlStatus(site: $s) { crawlId } }", {"s": site_id})
     assert status["crawlStatus"]["crawlId"] == first["crawlId"]
     await pg_pool.execute("update crawls set state = 'failed', finished_at = now() where site_id = $1", site_id)
+
+
+async def test_a_site_without_start_urls_is_not_queued_for_a_crawl_that_could_only_fail(
+    api_url: str, pg_pool: asyncpg.Pool
+) -> None:
+    """A grassroots unit's site (its disclosure is imported) asked to crawl: BAD_INPUT at once, no job, and the
+    scheduler passes it by even when it is enabled."""
+    site_id = unique("unit-like")
+    await add_site_if_missing(pg_pool, site_id=site_id, name="某村", level="村社区")
+    mutation = "mutation($s: ID!) { crawlSite(site: $s) { crawlId state } }"
+    body = await gql(api_url, mutation, {"s": site_id})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_INPUT" and "no start URLs" in body["errors"][0]["message"]
+    assert await pg_pool.fetchval("select count(*) from crawls where site_id = $1", site_id) == 0
+    await pg_pool.execute("update sites set enabled = true where id = $1", site_id)
+    try:
+        assert site_id not in await due_sites(pg_pool, datetime.now(UTC))
+    finally:
+        await pg_pool.execute("update sites set enabled = false where id = $1", site_id)
