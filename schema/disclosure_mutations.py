@@ -236,7 +236,11 @@ class DisclosureMutation:
             external_id=spending.external_id,
         )
         s = await dx.add_spending(
-            pool=info.context.pool, fund_id=dx_uuid(str(id)), draft=draft, unit_code=check_code(unit)
+            pool=info.context.pool,
+            fund_id=dx_uuid(str(id)),
+            draft=draft,
+            unit_code=check_code(unit),
+            today=local_date(info.context.clock()),
         )
         await _fund_page(info, s.fund_id)
         return SpendingRecord.of(s)

@@ -15,6 +15,7 @@ from core.disclosure import store
 from core.disclosure.hierarchy import check_code, level_of, subtree
 from core.disclosure.items import check_owner, external_id, text_field
 from core.disclosure.models import STAGES, Asset, BlobRef, Fund, Page, Spending
+from core.disclosure.periods import FIRST_YEAR
 from core.disclosure.rollups import Contribution, Deltas, asset_part, fund_part
 from core.disclosure.values import parse_amount, parse_kind, parse_source, parse_stage, parse_year
 from core.errors import Conflict, Invalid, NotFound
@@ -69,15 +70,24 @@ class SpendingDraft:
     vouchers: list[BlobRef] = field(default_factory=list)
     external_id: str | None = None
 
-    def check(self) -> dict[str, Any]:
+    def check(self, today: date | None = None) -> dict[str, Any]:
         return {
             "amount": parse_amount(self.amount, positive=True),
-            "spent_on": self.spent_on,
+            "spent_on": _spent_on(self.spent_on, today),
             "payee": text_field("payee", self.payee, NAME_MAX, empty=True),
             "note": text_field("note", self.note, 1000, empty=True),
             "vouchers": list(self.vouchers),
             "external_id": external_id(self.external_id),
         }
+
+
+def _spent_on(day: date, today: date | None) -> date:
+    """A payment's day: within a register's years, and made already when `today` is known."""
+    if today is not None and day > today:
+        raise Invalid(f"spending date {day} is after today ({today}): record a payment once it is made")
+    if day.year < FIRST_YEAR:
+        raise Invalid(f"spending date {day} is before {FIRST_YEAR}: a year typed wrong?")
+    return day
 
 
 def fund_contribution(f: Fund | None) -> Contribution:
@@ -163,10 +173,10 @@ async def delete_fund(*, pool: asyncpg.Pool, fund_id: UUID, unit_code: str | Non
 
 
 async def add_spending(
-    *, pool: asyncpg.Pool, fund_id: UUID, draft: SpendingDraft, unit_code: str | None = None
+    *, pool: asyncpg.Pool, fund_id: UUID, draft: SpendingDraft, unit_code: str | None = None, today: date | None = None
 ) -> Spending:
-    """Record a payment; what a project spends may not pass its amount."""
-    v = draft.check()
+    """Record a payment (made by `today` when given); what a project spends may not pass its amount."""
+    v = draft.check(today)
     async with pool.acquire() as conn, conn.transaction():
         old = await _locked(conn, fund_id, unit_code)
         if old.spent + v["amount"] > old.amount:

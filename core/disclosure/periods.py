@@ -12,6 +12,7 @@ from core.errors import Invalid
 MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 QUARTER = re.compile(r"(\d{4})\s*[Qq]([1-4])")
 YEAR = re.compile(r"(\d{4})")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,18 +38,25 @@ def parse_period(text: str) -> Period:
     """The period a label names; Invalid for anything else."""
     raw = text.strip()
     if m := MONTH.fullmatch(raw):
-        year, month = int(m[1]), int(m[2])
+        year, month = _year(raw, int(m[1])), int(m[2])
         if not 1 <= month <= 12:
             raise Invalid(f"period {raw!r}: month {month} is not 1-12")
         start, end = date(year, month, 1), _month_end(year, month)
         return Period(kind="month", label=f"{year}-{month:02d}", start=start, end=end)
     if m := QUARTER.fullmatch(raw):
-        year, q = int(m[1]), int(m[2])
+        year, q = _year(raw, int(m[1])), int(m[2])
         return Period(kind="quarter", label=f"{year}Q{q}", start=date(year, 3 * q - 2, 1), end=_month_end(year, 3 * q))
     if m := YEAR.fullmatch(raw):
-        year = int(m[1])
+        year = _year(raw, int(m[1]))
         return Period(kind="year", label=str(year), start=date(year, 1, 1), end=date(year, 12, 31))
     raise Invalid(f"period {raw!r} is not a month (2024-03), a quarter (2024Q1) or a year (2024)")
+
+
+def _year(raw: str, year: int) -> int:
+    """A period's year, within the years a disclosure register covers (as a fund's year: 2000-2100)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"period {raw!r}: year {year} is not between {FIRST_YEAR} and {LAST_YEAR}")
+    return year
 
 
 def check_in_period(period: Period, day: date, *, what: str = "date") -> date:

@@ -4,7 +4,7 @@ vote and person enforces it), counted per option; a ballot cannot be changed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -17,6 +17,7 @@ from core.identity.principal import Principal
 
 REAL_NAME_LEVEL = 2  # 实名认证 at level 2 or above: one person, one ballot
 MAX_OPTIONS = 20
+MAX_OPEN = timedelta(days=366)
 VOTE_COLUMNS = "id, unit_code, title, options, opens_at, closes_at"
 RESULTS = """select v.id, v.unit_code, v.title, v.options, v.opens_at, v.closes_at,
     coalesce((select array_agg(n order by i) from (
@@ -51,6 +52,10 @@ async def create_vote(
         raise Invalid(f"a vote needs 2-{MAX_OPTIONS} different options")
     if closes_at.tzinfo is None:
         raise Invalid(f"closesAt {closes_at.isoformat()} needs its time zone, as in 2027-01-01T00:00:00+08:00")
+    if closes_at - now > MAX_OPEN:
+        raise Invalid(
+            f"closesAt {closes_at.isoformat()} is more than {MAX_OPEN.days} days away: a vote closes within a year"
+        )
     if closes_at <= now:
         raise Invalid("closesAt must be in the future")
     if await store.get_unit(pool, code) is None:

@@ -29,6 +29,8 @@ from core.engagement.transcript import split_tv_transcript
 from core.errors import Conflict, Invalid, NotFound
 from core.sites import check_site_id, get_site
 
+FIRST_BROADCAST = date(1958, 5, 1)  # 北京电视台's first broadcast: no 电视问政 episode is older
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +48,10 @@ class EpisodeDraft:
     def check(self, today: date) -> EpisodeDraft:
         if self.aired_on > today:
             raise Invalid(f"airDate {self.aired_on} is after today ({today}): add an episode once it has aired")
+        if self.aired_on < FIRST_BROADCAST:
+            raise Invalid(
+                f"airDate {self.aired_on} is before Chinese television began ({FIRST_BROADCAST}): a year typed wrong?"
+            )
         return EpisodeDraft(
             site_id=check_site_id(self.site_id, where="site"),
             programme=check_text("programme", self.programme, PROGRAMME_MAX),

@@ -141,6 +141,10 @@ async def test_vouchers_fund_projects_and_spending_with_rollups_up_to_the_city(w
     spending = {"amount": "25000.50", "spentOn": "2024-05-02", "payee": "施工队", "vouchers": [voucher["sha256"]]}
     paid = await gql(world.url, SPEND, {"unit": V1, "id": fund_id, "spending": spending}, token=token)
     assert paid["data"]["addFundSpending"]["vouchers"] == [{"sha256": voucher["sha256"]}]
+    for day, says in ((date.today() + timedelta(days=2), "after today"), (date(1999, 5, 2), "before 2000")):
+        dated = {"unit": V1, "id": fund_id, "spending": {**spending, "spentOn": str(day)}}
+        wrong = await gql(world.url, SPEND, dated, token=token)
+        assert code_of(wrong) == "BAD_INPUT" and says in wrong["errors"][0]["message"], day
     negative = {**project, "amount": "-1"}
     assert code_of(await gql(world.url, SAVE_FUND, {"unit": V1, "project": negative}, token=token)) == "BAD_INPUT"
     found = (await gql_data(world.url, FUND, {"id": fund_id}))["fundProject"]
@@ -213,7 +217,7 @@ async def test_freshness_and_requests_over_graphql(world: World) -> None:
 async def test_a_vote_over_graphql(world: World) -> None:
     create = """mutation($unit: String!, $closes: DateTime!) { createDisclosureVote(unit: $unit, title: "年度评议",
       options: ["满意", "不满意"], closesAt: $closes) { id open total } }"""
-    closes = "2099-01-01T00:00:00+00:00"
+    closes = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     made = (await gql(world.url, create, {"unit": V1, "closes": closes}, token=world.editor.token))["data"]
     vote_id = made["createDisclosureVote"]["id"]
     assert code_of(await gql(world.url, create, {"unit": V2, "closes": closes}, token=world.editor.token)) == (
@@ -226,6 +230,8 @@ async def test_a_vote_over_graphql(world: World) -> None:
     assert code_of(await gql(world.url, cast, {"id": vote_id}, token=world.editor.token)) == "CONFLICT"
     naive = await gql(world.url, create, {"unit": V1, "closes": "2099-01-01T00:00:00"}, token=world.editor.token)
     assert code_of(naive) == "BAD_INPUT" and "time zone" in naive["errors"][0]["message"]  # not INTERNAL
+    years = await gql(world.url, create, {"unit": V1, "closes": "9999-01-01T00:00:00+08:00"}, token=world.editor.token)
+    assert code_of(years) == "BAD_INPUT" and "a vote closes within a year" in years["errors"][0]["message"]
 
 
 async def test_a_fund_project_s_stages_only_move_on_and_in_order_of_time(world: World) -> None:

@@ -175,6 +175,7 @@ async def test_bad_input_is_refused_with_what_to_fix(world: World, pg_pool: asyn
     today = local_date(system_clock())
     cases = [
         ({"air": (today + timedelta(days=1)).isoformat()}, "BAD_INPUT", "after today"),
+        ({"air": "1900-01-01"}, "BAD_INPUT", "before Chinese television began"),
         ({"video": "ftp://tv.example.cn/x"}, "BAD_INPUT", "videoUrl must be an http(s) URL"),
         ({"text": "   "}, "BAD_INPUT", "transcript must not be empty"),
         ({"title": "标" * 201}, "BAD_INPUT", "title is 201 characters"),

@@ -63,6 +63,9 @@ def test_periods_and_dates_inside_them() -> None:
     for bad in ("2024-13", "2024Q5", "Q1", ""):
         with pytest.raises(Invalid):
             parse_period(bad)
+    for typo in ("1900", "2924Q1", "1024-03"):  # an item dated by such a period would be filed a millennium off
+        with pytest.raises(Invalid, match="is not between 2000 and 2100"):
+            parse_period(typo)
 
 
 def test_amounts_dates_sources_and_categories() -> None:
