@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.opendata import store
 
 STATUSES = ("open", "replied", "fulfilled", "rejected")
@@ -112,7 +112,8 @@ async def list_requests(
 async def reply_request(
     *, pool: asyncpg.Pool, request_id: str, status: str, reply: str, replied_by: str, dataset: str | None = None
 ) -> DataRequest:
-    """The department's reply: replied, fulfilled (naming the dataset) or rejected."""
+    """The department's reply: replied, fulfilled (naming the dataset) or rejected. A fulfilled request is closed; a
+    rejected one may still be fulfilled (the data published later), nothing else."""
     if status not in REPLY_STATUSES:
         raise Invalid(f"a reply's status is one of {', '.join(REPLY_STATUSES)}")
     dataset_id = None
@@ -123,18 +124,23 @@ async def reply_request(
         dataset_id = row["id"]
     if status == "fulfilled" and dataset_id is None:
         raise Invalid("a fulfilled request names the dataset that fulfils it")
-    done = await pool.fetchval(
-        """update opendata_requests set status = $2, reply = $3, replied_by = $4, replied_at = now(),
-               dataset_id = $5::uuid
-           where id::text = $1 returning id""",
-        request_id,
-        status,
-        _text(reply, "reply", 5000),
-        replied_by,
-        dataset_id,
-    )
-    if done is None:
-        raise NotFound(f"no data request {request_id!r}")
+    async with pool.acquire() as conn, conn.transaction():
+        was = await conn.fetchval("select status from opendata_requests where id::text = $1 for update", request_id)
+        if was is None:
+            raise NotFound(f"no data request {request_id!r}")
+        if was == "fulfilled" or (was == "rejected" and status != "fulfilled"):
+            # a closed request keeps its answer: only data published after a refusal changes it (to fulfilled)
+            raise Conflict(f"data request {request_id} is {was} already: its reply stands")
+        await conn.execute(
+            """update opendata_requests set status = $2, reply = $3, replied_by = $4, replied_at = now(),
+                   dataset_id = $5::uuid
+               where id::text = $1""",
+            request_id,
+            status,
+            _text(reply, "reply", 5000),
+            replied_by,
+            dataset_id,
+        )
     return await get_request(pool=pool, request_id=request_id)
 
 

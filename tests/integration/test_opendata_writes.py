@@ -238,8 +238,23 @@ async def test_data_requests_and_apps(env: Env, settings: Settings) -> None:
     assert replied == {"status": "fulfilled", "reply": "已开放", "dataset": "writes-realtime-bus"}
     bad = await gql(env.url, REPLY, {**fulfil, "ds": None})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    # a fulfilled request is closed: a later reply (a rejection sent to the wrong request) does not overwrite it
+    late = await gql(env.url, REPLY, {**fulfil, "s": "rejected", "r": "不予开放", "ds": None})
+    assert (
+        late["errors"][0]["extensions"]["code"] == "CONFLICT" and "is fulfilled already" in late["errors"][0]["message"]
+    )
+    again = (await gql_data(env.url, REQUESTS, {"d": ORG}))["dataRequests"]["items"][0]
+    assert again["status"] == "fulfilled"
+    # a refusal may still be fulfilled once the data is published, and nothing else
+    other = (await gql(env.url, SUBMIT, {**ask, "t": "希望开放停车场空位数据"}, token=citizen.token))["data"]
+    second = {"id": other["submitDataRequest"]["id"], "s": "rejected", "r": "涉及商业秘密", "ds": None}
+    assert (await gql_data(env.url, REPLY, second))["replyDataRequest"]["status"] == "rejected"
+    changed = await gql(env.url, REPLY, {**second, "s": "replied", "r": "正在研究"})
+    assert changed["errors"][0]["extensions"]["code"] == "CONFLICT"
+    opened = await gql_data(env.url, REPLY, {**second, "s": "fulfilled", "r": "已开放", "ds": "writes-realtime-bus"})
+    assert opened["replyDataRequest"]["status"] == "fulfilled"
     listed = (await gql_data(env.url, REQUESTS, {"d": ORG}))["dataRequests"]
-    assert listed["total"] == 1 and listed["items"][0]["status"] == "fulfilled"
+    assert listed["total"] == 2 and {i["status"] for i in listed["items"]} == {"fulfilled"}
     app = (await gql_data(env.url, REGISTER, {"ds": ["writes-realtime-bus"]}))["registerOpenDataApp"]
     assert app == {"name": "停车助手", "datasets": ["writes-realtime-bus"]}
     apps = (await gql_data(env.url, APPS, {"id": "writes-realtime-bus"}))["dataset"]["apps"]
