@@ -198,4 +198,7 @@ async def update_commitment(
             changes["reply"] = text
         if url is not None:
             changes["evidence_url"] = url
+        if status == "open" and found.status == "done":  # reopened: "done" and its evidence no longer stand
+            changes.setdefault("reply", None)
+            changes.setdefault("evidence_url", None)
         return await store.set_commitment(conn, commitment_id, changes, today)
