@@ -21,3 +21,8 @@ def aware(moment: datetime) -> datetime:
 def local_date(moment: datetime) -> date:
     """The Beijing calendar date of a moment: the date printed on government pages."""
     return (aware(moment).astimezone(UTC) + BEIJING).date()
+
+
+def beijing_time(moment: datetime) -> str:
+    """A moment as a person in China reads it: Beijing's date and time to the minute (2026-12-05 14:30)."""
+    return (aware(moment).astimezone(UTC) + BEIJING).strftime("%Y-%m-%d %H:%M")

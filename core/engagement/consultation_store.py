@@ -89,6 +89,18 @@ async def comments_since(conn: Any, user_id: UUID, since: datetime) -> list[date
     return [r["submitted_at"] for r in rows]
 
 
+async def same_comment(conn: Any, consultation_id: UUID, user_id: UUID, body: str) -> Comment | None:
+    """The person's comment on this consultation with exactly this text, if they sent it already."""
+    row = await conn.fetchrow(
+        f"""select {COMMENT} from consultation_comments
+            where consultation_id = $1 and user_id = $2 and body = $3 order by submitted_at limit 1""",
+        consultation_id,
+        user_id,
+        body,
+    )
+    return _comment(row) if row else None
+
+
 async def insert_comment(conn: Any, values: dict[str, Any]) -> Comment:
     row = await conn.fetchrow(
         f"""insert into consultation_comments (consultation_id, user_id, username, author, body, submitted_at)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from core.clock import local_date
+from core.clock import beijing_time, local_date
 from core.engagement import consultation_store as cs
 from core.engagement.models import (
     ADOPTIONS,
@@ -147,10 +147,13 @@ async def submit_comment(
             raise NotFound(f"no consultation with id {consultation_id}")
         _check_open(consultation, local_date(now))
         await cs.lock_user(conn, user_id)
+        sent = await cs.same_comment(conn, consultation_id, user_id, body)
+        if sent is not None:  # the same text sent again (a double click, a retry): one comment, as it stands
+            return sent
         recent = await cs.comments_since(conn, user_id, now - timedelta(hours=1))
         if limit > 0 and len(recent) >= limit:
-            again = (recent[0] + timedelta(hours=1)).isoformat(timespec="minutes")
-            raise Conflict(f"at most {limit} comments an hour: you can comment again after {again}")
+            again = beijing_time(recent[0] + timedelta(hours=1))
+            raise Conflict(f"at most {limit} comments an hour: you can comment again after {again} (Beijing time)")
         values = {
             "consultation_id": consultation_id,
             "user_id": user_id,

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.clock import local_date
+from core.clock import beijing_time, local_date
 from core.settings import Settings
 from tests.integration.conftest import serve_api
 from tests.integration.engagement_fixtures import Member, SetClock, code, make_sites, member
@@ -141,10 +141,16 @@ async def test_comments_are_moderated_and_the_report_decides_each_public_one(wor
 
 async def test_rate_limit_pending_comments_and_bad_input(world: World) -> None:
     c = await open_one(world, days=1)
-    for i in range(PER_HOUR):
+    started = world.clock.at
+    first = (await world.as_("busy", COMMENT, {"c": c, "body": "意见0"}))["data"]["submitConsultationComment"]
+    twice = await world.as_("busy", COMMENT, {"c": c, "body": "意见0"})  # a double click: the same comment, once
+    assert twice["data"]["submitConsultationComment"] == first
+    for i in range(1, PER_HOUR):
         assert "errors" not in await world.as_("busy", COMMENT, {"c": c, "body": f"意见{i}"})
     over = await world.as_("busy", COMMENT, {"c": c, "body": "再来一条"})
     assert code(over) == "CONFLICT" and f"at most {PER_HOUR} comments an hour" in over["errors"][0]["message"]
+    again = beijing_time(started + timedelta(hours=1))  # as the commenter reads a clock, not UTC
+    assert f"you can comment again after {again} (Beijing time)" in over["errors"][0]["message"]
     world.clock.at += timedelta(hours=1, minutes=1)
     assert "errors" not in await world.as_("busy", COMMENT, {"c": c, "body": "一小时后"})
     for variables, expected, words in [
