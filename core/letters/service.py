@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -19,6 +19,8 @@ from core.letters.models import BODY_MAX, DEPARTMENT_MAX, KINDS, SUBJECT_MAX, Le
 from core.letters.publication import letter_page, letter_url
 from core.settings import Settings, number_pairs
 from core.sites import check_site_id, get_site
+
+SAME_LETTER_WINDOW = timedelta(days=1)  # a letter sent again within it, unanswered, is the same letter
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,11 @@ async def submit_letter(
         )
     due_on = add_working_days(local_date(now), reply_days(settings, draft.kind))
     values = {**vars(draft), "user_id": user_id, "username": principal.username, "submitted_at": now, "due_on": due_on}
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
+        await store.lock_writer(conn, user_id)
+        sent = await store.same_letter(conn, values=values, since=now - SAME_LETTER_WINDOW, today=local_date(now))
+        if sent is not None:  # the same letter sent again (a double click, a retry): one letter, one deadline
+            return sent
         letter = await store.insert_letter(conn, values=values, today=local_date(now))
     await bus.publish(
         LetterSubmitted(

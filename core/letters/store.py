@@ -59,6 +59,30 @@ async def insert_letter(conn: Any, *, values: dict[str, Any], today: date) -> Le
     return _letter(row, today)
 
 
+async def same_letter(conn: Any, *, values: dict[str, Any], since: datetime, today: date) -> Letter | None:
+    """The writer's unanswered letter with exactly these site, kind, department, subject and body, sent since
+    `since`: the one a second click or a retry would send again. Call under `lock_writer`."""
+    row = await conn.fetchrow(
+        f"""select {COLUMNS} from letters
+            where user_id = $1 and site_id = $2 and kind = $3 and department = $4 and subject = $5 and body = $6
+              and submitted_at >= $7 and replied_at is null
+            order by submitted_at limit 1""",
+        values["user_id"],
+        values["site_id"],
+        values["kind"],
+        values["department"],
+        values["subject"],
+        values["body"],
+        since,
+    )
+    return _letter(row, today) if row else None
+
+
+async def lock_writer(conn: Any, user_id: UUID) -> None:
+    """Serialise one writer's letters for the rest of the transaction (two clicks at once are one letter)."""
+    await conn.execute("select pg_advisory_xact_lock(hashtext('letter:' || $1::uuid::text))", user_id)
+
+
 async def get_letter(conn: Any, letter_id: UUID, today: date) -> Letter | None:
     row = await conn.fetchrow(f"select {COLUMNS} from letters where id = $1", letter_id)
     return _letter(row, today) if row else None

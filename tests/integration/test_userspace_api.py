@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import secrets
@@ -113,6 +114,21 @@ async def test_letters_replies_and_applications_show_in_me(space: Space, pg_pool
     # Nobody else sees them.
     stranger = await person(pg_pool, space.settings, now())
     assert (await gql(space.url, ME, token=stranger.token))["data"]["me"]["letters"]["total"] == 0
+
+
+async def test_a_letter_sent_twice_is_one_letter(space: Space, pg_pool: asyncpg.Pool) -> None:
+    """A double click, a retry after a timeout, or two tabs at once: one letter, one deadline, one reply due."""
+    site = await make_site(pg_pool)
+    writer = await person(pg_pool, space.settings, now(), level=2)
+    first = (await submit(space, writer, site, subject="路灯不亮"))["data"]["submitLetter"]
+    again = (await submit(space, writer, site, subject="路灯不亮"))["data"]["submitLetter"]
+    both = await asyncio.gather(*(submit(space, writer, site, subject="井盖缺失") for _ in range(2)))
+    assert again["id"] == first["id"]
+    assert both[0]["data"]["submitLetter"]["id"] == both[1]["data"]["submitLetter"]["id"]
+    other = (await submit(space, writer, site, subject="路灯不亮", body="还是不亮，请尽快修。"))["data"]["submitLetter"]
+    assert other["id"] != first["id"], "another text is another letter"
+    me = (await gql(space.url, ME, {"size": 20}, token=writer.token))["data"]["me"]
+    assert me["letters"]["total"] == 3
 
 
 async def test_bad_letters_and_replies_get_coded_errors(space: Space, pg_pool: asyncpg.Pool) -> None:
