@@ -35,6 +35,21 @@ def _episode(r: asyncpg.Record, **more: Any) -> Episode:
     return Episode(**{k: v for k, v in r.items() if k != "total"}, **more)
 
 
+async def same_episode(conn: Any, values: dict[str, Any]) -> UUID | None:
+    """The episode of this site, programme, air date and title stored already, under a lock on that key held for
+    the rest of the transaction (so two sends at once find each other)."""
+    key = f"{values['site_id']}|{values['programme']}|{values['aired_on']}|{values['title']}"
+    await conn.execute("select pg_advisory_xact_lock(hashtext('tv-episode:' || $1))", key)
+    found: UUID | None = await conn.fetchval(
+        "select id from tv_episodes where site_id = $1 and programme = $2 and aired_on = $3 and title = $4",
+        values["site_id"],
+        values["programme"],
+        values["aired_on"],
+        values["title"],
+    )
+    return found
+
+
 async def insert_episode(
     conn: Any, *, values: dict[str, Any], exchanges: list[Exchange], proposals: list[Proposal]
 ) -> UUID:

@@ -71,9 +71,12 @@ async def add_episode(*, pool: asyncpg.Pool, draft: EpisodeDraft, by: str, now: 
     exchanges = split_tv_transcript(draft.transcript)
     proposals = propose(exchanges, draft.aired_on)
     async with pool.acquire() as conn, conn.transaction():
-        episode_id = await store.insert_episode(
-            conn, values={**vars(draft), "created_by": by}, exchanges=exchanges, proposals=proposals
-        )
+        values = {**vars(draft), "created_by": by}
+        if (stored := await store.same_episode(conn, values)) is not None:  # its commitments would count twice
+            raise Conflict(
+                f"{draft.programme} of {draft.aired_on} ({draft.title}) is stored already as episode {stored}"
+            )
+        episode_id = await store.insert_episode(conn, values=values, exchanges=exchanges, proposals=proposals)
         episode = await store.get_episode(conn, episode_id, today)
     assert episode is not None
     log.info("tv episode added", extra={"site": draft.site_id, "exchanges": len(exchanges), "proposed": len(proposals)})

@@ -195,6 +195,12 @@ async def test_bad_input_is_refused_with_what_to_fix(world: World, pg_pool: asyn
     assert code(bad_site) == "BAD_INPUT" and "not a site id" in bad_site["errors"][0]["message"]
     episode = (await add_episode(world, today))["data"]["addEpisode"]
     one = episode["commitments"][0]["id"]
+    # The same programme, day and title sent again (a double click, a retry): its commitments would count twice.
+    proposed = {"status": "PROPOSED", "site": SITE}
+    before = (await gql(world.url, LIST, proposed, token=world.editor))["data"]["commitments"]["total"]
+    twice = await add_episode(world, today)
+    assert code(twice) == "CONFLICT" and f"stored already as episode {episode['id']}" in twice["errors"][0]["message"]
+    assert (await gql(world.url, LIST, proposed, token=world.editor))["data"]["commitments"]["total"] == before
     wrong_site = await gql(world.url, CONFIRM, {"site": OTHER, "id": one})  # an admin, but not this site's
     assert code(wrong_site) == "NOT_FOUND" and OTHER in wrong_site["errors"][0]["message"]
     typo = (today - timedelta(days=365)).isoformat()  # last year typed for this year: never due before it was made
