@@ -134,6 +134,9 @@ async def edit_item(
         if old is None:
             raise NotFound(f"no item with id {item_id}")
         check_owner("item", item_id, old.unit_code, v["unit_code"])
+        if v["external_id"] is not None and v["external_id"] != old.external_id:  # it keys the item in imports
+            held = f"its external id is {old.external_id}" if old.external_id else "it has no external id"
+            raise Invalid(f"item {item_id}: externalId cannot change in an edit ({held}); leave it out to keep it")
         if same_content(old, v):
             return old
         if old.published_at is not None and not reason:

@@ -110,6 +110,9 @@ async def test_an_editor_writes_revises_and_the_unit_page_and_rollups_show_it(wo
     assert edited["revision"] == 2
     assert [(r["revision"], r["reason"]) for r in edited["revisions"]] == [(2, "金额更正"), (1, "")]
     assert edited["revisions"][0]["editedBy"] == world.editor.username
+    rekeyed = {**variables, "item": {**changed, "externalId": "X-9"}, "reason": "改编号"}  # it keys the item in imports
+    wrong = await gql(world.url, EDIT, rekeyed, token=token)
+    assert code_of(wrong) == "BAD_INPUT" and "externalId cannot change in an edit" in wrong["errors"][0]["message"]
 
     page = (await gql_data(world.url, UNIT, {"code": T1}))["unit"]
     assert (page["level"], page["parent"], page["site"]) == ("乡镇街道", {"code": D1, "level": "区县"}, site_id_of(T1))
