@@ -139,9 +139,21 @@ class EmbeddedServices:
                     continue
                 # Same port as last time when it is free, so clients that know the URL reconnect.
                 port = current.port if current and not port_open(current.port) else free_port()
-                states[name] = self._start_postgres(port) if name == "postgres" else self._start_nats(port)
+                states[name] = self._start_on(name, port)
                 self._write(states)
             return {n: self._handed_out(states[n]) for n in wanted}
+
+    def _start_on(self, name: str, port: int) -> ServiceState:
+        """Start a service on `port`; when another process took the port meanwhile (a free port is only free until
+        someone binds it), once more on another."""
+        start = self._start_postgres if name == "postgres" else self._start_nats
+        try:
+            return start(port)
+        except Upstream:
+            if not port_open(port):
+                raise
+            log.warning("port taken while starting: trying another", extra={"service": name, "port": port})
+            return start(free_port())
 
     def _secured(self, state: ServiceState) -> bool:
         """A running service started before it needed a secret is secured now: Postgres in place (password
@@ -222,6 +234,9 @@ class EmbeddedServices:
             pid = int((pgdata / "postmaster.pid").read_text().split()[0])
             password = self._secure_postgres(bin_dir, pgdata, port, sockets)
             auth.create_database(bin_dir, port, password, DATABASE)
+        except Upstream as exc:  # "Examine the log output": the log is the cause, so the error carries its end
+            self._stop_postgres(pgdata)
+            raise Upstream(f"{exc.message}\n{pgdata / 'server.log'} ends:\n{_tail(pgdata / 'server.log')}") from exc
         except BaseException:  # failed or interrupted (Ctrl-C) before its state is written: nobody could stop it
             self._stop_postgres(pgdata)
             raise
@@ -385,6 +400,13 @@ def _run(cmd: list[str | Path], *, user: str | None, what: str) -> None:
     if result.returncode != 0:
         output = result.stdout.decode(errors="replace")[-2000:]
         raise Upstream(f"{what} failed (exit {result.returncode}): {output}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(cannot read it: {exc.strerror})"
 
 
 def _terminate(pid: int, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 10.0) -> None:

@@ -22,6 +22,7 @@ import psutil
 import pytest
 from nats.errors import Error as NatsError
 
+from core import errors as core_errors
 from core.bus import Bus
 from core.settings import Settings
 from ops import embedded_auth as auth
@@ -333,3 +334,27 @@ async def test_the_servers_settings_are_its_config_files_so_a_reload_finds_no_er
     log = (pgdata / "server.log").read_text(encoding="utf-8")
     assert "contains errors" not in log and "cannot be changed without restarting" not in log, log
     assert (pgdata / "postgresql.conf").read_text(encoding="utf-8").count("max_connections = 200") == 1
+
+
+def test_a_port_taken_while_postgres_starts_is_traded_for_another_and_a_failure_shows_the_log(
+    services: EmbeddedServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A free port is free only until someone binds it (CI workers, other services): the start moves to another
+    once; a start that fails for good says what the server's log says (pg_ctl only says "Examine the log output")."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        monkeypatch.setattr("ops.embedded.free_port", lambda host="127.0.0.1": taken)  # a race, made certain
+        with pytest.raises(core_errors.Upstream) as failed:
+            services.start(nats=False)
+        assert "pg_ctl start failed" in failed.value.message and "server.log ends:" in failed.value.message
+        assert "could not bind" in failed.value.message or "in use" in failed.value.message
+        monkeypatch.undo()
+        ports = iter([taken, free_port()])  # taken first, as in the race; then one that is free
+        monkeypatch.setattr("ops.embedded.free_port", lambda host="127.0.0.1": next(ports))
+        state = services.start(nats=False)["postgres"]
+        assert state.port not in (0, taken)
