@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,12 +24,21 @@ from pathlib import Path
 
 from core.errors import Upstream
 from ops import embedded_auth as auth
+from ops.processes import (
+    ensure_os_user,
+    free_port,
+    pid_alive,
+    port_open,
+    run_command,
+    tail,
+    terminate,
+)
 
 log = logging.getLogger(__name__)
+__all__ = ["EmbeddedServices", "ServiceState", "free_port", "pid_alive", "port_open", "throwaway_services"]
 
 PG_USER_WHEN_ROOT = "embedded_postgres"
 DATABASE = "yiwang"
-RESERVED_PORTS = {4222, 5432, 6379, 8000}
 
 
 @dataclass
@@ -46,31 +54,6 @@ class ServiceState:
     # NATS_MONITOR=profile its Go profiling port (/debug/pprof/heap?debug=1: heap figures, for ops.bench.soak)
     monitor: int | None = None
     profile: int | None = None
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
-
-
-def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    with socket.socket() as s:
-        s.settimeout(timeout)
-        return s.connect_ex((host, port)) == 0
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class EmbeddedServices:
@@ -165,7 +148,7 @@ class EmbeddedServices:
         if auth.nats_requires_auth(state.port):
             return True
         log.warning("embedded nats runs without a token: restarting it with one", extra={"port": state.port})
-        _terminate(state.pid)
+        terminate(state.pid)
         return False
 
     def stop(self, only: str | None = None) -> list[str]:
@@ -179,7 +162,7 @@ class EmbeddedServices:
                     if name == "postgres":
                         self._stop_postgres(Path(state.data))
                     else:
-                        _terminate(state.pid)
+                        terminate(state.pid)
                 except OSError as exc:  # keep stopping the others
                     log.error("could not stop embedded service", extra={"service": name, "error": repr(exc)})
                     continue
@@ -199,7 +182,7 @@ class EmbeddedServices:
             # _secure_postgres has set the password.
             auth_options = ["--auth-local=trust", "--auth-host=scram-sha-256"]
             init_options = [*auth_options, "--encoding=UTF8", "--locale=C", "-U", "postgres"]
-            _run([bin_dir / "initdb", "-D", pgdata, *init_options], user=run_as, what="initdb")
+            run_command([bin_dir / "initdb", "-D", pgdata, *init_options], user=run_as, what="initdb")
         elif self._needs_password(pgdata):
             # A data dir made with --auth=trust: TCP needs the password before the server listens.
             auth.write_hba(pgdata, local="trust", secret_file=self._secret_file("postgres"))
@@ -214,7 +197,7 @@ class EmbeddedServices:
         _own_settings(pgdata)
         options = f"-h 127.0.0.1 -p {port} -k {sockets}"
         try:
-            _run(
+            run_command(
                 [
                     bin_dir / "pg_ctl",
                     "-D",
@@ -236,7 +219,7 @@ class EmbeddedServices:
             auth.create_database(bin_dir, port, password, DATABASE)
         except Upstream as exc:  # "Examine the log output": the log is the cause, so the error carries its end
             self._stop_postgres(pgdata)
-            raise Upstream(f"{exc.message}\n{pgdata / 'server.log'} ends:\n{_tail(pgdata / 'server.log')}") from exc
+            raise Upstream(f"{exc.message}\n{pgdata / 'server.log'} ends:\n{tail(pgdata / 'server.log')}") from exc
         except BaseException:  # failed or interrupted (Ctrl-C) before its state is written: nobody could stop it
             self._stop_postgres(pgdata)
             raise
@@ -269,7 +252,7 @@ class EmbeddedServices:
         """Postgres refuses to run as root: as root, run it as a dedicated OS user."""
         if os.geteuid() != 0:
             return None
-        _ensure_os_user(PG_USER_WHEN_ROOT)
+        ensure_os_user(PG_USER_WHEN_ROOT)
         uid = pwd.getpwnam(PG_USER_WHEN_ROOT).pw_uid
         for prefix in (pgdata, bin_dir):
             auth.grant_traverse(prefix, uid)  # that user alone may pass through; others gain nothing
@@ -287,7 +270,7 @@ class EmbeddedServices:
             pid = int(pidfile.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return
-        _terminate(pid, sig=signal.SIGINT, timeout=60.0)
+        terminate(pid, sig=signal.SIGINT, timeout=60.0)
 
     # -- nats ----------------------------------------------------------------------------------
     def _start_nats(self, port: int) -> ServiceState:
@@ -325,7 +308,7 @@ class EmbeddedServices:
                 time.sleep(0.05)
         except BaseException:  # failed or interrupted before its state is written: stop it here
             if proc.poll() is None:
-                _terminate(proc.pid)
+                terminate(proc.pid)
             raise
         log.info("embedded nats running", extra={"port": port, "pid": proc.pid})
         return ServiceState("nats", proc.pid, port, f"nats://127.0.0.1:{port}", str(store), monitor, profile)
@@ -373,50 +356,3 @@ def _socket_dir(pgdata: Path) -> Path:
     """The server's socket directory, owned by the OS user Postgres runs as (docs: embedded_auth.socket_dir)."""
     uid = pwd.getpwnam(PG_USER_WHEN_ROOT).pw_uid if os.geteuid() == 0 else os.geteuid()
     return auth.socket_dir(pgdata, uid)
-
-
-def _ensure_os_user(name: str) -> None:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        _run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            user=None,
-            what=f"useradd {name}",
-        )
-
-
-def _run(cmd: list[str | Path], *, user: str | None, what: str) -> None:
-    result = subprocess.run(
-        [str(c) for c in cmd],
-        user=user,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=120,
-        cwd="/",
-        check=False,
-    )
-    if result.returncode != 0:
-        output = result.stdout.decode(errors="replace")[-2000:]
-        raise Upstream(f"{what} failed (exit {result.returncode}): {output}")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError as exc:
-        return f"(cannot read it: {exc.strerror})"
-
-
-def _terminate(pid: int, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 10.0) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.05)
-    if pid_alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from core.errors import Invalid, Upstream
 from ops import embedded_auth as auth
-from ops.embedded import _terminate, free_port, pid_alive, port_open
+from ops.processes import free_port, pid_alive, port_open, terminate
 
 log = logging.getLogger(__name__)
 CLUSTER_NAME = "yiwang"
@@ -111,14 +111,14 @@ class NatsCluster:
         with self._locked() as nodes:
             node = self._node(nodes, name)
             if node.pid > 0 and pid_alive(node.pid):  # never pid 0: that would be our own process group
-                _terminate(node.pid, sig=signal.SIGKILL, timeout=5.0)  # reaps it when it is our child
+                terminate(node.pid, sig=signal.SIGKILL, timeout=5.0)  # reaps it when it is our child
 
     def restart(self, name: str) -> None:
         """Start one stopped or killed node again on its ports, with its store."""
         with self._locked() as nodes:
             node = self._node(nodes, name)
             if self._alive(node):
-                _terminate(node.pid)
+                terminate(node.pid)
             node.pid = self._spawn(node, nodes)
             self._wait_ready(node, nodes)
 
@@ -130,7 +130,7 @@ class NatsCluster:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(node.pid, signal.SIGTERM)
             for node in running:
-                _terminate(node.pid)  # waits for it (and reaps it), SIGKILL after 10 s
+                terminate(node.pid)  # waits for it (and reaps it), SIGKILL after 10 s
         return [n.name for n in running]
 
     @staticmethod

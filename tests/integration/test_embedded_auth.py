@@ -26,7 +26,8 @@ from core import errors as core_errors
 from core.bus import Bus
 from core.settings import Settings
 from ops import embedded_auth as auth
-from ops.embedded import PG_USER_WHEN_ROOT, EmbeddedServices, ServiceState, _run, free_port, pg_bin_dir
+from ops.embedded import PG_USER_WHEN_ROOT, EmbeddedServices, ServiceState, free_port, pg_bin_dir
+from ops.processes import run_command
 from tests.conftest import ROOT
 from tests.polling import eventually
 
@@ -121,7 +122,7 @@ async def test_a_trust_data_dir_of_an_earlier_version_is_secured_on_its_next_sta
     if run_as:
         os.chown(pgdata, *_ids(run_as))
     initdb = [pg_bin_dir() / "initdb", "-D", pgdata, "--auth=trust", "--encoding=UTF8", "--locale=C"]
-    _run([*initdb, "-U", "postgres"], user=run_as, what="initdb")
+    run_command([*initdb, "-U", "postgres"], user=run_as, what="initdb")
     assert auth.trusts_anyone(pgdata)
     try:
         started = services.start(nats=False)["postgres"]
