@@ -56,7 +56,7 @@ class AuthRequest:
     state: str | None
     nonce: str | None
     code_challenge: str | None
-    prompt: str | None
+    prompt: str | None  # what the prompt list asks that we act on: login (sign in again), none, or None
     params: dict[str, str]
 
 
@@ -100,6 +100,9 @@ async def parse_authorization(
     if "openid" not in requested:
         raise refuse("invalid_scope", "scope must include openid")
     challenge = _pkce(client, params, refuse)
+    prompts = set(params.get("prompt", "").split())  # a space-separated list (OIDC Core §3.1.2.1)
+    if "none" in prompts and len(prompts) > 1:
+        raise refuse("invalid_request", "prompt=none cannot be combined with other values")
     return AuthRequest(
         client=client,
         redirect_uri=redirect_uri,
@@ -107,7 +110,7 @@ async def parse_authorization(
         state=state,
         nonce=params.get("nonce"),
         code_challenge=challenge,
-        prompt=params.get("prompt"),
+        prompt="login" if "login" in prompts else "none" if "none" in prompts else None,
         params={k: params[k] for k in PASSED + PASSED_TOO if k in params},
     )
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.clock import beijing_time
 from core.identity import accounts, session_store, throttle_store
 from core.identity.models import Session
 from core.identity.tokens import digest, new_secret
@@ -37,8 +38,9 @@ def throttle_keys(username: str, address: str) -> tuple[str, str]:
 
 
 def _locked(until: datetime) -> Refused:
-    shown = until.astimezone().strftime("%H:%M")
-    return Refused(message=f"登录失败次数过多，已暂时锁定，请于 {shown}（UTC）后再试。", locked_until=until)
+    # Beijing time, whatever zone the server is set to: people signing in read the clock on their wall
+    shown = beijing_time(until)
+    return Refused(message=f"登录失败次数过多，已暂时锁定，请于北京时间 {shown} 后再试。", locked_until=until)
 
 
 async def sign_in(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from core.clock import beijing_time
 from core.errors import Unauthenticated
 from core.identity import accounts, keys, login
 from core.identity.clients import register_client
@@ -188,6 +190,19 @@ async def test_code_flow_with_pkce_signs_the_citizen_in(idp: Idp, browser: Brows
         )
 
 
+async def test_prompt_is_a_list_login_anywhere_in_it_asks_again(idp: Idp, browser: Browser) -> None:
+    """`prompt=login consent` once issued a code from the old sign-in, and `none login` was not refused."""
+    await signed_in(idp, browser)
+    for prompt in ("login consent", "consent login"):
+        page = await browser.authorize(**code_params(idp, prompt=prompt))
+        assert page.status_code == 200 and 'name="password"' in page.text, prompt
+    page = await browser.authorize(**code_params(idp, prompt="consent"))  # not login: signed in, straight back
+    assert page.status_code == 302 and "code" in query_of(page.headers["location"])
+    refused = await browser.authorize(**code_params(idp, prompt="none login"))
+    answer = query_of(refused.headers["location"])
+    assert refused.status_code == 302 and answer["error"] == "invalid_request" and "code" not in answer
+
+
 async def test_single_sign_on_state_passes_through_and_nonce_is_bound(idp: Idp, browser: Browser) -> None:
     await signed_in(idp, browser)
     verifier, challenge = pkce_pair()
@@ -314,6 +329,28 @@ async def test_brute_force_from_one_address_locks_that_address(pg_pool: asyncpg.
         pool=pg_pool, settings=strict, username=name, password=PASSWORD, totp=None, address="203.0.113.9", now=now
     )
     assert ok == await pg_pool.fetchval("select id from identity_people where username = $1", name)
+
+
+async def test_a_lockout_says_when_it_ends_in_beijing_time(
+    pg_pool: asyncpg.Pool, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose zone is not China's once printed its own local time, labelled UTC."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        name, now = f"late{uuid.uuid4().hex[:6]}", datetime(2026, 12, 5, 23, 0, tzinfo=UTC)
+        address = f"192.0.2.{uuid.uuid4().int % 250}"  # not the address-lockout test's range
+        for _ in range(settings.login_max_failures_account):
+            refused = await login.sign_in(
+                pool=pg_pool, settings=settings, username=name, password="x", totp=None, address=address, now=now
+            )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert isinstance(refused, login.Refused) and refused.locked_until is not None
+    ends = beijing_time(refused.locked_until)
+    assert refused.locked_until == now + timedelta(seconds=settings.login_lockout_s)
+    assert ends.startswith("2026-12-06 07:") and f"北京时间 {ends} 后再试" in refused.message, refused.message
 
 
 async def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(idp: Idp, browser: Browser) -> None:
