@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from api.pages import queries, relying
+from api.pages.gql import gateway
 from api.pages.render import failure, page
 from api.pages.security import secure
 from api.pages.sessions import COOKIE as SESSION_COOKIE
 from api.pages.sessions import PortalSession, clear_cookie, session_store, set_cookie
-from api.pages.views import gateway
 from core.errors import Unauthenticated
 from core.identity.oauth import OAuthError
 from core.services import Services
@@ -135,6 +135,13 @@ async def _fresh(request: Request) -> tuple[str, PortalSession] | None:
     if renewed is None or not renewed.signed_in:
         return None
     return cookie, renewed
+
+
+async def signed_in_token(request: Request) -> str | None:
+    """The signed-in person's access token (renewed when near expiry), for a page that reads their own records;
+    None when nobody is signed in here."""
+    fresh = await _fresh(request)
+    return fresh[1].access_token if fresh is not None else None
 
 
 def _signed_out(request: Request) -> Response:

@@ -40,3 +40,8 @@ class Gateway:
         result = await self.schema.execute(query, variable_values=variables, context_value=context)
         errors = tuple((e.message, str((e.extensions or {}).get("code", "INTERNAL"))) for e in result.errors or [])
         return Answer(data=dict(result.data or {}), errors=errors)
+
+
+def gateway(request: Request) -> Gateway:
+    pages: Gateway = request.app.state.pages
+    return pages

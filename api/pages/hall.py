@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.pages import queries
+from api.pages.gql import gateway
 from api.pages.render import failure, page
-from api.pages.views import gateway
 
 SERVICE_MAX = 64
 

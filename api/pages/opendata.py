@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.pages import queries
+from api.pages.gql import gateway
 from api.pages.render import failure, page
-from api.pages.views import gateway
 
 QUERY_MAX = 200
 MAX_PAGE = 10_000  # the catalogue pages no deeper (schema.pagination refuses offsets past 100 000)

@@ -53,7 +53,7 @@ POLICY = """query Policy($id: ID!) {
 
 ASK = """query Ask($question: String!, $session: String) {
   ask(question: $question, sessionId: $session) {
-    kind answer qaId confidence hotline
+    kind answer qaId confidence hotline needsSignIn loginUrl
     basis { url title kind }
     options { qaId question }
     related { qaId question }

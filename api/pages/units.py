@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.pages import queries
+from api.pages.gql import gateway
 from api.pages.opendata import page_number
 from api.pages.render import failure, page
-from api.pages.views import gateway
 
 MAX_PAGE = 5_000  # 20 a page: schema.pagination refuses offsets past 100 000
 LATEST_PER_BOARD = 3

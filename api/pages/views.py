@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.pages import queries
+from api.pages.account import NO_STORE, signed_in_token
 from api.pages.charts import bar_chart
-from api.pages.gql import Gateway
+from api.pages.gql import gateway
 from api.pages.render import KIND_NAMES, failure, page
 from api.pages.words import hot_words
 from core.documents import get_document
@@ -23,11 +24,6 @@ QUESTION_MAX = 200
 MAX_PAGE = 2**31 - 1  # what a GraphQL Int holds; the search refuses pages deeper than it serves by itself
 HISTORY_TURNS = 6  # earlier exchanges the Q&A page carries in its form (the page keeps no state of its own)
 ELDERLY_SERVICES = ("养老金", "医保报销", "社保卡", "老年优待证", "高龄津贴", "预约挂号", "公交卡", "住房公积金")
-
-
-def gateway(request: Request) -> Gateway:
-    pages: Gateway = request.app.state.pages
-    return pages
 
 
 async def home(request: Request) -> Response:
@@ -133,11 +129,13 @@ async def ask(request: Request) -> Response:
             question=question[:QUESTION_MAX],
             error=error,
         )
-    answer = await gateway(request).run(request, queries.ASK, {"question": question, "session": session})
+    bearer = await signed_in_token(request)  # 我的公积金余额 is read with the person's own token
+    variables = {"question": question, "session": session}
+    answer = await gateway(request).run(request, queries.ASK, variables, bearer=bearer)
     if answer.errors:
         return failure(request, answer.errors[0][0], answer.code())
     reply = answer.data["ask"]
-    return page(
+    response = page(
         request,
         "ask.html",
         title="智能问答",
@@ -147,6 +145,9 @@ async def ask(request: Request) -> Response:
         question=question,
         error=None,
     )
+    if bearer is not None:  # the answer may hold the person's records: no cache keeps them
+        response.headers.update(NO_STORE)
+    return response
 
 
 async def screen(request: Request) -> Response:

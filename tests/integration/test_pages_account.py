@@ -125,6 +125,20 @@ async def test_sign_in_see_the_user_space_write_a_letter_and_sign_out(portal: Po
         assert (await thief.get("/me")).status_code == 401
 
 
+async def test_a_signed_in_person_asks_for_their_own_records_on_the_ask_page(portal: Portal) -> None:
+    """The page once asked the API without the person's token: "please sign in, then ask again", forever."""
+    async with _client(portal) as http:
+        anonymous = await http.post("/ask", data={"question": "我的公积金余额是多少"})
+        assert anonymous.status_code == 200 and "需要先登录" in anonymous.text
+        assert f'href="{portal.url}/signin?next=/ask">登录后查询本人信息</a>' in anonymous.text
+        await _sign_in(http, portal)
+        mine = await http.post("/ask", data={"question": "我的公积金余额是多少"})
+        assert mine.status_code == 200 and "您的住房公积金账户" in mine.text and "需要先登录" not in mine.text
+        assert mine.headers["cache-control"] == "no-store"  # the person's balance stays out of every cache
+        how = await http.get("/ask", params={"question": "公积金余额怎么查询"})
+        assert how.status_code == 200 and "需要先登录" not in how.text
+
+
 async def test_signing_out_elsewhere_ends_the_portals_sign_in(portal: Portal, pg_pool: asyncpg.Pool) -> None:
     async with _client(portal) as http:
         await _sign_in(http, portal)
