@@ -24,6 +24,7 @@ GLB_TYPE = "model/gltf-binary"
 CACHE_CONTROL = "public, max-age=300, must-revalidate"  # revalidated by ETag once stale
 STATIC_CACHE = "public, max-age=3600"
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+MAX_POSITION = 2**63 - 1  # past any model's size: what a longer position means
 CASE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".pdf": "application/pdf"}
 STATIC_FILES = {"viewer.js": "text/javascript; charset=utf-8", "viewer.css": "text/css; charset=utf-8"}
 # Only a page of this site may frame the viewer (the portal's /halls/{id} embeds it): no clickjacking elsewhere.
@@ -50,14 +51,20 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
         return None
     first, last = m.group(1), m.group(2)
     if not first:  # bytes=-N: the last N bytes
-        suffix = int(last)
+        suffix = _position(last)
         return "unsatisfiable" if suffix == 0 or size == 0 else (max(0, size - suffix), size - 1)
-    start = int(first)
-    if last and int(last) < start:
+    start = _position(first)
+    if last and _position(last) < start:
         return None  # an invalid range-spec: ignored
     if start >= size:
         return "unsatisfiable"
-    return (start, min(int(last) if last else size - 1, size - 1))
+    return (start, min(_position(last) if last else size - 1, size - 1))
+
+
+def _position(digits: str) -> int:
+    """A byte position as sent; past MAX_POSITION it is capped, since int() refuses over 4,300 digits (a 500)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= len(str(MAX_POSITION)) else MAX_POSITION
 
 
 async def _announce(request: Request, built: BuiltHall) -> None:

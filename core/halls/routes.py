@@ -131,6 +131,8 @@ def narrate(
 ) -> list[RouteStep]:
     """One step per leg: which way, how far, what is passed; the last step names the destination. A walk after
     a floor change (`first` false) starts from the connector: 出楼梯后，向东走…"""
+    if start.id == end.id:  # a route from a POI to itself: no "向东走0米"
+        return [RouteStep(instruction=f"您已在{end.name}", metres=0.0, to=end.at, floor=start.floor)]
     steps = []
     before: float | None = None
     legs = _legs(points)

@@ -49,6 +49,11 @@ def test_a_straight_route_is_one_leg_and_names_what_it_passes(plan: Plan) -> Non
     assert route.narration == "从1号窗口出发，向东走8米，到达2号窗口"
 
 
+def test_a_route_to_where_one_stands_says_so(plan: Plan) -> None:
+    route = plan.route("w1", "w1")
+    assert route.metres == 0 and route.narration == "您已在1号窗口", route.narration  # once: 向东走0米，到达1号窗口
+
+
 def test_unknown_pois_and_no_way(plan: Plan, small: dict[str, Any], as_yaml: Yaml) -> None:
     with pytest.raises(NotFound, match=r"no POI 'nowhere' \(the start; known: entrance, ticket"):
         plan.route("nowhere", "w1")
