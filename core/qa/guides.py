@@ -25,7 +25,7 @@ _BARE_OTHER = frozenset(
     ("实施主体", "办理流程", "设定依据", "办理对象", "服务对象", "事项类型", "办件类型", "温馨提示")
 )
 _TITLE_TAIL = re.compile(r"(?:办事|服务|办理|申报)指南$")
-_YES = re.compile(r"^(?:是|可以|可|支持|全程网办|已开通)")
+ONLINE_YES = re.compile(r"^(?:是|可以|可|支持|全程网办|已开通)")  # a 是否网办 value that means yes
 QUESTIONS = {
     "materials": "办理{item}需要什么材料？",
     "conditions": "办理{item}需要什么条件？",
@@ -62,7 +62,7 @@ def _answer(field: str, values: list[str], fields: dict[str, list[str]], item: s
         hours = "；".join(fields.get("hours", []))
         return f"办理地点：{'；'.join(values)}" + (f"。办理时间：{hours}" if hours else "") + "。"
     if field == "online":
-        yes = bool(_YES.match(values[0]))
+        yes = bool(ONLINE_YES.match(values[0]))
         return f"{item}{'可以' if yes else '暂不支持'}网上办理（是否网办：{values[0]}）。"
     label = {"time_limit": "办理时限", "fee": "收费标准"}[field]
     return f"{label}：{'；'.join(values)}。"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from core.qa.graph.extract import key_of
 from core.qa.graph.models import GraphNode, ServiceView
+from core.qa.guides import ONLINE_YES
 
 NO_WINDOW = "无线下办理窗口"
+ONLINE_NO = re.compile(r"^(?:否|不|暂不|暂未|未|无|没有)")
+BARE_YES = re.compile(r"(?:是|可以|可|支持|全程网办|已开通)[。.；;]?")
 _LIST_MAX = 30
 
 
@@ -28,17 +33,30 @@ def materials(s: ServiceView) -> tuple[str, list[GraphNode]]:
     return f"办理{s.node.name}需要以下材料：{_numbered(needed)}。{_contact(s)}", [s.node, *needed]
 
 
+def _online(s: ServiceView) -> str | None:
+    """How to apply online, from the guide; None when it says no (是否网办：否) or nothing. A 是否网办 value is
+    mostly a bare yes or no, which is not the name of a platform to apply through."""
+    platform, online = s.attrs.get("platform"), s.attrs.get("online", "").strip()
+    if platform:
+        return f"可通过{platform}网上办理"
+    if not online or ONLINE_NO.match(online):
+        return None
+    if ONLINE_YES.match(online):
+        return "可以网上办理" if BARE_YES.fullmatch(online) else f"可以网上办理（{online}）"
+    return f"可通过{online}网上办理"  # a platform or address under a 网上办理 label
+
+
 def place(s: ServiceView) -> tuple[str, list[GraphNode]]:
     places = s.of("handled_at")
-    online = s.attrs.get("platform") or s.attrs.get("online")
+    online = _online(s)
     offline = [p for p in places if p.name != NO_WINDOW]
     if not offline:
-        how = f"可通过{online}网上办理" if online else "请通过网上办理渠道申办"
+        how = online or "请通过网上办理渠道申办"
         lead = f"{s.node.name}没有线下办理窗口，{how}。" if places else f"{s.node.name}的办事指南没有写明办理地点。"
         return lead + _contact(s), [s.node, *places, *s.of("handled_by")]
     hours = s.attrs.get("hours")
     text = f"{s.node.name}的办理地点：{'；'.join(p.name for p in offline)}。"
-    text += (f"办理时间：{hours}。" if hours else "") + (f"也可通过{online}网上办理。" if online else "")
+    text += (f"办理时间：{hours}。" if hours else "") + (f"也{online}。" if online else "")
     return text + _contact(s), [s.node, *offline, *s.of("handled_by")]
 
 

@@ -131,6 +131,25 @@ def test_place_basis_and_a_follow_up(graph: ServiceGraph) -> None:
     assert graph.reply("那在哪里办理") is None  # nothing discussed yet: the ordinary Q&A asks which matter
 
 
+@pytest.mark.parametrize(
+    ("online", "says", "never"),
+    [
+        ("是否网办：否", "", "网上办理"),  # once: 也可通过否网上办理 (the answer said yes to a no)
+        ("是否网办：是", "也可以网上办理。", "通过是"),
+        ("是否网办：是，登录示范市政务服务网申报", "也可以网上办理（是，登录示范市政务服务网申报）。", "通过是"),
+        ("网上办理：示范市政务服务网", "也可通过示范市政务服务网网上办理。", "否"),
+    ],
+    ids=["no", "yes", "yes-in-words", "platform"],
+)
+def test_where_to_apply_tells_a_no_from_a_yes_online(online: str, says: str, never: str) -> None:
+    guide = f"事项名称：犬只年检\n办理地点：示范市政务服务中心2楼5号窗口\n{online}"
+    g = ServiceGraph(default_variants())
+    g.load(views([("dog-check", guide)]), 1)
+    reply = g.reply("犬只年检在哪办")
+    assert reply is not None and "2楼5号窗口" in reply.text and says in reply.text, reply and reply.text
+    assert never not in reply.text, reply.text
+
+
 def test_a_comparison_names_what_is_shared_and_what_differs(graph: ServiceGraph) -> None:
     reply = graph.reply("身份证补领和身份证申领有什么区别")
     assert reply is not None and reply.kind == "answer"
