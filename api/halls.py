@@ -94,7 +94,9 @@ async def glb(request: Request) -> Response:
     etag = f'"{built.sha256}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Accept-Ranges": "bytes"}
     wanted = request.headers.get("if-none-match")
-    if wanted is not None and (wanted.strip() == "*" or etag in [t.strip() for t in wanted.split(",")]):
+    if wanted is not None and (
+        wanted.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in wanted.split(",")]
+    ):
         return Response(status_code=304, headers=headers)
     if_range = request.headers.get("if-range")
     asked = byte_range(request.headers.get("range"), len(data)) if if_range in (None, etag) else None

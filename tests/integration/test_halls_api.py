@@ -259,6 +259,9 @@ async def test_the_glb_has_etag_cache_control_and_ranges(hall_api: tuple[str, Pa
     etag = headers["ETag"]
     status, _, body = await _get(url, {"If-None-Match": etag})
     assert (status, body) == (304, b"")
+    for listed in (f"W/{etag}", f'"other", W/{etag}'):  # If-None-Match compares weakly (RFC 9110 13.1.2)
+        status, _, body = await _get(url, {"If-None-Match": listed})
+        assert (status, body) == (304, b""), listed
     status, headers, body = await _get(url, {"Range": "bytes=0-99"})
     assert status == 206 and body == whole[:100] and headers["Content-Range"] == f"bytes 0-99/{len(whole)}"
     status, headers, body = await _get(url, {"Range": "bytes=-12"})
