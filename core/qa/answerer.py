@@ -152,7 +152,7 @@ class KnowledgeBase:
         return sorted(merged.values(), key=lambda ps: -ps[1])
 
     def _decide(self, ranked: list[tuple[QaPair, float]], context: SessionContext) -> Reply:
-        offered = [Option(p.id, p.question, s) for p, s in ranked if s >= SUGGEST_AT]
+        offered = _one_per_question([Option(p.id, p.question, s) for p, s in ranked if s >= SUGGEST_AT])
         if not ranked or ranked[0][1] < OFFER_AT:
             return Reply(
                 kind="fallback", text=FALLBACK, related=tuple(offered[:_RELATED]), hotline=HOTLINE, context=context
@@ -185,3 +185,15 @@ class KnowledgeBase:
     def pairs(self) -> list[QaPair]:
         with self._lock:
             return list(self._pairs.values())
+
+
+def _one_per_question(options: list[Option]) -> list[Option]:
+    """The best option of each question text: two offices' guides ask 在哪里办理 alike, and a person choosing either
+    asks that text again, so a second one is a choice that leads nowhere new."""
+    seen: set[str] = set()
+    out = []
+    for option in options:
+        if option.question not in seen:
+            seen.add(option.question)
+            out.append(option)
+    return out

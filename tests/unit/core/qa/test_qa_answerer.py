@@ -99,6 +99,21 @@ def test_close_answers_make_a_clarifying_question(kb: KnowledgeBase) -> None:
     assert "哪一个" in reply.text
 
 
+def test_options_never_repeat_a_question() -> None:
+    """Two offices' guides ask the same question: a person sees it once (choosing it asks that text again)."""
+    same = "住房公积金缴存登记在哪里办理？"
+    pairs = [
+        QaPair(id="gjj-a", question=same, answer="市住房公积金管理中心东区管理部。"),
+        QaPair(id="gjj-b", question=same, answer="市住房公积金管理中心西区管理部。"),
+        QaPair(id="gjj-change", question="住房公积金缴存登记（变更）在哪里办理？", answer="各管理部服务窗口。"),
+    ]
+    kb = KnowledgeBase()
+    kb.load(pairs)
+    reply = kb.reply("公积金缴存登记变更")
+    shown = [o.question for o in (*reply.options, *reply.related)]
+    assert shown and len(shown) == len(set(shown)), reply
+
+
 def test_a_follow_up_refers_to_the_service_just_discussed(kb: KnowledgeBase) -> None:
     first = kb.reply("身份证补领在哪里办？")
     assert first.qa_id == "id-place" and first.context.topic == "居民身份证补领"
