@@ -22,6 +22,11 @@ _ASPECTS: tuple[tuple[Aspect, re.Pattern[str]], ...] = (
 # The asker speaks of their own (or their unit's) record: 我的, 我社保, 本人, 我们单位, 我司, 咱 …
 _OWN = re.compile(r"我的|^我|本人|本单位|我们单位|我单位|我司|我们公司|我公司|咱|我(?:已经|一共|总共)?(?:交|缴)")
 _PROCEDURE = re.compile(r"怎么|如何|怎样|咋|在哪|哪里|能不能|可以|需要|流程|手续")
+# Nothing but whose and which record (我的医保, 查我的社保呢, 本人住房公积金情况？): an overview of it
+_BARE = re.compile(
+    r"(?:请问|帮我看看|帮我查查|查)?(?:我的|我|本人)(?:住房)?(?:公积金|医保|医疗保险|社保|社会保险|养老保险)"
+    r"(?:账户|卡)?(?:情况|信息)?[呢吗啊呀吧]?[？?。！!]*"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ def personal_question(question: str) -> PersonalQuestion | None:
     if kind is None:
         return None
     aspect = next((a for a, words in _ASPECTS if words.search(text)), None)
+    if aspect is None and _BARE.fullmatch(text):  # 我的医保 / 我的社保呢: the record itself, asked for whole
+        aspect = "overview"
     if aspect is None or (aspect == "overview" and _PROCEDURE.search(text)):
         return None
     return PersonalQuestion(kind, aspect)

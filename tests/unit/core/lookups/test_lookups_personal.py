@@ -24,6 +24,9 @@ TODAY = date(2026, 12, 3)
         ("我的社保缴费记录", "pension", "history"),
         ("查一下我们单位的公积金缴存情况", "housing_fund", "history"),
         ("我的医保卡余额怎么查", "medical", "balance"),
+        ("我的医保", "medical", "overview"),  # the record asked for whole: what it holds now
+        ("我的社保呢", "pension", "overview"),
+        ("本人住房公积金情况？", "housing_fund", "overview"),
     ],
 )
 def test_personal_questions_are_recognised(question: str, kind: str, aspect: str) -> None:
@@ -39,6 +42,9 @@ def test_personal_questions_are_recognised(question: str, kind: str, aspect: str
         "我想办社保卡需要什么材料",
         "社保交满几年才能领养老金",
         "我的身份证丢了",
+        "我的医保怎么报销",
+        "我的社保卡丢了",
+        "医保",
     ],
 )
 def test_how_to_and_general_questions_are_left_to_the_knowledge_base(question: str) -> None:
