@@ -110,7 +110,9 @@ async def exchange_code(
         # RFC 6749 §4.1.2: revoke what the first use got; its access tokens are JWTs, so end their session
         if await session_store.revoke_code_family(pool, presented.code_hash, now):
             await end_session(pool=pool, settings=settings, session_id=grant.session_id, now=now)
-        raise _grant_error("authorization code already used: the tokens issued for it are revoked")
+            raise _grant_error("authorization code already used: the tokens issued for it are revoked")
+        # its one try went to a request that failed a check (client, redirect_uri, verifier): nothing was issued
+        raise _grant_error("authorization code already presented once (a code has one try): sign in again")
     if grant.client_id != client.client_id or grant.expires_at <= now:
         raise _grant_error("authorization code expired or issued to another client")
     if redirect_uri != grant.redirect_uri:

@@ -260,6 +260,9 @@ async def test_pkce_downgrade_and_wrong_verifiers_are_refused_at_the_token_endpo
     code = query_of(back.headers["location"])["code"]
     without = await exchange(idp, code)  # the attacker strips the verifier
     assert without.status_code == 400 and without.json()["error"] == "invalid_grant"
+    rightful = await exchange(idp, code, verifier=verifier)  # the one try is spent; nothing was issued to revoke
+    assert rightful.json()["error"] == "invalid_grant"
+    assert "presented once (a code has one try)" in rightful.json()["error_description"]
     back = await browser.authorize(**code_params(idp, code_challenge=challenge, code_challenge_method="S256"))
     wrong = await exchange(idp, query_of(back.headers["location"])["code"], verifier=pkce_pair()[0])
     assert wrong.json()["error"] == "invalid_grant"
@@ -379,7 +382,10 @@ async def test_a_code_works_once(idp: Idp, browser: Browser) -> None:
     tokens = (await exchange(idp, code)).json()
     assert await _userinfo_status(idp, tokens["access_token"]) == 200
     again = await exchange(idp, code)
-    assert again.json()["error"] == "invalid_grant"
+    assert (
+        again.json()["error"] == "invalid_grant"
+        and "tokens issued for it are revoked" in again.json()["error_description"]
+    )
     assert (await refresh(idp, tokens["refresh_token"])).json()["error"] == "invalid_grant"
     assert await _userinfo_status(idp, tokens["access_token"]) == 401, "the first use's access token is revoked"
 
