@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from api.oidc_tokens import NO_STORE, _services, introspect, revoke, token, userinfo
 from core.identity import keys, provider
+from core.identity.authorization import single_params
 from core.identity.login import Refused, current_session, sign_in, start_session
 from core.identity.logout import end_session, parse_logout
 from core.identity.oauth import OAuthError
@@ -209,8 +210,8 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     services, settings, now = _services(request)
-    fields = dict(await _pairs(request))
     try:
+        fields = single_params(await _pairs(request))  # as /oidc/authorize: a repeated parameter is refused
         plan = await parse_logout(
             pool=services.pool,
             settings=settings,

@@ -64,7 +64,8 @@ PASSED = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce
 PASSED_TOO = ("code_challenge_method", "prompt")
 
 
-def _single(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+def single_params(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The parameters of an OpenID request, each given once (a repeated one is refused: which would count?)."""
     params: dict[str, str] = {}
     for key, value in pairs:
         if key in params:
@@ -80,7 +81,7 @@ async def parse_authorization(
 ) -> AuthRequest:
     """Check an authorization request. The client and its redirect URI first (NoRedirect: shown here); the
     rest is refused by redirecting the error back (RedirectError)."""
-    params = _single(pairs)
+    params = single_params(pairs)
     client = await get_client(pool=pool, client_id=params.get("client_id", "")) if params.get("client_id") else None
     if client is None:
         raise NoRedirect("invalid_client", "未知的应用（client_id 未登记）。")

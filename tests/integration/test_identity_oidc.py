@@ -438,6 +438,8 @@ async def _logouts_since(idp: Idp, before: int) -> list[tuple[str, str]]:
 
 async def test_logout_without_a_hint_asks_first(idp: Idp, browser: Browser) -> None:
     await signed_in(idp, browser)
+    twice = await browser.http.get("/oidc/logout", params=[("state", "a"), ("state", "b")])  # which would count?
+    assert twice.status_code == 400 and "出现了不止一次" in twice.text
     asked = await browser.http.get("/oidc/logout")
     assert asked.status_code == 200 and "确认退出" in asked.text
     page = await browser.authorize(**code_params(idp))
