@@ -52,3 +52,20 @@ def personal_question(question: str) -> PersonalQuestion | None:
     if aspect is None or (aspect == "overview" and _PROCEDURE.search(text)):
         return None
     return PersonalQuestion(kind, aspect)
+
+
+# 那医保呢 / 社保的呢 / 那公积金？: another record, the same question as the answer just given
+_FOLLOW_UP = re.compile(
+    r"(?:那|那么)?(?:我的)?(?:住房)?(公积金|医保|医疗保险|社保|社会保险|养老保险)(?:的)?(?:呢|吗|啊)?[？?。]*"
+)
+
+
+def follow_up(question: str, told: str | None) -> PersonalQuestion | None:
+    """After an answer from the asker's own records that told `told` (an aspect), a question naming only another
+    record (那医保呢) asks the same of that one; None for anything else."""
+    aspect = next((a for a, _ in _ASPECTS if a == told), None)
+    m = _FOLLOW_UP.fullmatch(re.sub(r"\s+", "", question or "")[:50])
+    if m is None or aspect is None:
+        return None
+    kind = next(k for k, words in _KIND_WORDS if words.search(m.group(1)))
+    return PersonalQuestion(kind, aspect)

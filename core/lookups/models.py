@@ -70,6 +70,7 @@ class PersonalAnswer:
     record_kind: RecordKind
     record: PersonalRecord | None = None
     login_url: str | None = None
+    aspect: Aspect | None = None  # what was asked of the record (a follow-up such as 那医保呢 asks it again)
 
     @property
     def needs_sign_in(self) -> bool:

@@ -17,7 +17,7 @@ from core.identity.principal import Principal
 from core.logs import request_id
 from core.lookups.answers import record_text, sign_in_text, unavailable_text
 from core.lookups.connector import PersonalRecordsConnector
-from core.lookups.intent import personal_question
+from core.lookups.intent import follow_up, personal_question
 from core.lookups.models import KINDS, Holder, PersonalAnswer, PersonalRecord, RecordKind
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,11 @@ class PersonalLookups:
         await self._audit(principal, kind, operation, client, "", refused=False)
         return found
 
-    async def answer(self, question: str, *, who: Who, client: str) -> PersonalAnswer | None:
-        """The reply to a question about one's own record, or None when the question is not one. Never raises
-        for the asker: anonymous → "please sign in" with the login URL; a failed connector → "try later"."""
-        asked = personal_question(question)
+    async def answer(self, question: str, *, who: Who, client: str, told: str | None = None) -> PersonalAnswer | None:
+        """The reply to a question about one's own record, or None when the question is not one; after an answer
+        that told `told` (余额…), 那医保呢 asks the same of that record. Never raises for the asker: anonymous →
+        "please sign in" with the login URL; a failed connector → "try later"."""
+        asked = personal_question(question) or follow_up(question, told)
         if asked is None:
             return None
         expired = False
@@ -92,13 +93,17 @@ class PersonalLookups:
         if principal is None or principal.user_id is None:
             await self._audit(principal, asked.kind, "ask", client, "not signed in as a person", refused=True)
             text = sign_in_text(asked.kind, self.login_url, expired=expired)
-            return PersonalAnswer(kind="need_sign_in", text=text, record_kind=asked.kind, login_url=self.login_url)
+            return PersonalAnswer(
+                kind="need_sign_in", text=text, record_kind=asked.kind, login_url=self.login_url, aspect=asked.aspect
+            )
         try:
             found = await self.fetch(principal=principal, kind=asked.kind, client=client, operation="ask")
         except Upstream:
-            return PersonalAnswer(kind="unavailable", text=unavailable_text(asked.kind), record_kind=asked.kind)
+            return PersonalAnswer(
+                kind="unavailable", text=unavailable_text(asked.kind), record_kind=asked.kind, aspect=asked.aspect
+            )
         text = record_text(found, asked.aspect)
-        return PersonalAnswer(kind="personal", text=text, record_kind=asked.kind, record=found)
+        return PersonalAnswer(kind="personal", text=text, record_kind=asked.kind, record=found, aspect=asked.aspect)
 
     async def _audit(
         self,

@@ -102,6 +102,9 @@ class SessionContext:
     qa_id: str | None = None
     topic: str | None = None
     turns: int = 0
+    personal: str | None = (
+        None  # what the last answer from the asker's own records told (余额…): 那医保呢 asks it again
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

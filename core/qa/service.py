@@ -43,7 +43,8 @@ async def _anonymous() -> None:
 
 
 def personal_reply(answered: PersonalAnswer, context: SessionContext) -> Reply:
-    """A personal answer as `ask` replies (the conversation's context is left as it was)."""
+    """A personal answer as `ask` replies: the conversation keeps its topic and remembers what was asked of the
+    record, so 那医保呢 asks the same of another."""
     return Reply(
         kind=answered.kind,
         text=answered.text,
@@ -51,7 +52,7 @@ def personal_reply(answered: PersonalAnswer, context: SessionContext) -> Reply:
         login_url=answered.login_url,
         record=answered.record,
         confidence=1.0 if answered.kind == "personal" else 0.0,
-        context=context,
+        context=replace(context, turns=context.turns + 1, personal=answered.aspect),
     )
 
 
@@ -102,9 +103,13 @@ class QaService:
             raise Invalid("sessionId must be 1-128 letters, digits or _.:-")
         context = await store.load_context(self._pool, session_id) if session_id else None
         if self.personal is not None:
-            answered = await self.personal.answer(question or "", who=who or _anonymous, client=client)
+            told = context.personal if context else None
+            answered = await self.personal.answer(question or "", who=who or _anonymous, client=client, told=told)
             if answered is not None:
-                return personal_reply(answered, context or SessionContext())
+                reply = personal_reply(answered, context or SessionContext())
+                if session_id:
+                    await store.save_context(self._pool, session_id, reply.context)
+                return reply
         await self.refresh()
         graph = await self.graph.reply(question or "", context, lambda qa_id: self.kb.get(qa_id) is not None)
         reply = graph or self.kb.reply(question or "", context)

@@ -112,11 +112,12 @@ async def retire_pairs_of_document(conn: asyncpg.Connection, document_id: str, k
 async def load_context(pool: asyncpg.Pool, session_id: str) -> SessionContext:
     raw: Any = await pool.fetchval("select context from qa_sessions where id = $1", session_id)
     data = json.loads(raw) if isinstance(raw, str) else (raw or {})
-    return SessionContext(data.get("qa_id"), data.get("topic"), int(data.get("turns", 0)))
+    return SessionContext(data.get("qa_id"), data.get("topic"), int(data.get("turns", 0)), data.get("personal"))
 
 
 async def save_context(pool: asyncpg.Pool, session_id: str, context: SessionContext) -> None:
-    data = json.dumps({"qa_id": context.qa_id, "topic": context.topic, "turns": context.turns}, ensure_ascii=False)
+    fields = {"qa_id": context.qa_id, "topic": context.topic, "turns": context.turns, "personal": context.personal}
+    data = json.dumps(fields, ensure_ascii=False)
     await pool.execute(
         """insert into qa_sessions (id, context) values ($1, $2::jsonb)
            on conflict (id) do update set context = excluded.context, updated_at = now()""",

@@ -103,6 +103,22 @@ async def test_a_person_gets_their_own_records_in_ask_and_myrecords(
     assert all(str(record["balance"]) not in str(e.arguments) for e in trail.items)  # no record data in the trail
 
 
+async def test_a_follow_up_asks_the_same_of_another_record(
+    api_url: str, pg_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """我的公积金余额是多少, then 那医保呢: the balance of the medical insurance account, in the same session."""
+    _, token = await signed_in(pg_pool, settings, api_url)
+    session = f"s-{secrets.token_hex(6)}"
+    asked = """query($q: String!, $s: String) {
+      ask(question: $q, sessionId: $s) { kind answer record { kind balance } } }"""
+    first = (await gql(api_url, asked, {"q": "我的公积金余额是多少", "s": session}, token=token))["data"]["ask"]
+    assert first["kind"] == "personal" and first["record"]["kind"] == "HOUSING_FUND"
+    then = (await gql(api_url, asked, {"q": "那医保呢", "s": session}, token=token))["data"]["ask"]
+    assert then["kind"] == "personal" and then["record"]["kind"] == "MEDICAL" and "余额" in then["answer"]
+    alone = (await gql(api_url, asked, {"q": "那医保呢", "s": f"other-{session}"}, token=token))["data"]["ask"]
+    assert alone["kind"] != "personal", "without the earlier question, 那医保呢 is not about one's own record"
+
+
 async def test_a_legal_person_gets_its_units_records_in_unit_wording(
     api_url: str, pg_pool: asyncpg.Pool, settings: Settings
 ) -> None:
