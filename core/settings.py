@@ -16,6 +16,7 @@ from core.masking import mask_text, mask_url, secret_name
 SEARCH_ENGINES = ("tantivy", "meilisearch")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_ADMIN_TOKEN = 16
+UNLIMITED_BY_MINUS_ONE = frozenset({"stream_max_bytes"})  # -1: no limit, as NATS reads it
 
 
 @dataclass(frozen=True, repr=False, kw_only=True)
@@ -175,6 +176,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        self._validate_numbers()
         if self.search_engine not in SEARCH_ENGINES:
             raise Invalid(f"SEARCH_ENGINE must be one of {', '.join(SEARCH_ENGINES)}, not {self.search_engine!r}")
         if self.search_engine == "meilisearch" and not self.meilisearch_url:
@@ -199,6 +201,17 @@ class Settings:
         self._validate_frontends()
         self._validate_connectors()
         self._validate_timers()
+
+    def _validate_numbers(self) -> None:
+        """No count, size, port or interval is negative (0 means off where a setting says so); a query may be long."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in UNLIMITED_BY_MINUS_ONE and value == -1:
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise Invalid(f"{f.name.upper()} must not be negative, not {value}")
+        if self.max_query_length < 1:
+            raise Invalid(f"MAX_QUERY_LENGTH must be at least 1, not {self.max_query_length}")
 
     def _validate_frontends(self) -> None:
         """CORS_ORIGINS (the word `sites` or origins such as https://www.example.gov.cn) and the cache sizes."""

@@ -33,6 +33,11 @@ def test_values_are_typed() -> None:
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
         ({"NATS_MONITOR": "yes"}, "NATS_MONITOR must be off, on or profile"),
         ({"STREAM_DUPLICATE_WINDOW_S": "0"}, "STREAM_DUPLICATE_WINDOW_S must be 1-86400 seconds"),
+        # no count, size or interval is negative (they were taken: -5 comments an hour, a token dead when issued)
+        ({"CONSULTATION_COMMENTS_PER_HOUR": "-5"}, "CONSULTATION_COMMENTS_PER_HOUR must not be negative, not -5"),
+        ({"ACCESS_TOKEN_TTL_S": "-3"}, "ACCESS_TOKEN_TTL_S must not be negative"),
+        ({"STREAM_MAX_BYTES": "-2"}, "STREAM_MAX_BYTES must not be negative"),  # -1 is NATS' "no limit"
+        ({"MAX_QUERY_LENGTH": "0"}, "MAX_QUERY_LENGTH must be at least 1"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
