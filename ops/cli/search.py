@@ -68,6 +68,12 @@ async def _search(args: argparse.Namespace) -> SearchOutcome:
         return await service.search(args.query, page_size=args.limit, site=args.site, scenes=False)
 
 
+def _found_elsewhere(args: argparse.Namespace) -> int:
+    """What the query finds on every site: a site filter that finds nothing may be a mistyped id (the index alone
+    cannot tell an unknown site from one without such documents)."""
+    return asyncio.run(_search(argparse.Namespace(**{**vars(args), "site": None}))).total
+
+
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= MAX_CLI_LIMIT:
         print(f"yiwang: --limit must be between 1 and {MAX_CLI_LIMIT}", file=sys.stderr)
@@ -80,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if outcome.rewrites:
         print(f"已为您搜索：{outcome.interpreted}")
     print(f"{outcome.total} results")
+    if outcome.total == 0 and args.site and (elsewhere := _found_elsewhere(args)):
+        print(f"(on site {args.site!r}; {elsewhere} on other sites: is the site id right? `yiwang sites list`)")
     for h in outcome.hits:
         print(f"{h.position:>3}. {h.hit.title}  [{h.hit.kind}] {h.hit.url}  ({h.hit.score:.3f})")
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from core.search import IndexDoc
 from core.search.tantivy_engine import TantivyEngine
 from core.settings import Settings
 from tests.conftest import ROOT
@@ -41,6 +42,25 @@ def test_search_json_is_all_stdout_holds(tmp_path: Path) -> None:
             assert body["query"] == "社保" and body["total"] == 0
             assert bool(INFO_LINE.search(out.stderr)) == bool(verbose), out.stderr
             assert "SEARCH_ID_KEY" not in out.stderr, "the CLI's search ids are for no click: nothing to warn about"
+
+
+async def _index_one(data_dir: Path) -> None:
+    engine = TantivyEngine(data_dir)
+    await engine.open()
+    doc = IndexDoc(id="d1", url="http://a.test/1", title="社会保障卡申领", text="社保卡办理", site="cli-portal")
+    await engine.upsert([doc])
+    await engine.close()
+
+
+def test_search_on_a_site_that_finds_nothing_says_whether_other_sites_would(tmp_path: Path) -> None:
+    """The CLI reads the index alone, so it cannot tell a mistyped site id from a site without such documents: it
+    says what the other sites hold instead of a bare "0 results"."""
+    asyncio.run(_index_one(tmp_path))
+    typo = yiwang("search", "社保卡", "--site", "cli-portl", env={"DATA_DIR": str(tmp_path)})
+    assert typo.returncode == 0 and "0 results" in typo.stdout, typo.stderr
+    assert "(on site 'cli-portl'; 1 on other sites: is the site id right?" in typo.stdout
+    right = yiwang("search", "社保卡", "--site", "cli-portal", env={"DATA_DIR": str(tmp_path)})
+    assert "1 results" in right.stdout and "other sites" not in right.stdout
 
 
 def test_ask_prints_its_answer_and_logs_only_when_asked(settings: Settings, tmp_path: Path) -> None:
