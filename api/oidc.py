@@ -151,7 +151,7 @@ async def authorize(request: Request) -> Response:
     except OAuthError as exc:
         return message(request, "无法登录", exc.description, status=400)
     session = await current_session(pool=services.pool, cookie=request.cookies.get(SESSION_COOKIE), now=now)
-    if session is not None and auth.prompt != "login":
+    if session is not None and not auth.wants_a_new_sign_in(session.auth_time, now):
         location = await provider.issue_code(
             pool=services.pool, settings=settings, request=auth, session=session, now=now
         )

@@ -58,10 +58,15 @@ class AuthRequest:
     code_challenge: str | None
     prompt: str | None  # what the prompt list asks that we act on: login (sign in again), none, or None
     params: dict[str, str]
+    max_age: int | None = None  # seconds a sign-in may be old for this request (OIDC Core §3.1.2.1)
+
+    def wants_a_new_sign_in(self, auth_time: datetime, now: datetime) -> bool:
+        """prompt=login, or a sign-in older than max_age: the person signs in again."""
+        return self.prompt == "login" or (self.max_age is not None and (now - auth_time).total_seconds() > self.max_age)
 
 
 PASSED = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge")
-PASSED_TOO = ("code_challenge_method", "prompt")
+PASSED_TOO = ("code_challenge_method", "prompt", "max_age")
 
 
 def single_params(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -104,6 +109,9 @@ async def parse_authorization(
     prompts = set(params.get("prompt", "").split())  # a space-separated list (OIDC Core §3.1.2.1)
     if "none" in prompts and len(prompts) > 1:
         raise refuse("invalid_request", "prompt=none cannot be combined with other values")
+    max_age = params.get("max_age")
+    if max_age is not None and not (max_age.isdecimal() and len(max_age) <= 9):
+        raise refuse("invalid_request", "max_age must be a whole number of seconds")
     return AuthRequest(
         client=client,
         redirect_uri=redirect_uri,
@@ -113,6 +121,7 @@ async def parse_authorization(
         code_challenge=challenge,
         prompt="login" if "login" in prompts else "none" if "none" in prompts else None,
         params={k: params[k] for k in PASSED + PASSED_TOO if k in params},
+        max_age=int(max_age) if max_age is not None else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
@@ -201,6 +202,22 @@ async def test_prompt_is_a_list_login_anywhere_in_it_asks_again(idp: Idp, browse
     refused = await browser.authorize(**code_params(idp, prompt="none login"))
     answer = query_of(refused.headers["location"])
     assert refused.status_code == 302 and answer["error"] == "invalid_request" and "code" not in answer
+
+
+async def test_max_age_asks_a_sign_in_older_than_it_to_sign_in_again(idp: Idp, browser: Browser) -> None:
+    """max_age (OIDC Core §3.1.2.1) was ignored: a bank-grade site asking for a sign-in of the last minute got one of
+    hours ago. Older than max_age: the form again (or login_required with prompt=none); younger: a code."""
+    await signed_in(idp, browser)
+    await asyncio.sleep(1.1)
+    page = await browser.authorize(**code_params(idp, max_age="0"))
+    assert page.status_code == 200 and 'name="password"' in page.text
+    assert 'name="max_age"' in page.text, "the form carries it back"
+    none = await browser.authorize(**code_params(idp, max_age="0", prompt="none"))
+    assert none.status_code == 302 and query_of(none.headers["location"])["error"] == "login_required"
+    fresh = await browser.authorize(**code_params(idp, max_age="3600"))
+    assert fresh.status_code == 302 and "code" in query_of(fresh.headers["location"])
+    bad = await browser.authorize(**code_params(idp, max_age="soon"))
+    assert query_of(bad.headers["location"])["error"] == "invalid_request"
 
 
 async def test_single_sign_on_state_passes_through_and_nonce_is_bound(idp: Idp, browser: Browser) -> None:
