@@ -148,7 +148,9 @@ class QaQuery:
 @strawberry.type
 class QaMutation:
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Add a pair; it is answerable at once in every API process"
+        permission_classes=ADMIN,
+        description="Add a pair; it is answerable at once in every API process. The question and answer of an "
+        "active pair again (a form sent twice) is CONFLICT naming that pair",
     )
     async def add_qa_pair(
         self,

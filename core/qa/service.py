@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import asyncpg
 
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.heap import keep_built
 from core.lookups.models import PersonalAnswer
 from core.lookups.service import PersonalLookups, Who
@@ -140,6 +140,8 @@ class QaService:
         self, *, question: str, answer: str, basis: Basis | None = None, tags: Sequence[str] = (), id: str | None = None
     ) -> QaPair:
         pair_id = id or f"qa-{uuid.uuid4().hex[:12]}"
+        if (twin := await store.same_pair(self._pool, question, answer)) is not None:
+            raise Conflict(f"pair {twin} has this question and answer already: edit it instead")  # sent twice
         try:
             await store.get_pair(self._pool, pair_id)
         except NotFound:

@@ -49,6 +49,16 @@ async def changed_since(pool: asyncpg.Pool, seq: int) -> tuple[list[QaPair], int
     return [_pair(r) for r in rows], version
 
 
+async def same_pair(pool: asyncpg.Pool, question: str, answer: str) -> str | None:
+    """The id of an active pair with exactly this question and answer (the same pair added twice), if any."""
+    found: str | None = await pool.fetchval(
+        "select id from qa_pairs where status = 'active' and question = $1 and answer = $2 order by id limit 1",
+        question,
+        answer,
+    )
+    return found
+
+
 async def upsert_pairs(
     conn: asyncpg.Connection, pairs: Sequence[QaPair], *, document_id: str | None = None
 ) -> dict[str, str]:

@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -92,6 +93,14 @@ async def test_graphql_rejects_bad_input_with_codes_not_traces(api_url: str) -> 
     assert added["errors"][0]["extensions"]["code"] == "BAD_INPUT"
     missing = await gql(api_url, 'mutation { retireQaPair(id: "nope") { id } }')
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    # the same question and answer sent twice (a double click on 保存): one pair, and the second says which
+    pair = {"q": f"居住证签注在哪里办理？{uuid.uuid4().hex[:6]}", "a": "居住地派出所。"}
+    add = "mutation($q: String!, $a: String!) { addQaPair(question: $q, answer: $a) { id } }"
+    first = (await gql(api_url, add, pair))["data"]["addQaPair"]["id"]
+    twice = await gql(api_url, add, pair)
+    assert twice["errors"][0]["extensions"]["code"] == "CONFLICT" and first in twice["errors"][0]["message"]
+    other = await gql(api_url, add, {**pair, "a": "居住地社区警务室。"})  # another answer to the same question: kept
+    assert other["data"]["addQaPair"]["id"] != first
 
 
 def test_cli_imports_pairs_and_answers_with_the_graphql_contract(settings: Settings, tmp_path: Path) -> None:
