@@ -66,17 +66,29 @@ async def submit_request(
     if await store.get_unit(pool, code) is None:
         raise NotFound(f"no unit with code {code}")
     due = add_working_days(local_date(now), ANSWER_DAYS)
-    row = await pool.fetchrow(
-        f"""insert into disclosure_requests (unit_code, user_id, username, subject, body, submitted_at, due_on)
-            values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}""",
-        code,
-        principal.user_id,
-        principal.username,
-        text_field("subject", subject, 100),
-        text_field("body", body, 5000),
-        now,
-        due,
-    )
+    subject, body = text_field("subject", subject, 100), text_field("body", body, 5000)
+    async with pool.acquire() as conn, conn.transaction():
+        lock = "select pg_advisory_xact_lock(hashtext('disclosure-request:' || $1))"
+        await conn.execute(lock, str(principal.user_id))
+        # the same request sent again while the first is unanswered (a double click, a retry): the one already sent
+        row = await conn.fetchrow(
+            f"""select {COLUMNS} from disclosure_requests where user_id = $1 and unit_code = $2 and subject = $3
+                  and body = $4 and answered_at is null order by submitted_at limit 1""",
+            principal.user_id,
+            code,
+            subject,
+            body,
+        ) or await conn.fetchrow(
+            f"""insert into disclosure_requests (unit_code, user_id, username, subject, body, submitted_at, due_on)
+                values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}""",
+            code,
+            principal.user_id,
+            principal.username,
+            subject,
+            body,
+            now,
+            due,
+        )
     return _request(row)  # type: ignore[return-value]
 
 

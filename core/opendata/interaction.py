@@ -73,14 +73,25 @@ async def submit_request(*, pool: asyncpg.Pool, title: str, body: str, departmen
         raise NotFound(
             f"no department named or titled {department!r}: the departments are the facet `departments` of `datasets`"
         )
-    request_id = await pool.fetchval(
-        """insert into opendata_requests (title, body, organization_id, requester) values ($1, $2, $3::uuid, $4)
-           returning id::text""",
-        _text(title, "title", 200),
-        _text(body, "body", 5000),
-        org_id,
-        requester,
-    )
+    title, body = _text(title, "title", 200), _text(body, "body", 5000)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock(hashtext('data-request:' || $1))", requester)
+        # the same request sent again while the first is open (a double click, a retry): the one already sent
+        request_id = await conn.fetchval(
+            """select id::text from opendata_requests where requester = $1 and organization_id = $2::uuid
+                 and title = $3 and body = $4 and status = 'open' order by created limit 1""",
+            requester,
+            org_id,
+            title,
+            body,
+        ) or await conn.fetchval(
+            """insert into opendata_requests (title, body, organization_id, requester) values ($1, $2, $3::uuid, $4)
+               returning id::text""",
+            title,
+            body,
+            org_id,
+            requester,
+        )
     return await get_request(pool=pool, request_id=str(request_id))
 
 

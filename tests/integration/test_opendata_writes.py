@@ -227,6 +227,8 @@ async def test_data_requests_and_apps(env: Env, settings: Settings) -> None:
     ask = {"t": "希望开放公交实时到站数据", "b": "用于出行规划。", "d": ORG}
     assert (await gql(env.url, SUBMIT, ask, token=None))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     made = (await gql(env.url, SUBMIT, ask, token=citizen.token))["data"]["submitDataRequest"]
+    twice = (await gql(env.url, SUBMIT, ask, token=citizen.token))["data"]["submitDataRequest"]  # a double click
+    assert twice["id"] == made["id"], "the same open request sent again is the one already made"
     assert (
         made["status"] == "open" and made["requester"] == citizen.username and made["departmentTitle"] == "写入测试局"
     )
