@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.settings import SITES_ORIGINS, Settings, cors_origin_list, web_origin
+from core.setting_values import SITES_ORIGINS, cors_origin_list, web_origin
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 SiteConfigs = Callable[[], Awaitable[list[dict[str, Any]]]]

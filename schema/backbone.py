@@ -11,7 +11,7 @@ from core import crawls
 from core.bus import DocumentChanged, subject_for_site
 from core.documents import get_document, list_documents
 from core.errors import Invalid, NotFound
-from core.sites import get_site, list_sites
+from core.sites import get_site, known_site, list_sites
 from core.sites.config import LEVELS
 from core.sites.ids import check_site_id
 from schema.context import Context
@@ -102,7 +102,7 @@ class BackboneMutation:
 class BackboneSubscription:
     @strawberry.subscription(description="Documents created, changed or gone, live; all sites when none given")
     async def document_changed(self, info: Info, site: strawberry.ID | None = None) -> AsyncGenerator[DocumentChange]:
-        known = (await get_site(info.context.pool, check_site_id(site))).id if site else None  # a typo: NOT_FOUND
+        known = await known_site(info.context.pool, site) if site else None  # a typo: NOT_FOUND
         subject = subject_for_site(DocumentChanged, known)
         async for event in info.context.bus.live(DocumentChanged, subject):
             yield DocumentChange.of(event)

@@ -12,7 +12,7 @@ from core.errors import Invalid
 from core.jobs import INSPECT_SITE
 from core.monitoring.schedule import enqueue
 from core.monitoring.thresholds import rule as find_rule
-from core.sites import get_site
+from core.sites import get_site, known_site
 from core.sites.config import LEVELS
 from core.sites.ids import check_site_id
 from schema.context import Context
@@ -143,7 +143,7 @@ class MonitoringMutation:
 class MonitoringSubscription:
     @strawberry.subscription(description="Findings opened and closed, live; all sites when none given")
     async def alerts(self, info: Info, site: strawberry.ID | None = None) -> AsyncGenerator[Alert]:
-        known = (await get_site(info.context.pool, check_site_id(site))).id if site else None  # a typo: NOT_FOUND
+        known = await known_site(info.context.pool, site) if site else None  # a typo: NOT_FOUND
         subject = subject_for_site(AlertRaised, known)
         async for event in info.context.bus.live(AlertRaised, subject):
             yield Alert.of(event)

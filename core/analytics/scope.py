@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from core.errors import Invalid, NotFound
+from core.errors import Invalid
+from core.sites import known_site
 from core.sites.config import LEVELS
-from core.sites.ids import check_site_id
 
 
 def check_level(level: str | None) -> str | None:
@@ -17,9 +17,4 @@ def check_level(level: str | None) -> str | None:
 
 async def check_site(pool: asyncpg.Pool, site: str | None) -> str | None:
     """The site when it is stored (NotFound otherwise); None for every site."""
-    if site is None:
-        return None
-    check_site_id(site)
-    if not await pool.fetchval("select true from site_list where id = $1", site):
-        raise NotFound(f"no site with id {site!r}")
-    return site
+    return None if site is None else await known_site(pool, site)

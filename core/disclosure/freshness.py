@@ -13,7 +13,8 @@ from core.clock import BEIJING, local_date
 from core.disclosure.boards import check_category
 from core.disclosure.hierarchy import check_code, subtree
 from core.errors import Invalid
-from core.settings import Settings, number_pairs
+from core.setting_values import number_pairs
+from core.settings import Settings
 
 # The last published item of each category of a unit: the index (unit_code, category, …) narrows it to them.
 LAST = """select c.category, c.max_days,

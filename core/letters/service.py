@@ -17,7 +17,8 @@ from core.letters import store
 from core.letters.deadlines import add_working_days
 from core.letters.models import BODY_MAX, DEPARTMENT_MAX, KINDS, SUBJECT_MAX, Letter, LetterPage
 from core.letters.publication import letter_page, letter_url
-from core.settings import Settings, number_pairs
+from core.setting_values import number_pairs
+from core.settings import Settings
 from core.sites import check_site_id, get_site
 
 SAME_LETTER_WINDOW = timedelta(days=1)  # a letter sent again within it, unanswered, is the same letter

@@ -12,6 +12,7 @@ import asyncpg
 
 from core.errors import NotFound
 from core.sites.config import SiteConfig
+from core.sites.ids import check_site_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +108,15 @@ async def list_sites(
 
 async def count_sites(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("select count(*) from sites"))
+
+
+async def known_site(pool: asyncpg.Pool, site_id: str) -> str:
+    """The id of a stored site: Invalid when it cannot be a site id, NotFound when no site has it (cheaper than
+    get_site, which counts the site's documents)."""
+    check_site_id(site_id)
+    if not await pool.fetchval("select true from sites where id = $1", site_id):
+        raise NotFound(f"no site with id {site_id!r}")
+    return site_id
 
 
 async def get_site(pool: asyncpg.Pool, site_id: str) -> Site:

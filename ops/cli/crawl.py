@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -22,13 +23,11 @@ KNOWN_SHOWN = 12
 
 
 async def _site_or_error(pool: asyncpg.Pool, site_id: str) -> None:
-    from core.sites import count_sites, get_site, list_sites
+    from core.sites import count_sites, known_site, list_sites
 
-    try:
-        await get_site(pool, site_id)
+    with contextlib.suppress(NotFound):
+        await known_site(pool, site_id)
         return
-    except NotFound:
-        pass
     known = [s.id for s in await list_sites(pool, limit=KNOWN_SHOWN)]
     listing = ", ".join(known) if known else "none (load a sites.yaml first: yiwang sites load FILE)"
     more = await count_sites(pool) - len(known)

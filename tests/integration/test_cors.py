@@ -157,7 +157,7 @@ def test_cors_origins_that_are_not_origins_are_refused_at_start(value: str) -> N
 
 
 def test_cors_origins_are_normalised_as_browsers_send_them() -> None:
-    from core.settings import cors_origin_list
+    from core.setting_values import cors_origin_list
 
     assert cors_origin_list("sites, HTTPS://WWW.A.gov.cn:443/ ,http://127.0.0.1:8080") == (
         "sites",

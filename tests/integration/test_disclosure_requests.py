@@ -32,24 +32,12 @@ async def units(pg_pool: asyncpg.Pool) -> list[str]:
 
 
 async def test_deadlines_count_working_days_and_extend_once(pg_pool: asyncpg.Pool, units: list[str]) -> None:
-    asked = await rq.submit_request(
-        pool=pg_pool,
-        principal=ASKER,
-        unit=V1,
-        subject="村道维修资金",
-        body="请公开2024年村道维修资金使用明细",
-        now=ARRIVED,
-    )
+    request = {"unit": V1, "subject": "村道维修资金", "body": "请公开2024年村道维修资金使用明细"}
+    asked = await rq.submit_request(pool=pg_pool, principal=ASKER, now=ARRIVED, **request)
     # 9/29 and 10/12 are 调休 working days, 10/1-10/7 the holiday: the 20th working day is 10/30
     assert asked.due == date(2024, 10, 30)
-    again = await rq.submit_request(  # sent twice (a double click, a retry): the request already made
-        pool=pg_pool,
-        principal=ASKER,
-        unit=V1,
-        subject="村道维修资金",
-        body="请公开2024年村道维修资金使用明细",
-        now=ARRIVED,
-    )
+    # sent twice (a double click, a retry): the request already made
+    again = await rq.submit_request(pool=pg_pool, principal=ASKER, now=ARRIVED, **request)
     assert again.id == asked.id
     with pytest.raises(Forbidden, match="made to unit 330602001201, not to unit 330602001202"):
         await rq.answer_request(pool=pg_pool, request_id=asked.id, unit=V2, answer="x", by="clerk", now=ARRIVED)

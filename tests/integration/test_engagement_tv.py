@@ -141,8 +141,8 @@ async def test_commitments_are_proposed_confirmed_and_overdue_ones_are_alerted_u
     assert after["data"]["inspection"]["findings"]["total"] == 0
     # Reopened (it was not fixed after all): "已全部修复" and its evidence no longer stand beside OVERDUE.
     reopened = await gql(world.url, UPDATE, {"site": SITE, "id": fix["id"], "status": "OPEN"}, token=world.editor)
-    assert reopened["data"]["updateCommitment"] == {"status": "OVERDUE", "reply": None, "evidenceUrl": None,
-                                                    "doneAt": None}  # fmt: skip
+    reopened_now = {"status": "OVERDUE", "reply": None, "evidenceUrl": None, "doneAt": None}
+    assert reopened["data"]["updateCommitment"] == reopened_now
 
 
 async def inspected_with_alert(world: World, settings: Settings, bus: Bus, commitment_id: str) -> None:

@@ -83,14 +83,14 @@ async def test_the_elderly_mode_is_linkable_and_remembered(portal: str) -> None:
 async def test_the_home_page_lists_the_crawled_sites_only(portal: str, pg_pool: asyncpg.Pool) -> None:
     """A group's grassroots units are sites too (thousands, not crawled): the home page lists the web sites."""
     tag = secrets.token_hex(3)
-    web = {"id": f"home-web-{tag}", "name": f"首页站点{tag}", "level": "市", "start_urls": ["https://a.gov.cn/"]}
-    unit = {"id": f"home-unit-{tag}", "name": f"某村{tag}", "level": "村社区", "start_urls": ["https://b.gov.cn/"],
-            "enabled": False}  # fmt: skip
-    for record in (web, unit):
-        await add_site(pg_pool, record)
-    status, _, html = await _get(f"{portal}/?site={web['id']}")
-    assert status == 200 and f"/screen/{web['id']}" in html
-    assert unit["name"] not in html
+    web, unit = f"home-web-{tag}", f"某村{tag}"
+    await add_site(pg_pool, {"id": web, "name": f"首页站点{tag}", "level": "市", "start_urls": ["https://a.gov.cn/"]})
+    # a grassroots unit: its disclosure is imported, it is not crawled
+    village = {"id": f"home-unit-{tag}", "name": unit, "level": "村社区", "start_urls": ["https://b.gov.cn/"]}
+    await add_site(pg_pool, {**village, "enabled": False})
+    status, _, html = await _get(f"{portal}/?site={web}")
+    assert status == 200 and f"/screen/{web}" in html
+    assert unit not in html
 
 
 async def test_bad_input_gets_a_clear_page(portal: str) -> None:
