@@ -19,6 +19,7 @@ from nats.errors import (
     NoServersError,
     StaleConnectionError,
 )
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StreamConfig
@@ -169,7 +170,7 @@ class Bus:
             return
         try:
             await asyncio.wait_for(nc.drain(), timeout=5)
-        except (TimeoutError, ConnectionClosedError, NatsTimeout, OSError):
+        except (TimeoutError, NatsError, OSError):  # reconnecting or gone: nothing to drain into, so just close
             pass
         if not nc.is_closed:
             await nc.close()

@@ -16,11 +16,12 @@ import pytest
 from ops.embedded import EmbeddedServices, ServiceState
 from tests.conftest import free_port
 from tests.e2e.test_mesh import Up, gql
-from tests.polling import eventually
+from tests.polling import NotMet, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 POLICY = '{ documents(site: "demo-portal", kind: "policy", pageSize: 1) { items { url version } } }'
 VERSION = "query($u: String!) { document(url: $u) { version } }"
+CRAWL = 'mutation { crawlSite(site: "demo-portal", full: true) { crawlId state startedAt finishedAt message } }'
 
 
 async def readyz(base: str) -> tuple[int, dict[str, Any]]:
@@ -62,15 +63,19 @@ async def a_change_is_crawled_and_indexed(up: Up, url: str) -> None:
     async with aiohttp.ClientSession() as s, s.post(f"{origin}/__demo__/change", params=change) as r:
         assert r.status == 200, await r.text()
 
-    async def version_after_a_crawl() -> int:
+    async def version_after_a_crawl() -> tuple[int, dict[str, Any] | None]:
         version = int((await gql(url, VERSION, {"u": target["url"]}))["document"]["version"])
+        crawl = None
         if version == target["version"]:  # a no-op while a crawl of the site is in flight
-            await gql(url, 'mutation { crawlSite(site: "demo-portal", full: true) { state } }', token=token)
-        return version
+            crawl = (await gql(url, CRAWL, token=token))["crawlSite"]
+        return version, crawl  # the crawl it saw: a failure shows whether crawls ran and what they said
 
-    await eventually(
-        version_after_a_crawl, lambda v: v > target["version"], timeout=120, interval=1.0, what="the change indexed"
-    )
+    try:
+        await eventually(
+            version_after_a_crawl, lambda v: v[0] > target["version"], timeout=120, interval=1.0, what="the change"
+        )
+    except NotMet as exc:
+        raise AssertionError(f"{exc}\n{up.output()}") from None
 
 
 async def recover(up: Up) -> None:

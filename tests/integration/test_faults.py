@@ -323,3 +323,16 @@ async def test_a_killed_embedded_postgres_is_started_again_on_its_port(
         assert await eventually(select_one, timeout=30, interval=0.2, what="the same DATABASE_URL working") == 1
     finally:
         watch.cancel()
+
+
+async def test_a_bus_closed_while_nats_is_away_closes_without_an_error(
+    own_services: tuple[EmbeddedServices, Settings],
+) -> None:
+    """A job that finished while NATS restarts must not fail at its exit: the drain has nowhere to go (nats-py
+    raises 'connection reconnecting'), and the job would be retried for work already done."""
+    services, settings = own_services
+    bus = await Bus(settings, name="closing-test").connect()
+    await asyncio.to_thread(services.stop, "nats")
+    await eventually(lambda: asyncio.sleep(0, result=bus.connected), lambda up: not up, timeout=20, what="disconnected")
+    await bus.close()
+    assert not bus.connected
