@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from core.disclosure.bulk_store import time_ordered_ids
@@ -47,11 +48,12 @@ class ImportReport:
 
 @dataclass
 class Checker:
-    """Checks of a row beyond its own values: known units, the township it names, the import's scope, and
-    external ids seen earlier in the same file."""
+    """Checks of a row beyond its own values: known units, the township it names, the import's scope, external
+    ids seen earlier in the same file, and `today` (Beijing's date of the import: a payment is not in the future)."""
 
     known: set[str]
     scope: str | None
+    today: date | None = None
     seen: dict[str, int] = field(default_factory=dict)
     items: ItemRows | None = None  # the item checks of this file's header
     units_seen: dict[tuple[str, str], str] = field(default_factory=dict)  # (unit, township) -> "" or the error
@@ -101,7 +103,7 @@ def _checked(kind: str, raw: RawRow, checker: Checker) -> Any:
         checker.known.add(unit.code)
         return built
     draft = built[1] if kind == "spending" else built
-    values = draft.check()
+    values = draft.check(checker.today) if kind == "spending" else draft.check()
     checker.external(values["external_id"], raw.line)
     if kind != "spending":
         checker.unit(values["unit_code"], text_of(cells.get("township_code")))

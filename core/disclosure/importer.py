@@ -113,7 +113,7 @@ async def import_file(
         if await store.get_unit(pool, scope) is None:
             raise Invalid(f"unknown unit code {scope}")
     report = ImportReport(kind=kind, encoding=sheet.encoding)
-    checker = Checker(known=await store.all_unit_codes(pool), scope=scope)
+    checker = Checker(known=await store.all_unit_codes(pool), scope=scope, today=local_date(now))
     if kind == "units":
         await _units(pool, check_rows(kind, sheet.rows, checker, report).values, report, progress)
     else:

@@ -118,12 +118,14 @@ async def test_funds_from_xlsx_with_merged_cells_formulas_and_bad_amounts(
             ["p1", "x1", "50000", "2024-05-01", "施工队"],
             ["p2", "nope", "1", "2024-05-01", ""],
             ["p3", "x1", "80000", "2024-06-01", "施工队"],
+            ["p4", "x1", "100", "2024-07-05", "施工队"],  # after the import's day: a typo, or not paid yet
         ],
     )
     paid = await dx.import_file(pool=pg_pool, bus=None, path=spend, now=NOW)
-    assert (paid.created, sorted(reasons(paid))) == (1, [3, 4])
+    assert (paid.created, sorted(reasons(paid))) == (1, [3, 4, 5])
     assert "no fund project with external id nope" in reasons(paid)[3]
     assert "past its amount 120000" in reasons(paid)[4]
+    assert "2024-07-05 is after today (2024-07-01)" in reasons(paid)[5]
     assert await funds_at(pg_pool, T1) == (1, Decimal(120000), Decimal(50000))
     assert (await dx.import_file(pool=pg_pool, bus=None, path=spend, now=NOW)).created == 0
 
