@@ -86,6 +86,21 @@ async def _apply(conn: asyncpg.Connection, old: Item | None, new: Item) -> None:
     await store.apply_deltas(conn, deltas.rows())
 
 
+async def _twin(conn: asyncpg.Connection, v: dict[str, Any]) -> Item | None:
+    """An item of the unit with this content, not withdrawn; with an external id, the unique index keys the item
+    (an import's two records may read alike)."""
+    if v["external_id"] is not None:
+        return None
+    key = f"{v['unit_code']}|{v['title']}"  # held to commit: two sends at once find each other
+    await conn.execute("select pg_advisory_xact_lock(hashtext('disclosure-item:' || $1))", key)
+    alike = await store.items_like(conn, v["unit_code"], v["title"], v["dated"])
+    return next((item for item in alike if same_content(item, v)), None)
+
+
+def _state(item: Item) -> str:
+    return "published" if item.published_at is not None else "a draft"
+
+
 async def create_item(
     *,
     pool: asyncpg.Pool,
@@ -96,11 +111,14 @@ async def create_item(
     now: datetime,
     base_url: str | None = None,
 ) -> Item:
-    """Store an item (revision 1), published at once unless `publish` is false; counted only once published."""
+    """Store an item (revision 1), published at once unless `publish` is false; counted only once published. The
+    same item again (a form sent twice) is Conflict naming the one stored; after a withdrawal it may be written anew."""
     v = draft.check()
     async with pool.acquire() as conn, conn.transaction():
         if await store.get_unit(conn, v["unit_code"]) is None:
             raise NotFound(f"no unit with code {v['unit_code']}")
+        if (twin := await _twin(conn, v)) is not None:  # a form sent twice: the public would read it twice
+            raise Conflict(f"this item is stored already as item {twin.id} ({_state(twin)}): edit it instead")
         try:
             item = await store.insert_item(conn, {**v, "published_at": now if publish else None})
         except asyncpg.UniqueViolationError:

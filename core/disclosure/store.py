@@ -185,6 +185,17 @@ async def get_item(conn: Conn, item_id: UUID, *, lock: bool = False) -> Item | N
     return item_of(row) if row else None
 
 
+async def items_like(conn: asyncpg.Connection, unit_code: str, title: str, dated: date) -> list[Item]:
+    rows = await conn.fetch(
+        f"""select {ITEM_COLUMNS} from disclosure_items
+            where unit_code = $1 and title = $2 and dated = $3 and withdrawn_at is null order by id""",
+        unit_code,
+        title,
+        dated,
+    )
+    return [item_of(r) for r in rows]
+
+
 async def items_by_external_id(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, Item]:
     rows = await conn.fetch(
         f"select {ITEM_COLUMNS} from disclosure_items where external_id = any($1::text[]) order by id for update",

@@ -70,10 +70,15 @@ class ConsultationDraft:
 
 
 async def open_consultation(*, pool: asyncpg.Pool, draft: ConsultationDraft, by: str, now: datetime) -> Consultation:
+    """Put a draft out for comment. The same draft again (site, title, text, attachment and dates) is Conflict
+    naming the one stored: a form sent twice would split the public's comments between two consultations."""
     draft = draft.check(local_date(now))
     await get_site(pool, draft.site_id)  # NotFound for an unknown site
-    async with pool.acquire() as conn:
-        return await cs.insert_consultation(conn, {**vars(draft), "created_by": by})
+    values = {**vars(draft), "created_by": by}
+    async with pool.acquire() as conn, conn.transaction():
+        if (stored := await cs.same_consultation(conn, values)) is not None:  # a form sent twice: two to comment on
+            raise Conflict(f"「{draft.title}」 of these dates and text is stored already as consultation {stored}")
+        return await cs.insert_consultation(conn, values)
 
 
 async def get_consultation(*, pool: asyncpg.Pool, consultation_id: UUID) -> Consultation:

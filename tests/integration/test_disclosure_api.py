@@ -309,3 +309,27 @@ async def test_saving_a_project_again_by_its_external_id_changes_it_once_and_onl
     assert kept["name"] == "二村水渠"
     v2 = (await gql_data(world.url, rollup, {"code": V2}))["unit"]["rollup"]["funds"]
     assert v2["count"] == 1
+
+
+async def test_an_item_sent_twice_is_conflict_naming_it_until_it_is_withdrawn(world: World) -> None:
+    """A form sent twice (or twice at once) would show the public one notice twice; a withdrawn notice may be
+    written anew, and another text is another item."""
+    token, title = world.editor.token, f"六月收支{uuid.uuid4().hex[:6]}"
+    count = "query($code: String!) { unit(code: $code) { items(pageSize: 1) { total } } }"
+    before = (await gql_data(world.url, count, {"code": V1}))["unit"]["items"]["total"]
+    sent: dict[str, Any] = {"unit": V1, "item": item(title, period="2024-06", dated="2024-06-30")}
+    first = (await gql(world.url, CREATE, sent, token=token))["data"]["createDisclosureItem"]["id"]
+    twice = await gql(world.url, CREATE, sent, token=token)
+    assert code_of(twice) == "CONFLICT" and f"as item {first} (published): edit it" in twice["errors"][0]["message"]
+    draft = {"unit": V1, "item": item(f"{title}草稿", period="2024-06", dated="2024-06-30"), "publish": False}
+    both = await asyncio.gather(*(gql(world.url, CREATE, draft, token=token) for _ in range(2)))
+    assert sorted("made" if body.get("data") else code_of(body) for body in both) == ["CONFLICT", "made"], both
+    other = await gql(world.url, CREATE, {"unit": V1, "item": {**sent["item"], "body": "收支（含补贴）"}}, token=token)
+    assert other["data"]["createDisclosureItem"]["id"] != first
+    assert (await gql_data(world.url, count, {"code": V1}))["unit"]["items"]["total"] == before + 2
+
+    withdraw = """mutation($unit: String!, $id: ID!) { publishDisclosureItem(unit: $unit, id: $id, publish: false) {
+      status } }"""
+    assert (await gql(world.url, withdraw, {"unit": V1, "id": first}, token=token))["data"]
+    anew = (await gql(world.url, CREATE, sent, token=token))["data"]["createDisclosureItem"]
+    assert anew["id"] != first and anew["status"] == "published"

@@ -3,6 +3,7 @@ editors (only approved comments are public), a rate limit per person, and the fe
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -179,3 +180,23 @@ async def test_rate_limit_pending_comments_and_bad_input(world: World) -> None:
     assert code(body) == "BAD_INPUT" and f"{PER_HOUR + 1} comments await moderation" in body["errors"][0]["message"]
     listed = await gql(world.url, "query($s: ID) { consultations(site: $s, state: CLOSED) { total } }", {"s": SITE})
     assert listed["data"]["consultations"]["total"] >= 1
+
+
+async def test_a_consultation_sent_twice_is_conflict_naming_the_first(world: World) -> None:
+    today = local_date(world.clock.at)
+    title = f"《物业管理办法（征求意见稿）》{RUN}"
+    draft = {"site": SITE, "title": title, "body": "第一条……", "opens": today.isoformat()}
+    draft["closes"] = (today + timedelta(days=30)).isoformat()
+    listed = "query($s: ID) { consultations(site: $s) { total } }"
+    first = (await world.as_("editor", OPEN, draft))["data"]["openConsultation"]["id"]
+    before = (await gql(world.url, listed, {"s": SITE}))["data"]["consultations"]["total"]
+    twice = await world.as_("editor", OPEN, draft)  # a double click: comments would split between two
+    assert code(twice) == "CONFLICT" and f"stored already as consultation {first}" in twice["errors"][0]["message"]
+    # Two at once are one too (the second waits for the first's lock, then finds it).
+    later = draft | {"closes": (today + timedelta(days=31)).isoformat()}
+    both = await asyncio.gather(*(world.as_("editor", OPEN, later) for _ in range(2)))
+    assert sorted("made" if "errors" not in b else code(b) for b in both) == ["CONFLICT", "made"], both
+    # Another text, or the same text over other dates, is another consultation.
+    other = await world.as_("editor", OPEN, draft | {"body": "第一条（修改稿）……"})
+    assert other["data"]["openConsultation"]["id"] not in (first, None)
+    assert (await gql(world.url, listed, {"s": SITE}))["data"]["consultations"]["total"] == before + 2
