@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +9,7 @@ from datetime import date
 
 import asyncpg
 
+from core.cursors import make_cursor, read_cursor
 from core.documents import Document, get_documents
 from core.errors import Invalid, NotFound
 from core.policy.explainers import content_of
@@ -83,16 +82,21 @@ def check_kind(kind: str | None) -> str | None:
     return kind
 
 
-def encode_cursor(item: Interpretation) -> str:
-    return base64.urlsafe_b64encode(f"{item.published_at.isoformat()}|{item.id}".encode()).decode()
+def listing_of(site_id: str, kind: str | None) -> str:
+    """What a page cursor of the section says it continues (a cursor of one site or kind is no position in another)."""
+    return f"interpretations(site: {site_id}" + (f", kind: {kind})" if kind else ")")
 
 
-def decode_cursor(cursor: str) -> tuple[date, str]:
+def encode_cursor(listing: str, item: Interpretation) -> str:
+    return make_cursor(listing, f"{item.published_at.isoformat()}|{item.id}")
+
+
+def decode_cursor(cursor: str, listing: str) -> tuple[date, str]:
+    day, _, ident = read_cursor(cursor, listing).partition("|")
     try:
-        day, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return date.fromisoformat(day), str(uuid.UUID(ident))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("after is not a cursor this list gave out (use endCursor of the previous page)") from None
+    except ValueError:
+        raise Invalid(f"after is not a cursor of {listing} (use endCursor of the previous page)") from None
 
 
 def _content_args(doc: Document) -> tuple[str, list[str], str, date]:
@@ -200,10 +204,11 @@ async def list_interpretations(
     """A site's section, newest first, `first` items after the cursor."""
     check_kind(kind)
     await get_site(pool, site_id)  # NOT_FOUND for an unknown site
-    day, ident = decode_cursor(after) if after else (None, None)
+    listing = listing_of(site_id, kind)
+    day, ident = decode_cursor(after, listing) if after else (None, None)
     rows = await pool.fetch(_LIST, site_id, kind, day, ident, first + 1)
     items = [_item(r) for r in rows[:first]]
-    cursor = encode_cursor(items[-1]) if items else None
+    cursor = encode_cursor(listing, items[-1]) if items else None
     return InterpretationPage(items, cursor, len(rows) > first)
 
 

@@ -3,14 +3,13 @@ from its words by keyword rules, most specific topic first."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.errors import Invalid, NotFound
+from core.cursors import make_cursor, read_cursor
+from core.errors import NotFound
 from core.qa.models import QaPair
 
 OTHER = "other"
@@ -68,21 +67,9 @@ def check_topic(topic_id: str) -> Topic:
     return found
 
 
-def cursor_of(pair_id: str) -> str:
-    return base64.urlsafe_b64encode(pair_id.encode()).decode().rstrip("=")
-
-
-def after_cursor(cursor: str | None) -> str | None:
-    """The pair id a cursor stands for; BAD_INPUT for one this service did not hand out."""
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    if not raw or len(raw) > 128 or not raw.isprintable():
-        raise Invalid(f"after: {cursor[:40]!r} is not a cursor of qaPairs (pass endCursor back as it is)")
-    return raw
+def listing_of(topic: Topic) -> str:
+    """What a page cursor of the topic says it continues (one topic's cursor is no position in another's)."""
+    return f"qaPairs(topic: {topic.id})"
 
 
 @dataclass(frozen=True)
@@ -117,13 +104,14 @@ class TopicIndex:
         return [(t, len(self._ids[t.id])) for t in TOPICS]
 
     def page(self, topic_id: str, *, first: int, after: str | None) -> TopicPage:
-        members = self._ids[check_topic(topic_id).id]
-        last = after_cursor(after)
+        topic = check_topic(topic_id)
+        members = self._ids[topic.id]
+        last = None if after is None else read_cursor(after, listing_of(topic))
         start = 0 if last is None else bisect.bisect_right(members, last)
         chosen = members[start : start + first]
         return TopicPage(
             items=[self._pairs[i] for i in chosen],
             total=len(members),
-            end_cursor=cursor_of(chosen[-1]) if chosen else after,
+            end_cursor=make_cursor(listing_of(topic), chosen[-1]) if chosen else after,
             has_next=start + first < len(members),
         )

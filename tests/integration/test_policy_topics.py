@@ -215,6 +215,11 @@ async def test_the_sites_section_with_content_and_computed_changes(world: World)
     rest = (await gql_data(world.url, SECTION_Q, after))["interpretations"]
     assert not rest["hasNextPage"] and len(rest["items"]) == 1
     assert {i["id"] for i in first["items"] + rest["items"]} == {i["id"] for i in section["items"]}
+    # a cursor continues the list it came from: the section of one kind is another list (it was read as a position)
+    wrong = await gql(world.url, SECTION_Q, after | {"kind": "图解"})
+    made_for, used_for = f"interpretations(site: {world.site})", f"interpretations(site: {world.site}, kind: 图解)"
+    assert code_of(wrong) == "BAD_INPUT", wrong
+    assert f"a cursor of {made_for}, not of {used_for}" in wrong["errors"][0]["message"]
 
     set_kind = "mutation($d: ID!, $k: String) { setInterpretationKind(documentId: $d, kind: $k) { kind kindSource } }"
     tujie = world.ids["tujie/2.html"]

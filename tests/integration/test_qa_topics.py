@@ -63,3 +63,18 @@ async def test_bad_browse_input_has_clear_codes(api_url: str) -> None:
     for variables in ({"t": "housing", "n": 0}, {"t": "housing", "n": 1000}, {"t": "housing", "n": 5, "a": "%%%"}):
         body = await gql(api_url, PAGE, variables, token=None)
         assert body["errors"][0]["extensions"]["code"] == "BAD_INPUT", variables
+
+
+async def test_a_cursor_continues_only_the_topic_it_came_from(api_url: str, pg_pool: asyncpg.Pool) -> None:
+    """A transport page's endCursor handed to housing was read as a position among housing's pairs (skipping some)."""
+    tag = f"cu{secrets.token_hex(3)}"
+    rows = [{"id": f"{tag}-{i}", "question": f"{tag} 公交线路{i}？", "answer": "请看公告。"} for i in range(2)]
+    await import_qa(pool=pg_pool, lines=[json.dumps(r | {"tags": ["交通出行"]}) for r in rows])
+    page = (await gql(api_url, PAGE, {"t": "transport", "n": 1}, token=None))["data"]["qaPairs"]
+    cursor = page["endCursor"]
+    wrong = await gql(api_url, PAGE, {"t": "housing", "n": 5, "a": cursor}, token=None)
+    assert wrong["data"] is None and wrong["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    said = wrong["errors"][0]["message"]
+    assert "a cursor of qaPairs(topic: transport), not of qaPairs(topic: housing)" in said
+    by_name = await gql(api_url, PAGE, {"t": "交通出行", "n": 1, "a": cursor}, token=None)  # the same topic, named
+    assert by_name["data"]["qaPairs"]["items"][0]["id"] > page["items"][0]["id"]
