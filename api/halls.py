@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.bus.events import HallChanged
+from core.bus import HallChanged
 from core.errors import NotFound
 from core.halls import BuiltHall, HallLibrary
 from core.halls.library import default_library

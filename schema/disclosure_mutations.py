@@ -14,7 +14,7 @@ from uuid import UUID
 import strawberry
 
 from core import disclosure as dx
-from core.bus.events import DisclosurePublished, disclosure_subject
+from core.bus import DisclosurePublished, disclosure_subject
 from core.clock import local_date
 from core.disclosure.fund_publication import announce_fund
 from core.disclosure.hierarchy import ancestors, check_code

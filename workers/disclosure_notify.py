@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from core.bus import Bus, Consumer
-from core.bus.events import DisclosurePublished
+from core.bus import Bus, Consumer, DisclosurePublished
 from core.clock import Clock, system_clock
 from core.disclosure.notices import OUTBOX_AGE, InboxNotifier, Notifier, deliver_pending, fan_out, resend_outbox
 

@@ -5,17 +5,23 @@ from core.bus.consumer import Consumer, ConsumerRunner, consumer_lag
 from core.bus.events import (
     STREAMS,
     AlertRaised,
-    ApplicationProgressed,
-    ApplicationUpdated,
     DocumentChanged,
     Event,
     HotQueriesUpdated,
-    LetterReplied,
-    LetterSubmitted,
     PageFetched,
     ResultClicked,
     SearchLogged,
     subject_for_site,
+)
+from core.bus.feature_events import (
+    ApplicationProgressed,
+    ApplicationUpdated,
+    DatasetChanged,
+    DisclosurePublished,
+    HallChanged,
+    LetterReplied,
+    LetterSubmitted,
+    disclosure_subject,
     user_key,
 )
 
@@ -27,8 +33,11 @@ __all__ = [
     "Bus",
     "Consumer",
     "ConsumerRunner",
+    "DatasetChanged",
+    "DisclosurePublished",
     "DocumentChanged",
     "Event",
+    "HallChanged",
     "HotQueriesUpdated",
     "LetterReplied",
     "LetterSubmitted",
@@ -36,6 +45,7 @@ __all__ = [
     "ResultClicked",
     "SearchLogged",
     "consumer_lag",
+    "disclosure_subject",
     "subject_for_site",
     "user_key",
 ]

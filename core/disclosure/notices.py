@@ -13,8 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from core.bus import Bus
-from core.bus.events import DisclosurePublished
+from core.bus import Bus, DisclosurePublished
 from core.disclosure import notice_store as ns
 from core.disclosure import store
 from core.disclosure.boards import BOARDS

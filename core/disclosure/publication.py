@@ -14,8 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
-from core.bus import Bus
-from core.bus.events import DisclosurePublished, Event, PageFetched
+from core.bus import Bus, DisclosurePublished, Event, PageFetched
 from core.disclosure import notice_store, store
 from core.disclosure.hierarchy import ancestors, site_id_of
 from core.disclosure.models import Item

@@ -17,8 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from core.bus import Bus
-from core.bus.events import DatasetChanged, DocumentChanged, PageFetched
+from core.bus import Bus, DatasetChanged, DocumentChanged, PageFetched
 from core.documents import apply_pages
 from core.errors import NotFound
 from core.opendata import store

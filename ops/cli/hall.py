@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from core.bus.events import HallChanged
+from core.bus import HallChanged
 from core.halls import BuiltHall, HallLibrary, known_service_ids
 from core.services import open_services
 from core.settings import Settings

@@ -14,8 +14,7 @@ import asyncpg
 import pytest
 
 from core import disclosure as dx
-from core.bus import Bus
-from core.bus.events import disclosure_subject
+from core.bus import Bus, disclosure_subject
 from core.disclosure import notices
 from core.errors import Upstream
 from tests.integration.disclosure_fixtures import load_tree

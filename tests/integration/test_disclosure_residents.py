@@ -16,8 +16,7 @@ import asyncpg
 import pytest
 
 from core import disclosure as dx
-from core.bus import Bus
-from core.bus.events import DisclosurePublished, disclosure_subject
+from core.bus import Bus, DisclosurePublished, disclosure_subject
 from core.disclosure import notices
 from core.disclosure.models import Notice
 from core.disclosure.subtree_store import subtree_page

@@ -19,8 +19,7 @@ import uvicorn
 from multidict import CIMultiDict
 
 from api.app import create_app
-from core.bus import Bus
-from core.bus.events import HallChanged, PageFetched
+from core.bus import Bus, HallChanged, PageFetched
 from core.documents import apply_pages
 from core.halls import HallLibrary, known_service_ids
 from core.halls.library import ROOT

@@ -17,8 +17,7 @@ import ckanapi
 import pytest
 import yaml
 
-from core.bus import Bus
-from core.bus.events import DatasetChanged
+from core.bus import Bus, DatasetChanged
 from core.documents import get_document
 from core.errors import NotFound
 from core.opendata import keys, service
