@@ -119,7 +119,10 @@ class DisclosureMutation:
         return Voucher.of(ref)
 
     @strawberry.mutation(
-        description="Write an item of the unit; published at once unless publish is false",
+        description=(
+            "Write an item of the unit; published at once unless publish is false. The content of an item not "
+            "withdrawn again (a form sent twice) is CONFLICT naming it"
+        ),
         permission_classes=UNIT_EDITOR,
     )
     async def create_disclosure_item(

@@ -211,7 +211,10 @@ class ConsultationQuery:
 class ConsultationMutation:
     @strawberry.mutation(
         permission_classes=SITE_EDITOR,
-        description="Put a draft out for public comment from opensOn to closesOn (Beijing dates, inclusive)",
+        description=(
+            "Put a draft out for public comment from opensOn to closesOn (Beijing dates, inclusive); the draft of a "
+            "stored consultation again (a form sent twice) is CONFLICT naming it"
+        ),
     )
     async def open_consultation(
         self,

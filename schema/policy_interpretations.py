@@ -75,7 +75,12 @@ async def _with_policies(info: Info, items: list[section.Interpretation]) -> lis
 
 @strawberry.type
 class InterpretationQuery:
-    @strawberry.field(description="A site's 解读与回应 section, newest first, optionally of one kind")
+    @strawberry.field(
+        description=(
+            "A site's 解读与回应 section, newest first, optionally of one kind; after: the endCursor of this same "
+            "listing (a cursor of another site or kind is BAD_INPUT)"
+        )
+    )
     async def interpretations(
         self, info: Info, site: str, kind: str | None = None, first: int = 20, after: str | None = None
     ) -> InterpretationConnection:

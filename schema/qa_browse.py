@@ -82,7 +82,12 @@ class QaBrowseQuery:
         found = await info.context.qa.topics()
         return [QaTopic(id=strawberry.ID(t.id), name=t.name, count=n) for t, n in found]
 
-    @strawberry.field(description="Active pairs of one topic (id or name from qaTopics; NOT_FOUND for another)")
+    @strawberry.field(
+        description=(
+            "Active pairs of one topic (id or name from qaTopics; NOT_FOUND for another); after: the endCursor of "
+            "this topic's listing (another topic's is BAD_INPUT)"
+        )
+    )
     async def qa_pairs(self, info: Info, topic: str, first: int = 20, after: str | None = None) -> QaPairPage:
         limit = info.context.settings.max_page_size
         if not 1 <= first <= limit:
