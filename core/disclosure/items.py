@@ -120,9 +120,12 @@ async def create_item(
         if (twin := await _twin(conn, v)) is not None:  # a form sent twice: the public would read it twice
             raise Conflict(f"this item is stored already as item {twin.id} ({_state(twin)}): edit it instead")
         try:
-            item = await store.insert_item(conn, {**v, "published_at": now if publish else None})
+            async with conn.transaction():  # a savepoint: the holder of the external id can be read after a clash
+                item = await store.insert_item(conn, {**v, "published_at": now if publish else None})
         except asyncpg.UniqueViolationError:
-            raise Conflict(f"an item with external id {v['external_id']} exists already") from None
+            holder = (await store.items_by_external_id(conn, [v["external_id"]])).get(v["external_id"])
+            named = f" (item {holder.id}, {_state(holder)})" if holder is not None else ""
+            raise Conflict(f"an item with external id {v['external_id']} exists already{named}") from None
         await store.insert_revision(conn, item, reason="", by=by, at=now)
         await _apply(conn, None, item)
         if item.counted:

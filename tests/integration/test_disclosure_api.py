@@ -333,3 +333,9 @@ async def test_an_item_sent_twice_is_conflict_naming_it_until_it_is_withdrawn(wo
     assert (await gql(world.url, withdraw, {"unit": V1, "id": first}, token=token))["data"]
     anew = (await gql(world.url, CREATE, sent, token=token))["data"]["createDisclosureItem"]
     assert anew["id"] != first and anew["status"] == "published"
+
+    keyed = {"unit": V1, "item": {**item(f"{title}台账"), "externalId": f"ext-{title}"}}
+    held = (await gql(world.url, CREATE, keyed, token=token))["data"]["createDisclosureItem"]["id"]
+    clash = {"unit": V1, "item": {**item(f"{title}另一条"), "externalId": f"ext-{title}"}}
+    taken = await gql(world.url, CREATE, clash, token=token)  # an id an import keys by: the item holding it named
+    assert code_of(taken) == "CONFLICT" and f"(item {held}, published)" in taken["errors"][0]["message"]
