@@ -15,8 +15,9 @@ HELP: dict[str, str] = {
     "package_search": (
         "Search the datasets. Parameters: q (free text; field:value clauses filter), fq and fq_list "
         "([+|-]field:value over organization, groups, tags, res_format, license_id, name, id, frequency, "
-        "harvest_source), rows (default 10, at most 1000), start, sort (score, metadata_modified, "
-        "metadata_created, name, title, title_string; asc or desc), facet, facet.field (a JSON list), facet.limit "
+        "harvest_source, and the text fields title and notes), rows (default 10, at most 1000), start, sort "
+        "(score, metadata_modified, metadata_created, name, title, title_string; asc or desc), facet, facet.field "
+        "(a JSON list), facet.limit "
         "(default 50, -1 for all), facet.mincount, include_private (admins), ext_bbox=minx,miny,maxx,maxy. "
         "Returns count, results, facets, search_facets and sort."
     ),

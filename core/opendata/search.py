@@ -12,7 +12,7 @@ import asyncpg
 
 from core.opendata import store
 from core.opendata.models import Dataset
-from core.opendata.search_query import FIELDS, Query, read_query, structured
+from core.opendata.search_query import FIELDS, Query, filter_sql, read_query, structured
 from core.opendata.tokens import tsquery
 
 __all__ = ["FIELDS", "Found", "Query", "package_search", "read_query", "run_search", "structured"]
@@ -31,7 +31,7 @@ def _where(q: Query, args: list[Any]) -> str:
         conds.append(f"d.search @@ to_tsquery('simple', {arg(ts)})")
     for negated, name, value in q.filters:
         values = value if isinstance(value, list) else [value]
-        cond = "(" + " or ".join(FIELDS[name][0].format(v=arg(v)) for v in values) + ")" if values else "false"
+        cond = "(" + " or ".join(filter_sql(name).format(v=arg(v)) for v in values) + ")" if values else "false"
         conds.append(f"not coalesce({cond}, false)" if negated else cond)
     if q.bbox is not None:
         minx, miny, maxx, maxy = q.bbox

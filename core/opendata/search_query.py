@@ -26,6 +26,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "frequency": ("d.frequency = {v}", "d.frequency"),
     "harvest_source": ("d.source = {v}", "d.source"),
 }
+# CKAN's text fields in a q or fq clause (title:招商): the datasets whose field holds the value, in any case; they
+# filter, they are no facets
+TEXT_FIELDS = {"title": "strpos(lower(d.title), lower({v})) > 0", "notes": "strpos(lower(d.notes), lower({v})) > 0"}
 SORTS = {
     "score": "rank",
     "metadata_modified": "d.metadata_modified",
@@ -56,19 +59,26 @@ class Query:
     bbox: tuple[float, float, float, float] | None = None
 
 
+def filter_sql(name: str) -> str:
+    """The SQL of a filter clause on `name` with its value as {v}."""
+    return TEXT_FIELDS.get(name) or FIELDS[name][0]
+
+
 def _clauses(text: str, where: str) -> tuple[list[tuple[bool, str, str | list[str]]], str]:
     """Field clauses of a q or fq string, and what is left of it as free text."""
     found: list[tuple[bool, str, str | list[str]]] = []
     rest = text
     for m in CLAUSE.finditer(text):
         sign, name = m.group(1), m.group(2)
-        if name not in FIELDS and where == "q":
+        known = name in FIELDS or name in TEXT_FIELDS
+        if not known and where == "q":
             continue  # a colon in free text (a time, a URL) stays text
         rest = rest.replace(m.group(0), " ", 1)
         if name in IGNORED_FQ:
             continue
-        if name not in FIELDS:
-            raise p.SearchQueryError(f"{where}: unknown field {name!r} (one of {', '.join(sorted(FIELDS))})")
+        if not known:
+            names = ", ".join(sorted([*FIELDS, *TEXT_FIELDS]))
+            raise p.SearchQueryError(f"{where}: unknown field {name!r} (one of {names})")
         value = m.group(3) if m.group(3) is not None else (m.group(4) or m.group(5) or "")
         if m.group(4) is not None:
             values = [v.strip().strip('"') for v in re.split(r"\s+OR\s+", value) if v.strip()]

@@ -111,6 +111,13 @@ async def test_package_search_text_and_facets(ckan_url: str) -> None:
     assert all(topic in r["title"] + r["notes"] + " ".join(t["name"] for t in r["tags"]) for r in found["results"])
     tagged = await call(ckan_url, "package_search", fq=f'tags:"{topic}"', rows=100)
     assert {r["name"] for r in tagged["results"]} <= {r["name"] for r in found["results"]}
+    word = pkg["title"][:2]  # CKAN's text fields in q and fq: title:招商 searches titles (it was read as free text)
+    titled = await call(ckan_url, "package_search", q=f"title:{word}", rows=100)
+    assert "jyj-0001" in [r["name"] for r in titled["results"]]
+    assert all(word in r["title"] for r in titled["results"])
+    noted = await call(ckan_url, "package_search", fq=f'notes:"{pkg["notes"][:6]}"', rows=100)
+    assert "jyj-0001" in [r["name"] for r in noted["results"]]
+    assert all(pkg["notes"][:6] in r["notes"] for r in noted["results"])
     facets = await call(
         ckan_url, "package_search", rows=0, **{"facet.field": json.dumps(["organization", "groups", "res_format"])}
     )
