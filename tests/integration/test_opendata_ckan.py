@@ -176,6 +176,13 @@ async def test_error_envelopes_and_status_codes(ckan_url: str) -> None:
     assert code == 409 and body["error"]["start"] == ["Must be a natural number"]
     code, body = await raw(ckan_url, "GET", "/api/3/action/package_search?fq=nonsense:1")
     assert code == 400 and body["error"]["__type"] == "Search Query Error"
+    huge = "9" * 20  # past a bigint: every page number and offset, where they were a 500
+    table = next(
+        r["id"] for r in (await call(ckan_url, "package_show", id="gaj-0000"))["resources"] if r["datastore_active"]
+    )
+    for path in ("package_search?start=", "package_list?offset=", "package_list?limit=", "datastore_search?offset="):
+        code, body = await raw(ckan_url, "GET", f"/api/3/action/{path}{huge}&resource_id={table}")
+        assert code == 409 and body["error"][path.split("?")[1][:-1]] == [f"Must be at most {2**63 - 1}"], path
     code, body = await raw(ckan_url, "GET", "/api/3/action/package_search?sort=colour%20desc")
     assert code == 400 and body["error"]["__type"] == "Search Query Error"
     # Solr would read OR, NOT or a bare word in fq otherwise than as one more clause: refused, not dropped
