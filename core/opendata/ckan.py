@@ -16,6 +16,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated,
 from core.opendata import params as p
 from core.opendata import store, usage
 from core.opendata.search import package_search, read_query
+from core.opendata.search_query import DEFAULT_ROWS, MAX_ROWS
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,19 @@ async def package_list(ctx: ActionContext, params: dict[str, Any]) -> list[str]:
 
 async def package_search_action(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     return await package_search(ctx.pool, read_query(params, is_admin=ctx.caller.is_admin))
+
+
+async def current_package_list_with_resources(ctx: ActionContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """CKAN's list of datasets with their resources, most recently modified first (what harvesters page
+    through): `limit` (default 10, cut to 1000) and `offset`; private datasets for admins only."""
+    asked = {
+        "sort": "metadata_modified desc",
+        "rows": p.integer(params, "limit", DEFAULT_ROWS, maximum=MAX_ROWS),
+        "start": p.integer(params, "offset", 0),
+        "include_private": True,
+    }
+    found = await package_search(ctx.pool, read_query(asked, is_admin=ctx.caller.is_admin))
+    return list(found["results"])
 
 
 async def visible_dataset(ctx: ActionContext, id_or_name: str) -> asyncpg.Record:
@@ -172,6 +186,7 @@ READ_ACTIONS: dict[str, Action] = {
     "package_list": package_list,
     "package_search": package_search_action,
     "package_show": package_show,
+    "current_package_list_with_resources": current_package_list_with_resources,
     "resource_show": resource_show,
     "organization_list": organization_list,
     "organization_show": organization_show,

@@ -22,6 +22,10 @@ HELP: dict[str, str] = {
         "Returns count, results, facets, search_facets and sort."
     ),
     "package_show": "One dataset with its resources. Parameters: id (its id or name).",
+    "current_package_list_with_resources": (
+        "The datasets with their resources, most recently modified first. Parameters: limit (default 10, at most "
+        "1000), offset."
+    ),
     "resource_show": "One resource. Parameters: id.",
     "organization_list": (
         "The departments publishing data. Parameters: all_fields, q, sort, limit (at most 1000, or 25 with "

@@ -103,6 +103,21 @@ async def test_package_search_filters_sort_and_paging(ckan_url: str) -> None:
     assert not_pdf["count"] + pdf["count"] == everything["count"]
 
 
+async def test_current_package_list_with_resources_pages_the_newest_first(ckan_url: str) -> None:
+    """CKAN's listing for harvesters: whole datasets with resources, most recently modified first, paged."""
+    first = await call(ckan_url, "current_package_list_with_resources", limit=5)
+    stamps = [d["metadata_modified"] for d in first]
+    assert len(first) == 5 and stamps == sorted(stamps, reverse=True) and all("resources" in d for d in first)
+    newest = await call(ckan_url, "package_search", sort="metadata_modified desc", rows=7)
+    assert [d["name"] for d in first] == [d["name"] for d in newest["results"]][:5]
+    after = await call(ckan_url, "current_package_list_with_resources", limit=2, offset=5)
+    assert [d["name"] for d in after] == [d["name"] for d in newest["results"]][5:7]
+    public = (await call(ckan_url, "package_search", rows=0))["count"]
+    assert len(await call(ckan_url, "current_package_list_with_resources", limit=5000)) == min(1000, public)
+    with pytest.raises(ckanapi.errors.ValidationError):
+        await call(ckan_url, "current_package_list_with_resources", offset=-1)
+
+
 async def test_package_search_text_and_facets(ckan_url: str) -> None:
     pkg = await call(ckan_url, "package_show", id="jyj-0001")
     topic = pkg["tags"][0]["name"]
