@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from core.errors import YiwangError
 from core.opendata import datastore, store
+from core.opendata import params as p
 from core.opendata.actions import ACTIONS, counted_download, upload_path
 from core.opendata.ckan import ActionContext, error_envelope
 from core.opendata.dsearch import jsonable
@@ -28,6 +29,7 @@ from core.textzh.charsets import NUL_REFUSAL, holds_nul
 
 log = logging.getLogger(__name__)
 FORM_SLACK = 1024 * 1024  # the other fields of a multipart upload, beside the file
+DUMP_TYPES = {"csv": "text/csv", "tsv": "text/tab-separated-values", "json": "application/json"}
 
 
 class CkanApi:
@@ -93,11 +95,15 @@ class CkanApi:
         return JSONResponse({**envelope, "success": True, "result": result})
 
     async def dump(self, request: Request) -> Response:
-        """The whole table as CSV (default) or JSON (?format=json), streamed in batches."""
-        fmt = request.query_params.get("format", "csv").lower()
-        if fmt not in ("csv", "json"):
-            return JSONResponse("Bad request: format must be csv or json", status_code=400)
+        """The table as CSV (default), TSV or JSON (?format=), streamed in batches; CKAN's `bom` (a byte-order mark,
+        so that Excel reads the UTF-8 of a Chinese table), `limit` and `offset`."""
+        params = dict(request.query_params)
+        fmt = params.get("format", "csv").lower()
+        if fmt not in DUMP_TYPES:
+            return JSONResponse("Bad request: format must be csv, tsv or json", status_code=400)
         try:
+            bom = p.boolean(params, "bom")
+            offset, limit = p.integer(params, "offset", 0), p.integer(params, "limit", -1)
             ctx = await self.context(request)
             found = await datastore.info(ctx.pool, request.path_params["resource_id"])
             await ACTIONS["resource_show"](ctx, {"id": found.resource_id})
@@ -105,12 +111,13 @@ class CkanApi:
             status, error = error_envelope(exc)
             return JSONResponse({"success": False, "error": error}, status_code=status)
         await counted_download(ctx, found.dataset_id)
-        batches = datastore.dump(ctx.pool, found)
+        batches = datastore.dump(ctx.pool, found, offset=offset, limit=None if limit < 0 else limit)
         names = ["_id", *found.names]
         if fmt == "json":
             return StreamingResponse(_json_chunks(batches, names), media_type="application/json")
-        headers = {"Content-Disposition": f'attachment; filename="{found.resource_id}.csv"'}
-        return StreamingResponse(_csv_chunks(batches, names), media_type="text/csv; charset=utf-8", headers=headers)
+        headers = {"Content-Disposition": f'attachment; filename="{found.resource_id}.{fmt}"'}
+        chunks = _delimited_chunks(batches, names, delimiter="\t" if fmt == "tsv" else ",", bom=bom)
+        return StreamingResponse(chunks, media_type=f"{DUMP_TYPES[fmt]}; charset=utf-8", headers=headers)
 
     async def download(self, request: Request) -> Response:
         """An uploaded file, counted."""
@@ -159,9 +166,13 @@ async def _request_data(request: Request) -> tuple[dict[str, Any], dict[str, tup
     return data, {}
 
 
-async def _csv_chunks(batches: AsyncIterator[list[Any]], names: list[str]) -> AsyncIterator[str]:
+async def _delimited_chunks(
+    batches: AsyncIterator[list[Any]], names: list[str], *, delimiter: str, bom: bool
+) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    if bom:
+        buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(names)
     async for batch in batches:
         for row in batch:

@@ -82,7 +82,8 @@ def _downloads(resource: dict[str, Any]) -> list[tuple[str, str]]:
     links = [(f"下载 {resource['format'] or '文件'}", resource["url"])] if resource["url"] else []
     if resource["datastoreActive"]:
         dump = f"/datastore/dump/{resource['id']}"
-        links += [("导出 CSV", dump), ("导出 JSON", f"{dump}?format=json")]
+        # Excel reads a UTF-8 CSV without a byte-order mark in the local code page: the Chinese comes out garbled
+        links += [("导出 CSV", dump), ("导出 CSV（Excel）", f"{dump}?bom=true"), ("导出 JSON", f"{dump}?format=json")]
     return links
 
 

@@ -225,11 +225,16 @@ async def known_tables(conn: asyncpg.Pool | asyncpg.Connection, names: list[str]
     return {r["table_name"]: r["dataset_id"] for r in rows}
 
 
-async def dump(pool: asyncpg.Pool, found: Info) -> AsyncIterator[list[asyncpg.Record]]:
-    """Every row of the table in _id order, in batches, through one server-side cursor."""
+async def dump(
+    pool: asyncpg.Pool, found: Info, *, offset: int = 0, limit: int | None = None
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The table's rows in _id order (all, or `limit` of them after the first `offset`), in batches, through one
+    server-side cursor."""
     cols = ", ".join(["_id", *(quote(n) for n in found.names)])
     async with pool.acquire() as conn, conn.transaction(readonly=True):
-        cursor = await conn.cursor(f"select {cols} from datastore.{quote(found.resource_id)} order by _id")
+        cursor = await conn.cursor(
+            f"select {cols} from datastore.{quote(found.resource_id)} order by _id offset $1 limit $2", offset, limit
+        )
         while True:
             batch = await cursor.fetch(DUMP_BATCH)
             if not batch:

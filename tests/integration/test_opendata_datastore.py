@@ -240,6 +240,35 @@ async def test_dump(env: Env) -> None:
     assert len(body["records"]) == 120 and body["records"][0][:4] == [1, "2024-03-01", "道里", 40]
 
 
+async def test_dump_for_excel_in_parts_and_as_tsv(env: Env) -> None:
+    """CKAN's dump parameters: a byte-order mark (Excel reads a UTF-8 CSV without one as the local code page, and a
+    Chinese table comes out garbled), a slice of the rows, tab-separated values; a bad one answers which."""
+    base = f"{env.url}/datastore/dump/{env.air}"
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{base}?bom=true&offset=100&limit=5") as r:
+            raw = await r.read()
+        async with s.get(f"{base}?format=tsv&limit=2") as r:
+            assert r.content_type == "text/tab-separated-values"
+            tsv = (await r.text()).splitlines()
+        async with s.get(f"{base}?limit=-3") as r:
+            bad = (r.status, await r.json())
+        async with s.get(f"{base}?format=xls") as r:
+            unknown = (r.status, await r.text())
+    assert raw.startswith(b"\xef\xbb\xbf_id,")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [r[0] for r in rows] == ["_id", "101", "102", "103", "104", "105"]
+    assert (
+        tsv[0] == "_id\t日期\t监测站\tAQI\tPM2.5\t首要污染物"
+        and len(tsv) == 3
+        and tsv[1].startswith("1\t2024-03-01\t道里")
+    )
+    assert bad == (
+        409,
+        {"success": False, "error": {"__type": "Validation Error", "limit": ["Must be a natural number"]}},
+    )
+    assert unknown[0] == 400 and "csv, tsv or json" in unknown[1]
+
+
 async def test_a_filtered_search_answers_the_same_past_the_one_pass_size(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:

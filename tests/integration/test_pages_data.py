@@ -68,6 +68,10 @@ async def test_a_dataset_page_has_metadata_downloads_preview_and_quality(seeded:
     assert "缺失值" in seen and "重复行" in seen, seen
     async with aiohttp.ClientSession() as s, s.get(f"{seeded.url}/datastore/dump/{seeded.resource}") as r:
         assert r.status == 200 and "道里" in await r.text()  # the link downloads the table
+    excel = re.search(r'href="([^"]+)"[^>]*>导出 CSV（Excel）<', html)
+    assert excel is not None, "a download Excel opens without garbling the Chinese"
+    async with aiohttp.ClientSession() as s, s.get(seeded.url + excel.group(1).replace("&amp;", "&")) as r:
+        assert (await r.read()).startswith("\ufeff_id".encode())
 
 
 async def test_a_hostile_dataset_title_is_text(seeded: Seeded) -> None:
