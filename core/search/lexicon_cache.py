@@ -81,6 +81,11 @@ class LexiconCache:
         return self._store
 
     @property
+    def blocked(self) -> frozenset[str]:
+        """The suggestions the web office blocked, as the current snapshot holds them (none before the first)."""
+        return self._snapshot.blocked if self._snapshot is not None else frozenset()
+
+    @property
     def loaded(self) -> bool:
         """Whether the first snapshot is built: a search then never waits for one."""
         return self._snapshot is not None

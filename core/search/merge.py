@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from core.errors import Invalid
-from core.search.models import FILTER_FIELDS, IndexDoc, SearchHit, SearchResult
+from core.search.models import FILTER_FIELDS, IndexDoc, SearchHit, SearchRequest, SearchResult
 from core.search.query import KIND_BY_NAME
 from core.search.understand import Variant
 from core.sites.config import LEVELS
@@ -47,6 +47,22 @@ def _checked_value(name: str, value: str) -> str:
     if name == "site" and not is_site_id(value):
         raise Invalid(f"filter 'site': {value!r} is not a site id")
     return value
+
+
+def admits(request: SearchRequest, doc: IndexDoc) -> bool:
+    """Whether a document shown without the engine (a pinned result) passes the request's filters and dates as
+    the engine checks a hit's: a searcher who chose 办事服务 or a year sees no pinned notice of another year."""
+    for name, values in request.filters.items():
+        if values and not set(values) & set(doc.keyword_values(name)):
+            return False
+    if request.published_after is None and request.published_before is None:
+        return True
+    day = doc.published_at
+    if day is None:
+        return False
+    return (request.published_after is None or day >= request.published_after) and (
+        request.published_before is None or day <= request.published_before
+    )
 
 
 def fuse(results: Sequence[tuple[Variant, SearchResult]]) -> list[SearchHit]:

@@ -49,8 +49,27 @@ class SearchOutcome:
     took_ms: float = 0.0
 
 
-def served(pinned: Sequence[SearchHit], hits: Sequence[SearchHit], offset: int, page_size: int) -> list[Hit]:
-    """The page as shown: pinned hits first, the engine's others after, numbered from the page's offset."""
+def served(
+    pinned: Sequence[SearchHit], hits: Sequence[SearchHit], offset: int, page_size: int, *, hits_from: int
+) -> list[Hit]:
+    """The page as shown, numbered from the page's offset. The list paged through is the pinned hits, then the
+    engine's others: a pinned document is not shown again where it ranks, and every page after the first
+    continues where the one before stopped. `hits` are the engine's from its rank `hits_from` (0: the page is cut
+    from the whole list; deeper, without pins or past the window `pin_window` reads from the top, they are the
+    page's own, pinned documents left out)."""
     pinned_ids = {h.id for h in pinned}
-    shown = [*pinned, *(h for h in hits if h.id not in pinned_ids)][:page_size]
-    return [Hit(h, i <= len(pinned), offset + i) for i, h in enumerate(shown, 1)]
+    rest = [h for h in hits if h.id not in pinned_ids]
+    if hits_from > 0:
+        return [Hit(h, False, offset + i) for i, h in enumerate(rest[:page_size], 1)]
+    listed = [*pinned, *rest][offset : offset + page_size]
+    return [Hit(h, offset + i <= len(pinned), offset + i) for i, h in enumerate(listed, 1)]
+
+
+def pin_window(pins: int, offset: int, page_size: int, most: int) -> tuple[int, int]:
+    """The engine's ranks (offset, limit) a page needs when `pins` pinned hits lead the list. Within the engine's
+    largest window (`most`), from the top: how many pinned documents rank before the page is only known there.
+    Deeper, the page's own ranks, which continue the list when the pinned documents match the query and rank
+    in that window (the usual pin: a relevant document brought to the top)."""
+    if pins and offset + page_size <= most:
+        return 0, offset + page_size
+    return offset, page_size

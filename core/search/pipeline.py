@@ -15,7 +15,7 @@ from core.search.lexicon_cache import Snapshot
 from core.search.merge import check_filters, fuse
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, SearchResult, Sort
 from core.search.outcome import Hit, Scene
-from core.search.query import ParsedQuery, parse_query
+from core.search.query import ParsedQuery, check_dates, parse_query
 from core.search.understand import Interpretation, Rewrite, Variant, synonyms_of_reading, understand
 from core.textzh.analyzer import get_analyzer
 
@@ -50,6 +50,13 @@ class Asked:
     has_text: bool
 
     @property
+    def one_site(self) -> str | None:
+        """The one site the search is confined to (a `site` filter or operator, or the caller's), whose analytics
+        count it; a search of several sites or of all counts for the group."""
+        sites = self.filters.get("site", [])
+        return sites[0] if len(sites) == 1 else None
+
+    @property
     def is_empty(self) -> bool:
         """Empty or punctuation only, without constraints: nothing to look for (filters alone browse them)."""
         return not self.has_text and not self.parsed.has_constraints and not self.filters
@@ -77,6 +84,7 @@ def read_query(
         checked["site"] = [site]
     parsed = parse_query(query)
     parsed = replace(parsed, after=parsed.after or after, before=parsed.before or before)
+    check_dates(parsed.after, parsed.before)
     for name, values in (("site", parsed.sites), ("kind", parsed.kinds)):
         if values:
             checked[name] = values

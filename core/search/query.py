@@ -67,6 +67,19 @@ class ParsedQuery:
         return bool(self.phrases or self.sites or self.titles or self.kinds or self.doc_no or self.after or self.before)
 
 
+EARLIEST, LATEST = date(1700, 1, 1), date(2200, 12, 31)  # inside what a tantivy date holds (1677–2262)
+
+
+def check_dates(after: date | None, before: date | None) -> None:
+    """Invalid for a bound outside 1700–2200 (the engine cannot hold it: it was an internal error) or bounds the
+    wrong way round, whether they came from operators (after:, before:) or filters (publishedAfter, …Before)."""
+    for bound in (after, before):
+        if bound is not None and not EARLIEST <= bound <= LATEST:
+            raise Invalid(f"{bound.isoformat()} is out of range: dates are between {EARLIEST.year} and {LATEST.year}")
+    if after is not None and before is not None and after > before:
+        raise Invalid(f"after: (publishedAfter) {after.isoformat()} is later than before: (publishedBefore) {before}")
+
+
 def parse_date_bound(value: str, *, end: bool) -> date:
     """YYYY, YYYY-MM or YYYY-MM-DD (also / . 年月日) as the first day, or with `end` the last day, it covers."""
     m = _DATE.match(fold(value).strip())
@@ -139,6 +152,5 @@ def parse_query(raw: str) -> ParsedQuery:
             words.append(m.group(0))
         elif value:
             (excludes if negated else phrases if quoted is not None else words).append(value)
-    if out.after and out.before and out.after > out.before:
-        raise Invalid("after: is later than before:")
+    check_dates(out.after, out.before)
     return replace(out, text=" ".join(words), phrases=phrases, excludes=excludes)

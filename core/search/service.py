@@ -18,9 +18,9 @@ from core.search.analysis import normalize_keyword
 from core.search.answers import AnswerProvider, InstantAnswer, default_providers
 from core.search.engine import SearchEngine
 from core.search.lexicon_cache import LexiconCache
-from core.search.merge import document_hit
+from core.search.merge import admits, document_hit
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, Sort
-from core.search.outcome import Hit, Scene, SearchOutcome, served
+from core.search.outcome import Hit, Scene, SearchOutcome, pin_window, served
 from core.search.pipeline import (
     extras_for,
     has_words,
@@ -160,9 +160,10 @@ class SearchService:
         meaning = await interpret(self.engine, asked, lex)
         base, offset = asked.request(sort), (page - 1) * page_size
         extras = extras_for(facets=facets, scenes=scenes, sort=sort)
-        ran = await run_variants(self.engine, base, meaning, offset, page_size, extras)
-        pinned = await self._pinned(text, asked.filters) if page == 1 and sort == "relevance" and asked.has_text else []
-        hits = served(pinned, ran.hits, offset, page_size)
+        pinned = await self._pinned(text, base) if sort == "relevance" and asked.has_text else []
+        hits_from, window = pin_window(len(pinned), offset, page_size, MAX_LIMIT)
+        ran = await run_variants(self.engine, base, meaning, hits_from, window, extras)
+        hits = served(pinned, ran.hits, offset, page_size, hits_from=hits_from)
         outcome = SearchOutcome(
             search_id="",
             query=query,
@@ -181,7 +182,7 @@ class SearchService:
         )
         outcome = self._signed(outcome)
         self.cache.count_query(text, client=client, found=outcome.total > 0)
-        self._log(outcome, text, site=site, session_id=session_id)
+        self._log(outcome, text, site=asked.one_site, session_id=session_id)
         return outcome
 
     def _weather(self, text: str, today: date) -> asyncio.Future[InstantAnswer | None] | None:
@@ -227,14 +228,19 @@ class SearchService:
         )
         self._background(self._publish(event))
 
-    async def _pinned(self, text: str, filters: dict[str, list[str]]) -> list[SearchHit]:
+    async def _pinned(self, text: str, request: SearchRequest) -> list[SearchHit]:
+        """The query's pinned documents that pass the searcher's filters and dates (a pin never breaks them)."""
         if self.pool is None or not normalize_keyword(text):
             return []
         ids = await SearchStore(self.pool).pinned_ids(text)
         if not ids:
             return []
-        sites = set(filters.get("site", []))
-        return [document_hit(d) for d in await shown_docs(self.pool, ids) if not sites or d.site in sites]
+        return [document_hit(d) for d in await shown_docs(self.pool, ids) if admits(request, d)]
+
+    def unlisted(self, query: str) -> bool:
+        """Whether a searched query must not be shown as what the public searches (hot and rising queries): it holds
+        a sensitive word, or the web office blocked it, as suggestions and related searches leave it out."""
+        return normalize_keyword(query) in self.cache.blocked or not self.cache.tally.acceptable(query)
 
     async def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         """Completions of what is being typed; Invalid for a limit out of range."""

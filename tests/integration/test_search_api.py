@@ -149,6 +149,13 @@ async def test_suggest_and_record_click(api_url: str, indexed: str) -> None:
         ('{ search(query: "社会保障卡", pageSize: 1000) { total } }', "BAD_INPUT"),
         ('{ search(query: "社保", filters: {fields: [{field: "colour", values: ["red"]}]}) { total } }', "BAD_INPUT"),
         ('{ search(query: "after:2019-13") { total } }', "BAD_INPUT"),
+        ('{ search(query: "社保 before:9999") { total } }', "BAD_INPUT"),
+        ('{ search(query: "社保", filters: {publishedAfter: "0001-01-01"}) { total } }', "BAD_INPUT"),
+        (
+            '{ search(query: "社保", filters: {publishedAfter: "2026-06-01", publishedBefore: "2025-01-01"}) '
+            "{ total } }",
+            "BAD_INPUT",
+        ),
         ('{ search(query: "社保", filters: {level: ["县"]}) { total } }', "BAD_INPUT"),
         ('{ search(query: "社保", filters: {year: ["2024年"]}) { total } }', "BAD_INPUT"),
         ('{ search(query: "社保", filters: {site: ["DROP TABLE"]}) { total } }', "BAD_INPUT"),
@@ -180,3 +187,58 @@ async def test_a_ten_thousand_character_query_and_an_unknown_filter_field(api_ur
         out["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         and "colour" in out["errors"][0]["message"]
     )
+
+
+PAGING = [  # (url, kind, title, text): three documents of one rare query, to page through one at a time
+    ("http://127.0.0.1:1/srch/paging-a.html", "service", "翻页置顶测试甲", "翻页置顶测试 翻页置顶测试 翻页置顶测试"),
+    ("http://127.0.0.1:1/srch/paging-b.html", "notice", "翻页置顶测试乙", "翻页置顶测试"),
+    ("http://127.0.0.1:1/srch/paging-c.html", "service", "其他丙", "翻页置顶测试"),
+]
+PAGE = '{ search(query: "翻页置顶测试", page: %d, pageSize: %d%s) { total hits { documentId pinned position } } }'
+
+
+async def _paging_documents(settings: Settings, pg_pool: asyncpg.Pool) -> list[str]:
+    pages = [
+        PageFetched(site_id="srch-portal", url=url, status=200, content_hash=url, kind=kind, title=title, text=text,
+                    fetched_at="2026-01-01T00:00:00+00:00", published_at="2026-01-02")
+        for url, kind, title, text in PAGING
+    ]  # fmt: skip
+    async with pg_pool.acquire() as conn, conn.transaction():
+        await apply_pages(conn, pages)
+    ids = [(await get_document(pg_pool, url=url)).id for url, *_ in PAGING]
+    writer = TantivyEngine(settings.data_dir)
+    await writer.open()
+    await writer.upsert([
+        IndexDoc(id=i, url=url, title=title, kind=kind, text=text, site="srch-portal", published_at=date(2026, 1, 2))
+        for i, (url, kind, title, text) in zip(ids, PAGING, strict=True)
+    ])  # fmt: skip
+    await writer.close()
+    return ids
+
+
+async def test_pages_after_a_pin_neither_repeat_it_nor_skip_a_document(
+    api_url: str, indexed: str, settings: Settings, pg_pool: asyncpg.Pool
+) -> None:
+    await _paging_documents(settings, pg_pool)
+    ranked = await eventually(
+        lambda: gql(api_url, PAGE % (1, 10, "")), lambda out: out["data"]["search"]["total"] == 3, timeout=15
+    )
+    engine_order = [h["documentId"] for h in ranked["data"]["search"]["hits"]]
+    second = engine_order[1]
+    out = await gql(api_url, 'mutation($d: ID!) { pinResult(query: "翻页置顶测试", documentId: $d) { query } }',
+                    {"d": second})  # fmt: skip
+    assert "errors" not in out, out
+    walked = [(await gql(api_url, PAGE % (page, 1, "")))["data"]["search"] for page in (1, 2, 3, 4)]
+    shown = [(h["documentId"], h["pinned"], h["position"]) for s in walked for h in s["hits"]]
+    assert shown == [(second, True, 1), (engine_order[0], False, 2), (engine_order[2], False, 3)], (
+        "the pinned document first, then the others once each in their order"
+    )
+    assert [s["total"] for s in walked] == [3, 3, 3, 3]
+    # a pin does not break the searcher's filters: the pinned notice is not among 办事服务 nor before 2026
+    for filters in ('filters: {kind: ["service"]}', 'filters: {publishedBefore: "2025-12-31"}'):
+        s = (await gql(api_url, PAGE % (1, 10, ", " + filters)))["data"]["search"]
+        assert second not in [h["documentId"] for h in s["hits"]] and not any(h["pinned"] for h in s["hits"])
+    kinds = {h["documentId"] for h in (await gql(api_url, PAGE % (1, 10, ', filters: {kind: ["notice"]}')))[
+        "data"]["search"]["hits"] if h["pinned"]}  # fmt: skip
+    assert kinds == {second}, "a pin that passes the filters still leads"
+    await gql(api_url, 'mutation($d: ID!) { unpinResult(query: "翻页置顶测试", documentId: $d) }', {"d": second})

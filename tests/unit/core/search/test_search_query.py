@@ -37,6 +37,8 @@ def test_a_word_with_a_colon_that_is_no_operator_stays_text() -> None:
         "site:Not_A_Site!",
         "-site:gz",
         "after:2020 before:2019",
+        "after:1000",  # past what the engine's dates hold: it was an internal error
+        "before:9999",
     ],
 )
 def test_malformed_operators_are_invalid_with_a_message(raw: str) -> None:
