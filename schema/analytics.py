@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 
 import strawberry
@@ -33,6 +33,14 @@ async def _site(info: Info, value: strawberry.ID | None) -> str | None:
     """The site filter: none for every site; a site that is not stored is NOT_FOUND (a typo would read as a site
     nobody searches)."""
     return await check_site(info.context.pool, value)
+
+
+async def _unlisted(info: Info) -> Callable[[str], bool]:
+    """What the public lists (hot and rising queries) leave out: sensitive words and the web office's blocked
+    suggestions, read with the search caches (loaded first if this process has not searched yet)."""
+    search = info.context.search
+    await search.cache.get()
+    return search.unlisted
 
 
 @strawberry.type(description="Searches of one source (portal box, API, suggestion, …) over the window")
@@ -129,7 +137,12 @@ class AnalyticsQuery:
         self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
     ) -> list[HotQuery]:
         found = await analytics.hot_queries(
-            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=await _site(info, site)
+            info.context.pool,
+            window=window.core,
+            now=info.context.clock(),
+            limit=limit,
+            site=await _site(info, site),
+            hidden=await _unlisted(info),
         )
         return [HotQuery.of(q) for q in found]
 
@@ -147,7 +160,12 @@ class AnalyticsQuery:
         self, info: Info, window: Window, limit: int = 10, site: strawberry.ID | None = None
     ) -> list[RisingQuery]:
         found = await analytics.rising_queries(
-            info.context.pool, window=window.core, now=info.context.clock(), limit=limit, site=await _site(info, site)
+            info.context.pool,
+            window=window.core,
+            now=info.context.clock(),
+            limit=limit,
+            site=await _site(info, site),
+            hidden=await _unlisted(info),
         )
         return [RisingQuery(query=r.query, searches=r.searches, previous=r.previous, growth=r.growth) for r in found]
 
@@ -181,6 +199,7 @@ class AnalyticsSubscription:
             limit=limit,
             site=await _site(info, site),
             clock=context.clock,
+            hidden=await _unlisted(info),
         )
         async for found in feed:
             yield [HotQuery.of(q) for q in found]

@@ -20,11 +20,13 @@ CONTENT_LOCK = 0x59_57_43_54  # "YWCT": batches of several consumer processes ap
 Key = tuple[str, date]  # site, day
 Entry = tuple[str, date, tuple[str, ...]]  # site, day, terms
 
-# live_documents is core.documents' read-only view; the text is cut in Postgres, not shipped whole.
+# live_documents is core.documents' read-only view; the text is cut in Postgres, not shipped whole. List pages
+# and home pages are navigation, not content published that day: their 下一页 and column names are no news, and a
+# document that becomes one takes back what it added, as a gone one does.
 READ_DOCUMENTS = f"""
 select id, site_id, title, left(text, {TEXT_CHARS}) as text, published_at,
        (first_seen at time zone 'Asia/Shanghai')::date as first_day
-from live_documents where id = any($1::uuid[])"""
+from live_documents where id = any($1::uuid[]) and kind not in ('column', 'homepage')"""
 
 STORED = (
     "select document_id, site_id, day, terms from analytics_doc_terms where document_id = any($1::uuid[]) for update"

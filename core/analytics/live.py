@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 
 from core.analytics.models import QueryCount, Window, check_limit
-from core.analytics.service import hot_queries
+from core.analytics.service import Hidden, hot_queries
 from core.bus import Bus, HotQueriesUpdated, subject_for_site
 from core.clock import Clock, system_clock
 from core.errors import Upstream
@@ -25,6 +25,7 @@ async def hot_query_feed(
     site: str | None = None,
     min_interval_s: float = 1.0,
     clock: Clock = system_clock,
+    hidden: Hidden | None = None,
 ) -> AsyncIterator[list[QueryCount]]:
     """Yield the current list at once, then again whenever it changed, at most once per `min_interval_s`.
 
@@ -44,7 +45,7 @@ async def hot_query_feed(
         last: list[QueryCount] | None = None
         last_read = 0.0
         while True:
-            current = await hot_queries(pool, window=window, now=clock(), limit=limit, site=site)
+            current = await hot_queries(pool, window=window, now=clock(), limit=limit, site=site, hidden=hidden)
             last_read = time.monotonic()
             if current != last:
                 last = current
@@ -129,13 +130,23 @@ class HotQueryFeeds:
         return len(self._feeds)
 
     async def subscribe(
-        self, pool: asyncpg.Pool, bus: Bus, *, window: Window, limit: int, site: str | None = None, clock: Clock
+        self,
+        pool: asyncpg.Pool,
+        bus: Bus,
+        *,
+        window: Window,
+        limit: int,
+        site: str | None = None,
+        clock: Clock,
+        hidden: Hidden | None = None,
     ) -> AsyncIterator[list[QueryCount]]:
+        """The list of (window, limit, site), shared with every subscriber of it; `hidden` is the process's one
+        rule of what a public list leaves out, so the first subscriber's serves them all."""
         check_limit(limit)
         key = (window, limit, site)
         shared = self._feeds.get(key)
         if shared is None or shared.task.done():
-            feed = hot_query_feed(pool, bus, window=window, limit=limit, site=site, clock=clock)
+            feed = hot_query_feed(pool, bus, window=window, limit=limit, site=site, clock=clock, hidden=hidden)
             shared = self._feeds[key] = _SharedFeed(feed)
         subscriber = shared.join()
         try:

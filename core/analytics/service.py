@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from itertools import islice
 
 import asyncpg
 
@@ -18,6 +20,10 @@ from core.analytics.models import (
     check_limit,
     normalize_query,
 )
+
+# Queries a public list leaves out (a sensitive word, a query the web office blocked), given by the caller.
+Hidden = Callable[[str], bool]
+SCAN_HIDDEN = 1000  # queries read when some are left out, so that the list still fills its limit
 
 # $1, $2: first and last bucket; $3: a site or null for every site.
 IN_WINDOW = "bucket between $1 and $2 and ($3::text is null or site = $3)"
@@ -63,10 +69,17 @@ async def search_stats(pool: asyncpg.Pool, *, window: Window, now: datetime, sit
 
 
 async def hot_queries(
-    pool: asyncpg.Pool, *, window: Window, now: datetime, limit: int = 10, site: str | None = None
+    pool: asyncpg.Pool,
+    *,
+    window: Window,
+    now: datetime,
+    limit: int = 10,
+    site: str | None = None,
+    hidden: Hidden | None = None,
 ) -> list[QueryCount]:
-    """The most searched queries of the window, most first (ties by query text)."""
-    return await _query_counts(pool, "searches", window, now, limit, site)
+    """The most searched queries of the window, most first (ties by query text), without the `hidden` ones: the
+    list is public (a portal's 热门搜索), and three searches of an insult would put it there."""
+    return await _query_counts(pool, "searches", window, now, limit, site, hidden)
 
 
 async def zero_result_queries(
@@ -77,12 +90,24 @@ async def zero_result_queries(
 
 
 async def _query_counts(
-    pool: asyncpg.Pool, column: str, window: Window, now: datetime, limit: int, site: str | None
+    pool: asyncpg.Pool,
+    column: str,
+    window: Window,
+    now: datetime,
+    limit: int,
+    site: str | None,
+    hidden: Hidden | None = None,
 ) -> list[QueryCount]:
-    """Queries of the window ordered by `column` (searches or zero_results), most first."""
+    """Queries of the window ordered by `column` (searches or zero_results), most first, `hidden` ones left out."""
     span = Span.of(window, now)
-    rows = await pool.fetch(QUERY_COUNTS.format(column=column), span.first, span.last, site, check_limit(limit))
-    return [QueryCount(query=r[0], searches=r[1], zero_results=r[2], clicks=r[3], clicked_searches=r[4]) for r in rows]
+    wanted = check_limit(limit)
+    read = SCAN_HIDDEN if hidden is not None else wanted
+    rows = await pool.fetch(QUERY_COUNTS.format(column=column), span.first, span.last, site, read)
+    shown = (r for r in rows if hidden is None or not hidden(r[0]))
+    return [
+        QueryCount(query=r[0], searches=r[1], zero_results=r[2], clicks=r[3], clicked_searches=r[4])
+        for r in islice(shown, wanted)
+    ]
 
 
 async def rising_queries(
@@ -94,18 +119,20 @@ async def rising_queries(
     site: str | None = None,
     min_searches: int = 2,
     min_growth: float = 1.5,
+    hidden: Hidden | None = None,
 ) -> list[RisingQuery]:
     """Queries searched more often than in the previous window of the same length, fastest growth first.
 
     The current window is partly elapsed, so the previous count is scaled to the same length before comparing;
     growth is (searches + 1) / (scaled previous + 1), which ranks new queries by volume instead of dividing by 0;
-    a query rises when searched at least `min_searches` times with growth at least `min_growth`.
+    a query rises when searched at least `min_searches` times with growth at least `min_growth`. `hidden` queries
+    are left out, as from the hot list.
     """
     check_limit(limit)
     span = Span.of(window, now)
     before = span.previous(window)
     current = await pool.fetch(QUERY_COUNTS.format(column="searches"), span.first, span.last, site, 1000)
-    candidates = {r[0]: int(r[1]) for r in current if r[1] >= min_searches}
+    candidates = {r[0]: int(r[1]) for r in current if r[1] >= min_searches and not (hidden and hidden(r[0]))}
     if not candidates:
         return []
     rows = await pool.fetch(WINDOW_SEARCHES, before.first, before.last, site, list(candidates))

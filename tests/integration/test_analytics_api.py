@@ -74,6 +74,60 @@ async def test_stats_hot_zero_and_rising_queries(api_url: str, bus: Bus, consume
     assert len(trend["data"]["queryTrend"]) == 24 and trend["data"]["queryTrend"][-1]["searches"] == 4
 
 
+async def test_a_search_confined_to_one_site_counts_for_that_site(
+    api_url: str, pg_pool: asyncpg.Pool, consumer: ConsumerRunner
+) -> None:
+    """A site's own search box sends its site as a filter or a `site:` operator; its analytics counted nothing."""
+    scoped = "an-api-scope"
+    await add_site(pg_pool, {"id": scoped, "name": "分站", "level": "部门", "start_urls": ["https://scope.gov.cn/"]})
+    for query in (
+        '{ search(query: "分站搜索", filters: {site: ["an-api-scope"]}) { total } }',
+        '{ search(query: "分站搜索 site:an-api-scope") { total } }',
+        '{ search(query: "分站搜索", filters: {site: ["an-api-scope", "an-api"]}) { total } }',  # two: the group's
+    ):
+        assert "errors" not in await gql(api_url, query)
+    stats = '{ searchStats(window: DAY, site: "an-api-scope") { searches zeroResults distinctQueries } }'
+    out = await eventually(
+        lambda: gql(api_url, stats), lambda out: out["data"]["searchStats"]["searches"] >= 2, timeout=15
+    )
+    assert out["data"]["searchStats"] == {"searches": 2, "zeroResults": 2, "distinctQueries": 2}
+    trend = '{ queryTrend(query: "分站搜索", window: HOUR%s) { searches } }'
+    every = (await gql(api_url, trend % ""))["data"]["queryTrend"][-1]["searches"]
+    other = (await gql(api_url, trend % ', site: "an-api"'))["data"]["queryTrend"][-1]["searches"]
+    assert (every, other) == (2, 0), "the search of two sites counts for the group, not for one of them"
+
+
+async def test_public_lists_leave_out_sensitive_words_and_blocked_queries(
+    api_url: str, bus: Bus, pg_pool: asyncpg.Pool, consumer: ConsumerRunner
+) -> None:
+    """Hot and rising queries are public (a portal's 热门搜索, the big screen): three searches of an insult put it
+    there. The web office's own lists still count everything."""
+    site = "an-api-public"
+    await add_site(pg_pool, {"id": site, "name": "公开", "level": "部门", "start_urls": ["https://public.gov.cn/"]})
+    now = datetime.now(UTC).isoformat()
+    for query, n in (("傻逼政府", 5), ("不宜展示的搜索", 4), ("公积金提取", 3)):
+        for i in range(n):
+            await bus.publish(SearchLogged(search_id=f"pub-{query}-{i}", query=query, total=0, at=now, site=site))
+    blocked = await gql(api_url, 'mutation { blockSuggestion(query: "不宜展示的搜索") }')
+    assert "errors" not in blocked, blocked
+    stats = f'{{ searchStats(window: DAY, site: "{site}") {{ searches }} }}'
+    await eventually(lambda: gql(api_url, stats), lambda out: out["data"]["searchStats"]["searches"] == 12)
+    lists = f"""{{ hotQueries(window: DAY, site: "{site}") {{ query }} risingQueries(window: DAY, site: "{site}") {{
+        query }} zeroResultQueries(window: DAY, site: "{site}") {{ query }} }}"""
+    out = (await gql(api_url, lists))["data"]
+    assert [q["query"] for q in out["hotQueries"]] == ["公积金提取"]
+    assert [q["query"] for q in out["risingQueries"]] == ["公积金提取"]
+    assert {q["query"] for q in out["zeroResultQueries"]} == {"傻逼政府", "不宜展示的搜索", "公积金提取"}
+    sub = f'subscription {{ hotQueries(window: DAY, site: "{site}") {{ query }} }}'
+    async with aiohttp.ClientSession() as s, s.ws_connect(f"{api_url}/graphql",
+                                                          protocols=["graphql-transport-ws"]) as ws:  # fmt: skip
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": sub}})
+        msg = await ws.receive_json(timeout=10)
+        assert msg["type"] == "next" and msg["payload"]["data"]["hotQueries"] == [{"query": "公积金提取"}], msg
+
+
 @pytest.mark.parametrize(
     ("query", "code", "message"),
     [
