@@ -102,7 +102,8 @@ class BackboneMutation:
 class BackboneSubscription:
     @strawberry.subscription(description="Documents created, changed or gone, live; all sites when none given")
     async def document_changed(self, info: Info, site: strawberry.ID | None = None) -> AsyncGenerator[DocumentChange]:
-        known = await known_site(info.context.pool, site) if site else None  # a typo: NOT_FOUND
+        # a typo is NOT_FOUND and an empty id BAD_INPUT, never "every site"
+        known = await known_site(info.context.pool, site) if site is not None else None
         subject = subject_for_site(DocumentChanged, known)
         async for event in info.context.bus.live(DocumentChanged, subject):
             yield DocumentChange.of(event)

@@ -122,9 +122,9 @@ class MonitoringMutation:
         description="Set a column's type (news, notice, policy, …); a null type clears the override",
     )
     async def set_column_type(self, info: Info, site: strawberry.ID, column: str, type: str | None) -> ColumnType:
-        effective = await monitoring.set_column_type(
-            info.context.pool, site_id=check_site_id(site), column=column, column_type=type
-        )
+        pool = info.context.pool
+        site_id = await known_site(pool, site)  # a typo in the site is told as such, not as a missing column
+        effective = await monitoring.set_column_type(pool, site_id=site_id, column=column, column_type=type)
         return ColumnType(site_id=strawberry.ID(str(site)), column=column, type=effective)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Add or change a wrong expression and its right form")
@@ -143,7 +143,8 @@ class MonitoringMutation:
 class MonitoringSubscription:
     @strawberry.subscription(description="Findings opened and closed, live; all sites when none given")
     async def alerts(self, info: Info, site: strawberry.ID | None = None) -> AsyncGenerator[Alert]:
-        known = await known_site(info.context.pool, site) if site else None  # a typo: NOT_FOUND
+        # a typo is NOT_FOUND and an empty id BAD_INPUT, never "every site"
+        known = await known_site(info.context.pool, site) if site is not None else None
         subject = subject_for_site(AlertRaised, known)
         async for event in info.context.bus.live(AlertRaised, subject):
             yield Alert.of(event)

@@ -46,6 +46,10 @@ KIND_NAMES = {
     "dataset": "开放数据",
     "newmedia": "政务新媒体",
     "page": "其他",
+    "article": "文章",  # the crawler's kinds too: the big screen counts every document of a site by kind
+    "column": "栏目页",
+    "homepage": "首页",
+    "other": "其他",
 }
 ENV.globals["kind_name"] = lambda kind: KIND_NAMES.get(kind, kind)
 

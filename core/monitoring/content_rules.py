@@ -9,6 +9,7 @@ from core.clock import local_date
 from core.monitoring.columns import SHOULD_UPDATE
 from core.monitoring.models import ColumnFact, Draft, Letter, RuleResult, SiteFacts
 from core.monitoring.rules import Rule
+from core.textzh.normalize import fold
 from core.textzh.sensitive import SensitiveFilter
 
 TYPE_NAMES = {
@@ -102,6 +103,19 @@ class BlankColumns(Rule):
         return self.counted(findings, t, f"{len(facts.columns)} 个栏目中空白栏目 {len(findings)} 个")
 
 
+def _inside_right_form(text: str, start: int, wrong: str, right: str) -> bool:
+    """Whether the wrong form found at `start` is part of its own right form (核心价值 in 社会主义核心价值观, in any
+    script): the office listed the bare term, and the right form written in full is no error."""
+    folded_right, folded_wrong = fold(right), fold(wrong)
+    at = folded_right.find(folded_wrong)
+    while at >= 0:
+        begin = start - at
+        if begin >= 0 and fold(text[begin : begin + len(right)]) == folded_right:
+            return True
+        at = folded_right.find(folded_wrong, at + 1)
+    return False
+
+
 class WrongExpressions(Rule):
     """严重表述错误: a listed misspelling of a political term or a leader's name, on any page; veto at ≥ 1."""
 
@@ -119,6 +133,8 @@ class WrongExpressions(Rule):
             for where, text in (("title", doc.title), ("text", doc.text)):
                 for hit in matcher.find(text):
                     wrong = back.get(hit.word, hit.word)
+                    if wrong in right and _inside_right_form(text, hit.start, wrong, right[wrong]):
+                        continue
                     start = max(0, hit.start - CONTEXT)
                     findings.append(
                         Draft(

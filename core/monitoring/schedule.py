@@ -1,5 +1,5 @@
-"""When monitoring jobs are due: homepage probes ≥ 20 a day, link checks daily (the open-data catalogue's too),
-inspections after crawls or daily."""
+"""When monitoring jobs are due: homepage probes ≥ 20 a day, link checks daily once a site is crawled (the open-data
+catalogue's too), inspections after crawls or daily."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ DAY = timedelta(days=1)
 
 DUE = """
     select s.id from site_list s where s.enabled
+      and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
+    order by s.id"""
+# A site's links are checked once it has been crawled: checked before, they are none, and the next check would come
+# a day after the first crawl (a new site would show every link unchecked for its first day).
+LINKS_DUE = """
+    select s.id from site_list s where s.enabled
+      and exists (select 1 from done_crawls c where c.site_id = s.id)
       and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)
     order by s.id"""
 # Sites no one crawls are inspected too when a feature fills them: the open-data site (OPENDATA_SITE) and the
@@ -48,7 +55,7 @@ async def due_jobs(
     due: list[tuple[tuple[str, str], str]] = []
     for r in await pool.fetch(DUE, PROBE_HOMEPAGE[0], now - probe_every):
         due.append((PROBE_HOMEPAGE, r["id"]))
-    for r in await pool.fetch(DUE, CHECK_LINKS[0], now - DAY):
+    for r in await pool.fetch(LINKS_DUE, CHECK_LINKS[0], now - DAY):
         due.append((CHECK_LINKS, r["id"]))
     inspect = {r["id"] for r in await pool.fetch(INSPECTION_DUE, INSPECT_SITE[0], now - DAY, settings.opendata_site)}
     inspect |= {r["id"] for r in await pool.fetch(CRAWLED_SINCE_INSPECTION, INSPECT_SITE[0])}

@@ -168,6 +168,26 @@ async def test_document_changed_subscription(api_url: str, bus: Bus, protocol: s
 )
 async def test_a_subscription_to_a_site_not_stored_is_not_found(api_url: str, query: str, seeded: None) -> None:
     """A typo in the site id answers at once; it used to subscribe to nothing, silently, forever."""
+    errors = await _first_errors(api_url, query)
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND" and "api-portl" in errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'subscription { documentChanged(site: "") { url } }',
+        'subscription { alerts(site: "") { rule } }',
+        'subscription { hotQueries(window: DAY, site: "") { query } }',
+    ],
+)
+async def test_a_subscription_to_an_empty_site_id_is_bad_input(api_url: str, query: str, seeded: None) -> None:
+    """An empty site id (a frontend's unset variable) is refused; it used to listen to every site of the group."""
+    errors = await _first_errors(api_url, query)
+    assert errors[0]["extensions"]["code"] == "BAD_INPUT" and "is not a site id" in errors[0]["message"]
+
+
+async def _first_errors(api_url: str, query: str) -> list[dict[str, Any]]:
+    """The errors a subscription answers first (graphql-transport-ws)."""
     async with (
         aiohttp.ClientSession() as s,
         s.ws_connect(f"{api_url}/graphql", protocols=["graphql-transport-ws"]) as ws,
@@ -176,8 +196,8 @@ async def test_a_subscription_to_a_site_not_stored_is_not_found(api_url: str, qu
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
         got = await ws.receive_json(timeout=5)
-    errors = got["payload"] if got["type"] == "error" else got["payload"]["errors"]
-    assert errors[0]["extensions"]["code"] == "NOT_FOUND" and "api-portl" in errors[0]["message"]
+    errors: list[dict[str, Any]] = got["payload"] if got["type"] == "error" else got["payload"]["errors"]
+    return errors
 
 
 async def test_graphiql_is_served_at_the_endpoint(api_url: str) -> None:

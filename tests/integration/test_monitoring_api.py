@@ -104,6 +104,9 @@ async def test_admin_mutations(api_url: str, seeded: None, pg_pool: asyncpg.Pool
     assert out["data"]["setColumnType"] == {"type": "notice"}
     out = await gql(api_url, column, {"s": SITE, "c": "无此栏目", "t": "news"})
     assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND" and "无此栏目" in out["errors"][0]["message"]
+    out = await gql(api_url, column, {"s": "mon-apu", "c": "政务督查", "t": "news"})  # a typo in the site id
+    assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert out["errors"][0]["message"] == "no site with id 'mon-apu'"
     out = await gql(
         api_url,
         """mutation { putWrongExpression(wrong: "全心全意为人名服务", right: "全心全意为人民服务") {
@@ -119,6 +122,31 @@ async def test_admin_mutations(api_url: str, seeded: None, pg_pool: asyncpg.Pool
     assert out["data"]["runInspection"]["job"] == "inspect_site"
     row = await pg_pool.fetchrow("select key, message_id from job_runs where actor = 'inspect_site' and key = $1", SITE)
     assert row["message_id"] == out["data"]["runInspection"]["messageId"]
+
+
+async def test_a_wrong_form_inside_its_right_form_is_no_error(api_url: str, pg_pool: asyncpg.Pool) -> None:
+    """An office listing 核心价值 → 社会主义核心价值观 means the bare term; every correct 社会主义核心价值观 used to
+    be a veto of its own."""
+    site = "mon-api-terms"
+    await sync_sites(pg_pool, parse_sites(f"sites:\n  - {{id: {site}, name: 表述测试站, level: 部门, "
+                                          f'start_urls: ["http://127.0.0.1:9/terms/"]}}\n'))  # fmt: skip
+    text = "弘扬社会主义核心价值观。坚持以核心价值引领。社會主義核心價值觀深入人心。"
+    news = PageFetched(site_id=site, url="http://127.0.0.1:9/terms/a.html", status=200, content_hash="t1",
+                       fetched_at="2024-06-30T04:00:00+00:00", kind="news", title="学习会", text=text,
+                       published_at="2024-06-28", column="要闻动态")  # fmt: skip
+    async with pg_pool.acquire() as conn, conn.transaction():
+        await apply_pages(conn, [news])
+    put = 'mutation { putWrongExpression(wrong: "核心价值", right: "社会主义核心价值观") { wrong } }'
+    assert "errors" not in await gql(api_url, put)
+    try:
+        await inspect(pg_pool, site, NOW)
+        out = await gql(api_url, """query($s: ID!) { inspection(site: $s) {
+            findings(rule: "wrong_expressions") { total items { evidence } } } }""", {"s": site})  # fmt: skip
+    finally:
+        await gql(api_url, 'mutation { deleteWrongExpression(wrong: "核心价值") }')
+    found = out["data"]["inspection"]["findings"]
+    assert found["total"] == 1, found
+    assert found["items"][0]["evidence"]["position"] == text.index("以核心价值") + 1, "the bare term only"
 
 
 async def test_alerts_are_delivered_live(api_url: str, seeded: None, pg_pool: asyncpg.Pool, bus: Bus) -> None:

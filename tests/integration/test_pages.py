@@ -108,6 +108,26 @@ async def test_bad_input_gets_a_clear_page(portal: str) -> None:
         assert r.status == 400
 
 
+async def test_the_big_screen_names_every_kind_of_document_in_chinese(portal: str, pg_pool: asyncpg.Pool) -> None:
+    """The crawler's kinds (文章, 栏目页, 首页) are counted on the big screen like the others, in words a web office
+    reads, not as the API's identifiers."""
+    site = f"screen-{secrets.token_hex(3)}"
+    await add_site(
+        pg_pool, {"id": site, "name": "大屏测试站", "level": "市", "start_urls": [f"https://{site}.gov.cn/"]}
+    )
+    for kind in ("article", "column", "homepage", "notice"):
+        await pg_pool.execute(
+            "insert into documents (url, site_id, kind, title, text, content_hash) values ($1, $2, $3, $3, '', $1)",
+            f"https://{site}.gov.cn/{kind}.html",
+            site,
+            kind,
+        )
+    status, _, html = await _get(f"{portal}/screen/{site}")
+    assert status == 200
+    shown = re.search(r"各类信息数量：([^<]*)", html)
+    assert shown and shown.group(1).split("，") == ["文章 1", "栏目页 1", "首页 1", "通知公告 1"], shown
+
+
 async def test_pages_spend_the_clients_rate_limit(settings: Settings) -> None:
     async with serve_api(settings, rate_limit_per_min=1, rate_limit_burst=3) as url:
         statuses = [(await _get(f"{url}/search?q=a"))[0] for _ in range(4)]
