@@ -130,8 +130,11 @@ class SearchStore:
 
     async def set_synonym(self, colloquial: str, official: str, *, removed: bool, created_by: str = "") -> None:
         await self._pool.execute(
+            # added again, the rewrite is the new author's; a removal keeps the name (the audit trail has who)
             """insert into search_synonyms (colloquial, official, removed, created_by) values ($1, $2, $3, $4)
-               on conflict (colloquial, official) do update set removed = excluded.removed, updated_at = now()""",
+               on conflict (colloquial, official) do update set removed = excluded.removed, updated_at = now(),
+                   created_by = case when excluded.removed then search_synonyms.created_by
+                                     else excluded.created_by end""",
             colloquial,
             official,
             removed,

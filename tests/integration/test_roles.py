@@ -100,6 +100,19 @@ async def test_an_admin_may_do_everything_and_their_name_is_on_what_they_made(
     assert all(r["actor"] == "user" for r in rows)
 
 
+async def test_a_synonym_removed_and_added_again_carries_the_name_of_who_added_it_again(
+    world: RolesWorld, pg_pool: asyncpg.Pool
+) -> None:
+    phrase = f"再加{uuid.uuid4().hex[:6]}"
+    assert code_of(await gql(world.url, add_synonym(phrase), token=world.admin.token)) is None
+    removed = await gql(world.url, f'mutation {{ removeSynonym(colloquial: "{phrase}") }}', token=world.admin.token)
+    assert removed["data"]["removeSynonym"] == 1, removed
+    again = await gql(world.url, add_synonym(phrase), token=ADMIN_TOKEN)
+    assert code_of(again) is None, again
+    row = await pg_pool.fetchrow("select created_by, removed from search_synonyms where colloquial = $1", phrase)
+    assert (row["created_by"], row["removed"]) == ("break-glass", False), "who made the rewrite now in force"
+
+
 async def test_the_break_glass_token_works_and_every_use_is_audited_and_logged(
     world: RolesWorld, pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
