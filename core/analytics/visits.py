@@ -57,7 +57,11 @@ with key as (
 )
 select first from key"""
 
-DOCUMENT_BY_URL = "select id::text, site_id from live_documents where url = any($1::text[]) limit 1"
+DOCUMENT_BY_URL = """select id::text, site_id from live_documents where url = any($1::text[])
+                     order by array_position($1::text[], url) limit 1"""
+# What share buttons and apps append to the address a reader opens (WeChat's from=singlemessage&isappinstalled=0,
+# utm_*, Alipay's spm): a view of `page.html?from=timeline` is a view of `page.html` when only that is stored.
+TRACKING_PARAMS = frozenset({"from", "isappinstalled", "scene", "clicktime", "enterid", "spm", "share_token"})
 DOCUMENT_BY_ID = "select id::text, site_id from live_documents where id = $1::uuid"
 
 # Clicks on search results (new ones only: the caller passes what analytics_clicks just took in).
@@ -114,8 +118,22 @@ def visitor_hash(salt: bytes, address: str, user_agent: str) -> str:
     return digest.hexdigest()[:32]
 
 
+def untracked(url: str) -> str:
+    """`url` without the query parameters share buttons and apps add (TRACKING_PARAMS, utm_*), the rest in order."""
+    head, mark, query = url.partition("?")
+    if not mark:
+        return url
+    kept = [
+        part
+        for part in query.split("&")
+        if part and (name := part.split("=", 1)[0].lower()) not in TRACKING_PARAMS and not name.startswith("utm_")
+    ]
+    return head + ("?" + "&".join(kept) if kept else "")
+
+
 async def find_document(pool: asyncpg.Pool, *, url: str | None = None, id: str | None = None) -> tuple[str, str] | None:
-    """(id, site) of a live document by id, or by URL (as given, then without its fragment); None if unknown."""
+    """(id, site) of a live document by id, or by URL (as given, then without its fragment, then without what share
+    buttons add to it); None if unknown."""
     if id is not None:
         try:
             uuid.UUID(id)
@@ -124,7 +142,8 @@ async def find_document(pool: asyncpg.Pool, *, url: str | None = None, id: str |
         row = await pool.fetchrow(DOCUMENT_BY_ID, id)
     else:
         given = (url or "").strip()
-        row = await pool.fetchrow(DOCUMENT_BY_URL, list(dict.fromkeys([given, given.split("#", 1)[0]])))
+        bare = given.split("#", 1)[0]
+        row = await pool.fetchrow(DOCUMENT_BY_URL, list(dict.fromkeys([given, bare, untracked(bare)])))
     return (row[0], row[1]) if row else None
 
 

@@ -178,7 +178,8 @@ async def test_beacon_views_clicks_and_visitors(
     assert counted == [False] * 3 + [True] * 5, "the cap holds for concurrent views of one visitor"
     assert await beacon(api, {"url": url}, visitor="183.60.0.1") == (200, {"counted": True})  # 广东
     assert await beacon(api, {"id": policy}, visitor="192.168.3.4") == (200, {"counted": True})  # private: unknown
-    assert await beacon(api, {"url": await url_of(pg_pool, page)}, get=True) == (200, {"counted": True})
+    shared = await url_of(pg_pool, page) + "?from=singlemessage&isappinstalled=0"  # as opened from a WeChat share
+    assert await beacon(api, {"url": shared}, get=True) == (200, {"counted": True})
     for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1)", "HeadlessChrome/120.0", "curl/8.5", None):
         assert await beacon(api, {"url": url}, visitor="36.110.0.1", agent=agent) == (
             202,

@@ -8,6 +8,7 @@ import pytest
 
 from core.analytics import Window, decode_activity, normalize_query
 from core.analytics.models import Span, parse_at
+from core.analytics.visits import untracked
 from core.bus import HotQueriesUpdated, ResultClicked, SearchLogged
 from core.errors import Invalid
 
@@ -60,3 +61,15 @@ def test_both_event_types_of_the_stream_decode() -> None:
 def test_hot_notifications_have_site_subjects() -> None:
     assert HotQueriesUpdated(searches=3, clicks=0, at="t", site="demo-rsj").subject == "yw.hot.v1.demo-rsj"
     assert HotQueriesUpdated(searches=3, clicks=0, at="t").subject == "yw.hot.v1.all"
+
+
+@pytest.mark.parametrize(
+    ("opened", "stored"),
+    [
+        ("https://a.gov.cn/art/1.html?from=timeline&isappinstalled=0", "https://a.gov.cn/art/1.html"),
+        ("https://a.gov.cn/art?id=5&utm_source=weibo&spm=a2c.1", "https://a.gov.cn/art?id=5"),
+        ("https://a.gov.cn/art?id=5", "https://a.gov.cn/art?id=5"),  # the page's own parameters stay
+    ],
+)
+def test_a_shared_address_is_read_without_what_share_buttons_add(opened: str, stored: str) -> None:
+    assert untracked(opened) == stored
