@@ -69,9 +69,9 @@ class BackboneQuery:
         page_size: int = 20,
     ) -> DocumentPage:
         offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
-        items, total = await list_documents(
-            info.context.pool, site_id=check_site_id(site) if site else None, kind=kind, offset=offset, limit=limit
-        )
+        # an empty id (a frontend's unset variable) is BAD_INPUT and a typo NOT_FOUND, never every site's documents
+        site_id = await known_site(info.context.pool, site) if site is not None else None
+        items, total = await list_documents(info.context.pool, site_id=site_id, kind=kind, offset=offset, limit=limit)
         return DocumentPage(items=[Document.of(d) for d in items], total=total, page=page, page_size=page_size)
 
     @strawberry.field(description="Progress of the site's latest crawl (null before the first)")

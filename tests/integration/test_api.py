@@ -102,6 +102,9 @@ async def test_page_limits(api_url: str, seeded: None) -> None:
     assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
     out = await gql(api_url, '{ documents(site: "api-portal", page: 99) { total items { url } } }')
     assert out["data"]["documents"] == {"total": 1, "items": []}, "a page beyond the last is empty, not an error"
+    for site, code in (("", "BAD_INPUT"), ("api-portl", "NOT_FOUND")):  # an unset variable, a typo: not every site's
+        out = await gql(api_url, "query($s: ID) { documents(site: $s) { total } }", {"s": site})
+        assert out["data"] is None and out["errors"][0]["extensions"]["code"] == code, (site, out)
 
 
 async def test_hostile_queries_are_refused(api_url: str) -> None:
