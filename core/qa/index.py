@@ -9,7 +9,8 @@ characters, mostly from the query's side, raised when the query holds most of th
 the question or answer), weighed by the query's characters the pair holds, the aspect asked for (core.qa.aspects)
 and the place named (core.qa.readings; 来沪 names 上海: core.textzh.places). The answer words that the query's words
 predict, learned from the loaded pairs (core.qa.associations: 渠道 → 公众号, 12366), count in the answer's BM25
-too. Terms survive reordering and paraphrase, bigrams survive unknown words, single characters survive a typo;
+too, and so does a rare query word the pair lacks but holds a word close to in meaning (core.qa.nearby). Terms
+survive reordering and paraphrase, bigrams survive unknown words, single characters survive a typo;
 the weights were measured on the tuning half of the blind set and on the project's own set
 (docs/qa-quality.md). The best five are compared with one another (readings.told_apart) and then reordered by
 a small learned model (core.qa.rerank) when the first won by the answer reading. Pairs can be added and removed
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 
 from core.qa import aspects, learned, rerank
 from core.qa.associations import Associations
+from core.qa.nearby import Nearby
 from core.qa.pairs import PairTable, own_words
 from core.qa.readings import BM25_QUESTION, RIVALS, Matched, QueryView, grams, readings, told_apart
 from core.textzh import Analyzer, fold
@@ -42,6 +44,8 @@ class QaIndex(PairTable):
     def __init__(self, analyzer: Analyzer | None = None) -> None:
         super().__init__(analyzer)
         self._associations = Associations()
+        self._nearby = Nearby()
+        Nearby.prepare()  # the word vectors are read before any pair: their load's peak passes on a small heap
         # the learned re-ranking's weights (core.qa.rerank); None keeps the readings' order
         self.rerank_weights: tuple[float, ...] | None = rerank.WEIGHTS
 
@@ -63,11 +67,13 @@ class QaIndex(PairTable):
 
     def learn(self, changed: int | None = None) -> None:
         """Learn which answer words the question words predict, from the pairs now indexed (after a load of
-        `changed` pairs). A few changed pairs barely move the counts: they are learned with the next large load,
-        so editing one pair never costs a relearning of all (about 1.5 s for 5,000 pairs)."""
+        `changed` pairs), and the pairs' vocabulary to find words close in meaning among (core.qa.nearby). A few
+        changed pairs barely move the counts: they are learned with the next large load, so editing one pair never
+        costs a relearning of all (about 1.5 s for 5,000 pairs)."""
         if changed is not None and len(self._associations) and changed < _RELEARN_SHARE * len(self._entries):
             return
         slots = list(self._entries)
+        self._nearby = Nearby.of(self.vocabulary())
         self._associations = Associations.learn(
             (self._questions.terms_of(slot), self._answers.terms_of(slot)) for slot in slots
         )
@@ -117,6 +123,9 @@ class QaIndex(PairTable):
             for slot, extra in predicted.items():
                 matched.answers[slot] = matched.answers.get(slot, 0.0) + _W_PREDICTED * extra / matched.answer_ceiling
         self._learned(matched, chosen, parts[2], parts[3], predicted)
+        if self._nearby:
+            asked = [(w, matched.terms[w], self.pairs_holding(w)) for w in own_words(view.terms)]
+            matched.nearby.update(self._nearby.shares(asked, len(self._entries), chosen, self.holders, self.lacks))
         return matched
 
     def _learned(

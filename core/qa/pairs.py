@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from core.qa import aspects
 from core.qa.bm25 import Field
@@ -105,6 +105,26 @@ class PairTable:
         """The distinct index terms of a pair's answer (empty when the pair is not indexed)."""
         slot = self._slot.get(key)
         return () if slot is None else self._answers.terms_of(slot)
+
+    def vocabulary(self) -> set[str]:
+        """Every index term of the stored questions and answers."""
+        return {t for t, n in self.term_df.items() if n > 0} | set(self._answers.postings)
+
+    def pairs_holding(self, word: str) -> int:
+        """How many stored questions hold the term, plus how many answers do."""
+        return max(self.term_df.get(word, 0), 0) + len(self._answers.postings.get(word, ()))
+
+    def holders(self, word: str) -> tuple[Collection[int], Collection[int]]:
+        """The slots of the pairs whose question, and whose answer, hold the term."""
+        return self._questions.postings.get(word, {}), self._answers.postings.get(word, {})
+
+    def lacks(self, slot: int, word: str) -> bool:
+        """Whether a pair holds a word neither as a term nor as all of its bigrams (segmented otherwise)."""
+        if word in self._entries[slot].terms or slot in self._answers.postings.get(word, ()):
+            return False
+        entry = self._entries[slot]
+        pieces = [word[i : i + 2] for i in range(len(word) - 1)]
+        return not pieces or not all(b in entry.bigrams or b in entry.answer_bigrams for b in pieces)
 
     def remove(self, key: str) -> None:
         """Forget a pair (no-op when absent)."""

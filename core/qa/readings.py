@@ -8,7 +8,8 @@ whether its answer states the aspect asked for (a time, a sum, a number: core.qa
 whether it is about the place the query names. A stored question narrower than the query (it holds all the
 query's informative words and adds a subject of its own) loses part of its restated reading (`unasked`,
 `held`). Half of the answer reading is weighed by a linear model of answer-side evidence trained on the
-stored pairs themselves (core.qa.learned). The weights were measured on the tuning half of the blind set
+stored pairs themselves (core.qa.learned); a query's rare words that a pair holds only as words close in meaning
+add to it (core.qa.nearby). The weights were measured on the tuning half of the blind set
 and on the project's own set (docs/qa-quality.md).
 """
 
@@ -42,6 +43,9 @@ _W_UNASKED, _HELD_POWER = 0.8, 10
 # The learned answer-side score (core.qa.learned, relative to the best candidate's) weighs this share of the
 # answer reading: it reorders what the answer reading ranks, and never raises it. Measured: docs/qa-quality.md.
 _W_LEARNED = 0.5
+# The share of the query's rare words a pair holds only as words close in meaning (core.qa.nearby) adds this much
+# to the answer reading. Measured: docs/qa-quality.md.
+_W_NEARBY = 0.3
 # The second pass (`told_apart`): the best few candidates compared with one another on the query's characters
 # that some of them hold and others lack; the one holding most of them beyond chance keeps its score, the others
 # lose up to this share. Measured: docs/qa-quality.md.
@@ -108,6 +112,8 @@ class Matched:
     pair_chars: dict[str, float]
     # the learned answer-side score (core.qa.learned) of each candidate, relative to the best (0..1)
     learned: dict[int, float] = field(default_factory=dict)
+    # the share of the query's rare words each candidate lacks but holds a word close in meaning to (core.qa.nearby)
+    nearby: dict[int, float] = field(default_factory=dict)
 
     @property
     def totals(self) -> Totals:
@@ -184,6 +190,7 @@ def readings(
     in_pair = (c for c in view.chars if c in entry.chars or c in entry.answer_chars)
     char_coverage = sum(m.pair_chars[c] for c in in_pair) / (q_pair_chars or 1.0)
     as_answer = BM25_QUESTION * m.questions.get(slot, 0.0) + _W_BM25 * m.answers.get(slot, 0.0) + _W_COVERAGE * coverage
+    as_answer += _W_NEARBY * m.nearby.get(slot, 0.0)
     if m.learned:
         as_answer *= 1 - _W_LEARNED + _W_LEARNED * m.learned.get(slot, 0.0)
     # Answer words alone never make a pair as sure as a restated question (a follow-up without a subject,
