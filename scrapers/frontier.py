@@ -8,6 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
+from core.crawls import FRONTIER_LOCK
+
 # How long until a URL is checked again, by what it turned out to be: lists often, articles rarely.
 RECHECK_S = {"homepage": None, "column": None, "other": 7 * 86400, "failed": 86400, "gone": 30 * 86400}
 ARTICLE_RECHECK_S = 30 * 86400
@@ -34,6 +36,7 @@ def recheck_after_s(kind: str, schedule_s: int) -> int:
 async def seed(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequence[str], now: datetime) -> int:
     """Add the start URLs, then hand every due URL of the site (and any left pending) to this crawl."""
     async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(FRONTIER_LOCK, site_id)
         await conn.executemany(
             """insert into crawl_urls (site_id, url, depth, next_check_at) values ($1, $2, 0, $3)
                on conflict (site_id, url) do update set depth = 0""",
@@ -71,7 +74,9 @@ async def discover(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequen
     """Queue newly found URLs in this crawl; URLs already known keep their own schedule."""
     if not urls:
         return 0
-    status = await pool.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [d for _, d in urls])
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(FRONTIER_LOCK, site_id)
+        status = await conn.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [d for _, d in urls])
     return int(status.split()[-1])
 
 
@@ -89,6 +94,7 @@ async def enqueue(
     if not urls:
         return 0
     async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(FRONTIER_LOCK, site_id)
         status = await conn.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [depth] * len(urls))
         added = int(status.split()[-1])
         status = await conn.execute(
@@ -125,30 +131,32 @@ async def record(pool: asyncpg.Pool, site_id: str, outcomes: Sequence[Outcome]) 
     """Write fetch outcomes back to the frontier (one pipelined statement for the lot)."""
     if not outcomes:
         return
-    await pool.executemany(
-        """update crawl_urls set state = $3, status = $4, kind = coalesce($5, kind),
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(FRONTIER_LOCK, site_id)
+        await conn.executemany(
+            """update crawl_urls set state = $3, status = $4, kind = coalesce($5, kind),
                   etag = coalesce($6, etag), last_modified = coalesce($7, last_modified),
                   content_hash = coalesce($8, content_hash), not_found = $9, reason = $10,
                   fail_count = case when $3 = 'failed' then fail_count + 1 else 0 end,
                   fetched_at = now(), next_check_at = now() + make_interval(secs => $11)
            where site_id = $1 and url = $2""",
-        [
-            (
-                site_id,
-                o.url,
-                o.state,
-                o.status,
-                o.kind,
-                o.etag,
-                o.last_modified,
-                o.content_hash,
-                o.not_found,
-                o.reason,
-                o.recheck_s,
-            )
-            for o in outcomes
-        ],
-    )
+            [
+                (
+                    site_id,
+                    o.url,
+                    o.state,
+                    o.status,
+                    o.kind,
+                    o.etag,
+                    o.last_modified,
+                    o.content_hash,
+                    o.not_found,
+                    o.reason,
+                    o.recheck_s,
+                )
+                for o in outcomes
+            ],
+        )
 
 
 async def pending_count(pool: asyncpg.Pool, crawl_id: int) -> int:

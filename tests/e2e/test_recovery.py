@@ -70,12 +70,9 @@ async def a_change_is_crawled_and_indexed(up: Up, url: str) -> None:
             crawl = (await gql(url, CRAWL, token=token))["crawlSite"]
         return version, crawl  # the crawl it saw: a failure shows whether crawls ran and what they said
 
-    try:
-        await eventually(
-            version_after_a_crawl, lambda v: v[0] > target["version"], timeout=120, interval=1.0, what="the change"
-        )
-    except NotMet as exc:
-        raise AssertionError(f"{exc}\n{up.output()}") from None
+    await eventually(
+        version_after_a_crawl, lambda v: v[0] > target["version"], timeout=120, interval=1.0, what="the change"
+    )
 
 
 async def recover(up: Up) -> None:
@@ -90,6 +87,12 @@ def test_up_restarts_a_killed_nats_on_its_port_and_crawls_go_on(tmp_path: Path) 
     up = Up(tmp_path / "data", free_port())
     try:
         asyncio.run(recover(up))
+    except (AssertionError, NotMet) as exc:  # what the mesh logged says why: its errors first, then its last lines
+        errors = "\n".join(line for line in up.lines if " ERROR " in line or "Error" in line)
+        (tmp_path / "up.log").write_text("\n".join(up.lines), encoding="utf-8")
+        raise AssertionError(
+            f"{exc}\n--- errors logged:\n{errors}\n--- last lines (all: {tmp_path / 'up.log'}):\n{up.output()}"
+        ) from None
     finally:
         code = up.stop()
     assert code == 0, up.output()
