@@ -1,4 +1,5 @@
-"""`yiwang up` heals its embedded services: NATS killed with -9 comes back on its port and crawls go on."""
+"""`yiwang up` heals its embedded services: NATS killed with -9 comes back on its port and crawls go on (a change is
+found and published through the restarted server)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from tests.polling import NotMet, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 POLICY = '{ documents(site: "demo-portal", kind: "policy", pageSize: 1) { items { url version } } }'
-VERSION = "query($u: String!) { document(url: $u) { version } }"
-CRAWL = 'mutation { crawlSite(site: "demo-portal", full: true) { crawlId state startedAt finishedAt message } }'
+CRAWL = 'mutation { crawlSite(site: "demo-portal", full: true) { crawlId } }'
+STATUS = '{ crawlStatus(site: "demo-portal") { crawlId state changed message } }'
 
 
 async def readyz(base: str) -> tuple[int, dict[str, Any]]:
@@ -51,28 +52,40 @@ async def kill_nats_and_watch_it_return(up: Up, base: str) -> None:
     await eventually(lambda: readyz(base), lambda r: r[0] == 200, timeout=30, what="ready again")
 
 
-async def a_change_is_crawled_and_indexed(up: Up, url: str) -> None:
+async def a_change_is_crawled(up: Up, url: str) -> None:
+    """After the restart a crawl runs, sees a page changed since and publishes it (the publish waits for NATS's
+    ack, so a crawl that finishes having changed a page got through the restarted server).
+
+    Indexing that change is not waited for here: `up` loads the disclosure demo (about 47,000 documents) in the
+    background, and the one indexer takes them in order for about a quarter of an hour, so a crawled change waits
+    behind them (docs/disclosure.md, "Known limit")."""
     token = await up.admin_token()
 
     async def a_policy() -> list[dict[str, Any]]:
         return list((await gql(url, POLICY))["documents"]["items"])
 
     target = (await eventually(a_policy, timeout=120, interval=0.5, what="a policy document"))[0]
+
+    async def latest() -> dict[str, Any]:
+        return dict((await gql(url, STATUS))["crawlStatus"])
+
+    idle = await eventually(latest, lambda s: s["state"] not in ("queued", "running"), timeout=120, what="idle")
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(target["url"]))
     change = {"path": urlsplit(target["url"]).path}
     async with aiohttp.ClientSession() as s, s.post(f"{origin}/__demo__/change", params=change) as r:
         assert r.status == 200, await r.text()
 
-    async def version_after_a_crawl() -> tuple[int, dict[str, Any] | None]:
-        version = int((await gql(url, VERSION, {"u": target["url"]}))["document"]["version"])
-        crawl = None
-        if version == target["version"]:  # a no-op while a crawl of the site is in flight
-            crawl = (await gql(url, CRAWL, token=token))["crawlSite"]
-        return version, crawl  # the crawl it saw: a failure shows whether crawls ran and what they said
+    async def crawled_since() -> dict[str, Any]:
+        status = await latest()
+        if int(status["crawlId"]) <= int(idle["crawlId"]):
+            await gql(url, CRAWL, token=token)  # the first crawl queued after the change must find it
+        return status  # a failure shows the last crawl: whether it ran, failed or stuck in flight
 
-    await eventually(
-        version_after_a_crawl, lambda v: v[0] > target["version"], timeout=120, interval=1.0, what="the change"
-    )
+    def found_it(status: dict[str, Any]) -> bool:
+        return int(status["crawlId"]) > int(idle["crawlId"]) and status["state"] in ("done", "failed")
+
+    done = await eventually(crawled_since, found_it, timeout=120, interval=1.0, what="a crawl after the change")
+    assert done["state"] == "done" and done["changed"] >= 1, done
 
 
 async def recover(up: Up) -> None:
@@ -80,7 +93,7 @@ async def recover(up: Up) -> None:
     base = url.removesuffix("/graphql")
     await eventually(lambda: readyz(base), lambda r: r[0] == 200, timeout=60, what="ready")
     await kill_nats_and_watch_it_return(up, base)
-    await a_change_is_crawled_and_indexed(up, url)
+    await a_change_is_crawled(up, url)
 
 
 def test_up_restarts_a_killed_nats_on_its_port_and_crawls_go_on(tmp_path: Path) -> None:
