@@ -90,7 +90,7 @@ def test_a_new_alert_is_on_screen_within_two_seconds(server: PortalServer, scree
 def test_hot_queries_update_without_reload(server: PortalServer, screen: Any) -> None:
     for _ in range(3):
         urllib.request.urlopen(f"{server.url}/search?q=" + urllib.parse.quote("高龄津贴")).read()
-    screen.wait_for_function(
+    screen.wait_for_function(  # without a reload; the search's path to the list (consumer, notice) is not timed here
         "() => Array.from(document.querySelectorAll('#hot-queries .q')).some(e => e.textContent === '高龄津贴')",
-        timeout=15_000,
+        timeout=30_000,
     )
