@@ -31,6 +31,10 @@ def _comment(r: asyncpg.Record) -> Comment:
     return Comment(**{k: v for k, v in r.items() if k != "total"})
 
 
+# A draft's columns in the order the statements below bind them ($1 … $6)
+DRAFT_FIELDS = ("site_id", "title", "body", "attachment_url", "opens_on", "closes_on")
+
+
 async def same_consultation(conn: Any, values: dict[str, Any]) -> UUID | None:
     """The consultation of this site with this title, text, attachment and dates stored already, under a lock on
     the site and title held for the rest of the transaction (so two sends at once find each other)."""
@@ -41,12 +45,7 @@ async def same_consultation(conn: Any, values: dict[str, Any]) -> UUID | None:
         """select id from consultations where site_id = $1 and title = $2 and body = $3
              and attachment_url is not distinct from $4 and opens_on = $5 and closes_on = $6
            order by created_at limit 1""",
-        values["site_id"],
-        values["title"],
-        values["body"],
-        values["attachment_url"],
-        values["opens_on"],
-        values["closes_on"],
+        *(values[k] for k in DRAFT_FIELDS),
     )
     return found
 
@@ -55,12 +54,7 @@ async def insert_consultation(conn: Any, values: dict[str, Any]) -> Consultation
     row = await conn.fetchrow(
         f"""insert into consultations (site_id, title, body, attachment_url, opens_on, closes_on, created_by)
             values ($1, $2, $3, $4, $5, $6, $7) returning {CONSULTATION}""",
-        values["site_id"],
-        values["title"],
-        values["body"],
-        values["attachment_url"],
-        values["opens_on"],
-        values["closes_on"],
+        *(values[k] for k in DRAFT_FIELDS),
         values["created_by"],
     )
     return _consultation(row)

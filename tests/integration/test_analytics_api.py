@@ -124,8 +124,10 @@ async def test_public_lists_leave_out_sensitive_words_and_blocked_queries(
     assert [q["query"] for q in out["risingQueries"]] == ["公积金提取"]
     assert {q["query"] for q in out["zeroResultQueries"]} == {"傻逼政府", "不宜展示的搜索", "公积金提取"}
     sub = f'subscription {{ hotQueries(window: DAY, site: "{site}") {{ query }} }}'
-    async with aiohttp.ClientSession() as s, s.ws_connect(f"{api_url}/graphql",
-                                                          protocols=["graphql-transport-ws"]) as ws:  # fmt: skip
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(f"{api_url}/graphql", protocols=["graphql-transport-ws"]) as ws,
+    ):
         await ws.send_json({"type": "connection_init", "payload": {}})
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
         await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": sub}})

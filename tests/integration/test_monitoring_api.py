@@ -128,20 +128,37 @@ async def test_a_wrong_form_inside_its_right_form_is_no_error(api_url: str, pg_p
     """An office listing 核心价值 → 社会主义核心价值观 means the bare term; every correct 社会主义核心价值观 used to
     be a veto of its own."""
     site = "mon-api-terms"
-    await sync_sites(pg_pool, parse_sites(f"sites:\n  - {{id: {site}, name: 表述测试站, level: 部门, "
-                                          f'start_urls: ["http://127.0.0.1:9/terms/"]}}\n'))  # fmt: skip
+    await sync_sites(
+        pg_pool,
+        parse_sites(
+            f'sites:\n  - {{id: {site}, name: 表述测试站, level: 部门, start_urls: ["http://127.0.0.1:9/terms/"]}}\n'
+        ),
+    )
     text = "弘扬社会主义核心价值观。坚持以核心价值引领。社會主義核心價值觀深入人心。"
-    news = PageFetched(site_id=site, url="http://127.0.0.1:9/terms/a.html", status=200, content_hash="t1",
-                       fetched_at="2024-06-30T04:00:00+00:00", kind="news", title="学习会", text=text,
-                       published_at="2024-06-28", column="要闻动态")  # fmt: skip
+    news = PageFetched(
+        site_id=site,
+        url="http://127.0.0.1:9/terms/a.html",
+        status=200,
+        content_hash="t1",
+        fetched_at="2024-06-30T04:00:00+00:00",
+        kind="news",
+        title="学习会",
+        text=text,
+        published_at="2024-06-28",
+        column="要闻动态",
+    )
     async with pg_pool.acquire() as conn, conn.transaction():
         await apply_pages(conn, [news])
     put = 'mutation { putWrongExpression(wrong: "核心价值", right: "社会主义核心价值观") { wrong } }'
     assert "errors" not in await gql(api_url, put)
     try:
         await inspect(pg_pool, site, NOW)
-        out = await gql(api_url, """query($s: ID!) { inspection(site: $s) {
-            findings(rule: "wrong_expressions") { total items { evidence } } } }""", {"s": site})  # fmt: skip
+        out = await gql(
+            api_url,
+            """query($s: ID!) { inspection(site: $s) {
+            findings(rule: "wrong_expressions") { total items { evidence } } } }""",
+            {"s": site},
+        )
     finally:
         await gql(api_url, 'mutation { deleteWrongExpression(wrong: "核心价值") }')
     found = out["data"]["inspection"]["findings"]

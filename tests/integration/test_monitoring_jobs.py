@@ -32,8 +32,9 @@ async def test_schedule_probes_links_and_inspections(pg_pool: asyncpg.Pool) -> N
     broker = StubBroker()
     due = await due_jobs(pg_pool, T0)
     assert mine(due) == ["probe_homepage", "inspect_site"], "no links to check before the first crawl"
-    await pg_pool.execute("insert into crawls (site_id, state, finished_at) values ($1, 'done', $2)",
-                          SITE, T0 - timedelta(minutes=5))  # fmt: skip
+    await pg_pool.execute(
+        "insert into crawls (site_id, state, finished_at) values ($1, 'done', $2)", SITE, T0 - timedelta(minutes=5)
+    )
     due = await due_jobs(pg_pool, T0)
     assert mine(due) == ["probe_homepage", "check_links", "inspect_site"], "the links of the first crawl, at once"
     for actor, site in due:

@@ -199,19 +199,32 @@ PAGE = '{ search(query: "翻页置顶测试", page: %d, pageSize: %d%s) { total 
 
 async def _paging_documents(settings: Settings, pg_pool: asyncpg.Pool) -> list[str]:
     pages = [
-        PageFetched(site_id="srch-portal", url=url, status=200, content_hash=url, kind=kind, title=title, text=text,
-                    fetched_at="2026-01-01T00:00:00+00:00", published_at="2026-01-02")
+        PageFetched(
+            site_id="srch-portal",
+            url=url,
+            status=200,
+            content_hash=url,
+            kind=kind,
+            title=title,
+            text=text,
+            fetched_at="2026-01-01T00:00:00+00:00",
+            published_at="2026-01-02",
+        )
         for url, kind, title, text in PAGING
-    ]  # fmt: skip
+    ]
     async with pg_pool.acquire() as conn, conn.transaction():
         await apply_pages(conn, pages)
     ids = [(await get_document(pg_pool, url=url)).id for url, *_ in PAGING]
     writer = TantivyEngine(settings.data_dir)
     await writer.open()
-    await writer.upsert([
-        IndexDoc(id=i, url=url, title=title, kind=kind, text=text, site="srch-portal", published_at=date(2026, 1, 2))
-        for i, (url, kind, title, text) in zip(ids, PAGING, strict=True)
-    ])  # fmt: skip
+    await writer.upsert(
+        [
+            IndexDoc(
+                id=i, url=url, title=title, kind=kind, text=text, site="srch-portal", published_at=date(2026, 1, 2)
+            )
+            for i, (url, kind, title, text) in zip(ids, PAGING, strict=True)
+        ]
+    )
     await writer.close()
     return ids
 
@@ -226,8 +239,9 @@ async def test_pages_after_a_pin_neither_repeat_it_nor_skip_a_document(
     engine_order = [h["documentId"] for h in ranked["data"]["search"]["hits"]]
     second = ids[1]  # the notice (the filters below leave it out), wherever the engine ranks it among near-ties
     engine_order = [second, *(d for d in engine_order if d != second)]
-    out = await gql(api_url, 'mutation($d: ID!) { pinResult(query: "翻页置顶测试", documentId: $d) { query } }',
-                    {"d": second})  # fmt: skip
+    out = await gql(
+        api_url, 'mutation($d: ID!) { pinResult(query: "翻页置顶测试", documentId: $d) { query } }', {"d": second}
+    )
     assert "errors" not in out, out
     walked = [(await gql(api_url, PAGE % (page, 1, "")))["data"]["search"] for page in (1, 2, 3, 4)]
     shown = [(h["documentId"], h["pinned"], h["position"]) for s in walked for h in s["hits"]]
@@ -239,7 +253,10 @@ async def test_pages_after_a_pin_neither_repeat_it_nor_skip_a_document(
     for filters in ('filters: {kind: ["service"]}', 'filters: {publishedBefore: "2025-12-31"}'):
         s = (await gql(api_url, PAGE % (1, 10, ", " + filters)))["data"]["search"]
         assert second not in [h["documentId"] for h in s["hits"]] and not any(h["pinned"] for h in s["hits"])
-    kinds = {h["documentId"] for h in (await gql(api_url, PAGE % (1, 10, ', filters: {kind: ["notice"]}')))[
-        "data"]["search"]["hits"] if h["pinned"]}  # fmt: skip
+    kinds = {
+        h["documentId"]
+        for h in (await gql(api_url, PAGE % (1, 10, ', filters: {kind: ["notice"]}')))["data"]["search"]["hits"]
+        if h["pinned"]
+    }
     assert kinds == {second}, "a pin that passes the filters still leads"
     await gql(api_url, 'mutation($d: ID!) { unpinResult(query: "翻页置顶测试", documentId: $d) }', {"d": second})
