@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
 CONSUMERS = {
     "indexer": "YW_CRAWL",
+    "indexer-imports": "YW_CRAWL",
     "search-projector": "YW_DOC",
     "policy-library": "YW_DOC",
     "analytics": "YW_SEARCH",

@@ -1,4 +1,6 @@
-"""The indexer consumer: fetched pages become documents in Postgres; changes are published after commit."""
+"""The indexer consumers: fetched and imported pages become documents in Postgres; changes are published after
+commit. Two lanes of one stream, each with its own durable: crawled pages (`indexer`) and the pages the platform
+writes itself (`indexer-imports`: disclosure, open data, letters), so a bulk import never queues crawls behind it."""
 
 from __future__ import annotations
 
@@ -6,15 +8,15 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from core.bus import Bus, Consumer, PageFetched
+from core.bus import Bus, Consumer, PageFetched, PageImported
 from core.documents import apply_pages
 
 
 class Indexer(Consumer[PageFetched]):
-    """Applies `crawl.page` events to the document store; a redelivered batch changes nothing twice."""
+    """Applies crawled `crawl.page` events to the document store; a redelivered batch changes nothing twice."""
 
     name = "indexer"
-    event_types = (PageFetched,)
+    event_types: tuple[type[PageFetched], ...] = (PageFetched,)
     stream = "YW_CRAWL"
 
     def __init__(self, pool: asyncpg.Pool, bus: Bus) -> None:
@@ -28,3 +30,10 @@ class Indexer(Consumer[PageFetched]):
         # (apply_pages recognises its own last event), and JetStream drops what was already published.
         for change in changes:
             await self.bus.publish(change)
+
+
+class ImportIndexer(Indexer):
+    """The same for `crawl.import` events: pages published by the platform's own registers."""
+
+    name = "indexer-imports"
+    event_types = (PageImported,)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
+from core.bus.progress import wait_until_applied
 from core.monitoring import inspect_and_alert
 from core.monitoring.thresholds import load_overrides, rule
 from core.settings import Settings
 from workers.checks import check_site_links, checking_fetcher, fetch_policy, probe_site
+from workers.indexer import Indexer
 from workers.runtime import opened
+
+log = logging.getLogger(__name__)
+# An inspection queued by a crawl waits this long for the indexer to store what the crawl published: judged before,
+# a column looks stale (首页栏目不更新) and an alert goes out that the next inspection takes back.
+INDEXER_WAIT_S = 60.0
 
 
 async def probe_homepage(settings: Settings, site_id: str) -> None:
@@ -30,6 +39,9 @@ async def check_links(settings: Settings, site_id: str) -> None:
 
 
 async def inspect_site(settings: Settings, site_id: str) -> None:
-    """Run every rule on the site; new and closed findings are published as alerts."""
+    """Run every rule on the site once the indexer has stored the crawled pages published so far (at most
+    INDEXER_WAIT_S, then with what is stored); new and closed findings are published as alerts."""
     async with opened(settings, f"inspect-{site_id}", pool_size=2) as rt:
+        if not await wait_until_applied(rt.bus, stream=Indexer.stream, consumer=Indexer.name, timeout_s=INDEXER_WAIT_S):
+            log.warning("inspecting before the indexer caught up", extra={"site": site_id, "waited_s": INDEXER_WAIT_S})
         await inspect_and_alert(rt.pool, rt.bus, site_id, rt.clock())

@@ -17,7 +17,7 @@ from workers.applications import ApplicationsConsumer
 from workers.content_analytics import ContentAnalyticsConsumer
 from workers.disclosure_notify import DisclosureNotify
 from workers.elected import ElectedRunner
-from workers.indexer import Indexer
+from workers.indexer import ImportIndexer, Indexer
 from workers.policy_library import PolicyLibrary
 from workers.projector import SearchProjector
 from workers.search_writer import search_writer
@@ -37,6 +37,7 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
     """Every consumer this process kind can run, by durable name."""
     factories: dict[str, ConsumerFactory] = {
         "indexer": lambda s: Indexer(s.pool, s.bus),
+        "indexer-imports": lambda s: ImportIndexer(s.pool, s.bus),  # disclosure, open data, letters: their own lane
         "analytics": lambda s: AnalyticsConsumer(s.pool, s.bus, clock=s.clock),
         "content-analytics": lambda s: ContentAnalyticsConsumer(s.pool, clock=s.clock),  # hot words (issue 18)
         "policy-library": lambda s: PolicyLibrary(s.pool, s.bus),

@@ -60,3 +60,27 @@ async def wait_until_acked(
                 f"{consumer} has not acked {stream} up to {seq}", waited_s=now - started, pending=pending
             )
         await asyncio.sleep(poll_s)
+
+
+async def wait_until_applied(bus: Bus, *, stream: str, consumer: str, timeout_s: float, poll_s: float = 0.5) -> bool:
+    """Wait, at most `timeout_s`, until `consumer` has applied what `stream` held at the call; return whether it did.
+
+    Applied: its ack floor reached the stream's last sequence of that moment, or none of its own messages is pending
+    or unacked (a filtered consumer's floor need not move past the other subjects' messages that follow its own).
+    False when time runs out, or when no such consumer exists: a caller goes on with what is stored.
+    """
+    started = time.monotonic()
+    try:
+        last = int((await bus.js.stream_info(stream)).state.last_seq)
+    except NotFoundError:
+        return False
+    while True:
+        try:
+            lag = await consumer_lag(bus, stream, consumer)
+        except NotFoundError:
+            return False
+        if lag["acked"] >= last or lag["pending"] == lag["ack_pending"] == 0:
+            return True
+        if time.monotonic() - started >= timeout_s:
+            return False
+        await asyncio.sleep(poll_s)

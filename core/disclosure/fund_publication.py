@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from core.bus import Bus
-from core.bus.events import PageFetched
+from core.bus.events import PageImported
 from core.disclosure import bulk_store
 from core.disclosure import funds_store as fs
 from core.disclosure.hierarchy import ancestors, site_id_of
@@ -46,7 +46,7 @@ def fund_text(fund: Fund, names: list[str]) -> str:
     ).strip()
 
 
-def fund_page(fund: Fund, *, base_url: str, names: list[str], at: datetime) -> PageFetched:
+def fund_page(fund: Fund, *, base_url: str, names: list[str], at: datetime) -> PageImported:
     """The page event of a fund project; the hash covers what is shown (amount, spent, stage …)."""
     meta = {
         "disclosure_fund": str(fund.id),
@@ -62,7 +62,7 @@ def fund_page(fund: Fund, *, base_url: str, names: list[str], at: datetime) -> P
     }
     text = fund_text(fund, names)
     content = json.dumps([fund.name, text, meta], ensure_ascii=False, sort_keys=True)
-    return PageFetched(
+    return PageImported(
         site_id=site_id_of(fund.unit_code),
         url=fund_url(base_url, fund.id),
         status=200,
@@ -79,8 +79,8 @@ def fund_page(fund: Fund, *, base_url: str, names: list[str], at: datetime) -> P
     )
 
 
-def fund_gone(fund_id: UUID, unit_code: str, *, base_url: str, at: datetime) -> PageFetched:
-    return PageFetched(
+def fund_gone(fund_id: UUID, unit_code: str, *, base_url: str, at: datetime) -> PageImported:
+    return PageImported(
         site_id=site_id_of(unit_code),
         url=fund_url(base_url, fund_id),
         status=404,

@@ -2,8 +2,8 @@
 facets site = the unit and level = its level) and monitoring sees each unit's columns (板块/类别).
 
 They go the way every document goes (docs/architecture.md, "Data flow"), as published letters do: a
-`PageFetched` with source `disclosure` that the indexer stores and announces and the search projection indexes;
-a withdrawn item's page is `gone`."""
+`PageImported` with source `disclosure` that the import lane's indexer stores and announces and the search
+projection indexes; a withdrawn item's page is `gone`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
-from core.bus import Bus, DisclosurePublished, Event, PageFetched
+from core.bus import Bus, DisclosurePublished, Event, PageImported
 from core.disclosure import notice_store, store
 from core.disclosure.hierarchy import ancestors, site_id_of
 from core.disclosure.models import Item
@@ -29,13 +29,13 @@ def item_url(base_url: str, item: Item) -> str:
     return f"{base_url.rstrip('/')}{PATH}{item.id}"
 
 
-def item_page(item: Item, *, base_url: str, unit_names: list[str], at: datetime) -> PageFetched:
+def item_page(item: Item, *, base_url: str, unit_names: list[str], at: datetime) -> PageImported:
     """The page event of a published item (or, withdrawn, of its page gone); the hash covers what is shown, so
     announcing the same revision twice changes nothing."""
     url = item_url(base_url, item)
     fetched = at.isoformat()  # the moment of the change: a later change wins in the document store
     if item.withdrawn_at is not None:
-        return PageFetched(
+        return PageImported(
             site_id=site_id_of(item.unit_code),
             url=url,
             status=404,
@@ -57,7 +57,7 @@ def item_page(item: Item, *, base_url: str, unit_names: list[str], at: datetime)
     text = "\n".join([" ".join(unit_names), f"{item.board} {item.category} {item.period}", item.body])
     attachments = [{"url": f"/disclosure/vouchers/{a.sha256}", "name": a.name} for a in item.attachments]
     content = json.dumps([item.title, text, meta, attachments], ensure_ascii=False, sort_keys=True)
-    return PageFetched(
+    return PageImported(
         site_id=site_id_of(item.unit_code),
         url=url,
         status=200,

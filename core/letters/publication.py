@@ -1,9 +1,9 @@
 """A letter published with its writer's consent: a document of kind `letter` on its site, with no personal data.
 
-It goes the way every document goes (docs/architecture.md, "Data flow"): a `PageFetched` event with
-source `letter` that the indexer stores and announces, and the search projection indexes. The writer's name,
-username and contact never enter it; numbers that look like a phone, an ID number or an e-mail address in the
-text the writer typed are masked too.
+It goes the way every document goes (docs/architecture.md, "Data flow"): a `PageImported` event (a page on the
+import lane) with source `letter` that the indexer stores and announces, and the search projection indexes. The
+writer's name, username and contact never enter it; numbers that look like a phone, an ID number or an e-mail
+address in the text the writer typed are masked too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from core.bus.events import PageFetched
+from core.bus.events import PageImported
 from core.clock import local_date
 from core.letters.models import Letter
 
@@ -50,7 +50,7 @@ def letter_text(letter: Letter) -> str:
     )
 
 
-def letter_page(letter: Letter, url: str) -> PageFetched:
+def letter_page(letter: Letter, url: str) -> PageImported:
     """The page event of a published letter; its hash covers what is shown, so publishing twice changes nothing."""
     text = letter_text(letter)
     title = mask_personal(letter.subject)
@@ -63,7 +63,7 @@ def letter_page(letter: Letter, url: str) -> PageFetched:
     }
     content = json.dumps([title, text, meta], ensure_ascii=False, sort_keys=True)
     fetched = (letter.replied_at or letter.submitted_at).isoformat()
-    return PageFetched(
+    return PageImported(
         site_id=letter.site_id,
         url=url,
         status=200,

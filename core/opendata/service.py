@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from core.bus import Bus, DatasetChanged, DocumentChanged, PageFetched
+from core.bus import Bus, DatasetChanged, DocumentChanged, PageImported
 from core.documents import apply_pages
 from core.errors import NotFound
 from core.opendata import store
@@ -92,7 +92,7 @@ def dataset_url(settings: Settings, name: str) -> str:
     return f"{settings.issuer}/dataset/{name}"
 
 
-def page_event(settings: Settings, dataset: Dataset, *, gone: bool = False) -> PageFetched:
+def page_event(settings: Settings, dataset: Dataset, *, gone: bool = False) -> PageImported:
     """The dataset as a `dataset` document: department as issuer and department, domain as theme."""
     meta: dict[str, Any] = {
         "issuer": dataset.organization.title,
@@ -111,7 +111,7 @@ def page_event(settings: Settings, dataset: Dataset, *, gone: bool = False) -> P
     content = {"title": dataset.title, "text": text, "meta": meta, "attachments": attachments}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     modified = dataset.metadata_modified or datetime.now(UTC)
-    return PageFetched(
+    return PageImported(
         site_id=settings.opendata_site,
         url=dataset_url(settings, dataset.name),
         status=410 if gone else 200,

@@ -15,7 +15,7 @@ from core.search.reindex import count_indexable
 from core.search.tantivy_engine import TantivyEngine
 
 # Durables that must drain: PageFetched -> indexer -> DocumentChanged -> projector.
-DURABLES = [("YW_CRAWL", "indexer"), ("YW_DOC", "search-projector")]
+DURABLES = [("YW_CRAWL", "indexer"), ("YW_CRAWL", "indexer-imports"), ("YW_DOC", "search-projector")]
 # A crawled URL makes a document when the crawl kept it as content; columns and listings are navigation.
 CRAWLED = """select count(*) from crawl_urls u join live_documents d on d.url = u.url
              where u.site_id = any($1::text[]) and u.state = 'done'"""

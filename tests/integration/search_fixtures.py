@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.bus import Bus, ConsumerRunner, DocumentChanged, PageFetched
+from core.bus import Bus, ConsumerRunner, DocumentChanged, PageFetched, PageImported
 from core.db import migrate
 from core.search import SearchEngine, SearchRequest, SearchResult
 from tests.services import create_database
@@ -42,11 +42,21 @@ async def make_site(pool: asyncpg.Pool, *, level: str = "区县", region: str = 
     return site
 
 
+class _SiteIndexer(Indexer):
+    """The indexer's code on both lanes of one site."""
+
+    event_types = (PageFetched, PageImported)
+    site = ""
+
+    def subjects(self) -> list[str]:
+        return [f"{t.SUBJECT}.{self.site}" for t in self.event_types]
+
+
 def site_consumers(pool: asyncpg.Pool, bus: Bus, engine: SearchEngine, site: str) -> tuple[Indexer, SearchProjector]:
-    """The real indexer and projector, under durable names of their own that read only this site's events,
-    so other tests' backlog in the session's streams does not reach them."""
-    indexer = Indexer(pool, bus)
-    indexer.name, indexer.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
+    """The real indexer and projector, under durable names of their own that read only this site's events (both
+    lanes: crawled and imported pages), so other tests' backlog in the session's streams does not reach them."""
+    indexer = _SiteIndexer(pool, bus)
+    indexer.name, indexer.site = f"indexer-{site}", site
     projector = SearchProjector(pool, engine)
     projector.name, projector.subject = f"search-projector-{site}", f"{DocumentChanged.SUBJECT}.{site}"
     return indexer, projector

@@ -6,10 +6,10 @@ from typing import Any, cast
 
 import pytest
 
-from core.bus import PageFetched, ResultClicked, SearchLogged
+from core.bus import PageFetched, PageImported, ResultClicked, SearchLogged
 from core.errors import Invalid
 from workers.analytics import AnalyticsConsumer
-from workers.indexer import Indexer
+from workers.indexer import ImportIndexer, Indexer
 
 
 def analytics() -> AnalyticsConsumer:
@@ -35,6 +35,19 @@ def test_a_subject_of_another_event_type_is_invalid() -> None:
     page = PageFetched(site_id="demo", url="http://a/", status=200, content_hash="h", fetched_at="t")
     with pytest.raises(Invalid, match="not a subject of SearchLogged, ResultClicked"):
         analytics().decode(page.subject, page.encode())
+
+
+def test_crawled_and_imported_pages_are_two_lanes_that_do_not_overlap() -> None:
+    """A disclosure register's 40,000 pages go to `indexer-imports`; a crawled change never queues behind them."""
+    crawled = Indexer(cast(Any, None), cast(Any, None)).config(max_deliver=5, ack_wait_s=60, batch=64)
+    imported = ImportIndexer(cast(Any, None), cast(Any, None)).config(max_deliver=5, ack_wait_s=60, batch=64)
+    assert (imported.durable_name, imported.filter_subject) == ("indexer-imports", "yw.crawl.import.v1.>")
+    page = PageImported(site_id="u-1", url="http://a/", status=200, content_hash="h", fetched_at="t")
+    assert page.subject == "yw.crawl.import.v1.u-1"
+    assert not page.subject.startswith(str(crawled.filter_subject).removesuffix(">"))
+    assert ImportIndexer(cast(Any, None), cast(Any, None)).decode(page.subject, page.encode()) == page
+    with pytest.raises(Invalid, match="not a subject of PageImported"):
+        ImportIndexer(cast(Any, None), cast(Any, None)).decode("yw.crawl.page.v1.u-1", page.encode())
 
 
 def test_a_one_type_consumer_keeps_a_single_filter_subject() -> None:

@@ -1,0 +1,88 @@
+"""Imported pages (a disclosure register, open data, letters) have a lane of their own in the crawl stream: a
+crawled change published behind a large import is stored at once, not after the import (real NATS, Postgres)."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from core.bus import Bus, PageFetched, PageImported
+from core.bus.progress import wait_until_applied
+from tests.integration.search_fixtures import make_site, running
+from tests.polling import eventually
+from workers.indexer import ImportIndexer, Indexer
+
+pytestmark = [pytest.mark.integration]
+IMPORTED = 1500
+
+
+def imported(site: str, i: int) -> PageImported:
+    return PageImported(
+        site_id=site,
+        url=f"http://{site}.example/disclosure/{i}",
+        status=200,
+        content_hash=f"h{i}",
+        fetched_at="2026-12-06T08:00:00+08:00",
+        kind="disclosure",
+        title=f"村务公开第{i}期",
+        text="收支明细",
+        source="disclosure",
+    )
+
+
+async def stored(pool: asyncpg.Pool, site: str, source: str) -> int:
+    return int(await pool.fetchval("select count(*) from documents where site_id = $1 and source = $2", site, source))
+
+
+async def test_a_crawled_change_is_stored_while_an_import_backlog_waits(pg_pool: asyncpg.Pool, bus: Bus) -> None:
+    site = await make_site(pg_pool)
+    for i in range(IMPORTED):
+        await bus.publish(imported(site, i))
+    change = PageFetched(
+        site_id=site,
+        url=f"http://{site}.example/news/1.html",
+        status=200,
+        content_hash="c1",
+        fetched_at="2026-12-06T08:01:00+08:00",
+        title="停水通知",
+        text="明日停水",
+    )
+    await bus.publish(change)
+    # The two lanes under durable names of this test, each reading only this site, as `yiwang consumers` runs them.
+    crawls, imports = Indexer(pg_pool, bus), ImportIndexer(pg_pool, bus)
+    crawls.name, crawls.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
+    imports.name, imports.subject = f"indexer-imports-{site}", f"{PageImported.SUBJECT}.{site}"
+    async with running(bus, crawls, imports):
+        await eventually(lambda: stored(pg_pool, site, "crawl"), lambda n: n == 1, timeout=30)
+        behind = await stored(pg_pool, site, "disclosure")
+        assert behind < IMPORTED, "the crawled change waited for the whole import"
+        await eventually(lambda: stored(pg_pool, site, "disclosure"), lambda n: n == IMPORTED, timeout=120)
+
+
+async def test_an_inspection_waits_for_the_crawl_lane_only(pg_pool: asyncpg.Pool, bus: Bus) -> None:
+    """A crawl-queued inspection waits until the indexer has stored what was published (core.bus.progress
+    .wait_until_applied); an import backlog on the other lane does not hold it; an absent indexer does not block."""
+    site = await make_site(pg_pool)
+    crawls = Indexer(pg_pool, bus)
+    crawls.name, crawls.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
+    absent = await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=5)
+    assert absent is False
+    await bus.js.add_consumer(crawls.stream, config=crawls.config(max_deliver=5, ack_wait_s=10, batch=32))
+    assert await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=5), "nothing to apply"
+    await bus.publish(
+        PageFetched(
+            site_id=site,
+            url=f"http://{site}.example/a.html",
+            status=200,
+            content_hash="a",
+            fetched_at="2026-12-06T08:00:00+08:00",
+            title="通知",
+        )
+    )
+    for i in range(20):
+        await bus.publish(imported(site, i))  # after it in the stream, on the other lane
+    behind = await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=1, poll_s=0.1)
+    assert behind is False, "a page not yet stored"
+    async with running(bus, crawls):
+        assert await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=30, poll_s=0.1)
+        assert await stored(pg_pool, site, "crawl") == 1
