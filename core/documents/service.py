@@ -163,9 +163,12 @@ def _upsert_args(ev: PageFetched, column_id: int | None) -> tuple[Any, ...]:
     )
 
 
-async def _apply_page(conn: asyncpg.Connection, ev: PageFetched) -> DocumentChanged | None:
-    column_id = await ensure_column(conn, ev.site_id, ev.column)
-    row = await conn.fetchrow(UPSERT, *_upsert_args(ev, column_id))
+async def _apply_page(
+    conn: asyncpg.Connection, ev: PageFetched, columns: dict[tuple[str, str | None], int | None]
+) -> DocumentChanged | None:
+    if (ev.site_id, ev.column) not in columns:  # a batch of one register names the same few columns
+        columns[ev.site_id, ev.column] = await ensure_column(conn, ev.site_id, ev.column)
+    row = await conn.fetchrow(UPSERT, *_upsert_args(ev, columns[ev.site_id, ev.column]))
     if row is None:
         # Unchanged, older than what we have, or a redelivery of the event that made this version.
         again = await conn.fetchrow(
@@ -179,7 +182,8 @@ async def _apply_page(conn: asyncpg.Connection, ev: PageFetched) -> DocumentChan
         row, change = again, ("created" if again["version"] == 1 else "updated")
     else:
         change = "created" if row["inserted"] else "updated"
-    await _replace_links(conn, row["id"], ev.links)
+    if ev.links or not row.get("inserted"):  # a row just inserted has no links to replace
+        await _replace_links(conn, row["id"], ev.links)
     return DocumentChanged(
         document_id=row["id"],
         url=ev.url,
@@ -210,8 +214,9 @@ async def _replace_links(conn: asyncpg.Connection, doc_id: str, links: Sequence[
 async def apply_pages(conn: asyncpg.Connection, events: Sequence[PageFetched]) -> list[DocumentChanged]:
     """Apply fetched pages in the caller's transaction; return the changes to publish after commit."""
     changes = []
+    columns: dict[tuple[str, str | None], int | None] = {}
     for ev in events:
-        change = await (_apply_gone(conn, ev) if ev.gone else _apply_page(conn, ev))
+        change = await (_apply_gone(conn, ev) if ev.gone else _apply_page(conn, ev, columns))
         if change is not None:
             changes.append(change)
     return changes

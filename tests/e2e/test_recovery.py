@@ -1,5 +1,5 @@
 """`yiwang up` heals its embedded services: NATS killed with -9 comes back on its port and crawls go on (a change is
-found and published through the restarted server)."""
+found, published through the restarted server and stored)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.polling import NotMet, eventually
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 POLICY = '{ documents(site: "demo-portal", kind: "policy", pageSize: 1) { items { url version } } }'
 CRAWL = 'mutation { crawlSite(site: "demo-portal", full: true) { crawlId } }'
+DOCUMENT = "query($u: String!) { document(url: $u) { version } }"
 STATUS = '{ crawlStatus(site: "demo-portal") { crawlId state changed message } }'
 
 
@@ -54,11 +55,8 @@ async def kill_nats_and_watch_it_return(up: Up, base: str) -> None:
 
 async def a_change_is_crawled(up: Up, url: str) -> None:
     """After the restart a crawl runs, sees a page changed since and publishes it (the publish waits for NATS's
-    ack, so a crawl that finishes having changed a page got through the restarted server).
-
-    Indexing that change is not waited for here: `up` loads the disclosure demo (about 47,000 documents) in the
-    background, and the one indexer takes them in order for about a quarter of an hour, so a crawled change waits
-    behind them (docs/disclosure.md, "Known limit")."""
+    ack, so a crawl that finishes having changed a page got through the restarted server), and the indexer stores
+    it: the disclosure demo that `up` loads meanwhile (about 47,000 documents) goes through a lane of its own."""
     token = await up.admin_token()
 
     async def a_policy() -> list[dict[str, Any]]:
@@ -86,6 +84,11 @@ async def a_change_is_crawled(up: Up, url: str) -> None:
 
     done = await eventually(crawled_since, found_it, timeout=120, interval=1.0, what="a crawl after the change")
     assert done["state"] == "done" and done["changed"] >= 1, done
+
+    async def stored_version() -> int:
+        return int((await gql(url, DOCUMENT, {"u": target["url"]}))["document"]["version"])
+
+    await eventually(stored_version, lambda v: v > int(target["version"]), timeout=120, what="the change stored")
 
 
 async def recover(up: Up) -> None:
