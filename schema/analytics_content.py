@@ -21,11 +21,13 @@ class TopDocumentKind(enum.Enum):
     POLICY = "POLICY"
     SERVICE = "SERVICE"
     HOT_POLICY = "HOT_POLICY"
+    NAVIGATION = "NAVIGATION"
 
 
-KIND_DESCRIPTIONS = """ALL: every document. POLICY: policies and their interpretations (政策文件, 政策解读).
-SERVICE: service guides (办事服务, the portal's service scene). HOT_POLICY: policies and interpretations viewed
-more than in the window before (at least 2 views), fastest rise first: (views + 1) / (previousViews + 1)."""
+KIND_DESCRIPTIONS = """ALL: every document but home pages and column (list) pages, which lead to content.
+POLICY: policies and their interpretations (政策文件, 政策解读). SERVICE: service guides (办事服务, the portal's
+service scene). HOT_POLICY: policies and interpretations viewed more than in the window before (at least 2 views),
+fastest rise first: (views + 1) / (previousViews + 1). NAVIGATION: home pages and column (list) pages only."""
 
 
 @strawberry.type(description="A document named by an analytics result")

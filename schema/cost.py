@@ -45,7 +45,8 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.ask": 20,
     "Query.policies": 10,
     "Query.inventory": 10,
-    "Query.inventoryComparison": 200,
+    # A few statements per site of the page (its items multiplied by pageSize on top), cached per page.
+    "Query.inventoryComparison": 100,
     "Query.updateTrend": 5,
     "Query.searchStats": 10,
     "Query.hotQueries": 5,

@@ -24,6 +24,7 @@ from schema.monitoring_types import (
     JobQueued,
     Scorecard,
     SiteInventory,
+    SiteInventoryPage,
     Threshold,
     WeekCount,
     WrongExpression,
@@ -71,12 +72,22 @@ class MonitoringQuery:
             await monitoring.site_inventory(info.context.pool, check_site_id(site), info.context.clock())
         )
 
-    @strawberry.field(description="Every site's inventory side by side (departments, counties), optionally one level")
-    async def inventory_comparison(self, info: Info, level: str | None = None) -> list[SiteInventory]:
+    @strawberry.field(
+        description="Every site's inventory side by side (departments, counties), optionally of one level, in site "
+        "id order, a page at a time: pageSize from 1 to the MAX_PAGE_SIZE setting (100 unless changed); total "
+        "counts every site compared, and only the page's sites are read"
+    )
+    async def inventory_comparison(
+        self, info: Info, level: str | None = None, page: int = 1, page_size: int = 50
+    ) -> SiteInventoryPage:
         if level is not None and level not in LEVELS:
             raise Invalid(f"level must be one of {'/'.join(LEVELS)}")
-        found = await info.context.app.inventory.compare(info.context.pool, info.context.clock(), level=level)
-        return [SiteInventory.of(i) for i in found]
+        offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
+        found = await info.context.app.inventory.compare(
+            info.context.pool, info.context.clock(), level=level, offset=offset, limit=limit
+        )
+        items = [SiteInventory.of(i) for i in found.sites]
+        return SiteInventoryPage(items=items, total=found.total, page=page, page_size=page_size)
 
     @strawberry.field(description="Documents published per week, oldest week first (at most 104 weeks)")
     async def update_trend(self, info: Info, site: strawberry.ID, weeks: int = 12) -> list[WeekCount]:

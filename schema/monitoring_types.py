@@ -44,6 +44,10 @@ class RuleScore:
     deduction: float
     measured: str = strawberry.field(description="What was measured, in words")
     thresholds: list[NamedValue]
+    applies: bool = strawberry.field(
+        description="false: 不适用, the site has nothing this indicator judges (a disclosure unit's site has no "
+        "homepage, columns or links); it neither vetoes nor deducts"
+    )
 
     @classmethod
     def of(cls, r: RuleScoreRecord) -> RuleScore:
@@ -56,6 +60,7 @@ class RuleScore:
             deduction=r.deduction,
             measured=r.measured,
             thresholds=[NamedValue(name=k, value=v) for k, v in r.thresholds.items()],
+            applies=r.applies,
         )
 
 
@@ -182,6 +187,14 @@ class SiteInventory:
             updates_last_30_days=i.updates_last_30_days,
             open_findings=i.open_findings,
         )
+
+
+@strawberry.type(description="One page of sites' inventories, in site id order")
+class SiteInventoryPage:
+    items: list[SiteInventory]
+    total: int = strawberry.field(description="Sites compared in all (of the level, when one is given)")
+    page: int
+    page_size: int
 
 
 @strawberry.type(description="Documents published in the week starting on Monday `week`")

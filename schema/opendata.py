@@ -194,7 +194,11 @@ class OpenDatasetPage:
 class OpenDatasetFilters:
     departments: list[str] | None = None
     domains: list[str] | None = None
-    formats: list[str] | None = None
+    formats: list[str] | None = strawberry.field(
+        default=None,
+        description="Resource formats, any case: those of the catalogue's resources and CSV, TSV, XLSX, GEOJSON, "
+        "JSON; another is BAD_INPUT naming them",
+    )
     tags: list[str] | None = None
     bbox: list[float] | None = strawberry.field(default=None, description="minx, miny, maxx, maxy")
 
@@ -217,13 +221,15 @@ class OpenDataQuery:
     ) -> OpenDatasetPage:
         offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
         f = filters or OpenDatasetFilters()
-        fields = {"organization": f.departments, "groups": f.domains, "res_format": f.formats, "tags": f.tags}
+        admin = await caller_is_admin(info)
+        formats = await search.check_formats(info.context.pool, f.formats, include_private=admin) if f.formats else None
+        fields = {"organization": f.departments, "groups": f.domains, "res_format": formats, "tags": f.tags}
         q = search.structured(
             query,
             {k: v for k, v in fields.items() if v},
             start=offset,
             rows=limit,
-            include_private=await caller_is_admin(info),
+            include_private=admin,
             bbox=f.bbox,
             facets=list(FACETS.values()),
         )

@@ -7,6 +7,7 @@ import datetime as dt
 
 import strawberry
 
+from core.clock import local_date
 from core.policy import facets, queries, store
 from schema.context import Context
 from schema.pagination import check_page
@@ -35,7 +36,7 @@ class PolicyPage:
 @strawberry.input(description="Policy filters, all of which must hold; theme matches a full label or its top level")
 class PolicyFilters:
     issuer: str | None = None
-    year: int | None = None
+    year: int | None = strawberry.field(default=None, description="From 1900 to next year")
     theme: str | None = None
     validity: str | None = strawberry.field(default=None, description="有效, 失效, 废止 or 修订")
     audience: str | None = strawberry.field(default=None, description="个人, 企业, 老年人 … (see docs/policy.md)")
@@ -72,7 +73,8 @@ class PolicyQuery(TopicQuery, InterpretationQuery):
     ) -> PolicyPage:
         offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
         f = (filters or PolicyFilters()).to_core()
-        found = await facets.list_policies(info.context.pool, f, offset=offset, limit=limit)
+        today = local_date(info.context.clock())
+        found = await facets.list_policies(info.context.pool, f, today=today, offset=offset, limit=limit)
         c = found.counts
         return PolicyPage(
             items=[Policy.of(p) for p in found.items],

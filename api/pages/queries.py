@@ -69,12 +69,14 @@ SCREEN = """query Screen($site: ID!) {
     byKind { kind count }
     columns { name type items updatesLast30Days lastPublished }
   }
-  departments: inventoryComparison(level: "部门") { siteName department documents updatesLast30Days }
+  departments: inventoryComparison(level: "部门", pageSize: 8) {
+    items { siteName department documents updatesLast30Days }
+  }
   updateTrend(site: $site, weeks: 12) { week count }
   hotQueries(window: DAY, limit: 10) { query searches }
   latest: documents(site: $site, pageSize: 50) { items { title } }
   inspection(site: $site) {
-    scorecard { score passed inspectedAt items { rule title count vetoed vetoRule deduction measured } }
+    scorecard { score passed inspectedAt items { rule title count vetoed vetoRule deduction measured applies } }
     findings(pageSize: 10) { total items { id rule summary firstSeen } }
   }
 }"""

@@ -8,13 +8,22 @@ import asyncpg
 
 from core.analytics.days import day_span
 from core.analytics.models import Window, check_limit
-from core.analytics.records import DocumentRef, ProvinceCount, TopDocument, TopKind, VisitorDay, VisitorStats
+from core.analytics.records import (
+    NAVIGATION_KINDS,
+    DocumentRef,
+    ProvinceCount,
+    TopDocument,
+    TopKind,
+    VisitorDay,
+    VisitorStats,
+)
 from core.analytics.scope import check_site
 
 MIN_HOT_VIEWS = 2  # a hot policy has at least this many views in the window
 
-# $1, $2: the window; $3, $4: the window before; $5 site or null; $6 kinds or null; $7 limit;
-# $8: rank by rise ((views + 1) / (previous + 1)) rather than by views.
+# $1, $2: the window; $3, $4: the window before; $5 site or null; $6 kinds, or null for every kind of content
+# (navigation left out unless asked for by kind); $7 limit; $8: rank by rise ((views + 1) / (previous + 1)) rather
+# than by views.
 TOP_DOCUMENTS = f"""
 with counted as (
     select document_id,
@@ -28,7 +37,7 @@ with counted as (
 )
 select d.id::text as id, d.site_id, d.title, d.url, d.kind, c.views, c.visitors, c.clicks, c.previous
 from counted c join live_documents d on d.id = c.document_id
-where c.views > 0 and ($6::text[] is null or d.kind = any($6))
+where c.views > 0 and (d.kind = any($6) or ($6::text[] is null and d.kind <> all($9)))
   and (not $8 or (c.views >= {MIN_HOT_VIEWS} and c.views > c.previous))
 order by case when $8 then (c.views + 1)::float / (c.previous + 1) end desc nulls last, c.views desc, c.visitors desc,
          d.id
@@ -53,14 +62,24 @@ async def top_documents(
     limit: int = 10,
 ) -> list[TopDocument]:
     """The most viewed documents of the window (DAY: today, WEEK: the last 7 days), most first; HOT_POLICY
-    ranks policies and interpretations by how much more they are viewed than in the window before."""
+    ranks policies and interpretations by how much more they are viewed than in the window before. Home pages and
+    column (list) pages are left out unless NAVIGATION asks for them."""
     check_limit(limit)
     await check_site(pool, site)
     span = day_span(window, now)
     before = span.before()
     hot = kind is TopKind.HOT_POLICY
     rows = await pool.fetch(
-        TOP_DOCUMENTS, span.first, span.last, before.first, before.last, site, kind.kinds, limit, hot
+        TOP_DOCUMENTS,
+        span.first,
+        span.last,
+        before.first,
+        before.last,
+        site,
+        kind.kinds,
+        limit,
+        hot,
+        list(NAVIGATION_KINDS),
     )
     return [
         TopDocument(

@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+# Home pages and column (list) pages are navigation, not content: they lead to what readers came for.
+NAVIGATION_KINDS = ("homepage", "column")
+
 
 class TopKind(enum.Enum):
     """Which documents `top_documents` ranks, and how (HOT_POLICY: policies rising against the window before)."""
@@ -14,10 +17,11 @@ class TopKind(enum.Enum):
     POLICY = ("policy", "interpretation")
     SERVICE = ("service",)
     HOT_POLICY = ("policy", "interpretation", "hot")
+    NAVIGATION = NAVIGATION_KINDS
 
     @property
     def kinds(self) -> list[str] | None:
-        """The document kinds ranked; None for every kind."""
+        """The document kinds ranked; None for every kind of content (every kind but navigation)."""
         return [k for k in self.value if k != "hot"] or None
 
 

@@ -47,6 +47,7 @@ class TvCommitmentOverdue(Rule):
     deductions only (the national indicators have no such item)."""
 
     name = "tv_commitment_overdue"
+    indicator = False
     title = "电视问政承诺事项逾期未办结"
     veto = False
     defaults: ClassVar[dict[str, float]] = {"deduct_each": 0.5, "deduct_max": 5.0}

@@ -53,6 +53,7 @@ class ColumnsIdle(Rule):
     """栏目不更新: 动态要闻类 idle over 2 weeks plus 通知公告/政策文件类 idle over 6 months; veto at ≥ 5 in total."""
 
     name = "columns_idle"
+    web_pages = True
     title = "栏目不更新"
     defaults: ClassVar[dict[str, float]] = {
         "news_idle_days": 14,
@@ -77,6 +78,7 @@ class ColumnsLongIdle(Rule):
     """应更新但长期未更新的栏目: columns that should update and have not for a year; veto at ≥ 10."""
 
     name = "columns_long_idle"
+    web_pages = True
     title = "应更新但长期未更新栏目"
     defaults: ClassVar[dict[str, float]] = {"idle_days": 365, "veto_at": 10, "deduct_each": 0.5, "deduct_max": 5.0}
 
@@ -94,6 +96,7 @@ class BlankColumns(Rule):
     """空白栏目: columns with no content at all; veto at ≥ 5."""
 
     name = "columns_blank"
+    web_pages = True
     title = "空白栏目"
     defaults: ClassVar[dict[str, float]] = {"veto_at": 5, "deduct_each": 1.0, "deduct_max": 5.0}
 

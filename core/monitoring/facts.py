@@ -13,7 +13,7 @@ from core.clock import BEIJING, local_date
 from core.errors import NotFound
 from core.monitoring.columns import ITEM_SQL, column_type_of
 from core.monitoring.commitment_rules import load_tv_commitments
-from core.monitoring.feature_facts import load_data_quality, load_disclosure
+from core.monitoring.feature_facts import load_data_quality, load_disclosure, unit_code_of
 from core.monitoring.models import (
     ColumnFact,
     DatedItem,
@@ -108,6 +108,7 @@ async def load_facts(
         data_quality=await load_data_quality(pool, site_id, settings, now),
         disclosure=await load_disclosure(pool, site_id, settings, now),
         tv_commitments=await load_tv_commitments(pool, site_id, now),
+        web_pages=unit_code_of(site_id) is None,  # a unit's site is its disclosure register: nothing is crawled
     )
 
 

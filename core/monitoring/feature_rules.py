@@ -24,6 +24,7 @@ class DataQuality(Rule):
     deductions only (the national indicators have no veto for it)."""
 
     name = "opendata_quality"
+    indicator = False
     title = "开放数据质量问题"
     veto = False
     defaults: ClassVar[dict[str, float]] = {"deduct_each": 0.1, "deduct_max": 5.0}
@@ -70,6 +71,7 @@ class DisclosureStale(Rule):
     allows; on a township's, district's or city's site one finding per category counts its villages."""
 
     name = "disclosure_stale"
+    indicator = False
     title = "基层公开不及时"
     veto = False
     defaults: ClassVar[dict[str, float]] = {"deduct_each": 1.0, "deduct_max": 5.0}

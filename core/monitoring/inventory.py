@@ -100,40 +100,57 @@ async def site_inventory(pool: asyncpg.Pool, site_id: str, now: datetime) -> Sit
     )
 
 
-async def compare_sites(pool: asyncpg.Pool, now: datetime, *, level: str | None = None) -> list[SiteInventory]:
-    """Every site's inventory, for comparing departments and counties side by side."""
-    if level:
-        ids = await pool.fetch("select id from site_list where level = $1 order by id", level)
-    else:
-        ids = await pool.fetch("select id from site_list order by id")
-    return [await site_inventory(pool, r["id"], now) for r in ids]
+@dataclass(frozen=True)
+class InventoryComparison:
+    """One page of sites' inventories, in site id order, and how many sites there are in all."""
+
+    sites: list[SiteInventory]
+    total: int
+
+
+async def compare_sites(
+    pool: asyncpg.Pool, now: datetime, *, level: str | None = None, offset: int = 0, limit: int = 50
+) -> InventoryComparison:
+    """The inventories of one page of sites (optionally of one level), for comparing departments and counties
+    side by side: only the page's sites are read (a group with its grassroots units has thousands)."""
+    scope = "from site_list where ($1::text is null or level = $1)"
+    total = await pool.fetchval(f"select count(*) {scope}", level)
+    ids = await pool.fetch(f"select id {scope} order by id offset $2 limit $3", level, offset, limit)
+    return InventoryComparison([await site_inventory(pool, r["id"], now) for r in ids], int(total))
+
+
+Key = tuple[str | None, date, int, int]  # level, local day, offset, limit
 
 
 class InventoryCache:
-    """`compare_sites` answers per level (and day), kept `ttl_s` seconds; callers asking at once share one read.
+    """`compare_sites` answers per level, page (and day), kept `ttl_s` seconds; callers asking at once share one
+    read.
 
-    Every site's inventory is a few statements per site: without this, one anonymous request with 30 aliases
-    of inventoryComparison ran them all 30 times.
+    A site's inventory is a few statements: without this, one anonymous request with 30 aliases of
+    inventoryComparison ran them all 30 times.
     """
 
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
-        self._entries: dict[tuple[str | None, date], tuple[float, asyncio.Future[list[SiteInventory]]]] = {}
+        self._entries: dict[Key, tuple[float, asyncio.Future[InventoryComparison]]] = {}
 
-    async def compare(self, pool: asyncpg.Pool, now: datetime, *, level: str | None = None) -> list[SiteInventory]:
+    async def compare(
+        self, pool: asyncpg.Pool, now: datetime, *, level: str | None = None, offset: int = 0, limit: int = 50
+    ) -> InventoryComparison:
         if self.ttl_s <= 0:
-            return await compare_sites(pool, now, level=level)
-        key, clock = (level, local_date(now)), time.monotonic()
+            return await compare_sites(pool, now, level=level, offset=offset, limit=limit)
+        key, clock = (level, local_date(now), offset, limit), time.monotonic()
         entry = self._entries.get(key)
         if entry is None or entry[0] <= clock:
             self._entries = {k: e for k, e in self._entries.items() if e[0] > clock}
-            entry = (clock + self.ttl_s, asyncio.ensure_future(compare_sites(pool, now, level=level)))
+            read = compare_sites(pool, now, level=level, offset=offset, limit=limit)
+            entry = (clock + self.ttl_s, asyncio.ensure_future(read))
             entry[1].add_done_callback(lambda f: self._forget_failed(key, f))
             self._entries[key] = entry
         # shielded: a caller that goes away does not cancel the read the others wait for
         return await asyncio.shield(entry[1])
 
-    def _forget_failed(self, key: tuple[str | None, date], future: asyncio.Future[list[SiteInventory]]) -> None:
+    def _forget_failed(self, key: Key, future: asyncio.Future[InventoryComparison]) -> None:
         failed = future.cancelled() or future.exception() is not None
         if failed and (entry := self._entries.get(key)) is not None and entry[1] is future:
             del self._entries[key]

@@ -114,6 +114,7 @@ class SiteFacts:
     data_quality: DataQualityFacts | None = None  # the open-data site only (OPENDATA_SITE)
     disclosure: DisclosureFacts | None = None  # a unit's site (unit-<code>) only
     tv_commitments: TvCommitmentFacts | None = None  # a site with 电视问政 commitments only
+    web_pages: bool = True  # False: a disclosure unit's site, which has no homepage, columns or links to judge
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,7 +186,8 @@ class RuleResult:
     thresholds: dict[str, float]
     keep: frozenset[str] = frozenset()
     keep_all: bool = False  # the rule could not judge at all (a bad setting): every open finding stays
-    applies: bool = True  # False: the rule is not for this site (left off its scorecard)
+    applies: bool = True  # False: the rule is not for this site (不适用, out of the score)
+    listed: bool = True  # False: left off the scorecard (a feature's rule on a site without the feature)
     veto_rule: bool = True
 
 
@@ -219,6 +221,7 @@ class RuleScore:
     measured: str
     thresholds: dict[str, float]
     veto_rule: bool
+    applies: bool = True  # False: 不适用 (the site has nothing the rule judges); no count, veto or deduction
 
     @classmethod
     def of(cls, result: RuleResult) -> RuleScore:
@@ -232,6 +235,7 @@ class RuleScore:
             measured=result.measured,
             thresholds=result.thresholds,
             veto_rule=result.veto_rule,
+            applies=result.applies,
         )
 
 

@@ -26,7 +26,7 @@ body{margin:0;background:#f4f5f7;color:#222;font:14px/1.7 "Noto Sans CJK SC","Mi
 h1{font-size:24px;margin:0 0 4px;color:#8c0d14}h2{font-size:18px;margin:32px 0 10px;border-left:4px solid #b5121b;
 padding-left:10px}h3{font-size:15px;margin:20px 0 6px}.meta{color:#666;font-size:13px}
 .summary{display:flex;gap:16px;margin:20px 0}.tile{flex:1;border:1px solid #e2e2e2;border-radius:6px;padding:12px 16px}
-.tile b{display:block;font-size:26px}.fail{color:#b5121b}.pass{color:#1d7a3a}.warn{color:#b86e00}
+.tile b{display:block;font-size:26px}.fail{color:#b5121b}.pass{color:#1d7a3a}.warn{color:#b86e00}.na{color:#666}
 table{width:100%;border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border:1px solid #e2e2e2;padding:5px 8px;
 text-align:left;vertical-align:top}th{background:#f7f0f0}td.n{text-align:right;white-space:nowrap}
 .url{word-break:break-all;color:#555;font-size:12px}mark{background:#ffe08a}.veto{background:#fdecee}
@@ -148,7 +148,9 @@ def _link_evidence(e: dict[str, Any]) -> str:
 def _scorecard(card: Scorecard) -> str:
     rows = []
     for item in card.items:
-        if item.vetoed:
+        if not item.applies:
+            result = '<span class="na">不适用</span>'
+        elif item.vetoed:
             result = '<span class="fail">单项否决</span>'
         elif item.deduction:
             result = f'<span class="warn">扣 {item.deduction:g} 分</span>'
@@ -157,7 +159,8 @@ def _scorecard(card: Scorecard) -> str:
         kind = "单项否决" if item.veto_rule else "扣分"
         rows.append(
             f'<tr class="{"veto" if item.vetoed else ""}"><td>{escape(item.title)}</td><td>{kind}</td>'
-            f'<td>{result}</td><td class="n">{item.count}</td><td>{escape(item.measured)}</td></tr>'
+            f'<td>{result}</td><td class="n">{item.count if item.applies else "—"}</td>'
+            f"<td>{escape(item.measured)}</td></tr>"
         )
     return (
         "<table><tr><th>指标</th><th>类型</th><th>结果</th><th>问题数</th><th>监测情况</th></tr>"

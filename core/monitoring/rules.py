@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from core.clock import local_date
 from core.monitoring.models import DatedItem, Draft, LinkCheck, LinkFact, RuleResult, SiteFacts
 
+NO_WEB_PAGES = "基层公开单位站点，无网站页面，不适用"
+
 
 class Rule(abc.ABC):
     """One check of the indicators: `evaluate` turns a site's facts into findings and a score."""
@@ -20,6 +22,11 @@ class Rule(abc.ABC):
     veto: ClassVar[bool] = True
     defaults: ClassVar[dict[str, float]]
     help: ClassVar[dict[str, str]] = {}
+    # Judges a crawled web site's homepage, columns, links or probes: 不适用 on a site without web pages.
+    web_pages: ClassVar[bool] = False
+    # One of the national indicators: on every scorecard, 不适用 where it does not apply; a feature's rule (open
+    # data, disclosure, 电视问政) is left off the scorecard of a site without the feature.
+    indicator: ClassVar[bool] = True
 
     def settings(self, overrides: Mapping[str, float]) -> dict[str, float]:
         return {k: float(overrides.get(k, v)) for k, v in self.defaults.items()}
@@ -27,6 +34,13 @@ class Rule(abc.ABC):
     @abc.abstractmethod
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
         """Judge the site at `now` with thresholds `t`."""
+
+    def judge(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:
+        """`evaluate`, unless the rule reads web pages and the site has none: then 不适用, out of the score (a
+        unit's site would otherwise pass 首页栏目不更新 with no homepage at all)."""
+        if self.web_pages and not facts.web_pages:
+            return self.result([], t, NO_WEB_PAGES, vetoed=False, applies=False)
+        return self.evaluate(facts, t, now)
 
     def counted(
         self, findings: list[Draft], t: dict[str, float], measured: str, keep: frozenset[str] = frozenset()
@@ -61,6 +75,7 @@ class Rule(abc.ABC):
             keep=keep,
             keep_all=keep_all,
             applies=applies,
+            listed=applies or self.indicator,
             veto_rule=self.veto,
         )
 
@@ -69,6 +84,7 @@ class SiteUnreachable(Rule):
     """站点无法访问: the homepage does not open within 15 s in ≥ 5% of the probes of a week (≥ 20 a day)."""
 
     name = "site_unreachable"
+    web_pages = True
     title = "站点无法访问"
     defaults: ClassVar[dict[str, float]] = {
         "window_days": 7,
@@ -120,6 +136,7 @@ class HomepageStale(Rule):
     """首页不更新: nothing new on the homepage for 2 weeks (a navigation-only homepage: its second-level pages)."""
 
     name = "homepage_stale"
+    web_pages = True
     title = "首页栏目不更新"
     defaults: ClassVar[dict[str, float]] = {"idle_days": 14}
 
@@ -158,6 +175,7 @@ class _BrokenLinks(Rule):
     link, listing the pages it is on (a footer link on 500 pages is one thing to fix, not 500)."""
 
     veto = False
+    web_pages = True
     on_homepage: ClassVar[bool]
 
     def evaluate(self, facts: SiteFacts, t: dict[str, float], now: datetime) -> RuleResult:

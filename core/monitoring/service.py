@@ -26,8 +26,8 @@ FULL_SCORE = 100.0
 
 
 def scorecard_of(site_id: str, now: datetime, results: Sequence[RuleResult]) -> Scorecard:
-    items = [RuleScore.of(r) for r in results if r.applies]
-    score = max(0.0, FULL_SCORE - sum(i.deduction for i in items))
+    items = [RuleScore.of(r) for r in results if r.listed]
+    score = max(0.0, FULL_SCORE - sum(i.deduction for i in items if i.applies))
     return Scorecard(site_id, now, round(score, 2), not any(i.vetoed for i in items), items)
 
 
@@ -50,7 +50,7 @@ async def inspect(
     limits = {r.name: r.settings(overrides.get(r.name, {})) for r in chosen}
     probe_days = limits.get("site_unreachable", {}).get("window_days", 7)
     facts = await load_facts(pool, site_id, now, probe_days=probe_days, settings=settings)
-    results = [r.evaluate(facts, limits[r.name], now) for r in chosen]
+    results = [r.judge(facts, limits[r.name], now) for r in chosen]
     card = scorecard_of(site_id, now, results)
     alerts: list[AlertRaised] = []
     async with pool.acquire() as conn, conn.transaction():

@@ -10,12 +10,35 @@ from typing import Any
 
 import asyncpg
 
+from core.errors import Invalid
 from core.opendata import store
 from core.opendata.models import Dataset
 from core.opendata.search_query import FIELDS, Query, filter_sql, read_query, structured
+from core.opendata.tabular import FORMATS
 from core.opendata.tokens import tsquery
 
-__all__ = ["FIELDS", "Found", "Query", "package_search", "read_query", "run_search", "structured"]
+__all__ = ["FIELDS", "Found", "Query", "check_formats", "package_search", "read_query", "run_search", "structured"]
+
+# The formats of the resources a caller can see (res_formats are upper-cased as resources are stored).
+CATALOGUE_FORMATS = """select distinct f from opendata_datasets d cross join unnest(d.res_formats) f
+where d.state = 'active' and ($1 or not d.private)"""
+
+
+async def check_formats(pool: asyncpg.Pool, formats: list[str], *, include_private: bool) -> list[str]:
+    """The formats asked for, upper-cased as the catalogue holds them. A format that no dataset's resource has and
+    that the catalogue does not load itself (CSV, TSV, XLSX, GEOJSON, JSON) is BAD_INPUT naming the formats there
+    are: a typo (XYZ, CVS) would otherwise look like a catalogue without such data."""
+    wanted = [f.strip().upper() for f in formats]
+    if not wanted:
+        return wanted
+    known = set(FORMATS) | {r["f"] for r in await pool.fetch(CATALOGUE_FORMATS, include_private)}
+    unknown = [given for given, f in zip(formats, wanted, strict=True) if f not in known]
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown)
+        raise Invalid(
+            f"formats: {shown} is no format of the catalogue; use any of {', '.join(sorted(known))} (any case)"
+        )
+    return wanted
 
 
 def _where(q: Query, args: list[Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -13,6 +14,7 @@ from core.policy.queries import POLICY_SELECT, VALIDITY_SQL, FacetCount, Filters
 from core.policy.topics import MEMBERS, topic_id
 
 FACETS = ("issuer", "year", "theme", "validity", "audience", "topic")
+FIRST_YEAR = 1900  # as early as a stored date may be (core.textzh.dates)
 FACET_LIMIT = 200
 # facet -> the condition its filter puts on policy p (one placeholder, {0}).
 _CONDITIONS = {
@@ -40,8 +42,11 @@ _VALUES = {
 }
 
 
-def check_filters(f: Filters) -> None:
-    """BAD_INPUT for a selection that can only be a mistake."""
+def check_filters(f: Filters, today: date) -> None:
+    """BAD_INPUT for a selection that can only be a mistake (`today`: a Beijing date, for the latest year)."""
+    last_year = today.year + 1  # a policy issued in late December may be dated the new year
+    if f.year is not None and not FIRST_YEAR <= f.year <= last_year:
+        raise Invalid(f"year must be between {FIRST_YEAR} and {last_year}, not {f.year}")
     if f.published_from and f.published_to and f.published_from > f.published_to:
         raise Invalid(f"publishedFrom ({f.published_from}) is after publishedTo ({f.published_to})")
     if f.validity is not None and f.validity not in VALIDITIES:
@@ -93,9 +98,11 @@ def facets_sql(conds: dict[str, str]) -> str:
     return "\nunion all\n".join(parts)
 
 
-async def list_policies(pool: asyncpg.Pool, filters: Filters, *, offset: int = 0, limit: int = 20) -> PolicyPage:
+async def list_policies(
+    pool: asyncpg.Pool, filters: Filters, *, today: date, offset: int = 0, limit: int = 20
+) -> PolicyPage:
     """Canonical policies (reprints shown once), newest first, with every facet's counts; two statements."""
-    check_filters(filters)
+    check_filters(filters, today)
     conds, args = await _conditions(pool, filters)
     where = " where " + " and ".join(["p.canonical_id = p.document_id", *conds.values()])
     rows = await pool.fetch(

@@ -11,6 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from core.documents.importer import ImportSummary, import_documents
+from core.errors import Invalid
 from core.qa.importer import import_qa
 from core.services import open_services
 from core.settings import Settings
@@ -18,6 +19,7 @@ from ops.cli._files import input_file
 from ops.runtime import prepare, resolve
 
 SHOWN_REJECTIONS = 50
+BOM = b"\xef\xbb\xbf"
 
 
 def _lines(path: Path) -> Iterator[bytes]:
@@ -37,6 +39,39 @@ def render(summary: Any) -> str:
     if waited is not None:
         out.append(f"searchable: the search index has every change (waited {waited:.1f} s)")
     return "\n".join(out)
+
+
+def check_has_records(path: Path) -> None:
+    """Invalid for a file with nothing to import: empty, or only blank lines (a byte-order mark is no record).
+    Reading stops at the first line that holds something, so a large file costs nothing here."""
+    with path.open("rb") as fh:
+        blank = 0
+        for line in fh:
+            if line.strip().removeprefix(BOM).strip():
+                return
+            blank += 1
+    what = "is empty" if blank == 0 else f"has only blank lines ({blank})"
+    raise Invalid(f"{path} {what}: nothing to import (one JSON object a line, docs/import.md)")
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {raw}")
+    return value
 
 
 def _count_lines(path: Path) -> int:
@@ -67,7 +102,7 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
 
 
 def run(args: argparse.Namespace) -> int:
-    input_file(args.file)
+    check_has_records(input_file(args.file))  # before any service starts
     resolved = resolve()
     prepare(resolved.settings)
     summary: ImportSummary = asyncio.run(run_import(resolved.settings, args, show_progress=not args.quiet))
@@ -80,8 +115,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE.jsonl", help="one JSON object a line (format: docs/import.md)")
     p.add_argument("--kind", choices=["document", "qa"], default="document", help="what the file holds")
     p.add_argument("--site", help="site id for lines that name none (default: the site 'imported')")
-    p.add_argument("--batch", type=int, default=200, help="lines stored per transaction (default 200)")
+    p.add_argument("--batch", type=_positive, default=200, help="lines stored per transaction (default 200)")
     p.add_argument("--no-wait", action="store_true", help="return once stored, without waiting for the index")
-    p.add_argument("--wait-timeout", type=float, default=600.0, help="seconds to wait for the index (default 600)")
+    p.add_argument("--wait-timeout", type=_seconds, default=600.0, help="seconds to wait for the index (default 600)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

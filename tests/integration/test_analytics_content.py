@@ -230,6 +230,25 @@ async def test_beacon_views_clicks_and_visitors(
     assert stored == 0, "no address is stored"
 
 
+async def test_top_documents_are_content_unless_navigation_is_asked_for(api: str, pg_pool: asyncpg.Pool) -> None:
+    site = f"ac-nav-{TAG}"  # its own site: the counts above stay the county's
+    await add_site(pg_pool, site, "区县")
+    today = local_date(datetime.now(UTC))
+    home = await add_doc(pg_pool, site, "江北区人民政府", "首页 政务公开 政务服务", today, "homepage")
+    column = await add_doc(pg_pool, site, "通知公告", "通知公告 下一页 尾页", today, "column")
+    notice = await add_doc(pg_pool, site, "关于开展人才公寓申请的通知", "本区人才公寓申请事项。", today, "notice")
+    for views, doc in ((3, home), (2, column), (1, notice)):  # the home page is visited most, as on every site
+        for i in range(views):
+            assert await beacon(api, {"id": doc}, visitor=f"202.96.{views}.{i + 1}") == (200, {"counted": True})
+    query = "query($site: ID) { topDocuments(site: $site, window: DAY) { document { id } } }"
+    default = (await gql(api, query, {"site": site}))["data"]["topDocuments"]
+    assert [t["document"]["id"] for t in default] == [notice], "no kind: content only"
+    everything = (await gql(api, TOP, {"site": site, "kind": "ALL"}))["data"]["topDocuments"]
+    assert [t["document"]["id"] for t in everything] == [notice]
+    navigation = (await gql(api, TOP, {"site": site, "kind": "NAVIGATION"}))["data"]["topDocuments"]
+    assert [(t["document"]["kind"], t["views"]) for t in navigation] == [("homepage", 3), ("column", 2)]
+
+
 @pytest.mark.parametrize(
     ("query", "code", "message"),
     [

@@ -28,7 +28,7 @@ def aliases(body: str, n: int = 30) -> str:
 
 ATTACKS = {
     "relatedServices of 100 policies x30": aliases("policies(pageSize: 100) { items { relatedServices { url } } }"),
-    "inventoryComparison 30 times": aliases("inventoryComparison { siteId documents }"),
+    "inventoryComparison 30 times": aliases("inventoryComparison { items { siteId documents } }"),
     "whole-index search with facets and scenes 30 times": aliases(
         'search(query: "-x") { total facets { field values { value count } } scenes { hits { title } } }'
     ),
@@ -144,7 +144,9 @@ async def test_ordinary_portal_queries_stay_within_the_budget(api: str, library:
     listing = """{ policies(pageSize: 20) { total items { id title docNos validity relatedServices { title } }
         issuers { value count } years { value count } themes { value count } validities { value count } } }"""
     await gql_data(api, listing)
-    await gql_data(api, "{ inventoryComparison { siteId documents byKind { kind count } } sites { id name } }")
+    await gql_data(
+        api, "{ inventoryComparison { items { siteId documents byKind { kind count } } } sites { id name } }"
+    )
     await gql_data(api, '{ suggest(prefix: "wen", limit: 10) { text } hotQueries(window: DAY) { query } }')
 
 
@@ -161,14 +163,20 @@ async def test_related_services_of_a_whole_page_are_one_statement(
 
 
 async def test_inventory_comparison_is_read_once_and_cached(
-    settings: Settings, library: dict[str, str], spies: dict[str, Calls]
+    settings: Settings, pg_pool: asyncpg.Pool, library: dict[str, str], spies: dict[str, Calls]
 ) -> None:
-    five = aliases("inventoryComparison { siteId documents }", 5)  # 5 × 200: just within the budget
+    before = await pg_pool.fetchval("select count(*) from site_list where id < $1", library["site"])
+    page = before // 100 + 1  # the library's site is on this page of 100
+    body = f"inventoryComparison(page: {page}, pageSize: 100) {{ total items {{ siteId documents }} }}"
+    five = aliases(body, 5)  # 5 × (100 + 1): within the budget
     async with serve_api(settings, inventory_cache_s=60.0) as api:  # a new process cache
         first = await gql_data(api, five)
-        again = await gql_data(api, "{ inventoryComparison { siteId documents } }")
+        again = await gql_data(api, "{ " + body + " }")
         assert first["a0"] == first["a4"] == again["inventoryComparison"]
-        assert any(s["siteId"] == library["site"] and s["documents"] == 5 for s in again["inventoryComparison"])
-        assert len(spies["compare"].args) == 1, "six answers, one read of every site's inventory"
-        await gql_data(api, '{ inventoryComparison(level: "区县") { siteId } }')
+        items = again["inventoryComparison"]["items"]
+        assert any(s["siteId"] == library["site"] and s["documents"] == 5 for s in items)
+        assert len(spies["compare"].args) == 1, "six answers, one read of the page's inventories"
+        await gql_data(api, '{ inventoryComparison(level: "区县") { items { siteId } } }')
         assert len(spies["compare"].args) == 2, "cached per level"
+        await gql_data(api, f"{{ inventoryComparison(page: {page + 1}, pageSize: 100) {{ total }} }}")
+        assert len(spies["compare"].args) == 3, "cached per page"

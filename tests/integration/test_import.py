@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import secrets
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,8 @@ from core.documents.importer import import_documents
 from core.errors import Upstream
 from core.search import SearchRequest
 from core.search.tantivy_engine import TantivyEngine
-from core.settings import Settings
+from core.settings import Settings, get_settings
+from ops.cli import main
 from ops.cli.import_cmd import render, run_import
 from tests.integration.search_fixtures import make_site, running, site_consumers, site_hits, titles
 
@@ -139,3 +141,32 @@ async def test_a_gbk_file_imports_and_an_unreadable_line_is_named(
         "added 1, updated 0, unchanged 0, rejected 1\n  line 2: the line is neither UTF-8 nor GB18030/GBK text"
     )
     assert (await get_document(pg_pool, url=url)).title == "关于做好社保卡换发工作的通知"
+
+
+def test_the_import_command_exits_1_and_names_each_bad_line(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real command line in this process: the summary on stdout, every bad line by number, exit code 1."""
+    for key, value in (("DATABASE_URL", settings.database_url), ("NATS_URL", settings.nats_url)):
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    path = tmp_path / "docs.jsonl"
+    good = jsonl(
+        url=f"https://{secrets.token_hex(4)}.example.gov.cn/a.html", title="关于开展消防检查的通告", text="正文"
+    )
+    path.write_text(f"{good}\n\n{{not json\n", "utf-8")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["import", str(path), "--no-wait", "--quiet"])
+    finally:
+        root.handlers[:], _ = handlers, root.setLevel(level)
+        get_settings.cache_clear()
+    out = capsys.readouterr()
+    assert exited.value.code == 1, out.err
+    assert out.out.splitlines() == [
+        "added 1, updated 0, unchanged 0, rejected 1",
+        "  line 3: bad JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+    ]

@@ -16,7 +16,7 @@ from core.monitoring import inspect, inspect_and_alert
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
 from tests.integration.conftest import serve_api
-from tests.integration.graphql import first_data, gql
+from tests.integration.graphql import first_data, gql, gql_data
 
 pytestmark = pytest.mark.integration
 
@@ -74,14 +74,42 @@ async def test_inspection_scorecard_and_findings(api_url: str, seeded: None) -> 
 async def test_inventory_trend_and_comparison(api_url: str, seeded: None) -> None:
     out = await gql(api_url, """query($s: ID!) { inventory(site: $s) { documents byKind { kind count }
         columns { name type items lastPublished } } updateTrend(site: $s, weeks: 4) { week count }
-        inventoryComparison(level: "部门") { siteId documents } }""", {"s": SITE})  # fmt: skip
+        inventoryComparison(level: "部门") { items { siteId documents } } }""", {"s": SITE})  # fmt: skip
     inv = out["data"]["inventory"]
     assert {c["name"]: c["items"] for c in inv["columns"]}["要闻动态"] == 2
     assert {c["name"]: c["type"] for c in inv["columns"]}["要闻动态"] == "news"
     assert len(out["data"]["updateTrend"]) == 4
-    assert SITE in [s["siteId"] for s in out["data"]["inventoryComparison"]]
+    assert SITE in [s["siteId"] for s in out["data"]["inventoryComparison"]["items"]]
     out = await gql(api_url, "query($s: ID!) { updateTrend(site: $s, weeks: 500) { week } }", {"s": SITE})
     assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+COMPARISON = """query($page: Int!, $size: Int!) { inventoryComparison(level: "部门", page: $page, pageSize: $size) {
+    total page pageSize items { siteId level documents } } }"""
+
+
+async def test_inventory_comparison_comes_a_page_at_a_time(api_url: str, seeded: None) -> None:
+    first = (await gql_data(api_url, COMPARISON, {"page": 1, "size": 1}))["inventoryComparison"]
+    total = first["total"]
+    assert total >= 1 and len(first["items"]) == 1 and (first["page"], first["pageSize"]) == (1, 1)
+    size = -(-total // 3)  # three pages (the last may be short)
+    seen: list[str] = []
+    for number in range(1, 4):
+        page = (await gql_data(api_url, COMPARISON, {"page": number, "size": size}))["inventoryComparison"]
+        assert page["total"] == total and len(page["items"]) <= size
+        assert {s["level"] for s in page["items"]} <= {"部门"}
+        seen += [s["siteId"] for s in page["items"]]
+    assert seen == sorted(set(seen)) and len(seen) == total, "every site once, in id order"
+    assert SITE in seen
+    past = (await gql_data(api_url, COMPARISON, {"page": 4, "size": size}))["inventoryComparison"]
+    assert past["items"] == [] and past["total"] == total
+    for page, size, message in [
+        (0, 10, "page must be 1 or more"),
+        (1, 0, "pageSize must be between 1 and 100"),
+        (1, 101, "pageSize must be between 1 and 100"),
+    ]:
+        out = await gql(api_url, COMPARISON, {"page": page, "size": size})
+        assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT" and message in out["errors"][0]["message"]
 
 
 async def test_admin_mutations(api_url: str, seeded: None, pg_pool: asyncpg.Pool) -> None:

@@ -22,7 +22,9 @@ from core.opendata import resources, service
 from core.opendata.tabular import read_csv
 from core.settings import Settings
 from core.sites import add_site_if_missing
+from tests.integration.conftest import serve_api
 from tests.integration.disclosure_fixtures import load_tree
+from tests.integration.graphql import gql_data
 from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -147,6 +149,43 @@ async def test_a_bad_freshness_setting_judges_nothing_and_closes_nothing(
     await add_site_if_missing(pg_pool, site_id="mon-plain", name="普通站点", level="部门")
     card, _ = await inspect(pg_pool, "mon-plain", NOW, rules=["disclosure_stale"], settings=good)
     assert card.items == []
+
+
+WEB_PAGE_RULES = {
+    "site_unreachable",
+    "homepage_stale",
+    "columns_idle",
+    "columns_long_idle",
+    "columns_blank",
+    "homepage_broken_links",
+    "broken_links",
+}
+SCORECARD = """query($s: ID!) { inspection(site: $s) { scorecard { score passed
+    items { rule title applies count vetoed deduction measured } } } }"""
+
+
+async def test_a_units_site_shows_the_web_page_indicators_as_not_applicable(
+    settings: Settings, pg_pool: asyncpg.Pool
+) -> None:
+    """A village's site is its disclosure register: no homepage, columns or links, so those indicators read 不适用
+    (not 通过) and count for nothing; the rules that do read its content and letters are judged."""
+    await load_tree(pg_pool, "3396")
+    village = dx.site_id_of("339602001201")
+    await inspect(pg_pool, village, NOW, settings=dataclasses.replace(settings, disclosure_freshness_days="财务=31"))
+    async with serve_api(settings) as api:
+        card = (await gql_data(api, SCORECARD, {"s": village}))["inspection"]["scorecard"]
+    lines = {i["rule"]: i for i in card["items"]}
+    assert {rule for rule, line in lines.items() if not line["applies"]} == WEB_PAGE_RULES
+    for rule in WEB_PAGE_RULES:
+        assert (lines[rule]["count"], lines[rule]["vetoed"], lines[rule]["deduction"]) == (0, False, 0), rule
+        assert "不适用" in lines[rule]["measured"], rule
+    assert {"wrong_expressions", "interaction_unanswered", "disclosure_stale"} <= set(lines)
+    assert "opendata_quality" not in lines and "tv_commitment_overdue" not in lines, "features it lacks: left off"
+    assert lines["disclosure_stale"]["deduction"] == 1  # 财务: nothing published yet
+    assert card["score"] == 99 and card["passed"] is True
+    html = render_report(await gather_report(pg_pool, village, NOW))
+    assert '<td>首页栏目不更新</td><td>单项否决</td><td><span class="na">不适用</span></td>' in html
+    assert html.count("不适用</span>") == len(WEB_PAGE_RULES)
 
 
 async def test_the_open_data_and_unit_sites_are_inspected_daily_though_not_crawled(

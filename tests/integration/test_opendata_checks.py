@@ -211,3 +211,20 @@ async def test_formats_filter_and_facet_over_ckan_and_graphql(env: Env) -> None:
     assert lower == page  # any case, as res_format:
     page = (await gql_data(env.url, FORMATS, {"f": {"departments": [org]}}))["datasets"]
     assert {f["name"]: f["count"] for f in page["formats"]} == {"CSV": 2, "PDF": 1, "XLSX": 1}
+
+
+async def test_a_format_the_catalogue_does_not_know_is_bad_input_naming_those_it_does(env: Env) -> None:
+    org = unique("chk-fmt-bad")
+    await service.ensure_organization(env.pool, name=org, title=f"格式局{org[-6:]}")
+    resources = [{"name": "r.pdf", "format": "pdf", "url": "https://files.example/r.pdf"}]
+    await call(env.url, "package_create", name=f"{org}-a", owner_org=org, resources=resources)
+    for formats, named in ((["XYZ"], "'XYZ'"), (["csv", "cvs"], "'cvs'"), ([" "], "' '")):
+        out = await gql(env.url, FORMATS, {"f": {"departments": [org], "formats": formats}})
+        assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT", formats
+        message = out["errors"][0]["message"]
+        assert f"formats: {named} is no format of the catalogue" in message and "CSV" in message and "PDF" in message
+        assert "'csv'" not in message, "only the unknown one is named"
+    found = (await gql_data(env.url, FORMATS, {"f": {"departments": [org], "formats": ["Pdf"]}}))["datasets"]
+    assert found["items"] == [{"name": f"{org}-a"}]  # a resource's format, any case
+    none = (await gql_data(env.url, FORMATS, {"f": {"departments": [org], "formats": ["TSV"]}}))["datasets"]
+    assert none["total"] == 0, "a format the catalogue loads is known, though no dataset of this one has it"

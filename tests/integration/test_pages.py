@@ -128,6 +128,18 @@ async def test_the_big_screen_names_every_kind_of_document_in_chinese(portal: st
     assert shown and shown.group(1).split("，") == ["文章 1", "栏目页 1", "首页 1", "通知公告 1"], shown
 
 
+async def test_the_big_screen_lists_department_sites(settings: Settings, pg_pool: asyncpg.Pool) -> None:
+    """The screen's 部门网站 table reads the first page of inventoryComparison (a digit sorts before letters); its
+    own server, whose inventory cache holds no page read before the site was added."""
+    tag = secrets.token_hex(3)
+    department = f"大屏测试局{tag}"
+    record = {"id": f"0-dept-{tag}", "name": "大屏部门站", "level": "部门", "department": department}
+    await add_site(pg_pool, {**record, "start_urls": [f"https://dept-{tag}.gov.cn/"]})
+    async with serve_api(settings) as portal:
+        status, _, html = await _get(f"{portal}/screen/0-dept-{tag}")
+    assert status == 200 and f'<th scope="row">{department}</th>' in html
+
+
 async def test_pages_spend_the_clients_rate_limit(settings: Settings) -> None:
     async with serve_api(settings, rate_limit_per_min=1, rate_limit_burst=3) as url:
         statuses = [(await _get(f"{url}/search?q=a"))[0] for _ in range(4)]

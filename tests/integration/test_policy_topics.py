@@ -7,12 +7,13 @@ import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
 
 from core.bus import Bus
+from core.clock import local_date
 from core.policy.facets import list_policies
 from core.policy.queries import Filters
 from core.settings import Settings
@@ -95,8 +96,8 @@ async def world(settings: Settings, pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIte
             await eventually(
                 lambda: gql_data(url, LIST_Q, {"f": {"issuer": ISSUER}}), lambda d: d["policies"]["total"] == 3
             )
-        paths = ("zcwj/old.html", "zcwj/new.html", "zcwj/care.html", "zcjd/1.html", "tujie/2.html", "dswz/3.html")
-        paths += ("xwdt/4.html",)
+        paths: tuple[str, ...] = ("zcwj/old.html", "zcwj/new.html", "zcwj/care.html", "zcjd/1.html", "tujie/2.html")
+        paths += ("dswz/3.html", "xwdt/4.html")
         ids = {p: await doc_id(pg_pool, site, p) for p in paths}
         nobody = await person(pg_pool, dataclasses.replace(settings, public_url=url), datetime.now(UTC))
         yield World(url, site, ids, nobody.token)
@@ -179,13 +180,25 @@ async def test_facets_count_under_the_other_filters(world: World, pg_pool: async
     ]
     counting = Counting(pg_pool)
     filters = Filters(issuer=ISSUER, topic=slug, audience="老年人", published_from=date(2024, 1, 1))
-    page = await list_policies(counting, filters)  # type: ignore[arg-type]  # a pool that counts
+    page = await list_policies(cast(asyncpg.Pool, counting), filters, today=date(2024, 6, 1))  # a pool that counts
     assert page.total == 1 and len(page.counts["topic"]) >= 1
     assert counting.statements == 3  # the topic's id, the page, and the total with every facet's counts
     inverted = {"publishedFrom": "2024-03-31", "publishedTo": "2024-01-01"}
     assert code_of(await gql(world.url, LIST_Q, {"f": inverted})) == "BAD_INPUT"
     assert code_of(await gql(world.url, LIST_Q, {"f": {"topic": "no-such-topic"}})) == "NOT_FOUND"
     assert code_of(await gql(world.url, LIST_Q, {"f": {"audience": "外星人"}})) == "BAD_INPUT"
+
+
+async def test_a_year_out_of_range_is_bad_input_naming_the_range(world: World) -> None:
+    next_year = local_date(datetime.now(UTC)).year + 1
+    for year in (1800, 1899, next_year + 1, -1):
+        out = await gql(world.url, LIST_Q, {"f": {"year": year}})
+        assert code_of(out) == "BAD_INPUT", year
+        assert f"year must be between 1900 and {next_year}, not {year}" in out["errors"][0]["message"]
+    found = (await gql_data(world.url, LIST_Q, {"f": {"year": 2024, "issuer": ISSUER}}))["policies"]
+    assert found["total"] == 2
+    for year in (1900, next_year):  # the range's ends are years a policy may have
+        assert "errors" not in await gql(world.url, LIST_Q, {"f": {"year": year}}), year
 
 
 async def test_the_sites_section_with_content_and_computed_changes(world: World) -> None:

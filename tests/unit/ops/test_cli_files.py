@@ -42,3 +42,38 @@ def test_a_report_is_not_written_over_a_folder_or_into_nowhere(
     code, err = run(capsys, "report", "demo-portal", "--output", str(blocker / "report.html"))
     assert code == 2 and f"cannot write {blocker / 'report.html'}: cannot create its folder" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["document", "qa"])
+def test_an_import_of_a_file_with_nothing_in_it_says_so(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))  # nothing running there: the file is checked first
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    code, err = run(capsys, "import", "--kind", kind, str(empty))
+    assert code == 2 and f"yiwang: {empty} is empty: nothing to import" in err
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n  \r\n\xef\xbb\xbf\n\t\n")  # what an editor leaves: newlines, spaces, a byte-order mark
+    code, err = run(capsys, "import", "--kind", kind, str(blank))
+    assert code == 2 and f"yiwang: {blank} has only blank lines (4): nothing to import" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "data" / "services").exists(), "no service was started for a file with nothing in it"
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        (("--batch", "0"), "argument --batch: must be 1 or more, not 0"),
+        (("--batch", "ten"), "argument --batch: 'ten' is not a whole number"),
+        (("--wait-timeout", "-5"), "argument --wait-timeout: must be a number of seconds above 0, not -5"),
+        (("--wait-timeout", "nan"), "argument --wait-timeout: must be a number of seconds above 0, not nan"),
+    ],
+)
+def test_import_options_out_of_range_are_refused(
+    option: tuple[str, ...], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"url": "https://a.example.gov.cn/1.html", "title": "通知", "text": "正文"}\n', "utf-8")
+    code, err = run(capsys, "import", *option, str(path))
+    assert code == 2 and says in err

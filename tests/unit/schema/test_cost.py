@@ -37,8 +37,8 @@ def test_variables_defaults_and_fragments_are_counted() -> None:
         " fragment F on Query { policies(pageSize: $n) { items { relatedServices { url } } } }"
     )
     assert cost(q) == cost(q, {"n": 100}) > cost(q, {"n": 5})
-    twice = "query { ...F ...F } fragment F on Query { a: inventoryComparison { siteId } }"
-    assert cost(twice) == 2 * FIELD_COSTS["Query.inventoryComparison"]
+    twice = "query { ...F ...F } fragment F on Query { a: inventoryComparison { items { siteId } } }"
+    assert cost(twice) == 2 * (FIELD_COSTS["Query.inventoryComparison"] + 1)
     inline = '{ ... on Query { search(query: "x") { facets { field } scenes { key } } } }'
     assert cost(inline) == sum(FIELD_COSTS[k] for k in ("Query.search", "SearchResult.facets", "SearchResult.scenes"))
 
@@ -64,8 +64,8 @@ def test_cheap_fields_cost_little() -> None:
 
 
 async def test_an_expensive_query_is_refused_with_its_code_and_validation_stays_cached() -> None:
-    schema = build_schema(Settings(max_query_cost=500))
-    query = aliases("inventoryComparison { siteId }", 3)
+    schema = build_schema(Settings(max_query_cost=250))
+    query = aliases("inventoryComparison { items { siteId } }", 3)
     cache = validation_cache._get_validate_cache(QUERY_CACHE_SIZE)
     hits = cache.cache_info().hits
     for _ in range(2):
@@ -74,7 +74,7 @@ async def test_an_expensive_query_is_refused_with_its_code_and_validation_stays_
         assert result.data is None and result.errors
         [error] = result.errors
         assert error.extensions == {"code": "QUERY_TOO_EXPENSIVE"}
-        assert "would cost 600, over the budget of 500" in error.message
+        assert "would cost 303, over the budget of 250" in error.message
         assert pool.counts == 0, "nothing ran"
     assert cache.cache_info().hits > hits, "the second request's validation came from the cache"
 

@@ -1,4 +1,4 @@
-"""The inventoryComparison cache: one read per level and period, shared by callers at once, failures not kept."""
+"""The inventoryComparison cache: one read per level, page and period, shared by callers at once, failures not kept."""
 
 from __future__ import annotations
 
@@ -19,10 +19,14 @@ class Reads:
 
     def __init__(self, *, fail_first: bool = False) -> None:
         self.levels: list[str | None] = []
+        self.pages: list[tuple[int, int]] = []
         self.fail_first = fail_first
 
-    async def __call__(self, pool: Any, now: datetime, *, level: str | None = None) -> list[Any]:
+    async def __call__(
+        self, pool: Any, now: datetime, *, level: str | None = None, offset: int = 0, limit: int = 50
+    ) -> list[Any]:
         self.levels.append(level)
+        self.pages.append((offset, limit))
         await asyncio.sleep(0.01)  # not a wait: the read takes a moment, so callers overlap
         if self.fail_first and len(self.levels) == 1:
             raise ConnectionError("postgres went away")
@@ -38,6 +42,9 @@ async def test_callers_at_once_share_one_read_per_level(monkeypatch: pytest.Monk
     await cache.compare(None, NOW, level="区县")
     await cache.compare(None, NOW)
     assert reads.levels == [None, "区县"]
+    await cache.compare(None, NOW, offset=50, limit=50)
+    await cache.compare(None, NOW, offset=50, limit=50)
+    assert reads.pages == [(0, 50), (0, 50), (50, 50)], "one read per page"
 
 
 async def test_a_failed_read_is_not_kept_and_ttl_zero_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
