@@ -98,12 +98,19 @@ CHECK_DATA_LINKS = ("check_data_links", "checks")  # open data: linked resources
 REBUILD_QA_GRAPH = ("rebuild_qa_graph", "maintenance")  # 一网通答: the service graph rebuilt whole (docs/qa-graph.md)
 
 
-def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:
-    """Enqueue a job by actor name; returns the message id. Call it after the transaction that records it."""
+def job_message(actor: tuple[str, str], *args: object) -> dramatiq.Message[object]:
+    """The message of a job, not yet sent: its id can be recorded first (core.monitoring.job_runs)."""
     name, queue = actor
-    broker.declare_queue(queue)  # idempotent: a process that declared no actors (API, scheduler) may send
-    message: dramatiq.Message[object] = dramatiq.Message(
-        queue_name=queue, actor_name=name, args=tuple(args), kwargs={}, options={}
-    )
+    return dramatiq.Message(queue_name=queue, actor_name=name, args=tuple(args), kwargs={}, options={})
+
+
+def enqueue(broker: dramatiq.Broker, message: dramatiq.Message[object], *, delay_ms: int | None = None) -> str:
+    """Send a job's message; returns its id."""
+    broker.declare_queue(message.queue_name)  # idempotent: a process that declared no actors (API, scheduler) may send
     broker.enqueue(message, delay=delay_ms)
     return str(message.message_id)
+
+
+def send(broker: dramatiq.Broker, actor: tuple[str, str], *args: object, delay_ms: int | None = None) -> str:
+    """Enqueue a job by actor name; returns the message id. Call it after the transaction that records it."""
+    return enqueue(broker, job_message(actor, *args), delay_ms=delay_ms)

@@ -88,7 +88,10 @@ class SearchStatsResult:
         )
 
 
-@strawberry.type(description="A query (normalised: simplified, half-width, lower-case) and its counts")
+@strawberry.type(
+    description="A query (its words without search operators such as site:, type:, quotes or -exclusions; "
+    "simplified, half-width, lower-case) and its counts"
+)
 class HotQuery:
     query: str
     searches: int
@@ -169,7 +172,10 @@ class AnalyticsQuery:
         )
         return [RisingQuery(query=r.query, searches=r.searches, previous=r.previous, growth=r.growth) for r in found]
 
-    @strawberry.field(description="Hour by hour counts of one query over the window, oldest first")
+    @strawberry.field(
+        description="Hour by hour counts of one query over the window, oldest first (the query read as the counters "
+        "are: its words, without search operators)"
+    )
     async def query_trend(
         self, info: Info, query: str, window: Window, site: strawberry.ID | None = None
     ) -> list[QueryTrendPoint]:

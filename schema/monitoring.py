@@ -10,7 +10,7 @@ from core import monitoring
 from core.bus import AlertRaised, subject_for_site
 from core.errors import Invalid
 from core.jobs import INSPECT_SITE
-from core.monitoring.schedule import enqueue
+from core.monitoring.job_runs import request_job
 from core.monitoring.thresholds import rule as find_rule
 from core.sites import get_site, known_site
 from core.sites.config import LEVELS
@@ -113,13 +113,20 @@ class MonitoringQuery:
 class MonitoringMutation:
     @strawberry.mutation(
         permission_classes=SITE_EDITOR,
-        description="Inspect the site now (queues a job; alerts follow on the subscription)",
+        description="Inspect the site now (queues a job; alerts follow on the subscription). While an inspection of "
+        "the site is queued or running, answers that job and queues none",
     )
     async def run_inspection(self, info: Info, site: strawberry.ID) -> JobQueued:
-        pool = info.context.pool
-        await get_site(pool, check_site_id(site))
-        message_id = await enqueue(pool, info.context.broker, INSPECT_SITE, str(site), info.context.clock())
-        return JobQueued(site_id=strawberry.ID(str(site)), job=INSPECT_SITE[0], message_id=message_id)
+        pool, site_id = info.context.pool, check_site_id(site)
+        await get_site(pool, site_id)
+        run = await request_job(pool, info.context.broker, INSPECT_SITE, site_id, info.context.clock())
+        return JobQueued(
+            site_id=strawberry.ID(site_id),
+            job=INSPECT_SITE[0],
+            message_id=run.message_id,
+            state=run.state,
+            enqueued_at=run.enqueued_at,
+        )
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Set a rule's threshold; a null value restores the default"

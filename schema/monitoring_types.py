@@ -258,8 +258,10 @@ class ColumnType:
     type: str
 
 
-@strawberry.type(description="A monitoring job was queued")
+@strawberry.type(description="A monitoring job queued: the new one, or the one of the site already in flight")
 class JobQueued:
     site_id: strawberry.ID
     job: str
     message_id: str
+    state: str = strawberry.field(description="enqueued (waiting for a worker) or running")
+    enqueued_at: datetime

@@ -11,7 +11,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from core.search import admin
 from schema.context import Context
 from schema.pagination import check_page
-from schema.permissions import ADMIN, acting_username
+from schema.permissions import ADMIN, acting_username, caller_is_admin
 from schema.search_types import (
     DocumentSuggestion,
     DocumentSuggestionGroup,
@@ -128,15 +128,19 @@ class SearchQuery:
             for key, name, docs in info.context.search.suggest_documents(prefix, per_group)
         ]
 
-    @strawberry.field(description="The colloquial → official synonym table, optionally only rows containing a string")
+    @strawberry.field(
+        description="The colloquial → official synonym table in force, optionally only rows containing a string "
+        "(read from the database: other API processes apply an edit within a minute)"
+    )
     async def synonyms(
         self, info: Info, contains: str | None = None, page: int = 1, page_size: int = 50
     ) -> SynonymPage:
         offset, limit = check_page(page, page_size, info.context.settings.max_page_size)
         cache = info.context.search.cache
         await cache.get()
-        rows, total = admin.list_synonyms(cache, contains=contains, offset=offset, limit=limit)
-        items = [Synonym(colloquial=r.colloquial, official=r.official, source=r.source) for r in rows]
+        rows, total = await admin.list_synonyms(cache, contains=contains, offset=offset, limit=limit)
+        shown = await caller_is_admin(info)  # who in the web office made a rewrite is for the office only
+        items = [Synonym.of(r, added_by=shown) for r in rows]
         return SynonymPage(items=items, total=total, page=page, page_size=page_size)
 
     @strawberry.field(
@@ -175,7 +179,8 @@ class SearchQuery:
 class SearchMutation:
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Pin a document to the top of a query's results (until a time, or until removed)",
+        description="Pin a document to the top of a query's results (until a time, or until removed); BAD_INPUT past "
+        "10 pins in force for the query",
     )
     async def pin_result(
         self, info: Info, query: str, document_id: strawberry.ID, until: datetime | None = None
@@ -191,7 +196,10 @@ class SearchMutation:
             query=pin.query, document_id=strawberry.ID(pin.document_id), until=pin.until, created_at=pin.created_at
         )
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Remove a pin; false when there was none")
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Remove a pin; false when none was in force (never made, removed or expired)",
+    )
     async def unpin_result(self, info: Info, query: str, document_id: strawberry.ID) -> bool:
         return await admin.unpin_result(info.context.search.cache, query=query, document_id=str(document_id))
 
@@ -202,7 +210,7 @@ class SearchMutation:
         s = await admin.add_synonym(
             info.context.search.cache, colloquial=colloquial, official=official, by=await acting_username(info)
         )
-        return Synonym(colloquial=s.colloquial, official=s.official, source=s.source)
+        return Synonym.of(s, added_by=True)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Remove a rewrite, or every rewrite of the phrase; returns how many"
@@ -223,7 +231,8 @@ class SearchMutation:
 
     @strawberry.mutation(
         description="Record that a result of a search was clicked (published for analytics): the searchId as search "
-        "returned it, a position that search served; a search takes up to SEARCH_MAX_CLICKS clicks"
+        "returned it, and the documentId and position of a hit it served (BAD_INPUT, nothing counted, for another "
+        "document at that position); a search takes up to SEARCH_MAX_CLICKS clicks"
     )
     async def record_click(self, info: Info, search_id: str, document_id: strawberry.ID, position: int) -> bool:
         await info.context.search.record_click(search_id, str(document_id), position, _session(info))

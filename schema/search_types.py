@@ -7,6 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from core.policy.queries import Related
+from core.search import admin
 from core.search.service import Hit, SearchOutcome
 from core.search.titles import TitleDoc
 from core.search.understand import Rewrite
@@ -137,7 +138,10 @@ class InstantAnswer:
 class SearchResult:
     search_id: str = strawberry.field(description="Send back with recordClick")
     query: str
-    total: int
+    total: int = strawberry.field(
+        description="What the pages hold: the documents the query matches, plus the pinned documents it does not "
+        "match that pass the filters (pins lead relevance-sorted results)"
+    )
     page: int
     page_size: int
     took_ms: float
@@ -235,7 +239,20 @@ class SearchPin:
 class Synonym:
     colloquial: str
     official: str
-    source: str = strawberry.field(description="bundled or admin")
+    source: str = strawberry.field(
+        description="bundled (the shipped list) or admin (the web office's own: added, or a bundled rewrite removed "
+        "and added again)"
+    )
+    added_by: str | None = strawberry.field(
+        description="Who in the web office added an admin rewrite (break-glass for the ADMIN_TOKEN); null for bundled "
+        "rewrites, when unknown, and for callers who are not admins"
+    )
+
+    @classmethod
+    def of(cls, s: admin.Synonym, *, added_by: bool) -> Synonym:
+        """`added_by`: whether the caller may see who added it."""
+        by = s.added_by if added_by and s.source == "admin" and s.added_by else None
+        return cls(colloquial=s.colloquial, official=s.official, source=s.source, added_by=by)
 
 
 @strawberry.type(description="One page of synonyms")

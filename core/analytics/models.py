@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from core.errors import Invalid
+from core.search.query import query_words
 from core.textzh.normalize import fold
 
 QUERY_MAX = 200
@@ -90,8 +91,9 @@ def parse_at(value: object) -> datetime:
 
 @lru_cache(maxsize=65_536)
 def normalize_query(query: str) -> str:
-    """The key a query is counted under: folded (简繁, 全半角, case), whitespace collapsed, capped."""
-    return fold(query)[:QUERY_MAX]
+    """The key a query is counted under: its words without search operators (core.search.query.query_words:
+    "社保卡 site:x" and '"社保卡" -广州' count as 社保卡), folded (简繁, 全半角, case), whitespace collapsed, capped."""
+    return fold(query_words(query))[:QUERY_MAX]
 
 
 def check_limit(limit: int, maximum: int = MAX_LIMIT) -> int:

@@ -10,7 +10,7 @@ from core.clock import local_date
 from core.documents import get_documents
 from core.errors import Invalid, NotFound, Upstream
 from core.search.analysis import normalize_keyword
-from core.search.lexicon_cache import LexiconCache
+from core.search.lexicon_cache import LexiconCache, live_synonyms
 from core.search.store import MAX_PINS_PER_QUERY, Candidate, Pin, SearchStore
 from core.textzh.normalize import fold
 from core.textzh.synonyms import SynonymTable
@@ -20,11 +20,13 @@ MAX_PHRASE_CHARS = 50
 
 @dataclass(frozen=True)
 class Synonym:
-    """One rewrite of the live table and whether it came from the bundled list or an admin."""
+    """One rewrite of the live table: from the bundled list, or the web office's own (added, or a bundled one removed
+    and added again) with who added it ("" when unknown)."""
 
     colloquial: str
     official: str
     source: str
+    added_by: str = ""
 
 
 def _store(cache: LexiconCache) -> SearchStore:
@@ -53,13 +55,14 @@ async def pin_result(cache: LexiconCache, *, query: str, document_id: str, until
     docs = await get_documents(store.pool, [document_id])
     if document_id not in docs or docs[document_id].gone:
         raise NotFound(f"no document {document_id}")
-    if document_id not in await store.pinned_ids(q) and await store.count_pins(q) >= MAX_PINS_PER_QUERY:
+    pin = await store.pin(q, document_id, until, by)
+    if pin is None:
         raise Invalid(f"at most {MAX_PINS_PER_QUERY} pinned results per query")
-    return await store.pin(q, document_id, until, by)
+    return pin
 
 
 async def unpin_result(cache: LexiconCache, *, query: str, document_id: str) -> bool:
-    """Remove a pin; False when there was none."""
+    """Remove a pin; False when there was none in force (never made, removed, or expired)."""
     return await _store(cache).unpin(_query(query), document_id)
 
 
@@ -77,7 +80,7 @@ async def add_synonym(cache: LexiconCache, *, colloquial: str, official: str, by
         raise Invalid("colloquial and official are the same")
     await _store(cache).set_synonym(c, o, removed=False, created_by=by)
     cache.synonyms.add(c, o)
-    return Synonym(c, o, "admin")
+    return Synonym(c, o, "admin", by)
 
 
 async def remove_synonym(cache: LexiconCache, *, colloquial: str, official: str | None) -> int:
@@ -92,12 +95,25 @@ async def remove_synonym(cache: LexiconCache, *, colloquial: str, official: str 
     return len(targets)
 
 
-def list_synonyms(cache: LexiconCache, *, contains: str | None, offset: int, limit: int) -> tuple[list[Synonym], int]:
-    """A page of the live table, optionally only rows containing a string; and how many rows match."""
+async def list_synonyms(
+    cache: LexiconCache, *, contains: str | None, offset: int, limit: int
+) -> tuple[list[Synonym], int]:
+    """A page of the live table, optionally only rows containing a string; and how many rows match. Read from
+    the database when there is one (what every process applies within a minute), else this process's table."""
+    table, authors = cache.synonyms, {}
+    if cache.store is not None:
+        edits = await cache.store.synonym_rows()
+        table = live_synonyms(edits)
+        authors = {(e.colloquial, e.official): e.created_by for e in edits if not e.removed}
     bundled = set(SynonymTable.default().rows())
     needle = fold(contains or "")
-    rows = [r for r in cache.synonyms.rows() if not needle or needle in r[0] or needle in r[1]]
-    page = [Synonym(c, o, "bundled" if (c, o) in bundled else "admin") for c, o in rows[offset : offset + limit]]
+    rows = [r for r in table.rows() if not needle or needle in r[0] or needle in r[1]]
+    page = [
+        Synonym(c, o, "bundled")
+        if (c, o) in bundled and (c, o) not in authors
+        else Synonym(c, o, "admin", authors.get((c, o), ""))
+        for c, o in rows[offset : offset + limit]
+    ]
     return page, len(rows)
 
 

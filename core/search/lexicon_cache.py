@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import asyncpg
@@ -14,7 +14,7 @@ from core.clock import Clock, local_date, system_clock
 from core.heap import keep_built
 from core.search.engine import SearchEngine
 from core.search.popularity import QueryTally, SuggestPolicy
-from core.search.store import SearchStore
+from core.search.store import SearchStore, SynonymRow
 from core.search.suggest import Completer
 from core.search.understand import Lexicon
 from core.textzh.phrases import PhraseIndex
@@ -158,12 +158,7 @@ class LexiconCache:
 
     async def _load_synonyms(self) -> None:
         assert self._store is not None
-        table = SynonymTable.default()
-        for row in await self._store.synonym_rows():
-            if row.removed:
-                table.remove(row.colloquial, row.official)
-            else:
-                table.add(row.colloquial, row.official)
+        table = live_synonyms(await self._store.synonym_rows())
         self.synonyms = table
         if self._snapshot is not None:
             self._snapshot = replace(self._snapshot, synonyms=table)
@@ -179,3 +174,14 @@ class LexiconCache:
         except Exception:
             log.exception("query counts not saved")
             self.tally.restore(rows)
+
+
+def live_synonyms(rows: Sequence[SynonymRow]) -> SynonymTable:
+    """The table in force: the bundled one with the web office's edits applied."""
+    table = SynonymTable.default()
+    for row in rows:
+        if row.removed:
+            table.remove(row.colloquial, row.official)
+        else:
+            table.add(row.colloquial, row.official)
+    return table

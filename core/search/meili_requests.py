@@ -103,6 +103,8 @@ def build_filter(req: SearchRequest) -> list[str]:
         clauses.append(f"published_ts <= {_epoch_seconds(req.published_before)}")
     if req.doc_no.strip():
         clauses.append(f"doc_no_normalized = {quote(req.doc_no.strip())}")
+    if req.ids:
+        clauses.append(f"id IN [{', '.join(quote(i) for i in req.ids)}]")
     for term in req.title_terms:
         clauses.extend(f"{VOCABULARY_FACET} = {quote(word)}" for word in query_terms(term))
     return clauses

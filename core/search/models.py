@@ -100,6 +100,8 @@ class SearchRequest:
     # citizen's words rarely has all its words in the right document. The tantivy engine does not count
     # such matches (the total is the number of hits returned) nor re-rank them on verbatim chunks.
     any_term: bool = False
+    # Only these documents (empty: any): how a search asks which of its pinned documents the query matches.
+    ids: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         """Raise Invalid for what a caller can fix (unknown fields, bad paging)."""

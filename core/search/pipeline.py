@@ -183,6 +183,17 @@ async def run_variants(
     return replace(ran, hits=fuse(by_variant)[offset:window], total=total)
 
 
+async def matched_ids(
+    engine: SearchEngine, base: SearchRequest, variants: Sequence[Variant], ids: list[str], *, relaxed: bool
+) -> set[str]:
+    """Which of the documents `ids` a variant matches: those are among the hits the pages are drawn from. A match
+    on only some of the words counts only when the search itself `relaxed` so (no document had them all)."""
+    found = await asyncio.gather(
+        *(engine.search(replace(request_for(base, v, 0, len(ids)), ids=ids, highlight=False)) for v in variants)
+    )
+    return {h.id for result in found if relaxed or not result.relaxed for h in result.hits}
+
+
 async def _corrected(
     engine: SearchEngine,
     corrected_request: SearchRequest,

@@ -130,6 +130,27 @@ def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> ParsedQuery:
     return replace(out, before=parse_date_bound(value, end=True))
 
 
+def query_words(raw: str) -> str:
+    """The words a query looks for, in the order typed, as analytics counts it: quoted phrases without their quotes
+    and the values of title: and 文号: (what is sought), without -exclusions nor the constraints site:, type:,
+    after: and before:. Never raises: it reads what was searched, whatever the operators held."""
+    words = []
+    for m in _TOKEN.finditer(raw.strip()):
+        if not m.group(0):
+            continue
+        negated, op_raw, quoted = bool(m.group("neg")), m.group("op"), m.group("quoted")
+        value = (quoted if quoted is not None else m.group("bare") or "").strip()
+        op = _OPERATORS.get(fold(op_raw)) if op_raw else None
+        if op is not None:
+            if op in ("title", "doc_no") and value and not negated:
+                words.append(value)
+        elif op_raw:  # a word with a colon (12:30), as parse_query keeps it
+            words.append(m.group(0))
+        elif value and not negated:
+            words.append(value)
+    return " ".join(words)
+
+
 def parse_query(raw: str) -> ParsedQuery:
     """Split a user query; unknown `word:` prefixes stay text, a malformed operator value raises Invalid."""
     out = ParsedQuery()

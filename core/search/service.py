@@ -22,9 +22,11 @@ from core.search.merge import admits, document_hit
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, Sort
 from core.search.outcome import Hit, Scene, SearchOutcome, pin_window, served
 from core.search.pipeline import (
+    Ran,
     extras_for,
     has_words,
     interpret,
+    matched_ids,
     read_query,
     related,
     run_variants,
@@ -38,6 +40,7 @@ from core.search.store import SearchStore
 from core.search.suggest import MAX_PREFIX_CHARS, MAX_SUGGEST, Suggestion
 from core.search.title_cache import TitleCache
 from core.search.titles import MAX_PER_GROUP, TitleDoc
+from core.search.understand import Interpretation
 from core.search.weather import WeatherAnswers, weather_answers
 from core.settings import Settings
 from core.textzh.sensitive import SensitiveFilter
@@ -168,7 +171,7 @@ class SearchService:
             search_id="",
             query=query,
             hits=hits,
-            total=max(ran.total, len(hits)),
+            total=max(ran.total + await self._pins_unmatched(base, meaning, ran, pinned), len(hits)),
             page=page,
             page_size=page_size,
             facets=ran.main.facets if facets else {},
@@ -202,12 +205,14 @@ class SearchService:
     def _signed(self, outcome: SearchOutcome) -> SearchOutcome:
         """The outcome with its search id: what was served, signed, so that recordClick can check a click."""
         scene_hits = max((len(s.hits) for s in outcome.scenes), default=0)
+        shown = [*outcome.hits, *(h for s in outcome.scenes for h in s.hits)]
         search_id = self.signer.sign(
             page=outcome.page,
             page_size=outcome.page_size,
             served=len(outcome.hits),
             scene_hits=scene_hits,
             at=self.clock(),
+            shown=[(h.position, h.hit.id) for h in shown],
         )
         return replace(outcome, search_id=search_id)
 
@@ -236,6 +241,17 @@ class SearchService:
         if not ids:
             return []
         return [document_hit(d) for d in await shown_docs(self.pool, ids) if admits(request, d)]
+
+    async def _pins_unmatched(
+        self, base: SearchRequest, meaning: Interpretation, ran: Ran, pinned: list[SearchHit]
+    ) -> int:
+        """How many shown pins the engine's count leaves out: pinned documents no variant of the query matches
+        (they lead the list all the same), so that the total is what the pages hold."""
+        if not pinned:
+            return 0
+        variants = list(dict.fromkeys([ran.primary, *meaning.variants]))
+        matched = await matched_ids(self.engine, base, variants, [h.id for h in pinned], relaxed=ran.main.relaxed)
+        return sum(h.id not in matched for h in pinned)
 
     def unlisted(self, query: str) -> bool:
         """Whether a searched query must not be shown as what the public searches (hot and rising queries): it holds
@@ -277,13 +293,16 @@ class SearchService:
 
     async def record_click(self, search_id: str, document_id: str, position: int, session_id: str | None) -> None:
         """Publish a ResultClicked event; Invalid for an id this server did not sign (or expired), a position
-        that was not on the page served, or a search that has had its clicks."""
+        that was not on the page served, a document the search did not show at that position, or a search that
+        has had its clicks (a refused click is not counted)."""
         now = self.clock()
         served = self.signer.verify(search_id, now=now)
         if not document_id or len(document_id) > 200:
             raise Invalid("documentId must be 1 to 200 characters")
         if not served.allows(position):
             raise Invalid("position was not on the page this search served")
+        if not self.signer.showed(served, position, document_id):
+            raise Invalid(f"documentId was not at position {position} of this search's results")
         if self.pool is not None:
             expires = datetime.fromtimestamp(served.issued, UTC) + CLICK_WINDOW
             if not await SearchStore(self.pool).take_click(served.nonce, cap=self.max_clicks, expires_at=expires):

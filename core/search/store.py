@@ -71,11 +71,12 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SynonymRow:
-    """An admin edit of the synonym table: a rewrite added, or (removed) a bundled one hidden."""
+    """An admin edit of the synonym table: a rewrite added (by `created_by`), or (removed) a bundled one hidden."""
 
     colloquial: str
     official: str
     removed: bool
+    created_by: str = ""
 
 
 class SearchStore:
@@ -98,35 +99,52 @@ class SearchStore:
         )
         return [r["document_id"] for r in rows]
 
-    async def pin(self, query: str, document_id: str, until: datetime | None, created_by: str = "") -> Pin:
-        row = await self._pool.fetchrow(
-            """insert into search_pins (query_norm, document_id, until, created_by) values ($1, $2, $3, $4)
-               on conflict (query_norm, document_id) do update set until = excluded.until
-               returning query_norm, document_id, until, created_by, created_at""",
-            normalize_keyword(query),
-            document_id,
-            until,
-            created_by,
-        )
+    async def pin(self, query: str, document_id: str, until: datetime | None, created_by: str = "") -> Pin | None:
+        """Pin (or re-date a live pin); None when the query has MAX_PINS_PER_QUERY live pins of other documents.
+        The count and the insert run under a lock of the query, so concurrent pins cannot pass the limit."""
+        q = normalize_keyword(query)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("select pg_advisory_xact_lock(hashtext('search-pin:' || $1))", q)
+            others = await conn.fetchval(
+                """select count(*) from search_pins where query_norm = $1 and document_id <> $2
+                   and (until is null or until > now())""",
+                q,
+                document_id,
+            )
+            if others >= MAX_PINS_PER_QUERY:
+                return None
+            row = await conn.fetchrow(
+                # an expired pin pinned again is a new pin: its pinner and time are the new ones
+                """insert into search_pins (query_norm, document_id, until, created_by) values ($1, $2, $3, $4)
+                   on conflict (query_norm, document_id) do update set until = excluded.until,
+                       created_by = case when search_pins.until <= now() then excluded.created_by
+                                         else search_pins.created_by end,
+                       created_at = case when search_pins.until <= now() then now()
+                                         else search_pins.created_at end
+                   returning query_norm, document_id, until, created_by, created_at""",
+                q,
+                document_id,
+                until,
+                created_by,
+            )
         assert row is not None
         return Pin(row["query_norm"], row["document_id"], row["until"], row["created_by"], row["created_at"])
 
-    async def count_pins(self, query: str) -> int:
-        return int(
-            await self._pool.fetchval(
-                "select count(*) from search_pins where query_norm = $1", normalize_keyword(query)
-            )
-        )
-
     async def unpin(self, query: str, document_id: str) -> bool:
-        status = await self._pool.execute(
-            "delete from search_pins where query_norm = $1 and document_id = $2", normalize_keyword(query), document_id
+        """Remove a pin; False when there was none in force (an expired pin's row goes too, and answers False)."""
+        live = await self._pool.fetchval(
+            """delete from search_pins where query_norm = $1 and document_id = $2
+               returning until is null or until > now()""",
+            normalize_keyword(query),
+            document_id,
         )
-        return status.endswith(" 1")
+        return bool(live)
 
     async def synonym_rows(self) -> list[SynonymRow]:
-        rows = await self._pool.fetch("select colloquial, official, removed from search_synonyms order by 1, 2")
-        return [SynonymRow(r["colloquial"], r["official"], r["removed"]) for r in rows]
+        rows = await self._pool.fetch(
+            "select colloquial, official, removed, created_by from search_synonyms order by 1, 2"
+        )
+        return [SynonymRow(r["colloquial"], r["official"], r["removed"], r["created_by"]) for r in rows]
 
     async def set_synonym(self, colloquial: str, official: str, *, removed: bool, created_by: str = "") -> None:
         await self._pool.execute(

@@ -100,6 +100,8 @@ def filter_queries(schema: Schema, req: SearchRequest) -> list[Query]:
         )
     if req.doc_no.strip():
         must.append(Query.term_query(schema, "doc_no_normalized", req.doc_no.strip()))
+    if req.ids:
+        must.append(Query.term_set_query(schema, "id", req.ids))
     return must
 
 

@@ -53,13 +53,15 @@ async def test_admin_mutations_refuse_callers_without_a_valid_token(
 
 
 async def test_reading_searching_and_clicks_need_no_token(api_url: str) -> None:
-    found = await gql(api_url, '{ search(query: "社保") { searchId total } }', token=None)
+    found = await gql(api_url, '{ search(query: "社保") { searchId total hits { documentId } } }', token=None)
     assert found.get("errors") is None
     # This index may hold nothing for 社保: a click on a position the search did not serve is judged on its
     # merits (BAD_INPUT), never refused for want of a token. The whole anonymous flow, search → click →
     # analytics, is tests/integration/test_search_abuse.py::test_a_legitimate_click_reaches_analytics.
     click = "mutation($s: String!, $d: ID!) { recordClick(searchId: $s, documentId: $d, position: 1) }"
-    ids = {"s": found["data"]["search"]["searchId"], "d": "00000000-0000-0000-0000-000000000000"}
+    hits = found["data"]["search"]["hits"]
+    shown = hits[0]["documentId"] if hits else "00000000-0000-0000-0000-000000000000"
+    ids = {"s": found["data"]["search"]["searchId"], "d": shown}
     clicked = await gql(api_url, click, ids, token=None)
     if found["data"]["search"]["total"] > 0:
         assert clicked.get("errors") is None and clicked["data"]["recordClick"] is True

@@ -90,7 +90,8 @@ async def test_a_search_confined_to_one_site_counts_for_that_site(
     out = await eventually(
         lambda: gql(api_url, stats), lambda out: out["data"]["searchStats"]["searches"] >= 2, timeout=15
     )
-    assert out["data"]["searchStats"] == {"searches": 2, "zeroResults": 2, "distinctQueries": 2}
+    # one query: `site:` confines the search, it is not a word of what was searched
+    assert out["data"]["searchStats"] == {"searches": 2, "zeroResults": 2, "distinctQueries": 1}
     trend = '{ queryTrend(query: "分站搜索", window: HOUR%s) { searches } }'
 
     async def every_and_other() -> tuple[int, int]:  # the third search may be consumed after the first two
@@ -98,8 +99,38 @@ async def test_a_search_confined_to_one_site_counts_for_that_site(
         other = (await gql(api_url, trend % ', site: "an-api"'))["data"]["queryTrend"][-1]["searches"]
         return every, other
 
-    counted = await eventually(every_and_other, lambda c: c[0] >= 2, timeout=15, what="the group's searches")
-    assert counted == (2, 0), "the search of two sites counts for the group, not for one of them"
+    # every site's searches of 分站搜索 (the one with `site:` too, counted as 分站搜索), and none for an-api
+    counted = await eventually(every_and_other, lambda c: c[0] >= 3, timeout=15, what="the group's searches")
+    assert counted == (3, 0), "the search of two sites counts for the group, not for one of them"
+
+
+async def test_hot_and_rising_queries_count_the_words_without_search_operators(
+    api_url: str, pg_pool: asyncpg.Pool, consumer: ConsumerRunner
+) -> None:
+    site = "an-api-words"
+    await add_site(pg_pool, {"id": site, "name": "热词站", "level": "部门", "start_urls": ["https://words.gov.cn/"]})
+    typed = [
+        f"热搜归一 site:{site}",
+        f'"热搜归一" site:{site}',
+        f"热搜归一 -广州 type:service after:2020 site:{site}",
+        f"title:热搜归一 site:{site}",
+        f"  熱搜歸一  site:{site}",
+    ]
+    for query in typed:
+        out = await gql(api_url, "query($q: String!) { search(query: $q) { total } }", {"q": query})
+        assert "errors" not in out, out
+    stats = f'{{ searchStats(window: DAY, site: "{site}") {{ searches distinctQueries }} }}'
+    out = await eventually(lambda: gql(api_url, stats), lambda out: out["data"]["searchStats"]["searches"] == 5)
+    assert out["data"]["searchStats"]["distinctQueries"] == 1
+    lists = f"""{{ hotQueries(window: DAY, site: "{site}") {{ query searches }}
+        risingQueries(window: DAY, site: "{site}") {{ query searches }}
+        zeroResultQueries(window: DAY, site: "{site}") {{ query zeroResults }} }}"""
+    out = (await gql(api_url, lists))["data"]
+    assert out["hotQueries"] == [{"query": "热搜归一", "searches": 5}]
+    assert out["risingQueries"] == [{"query": "热搜归一", "searches": 5}]
+    assert out["zeroResultQueries"] == [{"query": "热搜归一", "zeroResults": 5}]
+    trend = f'{{ queryTrend(query: "热搜归一 site:{site}", window: HOUR, site: "{site}") {{ searches }} }}'
+    assert (await gql(api_url, trend))["data"]["queryTrend"][-1]["searches"] == 5
 
 
 async def test_public_lists_leave_out_sensitive_words_and_blocked_queries(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,12 +12,16 @@ import asyncpg
 import pytest
 
 from core.bus import AlertRaised, Bus, PageFetched
+from core.clock import system_clock
 from core.documents import apply_pages
+from core.jobs import INSPECT_SITE
 from core.monitoring import inspect, inspect_and_alert
+from core.monitoring.job_runs import job_running
 from core.settings import Settings
 from core.sites import parse_sites, sync_sites
 from tests.integration.conftest import serve_api
 from tests.integration.graphql import first_data, gql, gql_data
+from workers.monitor import inspect_site
 
 pytestmark = pytest.mark.integration
 
@@ -216,3 +221,36 @@ async def test_alerts_are_delivered_live(api_url: str, seeded: None, pg_pool: as
                 assert msg["type"] in ("ping", "pong"), json.dumps(msg)
     stale = next(a for a in got if a["rule"] == "homepage_stale")
     assert stale["state"] == "opened" and stale["siteId"] == SITE and "首页" in stale["summary"]
+
+
+async def test_run_inspection_while_one_is_in_flight_answers_that_job(
+    api_url: str, settings: Settings, pg_pool: asyncpg.Pool
+) -> None:
+    site = "mon-api-inflight"
+    await sync_sites(
+        pg_pool,
+        parse_sites(f'sites:\n  - {{id: {site}, name: 在途巡检站, level: 部门, start_urls: ["{BASE}inflight/"]}}\n'),
+    )
+    run = "mutation($s: ID!) { runInspection(site: $s) { job messageId state enqueuedAt } }"
+
+    async def asked() -> list[dict[str, str]]:
+        outs = await asyncio.gather(*(gql(api_url, run, {"s": site}) for _ in range(5)))
+        assert all("errors" not in out for out in outs), outs
+        return [out["data"]["runInspection"] for out in outs]
+
+    async def runs() -> list[tuple[str, str]]:
+        sql = "select message_id, state from job_runs where actor = 'inspect_site' and key = $1 order by id"
+        return [(r["message_id"], r["state"]) for r in await pg_pool.fetch(sql, site)]
+
+    first = await asked()
+    assert len({a["messageId"] for a in first}) == 1 and {a["state"] for a in first} == {"enqueued"}
+    queued = first[0]["messageId"]
+    assert await runs() == [(queued, "enqueued")], "five requests at once queue one job"
+    async with job_running(pg_pool, INSPECT_SITE, site, system_clock):  # a worker has taken it up
+        while_running = await asked()
+        assert {(a["messageId"], a["state"]) for a in while_running} == {(queued, "running")}
+    assert await runs() == [(queued, "done")]
+    after = (await asked())[0]
+    assert after["messageId"] != queued and after["state"] == "enqueued", "once it is done, a new one is queued"
+    await inspect_site(settings, site)  # the worker's body marks its run done too
+    assert [state for _, state in await runs()] == ["done", "done"]

@@ -113,6 +113,29 @@ async def test_a_synonym_removed_and_added_again_carries_the_name_of_who_added_i
     assert (row["created_by"], row["removed"]) == ("break-glass", False), "who made the rewrite now in force"
 
 
+async def test_a_bundled_synonym_removed_and_added_again_is_listed_as_the_offices_with_who_added_it(
+    world: RolesWorld,
+) -> None:
+    pair = '(colloquial: "临时身份证", official: "临时居民身份证")'
+    listing = '{ synonyms(contains: "临时身份证") { items { colloquial official source addedBy } } }'
+
+    async def listed(token: str | None) -> list[dict[str, Any]]:
+        out = await gql(world.url, listing, token=token)
+        return [i for i in out["data"]["synonyms"]["items"] if i["colloquial"] == "临时身份证"]
+
+    assert await listed(None) == [
+        {"colloquial": "临时身份证", "official": "临时居民身份证", "source": "bundled", "addedBy": None}
+    ]
+    removed = await gql(world.url, f"mutation {{ removeSynonym{pair} }}", token=world.admin.token)
+    assert removed["data"]["removeSynonym"] == 1, removed
+    assert await listed(world.admin.token) == []
+    again = await gql(world.url, f"mutation {{ addSynonym{pair} {{ source addedBy }} }}", token=world.admin.token)
+    assert again["data"]["addSynonym"] == {"source": "admin", "addedBy": world.admin.username}, again
+    office = {"colloquial": "临时身份证", "official": "临时居民身份证", "source": "admin"}
+    assert await listed(world.admin.token) == [{**office, "addedBy": world.admin.username}]
+    assert await listed(None) == [{**office, "addedBy": None}], "who added it is for the web office only"
+
+
 async def test_the_break_glass_token_works_and_every_use_is_audited_and_logged(
     world: RolesWorld, pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:

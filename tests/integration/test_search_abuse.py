@@ -193,20 +193,49 @@ async def test_forged_ids_positions_off_the_page_and_an_eleventh_click_are_refus
     found = await search_from(6, api, "居住证", page_size=2)
     sid, doc = found["searchId"], found["hits"][0]["documentId"]
     assert len(found["hits"]) == 2
-    nonce, page, size, served, scenes, issued, mac = sid.split(".")
+    nonce, page, size, served, scenes, issued, tags, mac = sid.split(".")
     forgeries = [
         "0123456789abcdef0123456789abcdef",  # the old format, made up
-        f"{uuid.uuid4().hex}.{page}.{size}.{served}.{scenes}.{issued}.{mac}",  # another search's signature
-        f"{nonce}.1.100.100.{scenes}.{issued}.{mac}",  # a wider page
-        f"{nonce}.{page}.{size}.{served}.{scenes}.{issued}.{'0' * 32}",
+        f"{uuid.uuid4().hex}.{page}.{size}.{served}.{scenes}.{issued}.{tags}.{mac}",  # another search's signature
+        f"{nonce}.1.100.100.{scenes}.{issued}.{tags}.{mac}",  # a wider page
+        f"{nonce}.{page}.{size}.{served}.{scenes}.{issued}.{tags}.{'0' * 32}",
+        f"{nonce}.{page}.{size}.{served}.{scenes}.{issued}.{mac}",  # the format before documents were tagged
     ]
     for forged in forgeries:
         assert refused(await click(api, forged, doc, 1), "not an id returned by search"), forged
     for position in (3, 0, 50, 100_000):
         assert refused(await click(api, sid, doc, position), "not on the page"), position
+    shown = [(h["documentId"], h["position"]) for h in found["hits"]]
     for i in range(10):
-        assert (await click(api, sid, f"{doc}-{i}" if i else doc, 1 + i % 2))["data"]["recordClick"] is True
-    assert refused(await click(api, sid, doc, 2), "10 clicks")
-    assert refused(await click(api, sid, "another", 1), "10 clicks")
+        assert (await click(api, sid, *shown[i % 2]))["data"]["recordClick"] is True
+    assert refused(await click(api, sid, *shown[1]), "10 clicks")
     fresh = await search_from(6, api, "居住证", page_size=2)  # a new search has its own clicks
-    assert (await click(api, fresh["searchId"], doc, 2))["data"]["recordClick"] is True
+    second = fresh["hits"][1]
+    assert (await click(api, fresh["searchId"], second["documentId"], 2))["data"]["recordClick"] is True
+
+
+async def test_a_click_on_a_document_not_at_that_position_is_refused_and_not_counted(
+    api: str, analytics: None, pg_pool: asyncpg.Pool
+) -> None:
+    query = "query($q: String!) { search(query: $q, pageSize: 2) { searchId hits { documentId position } scenes { hits { documentId position } } } }"  # noqa: E501
+    out = await post(api, query, {"q": "居住证"}, client=7)
+    found = out["data"]["search"]
+    sid, (first, second) = found["searchId"], found["hits"]
+    assert refused(await click(api, sid, second["documentId"], 1), "documentId was not at position 1")
+    assert refused(await click(api, sid, "abuse-not-a-result", 2), "documentId was not at position 2")
+    scene_hit = next(h for s in found["scenes"] for h in s["hits"] if h["position"] != 1)
+    assert (await click(api, sid, scene_hit["documentId"], scene_hit["position"]))["data"]["recordClick"] is True
+    assert (await click(api, sid, first["documentId"], 1))["data"]["recordClick"] is True
+    nonce = sid.split(".")[0]
+
+    async def clicks() -> list[tuple[str, int]]:
+        rows = await pg_pool.fetch("select document_id, position from analytics_clicks where search_id = $1", nonce)
+        return sorted((r["document_id"], r["position"]) for r in rows)
+
+    expected = sorted({(scene_hit["documentId"], scene_hit["position"]), (first["documentId"], 1)})
+    assert (
+        await eventually(clicks, lambda got: len(got) >= len(expected), timeout=20, what="the clicks counted")
+        == expected
+    )
+    for _ in range(8):  # the refused clicks took none of the search's 10
+        assert (await click(api, sid, first["documentId"], 1))["data"]["recordClick"] is True

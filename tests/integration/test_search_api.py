@@ -132,9 +132,9 @@ async def test_synonyms_can_be_added_listed_and_removed(api_url: str, indexed: s
 async def test_suggest_and_record_click(api_url: str, indexed: str) -> None:
     out = await gql(api_url, '{ suggest(prefix: "社会保障", limit: 5) { text source } }')
     assert any(s["text"].startswith("社会保障") for s in out["data"]["suggest"])
-    sid = (await gql(api_url, '{ search(query: "社会保障卡") { searchId } }'))["data"]["search"]["searchId"]
-    out = await gql(api_url, 'mutation($s: String!) { recordClick(searchId: $s, documentId: "srch-1", position: 1) }',
-                    {"s": sid})  # fmt: skip
+    found = (await gql(api_url, '{ search(query: "社会保障卡") { searchId hits { documentId } } }'))["data"]["search"]
+    click = "mutation($s: String!, $d: ID!) { recordClick(searchId: $s, documentId: $d, position: 1) }"
+    out = await gql(api_url, click, {"s": found["searchId"], "d": found["hits"][0]["documentId"]})
     assert out["data"]["recordClick"] is True
 
 
@@ -260,3 +260,24 @@ async def test_pages_after_a_pin_neither_repeat_it_nor_skip_a_document(
     }
     assert kinds == {second}, "a pin that passes the filters still leads"
     await gql(api_url, 'mutation($d: ID!) { unpinResult(query: "翻页置顶测试", documentId: $d) }', {"d": second})
+
+
+async def test_the_total_counts_pins_the_query_does_not_match_and_the_last_page_ends_it(
+    api_url: str, indexed: str, settings: Settings, pg_pool: asyncpg.Pool
+) -> None:
+    ids = await _paging_documents(settings, pg_pool)
+    await eventually(lambda: gql(api_url, PAGE % (1, 10, "")), lambda out: out["data"]["search"]["total"] == 3)
+    pin = 'mutation($d: ID!) { pinResult(query: "翻页置顶测试", documentId: $d) { query } }'
+    for doc in (indexed, ids[0]):  # the notice 置顶的公告 does not hold the query's words; 翻页置顶测试甲 does
+        assert "errors" not in (out := await gql(api_url, pin, {"d": doc})), out
+    walked = [(await gql(api_url, PAGE % (page, 1, "")))["data"]["search"] for page in (1, 2, 3, 4, 5)]
+    assert [s["total"] for s in walked] == [4] * 5, "three matches and the pin that matches nothing else"
+    shown = [h["documentId"] for s in walked for h in s["hits"]]
+    assert len(shown) == 4 and set(shown) == {indexed, *ids} and walked[4]["hits"] == [], "the last page is the 4th"
+    last = (await gql(api_url, PAGE % (2, 3, "")))["data"]["search"]
+    assert last["total"] == 4 and len(last["hits"]) == 1
+    # a pin the filters leave out is not counted: two services match, the pinned one among them
+    services = (await gql(api_url, PAGE % (1, 10, ', filters: {kind: ["service"]}')))["data"]["search"]
+    assert services["total"] == len(services["hits"]) == 2
+    for doc in (indexed, ids[0]):
+        await gql(api_url, 'mutation($d: ID!) { unpinResult(query: "翻页置顶测试", documentId: $d) }', {"d": doc})

@@ -21,6 +21,22 @@ def test_queries_are_counted_under_one_folded_key(raw: str, key: str) -> None:
     assert normalize_query(raw) == key
 
 
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("社保卡 site:srch-portal", "社保卡"),
+        ('"社保卡" -广州', "社保卡"),
+        ("“社會保障卡” 申领 type:service after:2020 before:2024-06", "社会保障卡 申领"),
+        ("title:社保卡", "社保卡"),  # what is sought in titles is what was searched
+        ("文号:国办发〔2017〕47号", "国办发〔2017〕47号"),
+        ("12:30 开会", "12:30 开会"),  # not an operator: a word, as the search read it
+        ("site:srch-portal type:policy", ""),  # constraints alone: counted for the totals, listed nowhere
+    ],
+)
+def test_queries_are_counted_by_their_words_without_search_operators(raw: str, key: str) -> None:
+    assert normalize_query(raw) == key
+
+
 def test_long_queries_are_capped() -> None:
     assert len(normalize_query("政" * 500)) == 200
 

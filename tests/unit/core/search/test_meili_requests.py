@@ -99,6 +99,11 @@ def test_filters_quote_and_escape_user_values() -> None:
     ]
 
 
+def test_a_search_of_some_documents_filters_on_their_ids() -> None:
+    # how a search asks which of its pinned documents the query matches
+    assert mr.build_filter(SearchRequest(ids=["d-1", 'd"2'])) == ['id IN ["d-1", "d\\"2"]']
+
+
 def test_title_terms_become_title_word_filters() -> None:
     clauses = mr.build_filter(SearchRequest(title_terms=["推广站"]))
     assert clauses and all(c.startswith('title_words = "') for c in clauses)

@@ -34,6 +34,21 @@ def test_a_signed_id_carries_the_page_it_served_and_nothing_else_verifies() -> N
         signer.verify(sid, now=NOW + timedelta(days=1, seconds=1))
 
 
+def test_a_signed_id_knows_which_document_was_at_each_position_it_served() -> None:
+    signer = Signer(KEY)
+    shown = [(11, "doc-a"), (12, "doc-b"), (1, "scene-x"), (2, "doc-a")]
+    sid = signer.sign(page=2, page_size=10, served=2, scene_hits=2, at=NOW, shown=shown)
+    page = signer.verify(sid, now=NOW)
+    assert all(signer.showed(page, p, d) for p, d in shown)
+    assert not any(signer.showed(page, p, d) for p, d in [(11, "doc-b"), (12, "doc-a"), (1, "doc-a"), (11, "doc-z")])
+    other = signer.verify(signer.sign(page=2, page_size=10, served=2, scene_hits=0, at=NOW, shown=shown[:2]), now=NOW)
+    assert not signer.showed(other, 1, "scene-x")
+    # the tags are under the mac: one borrowed from another search, or dropped, makes the id a forgery
+    nonce, *middle, tags, mac = sid.split(".")
+    with pytest.raises(Invalid, match="not an id returned by search"):
+        signer.verify(".".join([nonce, *middle, tags[:-4], mac]), now=NOW)
+
+
 def test_client_hashes_change_with_the_day_and_the_key_and_group_an_ipv6_slash_64() -> None:
     signer = Signer(KEY)
     today, tomorrow = date(2031, 5, 1), date(2031, 5, 2)
