@@ -49,7 +49,7 @@ class SearchFilters:
     level: list[str] | None = None
     theme: list[str] | None = strawberry.field(default=None, description="主题, e.g. 社会保障 (service guides)")
     audience: list[str] | None = strawberry.field(default=None, description="服务对象: 个人 or 法人")
-    year: list[str] | None = None
+    year: list[str] | None = strawberry.field(default=None, description="Years from 1900 to next year, e.g. 2024")
     issuer: list[str] | None = None
     format: list[str] | None = strawberry.field(
         default=None, description="数据格式 of datasets' resources (CSV, XLSX, JSON, GEOJSON, PDF, API; any case)"

@@ -1,6 +1,6 @@
 """The indexer consumers: fetched and imported pages become documents in Postgres; changes are published after
 commit. Two lanes of one stream, each with its own durable: crawled pages (`indexer`) and the pages the platform
-writes itself (`indexer-imports`: disclosure, open data, letters), so a bulk import never queues crawls behind it."""
+writes itself (`indexer-imports`: disclosure, letters), so a bulk import never queues crawls behind it."""
 
 from __future__ import annotations
 

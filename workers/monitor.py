@@ -10,6 +10,7 @@ from core.monitoring import inspect_and_alert
 from core.monitoring.job_runs import job_running
 from core.monitoring.thresholds import load_overrides, rule
 from core.settings import Settings
+from core.sites import is_crawled
 from workers.checks import check_site_links, checking_fetcher, fetch_policy, probe_site
 from workers.indexer import Indexer
 from workers.runtime import opened
@@ -41,13 +42,16 @@ async def check_links(settings: Settings, site_id: str) -> None:
 
 
 async def inspect_site(settings: Settings, site_id: str) -> None:
-    """Run every rule on the site once the indexer has stored the crawled pages published so far (at most
-    INDEXER_WAIT_S, then with what is stored); new and closed findings are published as alerts. Its job_runs rows
-    are marked running, then done or failed (what runInspection reads to answer a job in flight)."""
+    """Run every rule on the site, a crawled one once the indexer has stored the pages published so far (at most
+    INDEXER_WAIT_S, then with what is stored; sites no one crawls, disclosure units say, do not wait). New and closed
+    findings are published as alerts. Its job_runs rows are marked running, then done or failed (what
+    runInspection reads to answer a job in flight)."""
     async with (
         opened(settings, f"inspect-{site_id}", pool_size=2) as rt,
         job_running(rt.pool, INSPECT_SITE, site_id, rt.clock),
     ):
-        if not await wait_until_applied(rt.bus, stream=Indexer.stream, consumer=Indexer.name, timeout_s=INDEXER_WAIT_S):
+        if await is_crawled(rt.pool, site_id) and not await wait_until_applied(
+            rt.bus, stream=Indexer.stream, consumer=Indexer.name, timeout_s=INDEXER_WAIT_S
+        ):
             log.warning("inspecting before the indexer caught up", extra={"site": site_id, "waited_s": INDEXER_WAIT_S})
         await inspect_and_alert(rt.pool, rt.bus, site_id, rt.clock())

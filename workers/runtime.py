@@ -37,7 +37,7 @@ def consumer_factories() -> dict[str, ConsumerFactory]:
     """Every consumer this process kind can run, by durable name."""
     factories: dict[str, ConsumerFactory] = {
         "indexer": lambda s: Indexer(s.pool, s.bus),
-        "indexer-imports": lambda s: ImportIndexer(s.pool, s.bus),  # disclosure, open data, letters: their own lane
+        "indexer-imports": lambda s: ImportIndexer(s.pool, s.bus),  # disclosure, letters: their own lane
         "analytics": lambda s: AnalyticsConsumer(s.pool, s.bus, clock=s.clock),
         "content-analytics": lambda s: ContentAnalyticsConsumer(s.pool, clock=s.clock),  # hot words (issue 18)
         "policy-library": lambda s: PolicyLibrary(s.pool, s.bus),

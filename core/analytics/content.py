@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from core.analytics.records import NAVIGATION_KINDS
 from core.analytics.terms import TEXT_CHARS, salient_terms
 from core.clock import local_date
 
@@ -21,12 +22,12 @@ Key = tuple[str, date]  # site, day
 Entry = tuple[str, date, tuple[str, ...]]  # site, day, terms
 
 # live_documents is core.documents' read-only view; the text is cut in Postgres, not shipped whole. List pages
-# and home pages are navigation, not content published that day: their 下一页 and column names are no news, and a
-# document that becomes one takes back what it added, as a gone one does.
+# and home pages ($2: NAVIGATION_KINDS) are navigation, not content published that day: their 下一页 and column
+# names are no news, and a document that becomes one takes back what it added, as a gone one does.
 READ_DOCUMENTS = f"""
 select id, site_id, title, left(text, {TEXT_CHARS}) as text, published_at,
        (first_seen at time zone 'Asia/Shanghai')::date as first_day
-from live_documents where id = any($1::uuid[]) and kind not in ('column', 'homepage')"""
+from live_documents where id = any($1::uuid[]) and kind <> all($2::text[])"""
 
 STORED = (
     "select document_id, site_id, day, terms from analytics_doc_terms where document_id = any($1::uuid[]) for update"
@@ -118,7 +119,7 @@ async def apply_documents(pool: asyncpg.Pool, document_ids: Sequence[str], *, no
     async with pool.acquire() as conn, conn.transaction():
         # documents are read under the lock: a batch of another process cannot apply an older state after ours
         await conn.execute("select pg_advisory_xact_lock($1)", CONTENT_LOCK)
-        rows = await conn.fetch(READ_DOCUMENTS, ids)
+        rows = await conn.fetch(READ_DOCUMENTS, ids, list(NAVIGATION_KINDS))
         new = await asyncio.to_thread(_entries, rows, oldest)
         stored = await conn.fetch(STORED, ids)
         old = {str(r["document_id"]): (r["site_id"], r["day"], tuple(r["terms"])) for r in stored}

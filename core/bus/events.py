@@ -110,7 +110,7 @@ class PageFetched(Event):
 
 @dataclass(frozen=True)
 class PageImported(PageFetched):
-    """A page the platform writes itself (a disclosure item, a fund project, a dataset, a published letter) rather
+    """A page the platform writes itself (a disclosure item, a fund project, a published letter) rather
     than fetches. Same payload and indexing as a crawled page, on a subject of its own with its own indexer
     (`indexer-imports`), so a district's register of 40,000 items does not hold crawled changes back for a
     quarter of an hour. Its subject does not start with the crawl's, so neither lane's filter matches the other."""

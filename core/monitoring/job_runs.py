@@ -18,10 +18,19 @@ from core.jobs import enqueue, job_message
 # that lost its queue): asking again then queues a new one instead of answering a job that will never finish.
 IN_FLIGHT_FOR = timedelta(hours=1)
 
-IN_FLIGHT = """
-select message_id, state, enqueued_at from job_runs
-where actor = $1 and key = $2 and state in ('enqueued', 'running') and message_id is not null
-  and coalesce(started_at, enqueued_at) > $3
+
+def in_flight(since: str) -> str:
+    """The condition on a job_runs row `j` of a job in flight: queued or running, and not lost (queued or started
+    after `since`, a placeholder for the time IN_FLIGHT_FOR ago); for the scheduler too (core.monitoring.schedule)."""
+    return (
+        "j.state in ('enqueued', 'running') and j.message_id is not null"
+        f" and coalesce(j.started_at, j.enqueued_at) > {since}"
+    )
+
+
+IN_FLIGHT = f"""
+select message_id, state, enqueued_at from job_runs j
+where actor = $1 and key = $2 and {in_flight("$3")}
 order by enqueued_at desc, id desc limit 1"""
 
 

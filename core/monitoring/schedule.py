@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 import asyncpg
 import dramatiq
 
-from core.jobs import CHECK_DATA_LINKS, CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, send
+from core.jobs import CHECK_DATA_LINKS, CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, job_message
+from core.jobs import enqueue as send_job
+from core.monitoring.job_runs import IN_FLIGHT_FOR, in_flight
 from core.monitoring.thresholds import load_overrides, rule
 from core.settings import Settings, get_settings
 
@@ -36,11 +38,14 @@ INSPECTION_DUE = """
 OPENDATA_DUE = """
     select s.id from site_list s where s.id = $3
       and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and j.enqueued_at > $2)"""
-CRAWLED_SINCE_INSPECTION = """
+# Not while an inspection of the site is in flight (core.monitoring.job_runs): it is asked for again on the first
+# tick after that one ends, as the crawl is still later than the last inspection queued.
+CRAWLED_SINCE_INSPECTION = f"""
     select s.id from site_list s where s.enabled
       and exists (select 1 from done_crawls c where c.site_id = s.id
                   and c.finished_at > coalesce((select max(j.enqueued_at) from job_runs j
                                                 where j.actor = $1 and j.key = s.id), '-infinity'))
+      and not exists (select 1 from job_runs j where j.actor = $1 and j.key = s.id and {in_flight("$2")})
     order by s.id"""
 
 
@@ -58,7 +63,8 @@ async def due_jobs(
     for r in await pool.fetch(LINKS_DUE, CHECK_LINKS[0], now - DAY):
         due.append((CHECK_LINKS, r["id"]))
     inspect = {r["id"] for r in await pool.fetch(INSPECTION_DUE, INSPECT_SITE[0], now - DAY, settings.opendata_site)}
-    inspect |= {r["id"] for r in await pool.fetch(CRAWLED_SINCE_INSPECTION, INSPECT_SITE[0])}
+    crawled = await pool.fetch(CRAWLED_SINCE_INSPECTION, INSPECT_SITE[0], now - IN_FLIGHT_FOR)
+    inspect |= {r["id"] for r in crawled}
     due += [(INSPECT_SITE, site_id) for site_id in sorted(inspect)]
     for r in await pool.fetch(OPENDATA_DUE, CHECK_DATA_LINKS[0], now - DAY, settings.opendata_site):
         due.append((CHECK_DATA_LINKS, r["id"]))
@@ -88,8 +94,13 @@ async def record_enqueued(
 async def enqueue(
     pool: asyncpg.Pool, broker: dramatiq.Broker, actor: tuple[str, str], site_id: str, now: datetime
 ) -> str:
-    """Send a monitoring job for a site and record it (the record is what makes the next one due later)."""
-    broker.declare_queue(actor[1])  # idempotent; a process that declared no actors may send
-    message_id = await asyncio.to_thread(send, broker, actor, site_id)
-    await record_enqueued(pool, actor, site_id, message_id, now)
-    return message_id
+    """Record a monitoring job for a site, then send it (the record is what makes the next one due later). Recorded
+    first, under the id it will have, as core.monitoring.job_runs does: a worker that takes the message at once
+    finds the row it marks running, which would otherwise stay queued and read as in flight for an hour."""
+    message = job_message(actor, site_id)
+    await record_enqueued(pool, actor, site_id, str(message.message_id), now)
+    try:
+        return await asyncio.to_thread(send_job, broker, message)
+    except Exception:
+        await pool.execute("delete from job_runs where message_id = $1", str(message.message_id))
+        raise

@@ -12,9 +12,9 @@ from core.policy.audience import AUDIENCE_RULES
 from core.policy.derive import VALIDITIES
 from core.policy.queries import POLICY_SELECT, VALIDITY_SQL, FacetCount, Filters, PolicyPage, policy_row
 from core.policy.topics import MEMBERS, topic_id
+from core.textzh.dates import FIRST_YEAR
 
 FACETS = ("issuer", "year", "theme", "validity", "audience", "topic")
-FIRST_YEAR = 1900  # as early as a stored date may be (core.textzh.dates)
 FACET_LIMIT = 200
 # facet -> the condition its filter puts on policy p (one placeholder, {0}).
 _CONDITIONS = {

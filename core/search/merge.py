@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from core.errors import Invalid
 from core.search.models import FILTER_FIELDS, IndexDoc, SearchHit, SearchRequest, SearchResult
@@ -13,6 +14,7 @@ from core.search.query import KIND_BY_NAME
 from core.search.understand import Variant
 from core.sites.config import LEVELS
 from core.sites.ids import is_site_id
+from core.textzh.dates import FIRST_YEAR
 
 RRF_K = 10
 RELAXED_WEIGHT = 0.5  # a variant none of whose matches holds every term it asked for counts half
@@ -20,8 +22,9 @@ MAX_FILTER_VALUES = 20
 YEAR = re.compile(r"\d{4}")
 
 
-def check_filters(filters: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Known filter fields with trimmed, bounded values; Invalid otherwise."""
+def check_filters(filters: dict[str, list[str]], *, today: date) -> dict[str, list[str]]:
+    """Known filter fields with trimmed, bounded values; Invalid otherwise (`today`: a Beijing date, for the latest
+    year a document may have)."""
     out: dict[str, list[str]] = {}
     for name, values in filters.items():
         if name not in FILTER_FIELDS:
@@ -29,11 +32,11 @@ def check_filters(filters: dict[str, list[str]]) -> dict[str, list[str]]:
         if len(values) > MAX_FILTER_VALUES or any(len(v) > 200 for v in values):
             raise Invalid(f"filter {name!r}: at most {MAX_FILTER_VALUES} values of at most 200 characters")
         if cleaned := [v.strip() for v in values if v.strip()]:
-            out[name] = [_checked_value(name, v) for v in cleaned]
+            out[name] = [_checked_value(name, v, today) for v in cleaned]
     return out
 
 
-def _checked_value(name: str, value: str) -> str:
+def _checked_value(name: str, value: str, today: date) -> str:
     """One filter value as the index holds it; a value of a closed field that no document can hold is refused
     (a filter matching nothing because of a typo would look like an empty result)."""
     if name == "format":
@@ -44,6 +47,9 @@ def _checked_value(name: str, value: str) -> str:
         raise Invalid(f"filter 'level': {value!r} is not a level: use {', '.join(LEVELS)}")
     if name == "year" and not YEAR.fullmatch(value):
         raise Invalid(f"filter 'year': {value!r} is not a year such as 2024")
+    # a document dated late in December may carry the new year, as policies(filters: {year}) allows
+    if name == "year" and not FIRST_YEAR <= int(value) <= today.year + 1:
+        raise Invalid(f"filter 'year': {value} is not between {FIRST_YEAR} and {today.year + 1}")
     if name == "site" and not is_site_id(value):
         raise Invalid(f"filter 'site': {value!r} is not a site id")
     return value

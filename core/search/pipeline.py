@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from core.clock import local_date, system_clock
 from core.search.analysis import normalize_keyword
 from core.search.engine import SearchEngine
 from core.search.lexicon_cache import Snapshot
@@ -76,10 +77,17 @@ class Asked:
 
 
 def read_query(
-    query: str, filters: dict[str, list[str]] | None, *, site: str | None, after: date | None, before: date | None
+    query: str,
+    filters: dict[str, list[str]] | None,
+    *,
+    site: str | None,
+    after: date | None,
+    before: date | None,
+    today: date,
 ) -> Asked:
-    """The query parsed with the caller's filters checked; operators in the query win over the arguments."""
-    checked = check_filters(dict(filters or {}))
+    """The query parsed with the caller's filters checked (`today`: the Beijing date); operators in the query win
+    over the arguments."""
+    checked = check_filters(dict(filters or {}), today=today)
     if site:
         checked["site"] = [site]
     parsed = parse_query(query)
@@ -265,6 +273,6 @@ async def warm(engine: SearchEngine, lex: Snapshot) -> None:
     await asyncio.to_thread(get_analyzer().tokens, WARM_QUERIES[0])  # jieba's dictionary: about a second of CPU
     extras = extras_for(facets=True, scenes=True, sort="relevance")
     for query in WARM_QUERIES:
-        asked = read_query(query, None, site=None, after=None, before=None)
+        asked = read_query(query, None, site=None, after=None, before=None, today=local_date(system_clock()))
         meaning = await interpret(engine, asked, lex)
         await run_variants(engine, asked.request("relevance"), meaning, 0, 10, extras)

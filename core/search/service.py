@@ -148,16 +148,16 @@ class SearchService:
         Facets and scenes cost a pass over every match each: a caller that shows neither says so. `client`
         (the caller's address, opaque here) counts the search towards suggestions once a day.
         """
-        started = time.perf_counter()
+        started, today = time.perf_counter(), local_date(self.clock())
         if len(query) > self.max_query_length:
             raise Invalid(f"query is too long: at most {self.max_query_length} characters")
         if page < 1 or not 1 <= page_size <= MAX_LIMIT:
             raise Invalid(f"page must be 1 or more and pageSize between 1 and {MAX_LIMIT}")
-        asked = read_query(query, filters, site=site, after=after, before=before)
+        asked = read_query(query, filters, site=site, after=after, before=before, today=today)
         if asked.is_empty:
             empty = SearchOutcome(search_id="", query=query, hits=[], total=0, page=page, page_size=page_size)
             return self._signed(empty)
-        today, text = local_date(self.clock()), asked.parsed.text
+        text = asked.parsed.text
         weather = self._weather(text, today)
         lex = await self.cache.get()
         meaning = await interpret(self.engine, asked, lex)

@@ -119,6 +119,11 @@ async def known_site(pool: asyncpg.Pool, site_id: str) -> str:
     return site_id
 
 
+async def is_crawled(pool: asyncpg.Pool, site_id: str) -> bool:
+    """Whether the site is one the group crawls (enabled); disclosure units and the open-data site are not."""
+    return bool(await pool.fetchval("select enabled from sites where id = $1", site_id))
+
+
 async def get_site(pool: asyncpg.Pool, site_id: str) -> Site:
     row = await pool.fetchrow(SITE_SELECT + " where s.id = $1", site_id)
     if row is None:

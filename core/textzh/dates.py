@@ -6,7 +6,9 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 
-__all__ = ["find_dates", "parse_date", "parse_datetime"]
+__all__ = ["FIRST_YEAR", "find_dates", "parse_date", "parse_datetime"]
+
+FIRST_YEAR = 1900  # the earliest year a date is read as: no stored date (published, issued) is older
 
 _CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4}
 _CN_DIGIT |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -33,7 +35,7 @@ def _cn_number(s: str) -> int:
 
 
 def _build(y: int, m: int, d: int, hh: str | None, mm: str | None, ss: str | None) -> datetime | None:
-    if not 1900 <= y <= 2100:
+    if not FIRST_YEAR <= y <= 2100:
         return None
     try:
         day = date(y, m, d)

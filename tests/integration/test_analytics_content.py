@@ -15,6 +15,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from core.analytics.records import NAVIGATION_KINDS
 from core.analytics.terms import salient_terms
 from core.bus import Bus, ConsumerRunner, DocumentChanged, ResultClicked
 from core.clock import local_date
@@ -87,7 +88,7 @@ async def corpus(pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIterator[dict[str, str
         await add_doc(pg_pool, COUNTY, f"垃圾分类第{i}期", f"垃圾分类。{FOOTER}", day)
     for title in ["医保报销新规解读", "医保报销流程优化", "异地医保报销指南"]:
         await add_doc(pg_pool, DEPT, title, "医保报销相关事项说明。", today)
-    for kind in ("column", "column", "homepage"):  # navigation first seen today: no content of the day
+    for kind in ("column", *NAVIGATION_KINDS):  # navigation first seen today: no content of the day
         await add_doc(pg_pool, COUNTY, NAVIGATION, f"{NAVIGATION} 下一页 尾页 {NAVIGATION}。{FOOTER}", today, kind)
     consumer = ContentAnalyticsConsumer(pg_pool)
     consumer.name = f"content-analytics-{TAG}"
@@ -109,7 +110,7 @@ async def corpus(pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIterator[dict[str, str
             )
         )
 
-    content = [r for r in rows if r["kind"] not in ("column", "homepage")]
+    content = [r for r in rows if r["kind"] not in NAVIGATION_KINDS]
     await eventually(counted, lambda n: n == len(content), what="every document of content counted")
     yield docs
     runner.stop()

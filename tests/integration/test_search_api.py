@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
 
 from core.bus import PageFetched
+from core.clock import local_date
 from core.documents import apply_pages, get_document
 from core.search import IndexDoc
 from core.search.tantivy_engine import TantivyEngine
@@ -158,6 +159,8 @@ async def test_suggest_and_record_click(api_url: str, indexed: str) -> None:
         ),
         ('{ search(query: "社保", filters: {level: ["县"]}) { total } }', "BAD_INPUT"),
         ('{ search(query: "社保", filters: {year: ["2024年"]}) { total } }', "BAD_INPUT"),
+        ('{ search(query: "社保", filters: {year: ["1800"]}) { total } }', "BAD_INPUT"),
+        ('{ search(query: "社保", filters: {year: ["2024", "9999"]}) { total } }', "BAD_INPUT"),
         ('{ search(query: "社保", filters: {site: ["DROP TABLE"]}) { total } }', "BAD_INPUT"),
         ('{ recordClick(searchId: "nope", documentId: "x", position: 1) }', "BAD_INPUT"),
         ('{ suggest(prefix: "社", limit: 500) { text } }', "BAD_INPUT"),
@@ -177,6 +180,17 @@ async def test_bad_input_is_a_clear_error_or_a_sensible_empty_result(
         assert s["total"] == 0 if expect == "empty" else s["total"] >= 0
         if expect == "past":
             assert s["hits"] == [] and s["total"] >= 2
+
+
+async def test_a_year_filter_out_of_range_names_the_range_as_policies_does(api_url: str, indexed: str) -> None:
+    next_year = local_date(datetime.now(UTC)).year + 1
+    query = 'query($y: [String!]) { search(query: "社会保障卡", filters: {year: $y}) { total } }'
+    for year in ("1899", str(next_year + 1), "0000"):
+        out = await gql(api_url, query, {"y": [year]})
+        assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT", year
+        assert f"filter 'year': {year} is not between 1900 and {next_year}" in out["errors"][0]["message"]
+    for year in ("1900", str(next_year)):  # the ends of the range are years a document may have
+        assert "errors" not in await gql(api_url, query, {"y": [year]}), year
 
 
 async def test_a_ten_thousand_character_query_and_an_unknown_filter_field(api_url: str, indexed: str) -> None:

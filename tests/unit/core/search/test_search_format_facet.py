@@ -16,6 +16,8 @@ from core.search.projection import to_index_doc
 from core.search.tantivy_engine import TantivyEngine
 from tests.unit.core.search.search_contract import BANK, doc, ids
 
+TODAY = date(2026, 12, 6)
+
 PARKING = doc("parking", "公共停车场泊位", "全市公共停车场", site="opendata", kind="dataset", format=["CSV", "GEOJSON"])
 REPORT = doc("parking-report", "停车场建设年报", "停车场 年报", site="opendata", kind="dataset", format=["PDF"])
 
@@ -45,9 +47,9 @@ def test_a_dataset_documents_formats_are_its_format_values_upper_cased() -> None
 
 
 def test_format_filters_are_known_and_matched_in_any_case() -> None:
-    assert check_filters({"format": [" csv ", "GeoJSON"]}) == {"format": ["CSV", "GEOJSON"]}
+    assert check_filters({"format": [" csv ", "GeoJSON"]}, today=TODAY) == {"format": ["CSV", "GEOJSON"]}
     with pytest.raises(Invalid, match="unknown filter 'formats'"):
-        check_filters({"formats": ["CSV"]})
+        check_filters({"formats": ["CSV"]}, today=TODAY)
     SearchRequest(filters={"format": ["CSV"]}, facets=["format"]).validate()
 
 
