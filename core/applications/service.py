@@ -40,12 +40,14 @@ async def apply_updates(conn: asyncpg.Connection, updates: Sequence[ApplicationU
 
 
 async def get_application(*, pool: asyncpg.Pool, platform: str, application_id: str) -> Application | None:
-    async with pool.acquire() as conn:
+    """The application with its steps, read in one snapshot: the row and the steps are two statements, and a step
+    committed between them would show one step's state beside the next one's steps."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         return await store.get_application(conn, platform, application_id)
 
 
 async def list_applications(*, pool: asyncpg.Pool, username: str, offset: int, limit: int) -> ApplicationPage:
     """The user's applications, the most recently moved first, each with its steps."""
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         items, total = await store.applications_of(conn, username=username, offset=offset, limit=limit)
     return ApplicationPage(items=items, total=total)

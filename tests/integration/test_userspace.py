@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import secrets
 import uuid
@@ -11,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from core.applications import apply_updates, forward, list_applications
+from core.applications import apply_updates, forward, get_application, list_applications
 from core.applications.connector import check_update
 from core.bus import ApplicationUpdated, Bus, LetterReplied, user_key
 from core.documents import get_document
@@ -228,6 +229,34 @@ async def test_applications_keep_the_newest_state_whatever_the_order(pg_pool: as
         assert [u.seq for u in await apply_updates(conn, [steps[3], steps[3]])] == [4]
     (app,) = (await list_applications(pool=pg_pool, username=username, offset=0, limit=10)).items
     assert (app.stage, app.note, [s.seq for s in app.steps]) == ("办结", "证件已邮寄", [1, 2, 3, 4])
+
+
+async def test_an_application_is_read_with_its_steps_as_of_one_moment(pg_pool: asyncpg.Pool) -> None:
+    """A reader (the live feed, `me`) never sees the state of one step beside the steps of the next: the row and its
+    steps are read in one snapshot while the consumer keeps committing new steps."""
+    username = f"u{secrets.token_hex(5)}"
+    moves = [
+        progress(username, "A-9", n, f"第{n}步", f"2024-09-02T{9 + n // 60:02d}:{n % 60:02d}:00+08:00")
+        for n in range(1, 61)
+    ]
+    torn: list[tuple[str, list[str]]] = []
+
+    async def write() -> None:
+        for move in moves:
+            async with pg_pool.acquire() as conn, conn.transaction():
+                await apply_updates(conn, [move])
+
+    async def read() -> None:
+        while len(torn) < 1000:
+            app = await get_application(pool=pg_pool, platform="zwfw", application_id="A-9")
+            if app is not None and app.stage != app.steps[-1].stage:
+                torn.append((app.stage, [s.stage for s in app.steps]))
+            if app is not None and app.seq == len(moves):
+                return
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write(), read(), read())
+    assert torn == [], torn[:3]
 
 
 async def test_a_bad_application_update_is_refused() -> None:
