@@ -194,7 +194,10 @@ async def add_spending(
 
 
 async def get_fund(*, pool: asyncpg.Pool, fund_id: UUID) -> Fund:
-    found = await fs.get_fund(pool, fund_id)
+    """The project with its stages, read in one snapshot: the row and the stages are two statements, and a stage
+    moved between them would show the project at one stage beside another stage's history."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        found = await fs.get_fund(conn, fund_id)
     if found is None:
         raise NotFound(f"no fund project with id {fund_id}")
     return found
@@ -207,10 +210,12 @@ async def fund_spending(*, pool: asyncpg.Pool, fund_id: UUID) -> list[Spending]:
 async def list_funds(*, pool: asyncpg.Pool, unit: str, stage: str | None, offset: int, limit: int) -> Page[Fund]:
     """Projects of the villages under a unit (or of the village itself), the newest year first."""
     code, stage = check_code(unit), parse_stage(stage) if stage else None
-    found = await fs.funds_page(pool, codes=subtree(code), stage=stage, offset=offset, limit=limit)
     # The total is the unit's roll-up (itself and everything below, kept in each change's transaction), not a
-    # count of every project under a city per request.
-    (total,) = await store.rollup_counts(pool, [code], f"funds:stage:{stage}" if stage else "funds")
+    # count of every project under a city per request; read with the page in one snapshot, so a project saved
+    # in between is in both or in neither.
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        found = await fs.funds_page(conn, codes=subtree(code), stage=stage, offset=offset, limit=limit)
+        (total,) = await store.rollup_counts(conn, [code], f"funds:stage:{stage}" if stage else "funds")
     return Page(items=found, total=total)
 
 

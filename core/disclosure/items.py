@@ -239,33 +239,36 @@ async def list_items(
     if category is not None and category not in BOARD_OF:
         category = check_category(category)[1]
     p = parse_period(period) if period else None
-    # the roll-up rows hold the subtree's count, current with every change; with a period, count the rows
+    # the roll-up rows hold the subtree's count, current with every change; with a period, count the rows. The
+    # count and the page are read in one snapshot: an item published between them would be listed but not counted.
     kind = metric(BOARD_OF[category], category) if category else "items"
-    if not below:
-        found, total = await store.items_page(
-            pool,
-            first=code,
-            last=None,
+    start, end = (p.start, p.end) if p else (None, None)
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        if not below:
+            found, total = await store.items_page(
+                conn,
+                first=code,
+                last=None,
+                category=category,
+                start=start,
+                end=end,
+                offset=offset,
+                limit=limit,
+                total=None if p else await store.own_count(conn, code, kind),
+            )
+            return Page(items=found, total=total)
+        first, last = subtree(code)
+        here, city = await store.rollup_counts(conn, [code, ancestors(code)[0]], kind)
+        total = here if p is None else await store.count_items(conn, first, last, category, start, end)
+        found = await subtree_page(
+            conn,
+            first=first,
+            last=last,
+            ordered=here * ORDERED_SHARE >= city,
             category=category,
-            start=p.start if p else None,
-            end=p.end if p else None,
+            start=start,
+            end=end,
             offset=offset,
             limit=limit,
-            total=None if p else await store.own_count(pool, code, kind),
         )
-        return Page(items=found, total=total)
-    first, last = subtree(code)
-    here, city = await store.rollup_counts(pool, [code, ancestors(code)[0]], kind)
-    total = here if p is None else await store.count_items(pool, first, last, category, p.start, p.end)
-    found = await subtree_page(
-        pool,
-        first=first,
-        last=last,
-        ordered=here * ORDERED_SHARE >= city,
-        category=category,
-        start=p.start if p else None,
-        end=p.end if p else None,
-        offset=offset,
-        limit=limit,
-    )
     return Page(items=found, total=total)

@@ -247,12 +247,14 @@ async def list_documents(
             args.append(value)
             where.append(f"{column} = ${len(args)}")
     clause = " where " + " and ".join(where)
-    total = await pool.fetchval("select count(*) from documents d" + clause, *args)
-    rows = await pool.fetch(
-        DOC_SELECT + clause + f" order by d.published_at desc nulls last, d.url offset ${len(args) + 1}"
-        f" limit ${len(args) + 2}",
-        *args,
-        offset,
-        limit,
-    )
+    # the count and the page in one snapshot: a page the indexer stores between them is in both or in neither
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = await conn.fetchval("select count(*) from documents d" + clause, *args)
+        rows = await conn.fetch(
+            DOC_SELECT + clause + f" order by d.published_at desc nulls last, d.url offset ${len(args) + 1}"
+            f" limit ${len(args) + 2}",
+            *args,
+            offset,
+            limit,
+        )
     return [_row(r) for r in rows], int(total)

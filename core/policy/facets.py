@@ -101,20 +101,23 @@ def facets_sql(conds: dict[str, str]) -> str:
 async def list_policies(
     pool: asyncpg.Pool, filters: Filters, *, today: date, offset: int = 0, limit: int = 20
 ) -> PolicyPage:
-    """Canonical policies (reprints shown once), newest first, with every facet's counts; two statements."""
+    """Canonical policies (reprints shown once), newest first, with every facet's counts; two statements, read in
+    one snapshot so that a policy stored between them is in both the page and the total or in neither."""
     check_filters(filters, today)
     conds, args = await _conditions(pool, filters)
     where = " where " + " and ".join(["p.canonical_id = p.document_id", *conds.values()])
-    rows = await pool.fetch(
-        POLICY_SELECT + where + " order by p.published_date desc nulls last, p.document_id"
-        f" offset ${len(args) + 1} limit ${len(args) + 2}",
-        *args,
-        offset,
-        limit,
-    )
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = await conn.fetch(
+            POLICY_SELECT + where + " order by p.published_date desc nulls last, p.document_id"
+            f" offset ${len(args) + 1} limit ${len(args) + 2}",
+            *args,
+            offset,
+            limit,
+        )
+        found = await conn.fetch(facets_sql(conds), *args)
     counts: dict[str, list[FacetCount]] = {facet: [] for facet in FACETS}
     total = 0
-    for r in await pool.fetch(facets_sql(conds), *args):
+    for r in found:
         if r["facet"] == "total":
             total = int(r["n"])
         else:

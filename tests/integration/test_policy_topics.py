@@ -3,6 +3,7 @@ site's 解读与回应 section with its content fields and the computed 新旧�
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
 from collections.abc import AsyncIterator
@@ -104,18 +105,31 @@ async def world(settings: Settings, pg_pool: asyncpg.Pool, bus: Bus) -> AsyncIte
 
 
 class Counting:
-    """The real pool, counting the statements a call sends."""
+    """The real pool (or one of its connections), counting the statements a call sends."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool, self.statements = pool, 0
+    def __init__(self, pool: Any, parent: Counting | None = None) -> None:
+        self.pool, self.parent, self.statements = pool, parent, 0
+
+    def _count(self) -> None:
+        self.statements += 1
+        if self.parent is not None:
+            self.parent._count()
 
     async def fetch(self, *args: Any) -> Any:
-        self.statements += 1
+        self._count()
         return await self.pool.fetch(*args)
 
     async def fetchval(self, *args: Any) -> Any:
-        self.statements += 1
+        self._count()
         return await self.pool.fetchval(*args)
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Counting]:
+        async with self.pool.acquire() as conn:
+            yield Counting(conn, self)
+
+    def transaction(self, **options: Any) -> Any:
+        return self.pool.transaction(**options)
 
 
 def code_of(body: dict[str, Any]) -> str:

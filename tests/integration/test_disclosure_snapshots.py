@@ -1,0 +1,112 @@
+"""What one disclosure answer shows is read as of one moment while writers keep committing: a project's stage and
+its stages, a page of projects or items and its total."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import asyncpg
+import pytest
+
+from core import disclosure as dx
+from core.bus import Bus
+from core.disclosure.models import STAGES
+from tests.integration.disclosure_fixtures import load_tree
+
+pytestmark = pytest.mark.integration
+
+CITY = "3387"  # a 市 of its own: no other module's projects or items in its roll-ups
+TOWNSHIP, VILLAGE = f"{CITY}02001000", f"{CITY}02001201"
+TODAY = date(2024, 6, 1)
+NOW = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+MAY_31 = date(2024, 5, 31)
+READS = 1000  # at most, per reader: enough to meet the writer between two statements many times
+
+
+@pytest.fixture(scope="module")
+async def units(pg_pool: asyncpg.Pool) -> list[str]:
+    return await load_tree(pg_pool, CITY)
+
+
+def project(n: int) -> dx.FundDraft:
+    return dx.FundDraft(
+        unit_code=VILLAGE, name=f"道路硬化项目{n}", category="基础设施", source="区", amount="1000", year=2024
+    )
+
+
+async def test_a_project_is_read_with_its_stages_as_of_one_moment(pg_pool: asyncpg.Pool, units: list[str]) -> None:
+    """A reader (`fundProject`, the answer of `moveFundStage`) never sees a project at one stage beside the stages
+    of another: the row and its stages are read in one snapshot while projects keep moving on."""
+    funds = [await dx.save_fund(pool=pg_pool, draft=project(n), today=TODAY) for n in range(15)]
+    moving = [funds[0]]
+    torn: list[tuple[str, list[str]]] = []
+    done = False
+
+    async def write() -> None:
+        nonlocal done
+        for f in funds:
+            moving[0] = f
+            for stage in STAGES[1:]:
+                await dx.move_stage(pool=pg_pool, fund_id=f.id, stage=stage, on=TODAY)
+        done = True
+
+    async def read() -> None:
+        while not done and len(torn) < READS:
+            f = await dx.get_fund(pool=pg_pool, fund_id=moving[0].id)
+            if f.stage != f.stages[-1][0]:
+                torn.append((f.stage, [s for s, _ in f.stages]))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write(), read(), read())
+    assert torn == [], torn[:3]
+
+
+async def test_a_page_of_projects_agrees_with_its_total(pg_pool: asyncpg.Pool, units: list[str]) -> None:
+    """The projects listed and the total beside them (`unit.funds`) are read in one snapshot: a project saved
+    between the page and the roll-up is in both or in neither."""
+    torn: list[tuple[int, int]] = []
+    done = False
+
+    async def write() -> None:
+        nonlocal done
+        for n in range(40):
+            await dx.save_fund(pool=pg_pool, draft=project(100 + n), today=TODAY)
+        done = True
+
+    async def read(unit: str) -> None:
+        while not done and len(torn) < READS:
+            page = await dx.list_funds(pool=pg_pool, unit=unit, stage=None, offset=0, limit=100)
+            if len(page.items) != page.total:
+                torn.append((len(page.items), page.total))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write(), read(VILLAGE), read(TOWNSHIP))
+    assert torn == [], torn[:3]
+
+
+async def test_a_page_of_items_agrees_with_its_total(pg_pool: asyncpg.Pool, bus: Bus, units: list[str]) -> None:
+    """The items listed and the total beside them (`disclosureItems`, a unit's own and with `below`) are read in one
+    snapshot: an item published between the count and the page is in both or in neither."""
+    torn: list[tuple[bool, int, int]] = []
+    done = False
+
+    async def write() -> None:
+        nonlocal done
+        for n in range(40):
+            unit = TOWNSHIP if n % 2 else VILLAGE
+            draft = dx.ItemDraft(
+                unit_code=unit, category="财务", period="2024-05", dated=MAY_31, title=f"五月收支{n}", body="公开"
+            )
+            await dx.create_item(pool=pg_pool, bus=bus, draft=draft, publish=True, by="t", now=NOW)
+        done = True
+
+    async def read(below: bool) -> None:
+        while not done and len(torn) < READS:
+            page = await dx.list_items(pool=pg_pool, unit=TOWNSHIP, below=below, offset=0, limit=100)
+            if len(page.items) != page.total:
+                torn.append((below, len(page.items), page.total))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write(), read(False), read(True))
+    assert torn == [], torn[:3]
