@@ -76,7 +76,10 @@ async def subscriptions(*, pool: asyncpg.Pool, user_id: UUID) -> list[Subscripti
 
 
 async def notices(*, pool: asyncpg.Pool, user_id: UUID, offset: int, limit: int) -> Page[Notice]:
-    found, total = await ns.notices_of(pool, user_id, offset, limit)
+    """A resident's notifications, newest first, and how many: the count and the page are read in one snapshot, as
+    the fan-out keeps adding to them (a notification made between the two would be listed but not counted)."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        found, total = await ns.notices_of(conn, user_id, offset, limit)
     return Page(items=found, total=total)
 
 

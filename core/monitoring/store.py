@@ -100,11 +100,14 @@ async def list_findings(
             args.append(value)
             where.append(f"{column} = ${len(args)}")
     clause = " where " + " and ".join(where)
-    total = await pool.fetchval("select count(*) from findings" + clause, *args)
-    rows = await pool.fetch(
-        FINDING_SELECT + clause + f" order by {FINDING_ORDER} offset ${len(args) + 1} limit ${len(args) + 2}",
-        *args,
-        offset,
-        limit,
-    )
+    # the count and the page in one snapshot: an inspection that opens and closes findings commits them all at once,
+    # and between the two statements it would show the page of one inspection under the total of the next
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = await conn.fetchval("select count(*) from findings" + clause, *args)
+        rows = await conn.fetch(
+            FINDING_SELECT + clause + f" order by {FINDING_ORDER} offset ${len(args) + 1} limit ${len(args) + 2}",
+            *args,
+            offset,
+            limit,
+        )
     return [finding_of(r) for r in rows], int(total)

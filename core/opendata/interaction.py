@@ -109,14 +109,17 @@ async def list_requests(
     if status is not None and status not in STATUSES:
         raise Invalid(f"status is one of {', '.join(STATUSES)}")
     where = " where ($1::text is null or o.name = $1) and ($2::text is null or q.status = $2)"
-    total = await pool.fetchval(
-        "select count(*) from opendata_requests q join opendata_organizations o on o.id = q.organization_id" + where,
-        department,
-        status,
-    )
-    rows = await pool.fetch(
-        REQUESTS + where + " order by q.created desc, q.id limit $3 offset $4", department, status, limit, offset
-    )
+    # the count and the page in one snapshot: a request sent or answered between them is in both or in neither
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = await conn.fetchval(
+            "select count(*) from opendata_requests q join opendata_organizations o on o.id = q.organization_id"
+            + where,
+            department,
+            status,
+        )
+        rows = await conn.fetch(
+            REQUESTS + where + " order by q.created desc, q.id limit $3 offset $4", department, status, limit, offset
+        )
     return [DataRequest(**dict(r.items())) for r in rows], int(total)
 
 
@@ -199,17 +202,14 @@ async def list_apps(
     """Applications, newest first (those using one dataset when given); and how many there are."""
     where = """ where ($1::uuid is null or exists (select 1 from opendata_app_datasets x
         where x.app_id = a.id and x.dataset_id = $1::uuid)) and ($2::text is null or a.id::text = $2)"""
-    total = await pool.fetchval("select count(*) from opendata_apps a" + where, dataset_id, app_id)
-    rows = await pool.fetch(
-        """select a.id::text as id, a.name, a.description, a.url, a.developer, a.created,
+    select = """select a.id::text as id, a.name, a.description, a.url, a.developer, a.created,
                coalesce((select array_agg(d.name order by d.name) from opendata_app_datasets x
                          join opendata_datasets d on d.id = x.dataset_id where x.app_id = a.id), '{}') as datasets
            from opendata_apps a"""
-        + where
-        + " order by a.created desc, a.id limit $3 offset $4",
-        dataset_id,
-        app_id,
-        limit,
-        offset,
-    )
+    # the count and the page in one snapshot: an application registered between them is in both or in neither
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = await conn.fetchval("select count(*) from opendata_apps a" + where, dataset_id, app_id)
+        rows = await conn.fetch(
+            select + where + " order by a.created desc, a.id limit $3 offset $4", dataset_id, app_id, limit, offset
+        )
     return [App(**{**dict(r.items()), "datasets": list(r["datasets"])}) for r in rows], int(total)

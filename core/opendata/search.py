@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -117,7 +116,7 @@ async def run_search(pool: asyncpg.Pool, q: Query) -> Found:
     """The page of datasets `q` asks for, the count of all matches and the facets asked for. With words, in one
     statement: the matches are found once (the full-text scan is the cost) and counted, paged and faceted from
     there. Without, the matches may be the whole catalogue: the page comes from an index and the count and each
-    facet are their own scans, run side by side."""
+    facet are their own scans, one after another in the page's snapshot."""
     args: list[Any] = []
     where = _where(q, args)
     if tsquery(q.text) is None:
@@ -146,40 +145,41 @@ BROWSE_CACHE: OrderedDict[str, tuple[int, int, dict[str, dict[str, int]]]] = Ord
 BROWSE_CACHE_SIZE = 256
 
 
-async def _browse_counts(pool: asyncpg.Pool, q: Query, where: str, args: list[Any]) -> tuple[int, dict[str, Any]]:
-    async def facet(name: str) -> dict[str, int]:
-        sql = f"with m as (select {MATCH_COLUMNS} from opendata_datasets d where {where}) select {_facet_sql(q, name)}"
-        return {v: int(n) for v, n in _json(await pool.fetchval(sql, *args))}
-
-    key = json.dumps([id(pool), where, args, q.facets, q.facet_limit, q.facet_mincount], default=str)
-    version = await store.changes(pool)
+async def _browse_counts(
+    conn: asyncpg.Connection, pool_id: int, q: Query, where: str, args: list[Any]
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """The count and facets of a browse, kept per query while the catalogue's change number stays; `conn` is in the
+    caller's snapshot, so counts kept at a change number are those of every snapshot that reads the same number
+    (`pool_id` tells the databases of one process's pools apart)."""
+    key = json.dumps([pool_id, where, args, q.facets, q.facet_limit, q.facet_mincount], default=str)
+    version = await store.changes(conn)
     cached = BROWSE_CACHE.get(key)
     if cached is not None and cached[0] == version:
         BROWSE_CACHE.move_to_end(key)
         return cached[1], cached[2]
-    count, *counted = await asyncio.gather(
-        pool.fetchval(f"select count(*) from opendata_datasets d where {where}", *args),
-        *(facet(name) for name in q.facets),
-    )
-    facets = dict(zip(q.facets, counted, strict=True))
-    BROWSE_CACHE[key] = (version, int(count), facets)
+    count = int(await conn.fetchval(f"select count(*) from opendata_datasets d where {where}", *args))
+    facets: dict[str, dict[str, int]] = {}
+    for name in q.facets:
+        sql = f"with m as (select {MATCH_COLUMNS} from opendata_datasets d where {where}) select {_facet_sql(q, name)}"
+        facets[name] = {v: int(n) for v, n in _json(await conn.fetchval(sql, *args))}
+    BROWSE_CACHE[key] = (version, count, facets)
     while len(BROWSE_CACHE) > BROWSE_CACHE_SIZE:
         BROWSE_CACHE.popitem(last=False)
-    return int(count), facets
+    return count, facets
 
 
 async def _browse(pool: asyncpg.Pool, q: Query, where: str, args: list[Any]) -> Found:
-    async def page() -> list[Dataset]:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"select d.id::text as id, 0 as rank from opendata_datasets d where {where}"
-                f" order by {q.order} limit {q.rows} offset {q.start}",
-                *args,
-            )
-            return await store.datasets_by_ids(conn, [r["id"] for r in rows])
-
-    (count, facets), datasets = await asyncio.gather(_browse_counts(pool, q, where, args), page())
-    async with pool.acquire() as conn:
+    # One snapshot on one connection: read side by side on their own connections, the change number, the count, the
+    # facets and the page each saw their own moment, and a dataset created meanwhile showed 24 datasets under a count
+    # of 23 (or a count taken after a change was kept under the change number read before it).
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        count, facets = await _browse_counts(conn, id(pool), q, where, args)
+        rows = await conn.fetch(
+            f"select d.id::text as id, 0 as rank from opendata_datasets d where {where}"
+            f" order by {q.order} limit {q.rows} offset {q.start}",
+            *args,
+        )
+        datasets = await store.datasets_by_ids(conn, [r["id"] for r in rows])
         titles = await _titles(conn, facets)
     return Found(datasets=datasets, count=count, facets=facets, titles=titles)
 

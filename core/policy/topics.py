@@ -131,8 +131,11 @@ async def get_topic(pool: asyncpg.Pool, slug: str) -> Topic:
 
 
 async def list_topics(pool: asyncpg.Pool, *, offset: int = 0, limit: int = 20) -> tuple[list[Topic], int]:
-    rows = await pool.fetch(_TOPIC + " order by t.created_at, t.slug offset $1 limit $2", offset, limit)
-    total = await pool.fetchval("select count(*) from policy_topics")
+    """A page of topics and how many there are, read in one snapshot: a topic created between the two statements is
+    in both or in neither."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = await conn.fetch(_TOPIC + " order by t.created_at, t.slug offset $1 limit $2", offset, limit)
+        total = await conn.fetchval("select count(*) from policy_topics")
     return [_topic(r) for r in rows], int(total)
 
 
@@ -239,14 +242,12 @@ async def pick(pool: asyncpg.Pool, *, slug: str, policy_id: str, add: bool, posi
 
 
 async def topic_policies(pool: asyncpg.Pool, slug: str, *, offset: int = 0, limit: int = 20) -> TopicPolicies:
-    """A topic's canonical policies: the admin's picks in their order, then the rule's, newest first."""
-    tid = await topic_id(pool, slug)
+    """A topic's canonical policies: the admin's picks in their order, then the rule's, newest first. The page and
+    the total are read in one snapshot, as the library keeps matching new policies to topics between them."""
     joined = POLICY_SELECT + f" join ({MEMBERS}) m on m.policy_id = p.document_id where m.topic_id = $1::uuid"
-    rows = await pool.fetch(
-        joined + " order by m.position nulls last, p.published_date desc nulls last, p.document_id offset $2 limit $3",
-        tid,
-        offset,
-        limit,
-    )
-    total = await pool.fetchval(f"select count(*) from ({MEMBERS}) m where m.topic_id = $1::uuid", tid)
+    order = " order by m.position nulls last, p.published_date desc nulls last, p.document_id offset $2 limit $3"
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        tid = await topic_id(conn, slug)
+        rows = await conn.fetch(joined + order, tid, offset, limit)
+        total = await conn.fetchval(f"select count(*) from ({MEMBERS}) m where m.topic_id = $1::uuid", tid)
     return TopicPolicies([policy_row(r) for r in rows], int(total))

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from uuid import uuid4
 
 import asyncpg
 import pytest
 
 from core import disclosure as dx
 from core.bus import Bus
+from core.disclosure import notices
 from core.disclosure.models import STAGES
+from core.disclosure.publication import announcement
 from tests.integration.disclosure_fixtures import load_tree
 
 pytestmark = pytest.mark.integration
 
 CITY = "3387"  # a 市 of its own: no other module's projects or items in its roll-ups
 TOWNSHIP, VILLAGE = f"{CITY}02001000", f"{CITY}02001201"
+OTHER_TOWNSHIP, OTHER_VILLAGE = f"{CITY}02002000", f"{CITY}02002201"  # the notifications' own
 TODAY = date(2024, 6, 1)
 NOW = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 MAY_31 = date(2024, 5, 31)
@@ -110,3 +114,41 @@ async def test_a_page_of_items_agrees_with_its_total(pg_pool: asyncpg.Pool, bus:
 
     await asyncio.gather(write(), read(False), read(True))
     assert torn == [], torn[:3]
+
+
+async def test_a_residents_notifications_agree_with_their_total(
+    pg_pool: asyncpg.Pool, bus: Bus, units: list[str]
+) -> None:
+    """A resident's notifications and the total beside them (`me { disclosureNotifications }`) are read in one
+    snapshot while the fan-out keeps notifying: one made between the count and the page is in both or in neither."""
+    resident = uuid4()
+    await notices.subscribe(pool=pg_pool, user_id=resident, unit=OTHER_TOWNSHIP)
+    torn: list[tuple[int, int]] = []
+    done = False
+
+    async def write() -> None:
+        nonlocal done
+        for n in range(40):
+            draft = dx.ItemDraft(
+                unit_code=OTHER_VILLAGE,
+                category="党务",
+                period="2024-05",
+                dated=MAY_31,
+                title=f"五月党务{n}",
+                body="公开",
+            )
+            item = await dx.create_item(pool=pg_pool, bus=bus, draft=draft, publish=True, by="t", now=NOW)
+            event = announcement(item, "published", NOW)
+            await notices.fan_out(pool=pg_pool, notifier=notices.InboxNotifier(), events=[event], now=NOW)
+        done = True
+
+    async def read() -> None:
+        while not done and len(torn) < READS:
+            page = await notices.notices(pool=pg_pool, user_id=resident, offset=0, limit=100)
+            if len(page.items) != page.total:
+                torn.append((len(page.items), page.total))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write(), read(), read())
+    assert torn == [], torn[:3]
+    assert (await notices.notices(pool=pg_pool, user_id=resident, offset=0, limit=100)).total == 40
