@@ -80,7 +80,7 @@ async def load_facts(
     pool: asyncpg.Pool, site_id: str, now: datetime, *, probe_days: float = 7, settings: Settings | None = None
 ) -> SiteFacts:
     settings = settings or get_settings()
-    site = await pool.fetchrow("select id, name, config from site_list where id = $1", site_id)
+    site = await pool.fetchrow("select id, name, config, enabled from site_list where id = $1", site_id)
     if site is None:
         raise NotFound(f"no site with id {site_id!r}")
     config = json.loads(site["config"]) if isinstance(site["config"], str) else dict(site["config"])
@@ -108,7 +108,9 @@ async def load_facts(
         data_quality=await load_data_quality(pool, site_id, settings, now),
         disclosure=await load_disclosure(pool, site_id, settings, now),
         tv_commitments=await load_tv_commitments(pool, site_id, now),
-        web_pages=unit_code_of(site_id) is None,  # a unit's site is its disclosure register: nothing is crawled
+        # A site no one crawls has no homepage, columns or links to judge: a unit's site is its disclosure register,
+        # and the open-data site, stored disabled, is its catalogue (unless a deployment crawls its portal).
+        web_pages=unit_code_of(site_id) is None and bool(site["enabled"]),
     )
 
 

@@ -67,6 +67,8 @@ async def test_quality_problems_are_findings_of_the_open_data_site(
     assert "数据集 mon-q（统计局）" in dup.summary
     [line] = [i for i in card.items if i.rule == "opendata_quality"]
     assert line.count >= 1 and line.deduction > 0 and not line.vetoed
+    # The catalogue is no crawled site: its homepage, column and link indicators read 不适用, not 通过.
+    assert {i.rule for i in card.items if not i.applies} == WEB_PAGE_RULES
     # The same problem found again is the same finding; the table reloaded without it closes it.
     await inspect(pg_pool, site, NOW + timedelta(hours=1), settings=od)
     assert dup.id in [f.id for f in await open_findings(pg_pool, site, "opendata_quality")]
