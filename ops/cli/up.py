@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import fcntl
 import os
+import re
 from pathlib import Path
 from typing import TextIO
 
@@ -43,6 +44,23 @@ def hold_data_dir(settings: Settings) -> TextIO:
     handle.write(f"pid {os.getpid()}, GraphQL at http://{settings.host}:{settings.port}/graphql\n")
     handle.flush()
     return handle
+
+
+def running_port(data_dir: Path) -> int | None:
+    """The port of the `yiwang up` that holds DATA_DIR now (from its lock's line), or None when none runs: what a
+    command of another shell needs to speak for that API (its tokens' issuer is http://HOST:PORT)."""
+    try:
+        handle = (data_dir / LOCK_NAME).open(encoding="utf-8")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # held: an `up` runs
+            found = re.search(r"GraphQL at http://[^/]*:(\d+)/", handle.read())
+            return int(found.group(1)) if found else None
+        fcntl.flock(handle, fcntl.LOCK_UN)  # not held: a lock left by an `up` that ended
+        return None
 
 
 def up(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from core.identity.roles import user_id_of
 from core.identity.tokens import issue_access_token
 from core.settings import Settings
 from ops.cli.roles import operator
+from ops.cli.up import running_port
 from ops.runtime import prepare, resolve
 
 
@@ -128,6 +129,8 @@ def token_cmd(args: argparse.Namespace) -> int:
                 f"--issuer must be the API's http(s) base URL, such as http://127.0.0.1:8000, not {args.issuer!r}"
             )
         settings = dataclasses.replace(settings, public_url=args.issuer)
+    elif not settings.public_url and (port := running_port(settings.data_dir)) is not None:
+        settings = dataclasses.replace(settings, port=port)  # the `up` of this DATA_DIR, whatever its --port
     print(asyncio.run(_token(settings, args.username)))
     return 0
 

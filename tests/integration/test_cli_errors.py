@@ -73,6 +73,19 @@ def test_a_second_up_on_the_same_data_dir_is_refused_before_anything_starts(tmp_
         pass
 
 
+def test_commands_of_another_shell_find_the_port_of_the_running_up(tmp_path: Path) -> None:
+    """`yiwang users token` issues for the API that `up --port N` serves on this DATA_DIR (no --issuer needed);
+    a lock left by an `up` that ended names no port."""
+    from core.settings import Settings
+    from ops.cli.up import hold_data_dir, running_port
+
+    assert running_port(tmp_path) is None  # no up ever ran here
+    port = free_port()
+    with hold_data_dir(Settings(data_dir=tmp_path, port=port)):
+        assert running_port(tmp_path) == port
+    assert running_port(tmp_path) is None, "the up ended: its port is not taken as running"
+
+
 def test_unknown_command_arguments_show_usage() -> None:
     out = yiwang("services", "explode")
     assert out.returncode == 2 and "invalid choice: 'explode'" in out.stderr
