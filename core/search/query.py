@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -130,24 +131,42 @@ def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> ParsedQuery:
     return replace(out, before=parse_date_bound(value, end=True))
 
 
+@dataclass(frozen=True)
+class _Token:
+    """One token of a query as typed: its text, whether it is negated, its `op:` prefix (raw and as an operator, if
+    one is known) and its value (a quoted phrase or a bare word)."""
+
+    text: str
+    negated: bool
+    op_raw: str | None
+    op: str | None
+    quoted: str | None
+    value: str
+
+
+def _tokens(raw: str) -> Iterator[_Token]:
+    for m in _TOKEN.finditer(raw.strip()):
+        if not m.group(0):
+            continue
+        op_raw, quoted = m.group("op"), m.group("quoted")
+        value = (quoted if quoted is not None else m.group("bare") or "").strip()
+        op = _OPERATORS.get(fold(op_raw)) if op_raw else None
+        yield _Token(m.group(0), bool(m.group("neg")), op_raw, op, quoted, value)
+
+
 def query_words(raw: str) -> str:
     """The words a query looks for, in the order typed, as analytics counts it: quoted phrases without their quotes
     and the values of title: and 文号: (what is sought), without -exclusions nor the constraints site:, type:,
     after: and before:. Never raises: it reads what was searched, whatever the operators held."""
     words = []
-    for m in _TOKEN.finditer(raw.strip()):
-        if not m.group(0):
-            continue
-        negated, op_raw, quoted = bool(m.group("neg")), m.group("op"), m.group("quoted")
-        value = (quoted if quoted is not None else m.group("bare") or "").strip()
-        op = _OPERATORS.get(fold(op_raw)) if op_raw else None
-        if op is not None:
-            if op in ("title", "doc_no") and value and not negated:
-                words.append(value)
-        elif op_raw:  # a word with a colon (12:30), as parse_query keeps it
-            words.append(m.group(0))
-        elif value and not negated:
-            words.append(value)
+    for t in _tokens(raw):
+        if t.op is not None:
+            if t.op in ("title", "doc_no") and t.value and not t.negated:
+                words.append(t.value)
+        elif t.op_raw:  # a word with a colon (12:30), as parse_query keeps it
+            words.append(t.text)
+        elif t.value and not t.negated:
+            words.append(t.value)
     return " ".join(words)
 
 
@@ -158,20 +177,15 @@ def parse_query(raw: str) -> ParsedQuery:
     phrases: list[str] = []
     excludes: list[str] = []
     operators = 0
-    for m in _TOKEN.finditer(raw.strip()):
-        if not m.group(0):
-            continue
-        negated, op_raw, quoted = bool(m.group("neg")), m.group("op"), m.group("quoted")
-        value = (quoted if quoted is not None else m.group("bare") or "").strip()
-        op = _OPERATORS.get(fold(op_raw)) if op_raw else None
-        if op is not None:
+    for t in _tokens(raw):
+        if t.op is not None:
             operators += 1
             if operators > MAX_OPERATORS:
                 raise Invalid(f"at most {MAX_OPERATORS} operators in one query")
-            out = _apply(out, op, value, negated) if value else out
-        elif op_raw:  # not an operator: a word that happens to contain a colon (e.g. 12:30)
-            words.append(m.group(0))
-        elif value:
-            (excludes if negated else phrases if quoted is not None else words).append(value)
+            out = _apply(out, t.op, t.value, t.negated) if t.value else out
+        elif t.op_raw:  # not an operator: a word that happens to contain a colon (e.g. 12:30)
+            words.append(t.text)
+        elif t.value:
+            (excludes if t.negated else phrases if t.quoted is not None else words).append(t.value)
     check_dates(out.after, out.before)
     return replace(out, text=" ".join(words), phrases=phrases, excludes=excludes)

@@ -30,6 +30,25 @@ def imported(site: str, i: int) -> PageImported:
     )
 
 
+def crawled(site: str, path: str, title: str, text: str = "") -> PageFetched:
+    return PageFetched(
+        site_id=site,
+        url=f"http://{site}.example/{path}",
+        status=200,
+        content_hash=path,
+        fetched_at="2026-12-06T08:01:00+08:00",
+        title=title,
+        text=text,
+    )
+
+
+def crawl_lane(pool: asyncpg.Pool, bus: Bus, site: str) -> Indexer:
+    """The crawl lane's indexer under a durable name of this test, reading only this site."""
+    crawls = Indexer(pool, bus)
+    crawls.name, crawls.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
+    return crawls
+
+
 async def stored(pool: asyncpg.Pool, site: str, source: str) -> int:
     return int(await pool.fetchval("select count(*) from documents where site_id = $1 and source = $2", site, source))
 
@@ -38,19 +57,10 @@ async def test_a_crawled_change_is_stored_while_an_import_backlog_waits(pg_pool:
     site = await make_site(pg_pool)
     for i in range(IMPORTED):
         await bus.publish(imported(site, i))
-    change = PageFetched(
-        site_id=site,
-        url=f"http://{site}.example/news/1.html",
-        status=200,
-        content_hash="c1",
-        fetched_at="2026-12-06T08:01:00+08:00",
-        title="停水通知",
-        text="明日停水",
-    )
+    change = crawled(site, "news/1.html", "停水通知", "明日停水")
     await bus.publish(change)
     # The two lanes under durable names of this test, each reading only this site, as `yiwang consumers` runs them.
-    crawls, imports = Indexer(pg_pool, bus), ImportIndexer(pg_pool, bus)
-    crawls.name, crawls.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
+    crawls, imports = crawl_lane(pg_pool, bus, site), ImportIndexer(pg_pool, bus)
     imports.name, imports.subject = f"indexer-imports-{site}", f"{PageImported.SUBJECT}.{site}"
     async with running(bus, crawls):  # the import lane's consumer not yet running: its backlog waits whole
         await eventually(lambda: stored(pg_pool, site, "crawl"), lambda n: n == 1, timeout=30)
@@ -64,22 +74,12 @@ async def test_an_inspection_waits_for_the_crawl_lane_only(pg_pool: asyncpg.Pool
     """A crawl-queued inspection waits until the indexer has stored what was published (core.bus.progress
     .wait_until_applied); an import backlog on the other lane does not hold it; an absent indexer does not block."""
     site = await make_site(pg_pool)
-    crawls = Indexer(pg_pool, bus)
-    crawls.name, crawls.subject = f"indexer-{site}", f"{PageFetched.SUBJECT}.{site}"
+    crawls = crawl_lane(pg_pool, bus, site)
     absent = await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=5)
     assert absent is False
     await bus.js.add_consumer(crawls.stream, config=crawls.config(max_deliver=5, ack_wait_s=10, batch=32))
     assert await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=5), "nothing to apply"
-    await bus.publish(
-        PageFetched(
-            site_id=site,
-            url=f"http://{site}.example/a.html",
-            status=200,
-            content_hash="a",
-            fetched_at="2026-12-06T08:00:00+08:00",
-            title="通知",
-        )
-    )
+    await bus.publish(crawled(site, "a.html", "通知"))
     for i in range(20):
         await bus.publish(imported(site, i))  # after it in the stream, on the other lane
     behind = await wait_until_applied(bus, stream=crawls.stream, consumer=crawls.name, timeout_s=1, poll_s=0.1)

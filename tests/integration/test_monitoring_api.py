@@ -77,9 +77,10 @@ async def test_inspection_scorecard_and_findings(api_url: str, seeded: None) -> 
 
 
 async def test_inventory_trend_and_comparison(api_url: str, seeded: None) -> None:
-    out = await gql(api_url, """query($s: ID!) { inventory(site: $s) { documents byKind { kind count }
+    query = """query($s: ID!) { inventory(site: $s) { documents byKind { kind count }
         columns { name type items lastPublished } } updateTrend(site: $s, weeks: 4) { week count }
-        inventoryComparison(level: "部门") { items { siteId documents } } }""", {"s": SITE})  # fmt: skip
+        inventoryComparison(level: "部门") { items { siteId documents } } }"""
+    out = await gql(api_url, query, {"s": SITE})
     inv = out["data"]["inventory"]
     assert {c["name"]: c["items"] for c in inv["columns"]}["要闻动态"] == 2
     assert {c["name"]: c["type"] for c in inv["columns"]}["要闻动态"] == "news"

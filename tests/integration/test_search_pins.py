@@ -24,16 +24,25 @@ UNPIN = "mutation($q: String!, $d: ID!) { unpinResult(query: $q, documentId: $d)
 PINNED = '{ search(query: "%s", pageSize: 50) { hits { documentId pinned } } }'
 
 
+def notice(i: int, url: str) -> PageFetched:
+    return PageFetched(
+        site_id="pins-portal",
+        url=url,
+        status=200,
+        content_hash=url,
+        kind="notice",
+        title=f"置顶公告{i}",
+        text="置顶公告",
+        fetched_at="2026-01-01T00:00:00+00:00",
+    )
+
+
 @pytest.fixture(scope="module")
 async def notices(pg_pool: asyncpg.Pool) -> list[str]:
     """Ids of 16 stored notices (pins need a document in Postgres; the index need not hold them)."""
     await sync_sites(pg_pool, parse_sites(SITES))
     urls = [f"http://127.0.0.1:1/pins/{i}.html" for i in range(16)]
-    pages = [
-        PageFetched(site_id="pins-portal", url=url, status=200, content_hash=url, kind="notice",
-                    title=f"置顶公告{i}", text="置顶公告", fetched_at="2026-01-01T00:00:00+00:00")
-        for i, url in enumerate(urls)
-    ]  # fmt: skip
+    pages = [notice(i, url) for i, url in enumerate(urls)]
     async with pg_pool.acquire() as conn, conn.transaction():
         await apply_pages(conn, pages)
     return [(await get_document(pg_pool, url=url)).id for url in urls]
