@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -40,12 +41,42 @@ def unavailable(exc: BaseException) -> bool:
     return caused_by(exc, UNAVAILABLE)
 
 
+class Connection(asyncpg.Connection):
+    """asyncpg's connection, remembering a statement's preparation cut short by a cancellation.
+
+    asyncpg prepares a statement with Parse and Describe followed by Flush, not Sync, and sends the Sync with the
+    statement's execution. Postgres runs the Parse in an implicit transaction that lasts until a Sync, and takes a
+    snapshot there for a query's parse analysis. When a task's cancellation arrives after the Describe answered but
+    before the task ran again, asyncpg raises it at that point, so no Sync follows: the connection goes back to the
+    pool inside a transaction that asyncpg's protocol does not know of (its last ReadyForQuery said idle). A
+    snapshot read's `BEGIN ISOLATION LEVEL REPEATABLE READ` on it then failed with "SET TRANSACTION ISOLATION
+    LEVEL must be called before any query". The pool's reset (`keep_session`) ends that transaction."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unsynced = False
+
+    async def _get_statement(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super()._get_statement(*args, **kwargs)
+        except asyncpg.PostgresError:
+            raise  # Postgres refused the statement: asyncpg sent the Sync that ends the implicit transaction
+        except BaseException:
+            self.unsynced = True  # cancelled (or worse) with the Parse perhaps unsynced
+            raise
+
+
 async def keep_session(conn: asyncpg.Connection) -> None:
     """The pool's reset on release, after asyncpg has rolled back an open transaction and dropped listeners: no
-    round trip. asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
-    release (~0.1-0.2 ms of app and Postgres CPU each, a second round trip per pooled query); our code keeps no
-    session state on pooled connections: `set local`, transaction-level advisory locks, cursors inside
-    transactions (tests/unit/test_pool_session_state.py holds this). `migrate` unlocks its session lock itself."""
+    round trip, unless a statement's preparation was cut short (`Connection`): then a simple query ends the
+    implicit transaction its Parse left open. asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL` on every release (~0.1-0.2 ms of app and Postgres CPU each, a second round trip per
+    pooled query); our code keeps no session state on pooled connections: `set local`, transaction-level advisory
+    locks, cursors inside transactions (tests/unit/test_pool_session_state.py holds this). `migrate` unlocks its
+    session lock itself."""
+    if getattr(conn, "unsynced", False):  # asyncpg's isinstance says yes to any connection: ask the flag
+        conn.unsynced = False
+        await conn.execute("select 1")  # a simple query: Postgres commits the implicit transaction as it ends
 
 
 async def connect_pool(settings: Settings, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
@@ -57,7 +88,12 @@ async def connect_pool(settings: Settings, *, min_size: int = 1, max_size: int =
     for attempt in range(1, settings.connect_retries + 1):
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, command_timeout=60, reset=keep_session
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=60,
+                reset=keep_session,
+                connection_class=Connection,
             )
             assert pool is not None
             return pool

@@ -54,15 +54,22 @@ class SiteInventory:
 
 
 async def site_inventory(pool: asyncpg.Pool, site_id: str, now: datetime) -> SiteInventory:
-    site = await pool.fetchrow("select id, name, level, department from site_list where id = $1", site_id)
+    """The site's counts, read in one snapshot: the kinds, the columns and the open findings are three statements,
+    and a crawl's pages stored between them made the columns hold more items than the site had documents."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        return await _inventory(conn, site_id, now)
+
+
+async def _inventory(conn: asyncpg.Connection, site_id: str, now: datetime) -> SiteInventory:
+    site = await conn.fetchrow("select id, name, level, department from site_list where id = $1", site_id)
     if site is None:
         raise NotFound(f"no site with id {site_id!r}")
     today = local_date(now)
-    kinds = await pool.fetch(
+    kinds = await conn.fetch(
         "select kind, count(*) as n from live_documents where site_id = $1 group by kind order by kind",
         site_id,
     )
-    columns = await pool.fetch(
+    columns = await conn.fetch(
         f"""select c.name, coalesce(c.type_override, c.column_type) as type, c.type_override,
                   count(d.id) filter (where {ITEM_SQL}) as items,
                   max(d.published_at) filter (where {ITEM_SQL} and d.published_at <= $2) as last,
@@ -73,7 +80,7 @@ async def site_inventory(pool: asyncpg.Pool, site_id: str, now: datetime) -> Sit
         site_id,
         today,
     )
-    open_findings = await pool.fetchval("select count(*) from findings where site_id = $1 and state = 'open'", site_id)
+    open_findings = await conn.fetchval("select count(*) from findings where site_id = $1 and state = 'open'", site_id)
     stats = [
         ColumnStat(
             name=r["name"],
