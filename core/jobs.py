@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import asyncpg
 import dramatiq
@@ -14,7 +15,7 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("crawl", "checks", "maintenance")
+QUEUES = ("crawl", "checks", "maintenance", "asked")
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -96,6 +97,24 @@ INSPECT_SITE = ("inspect_site", "checks")
 SYNC_HOTLINE = ("sync_hotline", "maintenance")  # 一网通答: the 12345 knowledge-base sync (core/qa/sync.py)
 CHECK_DATA_LINKS = ("check_data_links", "checks")  # open data: linked resources' download links (docs/opendata.md)
 REBUILD_QA_GRAPH = ("rebuild_qa_graph", "maintenance")  # 一网通答: the service graph rebuilt whole (docs/qa-graph.md)
+# An inspection someone asked for (runInspection) and waits on: a queue of its own, whose actor the worker runs ahead
+# of the scheduler's backlog (a fresh `yiwang up` queues thousands of unit inspections on `checks`).
+INSPECT_SITE_ASKED = ("inspect_site_asked", "asked")
+ASKED = {INSPECT_SITE: INSPECT_SITE_ASKED}
+
+
+def asked_for(actor: tuple[str, str]) -> tuple[str, str]:
+    """The actor a job asked for by hand is sent to: its own on the `asked` queue where there is one."""
+    return ASKED.get(actor, actor)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run of a job's message by a worker: the message id, and how many more times dramatiq runs the message if
+    this run fails (its Retries middleware: the actor's max_retries less the retries so far)."""
+
+    message_id: str
+    retries_left: int
 
 
 def job_message(actor: tuple[str, str], *args: object) -> dramatiq.Message[object]:

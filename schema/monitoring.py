@@ -113,8 +113,9 @@ class MonitoringQuery:
 class MonitoringMutation:
     @strawberry.mutation(
         permission_classes=SITE_EDITOR,
-        description="Inspect the site now (queues a job; alerts follow on the subscription). While an inspection of "
-        "the site is queued or running, answers that job and queues none",
+        description="Inspect the site now (queues a job that workers run ahead of the scheduled ones; alerts follow "
+        "on the subscription). While an inspection of the site is queued, running or waiting for a retry, answers "
+        "that job and queues none",
     )
     async def run_inspection(self, info: Info, site: strawberry.ID) -> JobQueued:
         pool, site_id = info.context.pool, check_site_id(site)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from core.bus.progress import wait_until_applied
-from core.jobs import INSPECT_SITE
+from core.jobs import Attempt
 from core.monitoring import inspect_and_alert
 from core.monitoring.job_runs import job_running
 from core.monitoring.thresholds import load_overrides, rule
@@ -41,14 +41,14 @@ async def check_links(settings: Settings, site_id: str) -> None:
         await inspect_and_alert(rt.pool, rt.bus, site_id, rt.clock())
 
 
-async def inspect_site(settings: Settings, site_id: str) -> None:
+async def inspect_site(settings: Settings, site_id: str, *, attempt: Attempt | None = None) -> None:
     """Run every rule on the site, a crawled one once the indexer has stored the pages published so far (at most
     INDEXER_WAIT_S, then with what is stored; sites no one crawls, disclosure units say, do not wait). New and closed
-    findings are published as alerts. Its job_runs rows are marked running, then done or failed (what
-    runInspection reads to answer a job in flight)."""
+    findings are published as alerts. The job_runs row of the message run (`attempt`) is marked running, then done,
+    queued again while dramatiq retries, or failed (what runInspection reads to answer a job in flight)."""
     async with (
         opened(settings, f"inspect-{site_id}", pool_size=2) as rt,
-        job_running(rt.pool, INSPECT_SITE, site_id, rt.clock),
+        job_running(rt.pool, attempt, rt.clock),
     ):
         if await is_crawled(rt.pool, site_id) and not await wait_until_applied(
             rt.bus, stream=Indexer.stream, consumer=Indexer.name, timeout_s=INDEXER_WAIT_S

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import asyncpg
 import dramatiq
 
 from core.clock import Clock
-from core.jobs import enqueue, job_message
+from core.jobs import Attempt, asked_for, enqueue, job_message
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A job recorded as queued or running for longer than this is taken as lost (a worker killed mid-run, a broker
 # that lost its queue): asking again then queues a new one instead of answering a job that will never finish.
@@ -20,8 +25,9 @@ IN_FLIGHT_FOR = timedelta(hours=1)
 
 
 def in_flight(since: str) -> str:
-    """The condition on a job_runs row `j` of a job in flight: queued or running, and not lost (queued or started
-    after `since`, a placeholder for the time IN_FLIGHT_FOR ago); for the scheduler too (core.monitoring.schedule)."""
+    """The condition on a job_runs row `j` of a job in flight: queued (a failed run dramatiq retries is queued again)
+    or running, and not lost (queued or started after `since`, a placeholder for the time IN_FLIGHT_FOR ago); for the
+    scheduler too (core.monitoring.schedule)."""
     return (
         "j.state in ('enqueued', 'running') and j.message_id is not null"
         f" and coalesce(j.started_at, j.enqueued_at) > {since}"
@@ -46,50 +52,83 @@ class JobRun:
 async def request_job(
     pool: asyncpg.Pool, broker: dramatiq.Broker, actor: tuple[str, str], key: str, now: datetime
 ) -> JobRun:
-    """The job of `actor` for `key` already queued or running, else a new one, recorded (committed), then sent.
-    Requests for one key wait on each other (a transaction's advisory lock), so concurrent requests queue one job
-    between them: the second finds the first's row once it commits."""
-    message = job_message(actor, key)
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            await conn.execute(
-                "select pg_advisory_xact_lock(hashtext('job-request:' || $1 || ':' || $2))", actor[0], key
-            )
-            row = await conn.fetchrow(IN_FLIGHT, actor[0], key, now - IN_FLIGHT_FOR)
-            if row is not None:
-                return JobRun(row["message_id"], row["state"], row["enqueued_at"])
-            # recorded before it is sent, under the id it will have: the worker always finds the row it marks
-            await conn.execute(
-                "insert into job_runs (actor, key, message_id, enqueued_at) values ($1, $2, $3, $4)",
-                actor[0],
-                key,
-                str(message.message_id),
-                now,
-            )
-        try:
-            message_id = await asyncio.to_thread(enqueue, broker, message)
-        except BaseException:
-            await conn.execute("delete from job_runs where message_id = $1", str(message.message_id))
-            raise
-    return JobRun(message_id, "enqueued", now)
+    """The job of `actor` for `key` already queued or running, else a new one, recorded (committed), then sent to the
+    actor for jobs asked for by hand (core.jobs.asked_for: ahead of the scheduler's). Requests for one key wait on
+    each other (a transaction's advisory lock), so concurrent requests queue one job between them: the second finds
+    the first's row once it commits. A caller cancelled meanwhile does not stop it half way (`to_the_end`)."""
+    return await to_the_end(_request_job(pool, broker, actor, key, now))
+
+
+async def _request_job(
+    pool: asyncpg.Pool, broker: dramatiq.Broker, actor: tuple[str, str], key: str, now: datetime
+) -> JobRun:
+    message = job_message(asked_for(actor), key)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock(hashtext('job-request:' || $1 || ':' || $2))", actor[0], key)
+        row = await conn.fetchrow(IN_FLIGHT, actor[0], key, now - IN_FLIGHT_FOR)
+        if row is not None:
+            return JobRun(row["message_id"], row["state"], row["enqueued_at"])
+        # recorded before it is sent, under the id it will have: the worker always finds the row it marks
+        await conn.execute(
+            "insert into job_runs (actor, key, message_id, enqueued_at) values ($1, $2, $3, $4)",
+            actor[0],
+            key,
+            str(message.message_id),
+            now,
+        )
+    return JobRun(await send_recorded(pool, broker, message), "enqueued", now)
+
+
+async def send_recorded(pool: asyncpg.Pool, broker: dramatiq.Broker, message: dramatiq.Message[object]) -> str:
+    """Send a job whose job_runs row is committed; returns its message id. Only a send the broker failed deletes the
+    row (the job is then not in flight, and asked for again at once): an interruption (a cancellation, a process
+    stopping) leaves it, as the message may be out already and its worker marks that row."""
+    try:
+        return await asyncio.to_thread(enqueue, broker, message)
+    except Exception:
+        await pool.execute("delete from job_runs where message_id = $1", str(message.message_id))
+        raise
+
+
+_RUNNING: set[asyncio.Task[Any]] = set()
+
+
+async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` as a task a cancelled caller does not cancel: a request whose client went away between the row's
+    commit and the send (or during the send) still sends, so its row and its message agree."""
+    task = asyncio.ensure_future(work)
+    _RUNNING.add(task)
+    task.add_done_callback(_finished)
+    return await asyncio.shield(task)
+
+
+def _finished(task: asyncio.Task[Any]) -> None:
+    _RUNNING.discard(task)
+    if not task.cancelled() and task.exception() is not None:  # retrieved: the caller may be gone
+        log.debug("job request ended with an error", extra={"error": repr(task.exception())})
 
 
 @contextlib.asynccontextmanager
-async def job_running(pool: asyncpg.Pool, actor: tuple[str, str], key: str, clock: Clock) -> AsyncIterator[None]:
-    """Mark the queued runs of `actor` for `key` running while the body runs, then done, or failed with the error:
-    this run answers every request made before it started (and those made while it runs, answered with it).
-    An interruption (a time limit, a stop) leaves them running for the retry to finish, or IN_FLIGHT_FOR to expire."""
+async def job_running(pool: asyncpg.Pool, attempt: Attempt | None, clock: Clock) -> AsyncIterator[None]:
+    """Mark the job_runs row of the message being run (`attempt`) running while the body runs, then done; on an error,
+    queued again while dramatiq retries the message (still in flight: a request meanwhile answers it), failed with
+    the error once it will not. Only that message's row: another queued or running job of the same key is its own
+    worker's to mark. No attempt (the body called outside a worker) marks nothing. An interruption (a time limit, a
+    stop) leaves the row running for the retry to mark, or IN_FLIGHT_FOR to expire."""
+    if attempt is None:
+        yield
+        return
     await pool.execute(
-        "update job_runs set state = 'running', started_at = $3 where actor = $1 and key = $2 and state = 'enqueued'",
-        actor[0],
-        key,
-        clock(),
+        "update job_runs set state = 'running', started_at = $2 where message_id = $1", attempt.message_id, clock()
     )
-    finish = """update job_runs set state = $3, finished_at = $4, error = $5
-                where actor = $1 and key = $2 and state = 'running'"""
+    finish = "update job_runs set state = $2, finished_at = $3, error = $4 where message_id = $1"
     try:
         yield
     except Exception as exc:
-        await pool.execute(finish, actor[0], key, "failed", clock(), f"{type(exc).__name__}: {exc}"[:500])
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if attempt.retries_left > 0:
+            await pool.execute(finish, attempt.message_id, "enqueued", None, error)
+        else:
+            await pool.execute(finish, attempt.message_id, "failed", clock(), error)
         raise
-    await pool.execute(finish, actor[0], key, "done", clock(), None)
+    await pool.execute(finish, attempt.message_id, "done", clock(), None)

@@ -3,15 +3,13 @@ catalogue's too), inspections after crawls or daily."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import asyncpg
 import dramatiq
 
 from core.jobs import CHECK_DATA_LINKS, CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, job_message
-from core.jobs import enqueue as send_job
-from core.monitoring.job_runs import IN_FLIGHT_FOR, in_flight
+from core.monitoring.job_runs import IN_FLIGHT_FOR, in_flight, send_recorded
 from core.monitoring.thresholds import load_overrides, rule
 from core.settings import Settings, get_settings
 
@@ -99,8 +97,4 @@ async def enqueue(
     finds the row it marks running, which would otherwise stay queued and read as in flight for an hour."""
     message = job_message(actor, site_id)
     await record_enqueued(pool, actor, site_id, str(message.message_id), now)
-    try:
-        return await asyncio.to_thread(send_job, broker, message)
-    except Exception:
-        await pool.execute("delete from job_runs where message_id = $1", str(message.message_id))
-        raise
+    return await send_recorded(pool, broker, message)

@@ -14,7 +14,7 @@ import pytest
 from core.bus import AlertRaised, Bus, PageFetched
 from core.clock import system_clock
 from core.documents import apply_pages
-from core.jobs import INSPECT_SITE
+from core.jobs import Attempt
 from core.monitoring import inspect, inspect_and_alert
 from core.monitoring.job_runs import job_running
 from core.settings import Settings
@@ -247,11 +247,11 @@ async def test_run_inspection_while_one_is_in_flight_answers_that_job(
     assert len({a["messageId"] for a in first}) == 1 and {a["state"] for a in first} == {"enqueued"}
     queued = first[0]["messageId"]
     assert await runs() == [(queued, "enqueued")], "five requests at once queue one job"
-    async with job_running(pg_pool, INSPECT_SITE, site, system_clock):  # a worker has taken it up
+    async with job_running(pg_pool, Attempt(queued, 2), system_clock):  # a worker has taken it up
         while_running = await asked()
         assert {(a["messageId"], a["state"]) for a in while_running} == {(queued, "running")}
     assert await runs() == [(queued, "done")]
     after = (await asked())[0]
     assert after["messageId"] != queued and after["state"] == "enqueued", "once it is done, a new one is queued"
-    await inspect_site(settings, site)  # the worker's body marks its run done too
+    await inspect_site(settings, site, attempt=Attempt(after["messageId"], 2))  # the worker's body marks its run
     assert [state for _, state in await runs()] == ["done", "done"]

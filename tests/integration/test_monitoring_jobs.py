@@ -14,7 +14,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from core.jobs import CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE
+from core.jobs import CHECK_LINKS, INSPECT_SITE, PROBE_HOMEPAGE, Attempt
 from core.monitoring.job_runs import job_running
 from core.monitoring.schedule import due_jobs, enqueue
 from core.sites import parse_sites, sync_sites
@@ -87,11 +87,11 @@ async def test_a_crawl_queues_no_inspection_while_one_of_the_site_is_in_flight(p
 
     await crawled(T0 - timedelta(minutes=5))
     assert await inspections_due(T0)
-    await enqueue(pg_pool, StubBroker(), INSPECT_SITE, site, T0)
+    queued = await enqueue(pg_pool, StubBroker(), INSPECT_SITE, site, T0)
     await crawled(T0 + timedelta(minutes=10))  # a crawl ends while that inspection waits in the queue
     assert not await inspections_due(T0 + timedelta(minutes=15)), "the queued inspection will read the crawl"
     started = T0 + timedelta(minutes=20)
-    async with job_running(pg_pool, INSPECT_SITE, site, lambda: started):
+    async with job_running(pg_pool, Attempt(queued, 0), lambda: started):
         assert not await inspections_due(T0 + timedelta(minutes=25)), "one running: none queued beside it"
     assert await inspections_due(T0 + timedelta(minutes=30)), "once it is done, the crawl's inspection is due"
     await enqueue(pg_pool, StubBroker(), INSPECT_SITE, site, T0 + timedelta(minutes=30))
@@ -133,7 +133,7 @@ async def test_a_monitoring_job_is_recorded_before_it_is_sent(pg_pool: asyncpg.P
     broker = Witness(pg_pool, loop)
     message_id = await enqueue(pg_pool, broker, INSPECT_SITE, site, T0)
     assert broker.found == ["enqueued"], "the worker finds its row"
-    async with job_running(pg_pool, INSPECT_SITE, site, lambda: T0):
+    async with job_running(pg_pool, Attempt(message_id, 0), lambda: T0):
         pass
     sql = "select message_id, state from job_runs where actor = $1 and key = $2"
     assert [tuple(r) for r in await pg_pool.fetch(sql, INSPECT_SITE[0], site)] == [(message_id, "done")]

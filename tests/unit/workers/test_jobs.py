@@ -14,6 +14,7 @@ from core.jobs import (
     CHECK_LINKS,
     CRAWL_SITE,
     INSPECT_SITE,
+    INSPECT_SITE_ASKED,
     PROBE_HOMEPAGE,
     REBUILD_QA_GRAPH,
     SYNC_HOTLINE,
@@ -35,6 +36,7 @@ def test_every_job_is_declared_on_the_given_broker_with_its_queue_and_limits() -
             PROBE_HOMEPAGE,
             CHECK_LINKS,
             INSPECT_SITE,
+            INSPECT_SITE_ASKED,
             SYNC_HOTLINE,
             CHECK_DATA_LINKS,
             REBUILD_QA_GRAPH,
@@ -44,6 +46,8 @@ def test_every_job_is_declared_on_the_given_broker_with_its_queue_and_limits() -
             assert actors[name].queue_name == queue
         assert actors[PROBE_HOMEPAGE[0]].options["max_retries"] == 0, "a failed probe is a measurement"
         assert actors[CRAWL_SITE[0]].options["max_retries"] == 2
+        asked, scheduled = actors[INSPECT_SITE_ASKED[0]], actors[INSPECT_SITE[0]]
+        assert asked.priority < scheduled.priority, "an inspection asked for by hand runs first"
     finally:
         broker.close()
 
