@@ -110,25 +110,40 @@ def _finished(task: asyncio.Task[Any]) -> None:
 
 @contextlib.asynccontextmanager
 async def job_running(pool: asyncpg.Pool, attempt: Attempt | None, clock: Clock) -> AsyncIterator[None]:
-    """Mark the job_runs row of the message being run (`attempt`) running while the body runs, then done; on an error,
-    queued again while dramatiq retries the message (still in flight: a request meanwhile answers it), failed with
-    the error once it will not. Only that message's row: another queued or running job of the same key is its own
-    worker's to mark. No attempt (the body called outside a worker) marks nothing. An interruption (a time limit, a
-    stop) leaves the row running for the retry to mark, or IN_FLIGHT_FOR to expire."""
+    """Mark the job_runs row of the message being run (`attempt`) running while the body runs, then done; on an error
+    or an interruption (dramatiq's time limit raised in the worker's thread, or the cancellation it leaves when it
+    strikes the event loop), queued again while dramatiq retries the message (still in flight: a request meanwhile
+    answers it), failed with the error once it will not. Before, an interrupted last attempt stayed `running`, and
+    `runInspection` answered that dead job for IN_FLIGHT_FOR. Only that message's row: another queued or running job
+    of the same key is its own worker's to mark. No attempt (the body called outside a worker) marks nothing."""
     if attempt is None:
         yield
         return
     await pool.execute(
         "update job_runs set state = 'running', started_at = $2 where message_id = $1", attempt.message_id, clock()
     )
-    finish = "update job_runs set state = $2, finished_at = $3, error = $4 where message_id = $1"
     try:
         yield
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        if attempt.retries_left > 0:
-            await pool.execute(finish, attempt.message_id, "enqueued", None, error)
-        else:
-            await pool.execute(finish, attempt.message_id, "failed", clock(), error)
+    except BaseException as exc:
+        await _mark_failed(pool, attempt, clock, exc)
         raise
-    await pool.execute(finish, attempt.message_id, "done", clock(), None)
+    await pool.execute(FINISH, attempt.message_id, "done", clock(), None)
+
+
+FINISH = "update job_runs set state = $2, finished_at = $3, error = $4 where message_id = $1"
+MARK_WITHIN_S = 5.0  # an interrupted run's mark waits no longer than this on Postgres: the interruption goes on
+
+
+async def _mark_failed(pool: asyncpg.Pool, attempt: Attempt, clock: Clock, exc: BaseException) -> None:
+    """Queued again with the error while dramatiq retries, else failed; a mark that cannot be written in time is
+    logged, never raised over the run's own error (the row then expires after IN_FLIGHT_FOR, as before)."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    state, finished = ("enqueued", None) if attempt.retries_left > 0 else ("failed", clock())
+    try:
+        async with asyncio.timeout(MARK_WITHIN_S):
+            await pool.execute(FINISH, attempt.message_id, state, finished, error)
+    except Exception as failed:
+        log.warning(
+            "a job's failed run could not be marked",
+            extra={"message_id": attempt.message_id, "error": repr(failed)},
+        )

@@ -15,6 +15,7 @@ import asyncpg
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import TimeLimitExceeded
 
 from core.clock import system_clock
 from core.db import migrate
@@ -189,3 +190,25 @@ async def test_a_finished_run_marks_only_its_own_row(pg_pool: asyncpg.Pool) -> N
         asked = await request_job(pg_pool, broker, INSPECT_SITE, site, system_clock())
         assert (asked.message_id, asked.state) == (crawled, "running"), "it answers the run still going"
     assert [s for _, s, _ in await runs(pg_pool, site)] == ["done", "done"]
+
+
+@pytest.mark.parametrize("interruption", [TimeLimitExceeded, asyncio.CancelledError])
+async def test_an_interrupted_last_attempt_is_failed_not_running(
+    pg_pool: asyncpg.Pool, interruption: type[BaseException]
+) -> None:
+    """dramatiq's time limit raises TimeLimitExceeded in the worker's thread: inside the body, or in the event loop,
+    which then cancels the body. Either way the last attempt's row stayed `running`, and runInspection answered the
+    dead job for an hour; an attempt dramatiq retries is queued again."""
+    site, broker = f"jr-interrupted-{interruption.__name__}", StubBroker()
+    last = await enqueue(pg_pool, broker, INSPECT_SITE, site, system_clock())
+    with pytest.raises(interruption):
+        async with job_running(pg_pool, Attempt(last, 0), system_clock):
+            raise interruption("time limit exceeded")
+    assert [(m, s) for m, s, _ in await runs(pg_pool, site)] == [(last, "failed")]
+    again = await request_job(pg_pool, broker, INSPECT_SITE, site, system_clock())
+    assert again.message_id != last, "a new inspection is queued"
+    with pytest.raises(interruption):
+        async with job_running(pg_pool, Attempt(again.message_id, 1), system_clock):
+            raise interruption("time limit exceeded")
+    answered = await request_job(pg_pool, broker, INSPECT_SITE, site, system_clock())
+    assert (answered.message_id, answered.state) == (again.message_id, "enqueued"), "the retry is in flight"
