@@ -16,6 +16,7 @@ import dramatiq
 
 from core.errors import Invalid, NotFound, Upstream
 from core.jobs import CRAWL_SITE, send
+from core.locks import Lock
 from core.sites.service import Site, get_site
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,6 @@ CrawlFn = Callable[[Site, int], Awaitable[CrawlSummary]]
 
 # A full recheck makes every known URL of the site due now: conditional GETs keep it cheap.
 MARK_DUE = "update crawl_urls set next_check_at = now() where site_id = $1 and state <> 'gone'"
-# Every multi-row write of a site's frontier (crawl_urls) takes this lock first, in its transaction: a crawl records
-# its outcomes row by row in fetch order while `full` marks every row due in table order, and two such writers
-# locking the same rows in different orders deadlock (a full crawl asked during a crawl failed both).
-FRONTIER_LOCK = "select pg_advisory_xact_lock(hashtext('frontier:' || $1))"
 CRAWL_SELECT = """select id, site_id, trigger, state, queued_at, started_at, finished_at, pages_fetched,
                          pages_changed, errors, queued, message from crawls"""
 
@@ -102,9 +99,9 @@ async def queue_crawl(pool: asyncpg.Pool, site_id: str, trigger: str, *, full: b
         if not starts:  # a grassroots unit or a catalogue: its documents are imported, there is nothing to fetch
             raise Invalid(f"site {site_id!r} has no start URLs: it is not crawled")
         if full:
-            await conn.execute(FRONTIER_LOCK, site_id)
+            await Lock.FRONTIER.hold(conn, site_id)
             await conn.execute(MARK_DUE, site_id)
-        await conn.execute("select pg_advisory_xact_lock(hashtext('crawl:' || $1))", site_id)
+        await Lock.CRAWL.hold(conn, site_id)
         busy = await conn.fetchval(
             "select 1 from crawls where site_id = $1 and state in ('queued', 'running')", site_id
         )

@@ -10,8 +10,10 @@ import zlib
 
 import asyncpg
 
+from core.locks import Lock
+
 log = logging.getLogger(__name__)
-LEASE_CLASS = 0x5957  # "YW": the first key of every lease's two-key advisory lock (the scheduler uses one bigint)
+LEASE_CLASS = int(Lock.LEASE)  # the first key of every lease's two-key advisory lock (the scheduler uses one bigint)
 APPLICATION_PREFIX = "yiwang-lease"
 # The server notices a lost client within about 5 + 3 × 2 s and releases the lock then; the holder, checking
 # every LEASE_CHECK_S with that as its deadline, notices first and stops before anyone else can take it.

@@ -11,6 +11,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries, TimeLimit
 
 from core.errors import Invalid, Upstream
+from core.locks import Lock
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ async def ensure_broker_schema(pool: asyncpg.Pool, settings: Settings) -> bool:
     from dramatiq_postgres import generate_init_sql
 
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("select pg_advisory_xact_lock(hashtext('yiwang-dramatiq-schema'))")
+        await Lock.BROKER_SCHEMA.hold(conn)
         exists = await conn.fetchval("select to_regclass('dramatiq.queue')")
         if exists:
             return False

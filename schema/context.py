@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import dramatiq
@@ -13,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from core.analytics.live import HotQueryFeeds
 from core.bus import Bus
 from core.clock import Clock
+from core.disclosure import Payments, funds_payments
 from core.documents import Document, get_documents
 from core.errors import Unauthenticated
 from core.identity.auth import authenticate_bearer
@@ -70,6 +72,7 @@ class Context:
     documents: DataLoader[str, Document | None] = field(init=False)
     related_services: DataLoader[str, list[Related]] = field(init=False)
     interpretations: DataLoader[str, list[Related]] = field(init=False)  # of policies, e.g. under search hits
+    fund_payments: DataLoader[UUID, Payments] = field(init=False)  # of fund projects: spent and spending
     bearer: str | None = None  # a websocket's token from connection_init (set by the subscription's handler)
     _principal: Principal | None = field(init=False, default=None)
 
@@ -93,6 +96,10 @@ class Context:
             found = await explained_by_many(pool, ids, "interpretation")
             return [found.get(i, []) for i in ids]
 
+        async def load_fund_payments(ids: list[UUID]) -> list[Payments]:
+            found = await funds_payments(pool=pool, fund_ids=ids)
+            return [found[i] for i in ids]
+
         # A websocket's context lives as long as the socket: its loaders batch but keep nothing, or answers
         # would go stale and memory grow with every operation the socket runs.
         cache = (getattr(self.request, "scope", None) or {}).get("type") != "websocket"
@@ -100,6 +107,7 @@ class Context:
         self.documents = DataLoader(load_fn=load_documents, cache=cache)
         self.related_services = DataLoader(load_fn=load_related_services, cache=cache)
         self.interpretations = DataLoader(load_fn=load_interpretations, cache=cache)
+        self.fund_payments = DataLoader(load_fn=load_fund_payments, cache=cache)
 
     @property
     def client(self) -> str:

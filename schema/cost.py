@@ -67,10 +67,12 @@ FIELD_COSTS: Mapping[str, int] = {
     "Hall.walkthrough": 5,
     "Query.whereFor": 10,
     # Grassroots disclosure: freshness reads each rule's category per village (a lateral per village under a
-    # city); revisions and spending are one statement per item or project shown.
+    # city); revisions are one statement per item shown; a project's spent and spending one statement for the
+    # projects of a page (a DataLoader), which spent alone costs too.
     "Query.staleDisclosures": 20,
     "DisclosureUnit.freshness": 2,
     "DisclosureItem.revisions": 2,
+    "FundProject.spent": 1,
     "FundProject.spending": 2,
 }
 SIZE_ARGUMENTS = ("pageSize", "limit", "first")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -71,7 +72,8 @@ class DisclosureItem:
 
     @strawberry.field(description="Every revision, the newest first (a published item never changes silently)")
     async def revisions(self, info: Info) -> list[ItemRevision]:
-        found = await dx.item_revisions(pool=info.context.pool, item_id=dx_uuid(str(self.id)))
+        # Up to the revision shown above: one made since this item was read would head the list under it.
+        found = await dx.item_revisions(pool=info.context.pool, item_id=dx_uuid(str(self.id)), up_to=self.revision)
         return [ItemRevision(**{**vars(r), "attachments": [Voucher.of(a) for a in r.attachments]}) for r in found]
 
     @classmethod
@@ -150,15 +152,25 @@ class FundProject:
     category: str
     source: str = strawberry.field(description="市, 区 or 镇")
     amount: Decimal
-    spent: Decimal
     stage: str = strawberry.field(description=" → ".join(STAGES))
     year: int
     stages: list[FundStage]
+    _payments: strawberry.Private[Awaitable[dx.Payments] | None] = None
+
+    @strawberry.field(description="What the project has spent: the sum of its spending")
+    async def spent(self, info: Info) -> Decimal:
+        return (await self.payments(info)).spent
 
     @strawberry.field(description="Payments, the earliest first")
     async def spending(self, info: Info) -> list[SpendingRecord]:
-        found = await dx.fund_spending(pool=info.context.pool, fund_id=dx_uuid(str(self.id)))
-        return [SpendingRecord.of(s) for s in found]
+        return [SpendingRecord.of(s) for s in (await self.payments(info)).items]
+
+    def payments(self, info: Info) -> Awaitable[dx.Payments]:
+        """The total and the payments, loaded once for both fields (batched over a page's projects): read with the
+        project's row instead, a payment recorded in between showed beside a total without it."""
+        if self._payments is None:
+            self._payments = info.context.fund_payments.load(UUID(str(self.id)))
+        return self._payments
 
     @classmethod
     def of(cls, f: dx.Fund) -> FundProject:
@@ -170,7 +182,6 @@ class FundProject:
             category=f.category,
             source=f.source,
             amount=f.amount,
-            spent=f.spent,
             stage=f.stage,
             year=f.year,
             stages=[FundStage(stage=s, entered_on=d) for s, d in f.stages],

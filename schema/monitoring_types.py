@@ -18,7 +18,7 @@ from core.monitoring import Threshold as ThresholdRecord
 from core.monitoring import WrongExpression as WrongExpressionRecord
 from core.monitoring.inventory import SiteInventory as InventoryRecord
 from core.monitoring.inventory import WeekCount as WeekCountRecord
-from core.monitoring.rules import public_evidence
+from core.monitoring.link_rules import public_evidence
 from schema.permissions import caller_is_admin
 
 

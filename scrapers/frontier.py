@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from core.crawls import FRONTIER_LOCK
+from core.locks import Lock
 
 # How long until a URL is checked again, by what it turned out to be: lists often, articles rarely.
 RECHECK_S = {"homepage": None, "column": None, "other": 7 * 86400, "failed": 86400, "gone": 30 * 86400}
@@ -36,7 +36,7 @@ def recheck_after_s(kind: str, schedule_s: int) -> int:
 async def seed(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequence[str], now: datetime) -> int:
     """Add the start URLs, then hand every due URL of the site (and any left pending) to this crawl."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(FRONTIER_LOCK, site_id)
+        await Lock.FRONTIER.hold(conn, site_id)
         await conn.executemany(
             """insert into crawl_urls (site_id, url, depth, next_check_at) values ($1, $2, 0, $3)
                on conflict (site_id, url) do update set depth = 0""",
@@ -75,7 +75,7 @@ async def discover(pool: asyncpg.Pool, site_id: str, crawl_id: int, urls: Sequen
     if not urls:
         return 0
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(FRONTIER_LOCK, site_id)
+        await Lock.FRONTIER.hold(conn, site_id)
         status = await conn.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [d for _, d in urls])
     return int(status.split()[-1])
 
@@ -94,7 +94,7 @@ async def enqueue(
     if not urls:
         return 0
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(FRONTIER_LOCK, site_id)
+        await Lock.FRONTIER.hold(conn, site_id)
         status = await conn.execute(DISCOVER, site_id, crawl_id, [u for u, _ in urls], [depth] * len(urls))
         added = int(status.split()[-1])
         status = await conn.execute(
@@ -132,7 +132,7 @@ async def record(pool: asyncpg.Pool, site_id: str, outcomes: Sequence[Outcome]) 
     if not outcomes:
         return
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(FRONTIER_LOCK, site_id)
+        await Lock.FRONTIER.hold(conn, site_id)
         await conn.executemany(
             """update crawl_urls set state = $3, status = $4, kind = coalesce($5, kind),
                   etag = coalesce($6, etag), last_modified = coalesce($7, last_modified),

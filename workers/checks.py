@@ -15,7 +15,7 @@ import asyncpg
 from aiohttp.abc import AbstractResolver
 
 from core.monitoring import LinkCheck, Probe, links_to_check, record_link_checks, record_probe
-from core.monitoring.rules import NETWORK_FAILURES, failure_class
+from core.monitoring.link_rules import NETWORK_FAILURES, failure_class
 from core.settings import Settings
 from core.sites import get_site, site_configs
 from scrapers.fetch import Fetcher, FetchResult, HopCheck

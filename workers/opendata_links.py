@@ -11,7 +11,7 @@ from datetime import datetime
 import asyncpg
 
 from core.monitoring import LinkCheck, inspect_and_alert
-from core.monitoring.rules import failure_class
+from core.monitoring.link_rules import failure_class
 from core.opendata.links import LinkResult, links_to_check, record_link_checks
 from core.settings import Settings
 from scrapers.fetch import Fetcher

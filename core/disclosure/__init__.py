@@ -9,7 +9,7 @@ from core.disclosure.funds import (
     SpendingDraft,
     add_spending,
     delete_fund,
-    fund_spending,
+    funds_payments,
     get_fund,
     list_funds,
     move_stage,
@@ -19,7 +19,7 @@ from core.disclosure.funds import (
 from core.disclosure.hierarchy import LEVELS, ancestors, check_code, level_of, site_id_of
 from core.disclosure.importer import ImportReport, RowError, import_file
 from core.disclosure.items import ItemDraft, create_item, edit_item, get_item, item_revisions, list_items, set_published
-from core.disclosure.models import Asset, BlobRef, Fund, Item, Page, Revision, RollupRow, Spending, Unit
+from core.disclosure.models import Asset, BlobRef, Fund, Item, Page, Payments, Revision, RollupRow, Spending, Unit
 from core.disclosure.summary import computed_rollups, get_rollup, rebuild_rollups, stored_rollups
 from core.disclosure.units import UnitRow, add_units, get_unit, get_units, list_children
 
@@ -37,6 +37,7 @@ __all__ = [
     "Item",
     "ItemDraft",
     "Page",
+    "Payments",
     "Revision",
     "RollupRow",
     "RowError",
@@ -53,7 +54,7 @@ __all__ = [
     "create_item",
     "delete_fund",
     "edit_item",
-    "fund_spending",
+    "funds_payments",
     "get_fund",
     "get_item",
     "get_rollup",

@@ -3,8 +3,10 @@ Every change updates the roll-ups of the village and everything above it in its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +16,7 @@ from core.disclosure import funds_store as fs
 from core.disclosure import store
 from core.disclosure.hierarchy import check_code, level_of, subtree
 from core.disclosure.items import check_owner, external_id, text_field
-from core.disclosure.models import STAGES, Asset, BlobRef, Fund, Page, Spending
+from core.disclosure.models import STAGES, Asset, BlobRef, Fund, Page, Payments, Spending
 from core.disclosure.periods import FIRST_YEAR
 from core.disclosure.rollups import Contribution, Deltas, asset_part, fund_part
 from core.disclosure.values import parse_amount, parse_kind, parse_source, parse_stage, parse_year
@@ -203,8 +205,12 @@ async def get_fund(*, pool: asyncpg.Pool, fund_id: UUID) -> Fund:
     return found
 
 
-async def fund_spending(*, pool: asyncpg.Pool, fund_id: UUID) -> list[Spending]:
-    return await fs.spending_of_fund(pool, fund_id)
+async def funds_payments(*, pool: asyncpg.Pool, fund_ids: Sequence[UUID]) -> dict[UUID, Payments]:
+    """What each project spent beside the payments that make it up, read together: read apart (the total with the
+    project, the payments later), a payment recorded in between showed under a total without it. A project not
+    found (deleted) has spent nothing and has no payments."""
+    found = await fs.payments_of_funds(pool, fund_ids)
+    return {i: found.get(i) or Payments(spent=Decimal(0)) for i in fund_ids}
 
 
 async def list_funds(*, pool: asyncpg.Pool, unit: str, stage: str | None, offset: int, limit: int) -> Page[Fund]:

@@ -10,11 +10,12 @@ from uuid import UUID
 
 import asyncpg
 
-from core.disclosure.models import STAGES, Asset, Fund, Spending
+from core.disclosure.models import STAGES, Asset, Fund, Payments, Spending
 from core.disclosure.store import Conn, apply_deltas, blobs_json, blobs_of
 
 FUND_COLUMNS = "id, external_id, unit_code, name, category, source, amount, spent, stage, year"
 SPENDING_COLUMNS = "id, external_id, fund_id, amount, spent_on, payee, note, vouchers"
+SPENDING_NAMES = [c.strip() for c in SPENDING_COLUMNS.split(",")]
 ASSET_COLUMNS = "id, external_id, unit_code, kind, name, category, area, value"
 
 INSERT_FUND = f"""
@@ -40,7 +41,7 @@ def fund_of(r: asyncpg.Record, stages: list[tuple[str, date]] | None = None) -> 
 
 
 def spending_of(r: asyncpg.Record) -> Spending:
-    return Spending(**{**dict(r), "vouchers": blobs_of(r["vouchers"])})
+    return Spending(**{**{k: r[k] for k in SPENDING_NAMES}, "vouchers": blobs_of(r["vouchers"])})
 
 
 async def get_fund(conn: Conn, fund_id: UUID, *, lock: bool = False) -> Fund | None:
@@ -160,11 +161,21 @@ async def add_spent(conn: asyncpg.Connection, fund_id: UUID, amount: Decimal) ->
     return fund_of(row)
 
 
-async def spending_of_fund(conn: Conn, fund_id: UUID) -> list[Spending]:
+async def payments_of_funds(conn: Conn, fund_ids: Sequence[UUID]) -> dict[UUID, Payments]:
+    """Each project's spent total with its payments (the earliest first), in one statement: so in one snapshot."""
+    columns = ", ".join(f"s.{name}" for name in SPENDING_NAMES)
     rows = await conn.fetch(
-        f"select {SPENDING_COLUMNS} from disclosure_spending where fund_id = $1 order by spent_on, id", fund_id
+        f"""select f.id as project, f.spent as total, {columns}
+            from disclosure_funds f left join disclosure_spending s on s.fund_id = f.id
+            where f.id = any($1::uuid[]) order by s.spent_on, s.id""",
+        list(fund_ids),
     )
-    return [spending_of(r) for r in rows]
+    found: dict[UUID, Payments] = {}
+    for r in rows:
+        paid = found.setdefault(r["project"], Payments(spent=r["total"]))
+        if r["id"] is not None:
+            paid.items.append(spending_of(r))
+    return found
 
 
 async def assets_by_external_id(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, Asset]:

@@ -19,6 +19,7 @@ from core.disclosure.publication import announce
 from core.disclosure.rollups import Deltas, item_part
 from core.disclosure.subtree_store import subtree_page
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.locks import Lock
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -92,7 +93,7 @@ async def _twin(conn: asyncpg.Connection, v: dict[str, Any]) -> Item | None:
     if v["external_id"] is not None:
         return None
     key = f"{v['unit_code']}|{v['title']}"  # held to commit: two sends at once find each other
-    await conn.execute("select pg_advisory_xact_lock(hashtext('disclosure-item:' || $1))", key)
+    await Lock.DISCLOSURE_ITEM.hold(conn, key)
     alike = await store.items_like(conn, v["unit_code"], v["title"], v["dated"])
     return next((item for item in alike if same_content(item, v)), None)
 
@@ -220,8 +221,10 @@ async def get_item(*, pool: asyncpg.Pool, item_id: UUID) -> Item:
     return found
 
 
-async def item_revisions(*, pool: asyncpg.Pool, item_id: UUID) -> list[Revision]:
-    return await store.revisions(pool, item_id)
+async def item_revisions(*, pool: asyncpg.Pool, item_id: UUID, up_to: int | None = None) -> list[Revision]:
+    """An item's revisions, the newest first; `up_to`: those up to the revision a reader was shown of the item (they
+    are never changed once written), so a revision made since the item was read does not head its list."""
+    return await store.revisions(pool, item_id, up_to)
 
 
 async def list_items(

@@ -116,6 +116,14 @@ class Spending:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Payments:
+    """What a fund project has spent and the payments that make it up, read together so that they agree."""
+
+    spent: Decimal
+    items: list[Spending] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Asset:
     """A collective resource (area, 亩) or asset (value, 元) of a village."""
 

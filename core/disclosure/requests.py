@@ -16,6 +16,7 @@ from core.disclosure.items import text_field
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.identity.principal import Principal
 from core.letters import add_working_days
+from core.locks import Lock
 
 ANSWER_DAYS = 20  # working days to answer, and the most one extension may add
 COLUMNS = """id, unit_code, user_id, username, subject, body, submitted_at, due_on, extended_due_on,
@@ -68,8 +69,7 @@ async def submit_request(
     due = add_working_days(local_date(now), ANSWER_DAYS)
     subject, body = text_field("subject", subject, 100), text_field("body", body, 5000)
     async with pool.acquire() as conn, conn.transaction():
-        lock = "select pg_advisory_xact_lock(hashtext('disclosure-request:' || $1))"
-        await conn.execute(lock, str(principal.user_id))
+        await Lock.DISCLOSURE_REQUEST.hold(conn, str(principal.user_id))
         # the same request sent again while the first is unanswered (a double click, a retry): the one already sent
         row = await conn.fetchrow(
             f"""select {COLUMNS} from disclosure_requests where user_id = $1 and unit_code = $2 and subject = $3

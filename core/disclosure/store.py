@@ -217,11 +217,13 @@ async def set_item_state(
     return item_of(row)
 
 
-async def revisions(conn: Conn, item_id: UUID) -> list[Revision]:
+async def revisions(conn: Conn, item_id: UUID, up_to: int | None = None) -> list[Revision]:
     rows = await conn.fetch(
         """select revision, category, period, dated, title, body, attachments, reason, edited_by, edited_at
-           from disclosure_item_revisions where item_id = $1 order by revision desc""",
+           from disclosure_item_revisions where item_id = $1 and ($2::int is null or revision <= $2)
+           order by revision desc""",
         item_id,
+        up_to,
     )
     return [Revision(**{**dict(r), "attachments": blobs_of(r["attachments"])}) for r in rows]
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from core.engagement.models import Comment, Consultation, FeedbackGroup
+from core.locks import Lock
 
 CONSULTATION = """id, site_id, title, body, attachment_url, opens_on, closes_on, created_at, report_summary,
                   report_published_at"""
@@ -38,9 +39,7 @@ DRAFT_FIELDS = ("site_id", "title", "body", "attachment_url", "opens_on", "close
 async def same_consultation(conn: Any, values: dict[str, Any]) -> UUID | None:
     """The consultation of this site with this title, text, attachment and dates stored already, under a lock on
     the site and title held for the rest of the transaction (so two sends at once find each other)."""
-    await conn.execute(
-        "select pg_advisory_xact_lock(hashtext('consultation:' || $1 || '|' || $2))", values["site_id"], values["title"]
-    )
+    await Lock.CONSULTATION.hold(conn, f"{values['site_id']}|{values['title']}")
     found: UUID | None = await conn.fetchval(
         """select id from consultations where site_id = $1 and title = $2 and body = $3
              and attachment_url is not distinct from $4 and opens_on = $5 and closes_on = $6
@@ -91,7 +90,7 @@ async def comments(
 
 async def lock_user(conn: Any, user_id: UUID) -> None:
     """Serialise one person's comments (the rate limit counts them) for the rest of the transaction."""
-    await conn.execute("select pg_advisory_xact_lock(hashtext('consultation-comment:' || $1::uuid::text))", user_id)
+    await Lock.CONSULTATION_COMMENT.hold(conn, str(user_id))
 
 
 async def comments_since(conn: Any, user_id: UUID, since: datetime) -> list[datetime]:

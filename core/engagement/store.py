@@ -10,6 +10,7 @@ import asyncpg
 
 from core.engagement.commitments import Proposal
 from core.engagement.models import Commitment, Episode, Exchange
+from core.locks import Lock
 
 EPISODE = "id, site_id, programme, title, aired_on, video_url, transcript, created_at"
 COMMITMENT = """id, episode_id, site_id, exchange_seq, department, content, quote, due_on, status, reply, evidence_url,
@@ -39,7 +40,7 @@ async def same_episode(conn: Any, values: dict[str, Any]) -> UUID | None:
     """The episode of this site, programme, air date and title stored already, under a lock on that key held for
     the rest of the transaction (so two sends at once find each other)."""
     key = f"{values['site_id']}|{values['programme']}|{values['aired_on']}|{values['title']}"
-    await conn.execute("select pg_advisory_xact_lock(hashtext('tv-episode:' || $1))", key)
+    await Lock.TV_EPISODE.hold(conn, key)
     found: UUID | None = await conn.fetchval(
         "select id from tv_episodes where site_id = $1 and programme = $2 and aired_on = $3 and title = $4",
         values["site_id"],

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from core.identity.models import Client, SigningKey, User
+from core.locks import Lock
 
 USER_COLUMNS = """id, username, name, kind, real_name_level, password_hash is not null as has_password,
     totp_secret is not null as has_totp, credit_code, disabled, created_at"""
@@ -214,7 +215,7 @@ async def secret(conn: Conn, name: str, candidate: str) -> str:
 
 async def lock_keys(conn: asyncpg.Connection) -> None:
     """Serialise key creation across replicas (inside a transaction)."""
-    await conn.execute("select pg_advisory_xact_lock(hashtext('identity_keys'))")
+    await Lock.IDENTITY_KEYS.hold(conn)
 
 
 async def set_region(conn: Conn, user_id: UUID, region_code: str | None) -> bool:

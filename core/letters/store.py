@@ -10,6 +10,7 @@ import asyncpg
 
 from core.clock import local_date
 from core.letters.models import Letter
+from core.locks import Lock
 
 COLUMNS = """id, user_id, username, site_id, kind, department, subject, body, consent_to_publish, submitted_at,
              due_on, reply_body, replied_at, replier_name, published_url"""
@@ -80,7 +81,7 @@ async def same_letter(conn: Any, *, values: dict[str, Any], since: datetime, tod
 
 async def lock_writer(conn: Any, user_id: UUID) -> None:
     """Serialise one writer's letters for the rest of the transaction (two clicks at once are one letter)."""
-    await conn.execute("select pg_advisory_xact_lock(hashtext('letter:' || $1::uuid::text))", user_id)
+    await Lock.LETTER.hold(conn, str(user_id))
 
 
 async def get_letter(conn: Any, letter_id: UUID, today: date) -> Letter | None:

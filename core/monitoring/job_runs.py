@@ -15,6 +15,7 @@ import dramatiq
 
 from core.clock import Clock
 from core.jobs import Attempt, asked_for, enqueue, job_message
+from core.locks import Lock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,7 +65,7 @@ async def _request_job(
 ) -> JobRun:
     message = job_message(asked_for(actor), key)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("select pg_advisory_xact_lock(hashtext('job-request:' || $1 || ':' || $2))", actor[0], key)
+        await Lock.JOB_REQUEST.hold(conn, f"{actor[0]}:{key}")
         row = await conn.fetchrow(IN_FLIGHT, actor[0], key, now - IN_FLIGHT_FOR)
         if row is not None:
             return JobRun(row["message_id"], row["state"], row["enqueued_at"])

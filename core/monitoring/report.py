@@ -13,9 +13,9 @@ from core.clock import BEIJING, aware
 from core.monitoring.chart import trend_svg
 from core.monitoring.content_rules import TYPE_NAMES
 from core.monitoring.inventory import SiteInventory, WeekCount, site_inventory, update_trend
+from core.monitoring.link_rules import failure_class
 from core.monitoring.models import Finding, Scorecard
 from core.monitoring.report_evidence import evidence_list
-from core.monitoring.rules import failure_class
 from core.monitoring.service import latest_scorecard
 from core.monitoring.store import list_findings
 from core.monitoring.thresholds import RULES

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.clock import BEIJING, aware
 
-# Every evidence key a rule writes (core/monitoring/*_rules.py, rules.py); a key missing here shows as itself.
+# Every evidence key a rule writes (core/monitoring/rules.py, *_rules.py); a key missing here shows as itself.
 LABELS = {
     "commitment_id": "承诺编号",
     "department": "责任单位",

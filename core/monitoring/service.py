@@ -13,6 +13,7 @@ import asyncpg
 from core.bus import AlertRaised, Bus
 from core.clock import aware, local_date
 from core.errors import Invalid
+from core.locks import Lock
 from core.monitoring.columns import COLUMN_TYPES, column_type_of
 from core.monitoring.facts import load_facts
 from core.monitoring.models import LinkCheck, Probe, RuleResult, RuleScore, Scorecard, WrongExpression
@@ -54,7 +55,7 @@ async def inspect(
     card = scorecard_of(site_id, now, results)
     alerts: list[AlertRaised] = []
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("select pg_advisory_xact_lock(hashtext('inspect:' || $1))", site_id)
+        await Lock.INSPECT.hold(conn, site_id)
         for result in results:
             alerts += await reconcile(conn, site_id, result, now)
         if rules is None:

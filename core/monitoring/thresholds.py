@@ -16,7 +16,8 @@ from core.monitoring.content_rules import (
     WrongExpressions,
 )
 from core.monitoring.feature_rules import DataQuality, DisclosureStale
-from core.monitoring.rules import HomepageBrokenLinks, HomepageStale, PageBrokenLinks, Rule, SiteUnreachable
+from core.monitoring.link_rules import HomepageBrokenLinks, PageBrokenLinks
+from core.monitoring.rules import HomepageStale, Rule, SiteUnreachable
 
 RULES: tuple[Rule, ...] = (
     SiteUnreachable(),

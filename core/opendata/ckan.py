@@ -15,6 +15,7 @@ from core.clock import local_date
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, YiwangError
 from core.opendata import params as p
 from core.opendata import store, usage
+from core.opendata.models import Dataset
 from core.opendata.search import package_search, read_query
 from core.opendata.search_query import DEFAULT_ROWS, MAX_ROWS
 from core.settings import Settings
@@ -90,23 +91,23 @@ async def current_package_list_with_resources(ctx: ActionContext, params: dict[s
     return list(found["results"])
 
 
-async def visible_dataset(ctx: ActionContext, id_or_name: str) -> asyncpg.Record:
-    """A dataset the caller may see: active and public, or any to an admin; NotFound otherwise."""
-    row = await store.dataset_row(ctx.pool, id_or_name)
-    if row is None or (row["state"] != "active" and not ctx.caller.is_admin):
+async def visible_dataset(ctx: ActionContext, id_or_name: str) -> Dataset:
+    """A dataset the caller may see, with its resources: active and public, or any to an admin; NotFound
+    otherwise."""
+    found = await store.dataset(ctx.pool, id_or_name)
+    if found is None or (found.state != "active" and not ctx.caller.is_admin):
         raise NotFound("Dataset not found")
-    if row["private"] and not ctx.caller.is_admin:
-        raise Forbidden(f"User {ctx.caller.name or 'anonymous'} not authorized to read package {row['name']}")
-    return row
+    if found.private and not ctx.caller.is_admin:
+        raise Forbidden(f"User {ctx.caller.name or 'anonymous'} not authorized to read package {found.name}")
+    return found
 
 
 async def package_show(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
-    row = await visible_dataset(ctx, p.text(params, "id", required=True))
-    resources = await store.resources_of(ctx.pool, [row["id"]])
+    found = await visible_dataset(ctx, p.text(params, "id", required=True))
     today = local_date(ctx.now())
-    await usage.count(ctx.pool, row["id"], "view", day=today)
-    shown = store.dataset_of(row, resources.get(row["id"], ())).as_ckan()
-    shown["tracking_summary"] = await usage.totals(ctx.pool, row["id"], today=today)
+    await usage.count(ctx.pool, found.id, "view", day=today)
+    shown = found.as_ckan()
+    shown["tracking_summary"] = await usage.totals(ctx.pool, found.id, today=today)
     return shown
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from core.errors import NotFound
+from core.locks import Lock
 from core.opendata.columns import Converted, column, convert, misfit_error
 from core.opendata.quality import Finding, review, store_findings
 from core.opendata.tabular import Table
@@ -129,7 +130,7 @@ async def _built(
 async def load_in(conn: asyncpg.Connection, *, resource_id: str, table: Table, schema: dict[str, Any] | None) -> Loaded:
     """Load `table` as the resource's datastore table in the caller's transaction, with `schema` (checked
     beforehand) or types inferred."""
-    await conn.execute("select pg_advisory_xact_lock(hashtext($1))", f"datastore:{resource_id}")
+    await Lock.DATASTORE.hold(conn, resource_id)
     await conn.execute("set local maintenance_work_mem = '256MB'")  # index builds of big tables in memory
     # in a thread: a big table takes seconds to convert, and the event loop keeps serving other requests meanwhile
     used, done = await asyncio.to_thread(converted, table, schema)

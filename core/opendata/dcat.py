@@ -178,7 +178,8 @@ def serialise(g: Graph, fmt: str) -> str:
 
 async def catalog_text(pool: asyncpg.Pool, *, base: str, fmt: str, page: int) -> str:
     """One page of the catalogue, serialised."""
-    async with pool.acquire() as conn:
+    # One snapshot: a dataset made private or deleted between the page of ids and their reading would be published.
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         ids, total = await store.public_dataset_ids(conn, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         datasets = await store.datasets_by_ids(conn, ids)
     return serialise(catalog_graph(base, datasets, page=page, total=total), fmt)
@@ -186,10 +187,9 @@ async def catalog_text(pool: asyncpg.Pool, *, base: str, fmt: str, page: int) ->
 
 async def dataset_text(pool: asyncpg.Pool, *, base: str, id_or_name: str, fmt: str) -> str:
     """One public dataset, serialised; NotFound for an unknown, deleted or private one."""
-    row = await store.dataset_row(pool, id_or_name)
-    if row is None or row["state"] != "active" or row["private"]:
+    found = await store.dataset(pool, id_or_name)
+    if found is None or found.state != "active" or found.private:
         raise NotFound("dataset not found")
-    found = (await store.datasets_by_ids(pool, [row["id"]]))[0]
     graph = new_graph()
     add_dataset(graph, base, found)
     return serialise(graph, fmt)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from core.errors import Conflict, Invalid, NotFound
+from core.locks import Lock
 from core.opendata import store
 
 STATUSES = ("open", "replied", "fulfilled", "rejected")
@@ -75,7 +76,7 @@ async def submit_request(*, pool: asyncpg.Pool, title: str, body: str, departmen
         )
     title, body = _text(title, "title", 200), _text(body, "body", 5000)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("select pg_advisory_xact_lock(hashtext('data-request:' || $1))", requester)
+        await Lock.DATA_REQUEST.hold(conn, requester)
         # the same request sent again while the first is open (a double click, a retry): the one already sent
         request_id = await conn.fetchval(
             """select id::text from opendata_requests where requester = $1 and organization_id = $2::uuid

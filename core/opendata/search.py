@@ -130,7 +130,8 @@ async def run_search(pool: asyncpg.Pool, q: Query) -> Found:
         f" row_number() over (order by {q.order}) as ord from m d order by {q.order} limit {q.rows}"
         f" offset {q.start}) p) as page{facets_sql}"
     )
-    async with pool.acquire() as conn:
+    # One snapshot, as _browse: a dataset made private or deleted after the page's ids were read would be shown.
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         row = await conn.fetchrow(sql, *args)
         assert row is not None
         datasets = await store.datasets_by_ids(conn, list(row["page"]))

@@ -259,7 +259,7 @@ async def import_packages(
 
 async def get_dataset(pool: asyncpg.Pool, id_or_name: str, *, is_admin: bool) -> Dataset:
     """A dataset the caller may see (active and public; private ones to admins); NotFound otherwise."""
-    row = await store.dataset_row(pool, id_or_name)
-    if row is None or row["state"] != "active" or (row["private"] and not is_admin):
+    found = await store.dataset(pool, id_or_name)  # the row and its resources in one statement: of one revision
+    if found is None or found.state != "active" or (found.private and not is_admin):
         raise NotFound(f"no dataset {id_or_name!r}")
-    return (await store.datasets_by_ids(pool, [row["id"]]))[0]
+    return found

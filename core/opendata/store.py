@@ -21,10 +21,31 @@ DATASET_COLUMNS = """d.id::text as id, d.name, d.title, d.notes, d.tags, d.licen
 DATASET_FROM = """from opendata_datasets d join opendata_organizations o on o.id = d.organization_id
     left join opendata_groups g on g.id = d.group_id"""
 
-RESOURCES = """select r.id::text as id, r.dataset_id::text as dataset_id, r.position, r.name, r.description, r.format,
-    r.url, r.url_type, r.mimetype, r.size, r.sha256, r.last_modified, r.created, r.download_count,
-    (s.resource_id is not null) as datastore_active
-from opendata_resources r left join opendata_datastore s on s.resource_id = r.id"""
+RESOURCE_COLUMNS = (
+    ("id", "r.id::text"),
+    ("dataset_id", "r.dataset_id::text"),
+    ("position", "r.position"),
+    ("name", "r.name"),
+    ("description", "r.description"),
+    ("format", "r.format"),
+    ("url", "r.url"),
+    ("url_type", "r.url_type"),
+    ("mimetype", "r.mimetype"),
+    ("size", "r.size"),
+    ("sha256", "r.sha256"),
+    ("last_modified", "r.last_modified"),
+    ("created", "r.created"),
+    ("download_count", "r.download_count"),
+    ("datastore_active", "(s.resource_id is not null)"),
+)
+RESOURCE_FROM = "from opendata_resources r left join opendata_datastore s on s.resource_id = r.id"
+RESOURCES = f"select {', '.join(f'{sql} as {name}' for name, sql in RESOURCE_COLUMNS)} {RESOURCE_FROM}"
+# A dataset's resources in its row's own statement, so in its snapshot: read by a second statement, a revision
+# committed in between showed one revision's title and description beside another revision's files.
+DATASET_RESOURCES = (
+    f"(select array_agg(row({', '.join(sql for _, sql in RESOURCE_COLUMNS)}) order by r.position) {RESOURCE_FROM}"
+    " where r.dataset_id = d.id) as resources"
+)
 
 
 def organization_of(r: asyncpg.Record, prefix: str = "") -> Organization:
@@ -45,8 +66,10 @@ def resource_of(r: asyncpg.Record) -> Resource:
     return Resource(**dict(r.items()))
 
 
-def dataset_of(r: asyncpg.Record, resources: Sequence[Resource] = ()) -> Dataset:
+def dataset_of(r: asyncpg.Record) -> Dataset:
+    """A dataset from a row of DATASET_COLUMNS and DATASET_RESOURCES."""
     extras = r["extras"]
+    names = [name for name, _ in RESOURCE_COLUMNS]  # the positions of DATASET_RESOURCES' anonymous rows
     return Dataset(
         id=r["id"],
         name=r["name"],
@@ -74,30 +97,34 @@ def dataset_of(r: asyncpg.Record, resources: Sequence[Resource] = ()) -> Dataset
         metadata_created=r["metadata_created"],
         metadata_modified=r["metadata_modified"],
         revision=r["revision"],
-        resources=tuple(resources),
+        resources=tuple(Resource(**dict(zip(names, values, strict=True))) for values in r["resources"] or ()),
     )
 
 
-async def resources_of(conn: Conn, dataset_ids: Sequence[str]) -> dict[str, list[Resource]]:
-    rows = await conn.fetch(RESOURCES + " where r.dataset_id = any($1::uuid[]) order by r.position", list(dataset_ids))
-    out: dict[str, list[Resource]] = {}
-    for row in rows:
-        out.setdefault(row["dataset_id"], []).append(resource_of(row))
-    return out
-
-
 async def datasets_by_ids(conn: Conn, ids: Sequence[str]) -> list[Dataset]:
-    """The datasets of `ids` with their resources, in the order of `ids`."""
+    """The datasets of `ids` with their resources (one statement), in the order of `ids`."""
     if not ids:
         return []
-    rows = await conn.fetch(f"select {DATASET_COLUMNS} {DATASET_FROM} where d.id = any($1::uuid[])", list(ids))
-    resources = await resources_of(conn, [r["id"] for r in rows])
-    found = {r["id"]: dataset_of(r, resources.get(r["id"], ())) for r in rows}
+    rows = await conn.fetch(
+        f"select {DATASET_COLUMNS}, {DATASET_RESOURCES} {DATASET_FROM} where d.id = any($1::uuid[])", list(ids)
+    )
+    found = {r["id"]: dataset_of(r) for r in rows}
     return [found[i] for i in ids if i in found]
 
 
+async def dataset(conn: Conn, id_or_name: str) -> Dataset | None:
+    """One dataset by id or name with its resources, in one statement (deleted and private ones too: the caller
+    decides what they may see)."""
+    row = await conn.fetchrow(
+        f"select {DATASET_COLUMNS}, {DATASET_RESOURCES} {DATASET_FROM} where d.id::text = $1 or d.name = $1",
+        id_or_name,
+    )
+    return dataset_of(row) if row else None
+
+
 async def dataset_row(conn: Conn, id_or_name: str) -> asyncpg.Record | None:
-    """One dataset row by id or name (deleted ones too: the caller decides what they may see)."""
+    """One dataset row by id or name, without its resources (deleted ones too: the caller decides what they may
+    see)."""
     where = "d.id::text = $1 or d.name = $1"
     return await conn.fetchrow(f"select {DATASET_COLUMNS} {DATASET_FROM} where {where}", id_or_name)
 

@@ -9,6 +9,7 @@ import asyncpg
 
 from core.documents import document_exists, queue_reprojections, set_canonical_ids
 from core.errors import Invalid, NotFound
+from core.locks import Lock
 from core.policy.derive import VALIDITIES, PolicyRecord
 from core.policy.links import INTERPRETATION_KINDS, RESPONSE_KINDS, Explaining
 from core.policy.queries import check_id
@@ -67,7 +68,7 @@ async def upsert_policy(conn: asyncpg.Connection, rec: PolicyRecord, *, theme: s
 async def _lock_clusters(conn: asyncpg.Connection) -> None:
     """Serialise re-clustering until the caller's transaction ends: two reprints written at once by two
     consumers would otherwise each miss the other's uncommitted row and both stay canonical."""
-    await conn.execute("select pg_advisory_xact_lock(hashtext('yiwang.policy.reprints'))")
+    await Lock.POLICY_REPRINTS.hold(conn)
 
 
 async def delete_policy(conn: asyncpg.Connection, document_id: str) -> None:

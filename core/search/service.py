@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 
 import asyncpg
 
-from core.bus import Bus, ResultClicked, SearchLogged
+from core.bus import Bus
 from core.clock import Clock, local_date, system_clock
 from core.errors import Invalid
 from core.search.analysis import normalize_keyword
 from core.search.answers import AnswerProvider, InstantAnswer, default_providers
 from core.search.engine import SearchEngine
+from core.search.events import SearchEvents
 from core.search.lexicon_cache import LexiconCache
 from core.search.merge import admits, document_hit
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, Sort
@@ -35,7 +34,7 @@ from core.search.pipeline import (
 )
 from core.search.popularity import QueryTally, SuggestPolicy
 from core.search.projection import shown_docs
-from core.search.signing import CLICK_WINDOW, Signer, nonce_of
+from core.search.signing import Signer
 from core.search.store import SearchStore
 from core.search.suggest import MAX_PREFIX_CHARS, MAX_SUGGEST, Suggestion
 from core.search.title_cache import TitleCache
@@ -44,8 +43,6 @@ from core.search.understand import Interpretation
 from core.search.weather import WeatherAnswers, weather_answers
 from core.settings import Settings
 from core.textzh.sensitive import SensitiveFilter
-
-log = logging.getLogger(__name__)
 
 TITLE_BUDGET_S = 0.004  # how long suggest waits for titles to fill completions (typing wants < 10 ms)
 TITLE_DOCS = 100_000  # documents kept for document suggestions (SUGGEST_TITLE_DOCS)
@@ -85,10 +82,9 @@ class SearchService:
         self.cache = LexiconCache(engine, pool, tally=tally, policy=policy, refresh_s=refresh_s, clock=clock)
         self.title_budget_s = title_budget_s
         self.clock = clock  # holiday answers speak of Beijing's today; events carry the same clock's time
-        self.max_clicks = max_clicks
         self.weather = weather
         self.titles = TitleCache(pool, bus, limit=title_docs) if pool is not None and title_docs > 0 else None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.events = SearchEvents(signer=self.signer, pool=pool, bus=bus, clock=clock, max_clicks=max_clicks)
 
     @classmethod
     def configured(
@@ -119,13 +115,7 @@ class SearchService:
         if self.titles is not None:
             await self.titles.close()
         await self.cache.close()
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
-
-    def _background(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.events.close()
 
     async def search(
         self,
@@ -156,7 +146,7 @@ class SearchService:
         asked = read_query(query, filters, site=site, after=after, before=before, today=today)
         if asked.is_empty:
             empty = SearchOutcome(search_id="", query=query, hits=[], total=0, page=page, page_size=page_size)
-            return self._signed(empty)
+            return self.events.signed(empty)
         text = asked.parsed.text
         weather = self._weather(text, today)
         lex = await self.cache.get()
@@ -183,9 +173,9 @@ class SearchService:
             answers=await self._answers(text, today, weather),
             took_ms=(time.perf_counter() - started) * 1000,
         )
-        outcome = self._signed(outcome)
+        outcome = self.events.signed(outcome)
         self.cache.count_query(text, client=client, found=outcome.total > 0)
-        self._log(outcome, text, site=asked.one_site, session_id=session_id)
+        self.events.logged(outcome, text, site=asked.one_site, session_id=session_id)
         return outcome
 
     def _weather(self, text: str, today: date) -> asyncio.Future[InstantAnswer | None] | None:
@@ -201,37 +191,6 @@ class SearchService:
         out = [a for p in self.answers if (a := p.answer(text, today=today)) is not None]
         found = await weather if weather is not None else None
         return out + ([found] if found is not None else [])
-
-    def _signed(self, outcome: SearchOutcome) -> SearchOutcome:
-        """The outcome with its search id: what was served, signed, so that recordClick can check a click."""
-        scene_hits = max((len(s.hits) for s in outcome.scenes), default=0)
-        shown = [*outcome.hits, *(h for s in outcome.scenes for h in s.hits)]
-        search_id = self.signer.sign(
-            page=outcome.page,
-            page_size=outcome.page_size,
-            served=len(outcome.hits),
-            scene_hits=scene_hits,
-            at=self.clock(),
-            shown=[(h.position, h.hit.id) for h in shown],
-        )
-        return replace(outcome, search_id=search_id)
-
-    def _log(self, outcome: SearchOutcome, text: str, *, site: str | None, session_id: str | None) -> None:
-        """Publish SearchLogged in the background: the caller does not wait for the bus."""
-        if self.bus is None:
-            return
-        rewritten = outcome.interpreted if outcome.interpreted != text else None
-        at = self.clock().isoformat()
-        event = SearchLogged(
-            nonce_of(outcome.search_id),
-            outcome.query,
-            outcome.total,
-            at,
-            site=site,
-            session_id=session_id,
-            rewritten=rewritten,
-        )
-        self._background(self._publish(event))
 
     async def _pinned(self, text: str, request: SearchRequest) -> list[SearchHit]:
         """The query's pinned documents that pass the searcher's filters and dates (a pin never breaks them)."""
@@ -292,28 +251,5 @@ class SearchService:
         return live.suggest(prefix, per_group) if live is not None else []
 
     async def record_click(self, search_id: str, document_id: str, position: int, session_id: str | None) -> None:
-        """Publish a ResultClicked event; Invalid for an id this server did not sign (or expired), a position
-        that was not on the page served, a document the search did not show at that position, or a search that
-        has had its clicks (a refused click is not counted)."""
-        now = self.clock()
-        served = self.signer.verify(search_id, now=now)
-        if not document_id or len(document_id) > 200:
-            raise Invalid("documentId must be 1 to 200 characters")
-        if not served.allows(position):
-            raise Invalid("position was not on the page this search served")
-        if not self.signer.showed(served, position, document_id):
-            raise Invalid(f"documentId was not at position {position} of this search's results")
-        if self.pool is not None:
-            expires = datetime.fromtimestamp(served.issued, UTC) + CLICK_WINDOW
-            if not await SearchStore(self.pool).take_click(served.nonce, cap=self.max_clicks, expires_at=expires):
-                raise Invalid(f"this search has had its {self.max_clicks} clicks recorded")
-        if self.bus is not None:
-            event = ResultClicked(served.nonce, document_id, position, now.isoformat(), session_id=session_id)
-            await self.bus.publish(event)
-
-    async def _publish(self, event: SearchLogged) -> None:
-        try:
-            assert self.bus is not None
-            await self.bus.publish(event)
-        except Exception:
-            log.exception("search event not published", extra={"search_id": event.search_id})
+        """Publish a ResultClicked event; Invalid for a click the search did not serve (see SearchEvents)."""
+        await self.events.record_click(search_id, document_id, position, session_id)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from core.locks import Lock
 from core.search.analysis import normalize_keyword
 
 MAX_PINS_PER_QUERY = 10
@@ -104,7 +105,7 @@ class SearchStore:
         The count and the insert run under a lock of the query, so concurrent pins cannot pass the limit."""
         q = normalize_keyword(query)
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("select pg_advisory_xact_lock(hashtext('search-pin:' || $1))", q)
+            await Lock.SEARCH_PIN.hold(conn, q)
             others = await conn.fetchval(
                 """select count(*) from search_pins where query_norm = $1 and document_id <> $2
                    and (until is null or until > now())""",

@@ -1,12 +1,17 @@
 """What one disclosure answer shows is read as of one moment while writers keep committing: a project's stage and
-its stages, a page of projects or items and its total."""
+its stages, a page of projects or items and its total, a project's spent beside its spending and an item's revision
+beside its revisions."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -15,6 +20,8 @@ from core.bus import Bus
 from core.disclosure import notices
 from core.disclosure.models import STAGES
 from core.disclosure.publication import announcement
+from core.settings import Settings
+from tests.integration.conftest import serve_api
 from tests.integration.disclosure_fixtures import load_tree
 
 pytestmark = pytest.mark.integration
@@ -26,6 +33,9 @@ TODAY = date(2024, 6, 1)
 NOW = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 MAY_31 = date(2024, 5, 31)
 READS = 1000  # at most, per reader: enough to meet the writer between two statements many times
+FUND_READ = "query($id: ID!) { fundProject(id: $id) { spent spending { amount } } }"
+FUNDS_READ = "query($code: String!) { unit(code: $code) { funds { items { spent spending { amount } } } } }"
+ITEM_READ = "query($id: ID!) { disclosureItem(id: $id) { revision title revisions { revision title } } }"
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +162,62 @@ async def test_a_residents_notifications_agree_with_their_total(
     await asyncio.gather(write(), read(), read())
     assert torn == [], torn[:3]
     assert (await notices.notices(pool=pg_pool, user_id=resident, offset=0, limit=100)).total == 40
+
+
+async def test_a_summary_agrees_with_the_list_beside_it(
+    settings: Settings, pg_pool: asyncpg.Pool, bus: Bus, units: list[str]
+) -> None:
+    """Over GraphQL, a project's `spent` beside its `spending` (alone and on a unit's page) and an item's `revision`
+    beside its `revisions` are of one moment while payments are recorded and the item is edited: the total is the
+    sum of the payments listed, the newest revision listed is the one shown."""
+    quiet = f"{CITY}02001202"  # a village no other test here writes to
+    funds = [
+        await dx.save_fund(pool=pg_pool, draft=dataclasses.replace(project(n), unit_code=quiet), today=TODAY)
+        for n in range(900, 903)
+    ]
+
+    def draft(n: int) -> dx.ItemDraft:
+        return dx.ItemDraft(unit_code=quiet, category="财务", period="2024-05", dated=MAY_31, title=f"收支{n}", body="")
+
+    item = await dx.create_item(pool=pg_pool, bus=bus, draft=draft(0), publish=True, by="t", now=NOW)
+    torn: list[tuple[str, object]] = []
+    writing = 2
+
+    async def pay() -> None:
+        nonlocal writing
+        for n in range(45):
+            payment = dx.SpendingDraft(amount="10", spent_on=TODAY, payee=f"施工队{n}")
+            await dx.add_spending(pool=pg_pool, fund_id=funds[n % 3].id, draft=payment)
+        writing -= 1
+
+    async def edit() -> None:
+        nonlocal writing
+        for n in range(1, 41):
+            await dx.edit_item(pool=pg_pool, bus=bus, item_id=item.id, draft=draft(n), reason="更正", by="t", now=NOW)
+        writing -= 1
+
+    def check_project(where: str, p: dict[str, Any]) -> None:
+        if Decimal(p["spent"]) != sum((Decimal(s["amount"]) for s in p["spending"]), Decimal(0)):
+            torn.append((where, (p["spent"], [s["amount"] for s in p["spending"]])))
+
+    async def read(url: str) -> None:
+        async with aiohttp.ClientSession() as s:
+
+            async def data(query: str, **variables: object) -> dict[str, Any]:
+                async with s.post(f"{url}/graphql", json={"query": query, "variables": variables}) as r:
+                    body = await r.json()
+                assert not body.get("errors"), body
+                return dict(body["data"])
+
+            while writing and len(torn) < READS:
+                check_project("fundProject", (await data(FUND_READ, id=str(funds[0].id)))["fundProject"])
+                for p in (await data(FUNDS_READ, code=quiet))["unit"]["funds"]["items"]:
+                    check_project("unit.funds", p)
+                shown = (await data(ITEM_READ, id=str(item.id)))["disclosureItem"]
+                newest = shown["revisions"][0]
+                if (newest["revision"], newest["title"]) != (shown["revision"], shown["title"]):
+                    torn.append(("disclosureItem", (shown["revision"], newest["revision"])))
+
+    async with serve_api(settings) as url:
+        await asyncio.gather(pay(), edit(), read(url), read(url))
+    assert torn == [], (sorted({where for where, _ in torn}), torn[:3])

@@ -1,22 +1,27 @@
 """What one open-data answer shows is read as of one moment while departments keep publishing: a browse of the
-catalogue with its count and facets, data requests and applications with their totals (real Postgres)."""
+catalogue with its count and facets, data requests and applications with their totals, a dataset with its resources
+(real Postgres)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import secrets
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from core.opendata import interaction, service
+from core.opendata import dcat, interaction, service
+from core.opendata.ckan import ActionContext, Caller, package_show
 from core.opendata.search import run_search, structured
 from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 RUN = secrets.token_hex(3)
 ORG = f"snap-{RUN}"
+BASE = "http://opendata-snapshots.test"
 READS = 1000  # at most, per reader: enough to meet the writer between two statements many times
 
 
@@ -102,3 +107,57 @@ async def test_a_browse_and_the_requests_and_apps_agree_with_their_totals(
     assert torn == [], torn[:3]
     found = await run_search(pg_pool, structured("", {"organization": [ORG]}, start=0, rows=100, include_private=False))
     assert found.count == len(found.datasets) == 51
+
+
+def revisions_shown(*texts: str) -> set[str]:
+    """The revisions a dataset's answer names (its title and every resource carry the revision that wrote them)."""
+    return {m for text in texts for m in re.findall(r"版本(\d+)", text)}
+
+
+async def test_a_dataset_is_read_with_its_resources_as_of_one_moment(settings: Settings, pg_pool: asyncpg.Pool) -> None:
+    """A dataset page (`dataset`), its DCAT file, CKAN's package_show and a word search never show one revision's
+    title beside another revision's resources while a department keeps revising it: the row and its resources are
+    read in one statement."""
+    opendata = dataclasses.replace(settings, opendata_site="opendata-snapshots")
+    await service.ensure_domains(pg_pool, opendata)
+    org = f"snaprev-{RUN}"  # a department of its own: the browse above counts its datasets
+    await service.ensure_organization(pg_pool, name=org, title=f"修订测试局{RUN}")
+    name, word = f"{org}-0", f"torn{RUN}"
+
+    def revision(n: int) -> dict[str, object]:
+        files = [{"name": f"版本{n}-{k}", "url": f"https://data.example/{n}-{k}.csv", "format": "CSV"} for k in (1, 2)]
+        return {"title": f"{word} 版本{n}", "owner_org": org, "resources": files}
+
+    await service.create_dataset(pool=pg_pool, bus=None, settings=opendata, data={"name": name, **revision(0)})
+    admin = ActionContext(
+        pool=pg_pool, settings=opendata, caller=Caller(is_admin=True), base_url=BASE, now=lambda: datetime.now(UTC)
+    )
+    torn: list[tuple[str, set[str]]] = []
+    done = False
+
+    async def revise() -> None:
+        nonlocal done
+        for n in range(1, 41):
+            await service.patch_dataset(pool=pg_pool, bus=None, settings=opendata, data={"id": name, **revision(n)})
+        done = True
+
+    def check(where: str, *texts: str) -> None:
+        if len(revisions_shown(*texts)) != 1:
+            torn.append((where, revisions_shown(*texts)))
+
+    async def read() -> None:
+        while not done and len(torn) < READS:
+            d = await service.get_dataset(pg_pool, name, is_admin=False)
+            check("dataset", d.title, *(r.name for r in d.resources))
+            check("dcat", await dcat.dataset_text(pg_pool, base=BASE, id_or_name=name, fmt="ttl"))
+            shown = await package_show(admin, {"id": name})
+            check("package_show", shown["title"], *(r["name"] for r in shown["resources"]))
+            for d in (await run_search(pg_pool, structured(word, {}, start=0, rows=5, include_private=False))).datasets:
+                check("search", d.title, *(r.name for r in d.resources))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(revise(), read(), read(), read())
+    assert torn == [], (sorted({where for where, _ in torn}), torn[:3])
+    assert revisions_shown(*(r.name for r in (await service.get_dataset(pg_pool, name, is_admin=False)).resources)) == {
+        "40"
+    }

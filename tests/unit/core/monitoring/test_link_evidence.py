@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.monitoring.link_rules import failure_class, public_evidence
 from core.monitoring.models import LinkCheck, LinkFact, SiteFacts
-from core.monitoring.rules import failure_class, public_evidence
 from core.monitoring.thresholds import RULES_BY_NAME
 
 NOW = datetime(2024, 7, 1, 4, 0, tzinfo=UTC)
