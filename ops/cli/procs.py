@@ -11,6 +11,12 @@ from core.settings import get_settings
 from ops.runtime import check_port_free, prepare, setup
 from ops.scale import reuse_port_socket
 
+# The web process builds caches in threads (the suggestions' title index on every batch of changed documents, the
+# search lexicon, the Q&A knowledge base) while its event loop serves requests. At CPython's default 5 ms the loop
+# waited up to that long for the GIL after each socket call while such a thread ran: at 1 ms, requests' p99 during a
+# rebuild fell by about a third (ops.bench.web_convoy: 95 → 60 ms, the rebuild no slower; docs/benchmarks.md).
+WEB_SWITCH_INTERVAL_S = 0.001
+
 
 def web(args: argparse.Namespace) -> int:
     import uvicorn
@@ -27,6 +33,7 @@ def web(args: argparse.Namespace) -> int:
     settings = resolved.settings
     prepare(settings)
     print(f"GraphQL: http://{settings.host}:{port}/graphql", flush=True)
+    sys.setswitchinterval(WEB_SWITCH_INTERVAL_S)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
