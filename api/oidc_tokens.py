@@ -87,12 +87,18 @@ async def _form(request: Request) -> dict[str, str]:
     return fields
 
 
+_NEEDS = {"authorization_code": ("code",), "refresh_token": ("refresh_token",)}
+
+
 async def token(request: Request) -> Response:
     services, settings, now = _services(request)
     try:
         fields = await _form(request)
         client = await _client(request, fields)
         grant = fields.get("grant_type")
+        for needed in ("grant_type", *_NEEDS.get(grant or "", ())):  # RFC 6749 §5.2: a missing one is invalid_request
+            if not fields.get(needed):
+                raise OAuthError("invalid_request", f"{needed} is required")
         if grant == "authorization_code":
             body = await provider.exchange_code(
                 pool=services.pool,

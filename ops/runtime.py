@@ -38,11 +38,12 @@ class Resolved:
         return env
 
 
-def resolve(settings: Settings | None = None, *, start: bool = False) -> Resolved:
+def resolve(settings: Settings | None = None, *, start: bool = False, nats: bool = True) -> Resolved:
     """Fill DATABASE_URL / NATS_URL from the embedded services of DATA_DIR. Only `start=True` (`yiwang up`)
-    starts them; otherwise services that are not running are an error that says how to start them."""
+    starts them; otherwise services that are not running are an error that says how to start them. `nats=False`:
+    a command that uses Postgres alone (migrate, users, roles, clients, keys) does not ask for NATS."""
     settings = settings or get_settings()
-    need_pg, need_nats = not settings.database_url, not settings.nats_url
+    need_pg, need_nats = not settings.database_url, nats and not settings.nats_url
     if not (need_pg or need_nats):
         return Resolved(settings, [])
     services = EmbeddedServices(settings.data_dir, nats_monitor=settings.nats_monitor)

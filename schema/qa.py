@@ -150,7 +150,8 @@ class QaMutation:
     @strawberry.mutation(
         permission_classes=ADMIN,
         description="Add a pair; it is answerable at once in every API process. The question and answer of an "
-        "active pair again (a form sent twice) is CONFLICT naming that pair",
+        "active pair again (a form sent twice) is CONFLICT naming that pair, and so is the id of an active pair; "
+        "the id of a retired pair brings it back with this content",
     )
     async def add_qa_pair(
         self,

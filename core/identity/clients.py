@@ -110,7 +110,14 @@ async def authenticate_client(
 ) -> Client:
     """The client of a token, revocation or introspection request: a confidential client proves its secret
     (client_secret_basic or client_secret_post); a public one names itself (auth method `none`)."""
-    found = await _registered(pool, client_id) if client_id else None
+    if not client_id:
+        raise OAuthError(
+            "invalid_client",
+            "no client_id: authenticate with HTTP Basic (client_secret_basic), or send client_id in the "
+            "application/x-www-form-urlencoded body",
+            status=401,
+        )
+    found = await _registered(pool, client_id)
     if found is None:
         raise OAuthError("invalid_client", "unknown client", status=401)
     client, secret_hash = found

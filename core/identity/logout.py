@@ -68,7 +68,14 @@ async def parse_logout(
     client = await get_client(pool=pool, client_id=client_id or named or "") if (client_id or named) else None
     redirect = None
     if post_logout_redirect_uri is not None:
-        if client is None or post_logout_redirect_uri not in client.post_logout_redirect_uris:
+        if client is None and not (client_id or named):  # the URI is checked against one client's registration
+            raise NoRedirect(
+                "invalid_request",
+                "退出后的跳转地址（post_logout_redirect_uri）需与 id_token_hint 或 client_id 一同提供。",
+            )
+        if client is None:
+            raise NoRedirect("invalid_request", "未知的应用（client_id 未登记）。")
+        if post_logout_redirect_uri not in client.post_logout_redirect_uris:
             raise NoRedirect("invalid_request", "退出后的跳转地址（post_logout_redirect_uri）未登记。")
         redirect = with_query(post_logout_redirect_uri, {"state": state})
     return LogoutRequest(

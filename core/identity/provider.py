@@ -243,6 +243,10 @@ async def _rotate(
     signers: Signers,
     now: datetime,
 ) -> dict[str, Any]:
+    if scope is not None and refresh_token:  # a request the client can fix must not use its token up
+        held = await session_store.peek_refresh(db, digest(refresh_token))
+        if held is not None and not held.used and not set(scope.split()) <= set(held.scopes):
+            raise OAuthError("invalid_scope", "a refresh cannot widen the scope")
     grant = await session_store.use_refresh(db, digest(refresh_token), now) if refresh_token else None
     if grant is None:
         raise _grant_error("unknown refresh token")
@@ -267,7 +271,7 @@ async def _rotate(
         code_hash=None,
         client_id=client.client_id,
         session_id=session.id,
-        scopes=scopes,
+        scopes=grant.scopes,  # RFC 6749 §6: a narrower scope is this access token's; the grant keeps what was granted
         expires_at=min(now + timedelta(seconds=settings.refresh_token_ttl_s), session.expires_at),
     )
     return await _body(

@@ -38,7 +38,13 @@ def _tags(value: Any) -> tuple[str, ...]:
         return tuple(str(t).strip() for t in value if str(t).strip())
     text = str(value).strip()
     if text.startswith("["):
-        return _tags(json.loads(text))
+        try:
+            listed = json.loads(text)
+        except ValueError:  # one bad cell is that line's rejection, never the end of the import
+            raise Invalid(
+                "tags start like a JSON list but are not one: give a list, or tags separated by commas"
+            ) from None
+        return _tags(listed)
     return tuple(t.strip() for t in text.replace("，", ",").replace("|", ",").split(",") if t.strip())
 
 

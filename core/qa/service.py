@@ -143,12 +143,14 @@ class QaService:
         if (twin := await store.same_pair(self._pool, question, answer)) is not None:
             raise Conflict(f"pair {twin} has this question and answer already: edit it instead")  # sent twice
         try:
-            await store.get_pair(self._pool, pair_id)
+            held = await store.get_pair(self._pool, pair_id)
         except NotFound:
-            return await self.save(
-                QaPair(id=pair_id, question=question, answer=answer, basis=basis or Basis(), tags=tuple(tags))
-            )
-        raise Invalid(f"a Q&A pair with id {pair_id!r} already exists; edit it instead")
+            held = None
+        if held is not None and held.status != "retired":
+            raise Conflict(f"a Q&A pair with id {pair_id!r} already exists; edit it instead")
+        return await self.save(  # a retired id comes back, answerable again, with what is sent now
+            QaPair(id=pair_id, question=question, answer=answer, basis=basis or Basis(), tags=tuple(tags))
+        )
 
     async def edit(
         self,

@@ -46,10 +46,7 @@ async def pin_result(cache: LexiconCache, *, query: str, document_id: str, until
     """Pin a stored document to the top of a query's results (NotFound if no such document)."""
     store = _store(cache)
     q = _query(query)
-    try:
-        uuid.UUID(document_id)
-    except ValueError:
-        raise Invalid("documentId must be a document id (a UUID)") from None
+    _document_id(document_id)
     if until is not None and (until.tzinfo is None or until <= datetime.now(UTC)):
         raise Invalid("until must be a future time with a time zone")
     docs = await get_documents(store.pool, [document_id])
@@ -63,7 +60,16 @@ async def pin_result(cache: LexiconCache, *, query: str, document_id: str, until
 
 async def unpin_result(cache: LexiconCache, *, query: str, document_id: str) -> bool:
     """Remove a pin; False when there was none in force (never made, removed, or expired)."""
-    return await _store(cache).unpin(_query(query), document_id)
+    return await _store(cache).unpin(_query(query), _document_id(document_id))
+
+
+def _document_id(value: str) -> str:
+    """A URL or a title sent where the UUID goes is said, not answered "no pin" (pinResult and unpinResult alike)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise Invalid("documentId must be a document id (a UUID)") from None
+    return value
 
 
 def _phrase(value: str, name: str) -> str:

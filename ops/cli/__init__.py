@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
 from core.errors import YiwangError
 
+SIGPIPE_EXIT = 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
 VERBOSE_HELP = "log INFO lines to stderr (-vv: DEBUG); by default only warnings and errors"
 
 
@@ -70,9 +72,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         _logging(verbosity(args))
         code = args.func(args)
+        sys.stdout.flush()  # here, where a reader that has gone is caught, rather than at exit
     except YiwangError as exc:
         print(f"yiwang: {exc.message}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # `yiwang search X | head`: the reader took what it wanted; no traceback for that
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        sys.exit(SIGPIPE_EXIT)
     sys.exit(code or 0)

@@ -38,7 +38,7 @@ async def _add(settings: Settings, args: argparse.Namespace) -> None:
 def add(args: argparse.Namespace) -> int:
     for uri in args.redirect_uri:  # checked before anything starts
         check_uri(uri, "redirect URI")
-    resolved = resolve()
+    resolved = resolve(nats=False)
     prepare(resolved.settings)
     asyncio.run(_add(resolved.settings, args))
     return 0
@@ -55,7 +55,7 @@ async def _list(settings: Settings) -> None:
 
 
 def list_cmd(args: argparse.Namespace) -> int:
-    asyncio.run(_list(resolve().settings))
+    asyncio.run(_list(resolve(nats=False).settings))
     return 0
 
 
@@ -68,7 +68,7 @@ async def _rotate(settings: Settings) -> list[str]:
 
 
 def rotate(args: argparse.Namespace) -> int:
-    resolved = resolve()
+    resolved = resolve(nats=False)
     prepare(resolved.settings)
     made = asyncio.run(_rotate(resolved.settings))
     print(

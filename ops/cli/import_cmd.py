@@ -102,6 +102,8 @@ async def run_import(settings: Settings, args: argparse.Namespace, *, show_progr
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kind == "qa" and args.site:  # the knowledge base answers on every site: a pair has none to go to
+        raise Invalid("--site is for --kind document: Q&A pairs belong to no site (one knowledge base for the group)")
     check_has_records(input_file(args.file))  # before any service starts
     resolved = resolve()
     prepare(resolved.settings)

@@ -32,6 +32,7 @@ from core.search.replica import (
 from core.search.snapshot import Manifest, index_present
 from core.search.snapshot_restore import read_manifest
 from core.settings import Settings, get_settings
+from ops.cli._files import output_file
 from ops.runtime import resolve
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ def snapshot_cmd(args: argparse.Namespace) -> int:
             f"no search index at {marker.parent.resolve()}: nothing to snapshot; run this on a search host "
             "with its DATA_DIR (and SEARCH_REPLICA_ID or --replica)"
         )
-    out = Path(args.out)
+    out = output_file(args.out)  # a folder, or a place it cannot write, is said before the index is read
     began = time.monotonic()
     with tqdm(unit="B", unit_scale=True, desc="snapshot", disable=args.quiet, dynamic_ncols=True) as bar:
         manifest = asyncio.run(

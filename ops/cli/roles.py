@@ -62,7 +62,7 @@ async def _audit(pool: asyncpg.Pool, action: str, username: str, role: Role, cha
 
 def _run(work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
     async def run() -> int:
-        pool = await connect_pool(resolve().settings, max_size=2)
+        pool = await connect_pool(resolve(nats=False).settings, max_size=2)
         try:
             return await work(pool)
         finally:

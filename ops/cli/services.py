@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.errors import Conflict
 from core.masking import mask_url
 from core.settings import get_settings
+from ops.cli.up import running_up
 from ops.embedded import EmbeddedServices
 from ops.runtime import prepare, resolve
 
@@ -21,6 +23,11 @@ def services_cmd(args: argparse.Namespace) -> int:
             print(f"{name:<9} running  pid {state.pid:<8} {mask_url(state.url)}")
         print(f"secrets   in {services.root} (postgres-password, nats-token; owner only)")
     elif args.action == "stop":
+        if holder := running_up(settings.data_dir):  # its processes would lose their database under them
+            raise Conflict(
+                f"yiwang up runs on DATA_DIR {settings.data_dir.resolve()} ({holder}) and uses these services: "
+                "stop it with Ctrl-C where it runs (it stops the services it started)"
+            )
         stopped = services.stop()
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
     else:
@@ -28,6 +35,7 @@ def services_cmd(args: argparse.Namespace) -> int:
         if args.json:
             shown = {k: (vars(v) | {"url": mask_url(v.url)} if v else None) for k, v in status.items()}
             print(json.dumps(shown, indent=2))
+            return 0
         for name, current in status.items():
             print(f"{name:<9} " + (f"running  pid {current.pid:<8} {mask_url(current.url)}" if current else "stopped"))
             if current and current.monitor:
@@ -36,7 +44,7 @@ def services_cmd(args: argparse.Namespace) -> int:
 
 
 def migrate_cmd(args: argparse.Namespace) -> int:
-    applied = prepare(resolve().settings)
+    applied = prepare(resolve(nats=False).settings)
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 

@@ -46,9 +46,8 @@ def hold_data_dir(settings: Settings) -> TextIO:
     return handle
 
 
-def running_port(data_dir: Path) -> int | None:
-    """The port of the `yiwang up` that holds DATA_DIR now (from its lock's line), or None when none runs: what a
-    command of another shell needs to speak for that API (its tokens' issuer is http://HOST:PORT)."""
+def running_up(data_dir: Path) -> str | None:
+    """The line of the `yiwang up` that holds DATA_DIR now (`pid N, GraphQL at …`), or None when none runs."""
     try:
         handle = (data_dir / LOCK_NAME).open(encoding="utf-8")
     except OSError:
@@ -57,10 +56,16 @@ def running_port(data_dir: Path) -> int | None:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:  # held: an `up` runs
-            found = re.search(r"GraphQL at http://[^/]*:(\d+)/", handle.read())
-            return int(found.group(1)) if found else None
+            return handle.read().strip() or "another process"
         fcntl.flock(handle, fcntl.LOCK_UN)  # not held: a lock left by an `up` that ended
         return None
+
+
+def running_port(data_dir: Path) -> int | None:
+    """The port of the `yiwang up` that holds DATA_DIR now (from its lock's line), or None when none runs: what a
+    command of another shell needs to speak for that API (its tokens' issuer is http://HOST:PORT)."""
+    found = re.search(r"GraphQL at http://[^/]*:(\d+)/", running_up(data_dir) or "")
+    return int(found.group(1)) if found else None
 
 
 def up(args: argparse.Namespace) -> int:

@@ -21,11 +21,11 @@ from ops.cli.up import running_port
 from ops.runtime import prepare, resolve
 
 
-def read_secret_line(what: str) -> str:
+def read_secret_line(what: str, example: str = "printf '%s' \"$PW\"") -> str:
     """One line of stdin without its line ending; Invalid when stdin is empty."""
     line = sys.stdin.readline().rstrip("\r\n")
     if not line:
-        raise Invalid(f"{what}: nothing on stdin (pipe it in, e.g. `printf '%s' \"$PW\" | yiwang users add …`)")
+        raise Invalid(f"{what}: nothing on stdin (pipe it in, e.g. `{example} | yiwang users add …`)")
     return line
 
 
@@ -53,9 +53,10 @@ def add(args: argparse.Namespace) -> int:
         raise Invalid("give the password on stdin with --password-stdin (never on the command line)")
     # Check what can be checked before reading secrets or touching the database.
     accounts.check_username(args.username)
-    password = accounts.check_password(read_secret_line("password"))
-    id_number = read_secret_line("ID number") if args.id_number_stdin else None
-    resolved = resolve()
+    both = 'printf \'%s\\n%s\\n\' "$PW" "$ID_NUMBER"'  # the number is the line after the password
+    password = accounts.check_password(read_secret_line("password", *([both] if args.id_number_stdin else [])))
+    id_number = read_secret_line("ID number", both) if args.id_number_stdin else None
+    resolved = resolve(nats=False)
     prepare(resolved.settings)
     asyncio.run(_add(resolved.settings, args, password, id_number))
     return 0
@@ -86,7 +87,7 @@ async def _list(settings: Settings, as_json: bool) -> None:
 
 
 def list_cmd(args: argparse.Namespace) -> int:
-    asyncio.run(_list(resolve().settings, args.json))
+    asyncio.run(_list(resolve(nats=False).settings, args.json))
     return 0
 
 
@@ -122,7 +123,7 @@ def token_cmd(args: argparse.Namespace) -> int:
     """Print a bearer access token of USERNAME, as the token endpoint would issue it (a real session, signed,
     expiring after ACCESS_TOKEN_TTL_S). Whoever can run this holds the database already: it is the operator's
     way to act as a person (e.g. the demo admin) from a terminal, and what that person does is audited as them."""
-    settings = resolve().settings
+    settings = resolve(nats=False).settings
     if args.issuer:  # the web process's issuer (`yiwang up --port N` gives it PORT N, this shell may not have it)
         if not args.issuer.startswith(("http://", "https://")):  # every API would refuse its tokens as a stranger's
             raise Invalid(
@@ -142,7 +143,7 @@ def _level(value: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("users", help="add or list accounts of the identity provider")
+    p = sub.add_parser("users", help="add or list accounts of the identity provider, or print a bearer token of one")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = actions.add_parser("add", help="add a local account; the password is read from stdin")
     a.add_argument("username")

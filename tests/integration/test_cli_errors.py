@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from core.settings import Settings
 from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.integration
@@ -115,7 +116,6 @@ def test_commands_start_no_services_and_say_what_is_missing(tmp_path: Path) -> N
     commands = [
         ["ask", "怎么办理社保卡"],
         ["ask", "怎么办理社保卡", "--json"],
-        ["migrate"],
         ["sites", "list"],
         ["import", str(lines)],
         ["crawl", "demo-portal"],
@@ -128,8 +128,39 @@ def test_commands_start_no_services_and_say_what_is_missing(tmp_path: Path) -> N
         assert out.returncode == 2, (command, out.stdout, out.stderr)
         assert f"no services running in DATA_DIR {data.resolve()} {MISSING_SERVICES}" in out.stderr, command
         assert "Traceback" not in out.stderr and out.stdout == "", command
+    out = yiwang("migrate", env=env)  # Postgres is all it needs
+    assert out.returncode == 2 and f"DATA_DIR {data.resolve()} (postgres not running)" in out.stderr, out.stderr
     out = yiwang("search", "社保", "--json", env=env)
     assert out.returncode == 2 and out.stdout == "", out.stderr
     assert f"no search index in DATA_DIR {data.resolve()}" in out.stderr and "run `yiwang up`" in out.stderr
     assert list(data.iterdir()) == [], "nothing was made in DATA_DIR: no services, no index"
     assert processes_naming(data) == []
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`yiwang … | head`: the pipe closes before everything is written; that is no error to report."""
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "PORT")}
+    proc = subprocess.Popen([sys.executable, "-m", "ops", "config"], env=base | {"DATA_DIR": str(tmp_path)},
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_commands_of_postgres_alone_do_not_ask_for_nats(settings: Settings, tmp_path: Path) -> None:
+    """A restored database on a host with no NATS yet (docs/operations.md, "Backup and restore")."""
+    env = {"DATABASE_URL": str(settings.database_url), "DATA_DIR": str(tmp_path)}
+    for args in (["migrate"], ["users", "list"], ["roles", "list"], ["clients", "list"]):
+        out = yiwang(*args, env=env)
+        assert out.returncode == 0 and "nats not running" not in out.stderr, (args, out.stderr)
+    out = yiwang("reindex", "--quiet", env=env)  # one that does use NATS still says so
+    assert out.returncode == 2 and "nats not running" in out.stderr
+
+
+def test_import_of_qa_refuses_a_site_it_would_ignore(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.jsonl"
+    faq.write_text('{"id": "a", "question": "q", "answer": "a"}\n', "utf-8")
+    out = yiwang("import", "--kind", "qa", "--site", "demo-portal", str(faq), env={"DATA_DIR": str(tmp_path / "d")})
+    assert out.returncode == 2 and "--site is for --kind document" in out.stderr, out.stderr

@@ -106,6 +106,7 @@ def test_users_add_twice_is_a_conflict(cli) -> None:  # type: ignore[no-untyped-
         ([], "", "--password-stdin"),
         (["--password-stdin"], "", "nothing on stdin"),
         (["--password-stdin"], "short\n", "password must be"),
+        (["--password-stdin", "--id-number-stdin"], "a good password\n", 'printf \'%s\\n%s\\n\' "$PW" "$ID_NUMBER"'),
     ],
 )
 def test_users_add_refuses_bad_input_with_exit_2(cli, args: list[str], stdin: str, says: str) -> None:  # type: ignore[no-untyped-def]

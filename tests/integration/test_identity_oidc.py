@@ -387,6 +387,48 @@ async def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(idp
         assert await _userinfo_status(idp, issued["access_token"]) == 401
 
 
+async def test_a_refresh_asking_a_wider_scope_keeps_the_refresh_token(idp: Idp, browser: Browser) -> None:
+    """invalid_scope is the client's mistake, not a theft: its retry without the wider scope must not be taken for
+    a reused token (which would end the person's session everywhere)."""
+    _, tokens = await signed_in(idp, browser, scope="openid")
+    async with httpx.AsyncClient(base_url=idp.url) as http:
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "scope": "openid profile"}
+        wider = await http.post("/oidc/token", data=data, auth=(idp.site_a, idp.secret))
+    assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"
+    retried = await refresh(idp, tokens["refresh_token"])
+    assert retried.status_code == 200, retried.text
+    assert await _userinfo_status(idp, retried.json()["access_token"]) == 200, "the session lives on"
+
+
+async def test_a_narrower_refresh_narrows_that_access_token_not_the_grant(idp: Idp, browser: Browser) -> None:
+    """RFC 6749 §6: a refresh without `scope` gets the scope originally granted, whatever an earlier refresh asked."""
+    _, tokens = await signed_in(idp, browser)
+    async with httpx.AsyncClient(base_url=idp.url) as http:
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "scope": "openid"}
+        narrow = await http.post("/oidc/token", data=data, auth=(idp.site_a, idp.secret))
+    assert narrow.status_code == 200 and narrow.json()["scope"] == "openid"
+    again = await refresh(idp, narrow.json()["refresh_token"])
+    assert again.status_code == 200 and again.json()["scope"] == "openid profile", again.text
+    claims = jwt.decode(again.json()["id_token"], await jwks(idp), algorithms=["RS256"]).claims
+    assert "name" in claims, "profile claims are back"
+
+
+async def test_a_token_request_missing_a_parameter_says_which(idp: Idp) -> None:
+    async with httpx.AsyncClient(base_url=idp.url) as http:
+        as_json = await http.post("/oidc/token", json={"grant_type": "authorization_code", "client_id": idp.spa_b})
+        answers = {
+            missing: (await http.post("/oidc/token", data=data, auth=(idp.site_a, idp.secret))).json()
+            for missing, data in {
+                "grant_type": {"code": "x"},
+                "code": {"grant_type": "authorization_code", "redirect_uri": SITE_A},
+                "refresh_token": {"grant_type": "refresh_token"},
+            }.items()
+        }
+    assert as_json.status_code == 401 and "application/x-www-form-urlencoded" in as_json.json()["error_description"]
+    for missing, answer in answers.items():
+        assert answer == {"error": "invalid_request", "error_description": f"{missing} is required"}
+
+
 async def _userinfo_status(idp: Idp, access_token: str) -> int:
     async with httpx.AsyncClient(base_url=idp.url) as http:
         answer = await http.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"})
@@ -457,6 +499,10 @@ async def test_logout_without_a_hint_asks_first(idp: Idp, browser: Browser) -> N
     await signed_in(idp, browser)
     twice = await browser.http.get("/oidc/logout", params=[("state", "a"), ("state", "b")])  # which would count?
     assert twice.status_code == 400 and "出现了不止一次" in twice.text
+    unnamed = await browser.http.get("/oidc/logout", params={"post_logout_redirect_uri": SITE_A})
+    assert unnamed.status_code == 400 and "需与 id_token_hint 或 client_id 一同提供" in unnamed.text, "not 未登记"
+    unknown = await browser.http.get("/oidc/logout", params={"post_logout_redirect_uri": SITE_A, "client_id": "zz"})
+    assert unknown.status_code == 400 and "未知的应用" in unknown.text
     asked = await browser.http.get("/oidc/logout")
     assert asked.status_code == 200 and "确认退出" in asked.text
     page = await browser.authorize(**code_params(idp))

@@ -58,6 +58,17 @@ async def test_import_reports_lines_and_makes_pairs_answerable(pg_pool: asyncpg.
     )
 
 
+async def test_a_bad_tags_cell_rejects_its_line_and_the_import_goes_on(pg_pool: asyncpg.Pool) -> None:
+    lines = [
+        "id,question,answer,tags",
+        'it-tag-bad,医保关系怎么转入？,到医保窗口办理。,"[医保"',
+        "it-tag-ok,医保卡丢了怎么办？,到医保窗口补办。,医保",
+    ]
+    summary = await import_qa(pool=pg_pool, lines=lines)
+    assert summary.added == 1
+    assert [n for n, _ in summary.rejected] == [2] and "tags" in summary.rejected[0][1]
+
+
 async def test_admin_changes_are_live_in_another_process(pg_pool: asyncpg.Pool) -> None:
     await import_qa(pool=pg_pool, lines=LINES)
     admin, reader = QaService(pg_pool), QaService(pg_pool)
@@ -101,6 +112,18 @@ async def test_graphql_rejects_bad_input_with_codes_not_traces(api_url: str) -> 
     assert twice["errors"][0]["extensions"]["code"] == "CONFLICT" and first in twice["errors"][0]["message"]
     other = await gql(api_url, add, {**pair, "a": "居住地社区警务室。"})  # another answer to the same question: kept
     assert other["data"]["addQaPair"]["id"] != first
+
+
+async def test_a_retired_pair_comes_back_when_added_again_under_its_id(api_url: str) -> None:
+    add = 'mutation($a: String!) { addQaPair(id: "it-revive", question: "暂住证还能办吗？", answer: $a) { id status } }'
+    assert (await gql(api_url, add, {"a": "已改为居住证。"}))["data"]["addQaPair"]["status"] == "active"
+    taken = await gql(api_url, add, {"a": "另一个答复。"})
+    assert taken["errors"][0]["extensions"]["code"] == "CONFLICT", "an id in use is a conflict, not bad input"
+    await gql(api_url, 'mutation { retireQaPair(id: "it-revive") { id } }')
+    back = await gql(api_url, add, {"a": "暂住证已改为居住证，请到派出所申领居住证。"})
+    assert back["data"]["addQaPair"] == {"id": "it-revive", "status": "active"}, back
+    pair = await gql(api_url, '{ qaPair(id: "it-revive") { answer status } }')
+    assert pair["data"]["qaPair"] == {"answer": "暂住证已改为居住证，请到派出所申领居住证。", "status": "active"}
 
 
 def test_cli_imports_pairs_and_answers_with_the_graphql_contract(settings: Settings, tmp_path: Path) -> None:

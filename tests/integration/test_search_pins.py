@@ -71,6 +71,8 @@ async def test_unpin_of_an_expired_pin_answers_as_for_no_pin(
     query, doc = "过期置顶测试", notices[0]
     unknown = await gql(api_url, UNPIN, {"q": query, "d": doc})
     assert unknown["data"]["unpinResult"] is False
+    by_url = await gql(api_url, UNPIN, {"q": query, "d": "https://www.example.gov.cn/1.html"})
+    assert by_url["errors"][0]["extensions"]["code"] == "BAD_INPUT", "not a quiet false, as if there were no pin"
     out = await gql(api_url, PIN_UNTIL, {"q": query, "d": doc})
     assert "errors" not in out, out
     # its time passes (the API refuses an `until` in the past, so the row is aged here)

@@ -262,6 +262,8 @@ def test_the_cli_snapshots_a_replica_and_restores_it_on_another_host(
 
     last = asyncio.run(last_seq())
     asyncio.run(indexed(a, "search-projector-cli-a", last))
+    assert yiwang(a, "cli-a", "replica", "snapshot", str(tmp_path), "--quiet") == 2
+    assert "is a directory: name the file to write" in capsys.readouterr().err, "said before the index is read"
     assert yiwang(a, "cli-a", "replica", "snapshot", snap, "--quiet") == 0
     assert "snapshot of 2 documents in 2 shards" in capsys.readouterr().out
 
