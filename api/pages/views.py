@@ -59,12 +59,16 @@ async def search(request: Request) -> Response:
     if not q:
         return page(request, "search.html", title="搜索", q="", result=None, chosen={}, sort="relevance")
     try:
-        number = max(1, int(request.query_params.get("page", "1")))
+        number = int(request.query_params.get("page", "1"))
     except ValueError:
+        number = 0
+    if number < 1:  # as /data and /units answer (page 0 or -3 served page 1)
         return failure(request, "page 必须是正整数", "BAD_INPUT")
     if number > MAX_PAGE:
         return failure(request, f"页码太大：page 最大为 {MAX_PAGE}，请用筛选条件缩小范围", "BAD_INPUT")
     sort = request.query_params.get("sort", "relevance")
+    if sort not in SORTS:
+        sort = "relevance"
     variables = {"q": q, "filters": _filters(request), "page": number, "sort": SORTS.get(sort, "RELEVANCE")}
     answer = await gateway(request).run(request, queries.SEARCH, variables)
     if answer.errors:

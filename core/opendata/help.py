@@ -13,7 +13,8 @@ HELP: dict[str, str] = {
     "status_show": "The catalogue's title, description, CKAN API level and extensions.",
     "package_list": "The names of the public datasets. Parameters: limit, offset.",
     "package_search": (
-        "Search the datasets. Parameters: q (free text; field:value clauses filter), fq and fq_list "
+        "Search the datasets. Parameters: q (free text, every word must match, -word or NOT word excludes, OR is "
+        "refused; field:value clauses filter), fq and fq_list "
         "([+|-]field:value over organization, groups, tags, res_format, license_id, name, id, frequency, "
         "harvest_source, and the text fields title and notes), rows (default 10, at most 1000), start, sort "
         "(score, metadata_modified, metadata_created, name, title, title_string; asc or desc), facet, facet.field "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.opendata import params as p
+from core.opendata.tokens import tsquery
 
 MAX_ROWS = 1000  # CKAN's ckan.search.rows_max
 DEFAULT_ROWS = 10
@@ -39,6 +40,7 @@ SORTS = {
 }
 CLAUSE = re.compile(r'([+-]?)([A-Za-z_]+):(?:"((?:[^"\\]|\\.)*)"|\(([^)]*)\)|(\S+))')
 IGNORED_FQ = {"capacity", "state", "dataset_type", "site_id", "entity_type"}  # CKAN adds these itself
+WORDS = "__words"  # the filter of a word q excludes (-word, NOT word): no request can name it as a field
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Query:
 
 def filter_sql(name: str) -> str:
     """The SQL of a filter clause on `name` with its value as {v}."""
+    if name == WORDS:
+        return "d.search @@ to_tsquery('simple', {v})"
     return TEXT_FIELDS.get(name) or FIELDS[name][0]
 
 
@@ -86,6 +90,46 @@ def _clauses(text: str, where: str) -> tuple[list[tuple[bool, str, str | list[st
         else:
             found.append((sign == "-", name, value.replace('\\"', '"')))
     return found, rest
+
+
+OR_HINTS = {  # what to write instead of OR, in CKAN's terms and in GraphQL's
+    "q": "for any of several values of a field use fq=field:(a OR b), for any of several words search once for each",
+    "query": "filters take any of several departments, domains, formats or tags; for any of several words search "
+    "once for each",
+}
+
+
+def _words(text: str, where: str = "q") -> tuple[str, list[tuple[bool, str, str | list[str]]]]:
+    """The free text of q as Solr reads its operators: every word must match, `-word` and `NOT word` exclude the
+    datasets holding it (a filter), `+word` and `AND` add nothing; `OR` is refused. Read as words, they asked for
+    datasets holding "and", "or" or "not" (none: `公交 AND 线路` found nothing), and `公交 -线路` found the 8 datasets
+    holding both instead of the 13 without 线路."""
+    kept: list[str] = []
+    excluded: list[tuple[bool, str, str | list[str]]] = []
+    negate = False
+    for word in text.split():
+        if word in ("AND", "&&"):
+            continue
+        if word in ("OR", "||"):
+            raise p.SearchQueryError(
+                f"{where}: cannot read OR: every word must match and -word excludes one; {OR_HINTS[where]}"
+            )
+        if word in ("NOT", "!"):
+            negate = True
+            continue
+        if word[0] in "+-" and len(word) > 1:
+            negate = negate or word[0] == "-"
+            word = word[1:]
+        if negate:
+            terms = tsquery(word)
+            if terms is not None:
+                excluded.append((True, WORDS, terms))
+        else:
+            kept.append(word)
+        negate = False
+    if negate:
+        raise p.SearchQueryError(f"{where}: NOT must be followed by the word to exclude")
+    return " ".join(kept), excluded
 
 
 def _only_and(left: str) -> None:
@@ -129,13 +173,13 @@ def read_query(params: dict[str, Any], *, is_admin: bool) -> Query:
     q = Query()
     raw_q = p.text(params, "q", "*:*")
     filters, rest = _clauses("" if raw_q.strip() == "*:*" else raw_q, "q")
-    q.text = rest.strip()
+    q.text, excluded = _words(rest)
     fq: list[tuple[bool, str, str | list[str]]] = []
     for raw in (p.text(params, "fq"), *p.string_list(params, "fq_list")):
         found, left = _clauses(raw, "fq")
         _only_and(left)
         fq += found
-    q.filters = filters + fq
+    q.filters = filters + excluded + fq
     q.rows = p.integer(params, "rows", DEFAULT_ROWS, maximum=MAX_ROWS)
     q.start = p.integer(params, "start", 0)
     q.sort = p.text(params, "sort") or DEFAULT_SORT
@@ -166,9 +210,10 @@ def structured(
     unknown = [f for f in filters if f not in FIELDS]
     if unknown:
         raise p.field_error("filters", f"unknown field(s) {', '.join(unknown)}")
-    q = Query(text=text, start=start, rows=min(rows, MAX_ROWS), include_private=include_private)
-    q.order = _sort(DEFAULT_SORT if text.strip() else "metadata_modified desc")
-    q.filters = [(False, name, list(values)) for name, values in filters.items() if values]
+    words, excluded = _words(text, "query")
+    q = Query(text=words, start=start, rows=min(rows, MAX_ROWS), include_private=include_private)
+    q.order = _sort(DEFAULT_SORT if words else "metadata_modified desc")
+    q.filters = [*excluded, *((False, name, list(values)) for name, values in filters.items() if values)]
     q.facets = facets or []
     if bbox is not None:
         q.bbox = _bbox(",".join(str(v) for v in bbox))

@@ -32,6 +32,9 @@ _URL_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("interpretation", "新闻发布会", re.compile(r"xwfbh|/fbh/|fbhzb|jzwd")),
 )
 _EXPLAINING_PATH = re.compile(r"zcjd|wzjd|jdhy")  # 政策解读, 文字解读, 解读回应 columns
+# Home and column (list) pages lead to explaining pages and explain nothing: the 政策解读 column's own list page
+# (/zcjd/, titled 政策解读, listing 《title》 after 《title》) was a 文字解读 of every policy it listed.
+NAVIGATION_KINDS = ("homepage", "column")
 _NAMED = re.compile(r"《([^《》]{4,80})》")
 _NOTICE = re.compile(r"^(?:.{0,30}?)关于(?:印发|转发|发布)《(.+)》的(?:通知|通告|公告)$")
 LEAD_CHARS = 300  # mentions count in the title and the lead, where “印发了《X》（文号）” sits
@@ -53,7 +56,10 @@ def explaining_kind(
     """(relation, kind) of a page that explains a policy, or None for other pages.
 
     First rule wins: the title's words, then the URL's column path, then the page's form (a transcript of
-    questions and answers in an explaining column is a 新闻发布会), then the column's name."""
+    questions and answers in an explaining column is a 新闻发布会), then the column's name. A home or column
+    page is none."""
+    if page_kind in NAVIGATION_KINDS:
+        return None
     for relation, kind, pattern in _KIND_RULES:
         if pattern.search(title):
             return relation, kind

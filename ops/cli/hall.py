@@ -15,7 +15,7 @@ from core.services import open_services
 from core.settings import Settings
 from ops.runtime import resolve
 
-DEMO_ANCHOR = datetime(2024, 6, 30, 12, 0)  # the demo's guides do not depend on its clock; any anchor will do
+DEMO_ANCHOR = datetime(2024, 6, 30, 12, 0)  # the hall's guides are fixed (SiteSpec.guides): any anchor will do
 
 
 def demo_service_ids() -> set[str]:

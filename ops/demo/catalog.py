@@ -43,6 +43,14 @@ PORTAL = SiteSpec(
         ColumnSpec("zwdc", "政务督查", "news", 0, column_type="政务动态"),
     ),
     retired=(("2019年两会专题", "/ztzl/2019lh/index.html"),),
+    guides=(  # the windows of scene_assets/halls/demo-budongchan serve these
+        ("budongchan", "不动产登记资料查询"),
+        ("rencai", "人才公寓申请（个人办理）"),
+        ("gjj", "住房公积金缴存登记"),
+        ("gjj", "住房公积金租房提取（网上办理）"),
+        ("gjj", "住房公积金个人住房贷款（网上办理）"),
+        ("gjj", "公积金异地转移接续"),
+    ),
 )
 
 DEPT = SiteSpec(

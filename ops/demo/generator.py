@@ -38,6 +38,7 @@ def build_site(spec: SiteSpec, now: datetime) -> SiteContent:
         ident += rng.randint(1, 7)
         articles.append(writer.article(columns[slug], ident, when, writer.topic()))
     _write_all(writer, articles, now)
+    _publish_fixed_guides(spec, articles)
     by_column = {c.slug: sorted((a for a in articles if a.column.slug == c.slug), key=_newest) for c in spec.columns}
     content = SiteContent(spec=spec, columns=by_column, broken_links=[path for _, path in spec.retired])
     _attach(rng, content)
@@ -76,6 +77,26 @@ def _write_all(writer: Writer, articles: list[Article], now: datetime) -> None:
         elif a.kind != "policy":
             plain = {"news": writer.news, "notice": writer.notice, "personnel": writer.personnel, "guide": writer.guide}
             _unique(used, partial(plain[a.kind], a, topic), a)
+
+
+def _publish_fixed_guides(spec: SiteSpec, articles: list[Article]) -> None:
+    """Rewrite spare guides as the site's fixed guides (`SiteSpec.guides`) that the seeded draw did not make.
+
+    Which guides the draw makes depends on `now` (the number of draws before a guide does), so without this the
+    demo hall's services had no guide on most days. The rewrite draws from a random of its own, leaving the rest
+    of the site as it was; on a day the draw makes every fixed guide, nothing changes.
+    """
+    guides = [a for a in articles if a.guide]
+    fixed = {item for _, item in spec.guides}
+    made = {a.guide.item for a in guides if a.guide}
+    missing = [(topic, item) for topic, item in spec.guides if item not in made]
+    if not missing:
+        return
+    spare = [a for a in reversed(guides) if a.guide and a.guide.item not in fixed]  # the newest first
+    writer = Writer(Random(f"yiwang-demo-guides:{spec.id}"), spec)
+    for (topic, item), article in zip(missing, spare, strict=False):
+        article.topic = topic
+        writer.guide(article, TOPICS[topic], item=item)
 
 
 def _interpret(writer: Writer, a: Article, policies: list[Article], used: set[str]) -> None:

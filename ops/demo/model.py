@@ -41,6 +41,8 @@ class SiteSpec:
     topics: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     retired: tuple[tuple[str, str], ...] = ()
+    # (topic, 事项名称) of service guides the site publishes whatever its clock: the demo hall's services
+    guides: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -207,8 +207,8 @@ class Writer:
             f"解读机关：{self.dept(topic)}　解读人：{self.person()}　联系电话：{self.phone()}",
         ]
 
-    def guide(self, a: Article, topic: Topic) -> None:
-        item = self.rng.choice(topic.items) + self.rng.choice(GUIDE_VARIANTS)
+    def guide(self, a: Article, topic: Topic, item: str | None = None) -> None:
+        item = item or self.rng.choice(topic.items) + self.rng.choice(GUIDE_VARIANTS)
         a.title = f"{item}办事指南"
         when = a.published
         conditions = tuple(self.fill(c, topic, when) for c in self.rng.sample(ph.GUIDE_CONDITIONS, 3))

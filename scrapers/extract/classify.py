@@ -22,6 +22,9 @@ _QA = re.compile(r"留言|咨询|问答|常见问题|热点问题|在线访谈|�
 _QA_PAIRS = re.compile(r"^(?:问|Q)\s*[:：]|^答\s*[:：]", re.M)
 _NEWS = re.compile(r"新闻|动态|要闻|资讯|媒体|图片|视频|快讯|报道|聚焦|信息|工作")
 _NOTICE = re.compile(r"通知公告|公告|通告|公示|通知")
+# What a <title> adds after a column's name: the site's (政策解读-示范市人力资源和社会保障局, 政策解读_中国政府网).
+# Not a colon or a dash of prose: 政策解读：《…》 and 政策解读——… are articles' titles.
+_SITE_SUFFIX = re.compile(r"\s*[-_|｜]\s*\S.*")
 _PAGING = re.compile(r"下一页|上一页|尾页|末页|首页\s*上一页|共\s*\d+\s*页|第\s*\d+\s*页")
 
 
@@ -41,6 +44,12 @@ class Evidence:
 def _is_root(url: str) -> bool:
     parts = urlsplit(url)
     return bool(parts.netloc) and bool(_ROOT_PATH.match(parts.path)) and not parts.query
+
+
+def _titled_as(title: str, place: str) -> bool:
+    """Whether a page's title is its column's name, alone or followed by the site's."""
+    title, place = title.strip(), place.strip()
+    return title == place or (title.startswith(place) and bool(_SITE_SUFFIX.fullmatch(title[len(place) :])))
 
 
 def _list_like(tree: LexborHTMLParser, text: str) -> bool:
@@ -71,7 +80,7 @@ def _by_shape(tree: LexborHTMLParser, ev: Evidence, place: str) -> Kind | None:
         return "homepage"
     if not ev.title and not ev.text:
         return "other"
-    if place and ev.title.strip() == place.strip() and _list_like(tree, ev.text) and len(ev.text) < 6000:
+    if place and _titled_as(ev.title, place) and _list_like(tree, ev.text) and len(ev.text) < 6000:
         return "column"  # a column's own list page (政策解读, 通知公告 …), titled with the column's name
     if _INTERPRETATION.search(ev.title):
         return "interpretation"

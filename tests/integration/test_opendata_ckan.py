@@ -331,3 +331,26 @@ async def test_demo_resources_are_files_served_here_that_the_link_check_leaves_a
     await pg_pool.execute(set_type, "")
     assert not await is_loaded(pg_pool, "jtj-0011")  # a demo of before, with links: `yiwang up` loads it again
     await pg_pool.execute(set_type, "upload")
+
+
+async def test_package_search_reads_the_operators_of_q_as_solr_does(ckan_url: str) -> None:
+    """`-word`, `NOT word`, `AND` and `+word` in q were read as words: `公交 -线路` found the datasets holding both, and
+    `公交 AND 线路` nothing (no dataset holds "and"); OR is refused, as in fq, rather than read otherwise."""
+
+    async def names(q: str) -> set[str]:
+        found = await call(ckan_url, "package_search", q=q, rows=1000)
+        assert found["count"] == len(found["results"]), q
+        return {r["name"] for r in found["results"]}
+
+    topic = (await call(ckan_url, "package_show", id="jyj-0001"))["tags"][0]["name"]
+    every = await names("哈尔滨")  # every demo department is 哈尔滨市…
+    both = await names(f"哈尔滨 {topic}")
+    assert "jyj-0001" in both and both < every
+    assert await names(f"哈尔滨 AND {topic}") == await names(f"+哈尔滨 +{topic}") == both
+    assert await names(f"哈尔滨 -{topic}") == await names(f"哈尔滨 NOT {topic}") == every - both
+    code, body = await raw(ckan_url, "GET", "/api/3/action/package_search", params={"q": f"哈尔滨 OR {topic}"})
+    assert code == 400 and body["error"]["__type"] == "Search Query Error"
+    assert "cannot read OR" in body["error"]["message"]
+    query = "query($q: String!) { datasets(query: $q, pageSize: 100) { total } }"
+    datasets = await gql_data(ckan_url, query, {"q": f"哈尔滨 -{topic}"})
+    assert datasets["datasets"]["total"] == len(every - both)

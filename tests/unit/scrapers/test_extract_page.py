@@ -160,6 +160,24 @@ def test_list_page_and_homepage() -> None:
     assert extract(listing, f"{SITE}/").kind == "homepage"
 
 
+def test_an_explaining_columns_list_page_is_a_column() -> None:
+    """Titled with the column's name and the site's, the 政策解读 list page was an interpretation by its title's 解读
+    (and then of every policy it listed): only a title of the column's name alone made it a column."""
+    items = "".join(
+        f"<li><a href='/zcjd/202608/t202608{i:02d}_{i}.html'>关于《示范市第{i}号办法》的解读</a>"
+        f"<span>2026-08-{i:02d}</span></li>"
+        for i in range(1, 13)
+    )
+    crumbs = "<div class='breadcrumb'>当前位置：<a href='/'>首页</a> &gt; <a href='/zcjd/'>政策解读</a></div>"
+    listing = _page(crumbs + f"<ul class='list'>{items}</ul>", "<title>政策解读-示范市人力资源和社会保障局</title>")
+    assert extract(listing, f"{SITE}/zcjd/").kind == "column"
+    article = _page(
+        crumbs + "<h1>政策解读：《示范市第1号办法》</h1><div id='zoom'><p>" + "现解读如下。" * 20 + "</p></div>",
+        "<title>政策解读：《示范市第1号办法》</title>",
+    )
+    assert extract(article, f"{SITE}/zcjd/202608/t20260801_1.html").kind == "interpretation"
+
+
 @pytest.mark.parametrize(
     "html",
     [

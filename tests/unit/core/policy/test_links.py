@@ -16,6 +16,16 @@ def test_kinds_of_explaining_pages() -> None:
     assert explaining_kind("示范市召开全市安全生产工作会议", "要闻动态", "news") is None
 
 
+def test_list_pages_explain_nothing() -> None:
+    """The 政策解读 column's list page was a 文字解读 of every policy it listed (its title, column, path say 解读)."""
+    listing = "关于《示范市门诊共济保障工作方案》的解读\n2026-08-02\n一图读懂《示范市养老服务办法》\n2026-07-13"
+    for url in ("http://x.gov.cn/zcjd/", "http://x.gov.cn/zcjd/index_1.html"):
+        assert explaining_kind("政策解读", "政策解读", "column", url=url, text=listing) is None
+        assert explaining("政策解读", listing, "政策解读", "column", url=url) is None
+    assert explaining_kind("政策解读", None, "homepage", url="http://x.gov.cn/") is None
+    assert explaining_kind("关于《示范市养老服务办法》的解读", "政策解读", "interpretation") is not None
+
+
 def test_mentions_by_doc_no_and_title_in_the_lead() -> None:
     found = explaining(
         "关于《示范市门诊共济保障工作方案》的解读",
