@@ -16,8 +16,6 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("crawl", "checks", "maintenance", "asked")
-
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
     """The broker named by BROKER_URL (postgres://, redis://, amqp://), else the DATABASE_URL's Postgres."""

@@ -245,6 +245,7 @@ class DisclosureMutation:
             unit_code=check_code(unit),
             today=local_date(info.context.clock()),
         )
+        info.context.fund_payments.clear_all()  # a project this request reads next shows the payment
         await _fund_page(info, s.fund_id)
         return SpendingRecord.of(s)
 
@@ -273,6 +274,7 @@ class DisclosureMutation:
                 by=await acting_username(info),
                 base_url=c.settings.issuer,
             )
+        c.fund_payments.clear_all()  # spending rows it imported show on projects this request reads next
         return ImportResult.of(report)
 
 

@@ -237,6 +237,27 @@ async def test_a_vote_over_graphql(world: World) -> None:
     assert code_of(years) == "BAD_INPUT" and "a vote closes within a year" in years["errors"][0]["message"]
 
 
+async def test_a_project_read_again_after_a_payment_in_one_request_shows_it(world: World) -> None:
+    """`spent` and `spending` come from a DataLoader that keeps what it read for the request: a mutation document
+    reading a project, recording a payment and reading the project again showed the second read without it."""
+    token = world.editor.token
+    project = {"name": "村口便桥", "category": "基础设施", "source": "镇", "amount": "8000", "year": 2024}
+    fund_id = (await gql(world.url, SAVE_FUND, {"unit": V1, "project": project}, token=token))["data"][
+        "saveFundProject"
+    ]["id"]
+    read_pay_read = """mutation($unit: String!, $id: ID!, $project: FundProjectInput!, $spending: SpendingInput!) {
+      before: saveFundProject(unit: $unit, project: $project, id: $id) { spent spending { amount } }
+      paid: addFundSpending(unit: $unit, id: $id, spending: $spending) { amount }
+      after: saveFundProject(unit: $unit, project: $project, id: $id) { spent spending { amount } } }"""
+    spending = {"amount": "1200", "spentOn": "2024-05-02", "payee": "施工队"}
+    variables = {"unit": V1, "id": fund_id, "project": project, "spending": spending}
+    body = await gql(world.url, read_pay_read, variables, token=token)
+    assert not body.get("errors"), body
+    before, after = body["data"]["before"], body["data"]["after"]
+    assert (Decimal(before["spent"]), before["spending"]) == (0, [])
+    assert Decimal(after["spent"]) == 1200 and [Decimal(s["amount"]) for s in after["spending"]] == [1200], after
+
+
 async def test_a_fund_project_s_stages_only_move_on_and_in_order_of_time(world: World) -> None:
     """Correcting a project's name keeps its stage, and no stage reads as reached before the one it followed."""
     token, today = world.editor.token, date.today()

@@ -48,7 +48,8 @@ async def test_a_snapshot_read_after_a_cancelled_preparation(settings: Settings)
                     await conn.fetchval(f"select count(*) from pg_class where relname <> '{secrets.token_hex(4)}'")
             finally:
                 raw._protocol = real
-        # what ops would see in pg_stat_activity: the pooled backend idle, not "idle in transaction"
+        # what ops would see in pg_stat_activity: the pooled backend idle; without the reset it stays "active", still
+        # in the Parse's implicit transaction (no Sync means no ReadyForQuery, so no idle state is ever reported)
         other = await asyncpg.connect(settings.database_url)
         try:
             assert await other.fetchval("select state from pg_stat_activity where pid = $1", pid) == "idle"

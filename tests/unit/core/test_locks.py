@@ -19,7 +19,8 @@ def test_each_kind_has_a_namespace_of_its_own() -> None:
     values = [int(kind) for kind in Lock]
     assert len(set(values)) == len(values)
     assert all(0 < v < 2**31 for v in values)  # an int4 (and an oid in pg_locks.classid), never negative
-    assert Lock.LEASE == LEASE_CLASS  # the leases' namespace is one of them
+    # the leases' namespace is one of them, and stays the classid docs/operations.md's pg_locks query reads
+    assert Lock.LEASE == LEASE_CLASS == 22871
 
 
 def test_no_lock_is_keyed_by_a_hash_alone() -> None:
