@@ -9,6 +9,8 @@ import pytest
 
 from tests.services import bus, database_url, pg_pool, service_urls, settings  # noqa: F401 - fixtures
 
+pytest_plugins = ["tests.report_gc"]  # a failing test's report is made without garbage collection (see there)
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
