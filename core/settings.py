@@ -123,7 +123,8 @@ class Settings:
     letter_real_name_level: int = 2  # real-name level (0-3) a letter needs on a site LETTER_SITE_LEVELS leaves out
     letter_site_levels: str = ""  # per site, e.g. "portal=3,county-a=1"
     letter_reply_days: str = "咨询=5,投诉=15,建议=15"  # working days (holiday calendar) a department has to reply
-    letter_url_template: str = "{origin}/letters/{id}"  # a published letter's page; origin: the site's first start URL
+    # a published letter's page: portal = PUBLIC_URL (the portal's /letters/{id}); origin: the site's first start URL
+    letter_url_template: str = "{portal}/letters/{id}"
     # frontends on other origins (issue 17, WIRE): CORS, persisted queries, GET caching; docs/frontend.md
     cors_origins: str = "sites"  # comma-separated origins allowed cross-origin; `sites`: every enabled site's own
     cors_refresh_s: float = 60.0  # how often the sites' origins are read again from Postgres
@@ -237,9 +238,9 @@ class Settings:
         if set(days) != {"咨询", "投诉", "建议"} or not all(1 <= d <= 365 for d in days.values()):
             raise Invalid("LETTER_REPLY_DAYS must give 1-365 working days for each of 咨询, 投诉 and 建议")
         try:  # formatted after a reply commits: a template that cannot format must stop the start, not a reply
-            formatted = self.letter_url_template.format(origin="https://x", id="1")
+            formatted = self.letter_url_template.format(portal="https://p", origin="https://x", id="1")
         except (KeyError, IndexError, ValueError) as exc:
-            raise Invalid(f"LETTER_URL_TEMPLATE can use only {{origin}} and {{id}}: {exc!r}") from None
+            raise Invalid(f"LETTER_URL_TEMPLATE can use only {{portal}}, {{origin}} and {{id}}: {exc!r}") from None
         if "{id}" not in self.letter_url_template or not formatted:
             raise Invalid("LETTER_URL_TEMPLATE must contain {id}")
         self._validate_identity()

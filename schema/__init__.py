@@ -33,6 +33,7 @@ from schema.engagement_consultations import ConsultationMutation, ConsultationQu
 from schema.engagement_tv import TvMutation, TvQuery
 from schema.errors import CodedErrors, CodedSchema
 from schema.halls import HallsQuery
+from schema.letters_public import PublishedLetterQuery
 from schema.lookups import LookupsQuery
 from schema.monitoring import MonitoringMutation, MonitoringQuery, MonitoringSubscription
 from schema.opendata import OpenDataMutation, OpenDataQuery
@@ -60,6 +61,7 @@ class Query(
     LookupsQuery,
     PolicyQuery,
     UserSpaceQuery,
+    PublishedLetterQuery,
     HallsQuery,
     AuditQuery,
     DisclosureQuery,

@@ -20,6 +20,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/", views.home, methods=["GET"]),
         Route("/search", views.search, methods=["GET"]),
         Route("/documents/{id}", views.document, methods=["GET"]),
+        Route("/letters/{id}", views.letter, methods=["GET"]),
         Route("/ask", views.ask, methods=["GET", "POST"]),
         Route("/screen/{site}", views.screen, methods=["GET"]),
         Route("/halls/{id}", hall.hall, methods=["GET"]),  # the viewer itself is /halls/{id}/ (api/halls.py)

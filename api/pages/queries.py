@@ -40,6 +40,13 @@ DOCUMENT = """query Document($url: String!) {
   }
 }"""
 
+PUBLISHED_LETTER = """query PublishedLetter($id: ID!) {
+  publishedLetter(id: $id) {
+    id kind department subject question reply submittedOn repliedOn url
+    site { id name }
+  }
+}"""
+
 POLICY = """query Policy($id: ID!) {
   policy(id: $id) {
     id canonicalId title docNos issuers validity validitySource theme audience writtenDate publishedDate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ KIND_NAMES = {
     "notice": "通知公告",
     "service": "办事服务",
     "qa": "互动问答",
+    "letter": "信件选登",  # a letter published with its writer's consent (core/letters)
     "dataset": "开放数据",
     "newmedia": "政务新媒体",
     "page": "其他",
@@ -52,6 +54,23 @@ KIND_NAMES = {
     "other": "其他",
 }
 ENV.globals["kind_name"] = lambda kind: KIND_NAMES.get(kind, kind)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def letter_link(kind: str, url: str) -> str | None:
+    """A published letter's page here: its id is the UUID its URL carries, whatever LETTER_URL_TEMPLATE made it
+    (an older `{origin}/letters/{id}` too, which the crawled site does not serve)."""
+    found = _UUID.search(url or "") if kind == "letter" else None
+    return f"/letters/{found.group(0)}" if found else None
+
+
+def hit_link(hit: dict[str, Any]) -> str:
+    """Where a search hit opens: a published letter on its page, anything else on /documents/{id}."""
+    return letter_link(hit.get("kind") or "", hit.get("url") or "") or f"/documents/{hit['documentId']}"
+
+
+ENV.globals["hit_link"] = hit_link
+ENV.globals["letter_link"] = letter_link
 
 
 def with_mode(request: Request, path: str, elderly: bool) -> str:

@@ -98,6 +98,21 @@ async def document(request: Request) -> Response:
     return page(request, "document.html", title=doc["title"], doc=doc, policy=policy)
 
 
+async def letter(request: Request) -> Response:
+    """A published letter's public page (its URL is what LETTER_URL_TEMPLATE makes by default); anything else
+    (an id that is not one, unknown, unpublished) is the same 404."""
+    try:
+        letter_id = str(uuid.UUID(request.path_params["id"]))
+    except ValueError:
+        return failure(request, "没有找到这封信件", "NOT_FOUND")
+    answer = await gateway(request).run(request, queries.PUBLISHED_LETTER, {"id": letter_id})
+    found = answer.data.get("publishedLetter")
+    if found is None:
+        message = answer.errors[0][0] if answer.errors and answer.code() != "NOT_FOUND" else "没有找到这封信件"
+        return failure(request, message, answer.code() or "NOT_FOUND")
+    return page(request, "letter.html", title=f"{found['subject']} - 信件选登", letter=found)
+
+
 def _history(form: Any) -> list[tuple[str, str]]:
     asked = [str(v)[:QUESTION_MAX] for v in form.getlist("asked")]
     answered = [str(v)[:2000] for v in form.getlist("answered")]

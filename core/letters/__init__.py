@@ -2,9 +2,11 @@
 
 from core.letters.deadlines import add_working_days, is_working_day
 from core.letters.models import KINDS, Letter, LetterPage
+from core.letters.publication import PublishedLetter
 from core.letters.service import (
     Draft,
     get_letter,
+    get_published_letter,
     list_letters,
     list_replies,
     publish_letter,
@@ -17,8 +19,10 @@ __all__ = [
     "Draft",
     "Letter",
     "LetterPage",
+    "PublishedLetter",
     "add_working_days",
     "get_letter",
+    "get_published_letter",
     "is_working_day",
     "list_letters",
     "list_replies",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from core.bus.events import PageImported
 from core.clock import local_date
@@ -32,34 +35,68 @@ def mask_personal(text: str) -> str:
     return text
 
 
-def letter_url(template: str, *, start_urls: list[str], letter: Letter) -> str:
-    """Where the site shows the letter: LETTER_URL_TEMPLATE with the site's origin and the letter's id."""
+@dataclass(frozen=True, kw_only=True)
+class PublishedLetter:
+    """What anyone may read of a published letter: no writer, no replier, personal numbers masked."""
+
+    id: UUID
+    site_id: str
+    kind: str
+    department: str
+    subject: str
+    question: str
+    reply: str
+    submitted_on: date
+    replied_on: date | None
+    url: str
+
+
+def published(letter: Letter, url: str) -> PublishedLetter:
+    """The public view of an answered letter, as its page and its document show it."""
+    return PublishedLetter(
+        id=letter.id,
+        site_id=letter.site_id,
+        kind=letter.kind,
+        department=letter.department,
+        subject=mask_personal(letter.subject),
+        question=mask_personal(letter.body),
+        reply=mask_personal(letter.reply_body or ""),
+        submitted_on=local_date(letter.submitted_at),
+        replied_on=local_date(letter.replied_at) if letter.replied_at else None,
+        url=url,
+    )
+
+
+def letter_url(template: str, *, start_urls: list[str], portal: str, letter: Letter) -> str:
+    """Where the letter's page is: LETTER_URL_TEMPLATE with the portal's base URL (PUBLIC_URL), the site's
+    origin (its first start URL, for a site whose own CMS shows letters) and the letter's id."""
     first = urlsplit(start_urls[0]) if start_urls else None
     origin = f"{first.scheme}://{first.netloc}" if first and first.netloc else "https://letters.invalid"
-    return template.format(origin=origin, id=letter.id)
+    return template.format(portal=portal.rstrip("/"), origin=origin, id=letter.id)
 
 
-def letter_text(letter: Letter) -> str:
-    replied = local_date(letter.replied_at).isoformat() if letter.replied_at else ""
+def letter_text(letter: PublishedLetter) -> str:
+    replied = letter.replied_on.isoformat() if letter.replied_on else ""
     return "\n".join(
         [
-            f"{letter.kind}：{mask_personal(letter.body)}",
+            f"{letter.kind}：{letter.question}",
             f"受理部门：{letter.department}",
-            f"答复（{replied}）：{mask_personal(letter.reply_body or '')}",
+            f"答复（{replied}）：{letter.reply}",
         ]
     )
 
 
 def letter_page(letter: Letter, url: str) -> PageImported:
     """The page event of a published letter; its hash covers what is shown, so publishing twice changes nothing."""
-    text = letter_text(letter)
-    title = mask_personal(letter.subject)
+    shown = published(letter, url)
+    text = letter_text(shown)
+    title = shown.subject
     meta = {
         "letter_id": str(letter.id),
         "letter_kind": letter.kind,
         "department": letter.department,
-        "submitted_on": local_date(letter.submitted_at).isoformat(),
-        "replied_on": local_date(letter.replied_at).isoformat() if letter.replied_at else None,
+        "submitted_on": shown.submitted_on.isoformat(),
+        "replied_on": shown.replied_on.isoformat() if shown.replied_on else None,
     }
     content = json.dumps([title, text, meta], ensure_ascii=False, sort_keys=True)
     fetched = (letter.replied_at or letter.submitted_at).isoformat()

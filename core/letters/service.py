@@ -16,7 +16,7 @@ from core.identity.principal import Principal
 from core.letters import store
 from core.letters.deadlines import add_working_days
 from core.letters.models import BODY_MAX, DEPARTMENT_MAX, KINDS, SUBJECT_MAX, Letter, LetterPage
-from core.letters.publication import letter_page, letter_url
+from core.letters.publication import PublishedLetter, letter_page, letter_url, published
 from core.setting_values import number_pairs
 from core.settings import Settings
 from core.sites import check_site_id, get_site
@@ -166,7 +166,8 @@ async def _announce_reply(*, pool: asyncpg.Pool, bus: Bus, settings: Settings, a
 async def publish_letter(*, pool: asyncpg.Pool, bus: Bus, settings: Settings, letter: Letter) -> Letter:
     """Send the answered letter to the document store (the indexer stores it, search indexes it)."""
     site = await get_site(pool, letter.site_id)
-    url = letter_url(settings.letter_url_template, start_urls=list(site.config.get("start_urls") or []), letter=letter)
+    starts = list(site.config.get("start_urls") or [])
+    url = letter_url(settings.letter_url_template, start_urls=starts, portal=settings.issuer, letter=letter)
     await bus.publish(letter_page(letter, url))
     async with pool.acquire() as conn:
         await store.set_published(conn, letter.id, url)
@@ -190,3 +191,12 @@ async def list_replies(*, pool: asyncpg.Pool, user_id: UUID, offset: int, limit:
 async def get_letter(*, pool: asyncpg.Pool, letter_id: UUID, now: datetime) -> Letter | None:
     async with pool.acquire() as conn:
         return await store.get_letter(conn, letter_id, local_date(now))
+
+
+async def get_published_letter(*, pool: asyncpg.Pool, letter_id: UUID, now: datetime) -> PublishedLetter | None:
+    """A letter's public view once it is published (answered, with its writer's consent); else None, the same
+    for a letter that does not exist as for one that is not public."""
+    letter = await get_letter(pool=pool, letter_id=letter_id, now=now)
+    if letter is None or letter.published_url is None or not letter.replied:
+        return None
+    return published(letter, letter.published_url)

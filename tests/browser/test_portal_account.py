@@ -10,6 +10,7 @@ import io
 import re
 import wave
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -18,10 +19,13 @@ import pytest
 from argon2 import PasswordHasher
 
 from core.identity import accounts
+from core.letters import Draft, reply_letter, submit_letter
+from core.services import Services
 from core.settings import Settings
 from core.speech import checked
 from tests.browser.conftest import axe
 from tests.browser.portal_server import CITIZEN_PASSWORD, PortalServer, portal_server
+from tests.integration.userspace_fixtures import person
 
 pytestmark = pytest.mark.integration
 
@@ -139,15 +143,54 @@ def test_keyboard_only_sign_in_then_write_a_letter(
         context.close()
 
 
+@pytest.fixture(scope="module")
+def published_letter(server: PortalServer) -> str:
+    """The id of a letter written with consent to publish and answered: its public page is /letters/{id}."""
+
+    async def publish(services: Services) -> str:
+        now = datetime.now(UTC)
+        writer = await person(services.pool, server.settings, now, level=3, name="李先生")
+        replier = await person(services.pool, server.settings, now, name="张科长", replier_of="示例市民政局")
+        draft = Draft(
+            site_id=server.portal,
+            kind="咨询",
+            department="示例市民政局",
+            subject="高龄津贴发放时间",
+            body="我父亲今年八十一岁，高龄津贴每月几号发放？\n是否需要每年重新申请？",
+            consent_to_publish=True,
+        )
+        pool, bus, settings = services.pool, services.bus, server.settings
+        letter = await submit_letter(
+            pool=pool, bus=bus, settings=settings, principal=writer.principal, draft=draft, now=now
+        )
+        body = "高龄津贴每月10日前发放到社保卡。\n无需每年重新申请，每年3月进行一次资格认证即可。"
+        await reply_letter(
+            pool=pool, bus=bus, settings=settings, principal=replier.principal, letter_id=letter.id, body=body, now=now
+        )
+        return str(letter.id)
+
+    return server.call(publish)
+
+
 # The sign-out confirmation is two lines made of the me page's parts: one mode is enough for it.
 PAGES = [("me", "normal"), ("me", "elderly"), ("hall", "normal"), ("hall", "elderly"), ("signout", "normal")]
+PAGES += [("letter", "normal"), ("letter", "elderly")]  # a published letter's public page (信件选登)
 
 
 @pytest.mark.parametrize(("name", "mode"), PAGES)
 def test_no_serious_or_critical_axe_violations(
-    browser: Any, server: PortalServer, signed_in: dict[str, Any], artefacts: Path, name: str, mode: str
+    browser: Any,
+    server: PortalServer,
+    signed_in: dict[str, Any],
+    artefacts: Path,
+    request: pytest.FixtureRequest,
+    name: str,
+    mode: str,
 ) -> None:
-    path = {"me": "/me", "hall": f"/halls/{HALL}", "signout": "/signout"}[name]
+    if name == "letter":
+        path = f"/letters/{request.getfixturevalue('published_letter')}"
+    else:
+        path = {"me": "/me", "hall": f"/halls/{HALL}", "signout": "/signout"}[name]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", storage_state=signed_in)
     page = context.new_page()
     try:

@@ -161,7 +161,8 @@ async def test_a_letter_published_with_consent_becomes_a_searchable_document_wit
             body="可通过社保转移平台办理，咨询电话12333。",
             now=NOW + timedelta(days=1),
         )
-        assert answered.published_url == f"https://rs.example.gov.cn/letters/{letter.id}"
+        # the portal's page (docs/portal.md), not the crawled site's origin, which has none
+        assert answered.published_url == f"{settings.issuer}/letters/{letter.id}"
         found = await eventually(lambda: site_hits(reader, site, "养老保险转移"), lambda r: r.total == 1)
         assert list(titles(found)) == [answered.published_url]
     doc = await get_document(pg_pool, url=answered.published_url)

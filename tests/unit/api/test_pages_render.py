@@ -11,7 +11,7 @@ from api.pages.account import safe_back_to
 from api.pages.charts import bar_chart, highlighted, nice_top
 from api.pages.prefs import read_prefs
 from api.pages.relying import Pending, client_id
-from api.pages.render import ENV
+from api.pages.render import ENV, hit_link
 from core.settings import Settings
 
 
@@ -102,3 +102,11 @@ def test_the_hall_walkthrough_is_an_ordered_list_with_the_materials_checklist() 
     assert "<h3>取号机</h3>" in checklist and "请备好以下材料" in checklist
     assert "<li>身份证原件</li>" in checklist and "&lt;b&gt;申请表&lt;/b&gt;" in checklist
     assert "暂未收录" not in checklist
+
+
+def test_a_letter_hit_opens_the_letters_page_here_whatever_its_url() -> None:
+    letter = "5f0c6f1e-8a47-4c1e-9d62-0b7e2f3a9c10"
+    for url in (f"https://gov.example.cn/letters/{letter}", f"https://rs.example.gov.cn/letters/{letter}"):
+        assert hit_link({"kind": "letter", "url": url, "documentId": "d1"}) == f"/letters/{letter}"
+    assert hit_link({"kind": "letter", "url": "https://x/letters/", "documentId": "d1"}) == "/documents/d1"
+    assert hit_link({"kind": "news", "url": f"https://x/{letter}.html", "documentId": "d2"}) == "/documents/d2"

@@ -52,8 +52,8 @@ def test_a_period_out_of_range_is_refused(days: int) -> None:
         ({"LETTER_REPLY_DAYS": "咨询=5,投诉=15"}, "each of 咨询, 投诉 and 建议"),
         ({"LETTER_REPLY_DAYS": "咨询=0,投诉=15,建议=15"}, "1-365 working days"),
         ({"LETTER_URL_TEMPLATE": "{origin}/letters"}, "must contain {id}"),
-        ({"LETTER_URL_TEMPLATE": "{origin}/{site}/letters/{id}"}, "only {origin} and {id}: KeyError('site')"),
-        ({"LETTER_URL_TEMPLATE": "{origin}/letters/{id}{"}, "only {origin} and {id}"),
+        ({"LETTER_URL_TEMPLATE": "{origin}/{site}/letters/{id}"}, "only {portal}, {origin} and {id}: KeyError('site')"),
+        ({"LETTER_URL_TEMPLATE": "{origin}/letters/{id}{"}, "only {portal}, {origin} and {id}"),
     ],
 )
 def test_letter_settings_are_checked_at_start(env: dict[str, str], says: str) -> None:

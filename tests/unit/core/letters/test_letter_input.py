@@ -10,7 +10,8 @@ import pytest
 from core.errors import Invalid
 from core.letters import Draft, Letter
 from core.letters.models import BODY_MAX, DEPARTMENT_MAX, SUBJECT_MAX
-from core.letters.publication import letter_page, letter_url, mask_personal
+from core.letters.publication import letter_page, letter_url, mask_personal, published
+from core.settings import Settings
 
 GOOD = {"site_id": "portal", "kind": "咨询", "department": "市人社局", "subject": "社保转移", "body": "请问如何办理？"}
 
@@ -69,7 +70,8 @@ def letter(**kw: object) -> Letter:
 
 def test_a_published_letter_is_a_letter_document_without_personal_data() -> None:
     x = letter()
-    url = letter_url("{origin}/letters/{id}", start_urls=["https://www.example.gov.cn/index.html"], letter=x)
+    starts = ["https://www.example.gov.cn/index.html"]
+    url = letter_url("{origin}/letters/{id}", start_urls=starts, portal="https://gov.example.cn", letter=x)
     assert url == "https://www.example.gov.cn/letters/00000000-0000-0000-0000-00000000abcd"
     page = letter_page(x, url)
     assert (page.kind, page.source, page.site_id, page.url) == ("letter", "letter", "portal", url)
@@ -79,3 +81,26 @@ def test_a_published_letter_is_a_letter_document_without_personal_data() -> None
         assert personal not in shown
     assert page.meta["replied_on"] == "2024-06-17" and page.published_at == "2024-06-17"
     assert letter_page(x, url).content_hash == page.content_hash  # publishing again is a duplicate
+
+
+def test_a_published_letter_lives_on_the_portal_by_default() -> None:
+    """The site's own origin (a crawled site) has no page for it: the portal's /letters/{id} does."""
+    settings = Settings.from_env({"PUBLIC_URL": "https://www.gov.example.cn/"})
+    url = letter_url(
+        settings.letter_url_template,
+        start_urls=["https://rs.example.gov.cn/index.html"],
+        portal=settings.issuer,
+        letter=letter(),
+    )
+    assert url == "https://www.gov.example.cn/letters/00000000-0000-0000-0000-00000000abcd"
+
+
+def test_the_public_view_shows_what_the_document_shows() -> None:
+    x = letter(subject="回电13812345678", reply_body="请拨打0571-87654321或发邮件到a.b@example.com。")
+    shown = published(x, "https://p/letters/1")
+    assert shown.subject == "回电＊＊＊＊＊＊＊＊＊＊＊" and "13812345678" not in shown.question
+    assert "0571-87654321" not in shown.reply and "a.b@example.com" not in shown.reply and "请拨打" in shown.reply
+    assert (shown.submitted_on, shown.replied_on) == (date(2024, 6, 13), date(2024, 6, 17))
+    page = letter_page(x, shown.url)
+    assert page.title == shown.subject and shown.question in page.text and shown.reply in page.text
+    assert not {"username", "user_id", "replier_name"} & set(vars(shown))
