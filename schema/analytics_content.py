@@ -102,7 +102,8 @@ class VisitorStats:
 class ContentAnalyticsQuery:
     @strawberry.field(
         description="Terms rising in documents published in the window (DAY: today; WEEK: the last 7 days, "
-        "Beijing dates; HOUR is refused) of one site, the sites of one level (国家, 省, 市, 区县, 部门, 乡镇街道, "
+        "Beijing dates; HOUR is refused) — web content that citizens read, not home or list pages nor open-data "
+        "datasets (catalogue records) — of one site, the sites of one level (国家, 省, 市, 区县, 部门, 乡镇街道, "
         "村社区), or every site: counted per document (title words and phrases, body words said twice), stop words, "
         "dates and notice boilerplate dropped, and terms on half or more of a site's pages (once it has 20) left "
         "out. limit 1–100."

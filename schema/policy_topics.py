@@ -20,7 +20,12 @@ class TopicRule:
     issuer: str | None = strawberry.field(description="One of the policy's issuers")
 
 
-@strawberry.input(description="A topic's rule; an empty rule collects nothing (hand-picked policies only)")
+@strawberry.input(
+    description=(
+        "A topic's rule; an empty rule collects nothing (hand-picked policies only). An empty keyword or theme, or "
+        "a theme that is neither a 主题分类 label nor one of the library's policies' themes, is BAD_INPUT"
+    )
+)
 class TopicRuleInput:
     keywords: list[str] = strawberry.field(default_factory=list)
     theme: str | None = None

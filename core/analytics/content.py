@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
-from core.analytics.records import NAVIGATION_KINDS
+from core.analytics.records import CATALOGUE_KINDS, NAVIGATION_KINDS
 from core.analytics.terms import TEXT_CHARS, salient_terms
 from core.clock import local_date
 
@@ -22,8 +22,10 @@ Key = tuple[str, date]  # site, day
 Entry = tuple[str, date, tuple[str, ...]]  # site, day, terms
 
 # live_documents is core.documents' read-only view; the text is cut in Postgres, not shipped whole. List pages
-# and home pages ($2: NAVIGATION_KINDS) are navigation, not content published that day: their 下一页 and column
-# names are no news, and a document that becomes one takes back what it added, as a gone one does.
+# and home pages are navigation, not content published that day: their 下一页 and column names are no news.
+# Datasets are catalogue records, not web content: a harvest of a hundred 名录 is no news either. A document that
+# becomes one of these ($2: NOT_COUNTED) takes back what it added, as a gone one does.
+NOT_COUNTED = (*NAVIGATION_KINDS, *CATALOGUE_KINDS)
 READ_DOCUMENTS = f"""
 select id, site_id, title, left(text, {TEXT_CHARS}) as text, published_at,
        (first_seen at time zone 'Asia/Shanghai')::date as first_day
@@ -119,7 +121,7 @@ async def apply_documents(pool: asyncpg.Pool, document_ids: Sequence[str], *, no
     async with pool.acquire() as conn, conn.transaction():
         # documents are read under the lock: a batch of another process cannot apply an older state after ours
         await conn.execute("select pg_advisory_xact_lock($1)", CONTENT_LOCK)
-        rows = await conn.fetch(READ_DOCUMENTS, ids, list(NAVIGATION_KINDS))
+        rows = await conn.fetch(READ_DOCUMENTS, ids, list(NOT_COUNTED))
         new = await asyncio.to_thread(_entries, rows, oldest)
         stored = await conn.fetch(STORED, ids)
         old = {str(r["document_id"]): (r["site_id"], r["day"], tuple(r["terms"])) for r in stored}

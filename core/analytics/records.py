@@ -8,6 +8,9 @@ from datetime import date
 
 # Home pages and column (list) pages are navigation, not content: they lead to what readers came for.
 NAVIGATION_KINDS = ("homepage", "column")
+# Open-data datasets are catalogue records (名录, 统计表 of a harvest or an import, published by the hundred in one
+# day), not what citizens read on the sites: they have no place among the hot words of new web content.
+CATALOGUE_KINDS = ("dataset",)
 
 
 class TopKind(enum.Enum):

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from core.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid, NotFound
 from core.identity import store
 from core.identity.models import Client
 from core.identity.oauth import OAuthError
 from core.identity.tokens import digest
+from core.sites import known_site
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}")
 ID_TOKEN_ALGS = ("RS256", "ES256")
@@ -53,7 +54,8 @@ async def register_client(
     id_token_alg: str = "RS256",
 ) -> str | None:
     """Register a client; returns the secret of a confidential client (shown once, only its hash is kept),
-    None for a public one. Raises Invalid for bad input, Conflict when the id is taken."""
+    None for a public one. Raises Invalid for bad input (a site id no stored site has), Conflict when the id is
+    taken."""
     if not CLIENT_ID.fullmatch(client_id):
         raise Invalid("client id: 2-64 letters, digits or . _ - (starting with a letter or digit)")
     if not redirect_uris:
@@ -66,6 +68,11 @@ async def register_client(
         check_uri(uri, "post-logout redirect URI")
     if backchannel_logout_uri is not None:
         check_uri(backchannel_logout_uri, "back-channel logout URI")
+    if site_id is not None:  # a site of the group: a typo would tie the client to no site, silently
+        try:
+            await known_site(pool, site_id)
+        except NotFound:
+            raise Invalid(f"site {site_id!r} is not a site of the group (`yiwang sites list` shows them)") from None
     secret = None if public else secrets.token_urlsafe(32)
     made = await store.insert_client(
         pool,

@@ -9,13 +9,14 @@ import asyncpg
 
 from core.errors import Conflict, Invalid, NotFound
 from core.policy.queries import POLICY_SELECT, Policy, check_id, policy_row
-from core.policy.taxonomy import normalize_theme
+from core.policy.taxonomy import THEMES, all_labels, normalize_theme
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MAX_KEYWORDS = 20
 MAX_KEYWORD = 30
 MAX_NAME = 100
 MAX_TEXT = 4000
+_LABELS = frozenset(all_labels())
 
 # A topic's members as canonical policies (a reprint stands for its cluster): what the rule matches and what
 # the admin added, less what the admin removed (any copy removed removes the cluster).
@@ -99,12 +100,31 @@ def _topic(r: asyncpg.Record) -> Topic:
 
 
 def check_rule(rule: TopicRule) -> TopicRule:
-    """The rule cleaned (keywords stripped and deduplicated, theme in gov.cn form), or Invalid."""
-    keywords = tuple(dict.fromkeys(k.strip() for k in rule.keywords if k.strip()))
+    """The rule cleaned (keywords stripped and deduplicated, theme in gov.cn form), or Invalid. An empty keyword is
+    refused rather than dropped: the admin meant a word, and the rule would silently collect something else."""
+    for k in rule.keywords:
+        if not k.strip():
+            raise Invalid(f"topic rule keyword {k!r} is empty: give a word of the titles to collect, or no keyword")
+    keywords = tuple(dict.fromkeys(k.strip() for k in rule.keywords))
     if len(keywords) > MAX_KEYWORDS or any(len(k) > MAX_KEYWORD for k in keywords):
         raise Invalid(f"a topic rule has at most {MAX_KEYWORDS} keywords of at most {MAX_KEYWORD} characters")
+    if rule.theme is not None and not rule.theme.strip():
+        raise Invalid(f"topic rule theme {rule.theme!r} is empty: give a 主题分类 label, or no theme")
     issuer = (rule.issuer or "").strip() or None
     return TopicRule(keywords=keywords, theme=normalize_theme(rule.theme), issuer=issuer)
+
+
+async def check_theme(conn: asyncpg.Pool | asyncpg.Connection, theme: str | None) -> None:
+    """Invalid for a theme that is neither a 主题分类 label (a top level, or top\\second) nor one the library's
+    policies have (a site's own label): a rule naming it would collect nothing, and the admin would not know why."""
+    if theme is None or theme in THEMES or theme in _LABELS:
+        return
+    if await conn.fetchval("select true from policies where theme = $1 or theme_top = $1 limit 1", theme):
+        return
+    raise Invalid(
+        f"unknown theme {theme!r}: use a 主题分类 label such as 民政、扶贫、救灾 or 民政、扶贫、救灾\\社会福利, "
+        "or a theme the library's policies have"
+    )
 
 
 def _check_fields(f: TopicFields, *, creating: bool) -> None:
@@ -171,6 +191,7 @@ async def create_topic(pool: asyncpg.Pool, *, slug: str, fields: TopicFields) ->
     check_slug(slug)
     _check_fields(fields, creating=True)
     rule = check_rule(fields.rule or TopicRule())
+    await check_theme(pool, rule.theme)
     async with pool.acquire() as conn, conn.transaction():
         try:
             tid = await conn.fetchval(
@@ -194,6 +215,7 @@ async def update_topic(pool: asyncpg.Pool, *, slug: str, fields: TopicFields) ->
     """Change what is given; a new rule (even an empty one) replaces the old and recollects."""
     _check_fields(fields, creating=False)
     rule = check_rule(fields.rule) if fields.rule is not None else None
+    await check_theme(pool, rule.theme if rule is not None else None)
     async with pool.acquire() as conn, conn.transaction():
         tid = await topic_id(conn, slug)
         await conn.execute(

@@ -16,7 +16,7 @@ from core.search.lexicon_cache import Snapshot
 from core.search.merge import check_filters, fuse
 from core.search.models import MAX_LIMIT, SearchHit, SearchRequest, SearchResult, Sort
 from core.search.outcome import Hit, Scene
-from core.search.query import ParsedQuery, check_dates, parse_query
+from core.search.query import ParsedQuery, check_dates, check_year, parse_query
 from core.search.understand import Interpretation, Rewrite, Variant, synonyms_of_reading, understand
 from core.textzh.analyzer import get_analyzer
 
@@ -90,7 +90,9 @@ def read_query(
     checked = check_filters(dict(filters or {}), today=today)
     if site:
         checked["site"] = [site]
-    parsed = parse_query(query)
+    for label, bound in (("filter 'publishedAfter'", after), ("filter 'publishedBefore'", before)):
+        check_year(label, bound.isoformat() if bound else "", bound, today=today)
+    parsed = parse_query(query, today=today)
     parsed = replace(parsed, after=parsed.after or after, before=parsed.before or before)
     check_dates(parsed.after, parsed.before)
     for name, values in (("site", parsed.sites), ("kind", parsed.kinds)):

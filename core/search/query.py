@@ -10,6 +10,7 @@ from datetime import date
 
 from core.errors import Invalid
 from core.sites.ids import is_site_id
+from core.textzh.dates import FIRST_YEAR
 from core.textzh.docno import parse_doc_no
 from core.textzh.normalize import fold
 
@@ -68,15 +69,19 @@ class ParsedQuery:
         return bool(self.phrases or self.sites or self.titles or self.kinds or self.doc_no or self.after or self.before)
 
 
-EARLIEST, LATEST = date(1700, 1, 1), date(2200, 12, 31)  # inside what a tantivy date holds (1677–2262)
+def check_year(label: str, value: str, bound: date | None, *, today: date) -> None:
+    """Invalid for a date bound in a year no document can have, as `filters: {year}` refuses it: before
+    FIRST_YEAR (no stored date is older) or after next year (`today`: a Beijing date). Such a bound matched nothing
+    (before:1800) or everything, silently; the range lies inside what the engine's dates hold (1677–2262). `label`
+    names where the bound came from (operator 'before:', filter 'publishedAfter'), `value` is what was given."""
+    last = today.year + 1
+    if bound is not None and not FIRST_YEAR <= bound.year <= last:
+        raise Invalid(f"{label}: {value} is not between {FIRST_YEAR} and {last}")
 
 
 def check_dates(after: date | None, before: date | None) -> None:
-    """Invalid for a bound outside 1700–2200 (the engine cannot hold it: it was an internal error) or bounds the
-    wrong way round, whether they came from operators (after:, before:) or filters (publishedAfter, …Before)."""
-    for bound in (after, before):
-        if bound is not None and not EARLIEST <= bound <= LATEST:
-            raise Invalid(f"{bound.isoformat()} is out of range: dates are between {EARLIEST.year} and {LATEST.year}")
+    """Invalid for bounds the wrong way round, whether they came from operators (after:, before:) or filters
+    (publishedAfter, …Before)."""
     if after is not None and before is not None and after > before:
         raise Invalid(f"after: (publishedAfter) {after.isoformat()} is later than before: (publishedBefore) {before}")
 
@@ -108,10 +113,14 @@ def kind_of(value: str) -> str:
     raise Invalid(f"unknown type {value!r}: use one of {', '.join(KINDS)}")
 
 
-def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> ParsedQuery:
+def _apply(out: ParsedQuery, op: str, value: str, negated: bool, today: date) -> ParsedQuery:
     """The query with one operator's value added."""
     if negated:
         raise Invalid(f"-{op}: cannot be negated; exclude words with -word instead")
+    if op in ("after", "before"):
+        bound = parse_date_bound(value, end=op == "before")
+        check_year(f"operator '{op}:'", value, bound, today=today)
+        return replace(out, after=bound) if op == "after" else replace(out, before=bound)
     if op == "site":
         site = fold(value)
         if not is_site_id(site):
@@ -126,9 +135,7 @@ def _apply(out: ParsedQuery, op: str, value: str, negated: bool) -> ParsedQuery:
         if parsed is None:
             raise Invalid(f"文号:{value} is not a document number such as 国办发〔2017〕47号")
         return replace(out, doc_no=parsed.normalized)
-    if op == "after":
-        return replace(out, after=parse_date_bound(value, end=False))
-    return replace(out, before=parse_date_bound(value, end=True))
+    raise AssertionError(f"operator {op!r} is not handled")
 
 
 @dataclass(frozen=True)
@@ -170,8 +177,9 @@ def query_words(raw: str) -> str:
     return " ".join(words)
 
 
-def parse_query(raw: str) -> ParsedQuery:
-    """Split a user query; unknown `word:` prefixes stay text, a malformed operator value raises Invalid."""
+def parse_query(raw: str, *, today: date) -> ParsedQuery:
+    """Split a user query; unknown `word:` prefixes stay text, a malformed operator value raises Invalid (`today`:
+    the Beijing date, for the latest year after: and before: may name)."""
     out = ParsedQuery()
     words: list[str] = []
     phrases: list[str] = []
@@ -182,7 +190,7 @@ def parse_query(raw: str) -> ParsedQuery:
             operators += 1
             if operators > MAX_OPERATORS:
                 raise Invalid(f"at most {MAX_OPERATORS} operators in one query")
-            out = _apply(out, t.op, t.value, t.negated) if t.value else out
+            out = _apply(out, t.op, t.value, t.negated, today) if t.value else out
         elif t.op_raw:  # not an operator: a word that happens to contain a colon (e.g. 12:30)
             words.append(t.text)
         elif t.value:

@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("client_id")
     a.add_argument("--redirect-uri", action="append", required=True, help="exact redirect URI (repeatable)")
     a.add_argument("--public", action="store_true", help="no secret (a browser or mobile app); PKCE is required")
-    a.add_argument("--site", help="the site id of the group this client is")
+    a.add_argument("--site", help="the id of the stored site this client is (see `yiwang sites list`)")
     a.add_argument("--post-logout-redirect-uri", action="append", help="exact URI after logout (repeatable)")
     a.add_argument("--backchannel-logout-uri", help="where logout tokens are POSTed when a session ends")
     a.add_argument("--id-token-alg", choices=("RS256", "ES256"), default="RS256")

@@ -18,6 +18,7 @@ import pytest
 from core.audit import AuditEntry, AuditFilters, list_entries
 from core.db import connect_pool
 from core.settings import Settings, get_settings
+from core.sites import add_site_if_missing
 from ops.cli import main
 from tests.conftest import ROOT
 
@@ -114,15 +115,28 @@ def test_users_add_refuses_bad_input_with_exit_2(cli, args: list[str], stdin: st
     assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr
 
 
+async def _stored_site(settings: Settings) -> str:
+    """A site of the group in the session's Postgres (a client's --site must name one)."""
+    site = f"cli-{uuid.uuid4().hex[:6]}"
+    pool = await connect_pool(settings, max_size=1)
+    try:
+        await add_site_if_missing(pool, site_id=site, name=f"站点{site}", level="市")
+    finally:
+        await pool.close()
+    return site
+
+
 def test_clients_add_prints_a_confidential_secret_once(cli, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client_id = f"site-{uuid.uuid4().hex[:6]}"
+    site = asyncio.run(_stored_site(settings))
     args = f"clients add {client_id} --redirect-uri https://a.example/cb --redirect-uri https://a.example/cb2".split()
-    out = cli(*args, "--site", "demo-portal", "--backchannel-logout-uri", "https://a.example/bc")
+    out = cli(*args, "--site", site, "--backchannel-logout-uri", "https://a.example/bc")
     assert out.returncode == 0, out.stderr
     shown = json.loads(out.stdout)
     assert shown["client_id"] == client_id and len(shown["client_secret"]) >= 40
     listed = cli("clients", "list").stdout
-    assert f"{client_id} " in listed and "https://a.example/cb https://a.example/cb2" in listed
+    assert f"{client_id} " in listed and f" {site} " in listed
+    assert "https://a.example/cb https://a.example/cb2" in listed
     assert shown["client_secret"] not in listed
     public = cli(
         "clients",
@@ -137,6 +151,14 @@ def test_clients_add_prints_a_confidential_secret_once(cli, settings: Settings) 
     assert bad.returncode == 2 and "fragment" in bad.stderr
     taken = cli("clients", "add", client_id, "--redirect-uri", "https://a.example/cb")
     assert taken.returncode == 2 and "already registered" in taken.stderr
+
+
+def test_clients_add_refuses_a_site_that_is_not_stored(cli) -> None:  # type: ignore[no-untyped-def]
+    client_id = f"nosite-{uuid.uuid4().hex[:6]}"
+    out = cli("clients", "add", client_id, "--redirect-uri", "https://a.example/cb", "--site", "nosuch")
+    assert out.returncode == 2 and "site 'nosuch' is not a site of the group" in out.stderr, out
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert f"{client_id} " not in cli("clients", "list").stdout, "nothing registered"
 
 
 def test_keys_rotate_makes_new_keys(cli) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from core.identity import accounts
 from core.identity.clients import get_client, register_client
 from core.identity.roles import roles_of
 from core.settings import Settings
+from core.sites import load_sites_file, sync_sites
 from core.sites.config import SiteConfig
 from ops.demo.identity import (
     ADMIN_PASSWORD_FILE,
@@ -39,6 +40,7 @@ async def test_demo_sites_become_clients_and_the_demo_citizen_signs_in(
     own = dataclasses.replace(settings, data_dir=tmp_path)
     tag = uuid.uuid4().hex[:6]
     sites = [site(f"demo-a-{tag}", 18001), site(f"demo-b-{tag}", 18002)]
+    await sync_sites(pg_pool, sites)  # as `yiwang up` stores them first: a client's site must be stored
     lines = await prepare_demo_identity(pg_pool, own, sites)
     assert len(lines) == 2 and DEMO_CITIZEN in lines[0] and str(tmp_path / PASSWORD_FILE) in lines[0]
     assert DEMO_ADMIN in lines[1] and str(tmp_path / ADMIN_PASSWORD_FILE) in lines[1]
@@ -66,12 +68,15 @@ async def test_only_a_hash_of_a_client_secret_is_stored(pg_pool: asyncpg.Pool) -
     assert secret not in str(dict(row)) and row["secret_hash"]
 
 
-async def test_up_prepares_identity_only_for_the_demo(settings: Settings, tmp_path: Path) -> None:
+async def test_up_prepares_identity_only_for_the_demo(
+    pg_pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+) -> None:
     sid = f"demo-c-{uuid.uuid4().hex[:6]}"
     sites = tmp_path / "sites.yaml"
     sites.write_text(
         f"sites:\n  - {{id: {sid}, name: 演示, level: 市, start_urls: ['http://127.0.0.1:18003/']}}\n", "utf-8"
     )
+    await sync_sites(pg_pool, load_sites_file(sites))  # as `yiwang up` does before
     own = dataclasses.replace(settings, data_dir=tmp_path)
     assert await demo_identity(own, sites, demo=False) == []
     lines = await demo_identity(own, sites, demo=True)

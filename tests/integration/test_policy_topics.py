@@ -17,6 +17,7 @@ from core.bus import Bus
 from core.clock import local_date
 from core.policy.facets import list_policies
 from core.policy.queries import Filters
+from core.policy.topics import check_theme
 from core.settings import Settings
 from tests.integration.conftest import serve_api
 from tests.integration.graphql import gql, gql_data
@@ -171,6 +172,46 @@ async def test_topics_collect_by_rule_and_by_hand(world: World) -> None:
     refused = await gql(world.url, create, {"slug": f"x-{RUN}", "t": topic}, token=world.nobody_token)
     assert code_of(refused) == "FORBIDDEN"
     assert code_of(await gql(world.url, drop, {"s": slug, "p": new}, token=world.nobody_token)) == "FORBIDDEN"
+
+
+async def test_a_rule_that_would_collect_nothing_by_mistake_is_bad_input_naming_the_value(
+    world: World, pg_pool: asyncpg.Pool
+) -> None:
+    create = "mutation($slug: String!, $t: TopicInput!) { createTopic(slug: $slug, topic: $t) { policyCount } }"
+    slug = f"bad-rule-{RUN}"
+    for rule, says in (
+        ({"keywords": ["稳岗返还", ""]}, "topic rule keyword '' is empty"),
+        ({"keywords": ["  "]}, "topic rule keyword '  ' is empty"),
+        ({"theme": ""}, "topic rule theme '' is empty"),
+        ({"theme": "外星事务"}, "unknown theme '外星事务': use a 主题分类 label"),
+        ({"theme": "劳动、人事、监察\\外星就业", "issuer": ISSUER}, "unknown theme '劳动、人事、监察\\\\外星就业'"),
+    ):
+        out = await gql(world.url, create, {"slug": slug, "t": {"name": "有误的专题", "rule": rule}})
+        assert code_of(out) == "BAD_INPUT", rule
+        assert says in out["errors"][0]["message"], out
+    assert code_of(await gql(world.url, TOPIC_Q, {"slug": slug})) == "NOT_FOUND", "nothing was created"
+    rule = {"theme": "劳动、人事、监察\\其他", "keywords": [f"稳岗返还实施办法{RUN}"]}  # a label of the taxonomy
+    assert (await gql_data(world.url, create, {"slug": slug, "t": {"name": "专题", "rule": rule}}))["createTopic"]
+    update = "mutation($s: String!, $t: TopicInput!) { updateTopic(slug: $s, topic: $t) { rule { theme } } }"
+    out = await gql(world.url, update, {"s": slug, "t": {"rule": {"theme": "外星事务"}}})
+    assert code_of(out) == "BAD_INPUT" and "unknown theme '外星事务'" in out["errors"][0]["message"]
+    kept = (await gql_data(world.url, TOPIC_Q, {"slug": slug}))["topic"]["rule"]
+    assert kept == {"keywords": [f"稳岗返还实施办法{RUN}"]}, "the rule stays as it was"
+    # a site's own label that the library's policies have is a theme a rule may name
+    async with pg_pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            care = world.ids["zcwj/care.html"]
+            await conn.execute(
+                "update policies set theme = $2, theme_top = '本市特色' where document_id = $1::uuid",
+                care,
+                "本市特色\\为老服务",
+            )
+            await check_theme(conn, "本市特色\\为老服务")
+            await check_theme(conn, "本市特色")
+        finally:
+            await tx.rollback()
 
 
 async def test_facets_count_under_the_other_filters(world: World, pg_pool: asyncpg.Pool) -> None:

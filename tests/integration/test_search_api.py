@@ -193,6 +193,22 @@ async def test_a_year_filter_out_of_range_names_the_range_as_policies_does(api_u
         assert "errors" not in await gql(api_url, query, {"y": [year]}), year
 
 
+async def test_a_date_operator_out_of_range_is_bad_input_as_the_year_filter_is(api_url: str, indexed: str) -> None:
+    next_year = local_date(datetime.now(UTC)).year + 1
+    query = "query($q: String!, $f: SearchFilters) { search(query: $q, filters: $f) { total } }"
+    for raw, filters, says in (
+        ("社会保障卡 before:1800", None, "operator 'before:': 1800 is not between 1900"),
+        (f"社会保障卡 after:{next_year + 1}-01", None, f"operator 'after:': {next_year + 1}-01 is not between 1900"),
+        ("社会保障卡", {"publishedBefore": "1800-01-01"}, "filter 'publishedBefore': 1800-01-01 is not between 1900"),
+    ):
+        out = await gql(api_url, query, {"q": raw, "f": filters})
+        assert out.get("errors"), (raw, out)
+        assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT", raw
+        assert f"{says} and {next_year}" in out["errors"][0]["message"], out
+    found = await gql(api_url, query, {"q": f"社会保障卡 after:1900 before:{next_year}", "f": None})
+    assert found["data"]["search"]["total"] >= 1, "the ends of the range are dates an operator may name"
+
+
 async def test_a_ten_thousand_character_query_and_an_unknown_filter_field(api_url: str, indexed: str) -> None:
     out = await gql(api_url, "query($q: String!) { search(query: $q) { total } }", {"q": "社" * 10_000})
     assert out["errors"][0]["extensions"]["code"] == "BAD_INPUT" and "too long" in out["errors"][0]["message"]
