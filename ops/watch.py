@@ -43,6 +43,7 @@ class ServiceWatch:
         self.ports: dict[str, int] = {}
         self.restarts: dict[str, int] = dict.fromkeys(self.names, 0)
         self._backoff = {name: _Backoff() for name in self.names}
+        self._state_gone = False
 
     async def run(self) -> None:
         """Watch until cancelled."""
@@ -55,6 +56,18 @@ class ServiceWatch:
             await self.check()
 
     async def check(self) -> None:
+        if not await asyncio.to_thread(self.services.state_file.exists):
+            # DATA_DIR removed (or replaced) under this `up`: starting "again" would initialise an empty database and
+            # a new NATS on new ports beside the running ones, every interval (an orphaned test mesh whose temp dir
+            # pytest removed ran 25 nats-servers). What runs keeps running; the operator restarts `up`.
+            if not self._state_gone:
+                log.error(
+                    "the embedded services' state is gone from DATA_DIR: not starting new, empty services in its"
+                    " place; stop and start yiwang up",
+                    extra={"data_dir": str(self.services.root)},
+                )
+            self._state_gone = True
+            return
         try:
             status = await asyncio.to_thread(self.services.status)
         except (YiwangError, OSError, ValueError) as exc:  # state.json or a secret file unreadable for now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import re
 import signal
@@ -32,6 +33,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEMO_SITES = {"demo-portal", "demo-dept", "demo-county"}
 
 
+def _dies_with_this_process() -> Callable[[], None] | None:
+    """Run in the child before `up` starts (Linux): SIGTERM to it when the test process dies. An xdist worker killed
+    after an INTERNALERROR left its `up` running for half an hour; pytest then removed its temp DATA_DIR."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, before the fork: the child only calls it
+
+    def set_parent_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return set_parent_death_signal
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class Up:
     """`python -m ops up` in a child process, its output collected for assertions and failure messages."""
 
@@ -41,7 +58,8 @@ class Up:
         env = {k: v for k, v in os.environ.items() if k not in unset}
         env |= {"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, "-m", "ops", "up"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                                     stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=_dies_with_this_process())  # fmt: skip
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
