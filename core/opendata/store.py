@@ -112,12 +112,14 @@ async def datasets_by_ids(conn: Conn, ids: Sequence[str]) -> list[Dataset]:
     return [found[i] for i in ids if i in found]
 
 
+BY_ID_OR_NAME = "d.id::text = $1 or d.name = $1"
+
+
 async def dataset(conn: Conn, id_or_name: str) -> Dataset | None:
     """One dataset by id or name with its resources, in one statement (deleted and private ones too: the caller
     decides what they may see)."""
     row = await conn.fetchrow(
-        f"select {DATASET_COLUMNS}, {DATASET_RESOURCES} {DATASET_FROM} where d.id::text = $1 or d.name = $1",
-        id_or_name,
+        f"select {DATASET_COLUMNS}, {DATASET_RESOURCES} {DATASET_FROM} where {BY_ID_OR_NAME}", id_or_name
     )
     return dataset_of(row) if row else None
 
@@ -125,8 +127,7 @@ async def dataset(conn: Conn, id_or_name: str) -> Dataset | None:
 async def dataset_row(conn: Conn, id_or_name: str) -> asyncpg.Record | None:
     """One dataset row by id or name, without its resources (deleted ones too: the caller decides what they may
     see)."""
-    where = "d.id::text = $1 or d.name = $1"
-    return await conn.fetchrow(f"select {DATASET_COLUMNS} {DATASET_FROM} where {where}", id_or_name)
+    return await conn.fetchrow(f"select {DATASET_COLUMNS} {DATASET_FROM} where {BY_ID_OR_NAME}", id_or_name)
 
 
 async def resource_row(conn: Conn, resource_id: str) -> asyncpg.Record | None:

@@ -57,9 +57,10 @@ class Up:
         unset = ("DATABASE_URL", "NATS_URL", "BROKER_URL", "SITES_FILE", "ADMIN_TOKEN")
         env = {k: v for k, v in os.environ.items() if k not in unset}
         env |= {"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "ops", "up"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True,
-                                     preexec_fn=_dies_with_this_process())  # fmt: skip
+        argv, dies = [sys.executable, "-m", "ops", "up"], _dies_with_this_process()
+        self.proc = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=dies
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -140,8 +140,8 @@ def test_commands_start_no_services_and_say_what_is_missing(tmp_path: Path) -> N
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     """`yiwang … | head`: the pipe closes before everything is written; that is no error to report."""
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL", "PORT")}
-    proc = subprocess.Popen([sys.executable, "-m", "ops", "config"], env=base | {"DATA_DIR": str(tmp_path)},
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    argv, env = [sys.executable, "-m", "ops", "config"], base | {"DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # gone before the first line is written
     err = proc.stderr.read().decode()
